@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * Data validation: data_json checked against a template's field rules with
+ * json-glib. One recipient is an object; a batch is
+ * {"recipients": [ {...}, ... ], <shared fields>} where shared fields apply to
+ * every recipient that does not set them. Every error is CG_ERROR_INVALID_DATA
+ * with a message naming the field and, in a batch, the recipient index:
+ * "recipients[12].recipientName: required".
+ */
+
+typedef enum {
+	CG_FIELD_TYPE_STRING,
+	CG_FIELD_TYPE_DATE, /* "YYYY-MM-DD", a real calendar date */
+} CgFieldType;
+
+typedef struct {
+	char *name; /* JSON key, e.g. "recipientName" */
+	CgFieldType type;
+	gboolean required;
+	guint min_length; /* in characters */
+	guint max_length; /* in characters; 0 = no limit */
+} CgFieldRule;
+
+CgFieldRule *cg_field_rule_new(const char *name, CgFieldType type, gboolean required,
+			       guint min_length, guint max_length);
+void cg_field_rule_free(CgFieldRule *rule);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgFieldRule, cg_field_rule_free)
+
+/* TRUE for "YYYY-MM-DD" naming a real calendar date (year 0001 or later). */
+gboolean cg_data_date_is_valid(const char *value);
+
+/* One recipient's fields after merging shared fields: name → UTF-8 value.
+ * Only fields named by a rule are kept. */
+typedef struct {
+	GHashTable *fields;
+} CgRecipient;
+
+typedef struct {
+	GPtrArray *recipients; /* of CgRecipient* */
+	gboolean is_batch;
+} CgData;
+
+void cg_data_free(CgData *data);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgData, cg_data_free)
+
+/* Parse and validate. @rules: array of CgFieldRule*. Fails with
+ * CG_ERROR_INVALID_DATA when @json is larger than @max_bytes, not valid UTF-8
+ * or JSON, has unknown or repeated fields, wrong types, control characters
+ * other than tab/newline/carriage return in a value, missing required fields,
+ * lengths out of range, impossible dates, an empty batch or more than
+ * @max_recipients recipients (0 for @max_bytes or @max_recipients: no limit).
+ * The size is checked before anything else; otherwise the first error in
+ * document order is reported. @json need not be NUL-terminated. */
+CgData *cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_bytes,
+		      guint max_recipients, GError **error);
+
+guint cg_data_get_n_recipients(const CgData *data);
+const CgRecipient *cg_data_get_recipient(const CgData *data, guint index);
+
+const char *cg_recipient_get(const CgRecipient *recipient, const char *name); /* or NULL */
+
+/* Canonical JSON of the recipient (keys sorted, no whitespace) and the
+ * verification string its QR code encodes:
+ * "CERTGEN1;N=<certificate number>;H=<sha256 hex of the canonical JSON>". */
+char *cg_recipient_canonical_json(const CgRecipient *recipient);
+char *cg_recipient_verification(const CgRecipient *recipient, const char *certificate_number);
+
+G_END_DECLS

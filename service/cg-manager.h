@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "cg-config.h"
+
+G_BEGIN_DECLS
+
+/*
+ * CgManager: org.certgen.Certificates1.Manager on /org/certgen/Certificates1.
+ * Every method first learns who calls from the bus (CgPeers), then asks the
+ * one authorization helper (CgAuth) where the contract says so, then acts on
+ * the tracker; the work runs in the pipeline's worker pool. Updates are sent
+ * as unicast ProgressChanged signals to the starter and subscribers only.
+ */
+
+typedef struct _CgManager CgManager;
+
+/* Called when the number of active or tracked generations changed. */
+typedef void (*CgManagerStatusFunc)(CgManager *manager, gpointer user_data);
+
+CgManager *cg_manager_new(GDBusConnection *connection, const CgConfig *config,
+			  const char *const *template_dirs, const char *state_dir, GError **error);
+void cg_manager_free(CgManager *manager);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgManager, cg_manager_free)
+
+/* Export the object on the connection. */
+gboolean cg_manager_export(CgManager *manager, GError **error);
+void cg_manager_set_status_func(CgManager *manager, CgManagerStatusFunc func, gpointer user_data);
+guint cg_manager_count_active(CgManager *manager);
+guint cg_manager_count_tracked(CgManager *manager);
+
+G_END_DECLS

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cg-pipeline.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+
+#include "cg-data.h"
+#include "cg-error.h"
+#include "cg-output.h"
+#include "cg-render.h"
+
+typedef struct {
+	char *progress_id;
+	char *template_id;
+	char *data_json;
+	gint64 issued_at_us;
+	GCancellable *cancellable;
+} CgJob;
+
+typedef struct {
+	char *progress_id;
+	gboolean done;
+	CgStage stage;
+	guint stage_progress;
+	guint pages_done;
+	guint pages_total;
+	char *message;
+	CgResult *result;
+	GError *error;
+} CgEvent;
+
+struct _CgPipeline {
+	CgPipelineConfig config;
+	char *output_dir;
+	GThreadPool *pool;
+	GMainContext *context;
+	CgPipelineProgressFunc progress;
+	CgPipelineDoneFunc done;
+	gpointer user_data;
+
+	GMutex lock; /* protects events and source */
+	GQueue events;
+	GSource *source;
+};
+
+/* What a running job needs to report; pipeline is NULL for cg_pipeline_run(). */
+typedef struct {
+	CgPipeline *pipeline;
+	const CgJob *job;
+	CgStage stage;
+	guint last_percent;
+	guint pages_total;
+} CgReporter;
+
+static void
+cg_job_free(CgJob *job)
+{
+	g_free(job->progress_id);
+	g_free(job->template_id);
+	g_free(job->data_json);
+	g_clear_object(&job->cancellable);
+	g_free(job);
+}
+
+static void
+cg_event_free(CgEvent *event)
+{
+	g_free(event->progress_id);
+	g_free(event->message);
+	g_clear_pointer(&event->result, cg_result_free);
+	g_clear_error(&event->error);
+	g_free(event);
+}
+
+static gboolean
+deliver_events_cb(gpointer user_data)
+{
+	CgPipeline *pipeline = user_data;
+	GQueue events = G_QUEUE_INIT;
+	CgEvent *event;
+
+	g_mutex_lock(&pipeline->lock);
+	events = pipeline->events;
+	g_queue_init(&pipeline->events);
+	if (pipeline->source != NULL) {
+		g_source_destroy(pipeline->source);
+		g_clear_pointer(&pipeline->source, g_source_unref);
+	}
+	g_mutex_unlock(&pipeline->lock);
+
+	while ((event = g_queue_pop_head(&events)) != NULL) {
+		if (event->done)
+			pipeline->done(event->progress_id, event->result, event->error,
+				       pipeline->user_data);
+		else
+			pipeline->progress(event->progress_id, event->stage, event->stage_progress,
+					   event->pages_done, event->pages_total, event->message,
+					   pipeline->user_data);
+		cg_event_free(event);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* Any thread: queue @event for the main context. */
+static void
+push_event(CgPipeline *pipeline, CgEvent *event)
+{
+	g_mutex_lock(&pipeline->lock);
+	g_queue_push_tail(&pipeline->events, event);
+	if (pipeline->source == NULL) {
+		pipeline->source = g_idle_source_new();
+		g_source_set_priority(pipeline->source, G_PRIORITY_DEFAULT);
+		g_source_set_callback(pipeline->source, deliver_events_cb, pipeline, NULL);
+		g_source_set_static_name(pipeline->source, "[certgen] pipeline reports");
+		g_source_attach(pipeline->source, pipeline->context);
+	}
+	g_mutex_unlock(&pipeline->lock);
+}
+
+static void
+report(CgReporter *reporter, CgStage stage, guint percent, guint pages_done, const char *message)
+{
+	CgEvent *event;
+
+	reporter->stage = stage;
+	reporter->last_percent = percent;
+	if (reporter->pipeline == NULL)
+		return;
+	event = g_new0(CgEvent, 1);
+	event->progress_id = g_strdup(reporter->job->progress_id);
+	event->stage = stage;
+	event->stage_progress = percent;
+	event->pages_done = pages_done;
+	event->pages_total = reporter->pages_total;
+	event->message = g_strdup(message);
+	push_event(reporter->pipeline, event);
+}
+
+static gboolean
+page_done_cb(guint pages_done, guint pages_total, gpointer user_data)
+{
+	CgReporter *reporter = user_data;
+	guint percent = pages_total > 0 ? pages_done * 100u / pages_total : 100u;
+	g_autofree char *message = NULL;
+
+	if (g_cancellable_is_cancelled(reporter->job->cancellable))
+		return FALSE;
+	/* One report per percent is plenty: the tracker coalesces further. */
+	if (percent == reporter->last_percent && pages_done != pages_total)
+		return TRUE;
+	message = g_strdup_printf("Rendered page %u of %u", pages_done, pages_total);
+	report(reporter, CG_STAGE_PDF_GENERATION, percent, pages_done, message);
+	return TRUE;
+}
+
+static CgResult *
+run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job,
+	CgReporter *reporter, GError **error)
+{
+	g_autoptr(CgTemplate) tmpl = NULL;
+	g_autoptr(CgData) data = NULL;
+	g_autoptr(CgOutput) output = NULL;
+	g_autoptr(CgResult) result = NULL;
+	g_autofree char *file_name = NULL;
+	g_autofree char *message = NULL;
+	CgRenderParams params = {0};
+	guint pages;
+
+	report(reporter, CG_STAGE_INITIALIZING, 100, 0, "Worker started");
+	if (g_cancellable_set_error_if_cancelled(job->cancellable, error))
+		return NULL;
+
+	message = g_strdup_printf("Loading template %s", job->template_id);
+	report(reporter, CG_STAGE_TEMPLATE_LOADING, 0, 0, message);
+	tmpl = cg_template_store_load(config->templates, job->template_id, error);
+	if (tmpl == NULL)
+		return NULL;
+	report(reporter, CG_STAGE_TEMPLATE_LOADING, 100, 0, "Template loaded");
+	if (g_cancellable_set_error_if_cancelled(job->cancellable, error))
+		return NULL;
+
+	report(reporter, CG_STAGE_DATA_VALIDATION, 0, 0, "Validating data");
+	data = cg_data_parse(job->data_json, strlen(job->data_json), cg_template_get_rules(tmpl),
+			     config->max_data_bytes, config->max_recipients, error);
+	if (data == NULL)
+		return NULL;
+	pages = data->recipients->len;
+	reporter->pages_total = pages;
+	g_free(message);
+	message = g_strdup_printf("%u recipient%s valid", pages, pages == 1 ? "" : "s");
+	report(reporter, CG_STAGE_DATA_VALIDATION, 100, 0, message);
+	if (g_cancellable_set_error_if_cancelled(job->cancellable, error))
+		return NULL;
+
+	report(reporter, CG_STAGE_PDF_GENERATION, 0, 0, "Rendering");
+	if (!cg_counter_reserve(config->counter, pages, &params.first_number, error))
+		return NULL;
+	params.issued_at_us = job->issued_at_us;
+	file_name = g_strdup_printf("%s.pdf", job->progress_id);
+	output = cg_output_new(output_dir, file_name, error);
+	if (output == NULL)
+		return NULL;
+	if (!cg_render_pdf(tmpl, data, &params, cg_output_write, output, page_done_cb, reporter,
+			   job->cancellable, error))
+		return NULL;
+
+	report(reporter, CG_STAGE_FILE_PREPARATION, 0, pages, "Writing and verifying the file");
+	if (g_cancellable_set_error_if_cancelled(job->cancellable, error))
+		return NULL;
+	if (!cg_output_commit(output, pages, error))
+		return NULL;
+	/* Cancelled while committing: the work must leave no file behind. */
+	if (g_cancellable_set_error_if_cancelled(job->cancellable, error)) {
+		if (g_unlink(cg_output_get_path(output)) != 0 && errno != ENOENT)
+			g_warning("Could not remove %s: %s", cg_output_get_path(output),
+				  g_strerror(errno));
+		return NULL;
+	}
+	report(reporter, CG_STAGE_FILE_PREPARATION, 100, pages, "File ready");
+
+	result = g_new0(CgResult, 1);
+	result->certificate_number =
+		cg_render_certificate_number(job->issued_at_us, params.first_number);
+	result->last_certificate_number =
+		cg_render_certificate_number(job->issued_at_us, params.first_number + pages - 1);
+	result->file_size = cg_output_get_size(output);
+	result->checksum = g_strdup(cg_output_get_checksum(output));
+	result->pages = pages;
+	result->path = g_strdup(cg_output_get_path(output));
+	return g_steal_pointer(&result);
+}
+
+static void
+worker_func(gpointer data, gpointer user_data)
+{
+	CgJob *job = data;
+	CgPipeline *pipeline = user_data;
+	CgReporter reporter = {pipeline, job, CG_STAGE_INITIALIZING, 0, 0};
+	CgEvent *event = g_new0(CgEvent, 1);
+
+	event->progress_id = g_strdup(job->progress_id);
+	event->done = TRUE;
+	event->result =
+		run_job(&pipeline->config, pipeline->output_dir, job, &reporter, &event->error);
+	push_event(pipeline, event);
+	cg_job_free(job);
+}
+
+CgPipeline *
+cg_pipeline_new(const CgPipelineConfig *config, CgPipelineProgressFunc progress,
+		CgPipelineDoneFunc done, gpointer user_data)
+{
+	CgPipeline *pipeline = g_new0(CgPipeline, 1);
+
+	pipeline->config = *config;
+	pipeline->output_dir = g_strdup(config->output_dir);
+	pipeline->config.output_dir = pipeline->output_dir;
+	pipeline->progress = progress;
+	pipeline->done = done;
+	pipeline->user_data = user_data;
+	pipeline->context = g_main_context_ref_thread_default();
+	g_mutex_init(&pipeline->lock);
+	g_queue_init(&pipeline->events);
+	pipeline->pool =
+		g_thread_pool_new(worker_func, pipeline, (gint)MAX(1u, config->threads), FALSE, NULL);
+	return pipeline;
+}
+
+void
+cg_pipeline_free(CgPipeline *pipeline)
+{
+	if (pipeline == NULL)
+		return;
+	if (pipeline->pool != NULL)
+		g_thread_pool_free(pipeline->pool, FALSE, TRUE);
+	/* The workers are gone: hand over their last reports now. */
+	deliver_events_cb(pipeline);
+	g_mutex_lock(&pipeline->lock);
+	if (pipeline->source != NULL) {
+		g_source_destroy(pipeline->source);
+		g_clear_pointer(&pipeline->source, g_source_unref);
+	}
+	g_queue_clear_full(&pipeline->events, (GDestroyNotify)cg_event_free);
+	g_mutex_unlock(&pipeline->lock);
+	g_mutex_clear(&pipeline->lock);
+	g_main_context_unref(pipeline->context);
+	g_free(pipeline->output_dir);
+	g_free(pipeline);
+}
+
+static CgJob *
+cg_job_new(const char *progress_id, const char *template_id, const char *data_json,
+	   gint64 issued_at_us, GCancellable *cancellable)
+{
+	CgJob *job = g_new0(CgJob, 1);
+
+	job->progress_id = g_strdup(progress_id);
+	job->template_id = g_strdup(template_id);
+	job->data_json = g_strdup(data_json);
+	job->issued_at_us = issued_at_us;
+	job->cancellable = cancellable != NULL ? g_object_ref(cancellable) : g_cancellable_new();
+	return job;
+}
+
+void
+cg_pipeline_submit(CgPipeline *pipeline, const char *progress_id, const char *template_id,
+		   const char *data_json, gint64 issued_at_us, GCancellable *cancellable)
+{
+	g_autoptr(GError) error = NULL;
+	CgJob *job = cg_job_new(progress_id, template_id, data_json, issued_at_us, cancellable);
+
+	if (!g_thread_pool_push(pipeline->pool, job, &error)) {
+		CgEvent *event = g_new0(CgEvent, 1);
+
+		event->progress_id = g_strdup(progress_id);
+		event->done = TRUE;
+		event->error = g_error_new(CG_ERROR, CG_ERROR_FAILED, "No worker thread: %s",
+					   error->message);
+		push_event(pipeline, event);
+		cg_job_free(job);
+	}
+}
+
+CgResult *
+cg_pipeline_run(const CgPipelineConfig *config, const char *progress_id, const char *template_id,
+		const char *data_json, gint64 issued_at_us, GCancellable *cancellable,
+		GError **error)
+{
+	CgJob *job = cg_job_new(progress_id, template_id, data_json, issued_at_us, cancellable);
+	CgReporter reporter = {NULL, job, CG_STAGE_INITIALIZING, 0, 0};
+	CgResult *result = run_job(config, config->output_dir, job, &reporter, error);
+
+	cg_job_free(job);
+	return result;
+}

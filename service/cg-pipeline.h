@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "cg-counter.h"
+#include "cg-stage.h"
+#include "cg-template.h"
+#include "cg-tracker.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The generation pipeline: a bounded pool of worker threads, each running one
+ * generation's stages (template_loading → data_validation → pdf_generation →
+ * file_preparation) for real. Workers never touch the tracker: their reports
+ * are queued and delivered on the main context, in order, through the
+ * callbacks given to cg_pipeline_new().
+ */
+
+typedef struct _CgPipeline CgPipeline;
+
+typedef struct {
+	CgTemplateStore *templates; /* borrowed, thread-safe */
+	CgCounter *counter;	    /* borrowed, thread-safe */
+	const char *output_dir;
+	guint max_recipients;
+	gsize max_data_bytes;
+	guint threads;
+} CgPipelineConfig;
+
+/* Main context: a stage report of generation @progress_id. */
+typedef void (*CgPipelineProgressFunc)(const char *progress_id, CgStage stage,
+				       guint stage_progress, guint pages_done, guint pages_total,
+				       const char *message, gpointer user_data);
+/* Main context: the end of the work: a result, or an error
+ * (G_IO_ERROR_CANCELLED when it stopped because it was cancelled). */
+typedef void (*CgPipelineDoneFunc)(const char *progress_id, const CgResult *result,
+				   const GError *error, gpointer user_data);
+
+CgPipeline *cg_pipeline_new(const CgPipelineConfig *config, CgPipelineProgressFunc progress,
+			    CgPipelineDoneFunc done, gpointer user_data);
+/* Waits for the running jobs (cancel them first) and drops queued reports. */
+void cg_pipeline_free(CgPipeline *pipeline);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgPipeline, cg_pipeline_free)
+
+/* Queue a generation. @issued_at_us: wall-clock time stamped on the
+ * certificate (PDF creation date, year of the number). */
+void cg_pipeline_submit(CgPipeline *pipeline, const char *progress_id, const char *template_id,
+			const char *data_json, gint64 issued_at_us, GCancellable *cancellable);
+
+/* The same work synchronously in the calling thread, without reports:
+ * used by benchmarks and tests of the whole pipeline. */
+CgResult *cg_pipeline_run(const CgPipelineConfig *config, const char *progress_id,
+			  const char *template_id, const char *data_json, gint64 issued_at_us,
+			  GCancellable *cancellable, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include "cg-render.h"
+
+#include <cairo-pdf.h>
+#include <pango/pangocairo.h>
+#include <poppler.h>
+#include <string.h>
+
+#include "cg-error.h"
+#include "cg-qr.h"
+
+/*
+ * One call renders one PDF:
+ *
+ *  - the background page is rendered by poppler once into a recording
+ *    surface, together with the template's static text; every page paints
+ *    that recording surface, which cairo writes once as a form XObject;
+ *  - each variable text field has one PangoLayout for the whole call, only
+ *    its text changes from page to page;
+ *  - poppler objects are not thread-safe, so each call opens its own
+ *    document from the template's bytes; pango's default font map is per
+ *    thread.
+ *
+ * The PDF's dates come from the parameters, never from the clock, so the
+ * same inputs give the same bytes.
+ */
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerDocument, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerPage, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PangoContext, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cairo_t, cairo_destroy)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(cairo_surface_t, cairo_surface_destroy)
+
+#define CG_NUMBER_MAX 48
+
+typedef struct {
+	cairo_write_func_t write;
+	void *closure;
+	gboolean stopped; /* nothing more reaches the caller */
+} CgRenderSink;
+
+/* A field drawn on every page, with its layout for the whole call. */
+typedef struct {
+	const CgTemplateField *field;
+	PangoLayout *layout; /* NULL for the QR code */
+} CgRenderItem;
+
+static void
+cg_render_item_clear(CgRenderItem *item)
+{
+	g_clear_object(&item->layout);
+}
+
+static int
+cg_render_year(gint64 issued_at_us)
+{
+	g_autoptr(GDateTime) dt =
+		g_date_time_new_from_unix_utc(issued_at_us >= 0 ? issued_at_us / G_USEC_PER_SEC
+								: -((-issued_at_us + G_USEC_PER_SEC -
+								     1) / G_USEC_PER_SEC));
+
+	return dt != NULL ? g_date_time_get_year(dt) : 1970;
+}
+
+static void
+cg_render_format_number(char *buf, gsize size, int year, guint64 number)
+{
+	g_snprintf(buf, size, "CERT%04d%06" G_GUINT64_FORMAT, year, number);
+}
+
+char *
+cg_render_certificate_number(gint64 issued_at_us, guint64 number)
+{
+	char buf[CG_NUMBER_MAX];
+
+	cg_render_format_number(buf, sizeof(buf), cg_render_year(issued_at_us), number);
+	return g_strdup(buf);
+}
+
+static cairo_status_t
+cg_render_sink_write(void *closure, const unsigned char *data, unsigned int length)
+{
+	CgRenderSink *sink = closure;
+
+	/* After a failure or cancellation cairo still writes the rest of the
+	 * document when the surface is destroyed; the caller gets none of it. */
+	if (sink->stopped)
+		return CAIRO_STATUS_WRITE_ERROR;
+	return sink->write(sink->closure, data, length);
+}
+
+static PangoContext *
+cg_render_context_new(void)
+{
+	PangoContext *context = pango_font_map_create_context(pango_cairo_font_map_get_default());
+	cairo_font_options_t *options = cairo_font_options_create();
+
+	/* Device-independent metrics: a PDF is scaled by whoever shows it, and
+	 * the same text must give the same layout on every surface. */
+	cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
+	cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
+	pango_cairo_context_set_font_options(context, options);
+	cairo_font_options_destroy(options);
+	pango_context_set_round_glyph_positions(context, FALSE);
+	pango_context_set_base_dir(context, PANGO_DIRECTION_LTR);
+	/* Not the locale's: the output must not depend on the environment. */
+	pango_context_set_language(context, pango_language_from_string("en"));
+	return context;
+}
+
+static PangoLayout *
+cg_render_layout_new(PangoContext *context, const CgTemplateField *field)
+{
+	PangoLayout *layout = pango_layout_new(context);
+	PangoFontDescription *desc = pango_font_description_new();
+
+	pango_font_description_set_family(desc, field->font);
+	pango_font_description_set_weight(desc, (PangoWeight)field->weight);
+	pango_font_description_set_style(desc,
+					 field->italic ? PANGO_STYLE_ITALIC : PANGO_STYLE_NORMAL);
+	pango_font_description_set_absolute_size(desc, field->size * PANGO_SCALE);
+	pango_layout_set_font_description(layout, desc);
+	pango_font_description_free(desc);
+
+	/* The template's alignment holds for right-to-left text too; bidi
+	 * still orders the characters inside the line. */
+	pango_layout_set_auto_dir(layout, FALSE);
+	if (field->letter_spacing != 0) {
+		PangoAttrList *attrs = pango_attr_list_new();
+
+		pango_attr_list_insert(attrs, pango_attr_letter_spacing_new(
+						      (int)(field->letter_spacing * PANGO_SCALE)));
+		pango_layout_set_attributes(layout, attrs);
+		pango_attr_list_unref(attrs);
+	}
+	if (field->fit == CG_TEMPLATE_FIT_WRAP) {
+		pango_layout_set_width(layout, (int)(field->max_width * PANGO_SCALE));
+		pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
+		switch (field->align) {
+		case CG_TEMPLATE_ALIGN_LEFT:
+			pango_layout_set_alignment(layout, PANGO_ALIGN_LEFT);
+			break;
+		case CG_TEMPLATE_ALIGN_CENTER:
+			pango_layout_set_alignment(layout, PANGO_ALIGN_CENTER);
+			break;
+		case CG_TEMPLATE_ALIGN_RIGHT:
+			pango_layout_set_alignment(layout, PANGO_ALIGN_RIGHT);
+			break;
+		}
+		if (field->max_lines > 0) {
+			pango_layout_set_height(layout, -(int)field->max_lines);
+			pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
+		}
+	}
+	return layout;
+}
+
+/* Draws @text with @layout as @field says: y is the first baseline. */
+static void
+cg_render_text(cairo_t *cr, PangoLayout *layout, const CgTemplateField *field, const char *text,
+	       int length)
+{
+	PangoRectangle logical;
+	gboolean ellipsized = FALSE;
+	double scale = 1.0;
+	double width;
+	double baseline;
+	double x;
+
+	pango_layout_set_text(layout, text, length);
+	cairo_set_source_rgb(cr, field->color[0], field->color[1], field->color[2]);
+
+	if (field->fit == CG_TEMPLATE_FIT_WRAP) {
+		baseline = (double)pango_layout_get_baseline(layout) / PANGO_SCALE;
+		x = field->x;
+		if (field->align == CG_TEMPLATE_ALIGN_CENTER)
+			x -= field->max_width / 2;
+		else if (field->align == CG_TEMPLATE_ALIGN_RIGHT)
+			x -= field->max_width;
+		cairo_move_to(cr, x, field->y - baseline);
+		pango_cairo_show_layout(cr, layout);
+		return;
+	}
+
+	/* Shrink to fit: scaling the drawing keeps the shaping of the full
+	 * size, which is exact without hinting, and costs no second layout. */
+	pango_layout_get_extents(layout, NULL, &logical);
+	width = (double)logical.width / PANGO_SCALE;
+	if (width > field->max_width) {
+		scale = field->max_width / width;
+		if (field->size * scale < field->min_size) {
+			scale = field->min_size / field->size;
+			pango_layout_set_width(layout,
+					       (int)(field->max_width / scale * PANGO_SCALE));
+			pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
+			pango_layout_get_extents(layout, NULL, &logical);
+			width = (double)logical.width / PANGO_SCALE;
+			ellipsized = TRUE;
+		}
+		width *= scale;
+	}
+	baseline = (double)pango_layout_get_baseline(layout) / PANGO_SCALE * scale;
+	x = field->x;
+	if (field->align == CG_TEMPLATE_ALIGN_CENTER)
+		x -= width / 2;
+	else if (field->align == CG_TEMPLATE_ALIGN_RIGHT)
+		x -= width;
+
+	cairo_save(cr);
+	cairo_translate(cr, x, field->y - baseline);
+	cairo_scale(cr, scale, scale);
+	cairo_move_to(cr, -(double)logical.x / PANGO_SCALE, 0);
+	pango_cairo_show_layout(cr, layout);
+	cairo_restore(cr);
+
+	if (ellipsized) {
+		pango_layout_set_width(layout, -1);
+		pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_NONE);
+	}
+}
+
+/* prefix + value + suffix into @out; a one-line field gets no line breaks. */
+static void
+cg_render_compose(GString *out, const CgTemplateField *field, const char *value)
+{
+	g_string_assign(out, field->prefix);
+	g_string_append(out, value);
+	g_string_append(out, field->suffix);
+	if (field->fit == CG_TEMPLATE_FIT_SHRINK) {
+		for (gsize i = 0; i < out->len; i++) {
+			if (out->str[i] == '\n' || out->str[i] == '\r' || out->str[i] == '\t')
+				out->str[i] = ' ';
+		}
+	}
+}
+
+/* The background page and the static text, drawn once for all pages. */
+static cairo_surface_t *
+cg_render_background(CgTemplate *tmpl, PopplerPage *page, PangoContext *context,
+		     GError **error)
+{
+	const GPtrArray *fields = cg_template_get_fields(tmpl);
+	cairo_rectangle_t extents = {0, 0, 0, 0};
+	g_autoptr(cairo_surface_t) recording = NULL;
+	g_autoptr(cairo_t) cr = NULL;
+
+	cg_template_get_page_size(tmpl, &extents.width, &extents.height);
+	recording = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &extents);
+	cr = cairo_create(recording);
+	cairo_save(cr);
+	poppler_page_render(page, cr);
+	cairo_restore(cr);
+	for (guint i = 0; i < fields->len; i++) {
+		const CgTemplateField *field = g_ptr_array_index(fields, i);
+		g_autoptr(PangoLayout) layout = NULL;
+
+		if (field->kind != CG_TEMPLATE_FIELD_TEXT)
+			continue;
+		layout = cg_render_layout_new(context, field);
+		cg_render_text(cr, layout, field, field->text, -1);
+	}
+	if (cairo_status(cr) != CAIRO_STATUS_SUCCESS) {
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Cannot draw the background: %s",
+			    cairo_status_to_string(cairo_status(cr)));
+		return NULL;
+	}
+	return g_steal_pointer(&recording);
+}
+
+static void
+cg_render_set_metadata(cairo_surface_t *surface, const CgRenderParams *params, guint n_pages)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(params->issued_at_us /
+								 G_USEC_PER_SEC);
+	g_autofree char *date = NULL;
+	g_autofree char *first = NULL;
+	g_autofree char *title = NULL;
+
+	first = cg_render_certificate_number(params->issued_at_us, params->first_number);
+	if (n_pages == 1) {
+		title = g_strdup_printf("Certificate %s", first);
+	} else {
+		g_autofree char *last = cg_render_certificate_number(
+			params->issued_at_us, params->first_number + n_pages - 1);
+
+		title = g_strdup_printf("Certificates %s–%s", first, last);
+	}
+	cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, title);
+	cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "certgen");
+	if (dt != NULL) {
+		date = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
+		cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, date);
+		cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_MOD_DATE, date);
+	}
+}
+
+static gboolean
+cg_render_check(cairo_t *cr, GError **error)
+{
+	cairo_status_t status = cairo_status(cr);
+
+	if (status == CAIRO_STATUS_SUCCESS)
+		status = cairo_surface_status(cairo_get_target(cr));
+	if (status != CAIRO_STATUS_SUCCESS) {
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Cannot write the PDF: %s",
+			    cairo_status_to_string(status));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
+	      cairo_write_func_t write, void *closure, CgRenderPageFunc page_done,
+	      gpointer user_data, GCancellable *cancellable, GError **error)
+{
+	CgRenderSink sink = {write, closure, FALSE};
+	g_autoptr(GError) local_error = NULL;
+	g_autoptr(PopplerDocument) document = NULL;
+	g_autoptr(PopplerPage) page = NULL;
+	g_autoptr(PangoContext) context = NULL;
+	g_autoptr(GArray) items = NULL;
+	g_autoptr(cairo_surface_t) background = NULL;
+	g_autoptr(cairo_surface_t) surface = NULL;
+	g_autoptr(cairo_t) cr = NULL;
+	g_autoptr(GString) text = g_string_sized_new(256);
+	const GPtrArray *fields;
+	char number[CG_NUMBER_MAX];
+	guint page_index;
+	guint n_pages;
+	double width, height;
+	int year;
+
+	g_return_val_if_fail(tmpl != NULL, FALSE);
+	g_return_val_if_fail(data != NULL, FALSE);
+	g_return_val_if_fail(params != NULL, FALSE);
+	g_return_val_if_fail(write != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	n_pages = cg_data_get_n_recipients(data);
+	if (n_pages == 0) {
+		g_set_error_literal(error, CG_ERROR, CG_ERROR_INVALID_DATA, "No recipients");
+		return FALSE;
+	}
+	if (g_cancellable_set_error_if_cancelled(cancellable, error))
+		return FALSE;
+
+	document = poppler_document_new_from_bytes(cg_template_get_background(tmpl, &page_index),
+						   NULL, &local_error);
+	if (document == NULL) {
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: background: %s",
+			    cg_template_get_path(tmpl), local_error->message);
+		return FALSE;
+	}
+	page = poppler_document_get_page(document, (int)page_index);
+	if (page == NULL) {
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: background page %u is missing",
+			    cg_template_get_path(tmpl), page_index + 1);
+		return FALSE;
+	}
+
+	context = cg_render_context_new();
+	background = cg_render_background(tmpl, page, context, error);
+	if (background == NULL)
+		return FALSE;
+
+	fields = cg_template_get_fields(tmpl);
+	items = g_array_new(FALSE, TRUE, sizeof(CgRenderItem));
+	g_array_set_clear_func(items, (GDestroyNotify)cg_render_item_clear);
+	for (guint i = 0; i < fields->len; i++) {
+		const CgTemplateField *field = g_ptr_array_index(fields, i);
+		CgRenderItem item = {field, NULL};
+
+		if (field->kind == CG_TEMPLATE_FIELD_TEXT)
+			continue;
+		if (field->kind != CG_TEMPLATE_FIELD_QR)
+			item.layout = cg_render_layout_new(context, field);
+		g_array_append_val(items, item);
+	}
+
+	cg_template_get_page_size(tmpl, &width, &height);
+	surface = cairo_pdf_surface_create_for_stream(cg_render_sink_write, &sink, width, height);
+	cg_render_set_metadata(surface, params, n_pages);
+	cr = cairo_create(surface);
+	if (!cg_render_check(cr, error))
+		return FALSE;
+
+	year = cg_render_year(params->issued_at_us);
+	for (guint i = 0; i < n_pages; i++) {
+		const CgRecipient *recipient = cg_data_get_recipient(data, i);
+
+		if (g_cancellable_set_error_if_cancelled(cancellable, error)) {
+			sink.stopped = TRUE;
+			return FALSE;
+		}
+		cg_render_format_number(number, sizeof(number), year, params->first_number + i);
+
+		cairo_set_source_surface(cr, background, 0, 0);
+		cairo_paint(cr);
+		for (guint j = 0; j < items->len; j++) {
+			const CgRenderItem *item = &g_array_index(items, CgRenderItem, j);
+			const CgTemplateField *field = item->field;
+
+			if (field->kind == CG_TEMPLATE_FIELD_QR) {
+				g_autofree char *verification =
+					cg_recipient_verification(recipient, number);
+
+				if (!cg_qr_draw(cr, verification, field->x, field->y, field->size,
+						field->quiet_zone, field->color, field->background,
+						error)) {
+					sink.stopped = TRUE;
+					return FALSE;
+				}
+			} else if (field->kind == CG_TEMPLATE_FIELD_NUMBER) {
+				cg_render_compose(text, field, number);
+				cg_render_text(cr, item->layout, field, text->str, (int)text->len);
+			} else {
+				const char *value = cg_recipient_get(recipient, field->key);
+				g_autofree char *date = NULL;
+
+				if (value == NULL || value[0] == '\0')
+					continue;
+				if (field->is_date)
+					value = date = cg_template_format_date(tmpl, value);
+				cg_render_compose(text, field, value);
+				cg_render_text(cr, item->layout, field, text->str, (int)text->len);
+			}
+		}
+		cairo_show_page(cr);
+		if (!cg_render_check(cr, error)) {
+			sink.stopped = TRUE;
+			return FALSE;
+		}
+		if (page_done != NULL && !page_done(i + 1, n_pages, user_data)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+				    "Rendering stopped after page %u of %u", i + 1, n_pages);
+			sink.stopped = TRUE;
+			return FALSE;
+		}
+	}
+
+	g_clear_pointer(&cr, cairo_destroy);
+	cairo_surface_finish(surface);
+	if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Cannot write the PDF: %s",
+			    cairo_status_to_string(cairo_surface_status(surface)));
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <cairo.h>
+#include <gio/gio.h>
+
+#include "cg-data.h"
+#include "cg-template.h"
+
+G_BEGIN_DECLS
+
+/*
+ * Rendering: one PDF page per recipient on a cairo PDF surface — the
+ * template's background page drawn by poppler as vectors, text laid out with
+ * pango (fonts embedded, fallback fonts for any script), the verification QR
+ * code drawn as vector squares (libqrencode). Runs in worker threads; every
+ * call uses its own poppler document (poppler is not thread-safe).
+ */
+
+typedef struct {
+	guint64 first_number; /* certificate number of the first page */
+	gint64 issued_at_us;  /* wall-clock; used for the PDF creation date */
+} CgRenderParams;
+
+/* Certificate number text: "CERT" + year of @issued_at_us + counter
+ * zero-padded to 6 digits, e.g. "CERT2026000042". */
+char *cg_render_certificate_number(gint64 issued_at_us, guint64 number);
+
+/* Called after each page; return FALSE to stop. */
+typedef gboolean (*CgRenderPageFunc)(guint pages_done, guint pages_total, gpointer user_data);
+
+/* Render @data with @tmpl and write the PDF through @write/@closure.
+ * Checks @cancellable before each page (G_IO_ERROR_CANCELLED). The same
+ * template, data, params give a byte-identical PDF. */
+gboolean cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
+		       cairo_write_func_t write, void *closure, CgRenderPageFunc page_done,
+		       gpointer user_data, GCancellable *cancellable, GError **error);
+
+G_END_DECLS

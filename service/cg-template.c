@@ -1,0 +1,1134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * Templates.
+ *
+ * A template is a directory <dir>/<id>/ holding layout.json and the
+ * background PDF it names. layout.json (all lengths in PostScript points,
+ * the origin at the top-left corner of the page, y growing downwards):
+ *
+ *   {
+ *     "version": 1,                                optional, 1
+ *     "page": { "width": 842, "height": 595 },     must match the background page
+ *     "background": { "file": "background.pdf",    a plain file name in the
+ *                     "page": 1 },                 template directory; page
+ *                                                  1-based, default 1
+ *     "dateFormat": "%-d %B %Y",                   optional, for date fields:
+ *                                                  %d %-d %m %-m %B %b %Y %%,
+ *                                                  English month names
+ *     "fields": [ FIELD, ... ]                     drawn in this order
+ *   }
+ *
+ * A FIELD is one of
+ *
+ *   static text  { "text": "Certificate of Completion", STYLE }
+ *   data field   { "key": "recipientName", STYLE, RULE, "prefix": s, "suffix": s }
+ *   number       { "key": "certificateNumber", STYLE, "prefix": s, "suffix": s }
+ *   QR code      { "key": "qr", "x": n, "y": n, "size": n, "color": c,
+ *                  "background": c, "quietZone": n }
+ *
+ * STYLE members of text fields:
+ *   "x", "y"          required; y is the baseline of the first line; x is the
+ *                     left edge, the centre or the right edge of the text box
+ *                     as "align" says
+ *   "size"            required, font size (0 < size ≤ 500)
+ *   "maxWidth"        required, width of the text box
+ *   "font"            fontconfig family, default "DejaVu Sans"; characters the
+ *                     family lacks come from fallback fonts
+ *   "weight"          "thin" … "normal" … "bold" … "heavy" or 100–1000; "normal"
+ *   "style"           "normal" or "italic"; "normal"
+ *   "color"           "#rrggbb"; "#000000"
+ *   "align"           "left", "center" or "right"; "left"
+ *   "fit"             "shrink": one line, scaled down to fit maxWidth (not below
+ *                     "minSize", default size / 2, then ellipsized); "wrap":
+ *                     wrapped at maxWidth, at most "maxLines" lines (0 = no
+ *                     limit), then ellipsized; default "shrink"
+ *   "letterSpacing"   extra space between characters; 0
+ * RULE members of data fields (the data validation of cg-data.h):
+ *   "required" (false), "type" ("string" or "date": YYYY-MM-DD drawn with
+ *   dateFormat), "minLength" (1 when required, else 0), "maxLength" (0 = no
+ *   limit); lengths in characters, strings only.
+ * A data field key is a name ([A-Za-z][A-Za-z0-9_]*, at most 64 bytes) and
+ * appears once. An optional data field without a value draws nothing. The
+ * QR code's "size" is its side including the quiet zone ("quietZone" modules
+ * on each side, default 4); "color" #000000 and "background" #ffffff.
+ *
+ * Unknown members, wrong types and values out of range are errors
+ * (CG_ERROR_FAILED, "<path>: fields[2].size: expected a number"), so a typo
+ * never silently changes a certificate.
+ */
+
+#include "config.h"
+
+#include "cg-template.h"
+
+#include <errno.h>
+#include <math.h>
+#include <json-glib/json-glib.h>
+#include <poppler.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cg-error.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerDocument, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerPage, g_object_unref)
+
+#define CG_TEMPLATE_ID_MAX	  64
+#define CG_FIELD_NAME_MAX	  64
+#define CG_LAYOUT_MAX_BYTES	  (1024 * 1024)
+#define CG_BACKGROUND_MAX_BYTES	  (32 * 1024 * 1024)
+#define CG_PAGE_MAX		  14400.0 /* PDF's largest page, 200 inches */
+#define CG_PAGE_SIZE_TOLERANCE	  0.5
+#define CG_DEFAULT_FONT		  "DejaVu Sans"
+#define CG_DEFAULT_DATE_FORMAT	  "%-d %B %Y"
+#define CG_QR_DEFAULT_QUIET_ZONE  4
+
+typedef struct {
+	gboolean exists;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+} CgFileStamp;
+
+struct _CgTemplate {
+	char *id;
+	char *layout_path;
+	char *background_path;
+	CgFileStamp layout_stamp;
+	CgFileStamp background_stamp;
+	double width;
+	double height;
+	GBytes *background;
+	guint background_page;
+	char *date_format;
+	GPtrArray *fields; /* of CgTemplateField* */
+	GPtrArray *rules;  /* of CgFieldRule* */
+};
+
+struct _CgTemplateStore {
+	GStrv dirs;
+	GMutex lock;
+	GHashTable *cache; /* id → CgTemplate* (a reference) */
+};
+
+static const char *const month_names[12] = {
+	"January", "February", "March",	    "April",   "May",	   "June",
+	"July",	   "August",   "September", "October", "November", "December",
+};
+
+/* ---- file stamps ------------------------------------------------------ */
+
+static void
+cg_file_stamp_get(const char *path, CgFileStamp *stamp)
+{
+	struct stat st;
+
+	memset(stamp, 0, sizeof(*stamp));
+	if (stat(path, &st) != 0)
+		return;
+	stamp->exists = TRUE;
+	stamp->dev = st.st_dev;
+	stamp->ino = st.st_ino;
+	stamp->size = st.st_size;
+	stamp->mtime = st.st_mtim;
+}
+
+static gboolean
+cg_file_stamp_equal(const CgFileStamp *a, const CgFileStamp *b)
+{
+	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* ---- ids ---------------------------------------------------------------- */
+
+gboolean
+cg_template_id_is_valid(const char *id)
+{
+	gsize i;
+
+	if (id == NULL || !(g_ascii_islower(id[0]) || g_ascii_isdigit(id[0])))
+		return FALSE;
+	for (i = 1; id[i] != '\0'; i++) {
+		char c = id[i];
+
+		if (i >= CG_TEMPLATE_ID_MAX)
+			return FALSE;
+		if (!(g_ascii_islower(c) || g_ascii_isdigit(c) || c == '_' || c == '-'))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+cg_field_name_is_valid(const char *name)
+{
+	gsize i;
+
+	if (!g_ascii_isalpha(name[0]))
+		return FALSE;
+	for (i = 1; name[i] != '\0'; i++) {
+		if (i >= CG_FIELD_NAME_MAX)
+			return FALSE;
+		if (!(g_ascii_isalnum(name[i]) || name[i] == '_'))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* An id quoted for a message: it may come from anyone. */
+static char *
+cg_template_id_quote(const char *id)
+{
+	g_autofree char *escaped = g_strescape(id != NULL ? id : "", NULL);
+
+	if (strlen(escaped) > 80)
+		strcpy(escaped + 77, "...");
+	return g_strdup_printf("“%s”", escaped);
+}
+
+/* ---- template objects --------------------------------------------------- */
+
+static void
+cg_template_field_free(CgTemplateField *field)
+{
+	if (field == NULL)
+		return;
+	g_free(field->key);
+	g_free(field->text);
+	g_free(field->prefix);
+	g_free(field->suffix);
+	g_free(field->font);
+	g_free(field);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgTemplateField, cg_template_field_free)
+
+static void
+cg_template_clear(CgTemplate *tmpl)
+{
+	g_free(tmpl->id);
+	g_free(tmpl->layout_path);
+	g_free(tmpl->background_path);
+	g_clear_pointer(&tmpl->background, g_bytes_unref);
+	g_free(tmpl->date_format);
+	g_clear_pointer(&tmpl->fields, g_ptr_array_unref);
+	g_clear_pointer(&tmpl->rules, g_ptr_array_unref);
+}
+
+static CgTemplate *
+cg_template_new(void)
+{
+	CgTemplate *tmpl = g_atomic_rc_box_new0(CgTemplate);
+
+	tmpl->fields = g_ptr_array_new_with_free_func((GDestroyNotify)cg_template_field_free);
+	tmpl->rules = g_ptr_array_new_with_free_func((GDestroyNotify)cg_field_rule_free);
+	return tmpl;
+}
+
+CgTemplate *
+cg_template_ref(CgTemplate *tmpl)
+{
+	g_return_val_if_fail(tmpl != NULL, NULL);
+	return g_atomic_rc_box_acquire(tmpl);
+}
+
+void
+cg_template_unref(CgTemplate *tmpl)
+{
+	if (tmpl == NULL)
+		return;
+	g_atomic_rc_box_release_full(tmpl, (GDestroyNotify)cg_template_clear);
+}
+
+const char *
+cg_template_get_id(const CgTemplate *tmpl)
+{
+	g_return_val_if_fail(tmpl != NULL, NULL);
+	return tmpl->id;
+}
+
+const char *
+cg_template_get_path(const CgTemplate *tmpl)
+{
+	g_return_val_if_fail(tmpl != NULL, NULL);
+	return tmpl->layout_path;
+}
+
+const GPtrArray *
+cg_template_get_rules(const CgTemplate *tmpl)
+{
+	g_return_val_if_fail(tmpl != NULL, NULL);
+	return tmpl->rules;
+}
+
+const GPtrArray *
+cg_template_get_fields(const CgTemplate *tmpl)
+{
+	g_return_val_if_fail(tmpl != NULL, NULL);
+	return tmpl->fields;
+}
+
+void
+cg_template_get_page_size(const CgTemplate *tmpl, double *width, double *height)
+{
+	g_return_if_fail(tmpl != NULL);
+	if (width != NULL)
+		*width = tmpl->width;
+	if (height != NULL)
+		*height = tmpl->height;
+}
+
+GBytes *
+cg_template_get_background(const CgTemplate *tmpl, guint *page_index)
+{
+	g_return_val_if_fail(tmpl != NULL, NULL);
+	if (page_index != NULL)
+		*page_index = tmpl->background_page;
+	return tmpl->background;
+}
+
+/* ---- dates -------------------------------------------------------------- */
+
+/* Checks @format; the conversions are those of strftime() that make sense
+ * for a calendar date, with GNU's "-" for no padding. */
+static gboolean
+cg_date_format_is_valid(const char *format, char *bad_conversion)
+{
+	for (const char *p = format; *p != '\0'; p++) {
+		if (*p != '%')
+			continue;
+		p++;
+		if (*p == '-')
+			p++;
+		if (*p == '\0' || strchr("dmBbY%", *p) == NULL ||
+		    (p[-1] == '-' && strchr("dm", *p) == NULL)) {
+			*bad_conversion = *p;
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean
+cg_parse_iso_date(const char *value, guint *year, guint *month, guint *day)
+{
+	for (guint i = 0; i < 10; i++) {
+		if (i == 4 || i == 7) {
+			if (value[i] != '-')
+				return FALSE;
+		} else if (!g_ascii_isdigit(value[i])) {
+			return FALSE;
+		}
+	}
+	if (value[10] != '\0')
+		return FALSE;
+	*year = g_ascii_digit_value(value[0]) * 1000 + g_ascii_digit_value(value[1]) * 100 +
+		g_ascii_digit_value(value[2]) * 10 + g_ascii_digit_value(value[3]);
+	*month = g_ascii_digit_value(value[5]) * 10 + g_ascii_digit_value(value[6]);
+	*day = g_ascii_digit_value(value[8]) * 10 + g_ascii_digit_value(value[9]);
+	return *month >= 1 && *month <= 12 && *day >= 1 && *day <= 31;
+}
+
+char *
+cg_template_format_date(const CgTemplate *tmpl, const char *iso_date)
+{
+	GString *out;
+	guint year, month, day;
+
+	g_return_val_if_fail(tmpl != NULL, NULL);
+	g_return_val_if_fail(iso_date != NULL, NULL);
+
+	if (!cg_parse_iso_date(iso_date, &year, &month, &day))
+		return g_strdup(iso_date);
+	out = g_string_sized_new(32);
+	for (const char *p = tmpl->date_format; *p != '\0'; p++) {
+		gboolean pad = TRUE;
+
+		if (*p != '%') {
+			g_string_append_c(out, *p);
+			continue;
+		}
+		p++;
+		if (*p == '-') {
+			pad = FALSE;
+			p++;
+		}
+		switch (*p) {
+		case 'd':
+			g_string_append_printf(out, pad ? "%02u" : "%u", day);
+			break;
+		case 'm':
+			g_string_append_printf(out, pad ? "%02u" : "%u", month);
+			break;
+		case 'B':
+			g_string_append(out, month_names[month - 1]);
+			break;
+		case 'b':
+			g_string_append_len(out, month_names[month - 1], 3);
+			break;
+		case 'Y':
+			g_string_append_printf(out, "%04u", year);
+			break;
+		default: /* '%'; the format was checked when loaded */
+			g_string_append_c(out, *p);
+			break;
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* ---- layout.json parsing ------------------------------------------------ */
+
+/* A JSON object of layout.json and where it is, for messages. */
+typedef struct {
+	const char *path;  /* layout.json */
+	JsonObject *object;
+	const char *where; /* "fields[2]", "page", or NULL for the top level */
+} CgLayoutObject;
+
+static gboolean
+cg_layout_error(GError **error, const CgLayoutObject *obj, const char *member, const char *format,
+		...) G_GNUC_PRINTF(4, 5);
+
+static gboolean
+cg_layout_error(GError **error, const CgLayoutObject *obj, const char *member, const char *format,
+		...)
+{
+	g_autofree char *message = NULL;
+	g_autofree char *name = NULL;
+	va_list args;
+
+	va_start(args, format);
+	message = g_strdup_vprintf(format, args);
+	va_end(args);
+
+	if (obj->where != NULL && member != NULL)
+		name = g_strdup_printf("%s.%s", obj->where, member);
+	else
+		name = g_strdup(obj->where != NULL ? obj->where : member);
+	if (name != NULL)
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: %s: %s", obj->path, name,
+			    message);
+	else
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: %s", obj->path, message);
+	return FALSE;
+}
+
+static gboolean
+cg_strv_has(const char *const *strv, const char *str)
+{
+	return strv != NULL && g_strv_contains(strv, str);
+}
+
+static gboolean
+cg_layout_check_members(const CgLayoutObject *obj, const char *const *allowed,
+			const char *const *allowed2, GError **error)
+{
+	g_autoptr(GList) members = json_object_get_members(obj->object);
+
+	for (GList *l = members; l != NULL; l = l->next) {
+		const char *member = l->data;
+
+		if (!cg_strv_has(allowed, member) && !cg_strv_has(allowed2, member))
+			return cg_layout_error(error, obj, member, "unknown member");
+	}
+	return TRUE;
+}
+
+/* The member's node; NULL and no error when absent and not @required. */
+static JsonNode *
+cg_layout_member(const CgLayoutObject *obj, const char *member, gboolean required, GError **error)
+{
+	JsonNode *node = json_object_get_member(obj->object, member);
+
+	if (node == NULL && required)
+		cg_layout_error(error, obj, member, "missing");
+	return node;
+}
+
+static gboolean
+cg_layout_node_is_number(JsonNode *node)
+{
+	GType type;
+
+	if (!JSON_NODE_HOLDS_VALUE(node))
+		return FALSE;
+	type = json_node_get_value_type(node);
+	return type == G_TYPE_INT64 || type == G_TYPE_DOUBLE;
+}
+
+/* A number in [min, max]; *out keeps its default when absent and optional. */
+static gboolean
+cg_layout_number(const CgLayoutObject *obj, const char *member, gboolean required, double min,
+		 double max, double *out, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	JsonNode *node = cg_layout_member(obj, member, required, &local_error);
+	double value;
+
+	if (local_error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&local_error));
+		return FALSE;
+	}
+	if (node == NULL)
+		return TRUE;
+	if (!cg_layout_node_is_number(node))
+		return cg_layout_error(error, obj, member, "expected a number");
+	value = json_node_get_double(node);
+	if (!(value >= min && value <= max))
+		return cg_layout_error(error, obj, member, "%g is not between %g and %g", value,
+				       min, max);
+	*out = value;
+	return TRUE;
+}
+
+static gboolean
+cg_layout_uint(const CgLayoutObject *obj, const char *member, guint min, guint max, guint *out,
+	       GError **error)
+{
+	JsonNode *node = json_object_get_member(obj->object, member);
+	double value;
+
+	if (node == NULL)
+		return TRUE;
+	if (!cg_layout_node_is_number(node))
+		return cg_layout_error(error, obj, member, "expected a number");
+	value = json_node_get_double(node);
+	if (value != (double)(gint64)value)
+		return cg_layout_error(error, obj, member, "expected a whole number");
+	if (!(value >= min && value <= max))
+		return cg_layout_error(error, obj, member, "%g is not between %u and %u", value,
+				       min, max);
+	*out = (guint)value;
+	return TRUE;
+}
+
+static gboolean
+cg_layout_bool(const CgLayoutObject *obj, const char *member, gboolean *out, GError **error)
+{
+	JsonNode *node = json_object_get_member(obj->object, member);
+
+	if (node == NULL)
+		return TRUE;
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_BOOLEAN)
+		return cg_layout_error(error, obj, member, "expected true or false");
+	*out = json_node_get_boolean(node);
+	return TRUE;
+}
+
+/* A string, borrowed from the JSON tree; *out unchanged when absent. */
+static gboolean
+cg_layout_string(const CgLayoutObject *obj, const char *member, gboolean required,
+		 const char **out, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	JsonNode *node = cg_layout_member(obj, member, required, &local_error);
+
+	if (local_error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&local_error));
+		return FALSE;
+	}
+	if (node == NULL)
+		return TRUE;
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
+		return cg_layout_error(error, obj, member, "expected a string");
+	*out = json_node_get_string(node);
+	return TRUE;
+}
+
+/* One of @names (NULL-terminated); *out is its index. */
+static gboolean
+cg_layout_enum(const CgLayoutObject *obj, const char *member, const char *const *names, int *out,
+	       GError **error)
+{
+	const char *value = NULL;
+	g_autofree char *expected = NULL;
+
+	if (!cg_layout_string(obj, member, FALSE, &value, error))
+		return FALSE;
+	if (value == NULL)
+		return TRUE;
+	for (int i = 0; names[i] != NULL; i++) {
+		if (g_str_equal(value, names[i])) {
+			*out = i;
+			return TRUE;
+		}
+	}
+	expected = g_strjoinv(", ", (char **)names);
+	return cg_layout_error(error, obj, member, "expected one of %s", expected);
+}
+
+static gboolean
+cg_layout_color(const CgLayoutObject *obj, const char *member, double rgb[3], GError **error)
+{
+	const char *value = NULL;
+
+	if (!cg_layout_string(obj, member, FALSE, &value, error))
+		return FALSE;
+	if (value == NULL)
+		return TRUE;
+	if (strlen(value) != 7 || value[0] != '#')
+		return cg_layout_error(error, obj, member, "expected a colour as #rrggbb");
+	for (guint i = 0; i < 3; i++) {
+		int hi = g_ascii_xdigit_value(value[1 + 2 * i]);
+		int lo = g_ascii_xdigit_value(value[2 + 2 * i]);
+
+		if (hi < 0 || lo < 0)
+			return cg_layout_error(error, obj, member, "expected a colour as #rrggbb");
+		rgb[i] = (hi * 16 + lo) / 255.0;
+	}
+	return TRUE;
+}
+
+static gboolean
+cg_layout_weight(const CgLayoutObject *obj, const char *member, guint *out, GError **error)
+{
+	static const struct {
+		const char *name;
+		guint weight;
+	} weights[] = {
+		{"thin", 100},	   {"ultralight", 200}, {"light", 300}, {"normal", 400},
+		{"regular", 400},  {"medium", 500},	{"semibold", 600}, {"bold", 700},
+		{"ultrabold", 800}, {"heavy", 900},
+	};
+	JsonNode *node = json_object_get_member(obj->object, member);
+	const char *value;
+
+	if (node == NULL)
+		return TRUE;
+	if (cg_layout_node_is_number(node))
+		return cg_layout_uint(obj, member, 100, 1000, out, error);
+	if (!cg_layout_string(obj, member, TRUE, &value, error))
+		return FALSE;
+	for (gsize i = 0; i < G_N_ELEMENTS(weights); i++) {
+		if (g_str_equal(value, weights[i].name)) {
+			*out = weights[i].weight;
+			return TRUE;
+		}
+	}
+	return cg_layout_error(error, obj, member,
+			       "expected a number 100–1000 or one of thin, ultralight, light, "
+			       "normal, medium, semibold, bold, ultrabold, heavy");
+}
+
+/* The member as a JSON object. */
+static gboolean
+cg_layout_object(const CgLayoutObject *obj, const char *member, CgLayoutObject *child,
+		 GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	JsonNode *node = cg_layout_member(obj, member, TRUE, &local_error);
+
+	if (node == NULL) {
+		g_propagate_error(error, g_steal_pointer(&local_error));
+		return FALSE;
+	}
+	if (!JSON_NODE_HOLDS_OBJECT(node))
+		return cg_layout_error(error, obj, member, "expected an object");
+	child->path = obj->path;
+	child->object = json_node_get_object(node);
+	child->where = member;
+	return TRUE;
+}
+
+static const char *const text_members[] = {
+	"x",	      "y",    "size", "maxWidth", "font",	   "weight", "style",
+	"color",      "align", "fit", "maxLines", "minSize", "letterSpacing", NULL,
+};
+static const char *const static_text_members[] = {"text", NULL};
+static const char *const data_members[] = {
+	"key", "prefix", "suffix", "required", "type", "minLength", "maxLength", NULL,
+};
+static const char *const number_members[] = {"key", "prefix", "suffix", NULL};
+static const char *const qr_members[] = {
+	"key", "x", "y", "size", "color", "background", "quietZone", NULL,
+};
+static const char *const align_names[] = {"left", "center", "right", NULL};
+static const char *const fit_names[] = {"shrink", "wrap", NULL};
+static const char *const style_names[] = {"normal", "italic", NULL};
+static const char *const type_names[] = {"string", "date", NULL};
+static const char *const reserved_keys[] = {"recipients", NULL};
+
+static gboolean
+cg_layout_parse_qr(const CgLayoutObject *obj, CgTemplate *tmpl, CgTemplateField *field,
+		   GError **error)
+{
+	double quiet = CG_QR_DEFAULT_QUIET_ZONE;
+
+	field->color[0] = field->color[1] = field->color[2] = 0.0;
+	field->background[0] = field->background[1] = field->background[2] = 1.0;
+	if (!cg_layout_check_members(obj, qr_members, NULL, error) ||
+	    !cg_layout_number(obj, "x", TRUE, 0, tmpl->width, &field->x, error) ||
+	    !cg_layout_number(obj, "y", TRUE, 0, tmpl->height, &field->y, error) ||
+	    !cg_layout_number(obj, "size", TRUE, 10, MIN(tmpl->width, tmpl->height),
+			      &field->size, error) ||
+	    !cg_layout_color(obj, "color", field->color, error) ||
+	    !cg_layout_color(obj, "background", field->background, error) ||
+	    !cg_layout_number(obj, "quietZone", FALSE, 0, 16, &quiet, error))
+		return FALSE;
+	if (quiet != (double)(guint)quiet)
+		return cg_layout_error(error, obj, "quietZone", "expected a whole number");
+	field->quiet_zone = (guint)quiet;
+	if (field->x + field->size > tmpl->width + CG_PAGE_SIZE_TOLERANCE ||
+	    field->y + field->size > tmpl->height + CG_PAGE_SIZE_TOLERANCE)
+		return cg_layout_error(error, obj, "size", "the code does not fit on the page");
+	return TRUE;
+}
+
+static gboolean
+cg_layout_parse_text_style(const CgLayoutObject *obj, CgTemplate *tmpl, CgTemplateField *field,
+			   GError **error)
+{
+	const char *font = CG_DEFAULT_FONT;
+	int align = CG_TEMPLATE_ALIGN_LEFT;
+	int fit = CG_TEMPLATE_FIT_SHRINK;
+	int style = 0;
+
+	field->weight = 400;
+	field->min_size = -1;
+	if (!cg_layout_number(obj, "x", TRUE, 0, tmpl->width, &field->x, error) ||
+	    !cg_layout_number(obj, "y", TRUE, 0, tmpl->height, &field->y, error) ||
+	    !cg_layout_number(obj, "size", TRUE, 0.5, 500, &field->size, error) ||
+	    !cg_layout_number(obj, "maxWidth", TRUE, 1, CG_PAGE_MAX, &field->max_width, error) ||
+	    !cg_layout_string(obj, "font", FALSE, &font, error) ||
+	    !cg_layout_weight(obj, "weight", &field->weight, error) ||
+	    !cg_layout_enum(obj, "style", style_names, &style, error) ||
+	    !cg_layout_color(obj, "color", field->color, error) ||
+	    !cg_layout_enum(obj, "align", align_names, &align, error) ||
+	    !cg_layout_enum(obj, "fit", fit_names, &fit, error) ||
+	    !cg_layout_uint(obj, "maxLines", 0, 100, &field->max_lines, error) ||
+	    !cg_layout_number(obj, "minSize", FALSE, 0.5, 500, &field->min_size, error) ||
+	    !cg_layout_number(obj, "letterSpacing", FALSE, -10, 100, &field->letter_spacing,
+			      error))
+		return FALSE;
+	if (font[0] == '\0')
+		return cg_layout_error(error, obj, "font", "must not be empty");
+	if (field->min_size > field->size)
+		return cg_layout_error(error, obj, "minSize", "larger than size");
+	if (field->min_size < 0)
+		field->min_size = field->size / 2;
+	field->font = g_strdup(font);
+	field->italic = style == 1;
+	field->align = align;
+	field->fit = fit;
+	return TRUE;
+}
+
+static gboolean
+cg_layout_parse_affixes(const CgLayoutObject *obj, CgTemplateField *field, GError **error)
+{
+	const char *prefix = "";
+	const char *suffix = "";
+
+	if (!cg_layout_string(obj, "prefix", FALSE, &prefix, error) ||
+	    !cg_layout_string(obj, "suffix", FALSE, &suffix, error))
+		return FALSE;
+	field->prefix = g_strdup(prefix);
+	field->suffix = g_strdup(suffix);
+	return TRUE;
+}
+
+static gboolean
+cg_layout_parse_rule(const CgLayoutObject *obj, CgTemplate *tmpl, CgTemplateField *field,
+		     GError **error)
+{
+	CgFieldRule *rule;
+	gboolean required = FALSE;
+	int type = CG_FIELD_TYPE_STRING;
+	guint min_length = G_MAXUINT;
+	guint max_length = 0;
+
+	if (!cg_layout_bool(obj, "required", &required, error) ||
+	    !cg_layout_enum(obj, "type", type_names, &type, error) ||
+	    !cg_layout_uint(obj, "minLength", 0, 1000000, &min_length, error) ||
+	    !cg_layout_uint(obj, "maxLength", 0, 1000000, &max_length, error))
+		return FALSE;
+	if (type == CG_FIELD_TYPE_DATE && min_length != G_MAXUINT)
+		return cg_layout_error(error, obj, "minLength", "only for string fields");
+	if (type == CG_FIELD_TYPE_DATE && max_length != 0)
+		return cg_layout_error(error, obj, "maxLength", "only for string fields");
+	if (min_length == G_MAXUINT)
+		min_length = required ? 1 : 0;
+	if (max_length != 0 && min_length > max_length)
+		return cg_layout_error(error, obj, "minLength", "larger than maxLength");
+
+	rule = g_new0(CgFieldRule, 1);
+	rule->name = g_strdup(field->key);
+	rule->type = type;
+	rule->required = required;
+	rule->min_length = min_length;
+	rule->max_length = max_length;
+	field->rule = rule;
+	field->is_date = type == CG_FIELD_TYPE_DATE;
+	g_ptr_array_add(tmpl->rules, rule);
+	return TRUE;
+}
+
+static CgTemplateField *
+cg_layout_parse_field(const char *path, JsonNode *node, guint index, CgTemplate *tmpl,
+		      GHashTable *data_keys, GError **error)
+{
+	g_autoptr(CgTemplateField) field = g_new0(CgTemplateField, 1);
+	g_autofree char *where = g_strdup_printf("fields[%u]", index);
+	CgLayoutObject obj = {path, NULL, where};
+	const char *key = NULL;
+	const char *text = NULL;
+
+	if (!JSON_NODE_HOLDS_OBJECT(node)) {
+		cg_layout_error(error, &obj, NULL, "expected an object");
+		return NULL;
+	}
+	obj.object = json_node_get_object(node);
+	if (!cg_layout_string(&obj, "key", FALSE, &key, error) ||
+	    !cg_layout_string(&obj, "text", FALSE, &text, error))
+		return NULL;
+	if ((key == NULL) == (text == NULL)) {
+		cg_layout_error(error, &obj, NULL, "needs either \"key\" or \"text\"");
+		return NULL;
+	}
+
+	if (text != NULL) {
+		field->kind = CG_TEMPLATE_FIELD_TEXT;
+		if (text[0] == '\0') {
+			cg_layout_error(error, &obj, "text", "must not be empty");
+			return NULL;
+		}
+		field->text = g_strdup(text);
+		if (!cg_layout_check_members(&obj, text_members, static_text_members, error) ||
+		    !cg_layout_parse_text_style(&obj, tmpl, field, error))
+			return NULL;
+		return g_steal_pointer(&field);
+	}
+
+	field->key = g_strdup(key);
+	if (g_str_equal(key, "qr")) {
+		field->kind = CG_TEMPLATE_FIELD_QR;
+		if (!cg_layout_parse_qr(&obj, tmpl, field, error))
+			return NULL;
+		return g_steal_pointer(&field);
+	}
+	if (g_str_equal(key, "certificateNumber")) {
+		field->kind = CG_TEMPLATE_FIELD_NUMBER;
+		if (!cg_layout_check_members(&obj, text_members, number_members, error) ||
+		    !cg_layout_parse_text_style(&obj, tmpl, field, error) ||
+		    !cg_layout_parse_affixes(&obj, field, error))
+			return NULL;
+		return g_steal_pointer(&field);
+	}
+
+	field->kind = CG_TEMPLATE_FIELD_DATA;
+	if (!cg_field_name_is_valid(key) || g_strv_contains(reserved_keys, key)) {
+		g_autofree char *quoted = cg_template_id_quote(key);
+
+		cg_layout_error(error, &obj, "key", "%s is not a data field name", quoted);
+		return NULL;
+	}
+	if (g_hash_table_contains(data_keys, key)) {
+		cg_layout_error(error, &obj, "key", "“%s” appears twice", key);
+		return NULL;
+	}
+	if (!cg_layout_check_members(&obj, text_members, data_members, error) ||
+	    !cg_layout_parse_text_style(&obj, tmpl, field, error) ||
+	    !cg_layout_parse_affixes(&obj, field, error) ||
+	    !cg_layout_parse_rule(&obj, tmpl, field, error))
+		return NULL;
+	g_hash_table_add(data_keys, field->key);
+	return g_steal_pointer(&field);
+}
+
+/* Reads the background PDF named by the layout and checks it with poppler. */
+static gboolean
+cg_template_load_background(CgTemplate *tmpl, const CgLayoutObject *root, const char *dir,
+			    GError **error)
+{
+	static const char *const background_members[] = {"file", "page", NULL};
+	g_autoptr(GError) local_error = NULL;
+	g_autoptr(PopplerDocument) document = NULL;
+	g_autoptr(PopplerPage) page = NULL;
+	g_autofree char *contents = NULL;
+	CgLayoutObject obj;
+	const char *file = NULL;
+	guint page_number = 1;
+	gsize length = 0;
+	double width, height;
+	int n_pages;
+
+	if (!cg_layout_object(root, "background", &obj, error) ||
+	    !cg_layout_check_members(&obj, background_members, NULL, error) ||
+	    !cg_layout_string(&obj, "file", TRUE, &file, error) ||
+	    !cg_layout_uint(&obj, "page", 1, 100000, &page_number, error))
+		return FALSE;
+	if (file[0] == '\0' || strchr(file, '/') != NULL || g_str_equal(file, ".") ||
+	    g_str_equal(file, ".."))
+		return cg_layout_error(error, &obj, "file", "must be a plain file name");
+
+	tmpl->background_path = g_build_filename(dir, file, NULL);
+	tmpl->background_page = page_number - 1;
+	cg_file_stamp_get(tmpl->background_path, &tmpl->background_stamp);
+	if (tmpl->background_stamp.exists &&
+	    tmpl->background_stamp.size > CG_BACKGROUND_MAX_BYTES) {
+		return cg_layout_error(error, &obj, "file", "%s is larger than %u bytes",
+				       tmpl->background_path, CG_BACKGROUND_MAX_BYTES);
+	}
+	if (!g_file_get_contents(tmpl->background_path, &contents, &length, &local_error))
+		return cg_layout_error(error, &obj, "file", "%s", local_error->message);
+	if (length < 5 || memcmp(contents, "%PDF-", 5) != 0) {
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: not a PDF file",
+			    tmpl->background_path);
+		return FALSE;
+	}
+	tmpl->background = g_bytes_new_take(g_steal_pointer(&contents), length);
+
+	document = poppler_document_new_from_bytes(tmpl->background, NULL, &local_error);
+	if (document == NULL) {
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: not a valid PDF: %s",
+			    tmpl->background_path, local_error->message);
+		return FALSE;
+	}
+	n_pages = poppler_document_get_n_pages(document);
+	if (page_number > (guint)MAX(n_pages, 0))
+		return cg_layout_error(error, &obj, "page", "%s has %d page(s)",
+				       tmpl->background_path, n_pages);
+	page = poppler_document_get_page(document, page_number - 1);
+	if (page == NULL)
+		return cg_layout_error(error, &obj, "page", "cannot open page %u of %s",
+				       page_number, tmpl->background_path);
+	poppler_page_get_size(page, &width, &height);
+	if (fabs(width - tmpl->width) > CG_PAGE_SIZE_TOLERANCE ||
+	    fabs(height - tmpl->height) > CG_PAGE_SIZE_TOLERANCE) {
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED,
+			    "%s: page is %g×%g pt but page %u of %s is %g×%g pt", root->path,
+			    tmpl->width, tmpl->height, page_number, tmpl->background_path, width,
+			    height);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static CgTemplate *
+cg_template_load(const char *id, const char *layout_path, const CgFileStamp *layout_stamp,
+		 GError **error)
+{
+	static const char *const root_members[] = {
+		"version", "page", "background", "dateFormat", "fields", NULL,
+	};
+	static const char *const page_members[] = {"width", "height", NULL};
+	g_autoptr(CgTemplate) tmpl = cg_template_new();
+	g_autoptr(JsonParser) parser = json_parser_new_immutable();
+	g_autoptr(GError) local_error = NULL;
+	g_autoptr(GHashTable) data_keys = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autofree char *dir = g_path_get_dirname(layout_path);
+	g_autofree char *contents = NULL;
+	CgLayoutObject root = {layout_path, NULL, NULL};
+	CgLayoutObject page;
+	const char *date_format = CG_DEFAULT_DATE_FORMAT;
+	JsonNode *root_node;
+	JsonNode *fields_node;
+	JsonArray *fields;
+	double version = 1;
+	gsize length = 0;
+	char bad_conversion = 0;
+
+	tmpl->id = g_strdup(id);
+	tmpl->layout_path = g_strdup(layout_path);
+	tmpl->layout_stamp = *layout_stamp;
+
+	if (layout_stamp->size > CG_LAYOUT_MAX_BYTES) {
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: larger than %u bytes",
+			    layout_path, CG_LAYOUT_MAX_BYTES);
+		return NULL;
+	}
+	if (!g_file_get_contents(layout_path, &contents, &length, &local_error)) {
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s", local_error->message);
+		return NULL;
+	}
+	if (!json_parser_load_from_data(parser, contents, (gssize)length, &local_error)) {
+		/* json-glib names the input "<data>"; name the file instead */
+		const char *message = local_error->message;
+
+		if (g_str_has_prefix(message, "<data>:"))
+			g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s%s", layout_path,
+				    message + strlen("<data>"));
+		else
+			g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: %s", layout_path,
+				    message);
+		return NULL;
+	}
+	root_node = json_parser_get_root(parser);
+	if (root_node == NULL || !JSON_NODE_HOLDS_OBJECT(root_node)) {
+		cg_layout_error(error, &root, NULL, "expected a JSON object");
+		return NULL;
+	}
+	root.object = json_node_get_object(root_node);
+	if (!cg_layout_check_members(&root, root_members, NULL, error) ||
+	    !cg_layout_number(&root, "version", FALSE, 1, 1, &version, error) ||
+	    !cg_layout_object(&root, "page", &page, error) ||
+	    !cg_layout_check_members(&page, page_members, NULL, error) ||
+	    !cg_layout_number(&page, "width", TRUE, 1, CG_PAGE_MAX, &tmpl->width, error) ||
+	    !cg_layout_number(&page, "height", TRUE, 1, CG_PAGE_MAX, &tmpl->height, error) ||
+	    !cg_layout_string(&root, "dateFormat", FALSE, &date_format, error))
+		return NULL;
+	if (!cg_date_format_is_valid(date_format, &bad_conversion)) {
+		cg_layout_error(error, &root, "dateFormat", "unknown conversion “%%%c”",
+				bad_conversion != '\0' ? bad_conversion : ' ');
+		return NULL;
+	}
+	tmpl->date_format = g_strdup(date_format);
+
+	fields_node = cg_layout_member(&root, "fields", TRUE, error);
+	if (fields_node == NULL)
+		return NULL;
+	if (!JSON_NODE_HOLDS_ARRAY(fields_node)) {
+		cg_layout_error(error, &root, "fields", "expected an array");
+		return NULL;
+	}
+	fields = json_node_get_array(fields_node);
+	for (guint i = 0; i < json_array_get_length(fields); i++) {
+		CgTemplateField *field = cg_layout_parse_field(
+			layout_path, json_array_get_element(fields, i), i, tmpl, data_keys, error);
+
+		if (field == NULL)
+			return NULL;
+		g_ptr_array_add(tmpl->fields, field);
+	}
+
+	if (!cg_template_load_background(tmpl, &root, dir, error))
+		return NULL;
+	return g_steal_pointer(&tmpl);
+}
+
+/* ---- the store ------------------------------------------------------------ */
+
+CgTemplateStore *
+cg_template_store_new(const char *const *dirs)
+{
+	CgTemplateStore *store = g_new0(CgTemplateStore, 1);
+
+	store->dirs = g_strdupv((char **)dirs);
+	if (store->dirs == NULL)
+		store->dirs = g_new0(char *, 1);
+	g_mutex_init(&store->lock);
+	store->cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     (GDestroyNotify)cg_template_unref);
+	return store;
+}
+
+void
+cg_template_store_free(CgTemplateStore *store)
+{
+	if (store == NULL)
+		return;
+	g_strfreev(store->dirs);
+	g_clear_pointer(&store->cache, g_hash_table_unref);
+	g_mutex_clear(&store->lock);
+	g_free(store);
+}
+
+/* The layout.json of @id in the first directory that has it. */
+static char *
+cg_template_store_find(CgTemplateStore *store, const char *id, CgFileStamp *stamp,
+		       GError **error)
+{
+	if (!cg_template_id_is_valid(id)) {
+		g_autofree char *quoted = cg_template_id_quote(id);
+
+		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT,
+			    "%s is not a template id (expected [a-z0-9][a-z0-9_-]*, at most %u "
+			    "characters)",
+			    quoted, CG_TEMPLATE_ID_MAX);
+		return NULL;
+	}
+	for (guint i = 0; store->dirs[i] != NULL; i++) {
+		g_autofree char *path = g_build_filename(store->dirs[i], id, "layout.json", NULL);
+		struct stat st;
+
+		if (stat(path, &st) != 0) {
+			int saved_errno = errno;
+
+			if (saved_errno == ENOENT || saved_errno == ENOTDIR)
+				continue;
+			g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: %s", path,
+				    g_strerror(saved_errno));
+			return NULL;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: not a regular file",
+				    path);
+			return NULL;
+		}
+		if (stamp != NULL) {
+			memset(stamp, 0, sizeof(*stamp));
+			stamp->exists = TRUE;
+			stamp->dev = st.st_dev;
+			stamp->ino = st.st_ino;
+			stamp->size = st.st_size;
+			stamp->mtime = st.st_mtim;
+		}
+		return g_steal_pointer(&path);
+	}
+	g_set_error(error, CG_ERROR, CG_ERROR_TEMPLATE_NOT_FOUND, "Template “%s” not found", id);
+	return NULL;
+}
+
+gboolean
+cg_template_store_check(CgTemplateStore *store, const char *id, GError **error)
+{
+	g_autofree char *path = NULL;
+
+	g_return_val_if_fail(store != NULL, FALSE);
+	path = cg_template_store_find(store, id, NULL, error);
+	return path != NULL;
+}
+
+/* The cached template if its files did not change. Called locked. */
+static CgTemplate *
+cg_template_store_lookup(CgTemplateStore *store, const char *id, const char *layout_path,
+			 const CgFileStamp *layout_stamp)
+{
+	CgTemplate *cached = g_hash_table_lookup(store->cache, id);
+	CgFileStamp background_stamp;
+
+	if (cached == NULL || !g_str_equal(cached->layout_path, layout_path) ||
+	    !cg_file_stamp_equal(&cached->layout_stamp, layout_stamp))
+		return NULL;
+	cg_file_stamp_get(cached->background_path, &background_stamp);
+	if (!cg_file_stamp_equal(&cached->background_stamp, &background_stamp))
+		return NULL;
+	return cg_template_ref(cached);
+}
+
+CgTemplate *
+cg_template_store_load(CgTemplateStore *store, const char *id, GError **error)
+{
+	g_autofree char *layout_path = NULL;
+	CgFileStamp layout_stamp;
+	CgTemplate *tmpl;
+
+	g_return_val_if_fail(store != NULL, NULL);
+
+	layout_path = cg_template_store_find(store, id, &layout_stamp, error);
+	if (layout_path == NULL)
+		return NULL;
+
+	g_mutex_lock(&store->lock);
+	tmpl = cg_template_store_lookup(store, id, layout_path, &layout_stamp);
+	g_mutex_unlock(&store->lock);
+	if (tmpl != NULL)
+		return tmpl;
+
+	/* Parsed unlocked: other templates stay available meanwhile. Two threads
+	 * may load the same template at once; the last one is kept. */
+	tmpl = cg_template_load(id, layout_path, &layout_stamp, error);
+	if (tmpl == NULL)
+		return NULL;
+	g_debug("Loaded template %s from %s", id, layout_path);
+
+	g_mutex_lock(&store->lock);
+	g_hash_table_replace(store->cache, g_strdup(id), cg_template_ref(tmpl));
+	g_mutex_unlock(&store->lock);
+	return tmpl;
+}

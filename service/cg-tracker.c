@@ -1,0 +1,1273 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cg-tracker.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "cg-error.h"
+
+/*
+ * Memory: the service may hold many finished generations (they are kept for
+ * finished_ttl_s so results can be fetched), so a record is one compact
+ * allocation: the 32-hex id inline and first (it doubles as the hash table
+ * key, so the table runs in "set" mode without a separate value array),
+ * small counters as 8/16-bit fields, times as 32-bit millisecond offsets
+ * from the start, the transaction id and owner label inline after the
+ * struct, the GCancellable created on demand and dropped at the end, the
+ * result allocated only when completed (one block), messages static unless
+ * a report brings its own text. tests/bench/bench-tracker-memory measures it.
+ */
+
+enum {
+	FLAG_OPT_CANCELLATION = 1 << 0,
+	FLAG_OPT_PERSISTENCE = 1 << 1,
+	FLAG_OPT_CANCEL_ON_DISCONNECT = 1 << 2,
+	FLAG_CANCEL_REQUESTED = 1 << 3, /* cg_tracker_cancel() was called */
+	FLAG_TIMED_OUT = 1 << 4,	/* timeout_ms (or max_age_s) passed */
+	FLAG_PENDING = 1 << 5,		/* a coalesced update waits for its interval */
+	FLAG_MESSAGE_OWNED = 1 << 6,	/* message is g_strdup()ed, else static */
+	FLAG_FORGOTTEN = 1 << 7,	/* no longer in the tracker */
+	FLAG_HAS_LABEL = 1 << 8,	/* owner label stored after the transaction id */
+};
+
+/* Stages that can have a duration (completed is a point in time). */
+#define N_TIMED_STAGES CG_STAGE_COMPLETED
+
+struct _CgGeneration {
+	char id[33]; /* first: the record is its own hash table key */
+	guint8 stage;
+	guint8 stage_progress;
+	guint8 status;
+	guint8 reached; /* bit per stage reached */
+	guint16 flags;
+	guint16 progress; /* overall, hundredths of a percent: max seen */
+	gint ref_count;
+	guint32 owner_uid;
+	guint32 sequence; /* of the last update sent */
+	guint32 timeout_ms;
+	guint32 update_interval_ms;
+	guint32 pages_done;
+	guint32 pages_total;
+	/* Offsets from started_mono, in ms. */
+	guint32 stage_started_ms;
+	guint32 last_sent_ms; /* rounded up, so coalescing never runs early */
+	guint32 finished_ms;
+	guint32 active_index; /* in tracker->active while in progress */
+	guint32 stage_durations_ms[N_TIMED_STAGES];
+	gint64 started_mono;
+	gint64 started_real;
+	CgTracker *tracker; /* NULL once forgotten */
+	char *message;	    /* static or owned (FLAG_MESSAGE_OWNED) */
+	GCancellable *cancellable;
+	union {
+		CgResult *result;	/* CG_STATUS_COMPLETED: one compact block */
+		const char *error_name; /* CG_STATUS_FAILED: static D-Bus name */
+	};
+	gpointer user_data;
+	char transaction_id[]; /* then the owner label when FLAG_HAS_LABEL */
+};
+
+G_STATIC_ASSERT(offsetof(CgGeneration, id) == 0);
+G_STATIC_ASSERT(CG_N_STAGES <= 8);
+
+struct _CgTracker {
+	CgTrackerConfig config;
+	CgTrackerEmitFunc emit;
+	CgTrackerForgetFunc forget;
+	gpointer user_data;
+	CgClockFunc clock; /* NULL: monotonic and real time, one GLib timer */
+	gpointer clock_data;
+	GHashTable *by_id; /* set of generations, keyed by their id */
+	GPtrArray *all;	   /* every generation, oldest first */
+	GPtrArray *active; /* in progress, for the deadline scan */
+	GSource *timer;	   /* only with the default clock */
+	gint64 next_sweep; /* monotonic µs of the next cleanup deadline */
+	gint64 last_sweep;
+};
+
+/* Messages of each stage when the report brings none, and of the ends. */
+static const char *const stage_messages[CG_N_STAGES] = {
+    "Initializing",   "Loading template",   "Validating data", "Generating PDF",
+    "Preparing file", "Ready for download", "Completed",
+};
+static const char message_cancelled[] = "Cancelled";
+static const char message_timed_out[] = "Timed out";
+static const char message_failed[] = "Failed";
+
+static void generation_finish(CgTracker *tracker, CgGeneration *generation, CgStatus status,
+			      gint64 now);
+
+void
+cg_generation_options_init(CgGenerationOptions *options)
+{
+	g_return_if_fail(options != NULL);
+	options->timeout_ms = 300000;
+	options->update_interval_ms = 500;
+	options->enable_cancellation = TRUE;
+	options->enable_persistence = FALSE;
+	options->cancel_on_disconnect = FALSE;
+}
+
+void
+cg_result_free(CgResult *result)
+{
+	if (result == NULL)
+		return;
+	g_free(result->certificate_number);
+	g_free(result->last_certificate_number);
+	g_free(result->checksum);
+	g_free(result->path);
+	g_free(result);
+}
+
+CgResult *
+cg_result_copy(const CgResult *result)
+{
+	CgResult *copy;
+
+	if (result == NULL)
+		return NULL;
+	copy = g_new0(CgResult, 1);
+	copy->certificate_number = g_strdup(result->certificate_number);
+	copy->last_certificate_number = g_strdup(result->last_certificate_number);
+	copy->file_size = result->file_size;
+	copy->checksum = g_strdup(result->checksum);
+	copy->pages = result->pages;
+	copy->path = g_strdup(result->path);
+	return copy;
+}
+
+static char *
+pack_string(char **cursor, const char *s)
+{
+	char *start = *cursor;
+	gsize len;
+
+	if (s == NULL)
+		return NULL;
+	len = strlen(s) + 1;
+	memcpy(start, s, len);
+	*cursor += len;
+	return start;
+}
+
+static gsize
+string_size(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* The tracker's own copy: the struct and its strings in one block, freed
+ * with g_free(); last_certificate_number shares the first when equal. */
+static CgResult *
+result_copy_compact(const CgResult *result)
+{
+	gboolean same_last =
+	    g_strcmp0(result->certificate_number, result->last_certificate_number) == 0;
+	gsize size = sizeof(CgResult) + string_size(result->certificate_number) +
+		     (same_last ? 0 : string_size(result->last_certificate_number)) +
+		     string_size(result->checksum) + string_size(result->path);
+	CgResult *copy = g_malloc0(size);
+	char *cursor = (char *)(copy + 1);
+
+	copy->certificate_number = pack_string(&cursor, result->certificate_number);
+	copy->last_certificate_number = same_last
+					    ? copy->certificate_number
+					    : pack_string(&cursor, result->last_certificate_number);
+	copy->file_size = result->file_size;
+	copy->checksum = pack_string(&cursor, result->checksum);
+	copy->pages = result->pages;
+	copy->path = pack_string(&cursor, result->path);
+	return copy;
+}
+
+/* Clock */
+
+static gint64
+tracker_now(CgTracker *tracker, gint64 *realtime_us)
+{
+	gint64 real = 0;
+	gint64 mono;
+
+	if (tracker != NULL && tracker->clock != NULL) {
+		mono = tracker->clock(&real, tracker->clock_data);
+	} else {
+		mono = g_get_monotonic_time();
+		real = g_get_real_time();
+	}
+	if (realtime_us != NULL)
+		*realtime_us = real;
+	return mono;
+}
+
+/* Milliseconds since the start of @generation, rounded down. */
+static guint32
+offset_ms(const CgGeneration *generation, gint64 now)
+{
+	gint64 ms = (now - generation->started_mono) / 1000;
+
+	return (guint32)CLAMP(ms, 0, (gint64)G_MAXUINT32);
+}
+
+/* Rounded up: a deadline computed from it is never early. */
+static guint32
+offset_ms_ceil(const CgGeneration *generation, gint64 now)
+{
+	gint64 ms = (now - generation->started_mono + 999) / 1000;
+
+	return (guint32)CLAMP(ms, 0, (gint64)G_MAXUINT32);
+}
+
+static gint64
+generation_finished_at_us(const CgGeneration *generation)
+{
+	if (!cg_status_is_terminal(generation->status))
+		return 0;
+	return generation->started_real + (gint64)generation->finished_ms * 1000;
+}
+
+/* Timer */
+
+static gboolean
+timer_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	g_source_set_ready_time(source, -1);
+	return callback(user_data);
+}
+
+static GSourceFuncs timer_funcs = {
+    .dispatch = timer_dispatch,
+};
+
+static gboolean
+timer_cb(gpointer user_data)
+{
+	cg_tracker_process_timers(user_data);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Make sure the shared timer fires no later than @deadline. */
+static void
+tracker_arm(CgTracker *tracker, gint64 deadline)
+{
+	gint64 ready;
+
+	if (tracker->timer == NULL || deadline == G_MAXINT64)
+		return;
+	ready = g_source_get_ready_time(tracker->timer);
+	if (ready < 0 || deadline < ready)
+		g_source_set_ready_time(tracker->timer, MAX(deadline, 0));
+}
+
+/* Deadlines */
+
+static gint64
+generation_flush_deadline(const CgGeneration *generation)
+{
+	return generation->started_mono +
+	       ((gint64)generation->last_sent_ms + generation->update_interval_ms) * 1000;
+}
+
+static gboolean
+generation_timeout_armed(const CgGeneration *generation)
+{
+	return generation->timeout_ms > 0 &&
+	       (generation->flags & (FLAG_TIMED_OUT | FLAG_CANCEL_REQUESTED)) == 0;
+}
+
+static gint64
+generation_timeout_deadline(const CgGeneration *generation)
+{
+	return generation->started_mono + (gint64)generation->timeout_ms * 1000;
+}
+
+/* The next flush or timeout of an active generation. */
+static gint64
+generation_next_deadline(const CgGeneration *generation)
+{
+	gint64 deadline = G_MAXINT64;
+
+	if (cg_status_is_terminal(generation->status))
+		return G_MAXINT64;
+	if (generation->flags & FLAG_PENDING)
+		deadline = generation_flush_deadline(generation);
+	if (generation_timeout_armed(generation))
+		deadline = MIN(deadline, generation_timeout_deadline(generation));
+	return deadline;
+}
+
+/* When the cleanup has to forget @generation. */
+static gint64
+generation_forget_deadline(const CgTracker *tracker, const CgGeneration *generation)
+{
+	gint64 deadline = G_MAXINT64;
+
+	if (tracker->config.max_age_s > 0)
+		deadline =
+		    generation->started_mono + (gint64)tracker->config.max_age_s * G_USEC_PER_SEC;
+	if (cg_status_is_terminal(generation->status)) {
+		gint64 ttl = generation->started_mono + (gint64)generation->finished_ms * 1000 +
+			     (gint64)tracker->config.finished_ttl_s * G_USEC_PER_SEC;
+		deadline = MIN(deadline, ttl);
+	}
+	return deadline;
+}
+
+static void
+tracker_schedule_sweep(CgTracker *tracker, gint64 deadline)
+{
+	if (deadline >= tracker->next_sweep)
+		return;
+	tracker->next_sweep = deadline;
+	tracker_arm(tracker, MAX(deadline, tracker->last_sweep + G_USEC_PER_SEC));
+}
+
+/* Messages */
+
+static const char *
+static_message(const char *message)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(stage_messages); i++) {
+		if (g_str_equal(message, stage_messages[i]))
+			return stage_messages[i];
+	}
+	return NULL;
+}
+
+/* @message must be static when @owned is FALSE. */
+static void
+generation_set_message(CgGeneration *generation, const char *message, gboolean owned)
+{
+	const char *known;
+
+	if (generation->message != NULL && g_str_equal(generation->message, message))
+		return;
+	if (generation->flags & FLAG_MESSAGE_OWNED)
+		g_free(generation->message);
+	generation->flags &= ~FLAG_MESSAGE_OWNED;
+	known = owned ? static_message(message) : message;
+	if (known != NULL) {
+		generation->message = (char *)known;
+		return;
+	}
+	generation->message = g_strdup(message);
+	generation->flags |= FLAG_MESSAGE_OWNED;
+}
+
+/* Updates */
+
+static gboolean
+generation_is_cancellable(const CgGeneration *generation)
+{
+	return (generation->flags & FLAG_OPT_CANCELLATION) != 0 &&
+	       !cg_status_is_terminal(generation->status) &&
+	       (generation->flags & (FLAG_CANCEL_REQUESTED | FLAG_TIMED_OUT)) == 0;
+}
+
+static gint64
+generation_expected_end_us(const CgGeneration *generation, gint64 now)
+{
+	gint64 elapsed = now - generation->started_mono;
+
+	if (cg_status_is_terminal(generation->status))
+		return generation_finished_at_us(generation);
+	if (generation->progress == 0 || elapsed <= 0)
+		return 0;
+	/* progress is in hundredths: elapsed * 100% / (progress / 100). */
+	return generation->started_real +
+	       (gint64)((double)elapsed * 10000.0 / generation->progress);
+}
+
+static GVariant *
+result_to_variant(const CgResult *result)
+{
+	GVariantBuilder builder;
+	const char *last = result->last_certificate_number != NULL ? result->last_certificate_number
+								   : result->certificate_number;
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&builder, "{sv}", "certificate_number",
+			      g_variant_new_string(result->certificate_number != NULL
+						       ? result->certificate_number
+						       : ""));
+	g_variant_builder_add(&builder, "{sv}", "last_certificate_number",
+			      g_variant_new_string(last != NULL ? last : ""));
+	g_variant_builder_add(&builder, "{sv}", "file_size",
+			      g_variant_new_uint64(result->file_size));
+	g_variant_builder_add(
+	    &builder, "{sv}", "checksum",
+	    g_variant_new_string(result->checksum != NULL ? result->checksum : ""));
+	g_variant_builder_add(&builder, "{sv}", "pages", g_variant_new_uint32(result->pages));
+	return g_variant_builder_end(&builder);
+}
+
+/* The state as of @now, with @sequence; floating. */
+static GVariant *
+generation_to_variant(const CgGeneration *generation, guint64 sequence, gint64 now, gint64 now_real)
+{
+	GVariantBuilder builder;
+	const char *label = cg_generation_get_owner_label(generation);
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&builder, "{sv}", "progress_id",
+			      g_variant_new_string(generation->id));
+	g_variant_builder_add(&builder, "{sv}", "transaction_id",
+			      g_variant_new_string(generation->transaction_id));
+	g_variant_builder_add(&builder, "{sv}", "stage",
+			      g_variant_new_string(cg_stage_to_string(generation->stage)));
+	g_variant_builder_add(&builder, "{sv}", "stage_index",
+			      g_variant_new_uint32(generation->stage));
+	g_variant_builder_add(&builder, "{sv}", "stage_progress",
+			      g_variant_new_uint32(generation->stage_progress));
+	g_variant_builder_add(&builder, "{sv}", "progress",
+			      g_variant_new_double(generation->progress / 100.0));
+	g_variant_builder_add(&builder, "{sv}", "status",
+			      g_variant_new_string(cg_status_to_string(generation->status)));
+	g_variant_builder_add(&builder, "{sv}", "message",
+			      g_variant_new_string(generation->message));
+	g_variant_builder_add(&builder, "{sv}", "sequence", g_variant_new_uint64(sequence));
+	g_variant_builder_add(&builder, "{sv}", "timestamp_us", g_variant_new_int64(now_real));
+	g_variant_builder_add(&builder, "{sv}", "started_at_us",
+			      g_variant_new_int64(generation->started_real));
+	g_variant_builder_add(&builder, "{sv}", "expected_end_us",
+			      g_variant_new_int64(generation_expected_end_us(generation, now)));
+	g_variant_builder_add(&builder, "{sv}", "cancellable",
+			      g_variant_new_boolean(generation_is_cancellable(generation)));
+	g_variant_builder_add(&builder, "{sv}", "pages_done",
+			      g_variant_new_uint32(generation->pages_done));
+	g_variant_builder_add(&builder, "{sv}", "pages_total",
+			      g_variant_new_uint32(generation->pages_total));
+	if (label != NULL)
+		g_variant_builder_add(&builder, "{sv}", "owner_label", g_variant_new_string(label));
+	if (generation->status == CG_STATUS_COMPLETED && generation->result != NULL)
+		g_variant_builder_add(&builder, "{sv}", "result",
+				      result_to_variant(generation->result));
+	if (generation->status == CG_STATUS_FAILED) {
+		g_variant_builder_add(&builder, "{sv}", "error",
+				      g_variant_new_string(generation->error_name));
+		g_variant_builder_add(&builder, "{sv}", "error_message",
+				      g_variant_new_string(generation->message));
+	}
+	return g_variant_builder_end(&builder);
+}
+
+/* Send the current state now as the next update. */
+static void
+generation_send(CgTracker *tracker, CgGeneration *generation, gint64 now, gint64 now_real)
+{
+	g_autoptr(GVariant) update = NULL;
+
+	generation->sequence++;
+	generation->last_sent_ms = offset_ms_ceil(generation, now);
+	generation->flags &= ~FLAG_PENDING;
+	update = g_variant_ref_sink(
+	    generation_to_variant(generation, generation->sequence, now, now_real));
+	if (tracker->emit != NULL)
+		tracker->emit(tracker, generation, update, tracker->user_data);
+}
+
+/* Stages */
+
+static void
+generation_enter_stage(CgGeneration *generation, CgStage stage, gint64 now)
+{
+	guint32 now_ms = offset_ms(generation, now);
+
+	if (generation->stage < N_TIMED_STAGES)
+		generation->stage_durations_ms[generation->stage] =
+		    now_ms - MIN(generation->stage_started_ms, now_ms);
+	generation->stage = stage;
+	generation->stage_progress = 0;
+	generation->stage_started_ms = now_ms;
+	generation->reached |= 1u << stage;
+}
+
+static void
+generation_raise_progress(CgGeneration *generation)
+{
+	double overall = cg_stage_overall_progress(generation->stage, generation->stage_progress);
+	guint16 hundredths = (guint16)CLAMP(overall * 100.0 + 0.5, 0.0, 10000.0);
+
+	generation->progress = MAX(generation->progress, hundredths);
+}
+
+/* Tracker */
+
+CgTracker *
+cg_tracker_new(const CgTrackerConfig *config, CgTrackerEmitFunc emit, CgTrackerForgetFunc forget,
+	       gpointer user_data)
+{
+	CgTracker *tracker = g_new0(CgTracker, 1);
+	g_autoptr(GMainContext) context = g_main_context_ref_thread_default();
+
+	if (config != NULL) {
+		tracker->config = *config;
+	} else {
+		tracker->config.finished_ttl_s = 60;
+		tracker->config.max_age_s = 1800;
+	}
+	tracker->emit = emit;
+	tracker->forget = forget;
+	tracker->user_data = user_data;
+	tracker->by_id = g_hash_table_new(g_str_hash, g_str_equal);
+	tracker->all = g_ptr_array_new();
+	tracker->active = g_ptr_array_new();
+	tracker->next_sweep = G_MAXINT64;
+	tracker->last_sweep = G_MININT64 / 2;
+
+	tracker->timer = g_source_new(&timer_funcs, sizeof(GSource));
+	g_source_set_callback(tracker->timer, timer_cb, tracker, NULL);
+	g_source_set_static_name(tracker->timer, "[certgen] tracker timer");
+	g_source_set_ready_time(tracker->timer, -1);
+	g_source_attach(tracker->timer, context);
+	return tracker;
+}
+
+static void
+generation_delete_file(const CgGeneration *generation)
+{
+	const char *path;
+
+	if (generation->status != CG_STATUS_COMPLETED || generation->result == NULL ||
+	    (generation->flags & FLAG_OPT_PERSISTENCE))
+		return;
+	path = generation->result->path;
+	if (path == NULL)
+		return;
+	if (g_unlink(path) != 0 && errno != ENOENT)
+		g_warning("Could not remove %s: %s", path, g_strerror(errno));
+}
+
+static void
+tracker_remove_active(CgTracker *tracker, CgGeneration *generation)
+{
+	guint index = generation->active_index;
+
+	g_return_if_fail(index < tracker->active->len &&
+			 tracker->active->pdata[index] == generation);
+	/* The last one moves into the hole. */
+	g_ptr_array_remove_index_fast(tracker->active, index);
+	if (index < tracker->active->len) {
+		CgGeneration *moved = tracker->active->pdata[index];
+
+		moved->active_index = index;
+	}
+}
+
+void
+cg_tracker_free(CgTracker *tracker)
+{
+	if (tracker == NULL)
+		return;
+	if (tracker->timer != NULL) {
+		g_source_destroy(tracker->timer);
+		g_source_unref(tracker->timer);
+	}
+	/* Shutting down forgets everything (without the forget callback, the
+	 * owner is going away too): running work is cancelled and files that
+	 * were not to persist are removed, as nobody can fetch them any more. */
+	for (guint i = 0; i < tracker->all->len; i++) {
+		CgGeneration *generation = tracker->all->pdata[i];
+
+		if (generation->cancellable != NULL)
+			g_cancellable_cancel(generation->cancellable);
+		generation_delete_file(generation);
+		generation->flags |= FLAG_FORGOTTEN;
+		generation->tracker = NULL;
+		cg_generation_unref(generation);
+	}
+	g_hash_table_unref(tracker->by_id);
+	g_ptr_array_unref(tracker->all);
+	g_ptr_array_unref(tracker->active);
+	g_free(tracker);
+}
+
+void
+cg_tracker_set_clock(CgTracker *tracker, CgClockFunc clock, gpointer user_data)
+{
+	g_return_if_fail(tracker != NULL);
+	tracker->clock = clock;
+	tracker->clock_data = user_data;
+	if (clock != NULL && tracker->timer != NULL) {
+		g_source_destroy(tracker->timer);
+		g_clear_pointer(&tracker->timer, g_source_unref);
+	}
+}
+
+gsize
+cg_tracker_get_record_size(void)
+{
+	return sizeof(CgGeneration);
+}
+
+static void
+random_id(char id[33])
+{
+	guint8 bytes[16];
+	gsize got = 0;
+
+	while (got < sizeof(bytes)) {
+		gssize n = getrandom(bytes + got, sizeof(bytes) - got, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		got += (gsize)n;
+	}
+	/* getrandom() cannot fail on Linux ≥ 3.17; keep ids unique anyway. */
+	for (; got < sizeof(bytes); got++)
+		bytes[got] = (guint8)g_random_int();
+	for (guint i = 0; i < sizeof(bytes); i++) {
+		static const char hex[] = "0123456789abcdef";
+
+		id[i * 2] = hex[bytes[i] >> 4];
+		id[i * 2 + 1] = hex[bytes[i] & 0xf];
+	}
+	id[32] = '\0';
+}
+
+CgGeneration *
+cg_tracker_add(CgTracker *tracker, const char *transaction_id, guint32 owner_uid,
+	       const char *owner_label, const CgGenerationOptions *options)
+{
+	CgGenerationOptions defaults;
+	CgGeneration *generation;
+	gsize tx_size;
+	gsize label_size;
+	gint64 now;
+	gint64 now_real = 0;
+
+	g_return_val_if_fail(tracker != NULL, NULL);
+	g_return_val_if_fail(transaction_id != NULL, NULL);
+
+	if (options == NULL) {
+		cg_generation_options_init(&defaults);
+		options = &defaults;
+	}
+	if (owner_label != NULL && owner_label[0] == '\0')
+		owner_label = NULL;
+	tx_size = strlen(transaction_id) + 1;
+	label_size = string_size(owner_label);
+	now = tracker_now(tracker, &now_real);
+
+	generation = g_malloc0(sizeof(CgGeneration) + tx_size + label_size);
+	do {
+		random_id(generation->id);
+	} while (g_hash_table_contains(tracker->by_id, generation->id));
+	memcpy(generation->transaction_id, transaction_id, tx_size);
+	if (owner_label != NULL) {
+		memcpy(generation->transaction_id + tx_size, owner_label, label_size);
+		generation->flags |= FLAG_HAS_LABEL;
+	}
+	generation->ref_count = 1;
+	generation->tracker = tracker;
+	generation->owner_uid = owner_uid;
+	generation->stage = CG_STAGE_INITIALIZING;
+	generation->status = CG_STATUS_IN_PROGRESS;
+	generation->reached = 1u << CG_STAGE_INITIALIZING;
+	generation->message = (char *)stage_messages[CG_STAGE_INITIALIZING];
+	generation->timeout_ms = options->timeout_ms;
+	generation->update_interval_ms = options->update_interval_ms;
+	if (options->enable_cancellation)
+		generation->flags |= FLAG_OPT_CANCELLATION;
+	if (options->enable_persistence)
+		generation->flags |= FLAG_OPT_PERSISTENCE;
+	if (options->cancel_on_disconnect)
+		generation->flags |= FLAG_OPT_CANCEL_ON_DISCONNECT;
+	generation->started_mono = now;
+	generation->started_real = now_real;
+
+	g_hash_table_add(tracker->by_id, generation);
+	g_ptr_array_add(tracker->all, generation);
+	generation->active_index = tracker->active->len;
+	g_ptr_array_add(tracker->active, generation);
+
+	if (generation_timeout_armed(generation))
+		tracker_arm(tracker, generation_timeout_deadline(generation));
+	tracker_schedule_sweep(tracker, generation_forget_deadline(tracker, generation));
+	return generation;
+}
+
+CgGeneration *
+cg_tracker_lookup(CgTracker *tracker, const char *progress_id)
+{
+	g_return_val_if_fail(tracker != NULL, NULL);
+	if (progress_id == NULL)
+		return NULL;
+	return g_hash_table_lookup(tracker->by_id, progress_id);
+}
+
+guint
+cg_tracker_count(CgTracker *tracker)
+{
+	g_return_val_if_fail(tracker != NULL, 0);
+	return tracker->all->len;
+}
+
+guint
+cg_tracker_count_active(CgTracker *tracker)
+{
+	g_return_val_if_fail(tracker != NULL, 0);
+	return tracker->active->len;
+}
+
+guint
+cg_tracker_count_active_for_uid(CgTracker *tracker, guint32 uid)
+{
+	guint count = 0;
+
+	g_return_val_if_fail(tracker != NULL, 0);
+	for (guint i = 0; i < tracker->active->len; i++) {
+		const CgGeneration *generation = tracker->active->pdata[i];
+
+		if (generation->owner_uid == uid)
+			count++;
+	}
+	return count;
+}
+
+GPtrArray *
+cg_tracker_list(CgTracker *tracker)
+{
+	g_return_val_if_fail(tracker != NULL, NULL);
+	return g_ptr_array_copy(tracker->all, NULL, NULL);
+}
+
+void
+cg_tracker_report(CgTracker *tracker, CgGeneration *generation, CgStage stage, guint stage_progress,
+		  guint pages_done, guint pages_total, const char *message)
+{
+	gboolean new_stage;
+	gint64 now;
+	gint64 now_real = 0;
+
+	g_return_if_fail(tracker != NULL);
+	g_return_if_fail(generation != NULL);
+	g_return_if_fail(stage < CG_STAGE_COMPLETED);
+
+	if (generation->flags & FLAG_FORGOTTEN || cg_status_is_terminal(generation->status))
+		return;
+	if (stage < generation->stage)
+		return;
+	now = tracker_now(tracker, &now_real);
+	stage_progress = MIN(stage_progress, 100u);
+
+	new_stage = stage > generation->stage;
+	if (new_stage)
+		generation_enter_stage(generation, stage, now);
+	generation->stage_progress = MAX(generation->stage_progress, stage_progress);
+	if (pages_total > 0) {
+		generation->pages_done = MIN(pages_done, pages_total);
+		generation->pages_total = pages_total;
+	}
+	if (message != NULL)
+		generation_set_message(generation, message, TRUE);
+	else
+		generation_set_message(generation, stage_messages[generation->stage], FALSE);
+	generation_raise_progress(generation);
+
+	/* A new stage, the first update, or the interval passed: send now.
+	 * Otherwise the record itself holds the latest values until the
+	 * flush, so what is sent later is never older than what was sent. */
+	if (new_stage || generation->sequence == 0 ||
+	    now >= generation_flush_deadline(generation)) {
+		generation_send(tracker, generation, now, now_real);
+		return;
+	}
+	generation->flags |= FLAG_PENDING;
+	tracker_arm(tracker, generation_flush_deadline(generation));
+}
+
+/* Terminal transitions */
+
+/* Close the current stage and leave the active set; the caller sets the
+ * message and sends the terminal update. */
+static void
+generation_finish(CgTracker *tracker, CgGeneration *generation, CgStatus status, gint64 now)
+{
+	guint32 now_ms = offset_ms(generation, now);
+
+	if (generation->stage < N_TIMED_STAGES)
+		generation->stage_durations_ms[generation->stage] =
+		    now_ms - MIN(generation->stage_started_ms, now_ms);
+	generation->status = status;
+	generation->finished_ms = now_ms;
+	generation->flags &= ~FLAG_PENDING;
+	tracker_remove_active(tracker, generation);
+	/* The worker keeps its own reference if it still needs it. */
+	g_clear_object(&generation->cancellable);
+	if ((generation->flags & FLAG_FORGOTTEN) == 0)
+		tracker_schedule_sweep(tracker, generation_forget_deadline(tracker, generation));
+}
+
+static gboolean
+generation_is_done(const CgGeneration *generation)
+{
+	return (generation->flags & FLAG_FORGOTTEN) != 0 ||
+	       cg_status_is_terminal(generation->status);
+}
+
+void
+cg_tracker_complete(CgTracker *tracker, CgGeneration *generation, const CgResult *result)
+{
+	gint64 now;
+	gint64 now_real = 0;
+
+	g_return_if_fail(tracker != NULL);
+	g_return_if_fail(generation != NULL);
+	g_return_if_fail(result != NULL);
+
+	if (generation_is_done(generation)) {
+		/* Too late (forgotten at max_age_s, or already ended): nobody
+		 * can ever fetch this file, so it must not stay behind. */
+		if ((generation->flags & FLAG_OPT_PERSISTENCE) == 0 && result->path != NULL &&
+		    g_unlink(result->path) != 0 && errno != ENOENT)
+			g_warning("Could not remove %s: %s", result->path, g_strerror(errno));
+		return;
+	}
+	now = tracker_now(tracker, &now_real);
+	generation->result = result_copy_compact(result);
+	if (result->pages > 0) {
+		generation->pages_done = result->pages;
+		generation->pages_total = result->pages;
+	}
+
+	if (generation->stage < CG_STAGE_DOWNLOAD_READY) {
+		generation_enter_stage(generation, CG_STAGE_DOWNLOAD_READY, now);
+		generation->stage_progress = 100;
+		generation_set_message(generation, stage_messages[CG_STAGE_DOWNLOAD_READY], FALSE);
+		generation_raise_progress(generation);
+		generation_send(tracker, generation, now, now_real);
+		if (generation_is_done(generation))
+			return;
+	}
+
+	generation_enter_stage(generation, CG_STAGE_COMPLETED, now);
+	generation->stage_progress = 100;
+	generation->progress = 10000;
+	generation_set_message(generation, stage_messages[CG_STAGE_COMPLETED], FALSE);
+	generation_finish(tracker, generation, CG_STATUS_COMPLETED, now);
+	generation_send(tracker, generation, now, now_real);
+}
+
+static gboolean
+error_is_cancellation(const GError *error)
+{
+	return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+	       g_error_matches(error, CG_ERROR, CG_ERROR_CANCELLED) ||
+	       g_error_matches(error, CG_ERROR, CG_ERROR_TIMED_OUT);
+}
+
+void
+cg_tracker_fail(CgTracker *tracker, CgGeneration *generation, const GError *error)
+{
+	gint64 now;
+	gint64 now_real = 0;
+
+	g_return_if_fail(tracker != NULL);
+	g_return_if_fail(generation != NULL);
+
+	if (generation_is_done(generation))
+		return;
+	/* Work that stopped because its cancellable fired was cancelled (or
+	 * timed out), it did not fail. */
+	if (error_is_cancellation(error)) {
+		cg_tracker_finish_cancelled(tracker, generation);
+		return;
+	}
+	now = tracker_now(tracker, &now_real);
+	if (error != NULL && error->message != NULL && error->message[0] != '\0')
+		generation_set_message(generation, error->message, TRUE);
+	else
+		generation_set_message(generation, message_failed, FALSE);
+	generation_finish(tracker, generation, CG_STATUS_FAILED, now);
+	generation->error_name = cg_error_to_dbus_name(error);
+	generation_send(tracker, generation, now, now_real);
+}
+
+void
+cg_tracker_finish_cancelled(CgTracker *tracker, CgGeneration *generation)
+{
+	gboolean timed_out;
+	gint64 now;
+	gint64 now_real = 0;
+
+	g_return_if_fail(tracker != NULL);
+	g_return_if_fail(generation != NULL);
+
+	if (generation_is_done(generation))
+		return;
+	timed_out = (generation->flags & FLAG_TIMED_OUT) != 0;
+	now = tracker_now(tracker, &now_real);
+	generation_set_message(generation, timed_out ? message_timed_out : message_cancelled,
+			       FALSE);
+	generation_finish(tracker, generation,
+			  timed_out ? CG_STATUS_TIMED_OUT : CG_STATUS_CANCELLED, now);
+	generation_send(tracker, generation, now, now_real);
+}
+
+gboolean
+cg_tracker_cancel(CgTracker *tracker, CgGeneration *generation, GError **error)
+{
+	g_return_val_if_fail(tracker != NULL, FALSE);
+	g_return_val_if_fail(generation != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (generation_is_done(generation)) {
+		g_set_error(error, CG_ERROR, CG_ERROR_ALREADY_FINISHED,
+			    "Generation %s has already finished", generation->id);
+		return FALSE;
+	}
+	if ((generation->flags & FLAG_OPT_CANCELLATION) == 0) {
+		g_set_error(error, CG_ERROR, CG_ERROR_NOT_CANCELLABLE,
+			    "Generation %s was started without cancellation", generation->id);
+		return FALSE;
+	}
+	/* Already stopping (cancelled or timed out): nothing more to do. */
+	if (generation->flags & (FLAG_CANCEL_REQUESTED | FLAG_TIMED_OUT))
+		return TRUE;
+	generation->flags |= FLAG_CANCEL_REQUESTED;
+	if (generation->cancellable != NULL)
+		g_cancellable_cancel(generation->cancellable);
+	return TRUE;
+}
+
+/* Timers and cleanup */
+
+static void
+generation_time_out(CgGeneration *generation)
+{
+	generation->flags |= FLAG_TIMED_OUT;
+	if (generation->cancellable != NULL)
+		g_cancellable_cancel(generation->cancellable);
+}
+
+/* Forget @generation, whose reference the caller hands over. */
+static void
+tracker_forget_one(CgTracker *tracker, CgGeneration *generation, gint64 now, gint64 now_real)
+{
+	generation->flags |= FLAG_FORGOTTEN;
+	if (!cg_status_is_terminal(generation->status)) {
+		/* Too old (max_age_s) and still running: stop the work and, as
+		 * there will be no later chance, send the terminal update now. */
+		generation_time_out(generation);
+		generation_set_message(generation, message_timed_out, FALSE);
+		generation_finish(tracker, generation, CG_STATUS_TIMED_OUT, now);
+		generation_send(tracker, generation, now, now_real);
+	}
+	g_hash_table_remove(tracker->by_id, generation->id);
+	if (tracker->forget != NULL)
+		tracker->forget(tracker, generation, tracker->user_data);
+	generation_delete_file(generation);
+	generation->tracker = NULL;
+	cg_generation_unref(generation);
+}
+
+/* Forget the generations whose time has come (@due) or the finished ones
+ * of @uid (-1: all). Returns how many. */
+static guint
+tracker_forget_where(CgTracker *tracker, gboolean due, gint64 uid, gint64 now, gint64 now_real)
+{
+	g_autoptr(GPtrArray) forgotten = g_ptr_array_new();
+	gint64 next = G_MAXINT64;
+	guint kept = 0;
+
+	for (guint i = 0; i < tracker->all->len; i++) {
+		CgGeneration *generation = tracker->all->pdata[i];
+		gboolean forget;
+
+		if (due) {
+			gint64 deadline = generation_forget_deadline(tracker, generation);
+
+			forget = now >= deadline;
+			if (!forget)
+				next = MIN(next, deadline);
+		} else {
+			forget = cg_status_is_terminal(generation->status) &&
+				 (uid < 0 || generation->owner_uid == (guint32)uid);
+		}
+		if (forget)
+			g_ptr_array_add(forgotten, generation);
+		else
+			tracker->all->pdata[kept++] = generation;
+	}
+	g_ptr_array_set_size(tracker->all, kept);
+	if (due)
+		tracker->next_sweep = next;
+	for (guint i = 0; i < forgotten->len; i++)
+		tracker_forget_one(tracker, forgotten->pdata[i], now, now_real);
+	return forgotten->len;
+}
+
+/* The sweep over all records runs when one is due, at most once a second. */
+static gint64
+tracker_maybe_sweep(CgTracker *tracker, gint64 now, gint64 now_real)
+{
+	if (now < tracker->next_sweep)
+		return tracker->next_sweep;
+	if (now < tracker->last_sweep + G_USEC_PER_SEC)
+		return tracker->last_sweep + G_USEC_PER_SEC;
+	tracker->last_sweep = now;
+	tracker_forget_where(tracker, TRUE, -1, now, now_real);
+	return tracker->next_sweep;
+}
+
+gint64
+cg_tracker_process_timers(CgTracker *tracker)
+{
+	g_autoptr(GPtrArray) due = NULL;
+	gint64 next = G_MAXINT64;
+	gint64 now;
+	gint64 now_real = 0;
+
+	g_return_val_if_fail(tracker != NULL, G_MAXINT64);
+
+	/* Whatever the callbacks arm meanwhile only lowers it again. */
+	if (tracker->timer != NULL)
+		g_source_set_ready_time(tracker->timer, -1);
+	now = tracker_now(tracker, &now_real);
+
+	/* Only the active generations can have a flush or a timeout due. */
+	for (guint i = 0; i < tracker->active->len; i++) {
+		CgGeneration *generation = tracker->active->pdata[i];
+		gint64 deadline = generation_next_deadline(generation);
+
+		if (deadline > now) {
+			next = MIN(next, deadline);
+			continue;
+		}
+		if (due == NULL)
+			due = g_ptr_array_new_with_free_func((GDestroyNotify)cg_generation_unref);
+		g_ptr_array_add(due, cg_generation_ref(generation));
+	}
+	for (guint i = 0; due != NULL && i < due->len; i++) {
+		CgGeneration *generation = due->pdata[i];
+
+		if (generation_is_done(generation))
+			continue;
+		if ((generation->flags & FLAG_PENDING) &&
+		    now >= generation_flush_deadline(generation))
+			generation_send(tracker, generation, now, now_real);
+		if (!generation_is_done(generation) && generation_timeout_armed(generation) &&
+		    now >= generation_timeout_deadline(generation))
+			generation_time_out(generation);
+		next = MIN(next, generation_next_deadline(generation));
+	}
+	next = MIN(next, tracker_maybe_sweep(tracker, now, now_real));
+	tracker_arm(tracker, next);
+	return next;
+}
+
+guint
+cg_tracker_cleanup(CgTracker *tracker, gint64 uid)
+{
+	gint64 now;
+	gint64 now_real = 0;
+
+	g_return_val_if_fail(tracker != NULL, 0);
+	now = tracker_now(tracker, &now_real);
+	return tracker_forget_where(tracker, FALSE, uid, now, now_real);
+}
+
+/* Generations */
+
+CgGeneration *
+cg_generation_ref(CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, NULL);
+	g_atomic_ref_count_inc(&generation->ref_count);
+	return generation;
+}
+
+void
+cg_generation_unref(CgGeneration *generation)
+{
+	if (generation == NULL)
+		return;
+	if (!g_atomic_ref_count_dec(&generation->ref_count))
+		return;
+	if (generation->flags & FLAG_MESSAGE_OWNED)
+		g_free(generation->message);
+	if (generation->status == CG_STATUS_COMPLETED)
+		g_free(generation->result); /* one block, see result_copy_compact() */
+	g_clear_object(&generation->cancellable);
+	g_free(generation);
+}
+
+const char *
+cg_generation_get_id(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, NULL);
+	return generation->id;
+}
+
+const char *
+cg_generation_get_transaction_id(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, NULL);
+	return generation->transaction_id;
+}
+
+guint32
+cg_generation_get_owner_uid(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, 0);
+	return generation->owner_uid;
+}
+
+const char *
+cg_generation_get_owner_label(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, NULL);
+	if ((generation->flags & FLAG_HAS_LABEL) == 0)
+		return NULL;
+	return generation->transaction_id + strlen(generation->transaction_id) + 1;
+}
+
+CgStage
+cg_generation_get_stage(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, CG_STAGE_INITIALIZING);
+	return generation->stage;
+}
+
+CgStatus
+cg_generation_get_status(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, CG_STATUS_FAILED);
+	return generation->status;
+}
+
+double
+cg_generation_get_progress(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, 0.0);
+	return generation->progress / 100.0;
+}
+
+guint64
+cg_generation_get_sequence(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, 0);
+	return generation->sequence;
+}
+
+gboolean
+cg_generation_get_cancel_on_disconnect(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, FALSE);
+	return (generation->flags & FLAG_OPT_CANCEL_ON_DISCONNECT) != 0;
+}
+
+gboolean
+cg_generation_get_persistent(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, FALSE);
+	return (generation->flags & FLAG_OPT_PERSISTENCE) != 0;
+}
+
+const CgResult *
+cg_generation_get_result(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, NULL);
+	if (generation->status != CG_STATUS_COMPLETED)
+		return NULL;
+	return generation->result;
+}
+
+GCancellable *
+cg_generation_ref_cancellable(CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, NULL);
+
+	if (generation_is_done(generation)) {
+		/* The work has nothing left to do. */
+		GCancellable *cancelled = g_cancellable_new();
+
+		g_cancellable_cancel(cancelled);
+		return cancelled;
+	}
+	if (generation->cancellable == NULL) {
+		generation->cancellable = g_cancellable_new();
+		if (generation->flags & (FLAG_CANCEL_REQUESTED | FLAG_TIMED_OUT))
+			g_cancellable_cancel(generation->cancellable);
+	}
+	return g_object_ref(generation->cancellable);
+}
+
+gpointer
+cg_generation_get_user_data(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, NULL);
+	return generation->user_data;
+}
+
+void
+cg_generation_set_user_data(CgGeneration *generation, gpointer data)
+{
+	g_return_if_fail(generation != NULL);
+	generation->user_data = data;
+}
+
+GVariant *
+cg_generation_snapshot(const CgGeneration *generation)
+{
+	gint64 now;
+	gint64 now_real = 0;
+
+	g_return_val_if_fail(generation != NULL, NULL);
+	now = tracker_now(generation->tracker, &now_real);
+	return generation_to_variant(generation, generation->sequence, now, now_real);
+}
+
+GVariant *
+cg_generation_analytics(const CgGeneration *generation)
+{
+	GVariantBuilder builder;
+	GVariantBuilder durations;
+	gboolean finished;
+	guint32 total_ms;
+	double rate = 0.0;
+	gint64 now;
+
+	g_return_val_if_fail(generation != NULL, NULL);
+	now = tracker_now(generation->tracker, NULL);
+	finished = cg_status_is_terminal(generation->status);
+	total_ms = finished ? generation->finished_ms : offset_ms(generation, now);
+	if (total_ms > 0)
+		rate = (generation->progress / 100.0) / (total_ms / 1000.0);
+
+	g_variant_builder_init(&durations, G_VARIANT_TYPE("a{st}"));
+	for (guint stage = 0; stage < CG_N_STAGES; stage++) {
+		guint64 ms = 0;
+
+		if ((generation->reached & (1u << stage)) == 0)
+			continue;
+		if (stage == generation->stage && !finished)
+			ms = offset_ms(generation, now) -
+			     MIN(generation->stage_started_ms, offset_ms(generation, now));
+		else if (stage < N_TIMED_STAGES)
+			ms = generation->stage_durations_ms[stage];
+		g_variant_builder_add(&durations, "{st}", cg_stage_to_string(stage), ms);
+	}
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&builder, "{sv}", "total_duration_ms",
+			      g_variant_new_uint64(total_ms));
+	g_variant_builder_add(&builder, "{sv}", "average_progress_rate",
+			      g_variant_new_double(rate));
+	g_variant_builder_add(&builder, "{sv}", "stage_durations",
+			      g_variant_builder_end(&durations));
+	g_variant_builder_add(&builder, "{sv}", "status",
+			      g_variant_new_string(cg_status_to_string(generation->status)));
+	g_variant_builder_add(&builder, "{sv}", "started_at_us",
+			      g_variant_new_int64(generation->started_real));
+	g_variant_builder_add(&builder, "{sv}", "finished_at_us",
+			      g_variant_new_int64(generation_finished_at_us(generation)));
+	return g_variant_builder_end(&builder);
+}

@@ -1,0 +1,290 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""certgend integration tests: every D-Bus error name of the contract, each
+for the reason DESIGN.md gives, and the daemon healthy afterwards."""
+
+import json
+import os
+
+from cg_testbus import (BIG_BATCH, ERROR_PREFIX, CertgenTestCase, GLib, batch_json,
+                        daemon_config, main, random_id, recipient, single_json)
+
+
+class ErrorTests(CertgenTestCase):
+
+    def assert_nothing_created(self):
+        self.assertEqual(self.root.call("ListGenerations"), [])
+
+    # -- NotFound -------------------------------------------------------------
+
+    def test_not_found_unknown_id(self):
+        """Every method taking an id answers NotFound for one that never existed."""
+        for pid in (random_id(), "0" * 32):
+            for method in ("GetProgress", "GetAnalytics", "Cancel", "Subscribe", "Unsubscribe"):
+                with self.subTest(method=method, pid=pid):
+                    self.assertDBusError("NotFound", self.root.call, method, pid)
+            with self.subTest(method="OpenCertificate", pid=pid):
+                self.assertDBusError("NotFound", self.root.open_certificate, pid)
+        self.assert_healthy()
+
+    # -- InvalidArgument ------------------------------------------------------
+
+    def test_invalid_argument_unknown_option(self):
+        """Unknown option keys are InvalidArgument, never ignored."""
+        for opts in ({"bogus": GLib.Variant("u", 1)},
+                     {"timeoutMs": GLib.Variant("u", 1000)},
+                     {"timeout_ms": GLib.Variant("u", 1000), "extra": GLib.Variant("b", True)}):
+            with self.subTest(options=list(opts)):
+                e = self.assertDBusError("InvalidArgument", self.root.start, single_json(),
+                                         **opts)
+                self.assertTrue(e.message, "the error message must say what is wrong")
+        self.assert_nothing_created()
+        self.assert_healthy()
+
+    def test_invalid_argument_option_type(self):
+        """Options with a wrong D-Bus type are InvalidArgument."""
+        cases = {
+            "timeout_ms": GLib.Variant("s", "1000"),
+            "enable_cancellation": GLib.Variant("u", 1),
+            "enable_persistence": GLib.Variant("s", "true"),
+            "update_interval_ms": GLib.Variant("i", 100),
+            "cancel_on_disconnect": GLib.Variant("i", 0),
+            "owner_label": GLib.Variant("u", 7),
+        }
+        for key, value in cases.items():
+            with self.subTest(option=key, type=value.get_type_string()):
+                self.assertDBusError("InvalidArgument", self.root.start, single_json(),
+                                     **{key: value})
+        # a timeout_ms of type t (64-bit) is not u either
+        self.assertDBusError("InvalidArgument", self.root.start, single_json(),
+                             timeout_ms=GLib.Variant("t", 1000))
+        self.assert_nothing_created()
+        self.assert_healthy()
+
+    def test_invalid_argument_template_id(self):
+        """Template ids are names [a-z0-9][a-z0-9_-]{0,63}, never paths."""
+        bad = ["../x", "a/b", "CLASSIC", "", "/classic", "classic/", ".", "..", "-x", "_x",
+               "a" * 65, "clas sic", "classic\n", "./classic", "Classic"]
+        for template in bad:
+            with self.subTest(template=template):
+                self.assertDBusError("InvalidArgument", self.root.start, single_json(),
+                                     template=template)
+        self.assert_nothing_created()
+        self.assert_healthy()
+
+    def test_invalid_argument_transaction_id(self):
+        """transaction_id must be 1-128 bytes."""
+        self.assertDBusError("InvalidArgument", self.root.start, single_json(), transaction="")
+        self.assertDBusError("InvalidArgument", self.root.start, single_json(),
+                             transaction="t" * 129)
+        self.assert_nothing_created()
+        pid, updates = self.run_to_end(single_json(), transaction="t" * 128)
+        self.assertEqual(updates[-1]["transaction_id"], "t" * 128)
+
+    # -- TemplateNotFound -----------------------------------------------------
+
+    def test_template_not_found(self):
+        for template in ("nosuchtemplate", "classic2", "a" * 64):
+            with self.subTest(template=template):
+                self.assertDBusError("TemplateNotFound", self.root.start, single_json(),
+                                     template=template)
+        self.assert_nothing_created()
+        self.assert_healthy()
+
+    # -- InvalidData ----------------------------------------------------------
+
+    @daemon_config(limits={"max_data_bytes": 1024})
+    def test_invalid_data_oversize(self):
+        """data_json above max_data_bytes is InvalidData at once; at the limit it is accepted."""
+        big = json.dumps(recipient(0, description="x" * 1000))
+        self.assertGreater(len(big.encode()), 1024)
+        self.assertDBusError("InvalidData", self.root.start, big)
+        self.assert_nothing_created()
+        fits = json.dumps(recipient(0, description="d" * 700))
+        self.assertLessEqual(len(fits.encode()), 1024)
+        pid, updates = self.run_to_end(fits)
+        self.assertEqual(updates[-1]["status"], "completed", updates[-1])
+
+    def check_validation_failure(self, data, field):
+        """The generation starts, then ends failed in data_validation with
+        error InvalidData and an error_message naming the field."""
+        pid = self.root.start(data)
+        final = self.root.wait_terminal(pid)
+        self.assertEqual(final["status"], "failed", final)
+        self.assertEqual(final["error"], ERROR_PREFIX + "InvalidData", final)
+        self.assertEqual(final["stage"], "data_validation", final)
+        self.assertIn(field, final["error_message"])
+        self.assertNotIn("result", final)
+        stages = {u["stage"] for u in self.root.updates[pid]}
+        self.assertNotIn("pdf_generation", stages)
+        self.assert_terminal_last(self.root, pid)
+        snap = self.root.progress(pid)
+        self.assertEqual(snap["error"], final["error"])
+        self.assertEqual(snap["error_message"], final["error_message"])
+        self.assert_no_file_for(pid)
+        self.assertDBusError("NotReady", self.root.open_certificate, pid)
+        self.assertDBusError("AlreadyFinished", self.root.call, "Cancel", pid)
+        a = self.root.call("GetAnalytics", pid)
+        self.assertEqual(a["status"], "failed")
+        self.assertNotIn("pdf_generation", a["stage_durations"])
+        return final
+
+    def test_invalid_data_batch_field(self):
+        """recipients[1] without recipientName: 'recipients[1].recipientName: required'."""
+        data = json.dumps({"recipients": [{"recipientName": "Ok Person"}, {}],
+                           "courseName": "C", "issueDate": "2024-01-31"})
+        final = self.check_validation_failure(data, "recipients[1].recipientName")
+        self.assertTrue(final["error_message"].startswith("recipients[1].recipientName"),
+                        final["error_message"])
+        self.assert_healthy()
+
+    def test_invalid_data_field_rules(self):
+        """Each field rule of the classic template fails with that field named."""
+        cases = [
+            (dict(recipient(0), recipientName=""), "recipientName"),
+            (dict(recipient(0), recipientName="n" * 129), "recipientName"),
+            ({k: v for k, v in recipient(0).items() if k != "courseName"}, "courseName"),
+            (dict(recipient(0), courseName="c" * 201), "courseName"),
+            (dict(recipient(0), issueDate="2023-02-30"), "issueDate"),
+            (dict(recipient(0), issueDate="17.05.2024"), "issueDate"),
+            (dict(recipient(0), issuer="i" * 129), "issuer"),
+            (dict(recipient(0), description="d" * 1001), "description"),
+            (dict(recipient(0), recipientName=42), "recipientName"),
+        ]
+        for data, field in cases:
+            with self.subTest(field=field, data=str(data)[:60]):
+                self.check_validation_failure(json.dumps(data), field)
+        self.assert_healthy()
+
+    def test_invalid_data_limits_exact(self):
+        """The documented maxima themselves are accepted (128/200/128/1000 characters,
+        counted as characters, not bytes)."""
+        data = dict(recipient(0), recipientName="é" * 128, courseName="c" * 200,
+                    issuer="i" * 128, description="d" * 1000, issueDate="2024-02-29")
+        pid, updates = self.run_to_end(json.dumps(data))
+        self.assertEqual(updates[-1]["status"], "completed", updates[-1])
+
+    def test_invalid_data_not_json(self):
+        """data_json that is not JSON is InvalidData (at once or in data_validation)."""
+        try:
+            pid = self.root.start('{"recipientName": "x", ')
+        except Exception as e:  # pylint: disable=broad-except
+            self.assertEqual(getattr(e, "name", None), ERROR_PREFIX + "InvalidData", e)
+        else:
+            final = self.root.wait_terminal(pid)
+            self.assertEqual(final["status"], "failed")
+            self.assertEqual(final["error"], ERROR_PREFIX + "InvalidData")
+            self.assert_no_file_for(pid)
+        self.assert_healthy()
+
+    # -- RateLimited ----------------------------------------------------------
+
+    @daemon_config(limits={"start_per_minute": 3})
+    def test_rate_limited(self):
+        """start_per_minute=3: the 4th StartGeneration is RateLimited; Cancel
+        is never rate limited."""
+        pids = [self.root.start(batch_json(BIG_BATCH), transaction=f"tx-{i}") for i in range(3)]
+        self.assertDBusError("RateLimited", self.root.start, single_json())
+        self.assertDBusError("RateLimited", self.root.start, single_json())
+        self.assertEqual([s["progress_id"] for s in self.root.call("ListGenerations")], pids)
+        for pid in pids:
+            self.root.call("Cancel", pid)
+        for pid in pids:
+            final = self.root.wait_terminal(pid)
+            self.assertEqual(final["status"], "cancelled")
+            self.assert_no_file_for(pid)
+        # still limited after the cancellations: the window is a minute
+        self.assertDBusError("RateLimited", self.root.start, single_json())
+
+    # -- LimitExceeded --------------------------------------------------------
+
+    @daemon_config(limits={"max_active_per_owner": 1})
+    def test_limit_exceeded_per_owner(self):
+        """max_active_per_owner=1: a second start while a big batch runs is
+        LimitExceeded; once it ended, starting works again."""
+        pid = self.root.start(batch_json(BIG_BATCH))
+        self.assertDBusError("LimitExceeded", self.root.start, single_json())
+        self.assertEqual(len(self.root.call("ListGenerations")), 1)
+        self.root.call("Cancel", pid)
+        self.root.wait_terminal(pid)
+        self.assert_healthy()
+
+    @daemon_config(limits={"max_active": 1})
+    def test_limit_exceeded_overall(self):
+        """max_active=1 holds across owners (here a delegated owner_label)."""
+        pid = self.root.start(batch_json(BIG_BATCH))
+        self.assertDBusError("LimitExceeded", self.root.start, single_json())
+        if os.geteuid() == 0:
+            self.assertDBusError("LimitExceeded", self.root.start, single_json(),
+                                 owner_label="web-bob")
+        self.root.call("Cancel", pid)
+        self.root.wait_terminal(pid)
+        self.assert_healthy()
+
+    @daemon_config(limits={"max_subscriptions_per_connection": 2})
+    def test_limit_exceeded_subscriptions(self):
+        """max_subscriptions_per_connection=2: the third Subscribe on one
+        connection (to running generations) is LimitExceeded; Unsubscribe
+        makes room."""
+        # one starter connection per generation: a starter's own generations
+        # count against its connection's allowance (data/certgen.conf)
+        starters = [self.new_client() for _ in range(3)]
+        pids = [c.start(batch_json(BIG_BATCH), transaction=f"tx-{i}")
+                for i, c in enumerate(starters)]
+        watcher = self.new_client()
+        watcher.call("Subscribe", pids[0])
+        watcher.call("Subscribe", pids[1])
+        self.assertDBusError("LimitExceeded", watcher.call, "Subscribe", pids[2])
+        watcher.call("Unsubscribe", pids[0])
+        watcher.call("Subscribe", pids[2])
+        # another connection has its own allowance
+        other = self.new_client()
+        other.call("Subscribe", pids[2])
+        for c, pid in zip(starters, pids):
+            c.call("Cancel", pid)
+        for c, pid in zip(starters, pids):
+            self.assertEqual(c.wait_terminal(pid)["status"], "cancelled")
+        self.assertTrue(watcher.wait_terminal(pids[2]))
+
+    # -- NotCancellable / AlreadyFinished / NotReady ---------------------------
+
+    def test_not_cancellable(self):
+        """enable_cancellation=false: Cancel is NotCancellable, cancellable is
+        false in every update, and the generation completes."""
+        pid = self.root.start(batch_json(300), enable_cancellation=False)
+        self.assertDBusError("NotCancellable", self.root.call, "Cancel", pid)
+        self.assertFalse(self.root.progress(pid)["cancellable"])
+        final = self.root.wait_terminal(pid, 60)
+        self.assertEqual(final["status"], "completed", final)
+        self.assertTrue(all(u["cancellable"] is False for u in self.root.updates[pid]))
+        self.assertDBusError("AlreadyFinished", self.root.call, "Cancel", pid)
+
+    def test_already_finished(self):
+        """Cancel after completed or after cancelled is AlreadyFinished."""
+        pid, updates = self.run_to_end(single_json())
+        self.assertEqual(updates[-1]["status"], "completed")
+        self.assertFalse(updates[-1]["cancellable"])
+        self.assertDBusError("AlreadyFinished", self.root.call, "Cancel", pid)
+        pid2 = self.root.start(batch_json(BIG_BATCH))
+        self.root.call("Cancel", pid2)
+        self.root.wait_terminal(pid2)
+        self.assertDBusError("AlreadyFinished", self.root.call, "Cancel", pid2)
+        # the completed one is untouched
+        self.assertEqual(self.root.progress(pid)["status"], "completed")
+        self.assertTrue(os.path.isfile(self.cert_path(pid)))
+
+    def test_not_ready(self):
+        """OpenCertificate before download_ready (a big batch running) and
+        after a cancellation is NotReady."""
+        pid = self.root.start(batch_json(BIG_BATCH))
+        self.root.wait_stage(pid, "pdf_generation")
+        self.assertDBusError("NotReady", self.root.open_certificate, pid)
+        self.root.call("Cancel", pid)
+        final = self.root.wait_terminal(pid)
+        self.assertEqual(final["status"], "cancelled")
+        self.assertDBusError("NotReady", self.root.open_certificate, pid)
+        self.assert_healthy()
+
+
+if __name__ == "__main__":
+    main()

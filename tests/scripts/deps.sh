@@ -1,0 +1,29 @@
+#!/bin/bash
+# Install the Debian 12 packages certgen needs to build, demo and test.
+# Runs apt-get only when something is missing; needs root for that.
+set -euo pipefail
+
+packages=(
+	build-essential pkg-config meson ninja-build
+	libglib2.0-dev libglib2.0-dev-bin libsystemd-dev libjson-glib-dev
+	libpoppler-glib-dev libcairo2-dev libpango1.0-dev libqrencode-dev
+	dbus python3 python3-dbusmock python3-dbus python3-gi
+	poppler-utils zbar-tools valgrind util-linux passwd
+	fonts-dejavu-core fonts-noto-core fonts-noto-cjk
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+echo "Installing: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: run as root (or install the packages above yourself)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

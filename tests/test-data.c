@@ -1,0 +1,828 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "cg-data.h"
+#include "cg-error.h"
+
+#define MAX_BYTES (4 * 1024 * 1024)
+#define MAX_RECIPIENTS 10000
+
+/* The shipped "classic" template's rules (DESIGN.md), built by hand. */
+static GPtrArray *
+classic_rules(void)
+{
+	GPtrArray *rules = g_ptr_array_new_with_free_func((GDestroyNotify)cg_field_rule_free);
+
+	g_ptr_array_add(rules,
+			cg_field_rule_new("recipientName", CG_FIELD_TYPE_STRING, TRUE, 1, 128));
+	g_ptr_array_add(rules, cg_field_rule_new("courseName", CG_FIELD_TYPE_STRING, TRUE, 1, 200));
+	g_ptr_array_add(rules, cg_field_rule_new("issueDate", CG_FIELD_TYPE_DATE, TRUE, 0, 0));
+	g_ptr_array_add(rules, cg_field_rule_new("issuer", CG_FIELD_TYPE_STRING, FALSE, 0, 128));
+	g_ptr_array_add(rules,
+			cg_field_rule_new("description", CG_FIELD_TYPE_STRING, FALSE, 0, 1000));
+	return rules;
+}
+
+static CgData *
+parse_full(const char *json, gsize length, gsize max_bytes, guint max_recipients, GError **error)
+{
+	g_autoptr(GPtrArray) rules = classic_rules();
+
+	return cg_data_parse(json, length, rules, max_bytes, max_recipients, error);
+}
+
+static CgData *
+parse(const char *json, GError **error)
+{
+	return parse_full(json, strlen(json), MAX_BYTES, MAX_RECIPIENTS, error);
+}
+
+static void
+assert_invalid_full(const char *json, gsize length, gsize max_bytes, guint max_recipients,
+		    const char *message)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CgData) data = parse_full(json, length, max_bytes, max_recipients, &error);
+
+	g_assert_null(data);
+	g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_DATA);
+	g_assert_cmpstr(error->message, ==, message);
+}
+
+static void
+assert_invalid(const char *json, const char *message)
+{
+	assert_invalid_full(json, strlen(json), MAX_BYTES, MAX_RECIPIENTS, message);
+}
+
+static CgData *
+assert_valid(const char *json)
+{
+	g_autoptr(GError) error = NULL;
+	CgData *data = parse(json, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(data);
+	return data;
+}
+
+static char *
+repeat(const char *unit, guint n)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < n; i++)
+		g_string_append(s, unit);
+	return g_string_free(s, FALSE);
+}
+
+#define VALID_REST "\"courseName\":\"C\",\"issueDate\":\"2024-01-01\""
+
+typedef struct {
+	const char *json;
+	const char *message;
+} BadCase;
+
+static void
+run_cases(const BadCase *cases, gsize n_cases)
+{
+	for (gsize i = 0; i < n_cases; i++) {
+		g_test_message("case %" G_GSIZE_FORMAT ": %s", i, cases[i].json);
+		assert_invalid(cases[i].json, cases[i].message);
+	}
+}
+
+static void
+test_data_single_bad(void)
+{
+	static const BadCase cases[] = {
+	    /* required */
+	    {"{" VALID_REST "}", "recipientName: required"},
+	    {"{\"recipientName\":\"N\",\"issueDate\":\"2024-01-01\"}", "courseName: required"},
+	    {"{\"recipientName\":\"N\",\"courseName\":\"C\"}", "issueDate: required"},
+	    {"{}", "recipientName: required"},
+	    /* types, named */
+	    {"{\"recipientName\":42," VALID_REST "}",
+	     "recipientName: must be a string, not a number"},
+	    {"{\"recipientName\":4.5," VALID_REST "}",
+	     "recipientName: must be a string, not a number"},
+	    {"{\"recipientName\":true," VALID_REST "}",
+	     "recipientName: must be a string, not a boolean"},
+	    {"{\"recipientName\":null," VALID_REST "}",
+	     "recipientName: must be a string, not null"},
+	    {"{\"recipientName\":{}," VALID_REST "}",
+	     "recipientName: must be a string, not an object"},
+	    {"{\"recipientName\":[\"N\"]," VALID_REST "}",
+	     "recipientName: must be a string, not an array"},
+	    {"{\"recipientName\":\"N\",\"courseName\":\"C\",\"issueDate\":20240101}",
+	     "issueDate: must be a string, not a number"},
+	    {"{\"recipientName\":\"N\",\"issuer\":false," VALID_REST "}",
+	     "issuer: must be a string, not a boolean"},
+	    /* lengths */
+	    {"{\"recipientName\":\"\"," VALID_REST "}",
+	     "recipientName: too short (0 characters, at least 1)"},
+	    {"{\"recipientName\":\"N\",\"courseName\":\"\",\"issueDate\":\"2024-01-01\"}",
+	     "courseName: too short (0 characters, at least 1)"},
+	    /* unknown keys */
+	    {"{\"recipientName\":\"N\",\"foo\":\"x\"," VALID_REST "}", "foo: unknown field"},
+	    {"{\"recipientname\":\"N\"," VALID_REST "}", "recipientname: unknown field"},
+	    {"{\"recipientName\":\"N\",\"foo\":1," VALID_REST "}", "foo: unknown field"},
+	    {"{\"recipientName\":\"N\",\"\\u001b[2Jfoo\\u0085\":1," VALID_REST "}",
+	     "\\u001B[2Jfoo\\u0085: unknown field"},
+	    /* document order */
+	    {"{\"foo\":1,\"recipientName\":5," VALID_REST "}", "foo: unknown field"},
+	    {"{\"recipientName\":5,\"foo\":1," VALID_REST "}",
+	     "recipientName: must be a string, not a number"},
+	    {"{\"issueDate\":\"2023-02-30\",\"recipientName\":\"\",\"courseName\":\"C\"}",
+	     "issueDate: not a real date: 2023-02-30"},
+	    {"{\"recipientName\":\"\",\"courseName\":\"C\",\"issueDate\":\"2023-02-30\"}",
+	     "recipientName: too short (0 characters, at least 1)"},
+	    {"{\"courseName\":\"C\",\"issueDate\":\"x\"}",
+	     "issueDate: not a date (expected YYYY-MM-DD): x"},
+	    /* repeated keys: json-glib would keep the last one silently */
+	    {"{\"recipientName\":\"A\",\"recipientName\":\"B\"," VALID_REST "}",
+	     "recipientName: duplicate field"},
+	    /* control characters, with byte offsets in the value */
+	    {"{\"recipientName\":\"ab\\u0007c\"," VALID_REST "}",
+	     "recipientName: control character U+0007 at byte offset 2"},
+	    {"{\"recipientName\":\"\\u00e9\\u0001\"," VALID_REST "}",
+	     "recipientName: control character U+0001 at byte offset 2"},
+	    {"{\"recipientName\":\"N\\u001b[31m\"," VALID_REST "}",
+	     "recipientName: control character U+001B at byte offset 1"},
+	    {"{\"recipientName\":\"N\\u007f\"," VALID_REST "}",
+	     "recipientName: control character U+007F at byte offset 1"},
+	    {"{\"recipientName\":\"N\\u0085\"," VALID_REST "}",
+	     "recipientName: control character U+0085 at byte offset 1"},
+	    {"{\"recipientName\":\"N\",\"description\":\"a\\fb\"," VALID_REST "}",
+	     "description: control character U+000C at byte offset 1"},
+	    {"{\"recipientName\":\"x\\u0000y\"," VALID_REST "}",
+	     "data: NUL character (\\u0000) at byte offset 19"},
+	    /* the top level */
+	    {"[]", "data: must be a JSON object, not an array"},
+	    {"\"recipientName\"", "data: must be a JSON object, not a string"},
+	    {"42", "data: must be a JSON object, not a number"},
+	    {"null", "data: must be a JSON object, not null"},
+	    {"", "data: empty"},
+	    {"  \n ", "data: empty"},
+	};
+
+	run_cases(cases, G_N_ELEMENTS(cases));
+}
+
+static void
+test_data_not_json(void)
+{
+	/* json-glib 1.6 takes several of these; strict JSON does not */
+	static const BadCase cases[] = {
+	    {"{", "data: not valid JSON: unexpected end of data, expected a string (object key) "
+		  "at byte offset 1"},
+	    {"{\"recipientName\":\"N\",}",
+	     "data: not valid JSON: unexpected '}', expected a string (object key) at byte "
+	     "offset 21"},
+	    {"{\"recipientName\":\"N\" \"courseName\":\"C\"}",
+	     "data: not valid JSON: unexpected '\"', expected ',' or '}' at byte offset 21"},
+	    {"{\"recipientName\" \"N\"}",
+	     "data: not valid JSON: unexpected '\"', expected ':' at byte offset 17"},
+	    {"{\"recipientName\":\"N\"} {\"recipientName\":\"M\"}",
+	     "data: not valid JSON: unexpected '{', expected end of data after the value at byte "
+	     "offset 22"},
+	    {"{\"recipientName\":\"N\"}x",
+	     "data: not valid JSON: unexpected 'x', expected end of data after the value at byte "
+	     "offset 21"},
+	    {"{'recipientName':'N'}",
+	     "data: not valid JSON: unexpected ''', expected a string (object key) at byte offset "
+	     "1"},
+	    {"{recipientName:\"N\"}",
+	     "data: not valid JSON: unexpected 'r', expected a string (object key) at byte offset "
+	     "1"},
+	    {"/* c */ {}",
+	     "data: not valid JSON: unexpected '/', expected a value at byte offset 0"},
+	    {"{\"recipientName\":\"\\q\"}",
+	     "data: not valid JSON: invalid escape at byte offset 18"},
+	    {"{\"recipientName\":\"\\x41\"}",
+	     "data: not valid JSON: invalid escape at byte offset 18"},
+	    {"{\"recipientName\":\"\\u12g4\"}",
+	     "data: not valid JSON: invalid \\u escape at byte offset 18"},
+	    {"{\"recipientName\":\"\\ud800\"}",
+	     "data: not valid JSON: unpaired surrogate at byte offset 18"},
+	    {"{\"recipientName\":\"\\ud800\\u0041\"}",
+	     "data: not valid JSON: unpaired surrogate at byte offset 18"},
+	    {"{\"recipientName\":\"\\udc00\"}",
+	     "data: not valid JSON: unpaired surrogate at byte offset 18"},
+	    {"{\"recipientName\":\"N",
+	     "data: not valid JSON: unterminated string at byte offset 17"},
+	    {"{\"recipientName\":\"N\\",
+	     "data: not valid JSON: unterminated string at byte offset 17"},
+	    {"{\"recipientName\":\"\x01\"}",
+	     "data: not valid JSON: unescaped control character U+0001 in a string at byte offset "
+	     "18"},
+	    {"{\"recipientName\":\"a\tb\"}",
+	     "data: not valid JSON: unescaped control character U+0009 in a string at byte offset "
+	     "19"},
+	    {"{\"recipientName\":0x10}",
+	     "data: not valid JSON: unexpected 'x', expected ',' or '}' at byte offset 18"},
+	    {"{\"recipientName\":01}",
+	     "data: not valid JSON: unexpected '1', expected ',' or '}' at byte offset 18"},
+	    {"{\"recipientName\":.5}",
+	     "data: not valid JSON: unexpected '.', expected a value at byte offset 17"},
+	    {"{\"recipientName\":1.}", "data: not valid JSON: invalid number at byte offset 17"},
+	    {"{\"recipientName\":-}", "data: not valid JSON: invalid number at byte offset 17"},
+	    {"{\"recipientName\":1e+}", "data: not valid JSON: invalid number at byte offset 17"},
+	    {"{\"recipientName\":tru}",
+	     "data: not valid JSON: unexpected 't', expected a value at byte offset 17"},
+	    {"{\"recipientName\":[1,]}",
+	     "data: not valid JSON: unexpected ']', expected a value at byte offset 20"},
+	    {"{\"recipientName\":[1}",
+	     "data: not valid JSON: unexpected '}', expected ',' or ']' at byte offset 19"},
+	    {"{\"recipientName\":\"\xc3\xa9\"\xc3\xa9}",
+	     "data: not valid JSON: unexpected U+00E9, expected ',' or '}' at byte offset 21"},
+	};
+
+	run_cases(cases, G_N_ELEMENTS(cases));
+}
+
+/* json-glib recurses per level: deep nesting must be refused before it. */
+static void
+test_data_nesting(void)
+{
+	GString *json = g_string_new("{\"recipientName\":");
+	g_autofree char *s = NULL;
+	guint depth = 1000000;
+
+	for (guint i = 0; i < depth; i++)
+		g_string_append_c(json, '[');
+	for (guint i = 0; i < depth; i++)
+		g_string_append_c(json, ']');
+	g_string_append_c(json, '}');
+	s = g_string_free(json, FALSE);
+	/* the 32nd '[' is level 33 */
+	assert_invalid_full(s, strlen(s), 0, MAX_RECIPIENTS,
+			    "data: not valid JSON: nested deeper than 32 levels at byte offset 48");
+
+	/* 32 levels are fine as JSON (and then the wrong type) */
+	g_free(s);
+	s = g_strdup_printf("{\"recipientName\":%s%s}", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+			    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+	assert_invalid(s, "recipientName: must be a string, not an array");
+
+	/* every JSON value kind passes the syntax check and gets its type named */
+	assert_invalid("{\"recipientName\":-0.5e+10," VALID_REST "}",
+		       "recipientName: must be a string, not a number");
+	assert_invalid("{\"recipientName\":{\"a\":[true,false,null,1,\"x\",{}]}}",
+		       "recipientName: must be a string, not an object");
+}
+
+static void
+test_data_batch_bad(void)
+{
+	static const BadCase cases[] = {
+	    {"{\"recipients\":[]," VALID_REST "}", "recipients: at least 1 recipient"},
+	    {"{\"recipients\":{}," VALID_REST "}", "recipients: must be an array, not an object"},
+	    {"{\"recipients\":\"N\"}", "recipients: must be an array, not a string"},
+	    {"{\"recipients\":null}", "recipients: must be an array, not null"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\"},1]," VALID_REST "}",
+	     "recipients[1]: must be an object, not a number"},
+	    {"{\"recipients\":[[]]," VALID_REST "}",
+	     "recipients[0]: must be an object, not an array"},
+	    /* required, per recipient */
+	    {"{\"recipients\":[{\"recipientName\":\"A\"},{}]," VALID_REST "}",
+	     "recipients[1].recipientName: required"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\",\"issueDate\":\"2024-01-01\"}]}",
+	     "recipients[0].courseName: required"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\",\"courseName\":\"C\"}],"
+	     "\"courseName\":\"D\"}",
+	     "recipients[0].issueDate: required"},
+	    /* per-recipient rules */
+	    {"{\"recipients\":[{\"recipientName\":\"A\"},{\"recipientName\":7}]," VALID_REST "}",
+	     "recipients[1].recipientName: must be a string, not a number"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\",\"foo\":\"x\"}]," VALID_REST "}",
+	     "recipients[0].foo: unknown field"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\",\"recipients\":[]}]," VALID_REST "}",
+	     "recipients[0].recipients: unknown field"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\"},{\"recipientName\":\"B\"},"
+	     "{\"recipientName\":\"C\",\"issueDate\":\"2023-02-29\"}]," VALID_REST "}",
+	     "recipients[2].issueDate: not a real date: 2023-02-29"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\",\"issueDate\":\"2023-1-1\"}]," VALID_REST
+	     "}",
+	     "recipients[0].issueDate: not a date (expected YYYY-MM-DD): 2023-1-1"},
+	    {"{\"recipients\":[{\"recipientName\":\"\"}]," VALID_REST "}",
+	     "recipients[0].recipientName: too short (0 characters, at least 1)"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\"},{\"recipientName\":\"B\\tC\\u0002\"}]"
+	     "," VALID_REST "}",
+	     "recipients[1].recipientName: control character U+0002 at byte offset 3"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\",\"recipientName\":\"B\"}]," VALID_REST "}",
+	     "recipients[0].recipientName: duplicate field"},
+	    {"{\"recipients\":[{\"recipientName\":{\"k\":\"v\"},\"recipientName\":\"A\"},"
+	     "{\"recipientName\":\"B\"}]," VALID_REST "}",
+	     "recipients[0].recipientName: duplicate field"},
+	    /* shared fields are named without an index */
+	    {"{\"recipients\":[{\"recipientName\":\"A\"}],\"courseName\":5,"
+	     "\"issueDate\":\"2024-01-01\"}",
+	     "courseName: must be a string, not a number"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\"}],\"issueDate\":\"2024-02-30\","
+	     "\"courseName\":\"C\"}",
+	     "issueDate: not a real date: 2024-02-30"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\"}],\"foo\":\"x\"," VALID_REST "}",
+	     "foo: unknown field"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\"}],\"courseName\":\"\","
+	     "\"issueDate\":\"2024-01-01\"}",
+	     "courseName: too short (0 characters, at least 1)"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\"}],\"courseName\":\"C\","
+	     "\"courseName\":\"D\",\"issueDate\":\"2024-01-01\"}",
+	     "courseName: duplicate field"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\"}],\"recipients\":[]," VALID_REST "}",
+	     "recipients: duplicate field"},
+	    /* document order between shared fields and the list */
+	    {"{\"courseName\":5,\"recipients\":[{\"recipientName\":\"\"}],"
+	     "\"issueDate\":\"2024-01-01\"}",
+	     "courseName: must be a string, not a number"},
+	    {"{\"recipients\":[{\"recipientName\":\"\"}],\"courseName\":5,"
+	     "\"issueDate\":\"2024-01-01\"}",
+	     "recipients[0].recipientName: too short (0 characters, at least 1)"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\"},{\"foo\":1}],\"courseName\":5,"
+	     "\"issueDate\":\"2024-01-01\"}",
+	     "recipients[1].foo: unknown field"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\"}],\"courseName\":5,\"foo\":1,"
+	     "\"issueDate\":\"2024-01-01\"}",
+	     "courseName: must be a string, not a number"},
+	    {"{\"recipients\":[{\"recipientName\":\"A\",\"x\":1},{}]," VALID_REST "}",
+	     "recipients[0].x: unknown field"},
+	    {"{\"recipients\":[{},{\"recipientName\":\"B\",\"x\":1}]," VALID_REST "}",
+	     "recipients[0].recipientName: required"},
+	};
+
+	run_cases(cases, G_N_ELEMENTS(cases));
+}
+
+static void
+test_data_batch_index(void)
+{
+	GString *json = g_string_new("{\"recipients\":[");
+	g_autofree char *s = NULL;
+
+	for (guint i = 0; i < 12; i++)
+		g_string_append_printf(json, "{\"recipientName\":\"R%u\"},", i);
+	g_string_append(json, "{\"issuer\":\"I\"}]," VALID_REST "}");
+	s = g_string_free(json, FALSE);
+	assert_invalid(s, "recipients[12].recipientName: required");
+}
+
+/* A valid recipient with @field set to @value, written as is (so that
+ * \u escapes in @value stay escapes). */
+static char *
+fields_json(const char *field, const char *value)
+{
+	static const char *const names[] = {"recipientName", "courseName", "issueDate", "issuer",
+					    "description"};
+	static const char *const defaults[] = {"N", "C", "2024-01-01", NULL, NULL};
+	GString *json = g_string_new("{");
+
+	for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+		const char *v = g_strcmp0(names[i], field) == 0 ? value : defaults[i];
+
+		if (v == NULL)
+			continue;
+		g_string_append_printf(json, "%s\"%s\":\"%s\"", json->len > 1 ? "," : "", names[i],
+				       v);
+	}
+	g_string_append_c(json, '}');
+	return g_string_free(json, FALSE);
+}
+
+static void
+test_data_lengths(void)
+{
+	g_autofree char *e128 = repeat("\xc3\xa9", 128); /* é: 2 bytes */
+	g_autofree char *e129 = repeat("\xc3\xa9", 129);
+	g_autofree char *emoji128 = repeat("\xf0\x9f\x98\x80", 128); /* 4 bytes */
+	g_autofree char *escaped128 = repeat("\\u00e9", 128);
+	g_autofree char *a128 = repeat("a", 128);
+	g_autofree char *a129 = repeat("a", 129);
+	g_autofree char *a200 = repeat("a", 200);
+	g_autofree char *a201 = repeat("a", 201);
+	g_autofree char *a1000 = repeat("a", 1000);
+	g_autofree char *a1001 = repeat("a", 1001);
+	struct {
+		const char *field;
+		const char *value;
+		const char *message; /* NULL: valid */
+	} cases[] = {
+	    {"recipientName", e128, NULL},
+	    {"recipientName", emoji128, NULL},
+	    {"recipientName", escaped128, NULL},
+	    {"recipientName", a128, NULL},
+	    {"recipientName", e129, "recipientName: too long (129 characters, at most 128)"},
+	    {"recipientName", a129, "recipientName: too long (129 characters, at most 128)"},
+	    {"courseName", a200, NULL},
+	    {"courseName", a201, "courseName: too long (201 characters, at most 200)"},
+	    {"issuer", a128, NULL},
+	    {"issuer", a129, "issuer: too long (129 characters, at most 128)"},
+	    {"issuer", "", NULL},
+	    {"description", a1000, NULL},
+	    {"description", a1001, "description: too long (1001 characters, at most 1000)"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *json = fields_json(cases[i].field, cases[i].value);
+		g_autofree char *batch = NULL;
+		g_autofree char *batch_message = NULL;
+
+		batch = g_strdup_printf(
+		    "{\"recipients\":[{\"recipientName\":\"A\"},%s]," VALID_REST "}", json);
+		if (cases[i].message == NULL) {
+			g_autoptr(CgData) data = assert_valid(json);
+			g_autoptr(CgData) data2 = assert_valid(batch);
+			const char *value = cg_recipient_get(g_ptr_array_index(data->recipients, 0),
+							     cases[i].field);
+
+			g_assert_nonnull(value);
+			g_assert_cmpuint(data2->recipients->len, ==, 2);
+			g_assert_cmpstr(value, ==,
+					cg_recipient_get(g_ptr_array_index(data2->recipients, 1),
+							 cases[i].field));
+			continue;
+		}
+		assert_invalid(json, cases[i].message);
+		batch_message = g_strdup_printf("recipients[1].%s", cases[i].message);
+		assert_invalid(batch, batch_message);
+	}
+}
+
+static void
+test_data_bad_utf8(void)
+{
+	static const struct {
+		const char *json;
+		gsize length;
+		const char *message;
+	} cases[] = {
+	    {"{\"recipientName\":\"\xff\"}", 0, "data: not valid UTF-8 at byte offset 18"},
+	    {"{\"recipientName\":\"\xc0\xaf\"}", 0, "data: not valid UTF-8 at byte offset 18"},
+	    {"{\"recipientName\":\"ab\xc3\"}", 0, "data: not valid UTF-8 at byte offset 20"},
+	    {"{\"recipientName\":\"\xed\xa0\x80\"}", 0, "data: not valid UTF-8 at byte offset 18"},
+	    {"\xef\xbb\xbf\xfe{}", 0, "data: not valid UTF-8 at byte offset 3"},
+	    {"{\"recipients\":[{\"recipientName\":\"\xe9t\xe9\"}]}", 0,
+	     "data: not valid UTF-8 at byte offset 33"},
+	    /* a NUL byte inside the given length */
+	    {"{\"recipientName\":\"a\0b\"}", 24, "data: NUL byte at byte offset 19"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		gsize length = cases[i].length > 0 ? cases[i].length : strlen(cases[i].json);
+
+		assert_invalid_full(cases[i].json, length, MAX_BYTES, MAX_RECIPIENTS,
+				    cases[i].message);
+	}
+}
+
+static void
+test_data_dates(void)
+{
+	static const struct {
+		const char *date;
+		const char *message; /* NULL: valid */
+	} cases[] = {
+	    {"2024-02-29", NULL},
+	    {"2000-02-29", NULL},
+	    {"2023-12-31", NULL},
+	    {"2023-01-01", NULL},
+	    {"0001-01-01", NULL},
+	    {"9999-12-31", NULL},
+	    {"2023-02-29", "issueDate: not a real date: 2023-02-29"},
+	    {"1900-02-29", "issueDate: not a real date: 1900-02-29"},
+	    {"2100-02-29", "issueDate: not a real date: 2100-02-29"},
+	    {"2023-02-30", "issueDate: not a real date: 2023-02-30"},
+	    {"2023-04-31", "issueDate: not a real date: 2023-04-31"},
+	    {"2023-13-01", "issueDate: not a real date: 2023-13-01"},
+	    {"2023-00-10", "issueDate: not a real date: 2023-00-10"},
+	    {"2023-01-00", "issueDate: not a real date: 2023-01-00"},
+	    {"2023-01-32", "issueDate: not a real date: 2023-01-32"},
+	    {"0000-01-01", "issueDate: not a real date: 0000-01-01"},
+	    {"2023-1-1", "issueDate: not a date (expected YYYY-MM-DD): 2023-1-1"},
+	    {"2023-01-01x", "issueDate: not a date (expected YYYY-MM-DD): 2023-01-01x"},
+	    {" 2023-01-01", "issueDate: not a date (expected YYYY-MM-DD):  2023-01-01"},
+	    {"2023/01/01", "issueDate: not a date (expected YYYY-MM-DD): 2023/01/01"},
+	    {"20230101", "issueDate: not a date (expected YYYY-MM-DD): 20230101"},
+	    {"2023-01-01T00:00:00Z",
+	     "issueDate: not a date (expected YYYY-MM-DD): 2023-01-01T00:00:00Z"},
+	    {"+023-01-01", "issueDate: not a date (expected YYYY-MM-DD): +023-01-01"},
+	    {"２０２３-01-01", "issueDate: not a date (expected YYYY-MM-DD): ２０２３-01-01"},
+	    {"", "issueDate: not a date (expected YYYY-MM-DD): "},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *json = g_strdup_printf(
+		    "{\"recipientName\":\"N\",\"courseName\":\"C\",\"issueDate\":\"%s\"}",
+		    cases[i].date);
+		g_autofree char *batch = g_strdup_printf(
+		    "{\"recipients\":[{\"recipientName\":\"N\"}],\"courseName\":\"C\","
+		    "\"issueDate\":\"%s\"}",
+		    cases[i].date);
+
+		g_test_message("date %s", cases[i].date);
+		g_assert_cmpint(cg_data_date_is_valid(cases[i].date), ==, cases[i].message == NULL);
+		if (cases[i].message == NULL) {
+			g_autoptr(CgData) data = assert_valid(json);
+			g_autoptr(CgData) data2 = assert_valid(batch);
+
+			g_assert_cmpstr(
+			    cg_recipient_get(cg_data_get_recipient(data, 0), "issueDate"), ==,
+			    cases[i].date);
+			g_assert_cmpstr(
+			    cg_recipient_get(cg_data_get_recipient(data2, 0), "issueDate"), ==,
+			    cases[i].date);
+		} else {
+			assert_invalid(json, cases[i].message);
+			assert_invalid(batch, cases[i].message);
+		}
+	}
+	/* quoted values are cut in messages */
+	{
+		g_autofree char *long_value = repeat("x", 100);
+		g_autofree char *json = g_strdup_printf(
+		    "{\"recipientName\":\"N\",\"courseName\":\"C\",\"issueDate\":\"%s\"}",
+		    long_value);
+		g_autofree char *message = g_strdup_printf(
+		    "issueDate: not a date (expected YYYY-MM-DD): %.64s...", long_value);
+
+		assert_invalid(json, message);
+	}
+}
+
+static void
+test_data_oversize(void)
+{
+	const char *json = "{\"recipientName\":\"N\"," VALID_REST "}";
+	gsize length = strlen(json);
+	g_autofree char *message = g_strdup_printf("data: too large (%" G_GSIZE_FORMAT
+						   " bytes, at most %" G_GSIZE_FORMAT ")",
+						   length, length - 1);
+	g_autoptr(CgData) data = NULL;
+	g_autoptr(GError) error = NULL;
+
+	assert_invalid_full(json, length, length - 1, MAX_RECIPIENTS, message);
+	/* exactly at the limit is fine */
+	data = parse_full(json, length, length, MAX_RECIPIENTS, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(data);
+
+	/* the size is checked before anything else: garbage too */
+	assert_invalid_full("\xff\xff\xff\xff", 4, 3, MAX_RECIPIENTS,
+			    "data: too large (4 bytes, at most 3)");
+}
+
+static char *
+make_batch(guint n)
+{
+	GString *json = g_string_new("{\"courseName\":\"Safety training\",\"issueDate\":"
+				     "\"2024-05-17\",\"issuer\":\"ACME\",\"recipients\":[");
+
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(json,
+				       "%s{\"recipientName\":\"Recipient number %u "
+				       "J\\u00f6rg\",\"description\":\"For completing the "
+				       "course with distinction.\"}",
+				       i > 0 ? "," : "", i);
+	g_string_append(json, "]}");
+	return g_string_free(json, FALSE);
+}
+
+static void
+test_data_too_many(void)
+{
+	g_autofree char *json4 = make_batch(4);
+	g_autofree char *json_max = make_batch(MAX_RECIPIENTS + 1);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CgData) data = NULL;
+
+	assert_invalid_full(json4, strlen(json4), MAX_BYTES, 3, "recipients: at most 3 recipients");
+	assert_invalid_full(json4, strlen(json4), MAX_BYTES, 1, "recipients: at most 1 recipient");
+	assert_invalid(json_max, "recipients: at most 10000 recipients");
+
+	data = parse_full(json4, strlen(json4), MAX_BYTES, 4, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(cg_data_get_n_recipients(data), ==, 4);
+}
+
+static void
+test_data_valid_single(void)
+{
+	g_autoptr(CgData) data = assert_valid(
+	    "{ \"recipientName\" : \"Jörg Müller-Łukasiewicz\",\n\t\"courseName\":\"C \\\"1\\\"\","
+	    "\"issueDate\":\"2024-02-29\",\"issuer\":\"ACME\",\"description\":\"Line one\\nLine "
+	    "two\\twith tab\\r\"}");
+	const CgRecipient *recipient;
+
+	g_assert_false(data->is_batch);
+	g_assert_cmpuint(cg_data_get_n_recipients(data), ==, 1);
+	recipient = cg_data_get_recipient(data, 0);
+	g_assert_cmpstr(cg_recipient_get(recipient, "recipientName"), ==,
+			"Jörg Müller-Łukasiewicz");
+	g_assert_cmpstr(cg_recipient_get(recipient, "courseName"), ==, "C \"1\"");
+	g_assert_cmpstr(cg_recipient_get(recipient, "issueDate"), ==, "2024-02-29");
+	g_assert_cmpstr(cg_recipient_get(recipient, "issuer"), ==, "ACME");
+	g_assert_cmpstr(cg_recipient_get(recipient, "description"), ==,
+			"Line one\nLine two\twith tab\r");
+	g_assert_cmpuint(g_hash_table_size(recipient->fields), ==, 5);
+
+	/* optional fields may be absent */
+	{
+		g_autoptr(CgData) data2 = assert_valid("{\"recipientName\":\"N\"," VALID_REST "}");
+		const CgRecipient *r = cg_data_get_recipient(data2, 0);
+
+		g_assert_null(cg_recipient_get(r, "issuer"));
+		g_assert_null(cg_recipient_get(r, "description"));
+		g_assert_cmpuint(g_hash_table_size(r->fields), ==, 3);
+	}
+}
+
+static void
+test_data_valid_batch(void)
+{
+	g_autoptr(CgData) data = assert_valid(
+	    "{\"courseName\":\"Shared course\",\"recipients\":["
+	    "{\"recipientName\":\"A\"},"
+	    "{\"recipientName\":\"B\",\"courseName\":\"Own course\",\"issuer\":\"Own\"},"
+	    "{\"recipientName\":\"C\",\"issueDate\":\"2020-02-29\"}],"
+	    "\"issueDate\":\"2024-01-31\",\"issuer\":\"Shared issuer\"}");
+	const CgRecipient *r;
+
+	g_assert_true(data->is_batch);
+	g_assert_cmpuint(cg_data_get_n_recipients(data), ==, 3);
+
+	r = cg_data_get_recipient(data, 0);
+	g_assert_cmpstr(cg_recipient_get(r, "recipientName"), ==, "A");
+	g_assert_cmpstr(cg_recipient_get(r, "courseName"), ==, "Shared course");
+	g_assert_cmpstr(cg_recipient_get(r, "issueDate"), ==, "2024-01-31");
+	g_assert_cmpstr(cg_recipient_get(r, "issuer"), ==, "Shared issuer");
+	g_assert_null(cg_recipient_get(r, "description"));
+	g_assert_null(cg_recipient_get(r, "recipients"));
+
+	r = cg_data_get_recipient(data, 1);
+	g_assert_cmpstr(cg_recipient_get(r, "recipientName"), ==, "B");
+	g_assert_cmpstr(cg_recipient_get(r, "courseName"), ==, "Own course");
+	g_assert_cmpstr(cg_recipient_get(r, "issuer"), ==, "Own");
+	g_assert_cmpstr(cg_recipient_get(r, "issueDate"), ==, "2024-01-31");
+
+	r = cg_data_get_recipient(data, 2);
+	g_assert_cmpstr(cg_recipient_get(r, "recipientName"), ==, "C");
+	g_assert_cmpstr(cg_recipient_get(r, "issueDate"), ==, "2020-02-29");
+	g_assert_cmpstr(cg_recipient_get(r, "courseName"), ==, "Shared course");
+
+	/* a batch of one is still a batch */
+	{
+		g_autoptr(CgData) one =
+		    assert_valid("{\"recipients\":[{\"recipientName\":\"N\"," VALID_REST "}]}");
+
+		g_assert_true(one->is_batch);
+		g_assert_cmpuint(cg_data_get_n_recipients(one), ==, 1);
+	}
+}
+
+static void
+test_data_length_not_nul_terminated(void)
+{
+	const char *text = "{\"recipientName\":\"N\"," VALID_REST "}garbage\xff";
+	gsize length = strlen(text) - strlen("garbage\xff");
+	g_autofree char *buffer = g_memdup2(text, length); /* no NUL at the end */
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CgData) data = parse_full(buffer, length, MAX_BYTES, MAX_RECIPIENTS, &error);
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(cg_recipient_get(cg_data_get_recipient(data, 0), "recipientName"), ==, "N");
+}
+
+static void
+test_data_escaped_backslash_not_nul(void)
+{
+	/* "\\u0000" is a backslash followed by text, not a NUL */
+	g_autoptr(CgData) data = assert_valid("{\"recipientName\":\"a\\\\u0000\"," VALID_REST "}");
+
+	g_assert_cmpstr(cg_recipient_get(cg_data_get_recipient(data, 0), "recipientName"), ==,
+			"a\\u0000");
+	assert_invalid("{\"recipientName\":\"a\\\\\\u0000\"," VALID_REST "}",
+		       "data: NUL character (\\u0000) at byte offset 21");
+}
+
+static void
+test_data_canonical(void)
+{
+	g_autoptr(CgData) a = assert_valid(
+	    "{\"issueDate\":\"2024-01-01\",\"recipientName\":\"Zoë \\\"Z\\\" \\\\ /\\n\","
+	    "\"courseName\":\"C\",\"issuer\":\"I\"}");
+	g_autoptr(CgData) b = assert_valid(
+	    "{ \"issuer\" : \"I\", \"courseName\":\"C\",\n \"recipientName\":\"Zo\\u00eb "
+	    "\\\"Z\\\" \\\\ \\/\\n\",\"issueDate\":\"2024-01-01\"}");
+	g_autoptr(CgData) batch =
+	    assert_valid("{\"recipients\":[{\"recipientName\":\"Zoë \\\"Z\\\" \\\\ /\\n\"}],"
+			 "\"issuer\":\"I\",\"issueDate\":\"2024-01-01\",\"courseName\":\"C\"}");
+	const char *expected = "{\"courseName\":\"C\",\"issueDate\":\"2024-01-01\",\"issuer\":"
+			       "\"I\",\"recipientName\":\"Zoë \\\"Z\\\" \\\\ /\\n\"}";
+	g_autofree char *ja = cg_recipient_canonical_json(cg_data_get_recipient(a, 0));
+	g_autofree char *jb = cg_recipient_canonical_json(cg_data_get_recipient(b, 0));
+	g_autofree char *jbatch = cg_recipient_canonical_json(cg_data_get_recipient(batch, 0));
+	g_autofree char *again = cg_recipient_canonical_json(cg_data_get_recipient(a, 0));
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	JsonObject *object;
+
+	g_assert_cmpstr(ja, ==, expected);
+	g_assert_cmpstr(jb, ==, expected);
+	g_assert_cmpstr(jbatch, ==, expected);
+	g_assert_cmpstr(again, ==, expected);
+
+	/* it is JSON and round-trips */
+	json_parser_load_from_data(parser, ja, -1, &error);
+	g_assert_no_error(error);
+	object = json_node_get_object(json_parser_get_root(parser));
+	g_assert_cmpuint(json_object_get_size(object), ==, 4);
+	g_assert_cmpstr(json_object_get_string_member(object, "recipientName"), ==,
+			"Zoë \"Z\" \\ /\n");
+
+	/* tab and carriage return escaped, the rest raw UTF-8 */
+	{
+		g_autoptr(CgData) c = assert_valid(
+		    "{\"recipientName\":\"\\t\\r\\u4e2d\\ud83d\\ude00\"," VALID_REST "}");
+		g_autofree char *jc = cg_recipient_canonical_json(cg_data_get_recipient(c, 0));
+
+		g_assert_cmpstr(jc, ==,
+				"{\"courseName\":\"C\",\"issueDate\":\"2024-01-01\","
+				"\"recipientName\":\"\\t\\r\xe4\xb8\xad\xf0\x9f\x98\x80\"}");
+	}
+}
+
+static void
+test_data_verification(void)
+{
+	g_autoptr(CgData) data = assert_valid("{\"recipientName\":\"N\"," VALID_REST "}");
+	const CgRecipient *recipient = cg_data_get_recipient(data, 0);
+	g_autofree char *canonical = cg_recipient_canonical_json(recipient);
+	g_autofree char *verification = cg_recipient_verification(recipient, "CERT2026000042");
+	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
+	g_autofree char *expected = NULL;
+
+	g_checksum_update(checksum, (const guchar *)canonical, strlen(canonical));
+	expected =
+	    g_strdup_printf("CERTGEN1;N=CERT2026000042;H=%s", g_checksum_get_string(checksum));
+	g_assert_cmpstr(verification, ==, expected);
+	g_assert_true(
+	    g_regex_match_simple("^CERTGEN1;N=CERT2026000042;H=[0-9a-f]{64}$", verification, 0, 0));
+	/* a known value: sha256 of the canonical JSON as text */
+	g_assert_cmpstr(
+	    canonical, ==,
+	    "{\"courseName\":\"C\",\"issueDate\":\"2024-01-01\",\"recipientName\":\"N\"}");
+
+	/* different data, different hash */
+	{
+		g_autoptr(CgData) other = assert_valid("{\"recipientName\":\"M\"," VALID_REST "}");
+		g_autofree char *v2 =
+		    cg_recipient_verification(cg_data_get_recipient(other, 0), "CERT2026000042");
+
+		g_assert_cmpstr(v2, !=, verification);
+	}
+}
+
+static void
+test_data_timing(void)
+{
+	g_autofree char *json = make_batch(MAX_RECIPIENTS);
+	g_autoptr(GPtrArray) rules = classic_rules();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CgData) data = NULL;
+	gint64 start = g_get_monotonic_time();
+	gint64 elapsed;
+
+	data = cg_data_parse(json, strlen(json), rules, MAX_BYTES, MAX_RECIPIENTS, &error);
+	elapsed = g_get_monotonic_time() - start;
+	g_assert_no_error(error);
+	g_assert_cmpuint(cg_data_get_n_recipients(data), ==, MAX_RECIPIENTS);
+	g_assert_cmpstr(cg_recipient_get(cg_data_get_recipient(data, 9999), "recipientName"), ==,
+			"Recipient number 9999 Jörg");
+	g_test_message("timing: %u recipients (%" G_GSIZE_FORMAT " bytes) validated in %.1f ms",
+		       MAX_RECIPIENTS, strlen(json), elapsed / 1000.0);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/data/single-bad", test_data_single_bad);
+	g_test_add_func("/data/not-json", test_data_not_json);
+	g_test_add_func("/data/nesting", test_data_nesting);
+	g_test_add_func("/data/batch-bad", test_data_batch_bad);
+	g_test_add_func("/data/batch-index", test_data_batch_index);
+	g_test_add_func("/data/lengths", test_data_lengths);
+	g_test_add_func("/data/bad-utf8", test_data_bad_utf8);
+	g_test_add_func("/data/dates", test_data_dates);
+	g_test_add_func("/data/oversize", test_data_oversize);
+	g_test_add_func("/data/too-many", test_data_too_many);
+	g_test_add_func("/data/valid-single", test_data_valid_single);
+	g_test_add_func("/data/valid-batch", test_data_valid_batch);
+	g_test_add_func("/data/length-not-nul-terminated", test_data_length_not_nul_terminated);
+	g_test_add_func("/data/escaped-backslash", test_data_escaped_backslash_not_nul);
+	g_test_add_func("/data/canonical", test_data_canonical);
+	g_test_add_func("/data/verification", test_data_verification);
+	g_test_add_func("/data/timing", test_data_timing);
+	return g_test_run();
+}

@@ -1,0 +1,795 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <pango/pangocairo.h>
+#include <poppler.h>
+#include <string.h>
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+#include "cg-data.h"
+#include "cg-error.h"
+#include "cg-render.h"
+#include "cg-template.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerDocument, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerPage, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PangoContext, g_object_unref)
+
+/* 2026-11-28T10:00:00Z */
+#define ISSUED_AT_US (G_GINT64_CONSTANT(1795860000) * G_USEC_PER_SEC)
+
+static CgTemplateStore *store;
+static char *tmp_dir;
+
+static char *
+source_root(void)
+{
+	const char *env = g_getenv("CERTGEN_SOURCE_ROOT");
+
+	if (env != NULL)
+		return g_strdup(env);
+	return g_build_filename(g_test_get_dir(G_TEST_DIST), "..", NULL);
+}
+
+static CgTemplate *
+load_template(const char *id)
+{
+	g_autoptr(GError) error = NULL;
+	CgTemplate *tmpl = cg_template_store_load(store, id, &error);
+
+	g_assert_no_error(error);
+	return tmpl;
+}
+
+static CgData *
+parse_data(CgTemplate *tmpl, const char *json)
+{
+	g_autoptr(GError) error = NULL;
+	CgData *data = cg_data_parse(json, strlen(json), cg_template_get_rules(tmpl), 1 << 24,
+				     100000, &error);
+
+	g_assert_no_error(error);
+	return data;
+}
+
+/* A JSON string literal for @text. */
+static char *
+json_quote(const char *text)
+{
+	GString *out = g_string_new("\"");
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			g_string_append_c(out, '\\');
+		g_string_append_c(out, *p);
+	}
+	g_string_append_c(out, '"');
+	return g_string_free(out, FALSE);
+}
+
+static char *
+one_recipient_json(const char *name)
+{
+	g_autofree char *quoted = json_quote(name);
+
+	return g_strdup_printf("{\"recipientName\": %s, \"courseName\": \"Advanced Rust "
+			       "Programming\", \"issueDate\": \"2026-11-28\", \"issuer\": "
+			       "\"Certgen Academy\"}",
+			       quoted);
+}
+
+static cairo_status_t
+append_bytes(void *closure, const unsigned char *data, unsigned int length)
+{
+	g_byte_array_append(closure, data, length);
+	return CAIRO_STATUS_SUCCESS;
+}
+
+static GBytes *
+render(CgTemplate *tmpl, const CgData *data, guint64 first_number, CgRenderPageFunc page_done,
+       gpointer user_data, GCancellable *cancellable, GError **error)
+{
+	g_autoptr(GByteArray) out = g_byte_array_new();
+	CgRenderParams params = {first_number, ISSUED_AT_US};
+
+	if (!cg_render_pdf(tmpl, data, &params, append_bytes, out, page_done, user_data,
+			   cancellable, error))
+		return NULL;
+	return g_byte_array_free_to_bytes(g_steal_pointer(&out));
+}
+
+static GBytes *
+render_one(const char *id, const char *name, guint64 number)
+{
+	g_autoptr(CgTemplate) tmpl = load_template(id);
+	g_autofree char *json = one_recipient_json(name);
+	g_autoptr(CgData) data = parse_data(tmpl, json);
+	g_autoptr(GError) error = NULL;
+	GBytes *pdf = render(tmpl, data, number, NULL, NULL, NULL, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(pdf);
+	return pdf;
+}
+
+static PopplerDocument *
+open_pdf(GBytes *pdf)
+{
+	g_autoptr(GError) error = NULL;
+	PopplerDocument *document = poppler_document_new_from_bytes(pdf, NULL, &error);
+
+	g_assert_no_error(error);
+	return document;
+}
+
+/* Whitespace collapsed, NFKC, no bidi marks: what text extraction may
+ * change. */
+static char *
+normalise(const char *text)
+{
+	g_autofree char *nfkc = g_utf8_normalize(text, -1, G_NORMALIZE_NFKC);
+	GString *out = g_string_new(NULL);
+	gboolean space = FALSE;
+
+	for (const char *p = nfkc; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		/* bidi marks around right-to-left runs */
+		if (c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+		    (c >= 0x2066 && c <= 0x2069))
+			continue;
+		if (g_unichar_isspace(c)) {
+			space = out->len > 0;
+			continue;
+		}
+		if (space)
+			g_string_append_c(out, ' ');
+		space = FALSE;
+		g_string_append_unichar(out, c);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static char *
+page_text(PopplerDocument *document, int index)
+{
+	g_autoptr(PopplerPage) page = poppler_document_get_page(document, index);
+	g_autofree char *text = NULL;
+
+	g_assert_nonnull(page);
+	text = poppler_page_get_text(page);
+	return normalise(text);
+}
+
+static void
+assert_contains(const char *haystack, const char *needle)
+{
+	g_autofree char *normal = normalise(needle);
+
+	if (strstr(haystack, normal) == NULL)
+		g_error("“%s” not found in the page text: %s", normal, haystack);
+}
+
+static char *
+write_temp(GBytes *pdf, const char *name)
+{
+	g_autoptr(GError) error = NULL;
+	char *path = g_build_filename(tmp_dir, name, NULL);
+	gsize size = 0;
+	const char *data = g_bytes_get_data(pdf, &size);
+
+	g_file_set_contents(path, data, (gssize)size, &error);
+	g_assert_no_error(error);
+	return path;
+}
+
+static void
+test_render_number(void)
+{
+	/* 2025-12-31T23:59:59Z and a second later */
+	gint64 new_year = G_GINT64_CONSTANT(1767225600) * G_USEC_PER_SEC;
+	g_autofree char *a = cg_render_certificate_number(ISSUED_AT_US, 42);
+	g_autofree char *b = cg_render_certificate_number(ISSUED_AT_US, 1234567);
+	g_autofree char *c = cg_render_certificate_number(new_year - 1, 1);
+	g_autofree char *d = cg_render_certificate_number(new_year, 1);
+
+	g_assert_cmpstr(a, ==, "CERT2026000042");
+	g_assert_cmpstr(b, ==, "CERT20261234567");
+	g_assert_cmpstr(c, ==, "CERT2025000001");
+	g_assert_cmpstr(d, ==, "CERT2026000001");
+}
+
+static void
+test_render_single(void)
+{
+	g_autoptr(GBytes) pdf = render_one("classic", "Ada Lovelace", 42);
+	g_autoptr(PopplerDocument) document = open_pdf(pdf);
+	g_autoptr(PopplerPage) page = NULL;
+	g_autofree char *text = NULL;
+	g_autofree char *title = NULL;
+	g_autofree char *creator = NULL;
+	double width, height;
+
+	g_assert_cmpint(poppler_document_get_n_pages(document), ==, 1);
+	page = poppler_document_get_page(document, 0);
+	poppler_page_get_size(page, &width, &height);
+	g_assert_cmpfloat_with_epsilon(width, 842, 1);
+	g_assert_cmpfloat_with_epsilon(height, 595, 1);
+
+	text = page_text(document, 0);
+	g_test_message("page text: %s", text);
+	assert_contains(text, "Ada Lovelace");
+	assert_contains(text, "Advanced Rust Programming");
+	assert_contains(text, "CERT2026000042");
+	assert_contains(text, "28 November 2026");
+	assert_contains(text, "Certgen Academy");
+
+	creator = poppler_document_get_creator(document);
+	g_assert_cmpstr(creator, ==, "certgen");
+	title = poppler_document_get_title(document);
+	g_assert_cmpstr(title, ==, "Certificate CERT2026000042");
+	g_assert_cmpint(poppler_document_get_creation_date(document), ==,
+			ISSUED_AT_US / G_USEC_PER_SEC);
+	g_test_message("%" G_GSIZE_FORMAT " bytes", g_bytes_get_size(pdf));
+}
+
+/* Runs @argv; FALSE (and the test skipped) when the program is missing. */
+static gboolean
+run(const char *const *argv, char **out)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *err = NULL;
+	g_autofree char *program = g_find_program_in_path(argv[0]);
+	int status = 0;
+
+	if (program == NULL) {
+		g_autofree char *message = g_strdup_printf("%s is not installed", argv[0]);
+
+		g_test_skip(message);
+		return FALSE;
+	}
+	g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, out, &err,
+		     &status, &error);
+	g_assert_no_error(error);
+	if (!g_spawn_check_wait_status(status, &error))
+		g_error("%s failed: %s\n%s", argv[0], error->message, err);
+	return TRUE;
+}
+
+static void
+check_fonts_embedded(GBytes *pdf, const char *name)
+{
+	g_autofree char *path = write_temp(pdf, name);
+	g_autofree char *out = NULL;
+	g_auto(GStrv) lines = NULL;
+	const char *argv[] = {"pdffonts", path, NULL};
+	gsize emb_start = 0, emb_len = 0;
+	guint rows = 0;
+
+	if (!run(argv, &out))
+		return;
+	g_test_message("%s", out);
+	lines = g_strsplit(out, "\n", -1);
+	g_assert_cmpuint(g_strv_length(lines), >=, 2);
+	/* the dashes under the header give the columns; emb is the fourth */
+	{
+		const char *p = lines[1];
+
+		for (guint col = 0; col < 4; col++) {
+			while (*p == ' ')
+				p++;
+			emb_start = (gsize)(p - lines[1]);
+			while (*p == '-')
+				p++;
+			emb_len = (gsize)(p - lines[1]) - emb_start;
+		}
+		g_assert_cmpuint(emb_len, ==, 3);
+	}
+	for (guint i = 2; lines[i] != NULL; i++) {
+		if (lines[i][0] == '\0')
+			continue;
+		g_assert_cmpuint(strlen(lines[i]), >, emb_start + emb_len);
+		if (strncmp(lines[i] + emb_start, "yes", 3) != 0)
+			g_error("font not embedded: %s", lines[i]);
+		rows++;
+	}
+	g_assert_cmpuint(rows, >, 0);
+}
+
+static void
+test_render_fonts(void)
+{
+	g_autoptr(GBytes) classic = render_one("classic", "Zoë Łukasiewicz-Ñúñez", 7);
+	g_autoptr(GBytes) modern = render_one("modern", "Дмитрий Шостакович", 8);
+
+	check_fonts_embedded(classic, "fonts-classic.pdf");
+	check_fonts_embedded(modern, "fonts-modern.pdf");
+}
+
+static void
+check_qr(const char *id)
+{
+	g_autoptr(CgTemplate) tmpl = load_template(id);
+	g_autofree char *json = one_recipient_json("Grace Hopper");
+	g_autoptr(CgData) data = parse_data(tmpl, json);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) pdf = render(tmpl, data, 314, NULL, NULL, NULL, &error);
+	g_autofree char *number = cg_render_certificate_number(ISSUED_AT_US, 314);
+	g_autofree char *expected = cg_recipient_verification(cg_data_get_recipient(data, 0),
+							      number);
+	g_autofree char *pdf_name = g_strdup_printf("qr-%s.pdf", id);
+	g_autofree char *pdf_path = write_temp(pdf, pdf_name);
+	g_autofree char *png_base = g_build_filename(tmp_dir, id, NULL);
+	g_autofree char *png_path = g_strdup_printf("%s.png", png_base);
+	g_autofree char *decoded = NULL;
+	const char *pdftoppm[] = {"pdftoppm", "-r", "150", "-png", "-singlefile",
+				  pdf_path,   png_base, NULL};
+	const char *zbarimg[] = {"zbarimg", "--raw", "-q", png_path, NULL};
+
+	g_assert_no_error(error);
+	if (!run(pdftoppm, NULL) || !run(zbarimg, &decoded))
+		return;
+	g_strstrip(decoded);
+	g_assert_cmpstr(decoded, ==, expected);
+	g_assert_true(g_str_has_prefix(decoded, "CERTGEN1;N=CERT2026000314;H="));
+}
+
+static void
+test_render_qr(void)
+{
+	check_qr("classic");
+	check_qr("modern");
+}
+
+static gboolean
+have_glyphs(const char *family, const char *text)
+{
+	g_autoptr(PangoContext) context =
+		pango_font_map_create_context(pango_cairo_font_map_get_default());
+	g_autoptr(PangoLayout) layout = pango_layout_new(context);
+	PangoFontDescription *desc = pango_font_description_from_string(family);
+
+	pango_layout_set_font_description(layout, desc);
+	pango_font_description_free(desc);
+	pango_layout_set_text(layout, text, -1);
+	return pango_layout_get_unknown_glyphs_count(layout) == 0;
+}
+
+static gboolean
+is_rtl(const char *text)
+{
+	for (const char *p = text; *p != '\0'; p = g_utf8_next_char(p)) {
+		GUnicodeScript script = g_unichar_get_script(g_utf8_get_char(p));
+
+		if (script == G_UNICODE_SCRIPT_ARABIC || script == G_UNICODE_SCRIPT_HEBREW)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static char *
+strip_spaces(const char *text)
+{
+	g_autofree char *normal = normalise(text);
+	GString *out = g_string_new(NULL);
+
+	for (const char *p = normal; *p != '\0'; p++) {
+		if (*p != ' ')
+			g_string_append_c(out, *p);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static char *
+pdftotext(GBytes *pdf, const char *name)
+{
+	g_autofree char *path = write_temp(pdf, name);
+	const char *argv[] = {"pdftotext", "-enc", "UTF-8", path, "-", NULL};
+	char *out = NULL;
+
+	if (!run(argv, &out))
+		return NULL;
+	return out;
+}
+
+static void
+test_render_scripts(void)
+{
+	const char *names[] = {
+		"Zoë Łukasiewicz-Ñúñez", "Dvořák Øster Ærø ÿ", "Дмитрий Шостакович",
+		"Αλέξανδρος",		 "محمد عبد الله",	"山田 太郎",
+		"김민준",		 "Nguyễn Văn Ánh",	"שרה לוי",
+	};
+	const char *ids[] = {"classic", "modern"};
+
+	for (gsize t = 0; t < G_N_ELEMENTS(ids); t++) {
+		for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+			g_autoptr(GBytes) pdf = NULL;
+			g_autoptr(PopplerDocument) document = NULL;
+			g_autofree char *text = NULL;
+
+			if (!have_glyphs("Noto Sans", names[i])) {
+				g_test_message("no font for “%s”, not checked", names[i]);
+				continue;
+			}
+			pdf = render_one(ids[t], names[i], 1);
+			document = open_pdf(pdf);
+			if (is_rtl(names[i])) {
+				/* cairo writes right-to-left glyphs in logical order,
+				 * each left of the one before. poppler-glib's page
+				 * text, built from a selection, then keeps them in
+				 * visual order; pdftotext (poppler's TextOutputDev)
+				 * reads them in logical order, as a reader copies
+				 * them, though it may guess word gaps between them. */
+				g_autofree char *out = pdftotext(pdf, "scripts.pdf");
+				g_autofree char *name = strip_spaces(names[i]);
+
+				if (out == NULL)
+					continue;
+				text = strip_spaces(out);
+				g_test_message("%s: %s", ids[t], text);
+				assert_contains(text, name);
+			} else {
+				text = page_text(document, 0);
+				g_test_message("%s: %s", ids[t], text);
+				assert_contains(text, names[i]);
+			}
+		}
+	}
+}
+
+/* A name far too long for its box stays inside it (shrunk, then cut). */
+static void
+test_render_long_name(void)
+{
+	g_autofree char *name = NULL;
+	g_autoptr(GString) long_name = g_string_new(NULL);
+	g_autoptr(GBytes) pdf = NULL;
+	g_autoptr(PopplerDocument) document = NULL;
+	g_autoptr(PopplerPage) page = NULL;
+	g_autofree char *text = NULL;
+	PopplerRectangle *rects = NULL;
+	guint n_rects = 0;
+	double min_x = G_MAXDOUBLE, max_x = -G_MAXDOUBLE;
+	const char *found;
+
+	while (g_utf8_strlen(long_name->str, -1) < 120)
+		g_string_append(long_name, "Wolfeschlegelsteinhausen ");
+	g_string_truncate(long_name, 120);
+	name = g_string_free(g_steal_pointer(&long_name), FALSE);
+	pdf = render_one("classic", name, 1);
+	document = open_pdf(pdf);
+	page = poppler_document_get_page(document, 0);
+	text = poppler_page_get_text(page);
+	g_assert_true(poppler_page_get_text_layout(page, &rects, &n_rects));
+
+	/* the characters of the name's line lie within the 520 pt box */
+	found = strstr(text, "Wolfeschlegel");
+	g_assert_nonnull(found);
+	for (glong i = g_utf8_pointer_to_offset(text, found); i < (glong)n_rects; i++) {
+		gunichar c = g_utf8_get_char(g_utf8_offset_to_pointer(text, i));
+
+		if (c == '\n')
+			break;
+		min_x = MIN(min_x, rects[i].x1);
+		max_x = MAX(max_x, rects[i].x2);
+	}
+	g_test_message("name spans %.1f–%.1f", min_x, max_x);
+	g_assert_cmpfloat(min_x, >=, 421 - 260 - 1);
+	g_assert_cmpfloat(max_x, <=, 421 + 260 + 1);
+	g_assert_cmpfloat(max_x - min_x, >, 400);
+	g_free(rects);
+}
+
+static void
+test_render_batch(void)
+{
+	g_autoptr(CgTemplate) tmpl = load_template("classic");
+	const char *json = "{\"courseName\": \"Compilers\", \"issueDate\": \"2026-02-03\","
+			   " \"recipients\": [{\"recipientName\": \"Alan Turing\"},"
+			   " {\"recipientName\": \"Alonzo Church\", \"courseName\": \"Lambda\"},"
+			   " {\"recipientName\": \"Kurt Gödel\", \"issuer\": \"IAS\"}]}";
+	const char *names[] = {"Alan Turing", "Alonzo Church", "Kurt Gödel"};
+	const char *courses[] = {"Compilers", "Lambda", "Compilers"};
+	g_autoptr(CgData) data = parse_data(tmpl, json);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) pdf = render(tmpl, data, 999, NULL, NULL, NULL, &error);
+	g_autoptr(PopplerDocument) document = NULL;
+	g_autofree char *title = NULL;
+
+	g_assert_no_error(error);
+	document = open_pdf(pdf);
+	g_assert_cmpint(poppler_document_get_n_pages(document), ==, 3);
+	for (int i = 0; i < 3; i++) {
+		g_autofree char *text = page_text(document, i);
+		g_autofree char *number = cg_render_certificate_number(ISSUED_AT_US, 999 + i);
+
+		assert_contains(text, names[i]);
+		assert_contains(text, courses[i]);
+		assert_contains(text, number);
+		assert_contains(text, "3 February 2026");
+		for (int j = 0; j < 3; j++) {
+			if (j != i)
+				g_assert_null(strstr(text, names[j]));
+		}
+	}
+	title = poppler_document_get_title(document);
+	g_assert_cmpstr(title, ==, "Certificates CERT2026000999–CERT2026001001");
+}
+
+static void
+test_render_reproducible(void)
+{
+	g_autoptr(GBytes) a = render_one("classic", "Ada Lovelace", 42);
+	g_autoptr(GBytes) b = render_one("classic", "Ada Lovelace", 42);
+	g_autoptr(GBytes) c = render_one("classic", "Ada Lovelace", 43);
+	g_autoptr(GBytes) d = render_one("modern", "Ada Lovelace", 42);
+	g_autoptr(GBytes) e = render_one("modern", "Ada Lovelace", 42);
+
+	g_assert_true(g_bytes_equal(a, b));
+	g_assert_false(g_bytes_equal(a, c));
+	g_assert_true(g_bytes_equal(d, e));
+}
+
+typedef struct {
+	GCancellable *cancellable;
+	guint cancel_at;
+	gboolean refuse; /* return FALSE instead of cancelling */
+	guint calls;
+	guint last_done;
+} CancelData;
+
+static gboolean
+cancel_page_done(guint pages_done, guint pages_total, gpointer user_data)
+{
+	CancelData *cd = user_data;
+
+	cd->calls++;
+	g_assert_cmpuint(pages_done, ==, cd->last_done + 1);
+	g_assert_cmpuint(pages_total, ==, 50);
+	cd->last_done = pages_done;
+	if (pages_done == cd->cancel_at) {
+		if (cd->refuse)
+			return FALSE;
+		g_cancellable_cancel(cd->cancellable);
+	}
+	return TRUE;
+}
+
+static char *
+batch_json(guint n)
+{
+	GString *json = g_string_new("{\"courseName\": \"Batch\", \"issueDate\": \"2026-11-28\","
+				     " \"recipients\": [");
+
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(json, "%s{\"recipientName\": \"Recipient %u\"}",
+				       i > 0 ? ", " : "", i);
+	g_string_append(json, "]}");
+	return g_string_free(json, FALSE);
+}
+
+static void
+test_render_cancel(void)
+{
+	g_autoptr(CgTemplate) tmpl = load_template("classic");
+	g_autofree char *json = batch_json(50);
+	g_autoptr(CgData) data = parse_data(tmpl, json);
+
+	for (int refuse = 0; refuse < 2; refuse++) {
+		g_autoptr(GCancellable) cancellable = g_cancellable_new();
+		g_autoptr(GByteArray) out = g_byte_array_new();
+		g_autoptr(GError) error = NULL;
+		CgRenderParams params = {1, ISSUED_AT_US};
+		CancelData cd = {cancellable, 5, refuse, 0, 0};
+
+		g_assert_false(cg_render_pdf(tmpl, data, &params, append_bytes, out,
+					     cancel_page_done, &cd, cancellable, &error));
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+		g_assert_cmpuint(cd.calls, ==, 5);
+		/* what was written is no complete PDF */
+		g_assert_true(out->len < 6 ||
+			      memcmp(out->data + out->len - 6, "%%EOF\n", 6) != 0);
+	}
+
+	/* cancelled before it starts: nothing at all */
+	{
+		g_autoptr(GCancellable) cancellable = g_cancellable_new();
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GBytes) pdf = NULL;
+
+		g_cancellable_cancel(cancellable);
+		pdf = render(tmpl, data, 1, NULL, NULL, cancellable, &error);
+		g_assert_null(pdf);
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	}
+}
+
+static cairo_status_t
+failing_write(void *closure, const unsigned char *data, unsigned int length)
+{
+	return CAIRO_STATUS_WRITE_ERROR;
+}
+
+static void
+test_render_write_error(void)
+{
+	g_autoptr(CgTemplate) tmpl = load_template("classic");
+	g_autofree char *json = batch_json(3);
+	g_autoptr(CgData) data = parse_data(tmpl, json);
+	g_autoptr(GError) error = NULL;
+	CgRenderParams params = {1, ISSUED_AT_US};
+
+	g_assert_false(cg_render_pdf(tmpl, data, &params, failing_write, NULL, NULL, NULL, NULL,
+				     &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+}
+
+static void
+test_render_modern(void)
+{
+	g_autoptr(GBytes) pdf = render_one("modern", "Ada Lovelace", 5);
+	g_autoptr(PopplerDocument) document = open_pdf(pdf);
+	g_autoptr(PopplerPage) page = poppler_document_get_page(document, 0);
+	g_autofree char *text = page_text(document, 0);
+	double width, height;
+
+	poppler_page_get_size(page, &width, &height);
+	g_assert_cmpfloat_with_epsilon(width, 595, 1);
+	g_assert_cmpfloat_with_epsilon(height, 842, 1);
+	assert_contains(text, "Ada Lovelace");
+	assert_contains(text, "Advanced Rust Programming");
+	assert_contains(text, "CERT2026000005");
+	assert_contains(text, "28 November 2026");
+}
+
+typedef struct {
+	CgTemplate *tmpl;
+	CgData *data;
+	GBytes *expected;
+} ThreadData;
+
+static gpointer
+render_thread(gpointer user_data)
+{
+	ThreadData *td = user_data;
+
+	for (guint i = 0; i < 10; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GBytes) pdf = render(td->tmpl, td->data, 1, NULL, NULL, NULL, &error);
+
+		g_assert_no_error(error);
+		g_assert_true(g_bytes_equal(pdf, td->expected));
+	}
+	return NULL;
+}
+
+/* Worker threads share one template: each render has its own poppler
+ * document and the same bytes come out. */
+static void
+test_render_threads(void)
+{
+	g_autoptr(CgTemplate) tmpl = load_template("classic");
+	g_autofree char *json = batch_json(4);
+	g_autoptr(CgData) data = parse_data(tmpl, json);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) expected = render(tmpl, data, 1, NULL, NULL, NULL, &error);
+	ThreadData td = {tmpl, data, expected};
+	GThread *threads[3];
+
+	g_assert_no_error(error);
+	for (gsize i = 0; i < G_N_ELEMENTS(threads); i++)
+		threads[i] = g_thread_new("render", render_thread, &td);
+	for (gsize i = 0; i < G_N_ELEMENTS(threads); i++)
+		g_thread_join(threads[i]);
+}
+
+static int
+compare_doubles(gconstpointer a, gconstpointer b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Timings, printed, never asserted: machines differ. */
+static void
+test_render_timing(void)
+{
+	g_autoptr(CgTemplate) tmpl = load_template("classic");
+	g_autofree char *one = one_recipient_json("Ada Lovelace");
+	g_autoptr(CgData) single = parse_data(tmpl, one);
+	guint runs = RUNNING_ON_VALGRIND ? 3 : 200;
+	guint pages = RUNNING_ON_VALGRIND ? 20 : 1000;
+	g_autofree char *batch = batch_json(pages);
+	g_autoptr(CgData) many = parse_data(tmpl, batch);
+	g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(double));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) pdf = NULL;
+	gint64 start;
+	double seconds;
+
+	for (guint i = 0; i < runs + 5; i++) {
+		g_autoptr(GBytes) out = NULL;
+		double ms;
+
+		start = g_get_monotonic_time();
+		out = render(tmpl, single, i, NULL, NULL, NULL, &error);
+		ms = (g_get_monotonic_time() - start) / 1000.0;
+		g_assert_no_error(error);
+		if (i >= 5) /* warm-up: font loading, caches */
+			g_array_append_val(times, ms);
+	}
+	g_array_sort(times, compare_doubles);
+	g_test_message("single certificate: p50 %.2f ms, p90 %.2f ms (%u runs)",
+		       g_array_index(times, double, times->len / 2),
+		       g_array_index(times, double, times->len * 9 / 10), runs);
+
+	start = g_get_monotonic_time();
+	pdf = render(tmpl, many, 1, NULL, NULL, NULL, &error);
+	seconds = (g_get_monotonic_time() - start) / 1e6;
+	g_assert_no_error(error);
+	g_test_message("batch: %u pages in %.3f s: %.0f pages/s, %" G_GSIZE_FORMAT
+		       " bytes (%.0f bytes/page)",
+		       pages, seconds, pages / seconds, g_bytes_get_size(pdf),
+		       (double)g_bytes_get_size(pdf) / pages);
+	/* the background is written once, not once per page */
+	g_assert_cmpuint(g_bytes_get_size(pdf) / pages, <, 4096);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autofree char *root = NULL;
+	g_autofree char *templates = NULL;
+	g_autoptr(GError) error = NULL;
+	int ret;
+
+	g_test_init(&argc, &argv, NULL);
+
+	root = source_root();
+	templates = g_build_filename(root, "data", "templates", NULL);
+	{
+		const char *dirs[] = {templates, NULL};
+
+		store = cg_template_store_new(dirs);
+	}
+	tmp_dir = g_dir_make_tmp("certgen-render-XXXXXX", &error);
+	g_assert_no_error(error);
+
+	g_test_add_func("/render/number", test_render_number);
+	g_test_add_func("/render/single", test_render_single);
+	g_test_add_func("/render/fonts", test_render_fonts);
+	g_test_add_func("/render/qr", test_render_qr);
+	g_test_add_func("/render/scripts", test_render_scripts);
+	g_test_add_func("/render/long-name", test_render_long_name);
+	g_test_add_func("/render/batch", test_render_batch);
+	g_test_add_func("/render/reproducible", test_render_reproducible);
+	g_test_add_func("/render/cancel", test_render_cancel);
+	g_test_add_func("/render/write-error", test_render_write_error);
+	g_test_add_func("/render/modern", test_render_modern);
+	g_test_add_func("/render/threads", test_render_threads);
+	g_test_add_func("/render/timing", test_render_timing);
+	ret = g_test_run();
+
+	{
+		g_autoptr(GDir) dir = g_dir_open(tmp_dir, 0, NULL);
+		const char *name;
+
+		while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+			g_autofree char *path = g_build_filename(tmp_dir, name, NULL);
+
+			g_remove(path);
+		}
+		g_rmdir(tmp_dir);
+	}
+	g_free(tmp_dir);
+	cg_template_store_free(store);
+	return ret;
+}

@@ -1,0 +1,648 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <utime.h>
+#include <pango/pangocairo.h>
+#include <string.h>
+
+#include "cg-data.h"
+#include "cg-error.h"
+#include "cg-template.h"
+
+/* A layout that is valid with the classic background (842×595). */
+#define VALID_LAYOUT                                                                               \
+	"{ \"page\": { \"width\": 842, \"height\": 595 },"                                         \
+	"  \"background\": { \"file\": \"background.pdf\" },"                                      \
+	"  \"fields\": ["                                                                          \
+	"    { \"key\": \"recipientName\", \"required\": true, \"maxLength\": 64,"                 \
+	"      \"x\": 421, \"y\": 300, \"size\": 30, \"maxWidth\": 500, \"align\": \"center\" },"  \
+	"    { \"key\": \"qr\", \"x\": 700, \"y\": 450, \"size\": 80 } ] }"
+
+static char *
+source_root(void)
+{
+	const char *env = g_getenv("CERTGEN_SOURCE_ROOT");
+
+	if (env != NULL)
+		return g_strdup(env);
+	return g_build_filename(g_test_get_dir(G_TEST_DIST), "..", NULL);
+}
+
+static char *
+shipped_dir(void)
+{
+	g_autofree char *root = source_root();
+
+	return g_build_filename(root, "data", "templates", NULL);
+}
+
+static void
+rm_rf(const char *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+
+	if (dir != NULL) {
+		const char *name;
+
+		while ((name = g_dir_read_name(dir)) != NULL) {
+			g_autofree char *child = g_build_filename(path, name, NULL);
+
+			rm_rf(child);
+		}
+	}
+	g_remove(path);
+}
+
+typedef struct {
+	char *dir; /* a temporary template directory */
+	GBytes *background;
+} Fixture;
+
+static void
+fixture_set_up(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *shipped = shipped_dir();
+	g_autofree char *path = g_build_filename(shipped, "classic", "background.pdf", NULL);
+	g_autofree char *contents = NULL;
+	gsize length = 0;
+
+	fx->dir = g_dir_make_tmp("certgen-template-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_file_get_contents(path, &contents, &length, &error);
+	g_assert_no_error(error);
+	fx->background = g_bytes_new_take(g_steal_pointer(&contents), length);
+}
+
+static void
+fixture_tear_down(Fixture *fx, gconstpointer user_data)
+{
+	rm_rf(fx->dir);
+	g_free(fx->dir);
+	g_bytes_unref(fx->background);
+}
+
+/* Writes <base>/<id>/layout.json and, unless @background is NULL, the
+ * background file @bg_name. Returns the layout path. */
+static char *
+write_template(const char *base, const char *id, const char *layout, const char *bg_name,
+	       GBytes *background)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_build_filename(base, id, NULL);
+	g_autofree char *layout_path = g_build_filename(dir, "layout.json", NULL);
+
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+	g_file_set_contents(layout_path, layout, -1, &error);
+	g_assert_no_error(error);
+	if (background != NULL) {
+		g_autofree char *bg_path = g_build_filename(dir, bg_name, NULL);
+		gsize size = 0;
+		const char *data = g_bytes_get_data(background, &size);
+
+		g_file_set_contents(bg_path, data, (gssize)size, &error);
+		g_assert_no_error(error);
+	}
+	return g_steal_pointer(&layout_path);
+}
+
+static CgTemplateStore *
+store_for(const char *dir)
+{
+	const char *dirs[] = {dir, NULL};
+
+	return cg_template_store_new(dirs);
+}
+
+static void
+test_template_ids(void)
+{
+	g_autofree char *shipped = shipped_dir();
+	g_autoptr(CgTemplateStore) store = store_for(shipped);
+	g_autofree char *id64 = g_strnfill(64, 'a');
+	g_autofree char *id65 = g_strnfill(65, 'a');
+	const char *valid[] = {"classic", "a", "0", "my-template_2", "9-lives", id64};
+	const char *invalid[] = {
+		"",	"..",	"../etc", "a/b",     "/abs",	 ".hidden",    "UPPER", "Classic",
+		id65, "with space", "a\\b", "caf\xc3\xa9", "-a",	"_a",	   "a.b",	  "classic/",
+		"classic\n", "a:b",
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(valid); i++)
+		g_assert_true(cg_template_id_is_valid(valid[i]));
+	g_assert_false(cg_template_id_is_valid(NULL));
+	for (gsize i = 0; i < G_N_ELEMENTS(invalid); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(CgTemplate) tmpl = NULL;
+		g_autofree char *escaped = g_strescape(invalid[i], NULL);
+
+		g_test_message("invalid id: %s", escaped);
+		g_assert_false(cg_template_id_is_valid(invalid[i]));
+		g_assert_false(cg_template_store_check(store, invalid[i], &error));
+		g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT);
+		g_clear_error(&error);
+		tmpl = cg_template_store_load(store, invalid[i], &error);
+		g_assert_null(tmpl);
+		g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT);
+	}
+}
+
+static void
+test_template_not_found(void)
+{
+	g_autofree char *shipped = shipped_dir();
+	g_autoptr(CgTemplateStore) store = store_for(shipped);
+	g_autoptr(CgTemplateStore) empty = cg_template_store_new(NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CgTemplate) tmpl = NULL;
+
+	g_assert_false(cg_template_store_check(store, "no-such-template", &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_TEMPLATE_NOT_FOUND);
+	g_clear_error(&error);
+	tmpl = cg_template_store_load(store, "no-such-template", &error);
+	g_assert_null(tmpl);
+	g_assert_error(error, CG_ERROR, CG_ERROR_TEMPLATE_NOT_FOUND);
+	g_clear_error(&error);
+	/* "templates" dir itself has no layout.json: a directory is not a template */
+	g_assert_false(cg_template_store_check(empty, "classic", &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_TEMPLATE_NOT_FOUND);
+}
+
+static void
+test_template_shipped(void)
+{
+	g_autofree char *shipped = shipped_dir();
+	g_autoptr(CgTemplateStore) store = store_for(shipped);
+	PangoFontMap *fontmap = pango_cairo_font_map_get_default();
+	PangoFontFamily **families = NULL;
+	g_autoptr(GHashTable) installed = g_hash_table_new(g_str_hash, g_str_equal);
+	const char *ids[] = {"classic", "modern"};
+	int n_families = 0;
+
+	pango_font_map_list_families(fontmap, &families, &n_families);
+	for (int i = 0; i < n_families; i++)
+		g_hash_table_add(installed, (gpointer)pango_font_family_get_name(families[i]));
+
+	for (gsize i = 0; i < G_N_ELEMENTS(ids); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(CgTemplate) tmpl = NULL;
+		const GPtrArray *fields;
+		const GPtrArray *rules;
+		double width, height;
+		guint n_qr = 0, n_number = 0;
+
+		g_assert_true(cg_template_store_check(store, ids[i], &error));
+		g_assert_no_error(error);
+		tmpl = cg_template_store_load(store, ids[i], &error);
+		g_assert_no_error(error);
+		g_assert_nonnull(tmpl);
+		g_assert_cmpstr(cg_template_get_id(tmpl), ==, ids[i]);
+		cg_template_get_page_size(tmpl, &width, &height);
+		if (i == 0) {
+			g_assert_cmpfloat(width, ==, 842);
+			g_assert_cmpfloat(height, ==, 595);
+		} else {
+			g_assert_cmpfloat(width, ==, 595);
+			g_assert_cmpfloat(height, ==, 842);
+		}
+		g_assert_nonnull(cg_template_get_background(tmpl, NULL));
+
+		/* every font family a shipped template names is installed */
+		fields = cg_template_get_fields(tmpl);
+		for (guint f = 0; f < fields->len; f++) {
+			const CgTemplateField *field = g_ptr_array_index(fields, f);
+
+			n_qr += field->kind == CG_TEMPLATE_FIELD_QR;
+			n_number += field->kind == CG_TEMPLATE_FIELD_NUMBER;
+			if (field->kind == CG_TEMPLATE_FIELD_QR)
+				continue;
+			if (!g_hash_table_contains(installed, field->font))
+				g_error("%s: font family “%s” is not installed", ids[i],
+					field->font);
+		}
+		g_assert_cmpuint(n_qr, ==, 1);
+		g_assert_cmpuint(n_number, ==, 1);
+
+		/* the data fields of DESIGN.md */
+		rules = cg_template_get_rules(tmpl);
+		g_assert_cmpuint(rules->len, ==, 5);
+		for (guint r = 0; r < rules->len; r++) {
+			const CgFieldRule *rule = g_ptr_array_index(rules, r);
+
+			if (g_str_equal(rule->name, "recipientName")) {
+				g_assert_true(rule->required);
+				g_assert_cmpint(rule->type, ==, CG_FIELD_TYPE_STRING);
+				g_assert_cmpuint(rule->min_length, ==, 1);
+				g_assert_cmpuint(rule->max_length, ==, 128);
+			} else if (g_str_equal(rule->name, "courseName")) {
+				g_assert_true(rule->required);
+				g_assert_cmpuint(rule->min_length, ==, 1);
+				g_assert_cmpuint(rule->max_length, ==, 200);
+			} else if (g_str_equal(rule->name, "issueDate")) {
+				g_assert_true(rule->required);
+				g_assert_cmpint(rule->type, ==, CG_FIELD_TYPE_DATE);
+			} else if (g_str_equal(rule->name, "issuer")) {
+				g_assert_false(rule->required);
+				g_assert_cmpuint(rule->max_length, ==, 128);
+			} else if (g_str_equal(rule->name, "description")) {
+				g_assert_false(rule->required);
+				g_assert_cmpuint(rule->max_length, ==, 1000);
+			} else {
+				g_error("unexpected field %s", rule->name);
+			}
+		}
+	}
+	g_free(families);
+}
+
+static void
+test_template_date_format(Fixture *fx, gconstpointer user_data)
+{
+	const struct {
+		const char *format;
+		const char *date;
+		const char *expected;
+	} cases[] = {
+		{NULL, "2026-11-28", "28 November 2026"},
+		{NULL, "2026-01-05", "5 January 2026"},
+		{"%d/%m/%Y", "2026-01-05", "05/01/2026"},
+		{"%b %-d, %Y", "2026-09-30", "Sep 30, 2026"},
+		{"%-m.%-d. %Y (100%%)", "2026-03-04", "3.4. 2026 (100%)"},
+		{NULL, "not a date", "not a date"},
+		{NULL, "2026-13-01", "2026-13-01"},
+	};
+	g_autoptr(CgTemplateStore) store = store_for(fx->dir);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(CgTemplate) tmpl = NULL;
+		g_autofree char *id = g_strdup_printf("date%zu", i);
+		g_autofree char *layout = NULL;
+		g_autofree char *path = NULL;
+		g_autofree char *formatted = NULL;
+
+		if (cases[i].format != NULL)
+			layout = g_strdup_printf("{ \"dateFormat\": \"%s\", %s", cases[i].format,
+						 VALID_LAYOUT + 1);
+		else
+			layout = g_strdup(VALID_LAYOUT);
+		path = write_template(fx->dir, id, layout, "background.pdf", fx->background);
+		tmpl = cg_template_store_load(store, id, &error);
+		g_assert_no_error(error);
+		formatted = cg_template_format_date(tmpl, cases[i].date);
+		g_assert_cmpstr(formatted, ==, cases[i].expected);
+	}
+}
+
+typedef struct {
+	const char *name;
+	const char *layout;	 /* NULL: VALID_LAYOUT */
+	const char *bg_name;	 /* file to write the background to */
+	const char *bg_contents; /* NULL: the classic background */
+	gboolean in_background;	 /* the message names the background, not layout.json */
+	const char *expected;	 /* in the message */
+} BrokenCase;
+
+static const BrokenCase broken_cases[] = {
+	{"malformed", "{ \"page\": { \"width\": 842, ", "background.pdf", NULL, FALSE,
+	 "Parse error"},
+	{"not-object", "[1, 2]", "background.pdf", NULL, FALSE, "expected a JSON object"},
+	{"missing-page",
+	 "{ \"background\": { \"file\": \"background.pdf\" }, \"fields\": [] }",
+	 "background.pdf", NULL, FALSE, "page: missing"},
+	{"missing-fields",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	 "  \"background\": { \"file\": \"background.pdf\" } }",
+	 "background.pdf", NULL, FALSE, "fields: missing"},
+	{"missing-background", NULL, "other.pdf", NULL, FALSE, "background.file:"},
+	{"background-not-pdf", NULL, "background.pdf", "just some text\n", TRUE, "not a PDF"},
+	{"background-broken-pdf", NULL, "background.pdf", "%PDF-1.5\ngarbage\n", TRUE,
+	 "not a valid PDF"},
+	{"background-path",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	 "  \"background\": { \"file\": \"../background.pdf\" }, \"fields\": [] }",
+	 "background.pdf", NULL, FALSE, "background.file: must be a plain file name"},
+	{"background-page",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	 "  \"background\": { \"file\": \"background.pdf\", \"page\": 2 }, \"fields\": [] }",
+	 "background.pdf", NULL, FALSE, "background.page:"},
+	{"page-size",
+	 "{ \"page\": { \"width\": 595, \"height\": 842 },"
+	 "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": [] }",
+	 "background.pdf", NULL, FALSE, "page is 595×842 pt but page 1 of"},
+	{"wrong-type",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	 "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	 "  { \"text\": \"Hello\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 },"
+	 "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": \"big\", \"maxWidth\": 100 } ] }",
+	 "background.pdf", NULL, FALSE, "fields[1].size: expected a number"},
+	{"unknown-member",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	 "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	 "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100,"
+	 "    \"colour\": \"#000000\" } ] }",
+	 "background.pdf", NULL, FALSE, "fields[0].colour: unknown member"},
+	{"unknown-top-level",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 }, \"pages\": 2,"
+	 "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": [] }",
+	 "background.pdf", NULL, FALSE, "pages: unknown member"},
+	{"bad-colour",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	 "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	 "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100,"
+	 "    \"color\": \"red\" } ] }",
+	 "background.pdf", NULL, FALSE, "fields[0].color: expected a colour as #rrggbb"},
+	{"bad-align",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	 "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	 "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100,"
+	 "    \"align\": \"middle\" } ] }",
+	 "background.pdf", NULL, FALSE, "fields[0].align: expected one of left, center, right"},
+	{"bad-key",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	 "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	 "  { \"key\": \"a b\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 } ] }",
+	 "background.pdf", NULL, FALSE, "fields[0].key:"},
+	{"duplicate-key",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	 "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	 "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 },"
+	 "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 } ] }",
+	 "background.pdf", NULL, FALSE, "fields[1].key: “name” appears twice"},
+	{"key-and-text",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	 "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	 "  { \"key\": \"name\", \"text\": \"x\", \"x\": 1, \"y\": 1, \"size\": 10,"
+	 "    \"maxWidth\": 100 } ] }",
+	 "background.pdf", NULL, FALSE, "fields[0]: needs either \"key\" or \"text\""},
+	{"qr-off-page",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	 "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	 "  { \"key\": \"qr\", \"x\": 800, \"y\": 500, \"size\": 80 } ] }",
+	 "background.pdf", NULL, FALSE, "fields[0].size: the code does not fit"},
+	{"bad-date-format",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 }, \"dateFormat\": \"%Y %Q\","
+	 "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": [] }",
+	 "background.pdf", NULL, FALSE, "dateFormat: unknown conversion"},
+	{"bad-rule",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	 "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	 "  { \"key\": \"when\", \"type\": \"time\", \"x\": 1, \"y\": 1, \"size\": 10,"
+	 "    \"maxWidth\": 100 } ] }",
+	 "background.pdf", NULL, FALSE, "fields[0].type: expected one of string, date"},
+	{"min-over-max",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	 "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	 "  { \"key\": \"name\", \"minLength\": 5, \"maxLength\": 2, \"x\": 1, \"y\": 1,"
+	 "    \"size\": 10, \"maxWidth\": 100 } ] }",
+	 "background.pdf", NULL, FALSE, "fields[0].minLength: larger than maxLength"},
+	{"negative-size",
+	 "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	 "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	 "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": -3, \"maxWidth\": 100 } ] }",
+	 "background.pdf", NULL, FALSE, "fields[0].size: -3 is not between"},
+};
+
+static void
+test_template_broken(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(CgTemplateStore) store = store_for(fx->dir);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(broken_cases); i++) {
+		const BrokenCase *c = &broken_cases[i];
+		g_autoptr(GError) error = NULL;
+		g_autoptr(CgTemplate) tmpl = NULL;
+		g_autoptr(GBytes) bg = NULL;
+		g_autofree char *layout_path = NULL;
+		g_autofree char *dir = NULL;
+		g_autofree char *bg_path = NULL;
+
+		g_test_message("broken template: %s", c->name);
+		bg = c->bg_contents != NULL ? g_bytes_new_static(c->bg_contents,
+								  strlen(c->bg_contents))
+					    : g_bytes_ref(fx->background);
+		layout_path = write_template(fx->dir, c->name,
+					     c->layout != NULL ? c->layout : VALID_LAYOUT,
+					     c->bg_name, bg);
+		dir = g_path_get_dirname(layout_path);
+		bg_path = g_build_filename(dir, "background.pdf", NULL);
+
+		/* the cheap check only looks for the file */
+		g_assert_true(cg_template_store_check(store, c->name, &error));
+		g_assert_no_error(error);
+
+		tmpl = cg_template_store_load(store, c->name, &error);
+		g_assert_null(tmpl);
+		g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+		g_test_message("  %s", error->message);
+		if (c->in_background)
+			g_assert_true(g_str_has_prefix(error->message, bg_path));
+		else
+			g_assert_true(g_str_has_prefix(error->message, layout_path));
+		g_assert_nonnull(strstr(error->message, c->expected));
+	}
+}
+
+static void
+test_template_valid_custom(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(CgTemplateStore) store = store_for(fx->dir);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CgTemplate) tmpl = NULL;
+	g_autofree char *path = write_template(fx->dir, "custom", VALID_LAYOUT, "background.pdf",
+					       fx->background);
+	const GPtrArray *fields;
+	const GPtrArray *rules;
+	const CgTemplateField *name;
+	const CgFieldRule *rule;
+
+	tmpl = cg_template_store_load(store, "custom", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(cg_template_get_path(tmpl), ==, path);
+	fields = cg_template_get_fields(tmpl);
+	g_assert_cmpuint(fields->len, ==, 2);
+	name = g_ptr_array_index(fields, 0);
+	g_assert_cmpint(name->kind, ==, CG_TEMPLATE_FIELD_DATA);
+	g_assert_cmpstr(name->key, ==, "recipientName");
+	g_assert_cmpint(name->align, ==, CG_TEMPLATE_ALIGN_CENTER);
+	g_assert_cmpint(name->fit, ==, CG_TEMPLATE_FIT_SHRINK);
+	g_assert_cmpstr(name->font, ==, "DejaVu Sans");
+	g_assert_cmpuint(name->weight, ==, 400);
+	g_assert_cmpfloat(name->min_size, ==, 15);
+	g_assert_cmpstr(name->prefix, ==, "");
+	g_assert_cmpint(((const CgTemplateField *)g_ptr_array_index(fields, 1))->kind, ==,
+			CG_TEMPLATE_FIELD_QR);
+	rules = cg_template_get_rules(tmpl);
+	g_assert_cmpuint(rules->len, ==, 1);
+	rule = g_ptr_array_index(rules, 0);
+	g_assert_true(rule == name->rule);
+	g_assert_cmpstr(rule->name, ==, "recipientName");
+	g_assert_true(rule->required);
+	g_assert_cmpuint(rule->min_length, ==, 1);
+	g_assert_cmpuint(rule->max_length, ==, 64);
+}
+
+static void
+test_template_dir_order(Fixture *fx, gconstpointer user_data)
+{
+	g_autofree char *admin = g_build_filename(fx->dir, "admin", NULL);
+	g_autofree char *shipped = g_build_filename(fx->dir, "shipped", NULL);
+	const char *dirs[] = {admin, shipped, NULL};
+	g_autoptr(CgTemplateStore) store = cg_template_store_new(dirs);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CgTemplate) both = NULL;
+	g_autoptr(CgTemplate) only = NULL;
+	g_autofree char *admin_path = NULL;
+	g_autofree char *shipped_path = NULL;
+	g_autofree char *only_path = NULL;
+
+	admin_path = write_template(admin, "both", VALID_LAYOUT, "background.pdf", fx->background);
+	shipped_path =
+		write_template(shipped, "both", VALID_LAYOUT, "background.pdf", fx->background);
+	only_path = write_template(shipped, "only", VALID_LAYOUT, "background.pdf", fx->background);
+
+	both = cg_template_store_load(store, "both", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(cg_template_get_path(both), ==, admin_path);
+	only = cg_template_store_load(store, "only", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(cg_template_get_path(only), ==, only_path);
+
+	/* the admin's copy goes away: the shipped one is used */
+	g_clear_pointer(&both, cg_template_unref);
+	g_assert_cmpint(g_remove(admin_path), ==, 0);
+	both = cg_template_store_load(store, "both", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(cg_template_get_path(both), ==, shipped_path);
+}
+
+static void
+bump_mtime(const char *path, gint64 seconds)
+{
+	GStatBuf st;
+	struct utimbuf times;
+
+	g_assert_cmpint(g_stat(path, &st), ==, 0);
+	times.actime = st.st_atime;
+	times.modtime = st.st_mtime + seconds;
+	g_assert_cmpint(g_utime(path, &times), ==, 0);
+}
+
+static void
+test_template_cache(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(CgTemplateStore) store = store_for(fx->dir);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CgTemplate) first = NULL;
+	g_autoptr(CgTemplate) second = NULL;
+	g_autoptr(CgTemplate) third = NULL;
+	g_autoptr(CgTemplate) fourth = NULL;
+	g_autofree char *path =
+		write_template(fx->dir, "cached", VALID_LAYOUT, "background.pdf", fx->background);
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *bg_path = g_build_filename(dir, "background.pdf", NULL);
+	g_autofree char *changed = NULL;
+
+	first = cg_template_store_load(store, "cached", &error);
+	g_assert_no_error(error);
+	second = cg_template_store_load(store, "cached", &error);
+	g_assert_no_error(error);
+	g_assert_true(first == second);
+
+	/* same size, other content, newer mtime: reloaded */
+	changed = g_strdup(VALID_LAYOUT);
+	*strstr(changed, "300") = '2';
+	g_file_set_contents(path, changed, -1, &error);
+	g_assert_no_error(error);
+	bump_mtime(path, 10);
+	third = cg_template_store_load(store, "cached", &error);
+	g_assert_no_error(error);
+	g_assert_true(third != first);
+	g_assert_cmpfloat(((const CgTemplateField *)g_ptr_array_index(
+				   cg_template_get_fields(third), 0))
+				  ->y,
+			  ==, 200);
+	/* the old one is still usable by whoever holds it */
+	g_assert_cmpfloat(((const CgTemplateField *)g_ptr_array_index(
+				   cg_template_get_fields(first), 0))
+				  ->y,
+			  ==, 300);
+
+	/* the background changes: reloaded too */
+	bump_mtime(bg_path, 20);
+	fourth = cg_template_store_load(store, "cached", &error);
+	g_assert_no_error(error);
+	g_assert_true(fourth != third);
+
+	/* a template broken by an edit fails, and works again when fixed */
+	g_file_set_contents(path, "{", -1, &error);
+	g_assert_no_error(error);
+	g_assert_null(cg_template_store_load(store, "cached", &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+	g_clear_error(&error);
+	g_file_set_contents(path, VALID_LAYOUT, -1, &error);
+	g_assert_no_error(error);
+	bump_mtime(path, 30);
+	g_clear_pointer(&first, cg_template_unref);
+	first = cg_template_store_load(store, "cached", &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(first);
+}
+
+typedef struct {
+	CgTemplateStore *store;
+	const char *id;
+} ThreadData;
+
+static gpointer
+load_thread(gpointer user_data)
+{
+	ThreadData *td = user_data;
+
+	for (guint i = 0; i < 200; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(CgTemplate) tmpl = cg_template_store_load(td->store, td->id, &error);
+
+		g_assert_no_error(error);
+		g_assert_cmpstr(cg_template_get_id(tmpl), ==, td->id);
+	}
+	return NULL;
+}
+
+static void
+test_template_threads(void)
+{
+	g_autofree char *shipped = shipped_dir();
+	g_autoptr(CgTemplateStore) store = store_for(shipped);
+	ThreadData data[] = {{store, "classic"}, {store, "modern"}, {store, "classic"},
+			     {store, "modern"}};
+	GThread *threads[G_N_ELEMENTS(data)];
+
+	for (gsize i = 0; i < G_N_ELEMENTS(data); i++)
+		threads[i] = g_thread_new("load", load_thread, &data[i]);
+	for (gsize i = 0; i < G_N_ELEMENTS(data); i++)
+		g_thread_join(threads[i]);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+
+	g_test_add_func("/template/ids", test_template_ids);
+	g_test_add_func("/template/not-found", test_template_not_found);
+	g_test_add_func("/template/shipped", test_template_shipped);
+	g_test_add_func("/template/threads", test_template_threads);
+	g_test_add("/template/date-format", Fixture, NULL, fixture_set_up,
+		   test_template_date_format, fixture_tear_down);
+	g_test_add("/template/broken", Fixture, NULL, fixture_set_up, test_template_broken,
+		   fixture_tear_down);
+	g_test_add("/template/valid-custom", Fixture, NULL, fixture_set_up,
+		   test_template_valid_custom, fixture_tear_down);
+	g_test_add("/template/dir-order", Fixture, NULL, fixture_set_up, test_template_dir_order,
+		   fixture_tear_down);
+	g_test_add("/template/cache", Fixture, NULL, fixture_set_up, test_template_cache,
+		   fixture_tear_down);
+	return g_test_run();
+}
