@@ -2,6 +2,7 @@
 #include "cg-counter.h"
 
 #include <errno.h>
+#include <sys/file.h>
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -19,6 +20,7 @@ struct _CgCounter {
 	char *path;
 	char *tmp_path;
 	guint64 last; /* the last number handed out (0: none yet) */
+	int lock_fd;  /* flock on counter.lock: one process per state directory */
 };
 
 static gboolean
@@ -144,6 +146,34 @@ cg_counter_store(CgCounter *counter, guint64 value, GError **error)
 	return cg_counter_fsync_dir(counter->state_dir, error);
 }
 
+/* Two processes handing out numbers from one state directory would repeat
+ * them: the second one is refused. */
+static gboolean
+cg_counter_lock(CgCounter *counter, GError **error)
+{
+	g_autofree char *lock_path = g_build_filename(counter->state_dir, "counter.lock", NULL);
+
+	counter->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (counter->lock_fd < 0) {
+		cg_counter_set_errno(error, errno, "open", lock_path);
+		return FALSE;
+	}
+	if (flock(counter->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		int saved_errno = errno;
+
+		if (saved_errno == EWOULDBLOCK) {
+			g_set_error(error, CG_ERROR, CG_ERROR_FAILED,
+				    "%s is in use by another process (is another certgend "
+				    "running with this state directory?)",
+				    counter->state_dir);
+			return FALSE;
+		}
+		cg_counter_set_errno(error, saved_errno, "lock", lock_path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 CgCounter *
 cg_counter_new(const char *state_dir, GError **error)
 {
@@ -158,10 +188,13 @@ cg_counter_new(const char *state_dir, GError **error)
 	}
 
 	counter = g_new0(CgCounter, 1);
+	counter->lock_fd = -1;
 	g_mutex_init(&counter->mutex);
 	counter->state_dir = g_strdup(state_dir);
 	counter->path = g_build_filename(state_dir, CG_COUNTER_FILE, NULL);
 	counter->tmp_path = g_build_filename(state_dir, CG_COUNTER_TMP_FILE, NULL);
+	if (!cg_counter_lock(counter, error))
+		return NULL;
 	if (!cg_counter_load(counter, error))
 		return NULL;
 	return g_steal_pointer(&counter);
@@ -172,6 +205,8 @@ cg_counter_free(CgCounter *counter)
 {
 	if (counter == NULL)
 		return;
+	if (counter->lock_fd >= 0)
+		close(counter->lock_fd);
 	g_mutex_clear(&counter->mutex);
 	g_free(counter->state_dir);
 	g_free(counter->path);

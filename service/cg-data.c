@@ -96,9 +96,12 @@ cg_recipient_get(const CgRecipient *recipient, const char *name)
 static char *
 cg_data_quote(const char *text)
 {
-	GString *out = g_string_new(NULL);
+	GString *out;
 	const char *p = text;
 
+	if (*text == '\0')
+		return g_strdup("\"\""); /* an empty key */
+	out = g_string_new(NULL);
 	for (guint i = 0; i < CG_DATA_QUOTE_MAX_CHARS && *p != '\0'; i++) {
 		gunichar c = g_utf8_get_char(p);
 

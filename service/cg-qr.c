@@ -26,8 +26,9 @@ cg_qr_draw(cairo_t *cr, const char *text, double x, double y, double size, guint
 	if (code == NULL) {
 		int saved_errno = errno;
 
-		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Cannot encode a QR code of %zu bytes: %s",
-			    strlen(text), g_strerror(saved_errno));
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED,
+			    "Cannot encode a QR code of %zu bytes: %s", strlen(text),
+			    g_strerror(saved_errno));
 		return FALSE;
 	}
 	width = code->width;

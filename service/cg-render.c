@@ -14,14 +14,18 @@
 /*
  * One call renders one PDF:
  *
- *  - the background page is rendered by poppler once into a recording
- *    surface, together with the template's static text; every page paints
- *    that recording surface, which cairo writes once as a form XObject;
+ *  - the background page is rendered by poppler into a recording surface,
+ *    together with the template's static text; every page paints that
+ *    recording surface, which cairo writes once per PDF as a form XObject;
  *  - each variable text field has one PangoLayout for the whole call, only
  *    its text changes from page to page;
- *  - poppler objects are not thread-safe, so each call opens its own
- *    document from the template's bytes; pango's default font map is per
- *    thread.
+ *  - poppler objects are not thread-safe and neither are pango's font maps
+ *    (pango's default one is per thread), so the poppler document, the
+ *    recording surface and everything pango made are used by one thread
+ *    only: each worker thread keeps the backgrounds of the last templates it
+ *    rendered (CgBackgroundCache), and opens a poppler document of its own
+ *    from the template's bytes when it meets a template (or a reloaded
+ *    version of one) for the first time.
  *
  * The PDF's dates come from the parameters, never from the clock, so the
  * same inputs give the same bytes.
@@ -56,10 +60,9 @@ cg_render_item_clear(CgRenderItem *item)
 static int
 cg_render_year(gint64 issued_at_us)
 {
-	g_autoptr(GDateTime) dt =
-		g_date_time_new_from_unix_utc(issued_at_us >= 0 ? issued_at_us / G_USEC_PER_SEC
-								: -((-issued_at_us + G_USEC_PER_SEC -
-								     1) / G_USEC_PER_SEC));
+	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(
+	    issued_at_us >= 0 ? issued_at_us / G_USEC_PER_SEC
+			      : -((-issued_at_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC));
 
 	return dt != NULL ? g_date_time_get_year(dt) : 1970;
 }
@@ -131,7 +134,7 @@ cg_render_layout_new(PangoContext *context, const CgTemplateField *field)
 		PangoAttrList *attrs = pango_attr_list_new();
 
 		pango_attr_list_insert(attrs, pango_attr_letter_spacing_new(
-						      (int)(field->letter_spacing * PANGO_SCALE)));
+						  (int)(field->letter_spacing * PANGO_SCALE)));
 		pango_layout_set_attributes(layout, attrs);
 		pango_attr_list_unref(attrs);
 	}
@@ -238,8 +241,7 @@ cg_render_compose(GString *out, const CgTemplateField *field, const char *value)
 
 /* The background page and the static text, drawn once for all pages. */
 static cairo_surface_t *
-cg_render_background(CgTemplate *tmpl, PopplerPage *page, PangoContext *context,
-		     GError **error)
+cg_render_background(CgTemplate *tmpl, PopplerPage *page, PangoContext *context, GError **error)
 {
 	const GPtrArray *fields = cg_template_get_fields(tmpl);
 	cairo_rectangle_t extents = {0, 0, 0, 0};
@@ -269,11 +271,105 @@ cg_render_background(CgTemplate *tmpl, PopplerPage *page, PangoContext *context,
 	return g_steal_pointer(&recording);
 }
 
+/* A template's drawn background, used by one thread only. */
+typedef struct {
+	CgTemplate *tmpl;	    /* a reference, so the pointer is not reused */
+	PopplerDocument *document;  /* outlives the recording: fonts of the page */
+	cairo_surface_t *recording; /* the background page and the static text */
+} CgBackground;
+
+#define CG_BACKGROUND_CACHE_SIZE 4
+
+typedef struct {
+	CgBackground entries[CG_BACKGROUND_CACHE_SIZE]; /* most recently used first */
+} CgBackgroundCache;
+
+static void
+cg_background_clear(CgBackground *bg)
+{
+	g_clear_pointer(&bg->recording, cairo_surface_destroy);
+	g_clear_object(&bg->document);
+	g_clear_pointer(&bg->tmpl, cg_template_unref);
+}
+
+static void
+cg_background_cache_free(gpointer data)
+{
+	CgBackgroundCache *cache = data;
+
+	for (guint i = 0; i < CG_BACKGROUND_CACHE_SIZE; i++)
+		cg_background_clear(&cache->entries[i]);
+	g_free(cache);
+}
+
+/* Freed when its thread ends. */
+static GPrivate background_cache = G_PRIVATE_INIT(cg_background_cache_free);
+
+/* The background of @tmpl for this thread, drawn if not cached: borrowed,
+ * valid until this thread's next call. */
+static cairo_surface_t *
+cg_render_get_background(CgTemplate *tmpl, PangoContext *context, GError **error)
+{
+	CgBackgroundCache *cache = g_private_get(&background_cache);
+	g_autoptr(GError) local_error = NULL;
+	g_autoptr(PopplerDocument) document = NULL;
+	g_autoptr(PopplerPage) page = NULL;
+	cairo_surface_t *recording;
+	CgBackground found = {NULL, NULL, NULL};
+	guint page_index;
+	guint i;
+
+	if (cache == NULL) {
+		cache = g_new0(CgBackgroundCache, 1);
+		g_private_set(&background_cache, cache);
+	}
+	for (i = 0; i < CG_BACKGROUND_CACHE_SIZE; i++) {
+		if (cache->entries[i].tmpl == tmpl)
+			break;
+	}
+	if (i < CG_BACKGROUND_CACHE_SIZE) {
+		found = cache->entries[i];
+	} else {
+		document = poppler_document_new_from_bytes(
+		    cg_template_get_background(tmpl, &page_index), NULL, &local_error);
+		if (document == NULL) {
+			g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: background: %s",
+				    cg_template_get_path(tmpl), local_error->message);
+			return NULL;
+		}
+		page = poppler_document_get_page(document, (int)page_index);
+		if (page == NULL) {
+			g_set_error(error, CG_ERROR, CG_ERROR_FAILED,
+				    "%s: background page %u is missing", cg_template_get_path(tmpl),
+				    page_index + 1);
+			return NULL;
+		}
+		recording = cg_render_background(tmpl, page, context, error);
+		if (recording == NULL)
+			return NULL;
+		/* an older version of the same template goes, or else the least
+		 * recently used one */
+		for (i = 0; i < CG_BACKGROUND_CACHE_SIZE - 1; i++) {
+			if (cache->entries[i].tmpl != NULL &&
+			    g_str_equal(cg_template_get_id(cache->entries[i].tmpl),
+					cg_template_get_id(tmpl)))
+				break;
+		}
+		cg_background_clear(&cache->entries[i]);
+		found.tmpl = cg_template_ref(tmpl);
+		found.document = g_steal_pointer(&document);
+		found.recording = recording;
+	}
+	memmove(&cache->entries[1], &cache->entries[0], i * sizeof(CgBackground));
+	cache->entries[0] = found;
+	return found.recording;
+}
+
 static void
 cg_render_set_metadata(cairo_surface_t *surface, const CgRenderParams *params, guint n_pages)
 {
-	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(params->issued_at_us /
-								 G_USEC_PER_SEC);
+	g_autoptr(GDateTime) dt =
+	    g_date_time_new_from_unix_utc(params->issued_at_us / G_USEC_PER_SEC);
 	g_autofree char *date = NULL;
 	g_autofree char *first = NULL;
 	g_autofree char *title = NULL;
@@ -283,7 +379,7 @@ cg_render_set_metadata(cairo_surface_t *surface, const CgRenderParams *params, g
 		title = g_strdup_printf("Certificate %s", first);
 	} else {
 		g_autofree char *last = cg_render_certificate_number(
-			params->issued_at_us, params->first_number + n_pages - 1);
+		    params->issued_at_us, params->first_number + n_pages - 1);
 
 		title = g_strdup_printf("Certificates %s–%s", first, last);
 	}
@@ -317,18 +413,14 @@ cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params
 	      gpointer user_data, GCancellable *cancellable, GError **error)
 {
 	CgRenderSink sink = {write, closure, FALSE};
-	g_autoptr(GError) local_error = NULL;
-	g_autoptr(PopplerDocument) document = NULL;
-	g_autoptr(PopplerPage) page = NULL;
 	g_autoptr(PangoContext) context = NULL;
 	g_autoptr(GArray) items = NULL;
-	g_autoptr(cairo_surface_t) background = NULL;
 	g_autoptr(cairo_surface_t) surface = NULL;
 	g_autoptr(cairo_t) cr = NULL;
 	g_autoptr(GString) text = g_string_sized_new(256);
 	const GPtrArray *fields;
+	cairo_surface_t *background;
 	char number[CG_NUMBER_MAX];
-	guint page_index;
 	guint n_pages;
 	double width, height;
 	int year;
@@ -347,22 +439,8 @@ cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params
 	if (g_cancellable_set_error_if_cancelled(cancellable, error))
 		return FALSE;
 
-	document = poppler_document_new_from_bytes(cg_template_get_background(tmpl, &page_index),
-						   NULL, &local_error);
-	if (document == NULL) {
-		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: background: %s",
-			    cg_template_get_path(tmpl), local_error->message);
-		return FALSE;
-	}
-	page = poppler_document_get_page(document, (int)page_index);
-	if (page == NULL) {
-		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: background page %u is missing",
-			    cg_template_get_path(tmpl), page_index + 1);
-		return FALSE;
-	}
-
 	context = cg_render_context_new();
-	background = cg_render_background(tmpl, page, context, error);
+	background = cg_render_get_background(tmpl, context, error);
 	if (background == NULL)
 		return FALSE;
 
@@ -405,7 +483,7 @@ cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params
 
 			if (field->kind == CG_TEMPLATE_FIELD_QR) {
 				g_autofree char *verification =
-					cg_recipient_verification(recipient, number);
+				    cg_recipient_verification(recipient, number);
 
 				if (!cg_qr_draw(cr, verification, field->x, field->y, field->size,
 						field->quiet_zone, field->color, field->background,

@@ -74,15 +74,15 @@
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerDocument, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerPage, g_object_unref)
 
-#define CG_TEMPLATE_ID_MAX	  64
-#define CG_FIELD_NAME_MAX	  64
-#define CG_LAYOUT_MAX_BYTES	  (1024 * 1024)
-#define CG_BACKGROUND_MAX_BYTES	  (32 * 1024 * 1024)
-#define CG_PAGE_MAX		  14400.0 /* PDF's largest page, 200 inches */
-#define CG_PAGE_SIZE_TOLERANCE	  0.5
-#define CG_DEFAULT_FONT		  "DejaVu Sans"
-#define CG_DEFAULT_DATE_FORMAT	  "%-d %B %Y"
-#define CG_QR_DEFAULT_QUIET_ZONE  4
+#define CG_TEMPLATE_ID_MAX 64
+#define CG_FIELD_NAME_MAX 64
+#define CG_LAYOUT_MAX_BYTES (1024 * 1024)
+#define CG_BACKGROUND_MAX_BYTES (32 * 1024 * 1024)
+#define CG_PAGE_MAX 14400.0 /* PDF's largest page, 200 inches */
+#define CG_PAGE_SIZE_TOLERANCE 0.5
+#define CG_DEFAULT_FONT "DejaVu Sans"
+#define CG_DEFAULT_DATE_FORMAT "%-d %B %Y"
+#define CG_QR_DEFAULT_QUIET_ZONE 4
 
 typedef struct {
 	gboolean exists;
@@ -114,8 +114,8 @@ struct _CgTemplateStore {
 };
 
 static const char *const month_names[12] = {
-	"January", "February", "March",	    "April",   "May",	   "June",
-	"July",	   "August",   "September", "October", "November", "December",
+    "January", "February", "March",	"April",   "May",      "June",
+    "July",    "August",   "September", "October", "November", "December",
 };
 
 /* ---- file stamps ------------------------------------------------------ */
@@ -385,14 +385,13 @@ cg_template_format_date(const CgTemplate *tmpl, const char *iso_date)
 
 /* A JSON object of layout.json and where it is, for messages. */
 typedef struct {
-	const char *path;  /* layout.json */
+	const char *path; /* layout.json */
 	JsonObject *object;
 	const char *where; /* "fields[2]", "page", or NULL for the top level */
 } CgLayoutObject;
 
-static gboolean
-cg_layout_error(GError **error, const CgLayoutObject *obj, const char *member, const char *format,
-		...) G_GNUC_PRINTF(4, 5);
+static gboolean cg_layout_error(GError **error, const CgLayoutObject *obj, const char *member,
+				const char *format, ...) G_GNUC_PRINTF(4, 5);
 
 static gboolean
 cg_layout_error(GError **error, const CgLayoutObject *obj, const char *member, const char *format,
@@ -522,8 +521,8 @@ cg_layout_bool(const CgLayoutObject *obj, const char *member, gboolean *out, GEr
 
 /* A string, borrowed from the JSON tree; *out unchanged when absent. */
 static gboolean
-cg_layout_string(const CgLayoutObject *obj, const char *member, gboolean required,
-		 const char **out, GError **error)
+cg_layout_string(const CgLayoutObject *obj, const char *member, gboolean required, const char **out,
+		 GError **error)
 {
 	g_autoptr(GError) local_error = NULL;
 	JsonNode *node = cg_layout_member(obj, member, required, &local_error);
@@ -591,9 +590,9 @@ cg_layout_weight(const CgLayoutObject *obj, const char *member, guint *out, GErr
 		const char *name;
 		guint weight;
 	} weights[] = {
-		{"thin", 100},	   {"ultralight", 200}, {"light", 300}, {"normal", 400},
-		{"regular", 400},  {"medium", 500},	{"semibold", 600}, {"bold", 700},
-		{"ultrabold", 800}, {"heavy", 900},
+	    {"thin", 100},	{"ultralight", 200}, {"light", 300},	{"normal", 400},
+	    {"regular", 400},	{"medium", 500},     {"semibold", 600}, {"bold", 700},
+	    {"ultrabold", 800}, {"heavy", 900},
 	};
 	JsonNode *node = json_object_get_member(obj->object, member);
 	const char *value;
@@ -636,16 +635,16 @@ cg_layout_object(const CgLayoutObject *obj, const char *member, CgLayoutObject *
 }
 
 static const char *const text_members[] = {
-	"x",	      "y",    "size", "maxWidth", "font",	   "weight", "style",
-	"color",      "align", "fit", "maxLines", "minSize", "letterSpacing", NULL,
+    "x",     "y",     "size", "maxWidth", "font",    "weight",	      "style",
+    "color", "align", "fit",  "maxLines", "minSize", "letterSpacing", NULL,
 };
 static const char *const static_text_members[] = {"text", NULL};
 static const char *const data_members[] = {
-	"key", "prefix", "suffix", "required", "type", "minLength", "maxLength", NULL,
+    "key", "prefix", "suffix", "required", "type", "minLength", "maxLength", NULL,
 };
 static const char *const number_members[] = {"key", "prefix", "suffix", NULL};
 static const char *const qr_members[] = {
-	"key", "x", "y", "size", "color", "background", "quietZone", NULL,
+    "key", "x", "y", "size", "color", "background", "quietZone", NULL,
 };
 static const char *const align_names[] = {"left", "center", "right", NULL};
 static const char *const fit_names[] = {"shrink", "wrap", NULL};
@@ -664,8 +663,8 @@ cg_layout_parse_qr(const CgLayoutObject *obj, CgTemplate *tmpl, CgTemplateField 
 	if (!cg_layout_check_members(obj, qr_members, NULL, error) ||
 	    !cg_layout_number(obj, "x", TRUE, 0, tmpl->width, &field->x, error) ||
 	    !cg_layout_number(obj, "y", TRUE, 0, tmpl->height, &field->y, error) ||
-	    !cg_layout_number(obj, "size", TRUE, 10, MIN(tmpl->width, tmpl->height),
-			      &field->size, error) ||
+	    !cg_layout_number(obj, "size", TRUE, 10, MIN(tmpl->width, tmpl->height), &field->size,
+			      error) ||
 	    !cg_layout_color(obj, "color", field->color, error) ||
 	    !cg_layout_color(obj, "background", field->background, error) ||
 	    !cg_layout_number(obj, "quietZone", FALSE, 0, 16, &quiet, error))
@@ -702,8 +701,7 @@ cg_layout_parse_text_style(const CgLayoutObject *obj, CgTemplate *tmpl, CgTempla
 	    !cg_layout_enum(obj, "fit", fit_names, &fit, error) ||
 	    !cg_layout_uint(obj, "maxLines", 0, 100, &field->max_lines, error) ||
 	    !cg_layout_number(obj, "minSize", FALSE, 0.5, 500, &field->min_size, error) ||
-	    !cg_layout_number(obj, "letterSpacing", FALSE, -10, 100, &field->letter_spacing,
-			      error))
+	    !cg_layout_number(obj, "letterSpacing", FALSE, -10, 100, &field->letter_spacing, error))
 		return FALSE;
 	if (font[0] == '\0')
 		return cg_layout_error(error, obj, "font", "must not be empty");
@@ -914,7 +912,7 @@ cg_template_load(const char *id, const char *layout_path, const CgFileStamp *lay
 		 GError **error)
 {
 	static const char *const root_members[] = {
-		"version", "page", "background", "dateFormat", "fields", NULL,
+	    "version", "page", "background", "dateFormat", "fields", NULL,
 	};
 	static const char *const page_members[] = {"width", "height", NULL};
 	g_autoptr(CgTemplate) tmpl = cg_template_new();
@@ -989,7 +987,7 @@ cg_template_load(const char *id, const char *layout_path, const CgFileStamp *lay
 	fields = json_node_get_array(fields_node);
 	for (guint i = 0; i < json_array_get_length(fields); i++) {
 		CgTemplateField *field = cg_layout_parse_field(
-			layout_path, json_array_get_element(fields, i), i, tmpl, data_keys, error);
+		    layout_path, json_array_get_element(fields, i), i, tmpl, data_keys, error);
 
 		if (field == NULL)
 			return NULL;
@@ -1030,8 +1028,7 @@ cg_template_store_free(CgTemplateStore *store)
 
 /* The layout.json of @id in the first directory that has it. */
 static char *
-cg_template_store_find(CgTemplateStore *store, const char *id, CgFileStamp *stamp,
-		       GError **error)
+cg_template_store_find(CgTemplateStore *store, const char *id, CgFileStamp *stamp, GError **error)
 {
 	if (!cg_template_id_is_valid(id)) {
 		g_autofree char *quoted = cg_template_id_quote(id);

@@ -88,7 +88,7 @@ typedef struct {
 	double background[3];	 /* QR: quiet zone colour */
 	CgTemplateAlign align;	 /* x is the left edge, centre or right edge */
 	double max_width;	 /* points */
-	CgTemplateFit fit;	 /* */
+	CgTemplateFit fit;	 /* shrink or wrap */
 	guint max_lines;	 /* wrap: 0 = no limit, else ellipsized */
 	double min_size;	 /* shrink: smallest font size, then ellipsized */
 	guint quiet_zone;	 /* QR: modules of quiet zone on each side */

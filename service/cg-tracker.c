@@ -381,77 +381,76 @@ generation_expected_end_us(const CgGeneration *generation, gint64 now)
 	       (gint64)((double)elapsed * 10000.0 / generation->progress);
 }
 
+/* a{sv} without format strings: updates are built often. */
+typedef struct {
+	GVariant *entries[20];
+	guint n;
+} Vardict;
+
+static void
+vardict_add(Vardict *dict, const char *key, GVariant *value)
+{
+	g_assert(dict->n < G_N_ELEMENTS(dict->entries));
+	dict->entries[dict->n++] =
+	    g_variant_new_dict_entry(g_variant_new_string(key), g_variant_new_variant(value));
+}
+
+static GVariant *
+vardict_end(Vardict *dict)
+{
+	return g_variant_new_array(G_VARIANT_TYPE("{sv}"), dict->entries, dict->n);
+}
+
 static GVariant *
 result_to_variant(const CgResult *result)
 {
-	GVariantBuilder builder;
-	const char *last = result->last_certificate_number != NULL ? result->last_certificate_number
-								   : result->certificate_number;
+	Vardict dict = {0};
+	const char *number = result->certificate_number != NULL ? result->certificate_number : "";
+	const char *last =
+	    result->last_certificate_number != NULL ? result->last_certificate_number : number;
 
-	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
-	g_variant_builder_add(&builder, "{sv}", "certificate_number",
-			      g_variant_new_string(result->certificate_number != NULL
-						       ? result->certificate_number
-						       : ""));
-	g_variant_builder_add(&builder, "{sv}", "last_certificate_number",
-			      g_variant_new_string(last != NULL ? last : ""));
-	g_variant_builder_add(&builder, "{sv}", "file_size",
-			      g_variant_new_uint64(result->file_size));
-	g_variant_builder_add(
-	    &builder, "{sv}", "checksum",
-	    g_variant_new_string(result->checksum != NULL ? result->checksum : ""));
-	g_variant_builder_add(&builder, "{sv}", "pages", g_variant_new_uint32(result->pages));
-	return g_variant_builder_end(&builder);
+	vardict_add(&dict, "certificate_number", g_variant_new_string(number));
+	vardict_add(&dict, "last_certificate_number", g_variant_new_string(last));
+	vardict_add(&dict, "file_size", g_variant_new_uint64(result->file_size));
+	vardict_add(&dict, "checksum",
+		    g_variant_new_string(result->checksum != NULL ? result->checksum : ""));
+	vardict_add(&dict, "pages", g_variant_new_uint32(result->pages));
+	return vardict_end(&dict);
 }
 
 /* The state as of @now, with @sequence; floating. */
 static GVariant *
 generation_to_variant(const CgGeneration *generation, guint64 sequence, gint64 now, gint64 now_real)
 {
-	GVariantBuilder builder;
+	Vardict dict = {0};
 	const char *label = cg_generation_get_owner_label(generation);
 
-	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
-	g_variant_builder_add(&builder, "{sv}", "progress_id",
-			      g_variant_new_string(generation->id));
-	g_variant_builder_add(&builder, "{sv}", "transaction_id",
-			      g_variant_new_string(generation->transaction_id));
-	g_variant_builder_add(&builder, "{sv}", "stage",
-			      g_variant_new_string(cg_stage_to_string(generation->stage)));
-	g_variant_builder_add(&builder, "{sv}", "stage_index",
-			      g_variant_new_uint32(generation->stage));
-	g_variant_builder_add(&builder, "{sv}", "stage_progress",
-			      g_variant_new_uint32(generation->stage_progress));
-	g_variant_builder_add(&builder, "{sv}", "progress",
-			      g_variant_new_double(generation->progress / 100.0));
-	g_variant_builder_add(&builder, "{sv}", "status",
-			      g_variant_new_string(cg_status_to_string(generation->status)));
-	g_variant_builder_add(&builder, "{sv}", "message",
-			      g_variant_new_string(generation->message));
-	g_variant_builder_add(&builder, "{sv}", "sequence", g_variant_new_uint64(sequence));
-	g_variant_builder_add(&builder, "{sv}", "timestamp_us", g_variant_new_int64(now_real));
-	g_variant_builder_add(&builder, "{sv}", "started_at_us",
-			      g_variant_new_int64(generation->started_real));
-	g_variant_builder_add(&builder, "{sv}", "expected_end_us",
-			      g_variant_new_int64(generation_expected_end_us(generation, now)));
-	g_variant_builder_add(&builder, "{sv}", "cancellable",
-			      g_variant_new_boolean(generation_is_cancellable(generation)));
-	g_variant_builder_add(&builder, "{sv}", "pages_done",
-			      g_variant_new_uint32(generation->pages_done));
-	g_variant_builder_add(&builder, "{sv}", "pages_total",
-			      g_variant_new_uint32(generation->pages_total));
+	vardict_add(&dict, "progress_id", g_variant_new_string(generation->id));
+	vardict_add(&dict, "transaction_id", g_variant_new_string(generation->transaction_id));
+	vardict_add(&dict, "stage", g_variant_new_string(cg_stage_to_string(generation->stage)));
+	vardict_add(&dict, "stage_index", g_variant_new_uint32(generation->stage));
+	vardict_add(&dict, "stage_progress", g_variant_new_uint32(generation->stage_progress));
+	vardict_add(&dict, "progress", g_variant_new_double(generation->progress / 100.0));
+	vardict_add(&dict, "status", g_variant_new_string(cg_status_to_string(generation->status)));
+	vardict_add(&dict, "message", g_variant_new_string(generation->message));
+	vardict_add(&dict, "sequence", g_variant_new_uint64(sequence));
+	vardict_add(&dict, "timestamp_us", g_variant_new_int64(now_real));
+	vardict_add(&dict, "started_at_us", g_variant_new_int64(generation->started_real));
+	vardict_add(&dict, "expected_end_us",
+		    g_variant_new_int64(generation_expected_end_us(generation, now)));
+	vardict_add(&dict, "cancellable",
+		    g_variant_new_boolean(generation_is_cancellable(generation)));
+	vardict_add(&dict, "pages_done", g_variant_new_uint32(generation->pages_done));
+	vardict_add(&dict, "pages_total", g_variant_new_uint32(generation->pages_total));
 	if (label != NULL)
-		g_variant_builder_add(&builder, "{sv}", "owner_label", g_variant_new_string(label));
+		vardict_add(&dict, "owner_label", g_variant_new_string(label));
 	if (generation->status == CG_STATUS_COMPLETED && generation->result != NULL)
-		g_variant_builder_add(&builder, "{sv}", "result",
-				      result_to_variant(generation->result));
+		vardict_add(&dict, "result", result_to_variant(generation->result));
 	if (generation->status == CG_STATUS_FAILED) {
-		g_variant_builder_add(&builder, "{sv}", "error",
-				      g_variant_new_string(generation->error_name));
-		g_variant_builder_add(&builder, "{sv}", "error_message",
-				      g_variant_new_string(generation->message));
+		vardict_add(&dict, "error", g_variant_new_string(generation->error_name));
+		vardict_add(&dict, "error_message", g_variant_new_string(generation->message));
 	}
-	return g_variant_builder_end(&builder);
+	return vardict_end(&dict);
 }
 
 /* Send the current state now as the next update. */

@@ -80,7 +80,7 @@ reserve(CgCounter *counter, guint n)
 	return first;
 }
 
-/* Only the counter itself: no temporary file left behind. */
+/* Only the counter and its lock file: no temporary file left behind. */
 static void
 assert_dir_clean(Fixture *fixture)
 {
@@ -88,8 +88,10 @@ assert_dir_clean(Fixture *fixture)
 	const char *name;
 
 	g_assert_nonnull(dir);
-	while ((name = g_dir_read_name(dir)) != NULL)
-		g_assert_cmpstr(name, ==, "counter");
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		if (!g_str_equal(name, "counter.lock"))
+			g_assert_cmpstr(name, ==, "counter");
+	}
 }
 
 static void
@@ -274,6 +276,28 @@ reserve_thread(gpointer user_data)
 	return NULL;
 }
 
+/* A second process (here: a second counter) on the same state directory
+ * would hand out the same numbers: it is refused until the first is gone. */
+static void
+test_counter_exclusive(Fixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CgCounter) first = cg_counter_new(fixture->dir, &error);
+	g_autoptr(CgCounter) second = NULL;
+
+	g_assert_no_error(error);
+	second = cg_counter_new(fixture->dir, &error);
+	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+	g_assert_nonnull(strstr(error->message, "in use by another process"));
+	g_assert_null(second);
+	g_clear_error(&error);
+
+	g_clear_pointer(&first, cg_counter_free);
+	second = cg_counter_new(fixture->dir, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(second);
+}
+
 static void
 test_counter_threads(Fixture *fixture, gconstpointer user_data)
 {
@@ -330,6 +354,7 @@ main(int argc, char **argv)
 	ADD("/counter/unreadable", test_counter_unreadable);
 	ADD("/counter/overflow", test_counter_overflow);
 	ADD("/counter/threads", test_counter_threads);
+	ADD("/counter/exclusive", test_counter_exclusive);
 #undef ADD
 	return g_test_run();
 }

@@ -23,7 +23,10 @@ typedef struct {
 	double r, g, b;
 } Rgb;
 
-#define RGB(hex) {((hex) >> 16 & 0xff) / 255.0, ((hex) >> 8 & 0xff) / 255.0, ((hex) & 0xff) / 255.0}
+#define RGB(hex)                                                                                   \
+	{                                                                                          \
+		((hex) >> 16 & 0xff) / 255.0, ((hex) >> 8 & 0xff) / 255.0, ((hex)&0xff) / 255.0    \
+	}
 
 static void
 set_rgb(cairo_t *cr, Rgb c)
@@ -109,51 +112,6 @@ static const Rgb classic_paper = RGB(0xfdfaf2);
 static const Rgb classic_navy = RGB(0x1b2f4e);
 static const Rgb classic_gold = RGB(0xb08d3c);
 static const Rgb classic_gold_light = RGB(0xd8c28a);
-static const Rgb classic_watermark = RGB(0xf5efdf);
-
-/* A closed polar curve r(t) as cubic Béziers: each piece is the Hermite
- * cubic of its end points and tangents, so few pieces give a smooth curve. */
-static void
-polar_curve(cairo_t *cr, double cx, double cy, double radius, int k, double depth, double phase,
-	    int n)
-{
-	double h = 2 * M_PI / n;
-	double px = 0, py = 0, pdx = 0, pdy = 0;
-
-	for (int i = 0; i <= n; i++) {
-		double t = i * h;
-		double r = radius * (1 - depth + depth * cos(k * t + phase));
-		double dr = -radius * depth * k * sin(k * t + phase);
-		double x = cx + r * cos(t), y = cy + r * sin(t);
-		double dx = dr * cos(t) - r * sin(t), dy = dr * sin(t) + r * cos(t);
-
-		if (i == 0)
-			cairo_move_to(cr, x, y);
-		else
-			cairo_curve_to(cr, px + pdx * h / 3, py + pdy * h / 3, x - dx * h / 3,
-				       y - dy * h / 3, x, y);
-		px = x;
-		py = y;
-		pdx = dx;
-		pdy = dy;
-	}
-	cairo_close_path(cr);
-}
-
-/* A faint guilloche medallion: pairs of wavy circles in opposite phase,
- * filled even-odd, make two rings of interlaced lenses. */
-static void
-classic_medallion(cairo_t *cr, double cx, double cy, double radius)
-{
-	set_rgb(cr, classic_watermark);
-	cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
-	polar_curve(cr, cx, cy, radius, 36, 0.035, 0, 144);
-	polar_curve(cr, cx, cy, radius, 36, 0.035, M_PI, 144);
-	polar_curve(cr, cx, cy, radius * 0.86, 30, 0.04, 0, 120);
-	polar_curve(cr, cx, cy, radius * 0.86, 30, 0.04, M_PI, 120);
-	cairo_fill(cr);
-	cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
-}
 
 /* Small diamonds along a straight band, the chain between the frames. */
 static void
@@ -264,8 +222,6 @@ draw_classic(cairo_t *cr, double w, double h)
 	set_rgb(cr, classic_paper);
 	cairo_paint(cr);
 
-	classic_medallion(cr, w / 2, h / 2 + 10, 190);
-
 	/* outer navy band, gold rules, a chain of diamonds, inner rules */
 	set_rgb(cr, classic_navy);
 	frame(cr, 16, 16, w - 32, h - 32, 9);
@@ -287,9 +243,9 @@ draw_classic(cairo_t *cr, double w, double h)
 	/* under the title, under the name, signature lines */
 	classic_divider(cr, w / 2, 170, 110);
 	set_rgb(cr, classic_gold);
-	rect(cr, w / 2 - 220, 273.6, 440, 0.8);
-	diamond(cr, w / 2 - 224, 274, 3, 2);
-	diamond(cr, w / 2 + 224, 274, 3, 2);
+	rect(cr, w / 2 - 240, 273.6, 480, 0.8);
+	diamond(cr, w / 2 - 244, 274, 3, 2);
+	diamond(cr, w / 2 + 244, 274, 3, 2);
 	cairo_fill(cr);
 	set_rgb(cr, classic_navy);
 	rect(cr, 182, 467.65, 180, 0.7);
@@ -346,7 +302,7 @@ draw_modern(cairo_t *cr, double w, double h)
 
 	/* accent under the title, rules above the details */
 	set_rgb(cr, modern_amber);
-	rect(cr, 92, 300, 64, 5);
+	rect(cr, 92, 312, 64, 5);
 	set_rgb(cr, modern_rule);
 	rect(cr, 92, 595.6, 448, 0.8);
 	rect(cr, 92, 699.6, 328, 0.8);
@@ -356,7 +312,7 @@ static cairo_status_t
 write_file(void *closure, const unsigned char *data, unsigned int length)
 {
 	return fwrite(data, 1, length, closure) == length ? CAIRO_STATUS_SUCCESS
-							   : CAIRO_STATUS_WRITE_ERROR;
+							  : CAIRO_STATUS_WRITE_ERROR;
 }
 
 int

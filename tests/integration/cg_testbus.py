@@ -652,7 +652,8 @@ class CertgenTestCase(unittest.TestCase):
         with open(config, "w", encoding="utf-8") as f:
             f.write(BUS_CONFIG.format(socket=socket, policy=POLICY_FILE,
                                       user=pwd.getpwuid(os.geteuid()).pw_name))
-        self.bus_log = open(os.path.join(self.tmpdir, "dbus-daemon.log"), "wb")  # pylint: disable=consider-using-with
+        # pylint: disable-next=consider-using-with
+        self.bus_log = open(os.path.join(self.tmpdir, "dbus-daemon.log"), "wb")
         self.bus_proc = subprocess.Popen(  # pylint: disable=consider-using-with
             ["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile",
              "--print-address=1"],
@@ -689,7 +690,8 @@ class CertgenTestCase(unittest.TestCase):
     # -- polkit mock ---------------------------------------------------------
 
     def start_polkit(self, allowed=()):
-        log = open(os.path.join(self.tmpdir, "polkitd-mock.log"), "wb")  # pylint: disable=consider-using-with
+        # pylint: disable-next=consider-using-with
+        log = open(os.path.join(self.tmpdir, "polkitd-mock.log"), "wb")
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus_address)
         self.polkitd = subprocess.Popen(  # pylint: disable=consider-using-with
             [SYSTEM_PYTHON, "-m", "dbusmock", "--system", "--template", "polkitd"],
@@ -861,12 +863,14 @@ class CertgenTestCase(unittest.TestCase):
         except FileNotFoundError:
             return []
 
+    def files_of(self, pid):
+        """<id>.pdf and hidden temporary files (.<id>.pdf.XXXXXX) of pid."""
+        return [e for e in self.cert_dir_entries()
+                if e == f"{pid}.pdf" or (e.startswith(".") and pid in e)]
+
     def assert_no_file_for(self, pid):
-        """No final file and no temporary (dot) file left behind."""
-        entries = self.cert_dir_entries()
-        self.assertNotIn(f"{pid}.pdf", entries)
-        hidden = [e for e in entries if e.startswith(".")]
-        self.assertEqual(hidden, [], "temporary files left in the state directory")
+        """No final file and no temporary (dot) file of pid left behind."""
+        self.assertEqual(self.files_of(pid), [], f"files of {pid} left in the state directory")
 
     def run_to_end(self, data=None, client=None, seconds=60, **options):
         """Start a generation and wait for its terminal update -> (pid, updates)."""

@@ -177,6 +177,52 @@ class ErrorTests(CertgenTestCase):
             self.assert_no_file_for(pid)
         self.assert_healthy()
 
+    @daemon_config(limits={"max_recipients": 5})
+    def test_invalid_data_too_many_recipients(self):
+        """max_recipients=5: a batch of 6 is InvalidData (at once or in
+        data_validation, naming recipients); a batch of 5 completes."""
+        try:
+            pid = self.root.start(batch_json(6))
+        except Exception as e:  # pylint: disable=broad-except
+            self.assertEqual(getattr(e, "name", None), ERROR_PREFIX + "InvalidData", e)
+            self.assert_nothing_created()
+        else:
+            final = self.root.wait_terminal(pid)
+            self.assertEqual(final["status"], "failed", final)
+            self.assertEqual(final["error"], ERROR_PREFIX + "InvalidData", final)
+            self.assertIn("recipients", final["error_message"])
+            self.assertNotIn("pdf_generation", {u["stage"] for u in self.root.updates[pid]})
+            self.assert_no_file_for(pid)
+        pid, updates = self.run_to_end(batch_json(5))
+        self.assertEqual(updates[-1]["status"], "completed", updates[-1])
+        self.assertEqual(updates[-1]["result"]["pages"], 5)
+
+    # -- Failed -------------------------------------------------------------------
+
+    def test_internal_failure(self):
+        """An I/O failure (the certificates directory replaced by a file) ends
+        the generation 'failed' with error ...Error.Failed and a message; the
+        daemon recovers once the directory is back."""
+        os.makedirs(self.cert_dir, exist_ok=True)
+        self.assertEqual(self.cert_dir_entries(), [])
+        os.rmdir(self.cert_dir)
+        with open(self.cert_dir, "w", encoding="utf-8") as f:
+            f.write("not a directory\n")
+        try:
+            pid = self.root.start(batch_json(3))
+            final = self.root.wait_terminal(pid)
+        finally:
+            os.unlink(self.cert_dir)
+            os.mkdir(self.cert_dir, 0o755)
+        self.assertEqual(final["status"], "failed", final)
+        self.assertEqual(final["error"], ERROR_PREFIX + "Failed", final)
+        self.assertTrue(final["error_message"], final)
+        self.assertNotIn("result", final)
+        self.assert_terminal_last(self.root, pid)
+        self.assertDBusError("NotReady", self.root.open_certificate, pid)
+        self.assertEqual(self.cert_dir_entries(), [])
+        self.assert_healthy()
+
     # -- RateLimited ----------------------------------------------------------
 
     @daemon_config(limits={"start_per_minute": 3})

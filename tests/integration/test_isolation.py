@@ -8,13 +8,13 @@ Clients run as certgen-test1 / certgen-test2 through setpriv; these cases
 are skipped (exit 77) when the suite does not run as root or setpriv is
 missing."""
 
-import os
 import pwd
 import re
 
 from cg_testbus import (ACTION_DELEGATE, ACTION_GENERATE, ACTION_MANAGE_ALL, BUS_NAME,
                         MANAGER_IFACE, OBJECT_PATH, TERMINAL, TEST_USERS, CertgenTestCase,
-                        batch_json, main, multi_uid, random_id, single_json, with_polkit)
+                        batch_json, daemon_config, main, multi_uid, random_id, single_json,
+                        with_polkit)
 
 U1, U2 = TEST_USERS
 MATCH_RULE = "type='signal',interface='org.certgen.Certificates1.Manager'"
@@ -139,6 +139,33 @@ class IsolationTests(CertgenTestCase):
         self.assertClientError(u1.call("GetProgress", root_pid), "NotFound")
         self.assert_invisible(u2, pid)
         self.assertEqual(self.assert_ok(u2.call("ListGenerations")), [])
+        # Cleanup: users forget their own finished ones, uid 0 everybody's
+        self.assertEqual(self.assert_ok(u2.call("Cleanup")), 0)
+        self.assertEqual(self.assert_ok(u1.call("Cleanup")), 1)
+        self.assertEqual([s["progress_id"] for s in self.root.call("ListGenerations")],
+                         [root_pid])
+        pid2 = self.assert_ok(u1.start(single_json()), "user start")
+        self.assertTrue(u1.wait_signal(id=pid2, status=list(TERMINAL)))
+        self.assertEqual(self.root.call("Cleanup"), 2)
+        self.assertEqual(self.root.call("ListGenerations"), [])
+        self.assertEqual(self.cert_dir_entries(), [])
+
+    @multi_uid
+    @daemon_config(limits={"start_per_minute": 1, "max_active_per_owner": 100})
+    def test_rate_limit_per_owner(self):
+        """The rate limit is per owner: a uid, or a web user (owner_label) of a
+        delegate. One owner being limited does not limit the others."""
+        u1, u2 = self.connect_as(U1, U2)
+        self.assert_ok(u1.start(single_json()), "u1 first")
+        self.assertClientError(u1.start(single_json()), "RateLimited", "u1 second")
+        self.assert_ok(u2.start(single_json()), "u2 first")
+        self.assertClientError(u2.start(single_json()), "RateLimited", "u2 second")
+        self.root.start(single_json())
+        self.assertDBusError("RateLimited", self.root.start, single_json())
+        self.root.start(single_json(), owner_label="web-a")
+        self.assertDBusError("RateLimited", self.root.start, single_json(), owner_label="web-a")
+        self.root.start(single_json(), owner_label="web-b")
+        self.assertEqual(len(self.root.call("ListGenerations")), 5)
 
     @multi_uid
     def test_bus_policy(self):

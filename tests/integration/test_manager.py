@@ -8,10 +8,11 @@ import fcntl
 import hashlib
 import os
 import re
+import time
 import unittest
 
 from cg_testbus import (BIG_BATCH, BUS_NAME, MANAGER_IFACE, OBJECT_PATH, SOURCE_ROOT, STAGES,
-                        TERMINAL, UPDATE_KEYS, CertgenTestCase, GLib, batch_json, drain_main_context,
+                        UPDATE_KEYS, CertgenTestCase, GLib, batch_json, drain_main_context,
                         main, no_daemon, sha256_file, single_json, this_year_prefixes,
                         wait_until)
 
@@ -80,6 +81,8 @@ class ManagerTests(CertgenTestCase):
         self.assertGreaterEqual(stamps[0], started.pop())
         snap = self.assert_terminal_last(self.root, pid)
         self.assertEqual(snap["result"], last["result"])
+        # timestamps are CLOCK_REALTIME microseconds
+        self.assertLess(abs(last["timestamp_us"] / 1e6 - time.time()), 30)
 
     def test_single_result(self):
         """result: certificate_number CERT<year><6 digits>, file_size and
@@ -131,6 +134,28 @@ class ManagerTests(CertgenTestCase):
         nxt = CERT_NUMBER.match(updates2[-1]["result"]["certificate_number"])
         self.assertGreater(int(nxt.group(2)), int(final.group(2)))
 
+    def test_concurrent_numbers_unique(self):
+        """Batches running at the same time get disjoint number ranges."""
+        pids = [self.root.start(batch_json(20), transaction=f"tx-{i}") for i in range(3)]
+        ranges = []
+        for pid in pids:
+            final = self.root.wait_terminal(pid, 60)
+            self.assertEqual(final["status"], "completed", final)
+            first = int(CERT_NUMBER.match(final["result"]["certificate_number"]).group(2))
+            last = int(CERT_NUMBER.match(final["result"]["last_certificate_number"]).group(2))
+            self.assertEqual(last - first, 19)
+            ranges.append(set(range(first, last + 1)))
+        self.assertEqual(len(set().union(*ranges)), 60, "certificate numbers overlap")
+
+    def test_starter_subscribe_no_duplicates(self):
+        """A starter that also Subscribes gets every update once."""
+        pid = self.root.start(batch_json(300), update_interval_ms=20)
+        self.root.call("Subscribe", pid)
+        final = self.root.wait_terminal(pid, 60)
+        self.assertEqual(final["status"], "completed")
+        self.assert_sequence_consecutive(self.root.updates[pid])
+        self.assert_terminal_last(self.root, pid)
+
     @no_daemon
     def test_counter_survives_restart(self):
         """Certificate numbers continue after a restart (counter in the state dir)."""
@@ -167,6 +192,50 @@ class ManagerTests(CertgenTestCase):
         self.root.wait_terminal(pid)
         snap = self.assert_terminal_last(self.root, pid)
         self.assertEqual(snap["status"], "cancelled")
+
+    def test_file_appears_atomically(self):
+        """No partial file is ever visible: whenever <id>.pdf can be seen it is
+        the complete final file; temporary files are hidden dot-files and gone
+        at the end."""
+        pid = self.root.start(batch_json(300), update_interval_ms=0)
+        seen = set()
+
+        def poll():
+            for entry in self.cert_dir_entries():
+                if entry == f"{pid}.pdf":
+                    try:
+                        with open(self.cert_path(pid), "rb") as f:
+                            data = f.read()
+                    except FileNotFoundError:
+                        continue
+                    seen.add((len(data), data.startswith(b"%PDF-"),
+                              b"%%EOF" in data[-32:]))
+                else:
+                    self.assertTrue(entry.startswith("."), f"visible non-final file {entry}")
+            return self.root.terminal_update(pid)
+        final = wait_until(poll, 60, "the batch to finish")
+        self.assertEqual(final["status"], "completed", final)
+        self.assertLessEqual(seen, {(final["result"]["file_size"], True, True)},
+                             "a partial <id>.pdf was visible")
+        self.assertEqual(self.cert_dir_entries(), [f"{pid}.pdf"])
+
+    def test_expected_end(self):
+        """expected_end_us: 0 or an estimate; once half the pages are done it is
+        a time after started_at_us and not absurdly far from the real end."""
+        pid = self.root.start(batch_json(300), update_interval_ms=0)
+        final = self.root.wait_terminal(pid, 60)
+        self.assertEqual(final["status"], "completed")
+        duration = final["timestamp_us"] - final["started_at_us"]
+        late = [u for u in self.root.updates[pid] if u["stage"] == "pdf_generation"
+                and u["pages_done"] >= 150 and u["status"] == "in_progress"]
+        self.assertTrue(late, "no in-stage updates after half the pages")
+        for u in self.root.updates[pid]:
+            self.assertTrue(u["expected_end_us"] == 0
+                            or u["expected_end_us"] >= u["started_at_us"], u)
+        for u in late:
+            self.assertGreater(u["expected_end_us"], 0, u)
+            self.assertLess(abs(u["expected_end_us"] - final["timestamp_us"]),
+                            max(duration, 1_000_000), u)
 
     def test_get_analytics(self):
         """GetAnalytics: keys and types; a duration for each stage reached."""

@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""certgen's service benchmarks (issue: service core), one command:
+
+    /usr/bin/python3 tests/bench/run-bench.py [BUILD_DIR]
+
+(a) tracker memory per generation at 100,000 generations (target <= 256 B);
+(b) method-call latency p50/p99 on a private bus while the workers render, and
+    StartGeneration -> terminal update for one certificate (target <= 15 ms p50);
+(c) ProgressChanged per second delivered to 100 subscribers, against a trivial
+    emitter on the same bus in the same run (target >= 80 % of that ceiling).
+Not part of the test suite's pass/fail."""
+
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "scripts"))
+from privatebus import PrivateBus  # noqa: E402
+
+CONFIG = {
+    "limits": {"start_per_minute": 100000, "max_active_per_owner": 16, "max_active": 32,
+               "max_subscriptions_per_connection": 64},
+    "workers": {"threads": 2},
+}
+
+
+def run(cmd, env=None):
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+    if proc.returncode != 0:
+        print(f"warning: {cmd[0]} exited with {proc.returncode}: {proc.stderr.strip()}")
+    out = proc.stdout
+    return out
+
+
+def result(out):
+    m = re.search(r"^RESULT \S+ (.*)$", out, re.M)
+    return dict(kv.split("=") for kv in m.group(1).split())
+
+
+def main():
+    build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+    bench_bus = os.path.join(build, "tests", "bench", "bench-bus")
+    rows = []
+
+    out = run([os.path.join(build, "tests", "bench", "bench-tracker-memory")])
+    print(out.strip())
+    rows.append(("(a) tracker memory", "see above", "<= 256 B per generation"))
+
+    with PrivateBus(build, config=CONFIG) as bus:
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=bus.address)
+        lat = result(run([bench_bus, "latency", "2000"], env))
+        rows.append(("(b) GetProgress latency while rendering",
+                     f"p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms", "-"))
+        e2e = result(run([bench_bus, "e2e", "50"], env))
+        rows.append(("(b) StartGeneration -> terminal, 1 certificate",
+                     f"p50 {e2e['p50_ms']} ms, p99 {e2e['p99_ms']} ms", "<= 15 ms p50"))
+        fan = result(run([bench_bus, "fanout", "100", "5"], env))
+        ceil = result(run([bench_bus, "ceiling", "100", "5"], env))
+        ratio = float(fan["signals_per_s"]) / float(ceil["signals_per_s"])
+        rows.append(("(c) ProgressChanged/s to 100 subscribers, certgend",
+                     f"{fan['signals_per_s']}/s", ""))
+        rows.append(("(c) same fan-out, trivial emitter (ceiling)",
+                     f"{ceil['signals_per_s']}/s", ""))
+        rows.append(("(c) certgend / ceiling", f"{ratio * 100:.0f} %", ">= 80 %"))
+
+    width = max(len(r[0]) for r in rows)
+    print()
+    print(f"{'benchmark':<{width}}  {'measured':<34} target")
+    for name, value, target in rows:
+        print(f"{name:<{width}}  {value:<34} {target}")
+    print(f"\nreproduce: meson compile -C {os.path.relpath(build)} && "
+          f"/usr/bin/python3 tests/bench/run-bench.py {os.path.relpath(build)}")
+
+
+if __name__ == "__main__":
+    main()
