@@ -720,7 +720,7 @@ begin_call(CgManager *self, GDBusMethodInvocation *invocation, CgMethod method,
 	CgCall *call = g_new0(CgCall, 1);
 
 	call->self = self;
-	call->invocation = g_object_ref(invocation);
+	call->invocation = invocation; /* the handler owns it from here */
 	call->method = method;
 	call->sender = g_strdup(g_dbus_method_invocation_get_sender(invocation));
 	call->progress_id = g_strdup(progress_id);

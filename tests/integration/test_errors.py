@@ -5,6 +5,9 @@ for the reason DESIGN.md gives, and the daemon healthy afterwards."""
 
 import json
 import os
+import sys
+
+sys.dont_write_bytecode = True  # keep the source tree clean
 
 from cg_testbus import (BIG_BATCH, ERROR_PREFIX, CertgenTestCase, GLib, batch_json,
                         daemon_config, main, random_id, recipient, single_json)

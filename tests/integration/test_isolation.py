@@ -10,6 +10,9 @@ missing."""
 
 import pwd
 import re
+import sys
+
+sys.dont_write_bytecode = True  # keep the source tree clean
 
 from cg_testbus import (ACTION_DELEGATE, ACTION_GENERATE, ACTION_MANAGE_ALL, BUS_NAME,
                         MANAGER_IFACE, OBJECT_PATH, TERMINAL, TEST_USERS, CertgenTestCase,

@@ -4,7 +4,10 @@
 coalescing, cancellation, timeout, cleanup ages, disconnects, SIGTERM."""
 
 import os
+import sys
 import time
+
+sys.dont_write_bytecode = True  # keep the source tree clean
 
 from cg_testbus import (BIG_BATCH, STAGES, TIMEOUT_FACTOR, CertgenTestCase, batch_json,
                         daemon_config, drain_main_context, main, multi_uid_unavailable_reason,

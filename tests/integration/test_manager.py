@@ -8,8 +8,11 @@ import fcntl
 import hashlib
 import os
 import re
+import sys
 import time
 import unittest
+
+sys.dont_write_bytecode = True  # keep the source tree clean
 
 from cg_testbus import (BIG_BATCH, BUS_NAME, MANAGER_IFACE, OBJECT_PATH, SOURCE_ROOT, STAGES,
                         UPDATE_KEYS, CertgenTestCase, GLib, batch_json, drain_main_context,

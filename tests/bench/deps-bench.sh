@@ -1,0 +1,42 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Dependencies of the renderer comparison (tests/bench/compare-renderers.py),
+# installed only when missing:
+#   - Debian: weasyprint, python3-reportlab, python3-qrcode, python3-pil,
+#     poppler-utils (pdftoppm, pdftocairo); nodejs/npm only if node is absent.
+#   - npm: pdfkit, pdf-lib, qrcode into tests/bench/node (from its
+#     package-lock.json: `npm ci`).
+# python3-pdfrw is not packaged in Debian 12, so ReportLab imports the
+# background as a raster image (see peer_reportlab.py).
+#
+#   sh tests/bench/deps-bench.sh        (as root, or with sudo available)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+debs="weasyprint python3-reportlab python3-qrcode python3-pil poppler-utils"
+command -v node >/dev/null 2>&1 || debs="$debs nodejs npm"
+
+missing=""
+for p in $debs; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -n "$missing" ]; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	echo "deps-bench: installing$missing" >&2
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+fi
+
+cd "$here/node"
+if [ ! -d node_modules/pdfkit ] || [ ! -d node_modules/pdf-lib ] || [ ! -d node_modules/qrcode ]; then
+	echo "deps-bench: npm ci in tests/bench/node" >&2
+	if [ -f package-lock.json ]; then
+		npm ci --no-audit --no-fund --loglevel=error
+	else
+		npm install --no-audit --no-fund --loglevel=error pdfkit pdf-lib qrcode
+	fi
+fi
