@@ -31,8 +31,8 @@ typedef struct {
 static void
 update_status(CgManager *manager, gpointer user_data)
 {
-	sd_notifyf(0, "STATUS=%u active, %u tracked generations",
-		   cg_manager_count_active(manager), cg_manager_count_tracked(manager));
+	sd_notifyf(0, "STATUS=%u active, %u tracked generations", cg_manager_count_active(manager),
+		   cg_manager_count_tracked(manager));
 }
 
 static void
@@ -87,20 +87,19 @@ main(int argc, char **argv)
 	g_autofree char *opt_state_dir = NULL;
 	g_auto(GStrv) opt_template_dirs = NULL;
 	const GOptionEntry entries[] = {
-		{"session", 0, 0, G_OPTION_ARG_NONE, &opt_session,
-		 "Use the session bus instead of the system bus", NULL},
-		{"config", 0, 0, G_OPTION_ARG_FILENAME, &opt_config,
-		 "Read settings from FILE (default " CG_CONFIG_FILE " when it exists)", "FILE"},
-		{"template-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_template_dirs,
-		 "Look for templates in DIR (repeatable, searched in order)", "DIR"},
-		{"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_state_dir,
-		 "Keep certificates and the counter in DIR (default $STATE_DIRECTORY or " CG_STATE_DIR
-		 ")",
-		 "DIR"},
-		{"debug", 0, 0, G_OPTION_ARG_NONE, &opt_debug, "Print debug messages", NULL},
-		{"version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit",
-		 NULL},
-		{NULL},
+	    {"session", 0, 0, G_OPTION_ARG_NONE, &opt_session,
+	     "Use the session bus instead of the system bus", NULL},
+	    {"config", 0, 0, G_OPTION_ARG_FILENAME, &opt_config,
+	     "Read settings from FILE (default " CG_CONFIG_FILE " when it exists)", "FILE"},
+	    {"template-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_template_dirs,
+	     "Look for templates in DIR (repeatable, searched in order)", "DIR"},
+	    {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_state_dir,
+	     "Keep certificates and the counter in DIR (default $STATE_DIRECTORY or " CG_STATE_DIR
+	     ")",
+	     "DIR"},
+	    {"debug", 0, 0, G_OPTION_ARG_NONE, &opt_debug, "Print debug messages", NULL},
+	    {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL},
+	    {NULL},
 	};
 	const char *default_template_dirs[] = {CG_SYSCONF_TEMPLATE_DIR, CG_TEMPLATE_DIR, NULL};
 	g_autoptr(GOptionContext) context = NULL;
@@ -148,8 +147,8 @@ main(int argc, char **argv)
 	else
 		state_dir = g_strdup(CG_STATE_DIR);
 
-	connection = g_bus_get_sync(opt_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL,
-				    &error);
+	connection =
+	    g_bus_get_sync(opt_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, &error);
 	if (connection == NULL) {
 		g_printerr("Could not connect to the %s bus: %s\n",
 			   opt_session ? "session" : "system", error->message);
@@ -158,10 +157,10 @@ main(int argc, char **argv)
 	g_dbus_connection_set_exit_on_close(connection, FALSE);
 
 	daemon.manager =
-		cg_manager_new(connection, &config,
-			       opt_template_dirs != NULL ? (const char *const *)opt_template_dirs
-							 : default_template_dirs,
-			       state_dir, &error);
+	    cg_manager_new(connection, &config,
+			   opt_template_dirs != NULL ? (const char *const *)opt_template_dirs
+						     : default_template_dirs,
+			   state_dir, &error);
 	if (daemon.manager == NULL) {
 		g_printerr("Could not start: %s\n", error->message);
 		return EXIT_FAILURE;
@@ -180,9 +179,10 @@ main(int argc, char **argv)
 	sigint_id = g_unix_signal_add(SIGINT, quit_cb, &daemon);
 	if (sd_watchdog_enabled(0, &watchdog_us) > 0 && watchdog_us > 0)
 		daemon.watchdog_id =
-			g_timeout_add(MAX(1u, (guint)(watchdog_us / 2000)), watchdog_cb, &daemon);
-	owner_id = g_bus_own_name_on_connection(connection, CG_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
-						name_acquired_cb, name_lost_cb, &daemon, NULL);
+		    g_timeout_add(MAX(1u, (guint)(watchdog_us / 2000)), watchdog_cb, &daemon);
+	owner_id =
+	    g_bus_own_name_on_connection(connection, CG_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+					 name_acquired_cb, name_lost_cb, &daemon, NULL);
 
 	g_main_loop_run(loop);
 

@@ -57,8 +57,8 @@ return_decision(GTask *task, gboolean allowed)
 		g_task_return_boolean(task, TRUE);
 		return;
 	}
-	g_task_return_new_error(task, CG_ERROR, CG_ERROR_PERMISSION_DENIED,
-				"Not authorized for %s", data->action_id);
+	g_task_return_new_error(task, CG_ERROR, CG_ERROR_PERMISSION_DENIED, "Not authorized for %s",
+				data->action_id);
 }
 
 static void
@@ -83,8 +83,8 @@ check_authorization_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		g_warning("polkit CheckAuthorization for %s failed: %s", data->action_id,
 			  error->message);
 		g_task_return_new_error(task, CG_ERROR, CG_ERROR_PERMISSION_DENIED,
-					"Could not check authorization for %s: %s",
-					data->action_id, error->message);
+					"Could not check authorization for %s: %s", data->action_id,
+					error->message);
 		return;
 	}
 	g_variant_get(reply, "((bb@a{ss}))", &authorized, &challenge, NULL);
@@ -112,12 +112,11 @@ cg_auth_check_async(CgAuth *auth, const char *bus_name, guint32 uid, const char 
 	g_variant_builder_init(&subject_details, G_VARIANT_TYPE_VARDICT);
 	g_variant_builder_add(&subject_details, "{sv}", "name", g_variant_new_string(bus_name));
 	g_dbus_connection_call(
-		auth->connection, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization",
-		g_variant_new("((sa{sv})sa{ss}us)", "system-bus-name", &subject_details, action_id,
-			      NULL, interactive ? POLKIT_FLAG_ALLOW_USER_INTERACTION : 0u, ""),
-		G_VARIANT_TYPE("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE,
-		interactive ? G_MAXINT : 25000, NULL, check_authorization_cb,
-		g_steal_pointer(&task));
+	    auth->connection, POLKIT_NAME, POLKIT_PATH, POLKIT_IFACE, "CheckAuthorization",
+	    g_variant_new("((sa{sv})sa{ss}us)", "system-bus-name", &subject_details, action_id,
+			  NULL, interactive ? POLKIT_FLAG_ALLOW_USER_INTERACTION : 0u, ""),
+	    G_VARIANT_TYPE("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE, interactive ? G_MAXINT : 25000,
+	    NULL, check_authorization_cb, g_steal_pointer(&task));
 }
 
 gboolean

@@ -10,21 +10,27 @@ typedef struct {
 	guint64 max;
 } CgConfigKey;
 
-#define KEY32(g, k, field, lo, hi) {g, k, G_STRUCT_OFFSET(CgConfig, field), FALSE, lo, hi}
-#define KEY64(g, k, field, lo, hi) {g, k, G_STRUCT_OFFSET(CgConfig, field), TRUE, lo, hi}
+#define KEY32(g, k, field, lo, hi)                                                                 \
+	{                                                                                          \
+		g, k, G_STRUCT_OFFSET(CgConfig, field), FALSE, lo, hi                              \
+	}
+#define KEY64(g, k, field, lo, hi)                                                                 \
+	{                                                                                          \
+		g, k, G_STRUCT_OFFSET(CgConfig, field), TRUE, lo, hi                               \
+	}
 
 static const CgConfigKey config_keys[] = {
-	KEY32("limits", "start_per_minute", start_per_minute, 1, 100000),
-	KEY32("limits", "max_active_per_owner", max_active_per_owner, 1, 100000),
-	KEY32("limits", "max_active", max_active, 1, 100000),
-	KEY32("limits", "max_recipients", max_recipients, 1, 1000000),
-	KEY64("limits", "max_data_bytes", max_data_bytes, 1024, G_GUINT64_CONSTANT(1) << 30),
-	KEY32("limits", "max_subscriptions_per_connection", max_subscriptions_per_connection, 1,
-	      100000),
-	KEY32("limits", "max_tracked", max_tracked, 1, 10000000),
-	KEY32("cleanup", "finished_ttl_s", finished_ttl_s, 0, 86400 * 365),
-	KEY32("cleanup", "max_age_s", max_age_s, 1, 86400 * 365),
-	KEY32("workers", "threads", threads, 1, 256),
+    KEY32("limits", "start_per_minute", start_per_minute, 1, 100000),
+    KEY32("limits", "max_active_per_owner", max_active_per_owner, 1, 100000),
+    KEY32("limits", "max_active", max_active, 1, 100000),
+    KEY32("limits", "max_recipients", max_recipients, 1, 1000000),
+    KEY64("limits", "max_data_bytes", max_data_bytes, 1024, G_GUINT64_CONSTANT(1) << 30),
+    KEY32("limits", "max_subscriptions_per_connection", max_subscriptions_per_connection, 1,
+	  100000),
+    KEY32("limits", "max_tracked", max_tracked, 1, 10000000),
+    KEY32("cleanup", "finished_ttl_s", finished_ttl_s, 0, 86400 * 365),
+    KEY32("cleanup", "max_age_s", max_age_s, 1, 86400 * 365),
+    KEY32("workers", "threads", threads, 1, 256),
 };
 
 void
@@ -46,7 +52,8 @@ static const CgConfigKey *
 find_key(const char *group, const char *key)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(config_keys); i++) {
-		if (g_str_equal(config_keys[i].group, group) && g_str_equal(config_keys[i].key, key))
+		if (g_str_equal(config_keys[i].group, group) &&
+		    g_str_equal(config_keys[i].key, key))
 			return &config_keys[i];
 	}
 	return NULL;

@@ -104,8 +104,8 @@ return_error(CgCall *call, const GError *error)
 	g_dbus_method_invocation_return_gerror(g_steal_pointer(&call->invocation), error);
 }
 
-static void
-return_new_error(CgCall *call, CgError code, const char *format, ...) G_GNUC_PRINTF(3, 4);
+static void return_new_error(CgCall *call, CgError code, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
 
 static void
 return_new_error(CgCall *call, CgError code, const char *format, ...)
@@ -152,15 +152,14 @@ log_generation(GLogLevelFlags level, CgGeneration *generation, const char *text)
 {
 	const char *stage = cg_stage_to_string(cg_generation_get_stage(generation));
 	const char *status = cg_status_to_string(cg_generation_get_status(generation));
-	g_autofree char *message =
-		g_strdup_printf("%s: %s (stage %s, status %s)", cg_generation_get_id(generation),
-				text, stage, status);
+	g_autofree char *message = g_strdup_printf(
+	    "%s: %s (stage %s, status %s)", cg_generation_get_id(generation), text, stage, status);
 	g_autofree char *uid = g_strdup_printf("%u", cg_generation_get_owner_uid(generation));
 
 	g_log_structured(G_LOG_DOMAIN, level, "CERTGEN_PROGRESS_ID", "%s",
 			 cg_generation_get_id(generation), "CERTGEN_STAGE", "%s", stage,
-			 "CERTGEN_STATUS", "%s", status, "CERTGEN_OWNER_UID", "%s", uid,
-			 "MESSAGE", "%s", message);
+			 "CERTGEN_STATUS", "%s", status, "CERTGEN_OWNER_UID", "%s", uid, "MESSAGE",
+			 "%s", message);
 }
 
 /* ---- tracker callbacks ---------------------------------------------------- */
@@ -231,8 +230,8 @@ tracker_forget_cb(CgTracker *tracker, CgGeneration *generation, gpointer user_da
 /* ---- pipeline callbacks (main context) ------------------------------------ */
 
 static void
-pipeline_progress_cb(const char *progress_id, CgStage stage, guint stage_progress,
-		     guint pages_done, guint pages_total, const char *message, gpointer user_data)
+pipeline_progress_cb(const char *progress_id, CgStage stage, guint stage_progress, guint pages_done,
+		     guint pages_total, const char *message, gpointer user_data)
 {
 	CgManager *self = user_data;
 	CgGeneration *generation = g_hash_table_lookup(self->active, progress_id);
@@ -392,11 +391,10 @@ complete_start_generation(CgCall *call)
 	cancellable = cg_generation_ref_cancellable(generation);
 	cg_tracker_report(self->tracker, generation, CG_STAGE_INITIALIZING, 0, 0, 0,
 			  "Waiting for a worker");
-	cg_pipeline_submit(self->pipeline, cg_generation_get_id(generation), template_id,
-			   data_json, g_get_real_time(), cancellable);
-	cg_dbus_manager_complete_start_generation(self->skeleton,
-						  g_steal_pointer(&call->invocation),
-						  cg_generation_get_id(generation));
+	cg_pipeline_submit(self->pipeline, cg_generation_get_id(generation), template_id, data_json,
+			   g_get_real_time(), cancellable);
+	cg_dbus_manager_complete_start_generation(
+	    self->skeleton, g_steal_pointer(&call->invocation), cg_generation_get_id(generation));
 	notify_status(self);
 }
 
@@ -468,9 +466,8 @@ complete_open_certificate(CgCall *call, CgGeneration *generation)
 		return;
 	}
 	fd_list = g_unix_fd_list_new_from_array(&fd, 1);
-	cg_dbus_manager_complete_open_certificate(self->skeleton,
-						  g_steal_pointer(&call->invocation), fd_list,
-						  g_variant_new_handle(0));
+	cg_dbus_manager_complete_open_certificate(
+	    self->skeleton, g_steal_pointer(&call->invocation), fd_list, g_variant_new_handle(0));
 }
 
 static void
@@ -529,9 +526,8 @@ complete_list_generations(CgCall *call)
 		if (call->admin || cg_generation_get_owner_uid(generation) == call->uid)
 			g_variant_builder_add_value(&builder, cg_generation_snapshot(generation));
 	}
-	cg_dbus_manager_complete_list_generations(self->skeleton,
-						  g_steal_pointer(&call->invocation),
-						  g_variant_builder_end(&builder));
+	cg_dbus_manager_complete_list_generations(
+	    self->skeleton, g_steal_pointer(&call->invocation), g_variant_builder_end(&builder));
 }
 
 static void
@@ -600,8 +596,7 @@ admin_checked_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	complete_for_generation(call, generation);
 }
 
-static void
-start_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+static void start_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data);
 
 static void
 delegate_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -736,17 +731,17 @@ begin_call(CgManager *self, GDBusMethodInvocation *invocation, CgMethod method,
 
 static gboolean
 handle_start_generation(CgDBusManager *skeleton, GDBusMethodInvocation *invocation,
-			const char *transaction_id, const char *template_id,
-			const char *data_json, GVariant *options, CgManager *self)
+			const char *transaction_id, const char *template_id, const char *data_json,
+			GVariant *options, CgManager *self)
 {
 	return begin_call(self, invocation, CG_METHOD_START_GENERATION, NULL);
 }
 
-#define ID_HANDLER(name, method)                                                                  \
-	static gboolean name(CgDBusManager *skeleton, GDBusMethodInvocation *invocation,          \
-			     const char *progress_id, CgManager *self)                            \
-	{                                                                                         \
-		return begin_call(self, invocation, method, progress_id);                         \
+#define ID_HANDLER(name, method)                                                                   \
+	static gboolean name(CgDBusManager *skeleton, GDBusMethodInvocation *invocation,           \
+			     const char *progress_id, CgManager *self)                             \
+	{                                                                                          \
+		return begin_call(self, invocation, method, progress_id);                          \
 	}
 
 ID_HANDLER(handle_cancel, CG_METHOD_CANCEL)
@@ -763,8 +758,7 @@ handle_open_certificate(CgDBusManager *skeleton, GDBusMethodInvocation *invocati
 }
 
 static gboolean
-handle_list_generations(CgDBusManager *skeleton, GDBusMethodInvocation *invocation,
-			CgManager *self)
+handle_list_generations(CgDBusManager *skeleton, GDBusMethodInvocation *invocation, CgManager *self)
 {
 	return begin_call(self, invocation, CG_METHOD_LIST_GENERATIONS, NULL);
 }
@@ -801,7 +795,7 @@ cg_manager_new(GDBusConnection *connection, const CgConfig *config,
 	self->templates = cg_template_store_new(template_dirs);
 	self->active = g_hash_table_new(g_str_hash, g_str_equal);
 	self->starts =
-		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
 	self->tracker = cg_tracker_new(&tracker_config, tracker_emit_cb, tracker_forget_cb, self);
 	self->peers = cg_peers_new(connection, peer_vanished_cb, self);
 	self->auth = cg_auth_new(connection);
@@ -813,7 +807,7 @@ cg_manager_new(GDBusConnection *connection, const CgConfig *config,
 	pipeline_config.max_data_bytes = config->max_data_bytes;
 	pipeline_config.threads = config->threads;
 	self->pipeline =
-		cg_pipeline_new(&pipeline_config, pipeline_progress_cb, pipeline_done_cb, self);
+	    cg_pipeline_new(&pipeline_config, pipeline_progress_cb, pipeline_done_cb, self);
 
 	self->skeleton = cg_dbus_manager_skeleton_new();
 	cg_dbus_manager_set_version(self->skeleton, CG_VERSION);

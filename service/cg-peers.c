@@ -44,13 +44,13 @@ cg_peers_new(GDBusConnection *connection, CgPeerVanishedFunc vanished, gpointer 
 
 	peers->connection = g_object_ref(connection);
 	peers->peers =
-		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)cg_peer_free);
+	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)cg_peer_free);
 	peers->vanished = vanished;
 	peers->user_data = user_data;
 	peers->name_owner_changed_id = g_dbus_connection_signal_subscribe(
-		connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
-		"/org/freedesktop/DBus", NULL, G_DBUS_SIGNAL_FLAGS_NONE, name_owner_changed_cb,
-		peers, NULL);
+	    connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+	    "/org/freedesktop/DBus", NULL, G_DBUS_SIGNAL_FLAGS_NONE, name_owner_changed_cb, peers,
+	    NULL);
 	return peers;
 }
 
@@ -158,7 +158,7 @@ cg_peers_lookup_finish(CgPeers *peers, GAsyncResult *result, GError **error)
 	/* Looked up again: the peer may have left while the answer travelled. */
 	peer = g_hash_table_lookup(peers->peers, data->name);
 	if (peer == NULL)
-		g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER,
-			    "%s left the bus", data->name);
+		g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER, "%s left the bus",
+			    data->name);
 	return peer;
 }

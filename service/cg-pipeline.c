@@ -47,8 +47,6 @@ struct _CgPipeline {
 typedef struct {
 	CgPipeline *pipeline;
 	const CgJob *job;
-	CgStage stage;
-	guint last_percent;
 	guint pages_total;
 } CgReporter;
 
@@ -122,8 +120,6 @@ report(CgReporter *reporter, CgStage stage, guint percent, guint pages_done, con
 {
 	CgEvent *event;
 
-	reporter->stage = stage;
-	reporter->last_percent = percent;
 	if (reporter->pipeline == NULL)
 		return;
 	event = g_new0(CgEvent, 1);
@@ -145,9 +141,8 @@ page_done_cb(guint pages_done, guint pages_total, gpointer user_data)
 
 	if (g_cancellable_is_cancelled(reporter->job->cancellable))
 		return FALSE;
-	/* One report per percent is plenty: the tracker coalesces further. */
-	if (percent == reporter->last_percent && pages_done != pages_total)
-		return TRUE;
+	/* Every page is reported; the tracker coalesces to the caller's
+	 * update_interval_ms. */
 	message = g_strdup_printf("Rendered page %u of %u", pages_done, pages_total);
 	report(reporter, CG_STAGE_PDF_GENERATION, percent, pages_done, message);
 	return TRUE;
@@ -220,9 +215,9 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 
 	result = g_new0(CgResult, 1);
 	result->certificate_number =
-		cg_render_certificate_number(job->issued_at_us, params.first_number);
+	    cg_render_certificate_number(job->issued_at_us, params.first_number);
 	result->last_certificate_number =
-		cg_render_certificate_number(job->issued_at_us, params.first_number + pages - 1);
+	    cg_render_certificate_number(job->issued_at_us, params.first_number + pages - 1);
 	result->file_size = cg_output_get_size(output);
 	result->checksum = g_strdup(cg_output_get_checksum(output));
 	result->pages = pages;
@@ -235,13 +230,13 @@ worker_func(gpointer data, gpointer user_data)
 {
 	CgJob *job = data;
 	CgPipeline *pipeline = user_data;
-	CgReporter reporter = {pipeline, job, CG_STAGE_INITIALIZING, 0, 0};
+	CgReporter reporter = {pipeline, job, 0};
 	CgEvent *event = g_new0(CgEvent, 1);
 
 	event->progress_id = g_strdup(job->progress_id);
 	event->done = TRUE;
 	event->result =
-		run_job(&pipeline->config, pipeline->output_dir, job, &reporter, &event->error);
+	    run_job(&pipeline->config, pipeline->output_dir, job, &reporter, &event->error);
 	push_event(pipeline, event);
 	cg_job_free(job);
 }
@@ -262,7 +257,7 @@ cg_pipeline_new(const CgPipelineConfig *config, CgPipelineProgressFunc progress,
 	g_mutex_init(&pipeline->lock);
 	g_queue_init(&pipeline->events);
 	pipeline->pool =
-		g_thread_pool_new(worker_func, pipeline, (gint)MAX(1u, config->threads), FALSE, NULL);
+	    g_thread_pool_new(worker_func, pipeline, (gint)MAX(1u, config->threads), FALSE, NULL);
 	return pipeline;
 }
 
@@ -314,8 +309,8 @@ cg_pipeline_submit(CgPipeline *pipeline, const char *progress_id, const char *te
 
 		event->progress_id = g_strdup(progress_id);
 		event->done = TRUE;
-		event->error = g_error_new(CG_ERROR, CG_ERROR_FAILED, "No worker thread: %s",
-					   error->message);
+		event->error =
+		    g_error_new(CG_ERROR, CG_ERROR_FAILED, "No worker thread: %s", error->message);
 		push_event(pipeline, event);
 		cg_job_free(job);
 	}
@@ -327,7 +322,7 @@ cg_pipeline_run(const CgPipelineConfig *config, const char *progress_id, const c
 		GError **error)
 {
 	CgJob *job = cg_job_new(progress_id, template_id, data_json, issued_at_us, cancellable);
-	CgReporter reporter = {NULL, job, CG_STAGE_INITIALIZING, 0, 0};
+	CgReporter reporter = {NULL, job, 0};
 	CgResult *result = run_job(config, config->output_dir, job, &reporter, error);
 
 	cg_job_free(job);

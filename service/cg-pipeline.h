@@ -30,9 +30,9 @@ typedef struct {
 } CgPipelineConfig;
 
 /* Main context: a stage report of generation @progress_id. */
-typedef void (*CgPipelineProgressFunc)(const char *progress_id, CgStage stage,
-				       guint stage_progress, guint pages_done, guint pages_total,
-				       const char *message, gpointer user_data);
+typedef void (*CgPipelineProgressFunc)(const char *progress_id, CgStage stage, guint stage_progress,
+				       guint pages_done, guint pages_total, const char *message,
+				       gpointer user_data);
 /* Main context: the end of the work: a result, or an error
  * (G_IO_ERROR_CANCELLED when it stopped because it was cancelled). */
 typedef void (*CgPipelineDoneFunc)(const char *progress_id, const CgResult *result,

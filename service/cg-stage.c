@@ -2,8 +2,8 @@
 #include "cg-stage.h"
 
 static const char *const stage_names[CG_N_STAGES] = {
-	"initializing",	    "template_loading", "data_validation", "pdf_generation",
-	"file_preparation", "download_ready",	"completed",
+    "initializing",	"template_loading", "data_validation", "pdf_generation",
+    "file_preparation", "download_ready",   "completed",
 };
 
 /* Percent of the whole each stage stands for; rendering dominates. */

@@ -25,9 +25,10 @@ connect_bus(void)
 	g_autoptr(GError) error = NULL;
 	const char *address = g_getenv("DBUS_SYSTEM_BUS_ADDRESS");
 	GDBusConnection *connection = g_dbus_connection_new_for_address_sync(
-		address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-				 G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-		NULL, NULL, &error);
+	    address,
+	    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+	    NULL, NULL, &error);
 
 	if (connection == NULL)
 		g_error("connect %s: %s", address, error->message);
@@ -58,9 +59,9 @@ start(GDBusConnection *connection, const char *data, guint update_interval_ms)
 	g_variant_builder_add(&options, "{sv}", "update_interval_ms",
 			      g_variant_new_uint32(update_interval_ms));
 	reply = g_dbus_connection_call_sync(
-		connection, BUS_NAME, PATH, IFACE, "StartGeneration",
-		g_variant_new("(sssa{sv})", "bench", "classic", data, &options),
-		G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+	    connection, BUS_NAME, PATH, IFACE, "StartGeneration",
+	    g_variant_new("(sssa{sv})", "bench", "classic", data, &options), G_VARIANT_TYPE("(s)"),
+	    G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
 	if (reply == NULL)
 		g_error("StartGeneration: %s", error->message);
 	g_variant_get(reply, "(s)", &id);
@@ -71,8 +72,8 @@ static void
 cancel(GDBusConnection *connection, const char *id)
 {
 	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-		connection, BUS_NAME, PATH, IFACE, "Cancel", g_variant_new("(s)", id), NULL,
-		G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+	    connection, BUS_NAME, PATH, IFACE, "Cancel", g_variant_new("(s)", id), NULL,
+	    G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
 }
 
 static int
@@ -106,10 +107,10 @@ bench_latency(guint n)
 
 	for (guint i = 0; i < n; i++) {
 		gint64 t0 = g_get_monotonic_time();
-		g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-			connection, BUS_NAME, PATH, IFACE, "GetProgress",
-			g_variant_new("(s)", i % 2 ? load1 : load2), NULL, G_DBUS_CALL_FLAGS_NONE,
-			-1, NULL, NULL);
+		g_autoptr(GVariant) reply =
+		    g_dbus_connection_call_sync(connection, BUS_NAME, PATH, IFACE, "GetProgress",
+						g_variant_new("(s)", i % 2 ? load1 : load2), NULL,
+						G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
 		double ms = (g_get_monotonic_time() - t0) / 1000.0;
 
 		if (reply == NULL)
@@ -132,8 +133,8 @@ typedef struct {
 } E2eState;
 
 static void
-e2e_signal_cb(GDBusConnection *connection, const char *sender, const char *path,
-	      const char *iface, const char *member, GVariant *parameters, gpointer user_data)
+e2e_signal_cb(GDBusConnection *connection, const char *sender, const char *path, const char *iface,
+	      const char *member, GVariant *parameters, gpointer user_data)
 {
 	E2eState *state = user_data;
 	const char *id;
@@ -245,9 +246,9 @@ bench_fanout(guint n_subscribers, guint seconds)
 		for (guint i = 0; i < subscribers->len; i++) {
 			g_autoptr(GError) error = NULL;
 			g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-				subscribers->pdata[i], BUS_NAME, PATH, IFACE, "Subscribe",
-				g_variant_new("(s)", ids[g]), NULL, G_DBUS_CALL_FLAGS_NONE, -1,
-				NULL, &error);
+			    subscribers->pdata[i], BUS_NAME, PATH, IFACE, "Subscribe",
+			    g_variant_new("(s)", ids[g]), NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+			    &error);
 
 			if (reply == NULL)
 				g_error("Subscribe: %s", error->message);
@@ -279,8 +280,9 @@ emitter_thread(gpointer user_data)
 			GVariantBuilder update;
 
 			g_variant_builder_init(&update, G_VARIANT_TYPE_VARDICT);
-			g_variant_builder_add(&update, "{sv}", "progress_id",
-					      g_variant_new_string("0123456789abcdef0123456789abcdef"));
+			g_variant_builder_add(
+			    &update, "{sv}", "progress_id",
+			    g_variant_new_string("0123456789abcdef0123456789abcdef"));
 			g_variant_builder_add(&update, "{sv}", "stage",
 					      g_variant_new_string("pdf_generation"));
 			g_variant_builder_add(&update, "{sv}", "stage_progress",
@@ -292,16 +294,15 @@ emitter_thread(gpointer user_data)
 			g_variant_builder_add(&update, "{sv}", "sequence",
 					      g_variant_new_uint64(++sequence));
 			g_dbus_connection_emit_signal(
-				e->emitter, e->names->pdata[i], PATH, IFACE, "ProgressChanged",
-				g_variant_new("(sa{sv})", "0123456789abcdef0123456789abcdef",
-					      &update),
-				NULL);
+			    e->emitter, e->names->pdata[i], PATH, IFACE, "ProgressChanged",
+			    g_variant_new("(sa{sv})", "0123456789abcdef0123456789abcdef", &update),
+			    NULL);
 		}
 		/* A round trip to the bus: everything before it has been routed. */
 		g_variant_unref(g_dbus_connection_call_sync(
-			e->emitter, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-			"org.freedesktop.DBus", "GetId", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1,
-			NULL, NULL));
+		    e->emitter, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+		    "org.freedesktop.DBus", "GetId", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+		    NULL));
 	}
 	return NULL;
 }
@@ -315,8 +316,8 @@ bench_ceiling(guint n_subscribers, guint seconds)
 	double rate;
 
 	for (guint i = 0; i < subscribers->len; i++)
-		g_ptr_array_add(e.names, (gpointer)g_dbus_connection_get_unique_name(
-						 subscribers->pdata[i]));
+		g_ptr_array_add(e.names,
+				(gpointer)g_dbus_connection_get_unique_name(subscribers->pdata[i]));
 	thread = g_thread_new("emitter", emitter_thread, &e);
 	rate = measure(seconds);
 	g_atomic_int_set(&e.stop, TRUE);

@@ -161,3 +161,263 @@ def make_spec(out_dir, n_names):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(spec, f, ensure_ascii=False, indent=1)
     return path
+
+
+# ---------------------------------------------------------------- the tools
+
+def node_version(pkg):
+    try:
+        with open(os.path.join(HERE, "node", "node_modules", pkg, "package.json")) as f:
+            return json.load(f)["version"]
+    except OSError:
+        return "?"
+
+
+def py_version(module, attr):
+    proc = run([PY, "-c", f"import {module}; print({module}.{attr})"], quiet=True)
+    return proc.stdout.strip() or "?"
+
+
+def pkg_version(name):
+    proc = run(["pkg-config", "--modversion", name], quiet=True)
+    return proc.stdout.strip() or "?"
+
+
+def tools(build, quick):
+    """(key, label, background, command, timeout); counts chosen so the
+    whole run stays within a few minutes (WeasyPrint and ReportLab are
+    slow: smaller batches, said in the table)."""
+    q = 4 if quick else 1
+    node = shutil.which("node") or "node"
+    pc = lambda *a: [str(x) for x in a]  # noqa: E731
+    bench = os.path.join(build, "tests", "bench", "bench-render")
+    return [
+        ("certgen", f"certgen (cairo {pkg_version('cairo')}, pango {pkg_version('pango')}, "
+         f"poppler {pkg_version('poppler-glib')})", "PDF page (poppler) as vectors, form",
+         pc(bench, "--warmup", 30 // q, "--single", 300 // q, "--batch", 1000,
+            "--batch-runs", 3 if not quick else 1), 300),
+        ("weasyprint-png", f"WeasyPrint {py_version('weasyprint', '__version__')}",
+         "PNG 150 dpi <img>",
+         pc(PY, os.path.join(HERE, "peer_weasyprint.py"), "--variant", "png",
+            "--warmup", 3, "--single", 30 // q, "--batch", 200 // q), 300),
+        ("reportlab-drawn", f"ReportLab {py_version('reportlab', 'Version')} (drawn)",
+         "vector paths drawn by script, form",
+         pc(PY, os.path.join(HERE, "peer_reportlab.py"), "--variant", "drawn",
+            "--warmup", 5, "--single", 100 // q, "--batch", 1000 // q), 300),
+        ("reportlab-image", f"ReportLab {py_version('reportlab', 'Version')} (image)",
+         "JPEG 150 dpi image, form",
+         pc(PY, os.path.join(HERE, "peer_reportlab.py"), "--variant", "image",
+            "--warmup", 5, "--single", 100 // q, "--batch", 1000 // q), 300),
+        ("pdfkit-vector", f"PDFKit {node_version('pdfkit')} (vector)",
+         "vector paths drawn per page",
+         pc(node, os.path.join(HERE, "node", "peer_pdfkit.mjs"), "--variant", "vector",
+            "--warmup", 20, "--single", 300 // q, "--batch", 1000 // q), 300),
+        ("pdfkit-image", f"PDFKit {node_version('pdfkit')} (image)", "PNG 150 dpi image",
+         pc(node, os.path.join(HERE, "node", "peer_pdfkit.mjs"), "--variant", "image",
+            "--warmup", 20, "--single", 300 // q, "--batch", 1000 // q), 300),
+        ("pdf-lib", f"pdf-lib {node_version('pdf-lib')}", "PDF page via embedPdf, form",
+         pc(node, os.path.join(HERE, "node", "peer_pdflib.mjs"),
+            "--warmup", 20, "--single", 300 // q, "--batch", 1000 // q), 300),
+    ]
+
+
+def missing_deps():
+    missing = []
+    for mod in ("weasyprint", "reportlab", "qrcode", "fontTools"):
+        if run([PY, "-c", f"import {mod}"], quiet=True).returncode != 0:
+            missing.append(f"python3 module {mod}")
+    for tool in ("pdftoppm", "pdftocairo", "pdftotext", "fc-match", "node"):
+        if shutil.which(tool) is None:
+            missing.append(tool)
+    for pkg in ("pdfkit", "pdf-lib", "qrcode", "fontkit", "@pdf-lib/fontkit"):
+        if not os.path.isdir(os.path.join(HERE, "node", "node_modules", pkg)):
+            missing.append(f"npm {pkg}")
+    return missing
+
+
+def ensure_deps(install):
+    missing = missing_deps()
+    if not missing:
+        return True
+    how = f"sh {os.path.relpath(os.path.join(HERE, 'deps-bench.sh'))}"
+    if not install:
+        print(f"missing: {', '.join(missing)}\n  install with: {how}")
+        return False
+    print(f"missing: {', '.join(missing)}; running {how}", flush=True)
+    proc = subprocess.run(["sh", os.path.join(HERE, "deps-bench.sh")], check=False)
+    if proc.returncode != 0 or missing_deps():
+        print(f"could not install everything ({', '.join(missing_deps())}); "
+              f"install by hand with: {how}")
+        return False
+    return True
+
+
+def result(out):
+    m = re.search(r"^RESULT (\S+) (.*)$", out, re.M)
+    if not m:
+        return None
+    return {k: float(v) for k, v in (kv.split("=") for kv in m.group(2).split())}
+
+
+def page_text_ok(pdf, expect):
+    """The sample's text, as extracted by poppler: what is missing."""
+    proc = run(["pdftotext", "-layout", pdf, "-"], quiet=True)
+    text = re.sub(r"\s+", " ", proc.stdout)
+    return [e for e in expect if e not in text]
+
+
+# ---------------------------------------------------------------- the table
+
+def fmt(v, unit=""):
+    if v is None:
+        return "-"
+    if v >= 100:
+        return f"{v:.0f}{unit}"
+    if v >= 10:
+        return f"{v:.1f}{unit}"
+    return f"{v:.2f}{unit}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("build", nargs="?", default="build", help="meson build dir (build)")
+    ap.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
+    ap.add_argument("--only", help="comma-separated tool keys")
+    ap.add_argument("--no-deps", action="store_true",
+                    help="do not install missing dependencies (say how instead)")
+    ap.add_argument("--out-dir", default="/tmp/certgen-bench-out")
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    out_dir = os.path.abspath(args.out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    started = time.monotonic()
+
+    have_peers = ensure_deps(not args.no_deps)
+    proc = run(["meson", "compile", "-C", build, "tests/bench/bench-render"], quiet=True)
+    if proc.returncode != 0:
+        sys.exit(f"cannot build bench-render in {build}:\n{proc.stdout[-2000:]}{proc.stderr}\n"
+                 f"  meson setup {build} && meson compile -C {build}")
+    spec = make_spec(out_dir, 2000)
+
+    selected = tools(build, args.quick)
+    if args.only:
+        keys = args.only.split(",")
+        selected = [t for t in selected if t[0] in keys or t[0] == "certgen"]
+    if not have_peers:
+        selected = [t for t in selected if t[0] == "certgen"]
+
+    results = {}
+    verify = {}
+    logs = {}
+    for key, label, bg, cmd, timeout in selected:
+        pdf = os.path.join(out_dir, f"{key}.pdf")
+        if key == "certgen":
+            cmd = cmd + ["--out", pdf]
+        else:  # interpreter, script, spec, options
+            cmd = cmd[:2] + [spec] + cmd[2:] + ["--out", pdf]
+        t0 = time.monotonic()
+        try:
+            proc = run(cmd, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            print(f"  {key}: timed out after {timeout} s")
+            continue
+        out = proc.stdout
+        logs[key] = out + proc.stderr
+        for line in out.splitlines():
+            if not line.startswith("RESULT"):
+                print("  " + line)
+        if proc.returncode != 0 or result(out) is None:
+            print(f"  {key}: failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+            continue
+        print(f"  ({time.monotonic() - t0:.0f} s)", flush=True)
+        results[key] = result(out)
+        m = re.search(r"^VERIFY (.*)$", out, re.M)
+        verify[key] = m.group(1) if m else None
+        subprocess.run(["pdftoppm", "-r", "50", "-png", "-singlefile", pdf,
+                        os.path.join(out_dir, key)], check=False)
+
+    # Comparable certificates: same QR string, same text on the page.
+    expect = [recipient_name(0), COURSE, "28 November 2026", ISSUER, "CERT2026000001",
+              "Certificate", "This is to certify that", "Scan to verify"]
+    ref_verify = verify.get("certgen")
+    checks = {}
+    for key in results:
+        problems = page_text_ok(os.path.join(out_dir, f"{key}.pdf"), expect)
+        if verify.get(key) != ref_verify:
+            problems.append(f"QR string {verify.get(key)} != certgen's")
+        checks[key] = "ok" if not problems else "MISSING " + "; ".join(problems)
+
+    labels = {t[0]: (t[1], t[2]) for t in selected}
+    cg = results.get("certgen")
+    peers = {k: v for k, v in results.items() if k != "certgen"}
+    fastest = min(peers, key=lambda k: peers[k]["single_p50_ms"]) if peers else None
+
+    rows = []
+    for key, r in results.items():
+        name, bg = labels[key]
+        if key == fastest:
+            name = "* " + name
+        ratio = "-"
+        cpu_ratio = ""
+        if cg and key != "certgen":
+            ratio = f"{r['single_p50_ms'] / cg['single_p50_ms']:.1f}x"
+            cpu_ratio = f" (CPU {r['single_cpu_p50_ms'] / cg['single_cpu_p50_ms']:.1f}x)"
+        batch = f"{fmt(r['batch_pages_per_s'])} ({int(r['batch_pages'])} p)"
+        rows.append([name, bg, fmt(r["single_p50_ms"]), fmt(r["single_p99_ms"]),
+                     fmt(r["single_cpu_p50_ms"]), batch, ratio + cpu_ratio, checks[key]])
+        if key == "certgen" and "mt2_pages_per_s" in r:
+            rows.append(["certgen, 2 threads at once", "each its own 500-page batch", "",
+                         "", "", f"{fmt(r['mt2_pages_per_s'])} ({int(r['mt2_pages'])} p)",
+                         "", "aggregate, 2 cores"])
+    head = ["tool", "background", "p50 ms", "p99 ms", "CPU p50", "batch pages/s",
+            "certgen faster (p50)", "same certificate?"]
+    widths = [max(len(str(x[i])) for x in rows + [head]) for i in range(len(head))]
+    print()
+    print("single = one certificate per PDF, wall-clock ms (CPU p50: the process's CPU "
+          "time); batch = one PDF of N pages")
+    line = "  ".join(h.ljust(widths[i]) for i, h in enumerate(head))
+    print(line)
+    print("-" * len(line))
+    for r in rows:
+        print("  ".join(str(x).ljust(widths[i]) for i, x in enumerate(r)).rstrip())
+    if fastest:
+        print(f"* fastest peer (single p50): {labels[fastest][0]}")
+
+    print("\ntargets")
+    if cg:
+        ok = lambda b: "met" if b else "NOT MET"  # noqa: E731
+        print(f"  certgen single p50 <= {TARGET_SINGLE_MS:g} ms: {cg['single_p50_ms']:.2f} ms "
+              f"(CPU {cg['single_cpu_p50_ms']:.2f} ms) -> "
+              f"{ok(cg['single_p50_ms'] <= TARGET_SINGLE_MS)}")
+        if fastest:
+            f = peers[fastest]
+            factor = f["single_p50_ms"] / cg["single_p50_ms"]
+            print(f"  certgen >= {TARGET_FACTOR:g}x the fastest peer ({labels[fastest][0]}, "
+                  f"{f['single_p50_ms']:.2f} ms): {factor:.1f}x (CPU "
+                  f"{f['single_cpu_p50_ms'] / cg['single_cpu_p50_ms']:.1f}x) -> "
+                  f"{ok(factor >= TARGET_FACTOR)}")
+        print(f"  1,000-recipient batch >= {TARGET_BATCH_RATE:g} pages/s: "
+              f"{cg['batch_pages_per_s']:.0f} pages/s on 1 thread -> "
+              f"{ok(cg['batch_pages_per_s'] >= TARGET_BATCH_RATE)}; "
+              f"2 threads x 500: {cg.get('mt2_pages_per_s', 0):.0f} pages/s -> "
+              f"{ok(cg.get('mt2_pages_per_s', 0) >= TARGET_BATCH_RATE)}")
+    if not have_peers:
+        print("  (peers skipped: dependencies missing, see above)")
+    try:
+        load = os.getloadavg()
+        print(f"\nmachine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} "
+              f"{load[2]:.2f} (other work on the machine inflates wall-clock times; CPU "
+              f"times are less affected)")
+    except OSError:
+        pass
+    print(f"certificates and 50 dpi PNGs of them: {out_dir}/<tool>.pdf, <tool>.png")
+    print(f"total run time {time.monotonic() - started:.0f} s")
+    rel = os.path.relpath(build, ROOT) if build.startswith(ROOT) else build
+    print(f"reproduce: cd {ROOT} && sh tests/bench/deps-bench.sh && meson setup {rel} "
+          f"&& meson compile -C {rel} && /usr/bin/python3 tests/bench/compare-renderers.py "
+          f"{rel}")
+
+
+if __name__ == "__main__":
+    main()

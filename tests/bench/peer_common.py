@@ -12,8 +12,11 @@ Measuring, the same for every tool (interpreter start excluded):
           i + 1): p50 / p99 wall-clock ms per document, bytes in memory;
   batch   one document of --batch pages (recipients 0.., numbers from
           100001): pages/s.
-Last line: RESULT <name> single_p50_ms=... single_p99_ms=...
-batch_pages_per_s=... batch_pages=... single_bytes=... batch_bytes=..."""
+Wall-clock times, and the process's CPU time beside them (the machine may
+be shared: CPU time is what the work itself cost).
+Last line: RESULT <name> single_p50_ms=... single_p99_ms=... single_cpu_p50_ms=...
+batch_pages_per_s=... batch_cpu_pages_per_s=... batch_pages=... single_bytes=...
+batch_bytes=..."""
 
 import argparse
 import datetime
@@ -111,24 +114,33 @@ def measure(name, spec, args, make_doc):
     for i in range(args.warmup):
         make_doc([recs[i]], i + 1)
     times = []
+    cpu = []
     size = 0
     gc.collect()
     for i in range(args.warmup, args.warmup + args.single):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         size = len(make_doc([recs[i]], i + 1))
         times.append((time.perf_counter() - t0) * 1000.0)
+        cpu.append((time.process_time() - c0) * 1000.0)
     times.sort()
+    cpu.sort()
     p50, p99 = percentile(times, 50), percentile(times, 99)
+    cpu50 = percentile(cpu, 50)
     print(f"single: {args.single} runs, p50 {p50:.3f} ms, p99 {p99:.3f} ms, "
-          f"min {times[0]:.3f} ms, max {times[-1]:.3f} ms, {size} bytes", flush=True)
+          f"min {times[0]:.3f} ms, max {times[-1]:.3f} ms, CPU p50 {cpu50:.3f} ms, "
+          f"{size} bytes", flush=True)
 
     gc.collect()
+    c0 = time.process_time()
     t0 = time.perf_counter()
     batch = make_doc(recs[:args.batch], BATCH_FIRST_NUMBER)
     wall = time.perf_counter() - t0
+    cpu_s = time.process_time() - c0
     rate = args.batch / wall
-    print(f"batch: {args.batch} pages in {wall:.3f} s = {rate:.1f} pages/s, "
-          f"{len(batch)} bytes", flush=True)
+    print(f"batch: {args.batch} pages in {wall:.3f} s = {rate:.1f} pages/s "
+          f"(CPU {cpu_s:.3f} s), {len(batch)} bytes", flush=True)
     print(f"RESULT {name} single_p50_ms={p50:.3f} single_p99_ms={p99:.3f} "
-          f"batch_pages_per_s={rate:.1f} batch_pages={args.batch} single_bytes={size} "
-          f"batch_bytes={len(batch)}", flush=True)
+          f"single_cpu_p50_ms={cpu50:.3f} batch_pages_per_s={rate:.1f} "
+          f"batch_cpu_pages_per_s={args.batch / cpu_s:.1f} batch_pages={args.batch} "
+          f"single_bytes={size} batch_bytes={len(batch)}", flush=True)
