@@ -3,9 +3,10 @@
 # Dependencies of the renderer comparison (tests/bench/compare-renderers.py),
 # installed only when missing:
 #   - Debian: weasyprint, python3-reportlab, python3-qrcode, python3-pil,
-#     poppler-utils (pdftoppm, pdftocairo); nodejs/npm only if node is absent.
-#   - npm: pdfkit, pdf-lib, qrcode into tests/bench/node (from its
-#     package-lock.json: `npm ci`).
+#     poppler-utils (pdftoppm, pdftocairo), zbar-tools (zbarimg: the harness
+#     scans every tool's QR code); nodejs/npm only if node is absent.
+#   - npm: pdfkit, pdf-lib, qrcode, fontkit, @pdf-lib/fontkit into
+#     tests/bench/node (`npm ci`, from its package-lock.json).
 # python3-pdfrw is not packaged in Debian 12, so ReportLab imports the
 # background as a raster image (see peer_reportlab.py).
 #
@@ -13,7 +14,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-debs="weasyprint python3-reportlab python3-qrcode python3-pil poppler-utils"
+debs="weasyprint python3-reportlab python3-qrcode python3-pil poppler-utils zbar-tools"
 command -v node >/dev/null 2>&1 || debs="$debs nodejs npm"
 
 missing=""
@@ -32,11 +33,16 @@ if [ -n "$missing" ]; then
 fi
 
 cd "$here/node"
-if [ ! -d node_modules/pdfkit ] || [ ! -d node_modules/pdf-lib ] || [ ! -d node_modules/qrcode ]; then
+need_npm=0
+for m in pdfkit pdf-lib qrcode fontkit @pdf-lib/fontkit; do
+	[ -d "node_modules/$m" ] || need_npm=1
+done
+if [ "$need_npm" -eq 1 ]; then
 	echo "deps-bench: npm ci in tests/bench/node" >&2
 	if [ -f package-lock.json ]; then
 		npm ci --no-audit --no-fund --loglevel=error
 	else
-		npm install --no-audit --no-fund --loglevel=error pdfkit pdf-lib qrcode
+		npm install --no-audit --no-fund --loglevel=error pdfkit pdf-lib qrcode fontkit \
+			@pdf-lib/fontkit
 	fi
 fi

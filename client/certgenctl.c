@@ -1,0 +1,1053 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * certgenctl: the command-line client of certgend, on sd-bus (libsystemd) —
+ * an implementation of the D-Bus contract independent of certgend's GDBus.
+ *
+ * Shape (after systemd's importctl): main() parses the command line into
+ * arg_* globals and runs one verb. Verbs return an exit status (>= 0) or a
+ * negative errno after logging; the errno is mapped to an exit status at
+ * the end (see exit_status()). cg-ctl-bus.c holds the bus helpers,
+ * cg-ctl-follow.c follows a generation (match before start, catch up,
+ * order by sequence, poll when signals cannot be had, Ctrl-C cancels),
+ * cg-ctl-progress.c shows updates (bar, plain lines, JSON), cg-ctl-json.c
+ * writes JSON and cg-ctl-file.c reads the data and saves certificates.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "cg-ctl-bus.h"
+#include "cg-ctl-file.h"
+#include "cg-ctl-follow.h"
+#include "cg-ctl-json.h"
+#include "cg-ctl-progress.h"
+#include "cg-ctl-util.h"
+
+/* Options that only some commands take; the others refuse them. */
+enum {
+	OPT_JSON = 1 << 0,
+	OPT_TEMPLATE = 1 << 1,
+	OPT_TRANSACTION = 1 << 2,
+	OPT_DATA = 1 << 3,
+	OPT_OUTPUT = 1 << 4,
+	OPT_TIMEOUT = 1 << 5,
+	OPT_NO_WAIT = 1 << 6,
+	OPT_POLL = 1 << 7,
+};
+
+static CgBusScope arg_scope = CG_BUS_SYSTEM;
+static bool arg_json = false;
+static const char *arg_template = "classic";
+static const char *arg_transaction = NULL;
+static const char *arg_data = NULL;
+static const char *arg_output = NULL;
+static uint32_t arg_timeout_ms = 0; /* 0: the service's default */
+static bool arg_no_wait = false;
+static bool arg_poll = false;
+static bool arg_help = false;
+static unsigned arg_given = 0; /* OPT_* seen on the command line */
+
+static const char *const stage_names[] = {
+    "initializing",	"template_loading", "data_validation", "pdf_generation",
+    "file_preparation", "download_ready",   "completed",
+};
+
+typedef struct Verb {
+	const char *name;
+	unsigned min_args; /* positional arguments after the verb */
+	unsigned max_args;
+	unsigned options;
+	int (*run)(char **args);
+	const char *synopsis;
+	const char *summary; /* one line for --help */
+	const char *help;
+} Verb;
+
+/* ---- helpers ---- */
+
+static int
+connect_bus(sd_bus **ret)
+{
+	return cg_bus_connect(arg_scope, ret);
+}
+
+static int
+json_print_update(const CgUpdate *u)
+{
+	return cg_print_json_line(u->json);
+}
+
+static int
+save_certificate(sd_bus *bus, const char *progress_id, const char *path, uint64_t expected_size)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_close_ int fd = -1;
+	int r, passed;
+
+	r = cg_bus_call(bus, arg_scope, "OpenCertificate", &reply, "s", progress_id);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(reply, "h", &passed);
+	if (r < 0)
+		return cg_bus_log_parse_error(r);
+	/* The message owns the passed descriptor: take our own copy. */
+	fd = fcntl(passed, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return cg_log_error_errno(errno, "Failed to duplicate the certificate's file "
+						 "descriptor: %m");
+	return cg_save_fd(fd, path, expected_size);
+}
+
+static void print_field(const char *name, const char *format, ...) _printf_(2, 3);
+
+static void
+print_field(const char *name, const char *format, ...)
+{
+	va_list ap;
+
+	printf("%16s: ", name);
+	va_start(ap, format);
+	vprintf(format, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* ---- generate ---- */
+
+static int
+append_options(sd_bus_message *m)
+{
+	int r;
+
+	r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
+	if (r < 0)
+		return r;
+	if (arg_timeout_ms > 0) {
+		r = sd_bus_message_append(m, "{sv}", "timeout_ms", "u", arg_timeout_ms);
+		if (r < 0)
+			return r;
+	}
+	return sd_bus_message_close_container(m);
+}
+
+/* StartGeneration; logs. */
+static int
+start_generation(sd_bus *bus, const char *transaction, const char *data, char **ret_id)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	const char *id;
+	char *s;
+	int r;
+
+	r = sd_bus_message_new_method_call(bus, &m, CG_BUS_NAME, CG_OBJECT_PATH, CG_MANAGER_IFACE,
+					   "StartGeneration");
+	if (r < 0)
+		return cg_bus_log_create_error(r);
+	r = sd_bus_message_append(m, "ss", transaction, arg_template);
+	if (r < 0)
+		return cg_log_error_errno(r, "Invalid --transaction or --template: %m");
+	r = sd_bus_message_append(m, "s", data);
+	if (r < 0)
+		/* sd-bus refuses strings that are not UTF-8. */
+		return cg_log_error_errno(r, "Data %s is not valid UTF-8 text: %m",
+					  streq(arg_data, "-") ? "on standard input" : arg_data);
+	r = append_options(m);
+	if (r < 0)
+		return cg_bus_log_create_error(r);
+
+	r = sd_bus_call(bus, m, 0, &error, &reply);
+	if (r < 0)
+		return cg_bus_log_error(&error, r, arg_scope);
+	r = sd_bus_message_read(reply, "s", &id);
+	if (r < 0)
+		return cg_bus_log_parse_error(r);
+	s = strdup(id);
+	if (s == NULL)
+		return cg_log_oom();
+	*ret_id = s;
+	return 0;
+}
+
+static int
+print_progress_id(const char *progress_id)
+{
+	_cleanup_(cg_json_done) CgJson j = {};
+	_cleanup_free_ char *text = NULL;
+
+	if (!arg_json) {
+		printf("%s\n", progress_id);
+		fflush(stdout);
+		return 0;
+	}
+	if (cg_json_open(&j) < 0)
+		return cg_log_oom();
+	cg_json_begin_object(&j);
+	cg_json_key(&j, "progress_id");
+	cg_json_string(&j, progress_id);
+	cg_json_end_object(&j);
+	if (cg_json_finish(&j, &text) < 0)
+		return cg_log_oom();
+	return cg_print_json_line(text);
+}
+
+/* Follows a generation to its end, saves the PDF when asked and it
+ * completed, reports the outcome; returns the exit status. */
+static int
+follow_to_end(sd_bus *bus, CgFollow *follow, CgProgress *progress, const char *progress_id)
+{
+	_cleanup_(cg_update_freep) CgUpdate *final = NULL;
+	int r, status;
+
+	r = cg_follow_run(follow, progress_id, &final);
+	if (r < 0)
+		return r;
+
+	status = cg_status_to_exit(final->status);
+	if (status == CG_EXIT_SUCCESS && arg_output != NULL) {
+		cg_progress_end(progress);
+		r = save_certificate(bus, progress_id, arg_output, final->result.file_size);
+		if (r < 0)
+			return r;
+	}
+	cg_progress_show_result(progress, final, status == CG_EXIT_SUCCESS ? arg_output : NULL);
+	return status;
+}
+
+static int
+verb_generate(char **args)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(cg_progress_done) CgProgress progress = {};
+	_cleanup_(cg_follow_freep) CgFollow *follow = NULL;
+	_cleanup_free_ char *data = NULL, *transaction = NULL, *progress_id = NULL;
+	size_t size = 0;
+	int r;
+
+	if (arg_data == NULL) {
+		cg_log_error("generate needs the recipient data: --data FILE (or --data - for "
+			     "standard input).");
+		return CG_EXIT_USAGE;
+	}
+	if (arg_output != NULL && arg_no_wait) {
+		cg_log_error("--output cannot be combined with --no-wait; use "
+			     "\"certgenctl fetch ID --output FILE\" later.");
+		return CG_EXIT_USAGE;
+	}
+	if (arg_output != NULL && streq(arg_output, "-")) {
+		cg_log_error("generate --output needs a file name; use \"certgenctl fetch ID "
+			     "--output -\" for standard output.");
+		return CG_EXIT_USAGE;
+	}
+
+	r = cg_read_file(arg_data, CG_DATA_MAX_BYTES, &data, &size);
+	if (r == -EFBIG)
+		return cg_log_error_errno(r, "Data %s is larger than %u MiB.",
+					  streq(arg_data, "-") ? "on standard input" : arg_data,
+					  CG_DATA_MAX_BYTES / 1024 / 1024);
+	if (r < 0)
+		return cg_log_error_errno(r, "Failed to read the data from %s: %m",
+					  streq(arg_data, "-") ? "standard input" : arg_data);
+	if (memchr(data, '\0', size) != NULL)
+		return cg_log_error_errno(
+		    EINVAL, "Data %s contains a NUL byte; expected JSON text.", arg_data);
+
+	/* Fail before starting anything when the result could not be saved. */
+	if (arg_output != NULL) {
+		r = cg_check_output_path(arg_output);
+		if (r < 0)
+			return r;
+	}
+
+	if (arg_transaction == NULL &&
+	    asprintf(&transaction, "certgenctl-%d-%lld", (int)getpid(), (long long)time(NULL)) < 0)
+		return cg_log_oom();
+
+	r = connect_bus(&bus);
+	if (r < 0)
+		return r;
+
+	cg_progress_init(&progress, arg_json);
+
+	/* Listen first, then start: no update can be missed. SIGINT/SIGTERM
+	 * are handled (and so cancel) from here on. */
+	if (!arg_no_wait) {
+		r = cg_follow_new(bus, arg_scope, &progress,
+				  CG_FOLLOW_CANCEL_ON_SIGNAL | (arg_poll ? CG_FOLLOW_POLL : 0),
+				  &follow);
+		if (r < 0)
+			return r;
+	}
+
+	r = start_generation(bus, transaction ? transaction : arg_transaction, data, &progress_id);
+	if (r < 0)
+		return r;
+
+	if (arg_no_wait)
+		return print_progress_id(progress_id);
+
+	return follow_to_end(bus, follow, &progress, progress_id);
+}
+
+/* ---- watch ---- */
+
+static int
+verb_watch(char **args)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(cg_progress_done) CgProgress progress = {};
+	_cleanup_(cg_follow_freep) CgFollow *follow = NULL;
+	int r;
+
+	if (arg_output != NULL) {
+		if (streq(arg_output, "-")) {
+			cg_log_error("watch --output needs a file name.");
+			return CG_EXIT_USAGE;
+		}
+		r = cg_check_output_path(arg_output);
+		if (r < 0)
+			return r;
+	}
+
+	r = connect_bus(&bus);
+	if (r < 0)
+		return r;
+
+	cg_progress_init(&progress, arg_json);
+	/* Match, then Subscribe, then GetProgress (in cg_follow_run). */
+	r = cg_follow_new(bus, arg_scope, &progress,
+			  CG_FOLLOW_SUBSCRIBE | (arg_poll ? CG_FOLLOW_POLL : 0), &follow);
+	if (r < 0)
+		return r;
+
+	return follow_to_end(bus, follow, &progress, args[0]);
+}
+
+/* ---- status ---- */
+
+static void
+print_update(const CgUpdate *u)
+{
+	char buf[128], when[64];
+	_cleanup_free_ char *sentence = NULL;
+
+	print_field("Generation", "%s", strna(u->progress_id));
+	print_field("Transaction", "%s", strna(u->transaction_id));
+	if (u->owner_label != NULL)
+		print_field("On behalf of", "%s", u->owner_label);
+	print_field("Status", "%s", strna(u->status));
+	print_field("Stage", "%s (%u/%u), %u%%", strna(u->stage), u->stage_index + 1,
+		    (unsigned)ELEMENTSOF(stage_names), u->stage_progress);
+	print_field("Progress", "%.1f%%", u->progress);
+	if (u->pages_total > 0)
+		print_field("Pages", "%u/%u", u->pages_done, u->pages_total);
+	if (!isempty(u->text))
+		print_field("Message", "%s", u->text);
+	cg_format_timestamp(when, sizeof(when), u->started_at_us);
+	print_field("Started", "%s", when);
+	if (streq_ptr(u->status, "in_progress") && u->expected_end_us > 0) {
+		int64_t left = u->expected_end_us - cg_now_realtime_us();
+
+		cg_format_timestamp(when, sizeof(when), u->expected_end_us);
+		cg_format_timespan(buf, sizeof(buf), left > 0 ? (uint64_t)left : 0);
+		print_field("Expected end", "%s (in %s)", when, buf);
+	}
+	cg_format_timestamp(when, sizeof(when), u->timestamp_us);
+	print_field("Updated", "%s (update %llu)", when, (unsigned long long)u->sequence);
+	print_field("Cancellable", "%s", u->cancellable ? "yes" : "no");
+	if (u->has_result) {
+		if (u->result.pages > 1 && u->result.last_certificate_number != NULL)
+			print_field("Certificates", "%s to %s", strna(u->result.certificate_number),
+				    u->result.last_certificate_number);
+		else
+			print_field("Certificate", "%s", strna(u->result.certificate_number));
+		cg_format_bytes(buf, sizeof(buf), u->result.file_size);
+		print_field("File", "%u page%s, %s (%llu bytes)", u->result.pages,
+			    u->result.pages == 1 ? "" : "s", buf,
+			    (unsigned long long)u->result.file_size);
+		print_field("SHA-256", "%s", strna(u->result.checksum));
+	}
+	if (u->error != NULL || u->error_message != NULL) {
+		sentence = cg_bus_error_sentence(u->error, u->error_message);
+		print_field("Error", "%s", sentence ? sentence : strna(u->error_message));
+	}
+}
+
+static int
+verb_status(char **args)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(cg_update_freep) CgUpdate *u = NULL;
+	int r;
+
+	r = connect_bus(&bus);
+	if (r < 0)
+		return r;
+	r = cg_bus_call(bus, arg_scope, "GetProgress", &reply, "s", args[0]);
+	if (r < 0)
+		return r;
+	r = cg_update_read(reply, arg_json, &u);
+	if (r < 0)
+		return cg_bus_log_parse_error(r);
+
+	if (arg_json)
+		return json_print_update(u);
+	print_update(u);
+	fflush(stdout);
+	return 0;
+}
+
+/* ---- cancel ---- */
+
+static int
+verb_cancel(char **args)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	int r;
+
+	r = connect_bus(&bus);
+	if (r < 0)
+		return r;
+	return cg_bus_call(bus, arg_scope, "Cancel", NULL, "s", args[0]);
+}
+
+/* ---- analytics ---- */
+
+typedef struct Analytics {
+	uint64_t total_duration_ms;
+	double average_progress_rate;
+	const char *status;
+	int64_t started_at_us;
+	int64_t finished_at_us;
+	struct {
+		const char *stage;
+		uint64_t ms;
+	} stages[16];
+	size_t n_stages;
+} Analytics;
+
+static int
+analytics_hook(sd_bus_message *m, const char *key, const char *contents, void *base, CgJson *json)
+{
+	Analytics *a = base;
+	int r;
+
+	if (!streq(key, "stage_durations") || !streq(contents, "a{st}"))
+		return 0;
+	r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{st}");
+	if (r < 0)
+		return r;
+	if (json != NULL)
+		cg_json_begin_object(json);
+	for (;;) {
+		const char *stage;
+		uint64_t ms;
+
+		r = sd_bus_message_read(m, "{st}", &stage, &ms);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		if (json != NULL) {
+			cg_json_key(json, stage);
+			cg_json_unsigned(json, ms);
+		}
+		if (a->n_stages < ELEMENTSOF(a->stages)) {
+			a->stages[a->n_stages].stage = stage;
+			a->stages[a->n_stages].ms = ms;
+			a->n_stages++;
+		}
+	}
+	if (json != NULL)
+		cg_json_end_object(json);
+	r = sd_bus_message_exit_container(m);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_exit_container(m);
+	if (r < 0)
+		return r;
+	return 1;
+}
+
+#define ANALYTICS_FIELD(key, type, member)                                                         \
+	{                                                                                          \
+		key, type, offsetof(Analytics, member)                                             \
+	}
+
+static const CgBusField analytics_fields[] = {
+    ANALYTICS_FIELD("total_duration_ms", SD_BUS_TYPE_UINT64, total_duration_ms),
+    ANALYTICS_FIELD("average_progress_rate", SD_BUS_TYPE_DOUBLE, average_progress_rate),
+    ANALYTICS_FIELD("status", SD_BUS_TYPE_STRING, status),
+    ANALYTICS_FIELD("started_at_us", SD_BUS_TYPE_INT64, started_at_us),
+    ANALYTICS_FIELD("finished_at_us", SD_BUS_TYPE_INT64, finished_at_us),
+};
+
+static int
+verb_analytics(char **args)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_free_ char *text = NULL;
+	_cleanup_(cg_json_done) CgJson j = {};
+	Analytics a = {};
+	char when[64];
+	size_t i, k;
+	int r;
+
+	r = connect_bus(&bus);
+	if (r < 0)
+		return r;
+	r = cg_bus_call(bus, arg_scope, "GetAnalytics", &reply, "s", args[0]);
+	if (r < 0)
+		return r;
+
+	if (arg_json && cg_json_open(&j) < 0)
+		return cg_log_oom();
+	r = cg_bus_read_dict(reply, analytics_fields, ELEMENTSOF(analytics_fields), &a,
+			     analytics_hook, arg_json ? &j : NULL);
+	if (r >= 0 && arg_json)
+		r = cg_json_finish(&j, &text);
+	if (r < 0)
+		return cg_bus_log_parse_error(r);
+	if (arg_json)
+		return cg_print_json_line(text);
+
+	print_field("Status", "%s", strna(a.status));
+	print_field("Total duration", "%llu ms", (unsigned long long)a.total_duration_ms);
+	print_field("Average rate", "%.1f %%/s", a.average_progress_rate);
+	cg_format_timestamp(when, sizeof(when), a.started_at_us);
+	print_field("Started", "%s", when);
+	cg_format_timestamp(when, sizeof(when), a.finished_at_us);
+	print_field("Finished", "%s", a.finished_at_us > 0 ? when : "not yet");
+	printf("\n%-18s %10s\n", "STAGE", "DURATION");
+	/* In pipeline order, then anything this client does not know. */
+	for (k = 0; k < ELEMENTSOF(stage_names); k++)
+		for (i = 0; i < a.n_stages; i++)
+			if (streq(a.stages[i].stage, stage_names[k]))
+				printf("%-18s %7llu ms\n", a.stages[i].stage,
+				       (unsigned long long)a.stages[i].ms);
+	for (i = 0; i < a.n_stages; i++) {
+		bool known = false;
+
+		for (k = 0; k < ELEMENTSOF(stage_names); k++)
+			known = known || streq(a.stages[i].stage, stage_names[k]);
+		if (!known)
+			printf("%-18s %7llu ms\n", a.stages[i].stage,
+			       (unsigned long long)a.stages[i].ms);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+/* ---- list ---- */
+
+typedef struct UpdateList {
+	CgUpdate **items;
+	size_t n;
+} UpdateList;
+
+static void
+update_list_done(UpdateList *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		cg_update_free(l->items[i]);
+	free(l->items);
+	*l = (UpdateList){};
+}
+
+/* Reads an aa{sv} of snapshots. */
+static int
+update_list_read(sd_bus_message *m, bool want_json, UpdateList *l)
+{
+	int r;
+
+	r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "a{sv}");
+	if (r < 0)
+		return r;
+	for (;;) {
+		CgUpdate *u = NULL, **p;
+
+		r = sd_bus_message_peek_type(m, NULL, NULL);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		r = cg_update_read(m, want_json, &u);
+		if (r < 0)
+			return r;
+		p = realloc(l->items, (l->n + 1) * sizeof(*l->items));
+		if (p == NULL) {
+			cg_update_free(u);
+			return -ENOMEM;
+		}
+		l->items = p;
+		l->items[l->n++] = u;
+	}
+	return sd_bus_message_exit_container(m);
+}
+
+static int
+verb_list(char **args)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(update_list_done) UpdateList list = {};
+	size_t i, w_tx = strlen("TRANSACTION"), w_id = strlen("ID");
+	int r;
+
+	r = connect_bus(&bus);
+	if (r < 0)
+		return r;
+	r = cg_bus_call(bus, arg_scope, "ListGenerations", &reply, NULL);
+	if (r < 0)
+		return r;
+	r = update_list_read(reply, arg_json, &list);
+	if (r == -ENOMEM)
+		return cg_log_oom();
+	if (r < 0)
+		return cg_bus_log_parse_error(r);
+
+	if (arg_json) {
+		/* One array: the snapshots, oldest first. */
+		fputc('[', stdout);
+		for (i = 0; i < list.n; i++)
+			printf("%s%s", i > 0 ? "," : "", list.items[i]->json);
+		fputs("]\n", stdout);
+		fflush(stdout);
+		return 0;
+	}
+
+	if (list.n == 0) {
+		printf("No generations.\n");
+		return 0;
+	}
+	for (i = 0; i < list.n; i++) {
+		size_t l = strlen(strna(list.items[i]->transaction_id));
+
+		if (l > w_tx)
+			w_tx = l > 40 ? 40 : l;
+		l = strlen(strna(list.items[i]->progress_id));
+		if (l > w_id)
+			w_id = l;
+	}
+	printf("%-*s  %-*s  %-11s  %-16s  %6s\n", (int)w_id, "ID", (int)w_tx, "TRANSACTION",
+	       "STATUS", "STAGE", "PROGRESS");
+	for (i = 0; i < list.n; i++) {
+		const CgUpdate *u = list.items[i];
+
+		printf("%-*s  %-*.*s  %-11s  %-16s  %5.1f%%\n", (int)w_id, strna(u->progress_id),
+		       (int)w_tx, (int)w_tx, strna(u->transaction_id), strna(u->status),
+		       strna(u->stage), u->progress);
+	}
+	printf("\n%zu generation%s listed.\n", list.n, list.n == 1 ? "" : "s");
+	fflush(stdout);
+	return 0;
+}
+
+/* ---- fetch ---- */
+
+static int
+verb_fetch(char **args)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(cg_update_freep) CgUpdate *u = NULL;
+	int r;
+
+	if (arg_output == NULL) {
+		cg_log_error("fetch needs --output FILE (or --output - for standard output).");
+		return CG_EXIT_USAGE;
+	}
+	r = cg_check_output_path(arg_output);
+	if (r < 0)
+		return r;
+
+	r = connect_bus(&bus);
+	if (r < 0)
+		return r;
+	/* The snapshot says how long the file must be. */
+	r = cg_bus_call(bus, arg_scope, "GetProgress", &reply, "s", args[0]);
+	if (r < 0)
+		return r;
+	r = cg_update_read(reply, false, &u);
+	if (r < 0)
+		return cg_bus_log_parse_error(r);
+
+	r = save_certificate(bus, args[0], arg_output, u->has_result ? u->result.file_size : 0);
+	if (r < 0)
+		return r;
+	if (!streq(arg_output, "-")) {
+		printf("Saved the certificate of generation %s to %s.\n", args[0], arg_output);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+/* ---- cleanup ---- */
+
+static int
+verb_cleanup(char **args)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	uint32_t removed;
+	int r;
+
+	r = connect_bus(&bus);
+	if (r < 0)
+		return r;
+	r = cg_bus_call(bus, arg_scope, "Cleanup", &reply, NULL);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(reply, "u", &removed);
+	if (r < 0)
+		return cg_bus_log_parse_error(r);
+	if (arg_json)
+		printf("{\"removed\":%u}\n", removed);
+	else
+		printf("Removed %u finished generation%s.\n", removed, removed == 1 ? "" : "s");
+	fflush(stdout);
+	return 0;
+}
+
+/* ---- command line ---- */
+
+static const Verb verbs[] = {
+    {"generate", 0, 0,
+     OPT_JSON | OPT_TEMPLATE | OPT_TRANSACTION | OPT_DATA | OPT_OUTPUT | OPT_TIMEOUT | OPT_NO_WAIT |
+	 OPT_POLL,
+     verb_generate, "generate --data FILE|-", "Start a generation and follow it until it ends",
+     "Start a generation and follow it until it ends: a progress bar on a terminal,\n"
+     "one line per update otherwise, one JSON object per update with --json.\n"
+     "Ctrl-C (SIGINT) or SIGTERM cancels the generation and waits for it to stop.\n\n"
+     "  -d --data=FILE|-      Recipient data as JSON: one recipient object, or\n"
+     "                        {\"recipients\": [...], shared fields}; '-' reads stdin\n"
+     "  -t --template=ID      Template (default: classic)\n"
+     "     --transaction=ID   Your own reference (default: certgenctl-PID-TIME)\n"
+     "  -o --output=FILE      Save the PDF to FILE once completed (written to a\n"
+     "                        temporary file and renamed; nothing otherwise)\n"
+     "     --timeout=SECONDS  End the generation as timed out after this long\n"
+     "                        (option timeout_ms; certgend's default is 300)\n"
+     "     --no-wait          Print the generation's id and return at once\n"
+     "     --poll             Poll GetProgress every 200 ms instead of using signals\n"
+     "     --json             One JSON object per update, then a result object\n"},
+    {"status", 1, 1, OPT_JSON, verb_status, "status ID", "Show the state of a generation",
+     "Show the latest state of a generation (GetProgress).\n\n"
+     "     --json             The snapshot as one JSON object\n"},
+    {"watch", 1, 1, OPT_JSON | OPT_OUTPUT | OPT_POLL, verb_watch, "watch ID",
+     "Follow a generation until it ends",
+     "Follow a generation (yours, e.g. started elsewhere) until it ends, like generate.\n"
+     "Ctrl-C stops watching; the generation keeps running.\n\n"
+     "  -o --output=FILE      Save the PDF to FILE once completed\n"
+     "     --poll             Poll GetProgress every 200 ms instead of using signals\n"
+     "     --json             One JSON object per update, then a result object\n"},
+    {"cancel", 1, 1, 0, verb_cancel, "cancel ID", "Cancel a generation",
+     "Cancel a running generation. Prints nothing on success.\n"},
+    {"analytics", 1, 1, OPT_JSON, verb_analytics, "analytics ID", "Show how long each stage took",
+     "Show how long a generation and each of its stages took (GetAnalytics).\n\n"
+     "     --json             The analytics as one JSON object\n"},
+    {"list", 0, 0, OPT_JSON, verb_list, "list", "List generations",
+     "List your generations (all of them for administrators), oldest first.\n\n"
+     "     --json             One JSON array of snapshots\n"},
+    {"fetch", 1, 1, OPT_OUTPUT, verb_fetch, "fetch ID --output FILE|-",
+     "Save the PDF of a completed generation",
+     "Save the PDF of a completed generation (OpenCertificate passes a file\n"
+     "descriptor). The file is written to a temporary file and renamed.\n\n"
+     "  -o --output=FILE|-    Where to save it; '-' writes to standard output\n"},
+    {"cleanup", 0, 0, OPT_JSON, verb_cleanup, "cleanup", "Forget finished generations now",
+     "Forget your finished generations now (and delete their files).\n\n"
+     "     --json             {\"removed\": N}\n"},
+};
+
+static const char exit_status_help[] = "Exit status:\n"
+				       "  0  done; the generation completed\n"
+				       "  1  the generation failed, or a local error\n"
+				       "  2  usage error\n"
+				       "  3  the generation was cancelled (or waiting was "
+				       "interrupted)\n"
+				       "  4  the generation timed out\n"
+				       "  5  certgend is not running or left the bus, or no bus\n"
+				       "  6  certgend refused the request (not found, invalid "
+				       "argument, ...)\n";
+
+static const char global_options_help[] =
+    "Global options:\n"
+    "  -h --help              Show this help, or a command's (COMMAND --help)\n"
+    "     --version           Show the version\n"
+    "     --system            Talk to certgend on the system bus (default)\n"
+    "     --user, --session   Talk to certgend on the user's session bus\n";
+
+static void
+help(void)
+{
+	size_t i;
+
+	printf("%s [OPTIONS...] COMMAND ...\n\n"
+	       "Generate certificate PDFs with certgend and follow them live.\n\n"
+	       "Commands:\n",
+	       program_invocation_short_name);
+	for (i = 0; i < ELEMENTSOF(verbs); i++)
+		printf("  %-26s %s\n", verbs[i].synopsis, verbs[i].summary);
+	printf("\n%s"
+	       "\n"
+	       "Command options (see COMMAND --help):\n"
+	       "  -d --data=FILE|-  -t --template=ID  --transaction=ID  -o --output=FILE\n"
+	       "  --timeout=SECONDS  --no-wait  --poll  --json\n"
+	       "\n%s\n"
+	       "Environment: DBUS_SYSTEM_BUS_ADDRESS names the system bus; NO_COLOR turns\n"
+	       "colours off; CERTGENCTL_DEBUG=1 prints debug messages.\n"
+	       "See the certgenctl(1) man page for details.\n",
+	       global_options_help, exit_status_help);
+}
+
+static void
+verb_help(const Verb *v)
+{
+	printf("%s [OPTIONS...] %s\n\n%s\n%s\n%s", program_invocation_short_name, v->synopsis,
+	       v->help, global_options_help, exit_status_help);
+}
+
+static int
+parse_timeout(const char *s)
+{
+	char *end = NULL;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0.0)
+		return -EINVAL;
+	v = ceil(v * 1000.0);
+	if (v > (double)UINT32_MAX)
+		return -ERANGE;
+	arg_timeout_ms = (uint32_t)v;
+	return 0;
+}
+
+static const struct option_name {
+	unsigned bit;
+	const char *name;
+} option_names[] = {
+    {OPT_JSON, "--json"},	{OPT_TEMPLATE, "--template"}, {OPT_TRANSACTION, "--transaction"},
+    {OPT_DATA, "--data"},	{OPT_OUTPUT, "--output"},     {OPT_TIMEOUT, "--timeout"},
+    {OPT_NO_WAIT, "--no-wait"}, {OPT_POLL, "--poll"},
+};
+
+static int
+parse_argv(int argc, char *argv[], bool *ret_version)
+{
+	enum {
+		ARG_VERSION = 0x100,
+		ARG_SYSTEM,
+		ARG_USER,
+		ARG_JSON,
+		ARG_TRANSACTION,
+		ARG_TIMEOUT,
+		ARG_NO_WAIT,
+		ARG_POLL,
+	};
+	static const struct option options[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, ARG_VERSION},
+	    {"system", no_argument, NULL, ARG_SYSTEM},
+	    {"user", no_argument, NULL, ARG_USER},
+	    {"session", no_argument, NULL, ARG_USER},
+	    {"json", no_argument, NULL, ARG_JSON},
+	    {"template", required_argument, NULL, 't'},
+	    {"transaction", required_argument, NULL, ARG_TRANSACTION},
+	    {"data", required_argument, NULL, 'd'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"timeout", required_argument, NULL, ARG_TIMEOUT},
+	    {"no-wait", no_argument, NULL, ARG_NO_WAIT},
+	    {"poll", no_argument, NULL, ARG_POLL},
+	    {}};
+	int c, r;
+
+	*ret_version = false;
+	while ((c = getopt_long(argc, argv, "ht:d:o:", options, NULL)) >= 0) {
+		switch (c) {
+		case 'h':
+			arg_help = true;
+			break;
+		case ARG_VERSION:
+			*ret_version = true;
+			break;
+		case ARG_SYSTEM:
+			arg_scope = CG_BUS_SYSTEM;
+			break;
+		case ARG_USER:
+			arg_scope = CG_BUS_USER;
+			break;
+		case ARG_JSON:
+			arg_json = true;
+			arg_given |= OPT_JSON;
+			break;
+		case 't':
+			if (isempty(optarg)) {
+				cg_log_error("--template needs a template id.");
+				return -EINVAL;
+			}
+			arg_template = optarg;
+			arg_given |= OPT_TEMPLATE;
+			break;
+		case ARG_TRANSACTION:
+			if (isempty(optarg)) {
+				cg_log_error("--transaction needs a non-empty id.");
+				return -EINVAL;
+			}
+			arg_transaction = optarg;
+			arg_given |= OPT_TRANSACTION;
+			break;
+		case 'd':
+			if (isempty(optarg)) {
+				cg_log_error("--data needs a file name, or - for standard input.");
+				return -EINVAL;
+			}
+			arg_data = optarg;
+			arg_given |= OPT_DATA;
+			break;
+		case 'o':
+			if (isempty(optarg)) {
+				cg_log_error("--output needs a file name.");
+				return -EINVAL;
+			}
+			arg_output = optarg;
+			arg_given |= OPT_OUTPUT;
+			break;
+		case ARG_TIMEOUT:
+			r = parse_timeout(optarg);
+			if (r < 0) {
+				cg_log_error(
+				    "Invalid --timeout \"%s\": expected a number of seconds "
+				    "greater than 0 and at most %u.",
+				    optarg, UINT32_MAX / 1000);
+				return r;
+			}
+			arg_given |= OPT_TIMEOUT;
+			break;
+		case ARG_NO_WAIT:
+			arg_no_wait = true;
+			arg_given |= OPT_NO_WAIT;
+			break;
+		case ARG_POLL:
+			arg_poll = true;
+			arg_given |= OPT_POLL;
+			break;
+		case '?':
+			/* getopt_long said what was wrong. */
+			return -EINVAL;
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static const Verb *
+find_verb(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ELEMENTSOF(verbs); i++)
+		if (streq(verbs[i].name, name))
+			return &verbs[i];
+	return NULL;
+}
+
+/* Checks the verb's arguments and options; logs. */
+static int
+verify_usage(const Verb *v, int n_args)
+{
+	size_t i;
+
+	if (n_args < (int)v->min_args) {
+		cg_log_error("Missing argument: usage: %s %s", program_invocation_short_name,
+			     v->synopsis);
+		return -EINVAL;
+	}
+	if (n_args > (int)v->max_args) {
+		cg_log_error("Too many arguments: usage: %s %s", program_invocation_short_name,
+			     v->synopsis);
+		return -EINVAL;
+	}
+	for (i = 0; i < ELEMENTSOF(option_names); i++)
+		if ((arg_given & option_names[i].bit) && !(v->options & option_names[i].bit)) {
+			cg_log_error("Option %s does not apply to \"%s\".", option_names[i].name,
+				     v->name);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+/* A verb's result: >= 0 is the exit status, a negative errno is mapped. */
+static int
+exit_status(int r)
+{
+	if (r >= 0)
+		return r;
+	if (r == -CG_ERRNO_UNREACHABLE)
+		return CG_EXIT_UNREACHABLE;
+	if (r == -CG_ERRNO_REFUSED)
+		return CG_EXIT_REFUSED;
+	if (r == -EINTR)
+		return CG_EXIT_CANCELLED;
+	return CG_EXIT_FAILED;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const Verb *verb;
+	bool version;
+	int r;
+
+	/* Only the character set: numbers (JSON!) stay in the C locale. */
+	(void)setlocale(LC_CTYPE, "");
+	cg_log_set_debug(!isempty(getenv("CERTGENCTL_DEBUG")) &&
+			 !streq(getenv("CERTGENCTL_DEBUG"), "0"));
+
+	r = parse_argv(argc, argv, &version);
+	if (r < 0) {
+		fprintf(stderr, "See \"%s --help\".\n", program_invocation_short_name);
+		return CG_EXIT_USAGE;
+	}
+	if (version) {
+		printf("certgenctl %s (sd-bus, libsystemd)\n", CG_VERSION);
+		return CG_EXIT_SUCCESS;
+	}
+
+	if (optind >= argc) {
+		if (arg_help) {
+			help();
+			return CG_EXIT_SUCCESS;
+		}
+		cg_log_error("Missing command. See \"%s --help\".", program_invocation_short_name);
+		return CG_EXIT_USAGE;
+	}
+	verb = find_verb(argv[optind]);
+	if (verb == NULL) {
+		cg_log_error("Unknown command \"%s\". See \"%s --help\".", argv[optind],
+			     program_invocation_short_name);
+		return CG_EXIT_USAGE;
+	}
+	if (arg_help) {
+		verb_help(verb);
+		return CG_EXIT_SUCCESS;
+	}
+	if (verify_usage(verb, argc - optind - 1) < 0)
+		return CG_EXIT_USAGE;
+
+	return exit_status(verb->run(argv + optind + 1));
+}

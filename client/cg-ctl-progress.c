@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cg-ctl-progress.h"
+
+#include <langinfo.h>
+#include <sys/ioctl.h>
+
+#define ANSI_BOLD "\x1b[1m"
+#define ANSI_GREEN "\x1b[32m"
+#define ANSI_RED "\x1b[31m"
+#define ANSI_YELLOW "\x1b[33m"
+#define ANSI_GREY "\x1b[2m"
+#define ANSI_RESET "\x1b[0m"
+#define ANSI_ERASE_LINE "\x1b[K"
+
+#define LABEL_WIDTH 16 /* "template_loading", "file_preparation" */
+#define N_STAGES 7
+
+static CgProgress *active_progress = NULL;
+static bool stderr_is_tty = false;
+
+static void
+log_prepare(void)
+{
+	/* Only when the message lands on the terminal the bar is drawn on. */
+	if (active_progress != NULL && stderr_is_tty)
+		cg_progress_clear(active_progress);
+}
+
+void
+cg_progress_init(CgProgress *p, bool json)
+{
+	const char *term = getenv("TERM");
+	const char *codeset;
+
+	*p = (CgProgress){};
+	if (json)
+		p->mode = CG_OUTPUT_JSON;
+	else if (isatty(STDOUT_FILENO))
+		p->mode = CG_OUTPUT_TERMINAL;
+	else
+		p->mode = CG_OUTPUT_PLAIN;
+
+	/* https://no-color.org/: any non-empty value turns colours off. */
+	p->colors = p->mode == CG_OUTPUT_TERMINAL && isempty(getenv("NO_COLOR")) &&
+		    !streq_ptr(term, "dumb");
+	codeset = nl_langinfo(CODESET);
+	p->unicode = p->mode == CG_OUTPUT_TERMINAL && codeset != NULL && streq(codeset, "UTF-8") &&
+		     !streq_ptr(term, "dumb") && !streq_ptr(term, "linux");
+
+	stderr_is_tty = isatty(STDERR_FILENO);
+	active_progress = p;
+	cg_log_prepare = log_prepare;
+}
+
+void
+cg_progress_done(CgProgress *p)
+{
+	cg_progress_end(p);
+	if (active_progress == p) {
+		active_progress = NULL;
+		cg_log_prepare = NULL;
+	}
+}
+
+unsigned
+cg_terminal_columns(void)
+{
+	struct winsize ws = {};
+	const char *e;
+	uint64_t v;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) >= 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	e = getenv("COLUMNS");
+	if (e != NULL && cg_parse_uint64(e, &v) >= 0 && v > 0 && v < 10000)
+		return (unsigned)v;
+	return 80;
+}
+
+int
+cg_print_json_line(const char *text)
+{
+	if (fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) == EOF)
+		return -errno;
+	return 0;
+}
+
+static void
+format_eta(char *buf, size_t size, const CgUpdate *u)
+{
+	char span[32];
+	int64_t left;
+
+	buf[0] = '\0';
+	if (u->expected_end_us <= 0 || !streq_ptr(u->status, "in_progress"))
+		return;
+	left = u->expected_end_us - cg_now_realtime_us();
+	cg_format_timespan(span, sizeof(span), left > 0 ? (uint64_t)left : 0);
+	snprintf(buf, size, "ETA %s", span);
+}
+
+static const char *
+status_color(const CgUpdate *u)
+{
+	if (streq_ptr(u->status, "failed"))
+		return ANSI_RED;
+	if (streq_ptr(u->status, "cancelled") || streq_ptr(u->status, "timed_out"))
+		return ANSI_YELLOW;
+	return ANSI_GREEN;
+}
+
+static void
+draw_bar(CgProgress *p, const CgUpdate *u, unsigned width)
+{
+	static const char *const eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+	double fraction = u->progress / 100.0;
+	unsigned filled, i, partial = 0;
+
+	if (fraction < 0.0 || fraction != fraction)
+		fraction = 0.0;
+	if (fraction > 1.0)
+		fraction = 1.0;
+
+	fputc('[', stdout);
+	if (p->colors)
+		fputs(status_color(u), stdout);
+	if (p->unicode) {
+		unsigned total8 = (unsigned)(fraction * width * 8.0);
+
+		filled = total8 / 8;
+		partial = total8 % 8;
+		for (i = 0; i < filled; i++)
+			fputs("█", stdout);
+		if (filled < width && partial > 0) {
+			fputs(eighths[partial], stdout);
+			filled++;
+		}
+	} else {
+		filled = (unsigned)(fraction * width);
+		for (i = 0; i < filled; i++)
+			fputc('#', stdout);
+	}
+	if (p->colors)
+		fputs(ANSI_RESET ANSI_GREY, stdout);
+	for (i = filled; i < width; i++)
+		fputs(p->unicode ? "░" : "-", stdout);
+	if (p->colors)
+		fputs(ANSI_RESET, stdout);
+	fputc(']', stdout);
+}
+
+static void
+show_terminal(CgProgress *p, const CgUpdate *u)
+{
+	char label[LABEL_WIDTH + 1], percent[16], tail[96], eta[48], total[16];
+	unsigned columns = cg_terminal_columns();
+	size_t fixed, width, reserve;
+
+	/* While running the stage, at the end the outcome. */
+	snprintf(label, sizeof(label), "%s",
+		 strna(cg_update_is_terminal(u) ? u->status : u->stage));
+	snprintf(percent, sizeof(percent), "%5.1f%%", u->progress);
+	format_eta(eta, sizeof(eta), u);
+	tail[0] = '\0';
+	if (u->pages_total > 0)
+		snprintf(tail, sizeof(tail), "  %u/%u page%s", u->pages_done, u->pages_total,
+			 u->pages_total == 1 ? "" : "s");
+	if (eta[0] != '\0')
+		snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail), "  %s", eta);
+	/* Room for the longest tail of this generation, so the bar keeps its
+	 * size while the numbers change: "  N/N pages" and "  ETA 59m59s". */
+	snprintf(total, sizeof(total), "%u", u->pages_total);
+	reserve = (u->pages_total > 0 ? 2 + 2 * strlen(total) + 1 + 6 : 0) + strlen("  ETA 59m59s");
+	if (strlen(tail) < reserve && reserve < sizeof(tail))
+		snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail), "%*s",
+			 (int)(reserve - strlen(tail)), "");
+
+	/* Never write into the last column: some terminals wrap there. */
+	width = columns > 1 ? columns - 1 : 1;
+	fixed = LABEL_WIDTH + 1 /* space */ + 2 /* [] */ + 1 /* space */ + strlen(percent) +
+		strlen(tail);
+
+	fputc('\r', stdout);
+	if (p->colors)
+		fputs(ANSI_BOLD, stdout);
+	fprintf(stdout, "%-*s", LABEL_WIDTH, label);
+	if (p->colors)
+		fputs(ANSI_RESET, stdout);
+	if (width >= fixed + 5) {
+		fputc(' ', stdout);
+		draw_bar(p, u, (unsigned)(width - fixed));
+		fprintf(stdout, " %s%s", percent, tail);
+	} else if (width >= LABEL_WIDTH + 1 + strlen(percent)) {
+		/* Too narrow for a bar: as much as fits. */
+		size_t room = width - LABEL_WIDTH - 1 - strlen(percent);
+
+		fprintf(stdout, " %s%.*s", percent, (int)room, tail);
+	}
+	fputs(ANSI_ERASE_LINE, stdout);
+	fflush(stdout);
+	p->line_drawn = true;
+}
+
+static void
+show_plain(const CgUpdate *u)
+{
+	char eta[48], pages[64] = "";
+
+	format_eta(eta, sizeof(eta), u);
+	if (u->pages_total > 0 && !cg_update_is_terminal(u))
+		snprintf(pages, sizeof(pages), "%u/%u page%s", u->pages_done, u->pages_total,
+			 u->pages_total == 1 ? "" : "s");
+
+	if (cg_update_is_terminal(u))
+		fprintf(stdout, "[%5.1f%%] %s", u->progress, strna(u->status));
+	else
+		fprintf(stdout, "[%5.1f%%] %s %u/%u", u->progress, strna(u->stage),
+			u->stage_index + 1, N_STAGES);
+	if (!isempty(u->text))
+		fprintf(stdout, ": %s", u->text);
+	if (pages[0] != '\0' || eta[0] != '\0')
+		fprintf(stdout, " (%s%s%s)", pages, pages[0] != '\0' && eta[0] != '\0' ? ", " : "",
+			eta);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+void
+cg_progress_show(CgProgress *p, const CgUpdate *u)
+{
+	switch (p->mode) {
+	case CG_OUTPUT_TERMINAL:
+		show_terminal(p, u);
+		break;
+	case CG_OUTPUT_PLAIN:
+		show_plain(u);
+		break;
+	case CG_OUTPUT_JSON:
+		if (u->json != NULL)
+			(void)cg_print_json_line(u->json);
+		break;
+	}
+}
+
+void
+cg_progress_clear(CgProgress *p)
+{
+	if (p->mode != CG_OUTPUT_TERMINAL || !p->line_drawn)
+		return;
+	fputs("\r" ANSI_ERASE_LINE, stdout);
+	fflush(stdout);
+	p->line_drawn = false;
+}
+
+void
+cg_progress_end(CgProgress *p)
+{
+	if (p->mode != CG_OUTPUT_TERMINAL || !p->line_drawn)
+		return;
+	fputc('\n', stdout);
+	fflush(stdout);
+	p->line_drawn = false;
+}
+
+int
+cg_status_to_exit(const char *status)
+{
+	if (streq_ptr(status, "completed"))
+		return CG_EXIT_SUCCESS;
+	if (streq_ptr(status, "cancelled"))
+		return CG_EXIT_CANCELLED;
+	if (streq_ptr(status, "timed_out"))
+		return CG_EXIT_TIMED_OUT;
+	return CG_EXIT_FAILED;
+}
+
+static void
+show_result_json(const CgUpdate *u, const char *output_path)
+{
+	_cleanup_(cg_json_done) CgJson j = {};
+	_cleanup_free_ char *text = NULL;
+
+	if (cg_json_open(&j) < 0) {
+		cg_log_oom();
+		return;
+	}
+	cg_json_begin_object(&j);
+	cg_json_key(&j, "progress_id");
+	cg_json_string(&j, u->progress_id);
+	cg_json_key(&j, "transaction_id");
+	cg_json_string(&j, u->transaction_id);
+	cg_json_key(&j, "status");
+	cg_json_string(&j, u->status);
+	if (u->has_result) {
+		cg_json_key(&j, "result");
+		cg_json_begin_object(&j);
+		cg_json_key(&j, "certificate_number");
+		cg_json_string(&j, u->result.certificate_number);
+		if (u->result.last_certificate_number != NULL) {
+			cg_json_key(&j, "last_certificate_number");
+			cg_json_string(&j, u->result.last_certificate_number);
+		}
+		cg_json_key(&j, "file_size");
+		cg_json_unsigned(&j, u->result.file_size);
+		cg_json_key(&j, "checksum");
+		cg_json_string(&j, u->result.checksum);
+		cg_json_key(&j, "pages");
+		cg_json_unsigned(&j, u->result.pages);
+		cg_json_end_object(&j);
+	}
+	if (u->error != NULL) {
+		cg_json_key(&j, "error");
+		cg_json_string(&j, u->error);
+		cg_json_key(&j, "error_message");
+		cg_json_string(&j, u->error_message);
+	}
+	if (output_path != NULL) {
+		cg_json_key(&j, "output");
+		cg_json_string(&j, output_path);
+	}
+	cg_json_end_object(&j);
+	if (cg_json_finish(&j, &text) < 0) {
+		cg_log_oom();
+		return;
+	}
+	(void)cg_print_json_line(text);
+}
+
+void
+cg_progress_show_result(CgProgress *p, const CgUpdate *u, const char *output_path)
+{
+	_cleanup_free_ char *sentence = NULL;
+	char size[32];
+
+	cg_progress_end(p);
+	if (p->mode == CG_OUTPUT_JSON)
+		show_result_json(u, output_path);
+
+	if (streq_ptr(u->status, "completed")) {
+		if (p->mode == CG_OUTPUT_JSON)
+			return;
+		cg_format_bytes(size, sizeof(size), u->result.file_size);
+		if (u->result.pages > 1 && u->result.last_certificate_number != NULL)
+			printf("Generation %s completed: certificates %s to %s (%u pages, %s, "
+			       "sha256 %s).\n",
+			       strna(u->progress_id), strna(u->result.certificate_number),
+			       u->result.last_certificate_number, u->result.pages, size,
+			       strna(u->result.checksum));
+		else
+			printf(
+			    "Generation %s completed: certificate %s (%u page, %s, sha256 %s).\n",
+			    strna(u->progress_id), strna(u->result.certificate_number),
+			    u->result.pages, size, strna(u->result.checksum));
+		if (output_path != NULL)
+			printf("Saved to %s.\n", output_path);
+		fflush(stdout);
+		return;
+	}
+
+	if (u->error != NULL || u->error_message != NULL) {
+		sentence = cg_bus_error_sentence(u->error, u->error_message);
+		if (sentence == NULL) {
+			cg_log_oom();
+			return;
+		}
+	}
+	if (streq_ptr(u->status, "cancelled"))
+		cg_log_error("Generation %s was cancelled.", strna(u->progress_id));
+	else if (streq_ptr(u->status, "timed_out"))
+		cg_log_error("Generation %s timed out%s%s.", strna(u->progress_id),
+			     sentence ? ": " : "", sentence ? sentence : "");
+	else
+		cg_log_error("Generation %s %s: %s", strna(u->progress_id),
+			     streq_ptr(u->status, "failed") ? "failed" : strna(u->status),
+			     sentence ? sentence : strna(u->text));
+}

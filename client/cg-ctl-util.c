@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cg-ctl-util.h"
+
+#include <stdarg.h>
+#include <time.h>
+
+void (*cg_log_prepare)(void) = NULL;
+
+static bool log_debug_enabled = false;
+
+void
+cg_log_set_debug(bool enabled)
+{
+	log_debug_enabled = enabled;
+}
+
+bool
+cg_log_debug_enabled(void)
+{
+	return log_debug_enabled;
+}
+
+static void log_va(int error, const char *format, va_list ap) _printf_(2, 0);
+
+static void
+log_va(int error, const char *format, va_list ap)
+{
+	if (cg_log_prepare != NULL)
+		cg_log_prepare();
+	fflush(stdout);
+	errno = error < 0 ? -error : error;
+	vfprintf(stderr, format, ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+void
+cg_log_error(const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	log_va(errno, format, ap);
+	va_end(ap);
+}
+
+void
+cg_log_warning(const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	log_va(errno, format, ap);
+	va_end(ap);
+}
+
+void
+cg_log_info(const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	log_va(errno, format, ap);
+	va_end(ap);
+}
+
+void
+cg_log_debug(const char *format, ...)
+{
+	va_list ap;
+
+	if (!log_debug_enabled)
+		return;
+	va_start(ap, format);
+	log_va(errno, format, ap);
+	va_end(ap);
+}
+
+int
+cg_log_error_errno(int error, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	log_va(error, format, ap);
+	va_end(ap);
+	return error < 0 ? error : -error;
+}
+
+int
+cg_log_oom(void)
+{
+	cg_log_error("Out of memory.");
+	return -ENOMEM;
+}
+
+int
+cg_parse_uint64(const char *s, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end = NULL;
+
+	if (isempty(s) || s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (errno != 0 || end == s || *end != '\0')
+		return -EINVAL;
+	*ret = (uint64_t)v;
+	return 0;
+}
+
+int64_t
+cg_now_realtime_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+		return 0;
+	return (int64_t)ts.tv_sec * (int64_t)USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+void
+cg_format_timespan(char *buf, size_t size, uint64_t usec)
+{
+	uint64_t s = usec / USEC_PER_SEC;
+
+	if (usec < USEC_PER_SEC)
+		snprintf(buf, size, "%llums", (unsigned long long)(usec / USEC_PER_MSEC));
+	else if (s < 60)
+		snprintf(buf, size, "%llus", (unsigned long long)s);
+	else if (s < 3600)
+		snprintf(buf, size, "%llum%02llus", (unsigned long long)(s / 60),
+			 (unsigned long long)(s % 60));
+	else
+		snprintf(buf, size, "%lluh%02llum", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s / 60 % 60));
+}
+
+void
+cg_format_timestamp(char *buf, size_t size, int64_t usec)
+{
+	struct tm tm;
+	time_t t;
+
+	if (usec <= 0) {
+		snprintf(buf, size, "n/a");
+		return;
+	}
+	t = (time_t)(usec / (int64_t)USEC_PER_SEC);
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, size, "%a %Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		snprintf(buf, size, "@%lld", (long long)t);
+}
+
+void
+cg_format_bytes(char *buf, size_t size, uint64_t bytes)
+{
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	size_t i;
+
+	if (bytes < 1024) {
+		snprintf(buf, size, "%llu B", (unsigned long long)bytes);
+		return;
+	}
+	for (i = 0; i < ELEMENTSOF(units) - 1 && v >= 1024.0 * 1024.0; i++)
+		v /= 1024.0;
+	snprintf(buf, size, "%.1f %s", v / 1024.0, units[i]);
+}

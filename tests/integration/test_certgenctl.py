@@ -1,0 +1,824 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""certgenctl integration tests: the sd-bus client against certgend on the
+private bus — plain, JSON and terminal output, saving the PDF, Ctrl-C,
+watching another process's generation, forged signals, polling when signals
+cannot be had, errors and exit statuses (DESIGN.md, certgenctl(1))."""
+
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+
+import cg_testbus  # noqa: E402  (BUS_CONFIG is patched for the no-AddMatch case)
+from cg_testbus import (BIG_BATCH, BUILD_ROOT, MANAGER_IFACE, OBJECT_PATH, STAGES,  # noqa: E402
+                        UPDATE_KEYS, CertgenTestCase, GLib, batch_json, daemon_config, main,
+                        no_daemon, sha256_file, single_json, timeout, wait_until)
+
+CERTGENCTL = os.environ.get("CERTGENCTL") or os.path.join(BUILD_ROOT, "client", "certgenctl")
+
+# certgenctl(1), EXIT STATUS
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED, EXIT_TIMED_OUT, EXIT_UNREACHABLE, \
+    EXIT_REFUSED = range(7)
+
+PLAIN_LINE = re.compile(r"^\[ *(\d+\.\d)%\] ([a-z_]+)")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+BAR = re.compile(r"\[[█▏▎▍▌▋▊▉░#-]{5,}\]")
+NOT_RUNNING = ("certgend is not running (org.certgen.Certificates1 has no owner on the "
+               "system bus)")
+
+# A bus on which AddMatch is refused: certgenctl cannot receive signals
+# through a match and must poll GetProgress instead.
+NO_ADD_MATCH_POLICY = """
+  <policy context="mandatory">
+    <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"
+          send_member="AddMatch"/>
+  </policy>
+</busconfig>
+"""
+
+
+def no_add_match(func):
+    func.ctl_no_add_match = True
+    return func
+
+
+def bad_batch_json():
+    """recipients[1] lacks recipientName."""
+    return json.dumps({"recipients": [{"recipientName": "Fine Person"},
+                                      {"courseName": "No Name Here"}],
+                       "courseName": "Batch Course", "issueDate": "2024-05-17"})
+
+
+class CertgenctlTests(CertgenTestCase):
+
+    # -- plumbing -------------------------------------------------------------
+
+    def setUp(self):
+        if not os.access(CERTGENCTL, os.X_OK):
+            self.fail(f"certgenctl not built: {CERTGENCTL}")
+        self.ctl_runs = 0
+        super().setUp()
+
+    def _start_bus(self):
+        method = getattr(self, self._testMethodName)
+        if not getattr(method, "ctl_no_add_match", False):
+            super()._start_bus()
+            return
+        saved = cg_testbus.BUS_CONFIG
+        cg_testbus.BUS_CONFIG = saved.replace("</busconfig>", NO_ADD_MATCH_POLICY)
+        try:
+            super()._start_bus()
+        finally:
+            cg_testbus.BUS_CONFIG = saved
+
+    def ctl_env(self, **extra):
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "HOME": self.tmpdir,
+            "DBUS_SYSTEM_BUS_ADDRESS": self.bus_address,
+            "CERTGENCTL_DEBUG": "1",
+        }
+        env.update(extra)
+        return {k: v for k, v in env.items() if v is not None}
+
+    def _log_path(self):
+        self.ctl_runs += 1
+        return os.path.join(self.tmpdir, f"certgenctl-{self.ctl_runs}.log")
+
+    def ctl(self, *args, stdin=None, seconds=60, env=None, binary=False):
+        """Run certgenctl to the end -> (returncode, stdout, stderr). stderr is
+        also kept in a *.log file, printed when the test fails."""
+        log_path = self._log_path()
+        with open(log_path, "wb") as log:
+            log.write(f"$ certgenctl {' '.join(args)}\n".encode())
+            log.flush()
+            proc = subprocess.run([CERTGENCTL, *args], input=stdin, capture_output=True,
+                                  env=env or self.ctl_env(), cwd=self.tmpdir,
+                                  timeout=timeout(seconds), check=False)
+            log.write(proc.stderr)
+            log.write(f"\n[exit status {proc.returncode}]\n".encode())
+        out = proc.stdout if binary else proc.stdout.decode("utf-8")
+        return proc.returncode, out, proc.stderr.decode("utf-8")
+
+    def spawn_ctl(self, *args, env=None):
+        """certgenctl in the background; stdout is a pipe, stderr a *.log file."""
+        log_path = self._log_path()
+        log = open(log_path, "wb")  # pylint: disable=consider-using-with
+        log.write(f"$ certgenctl {' '.join(args)}\n".encode())
+        log.flush()
+        proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            [CERTGENCTL, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=log, env=env or self.ctl_env(), cwd=self.tmpdir)
+        log.close()
+        proc.log_path = log_path
+        proc.buffer = b""
+        proc.lines = []
+
+        def stop():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+        self.addCleanup(stop)
+        return proc
+
+    def read_line(self, proc, seconds=30):
+        """Next stdout line of a spawned certgenctl (None at EOF)."""
+        deadline = time.monotonic() + timeout(seconds)
+        while b"\n" not in proc.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"certgenctl printed no line in {seconds}s")
+            ready, _, _ = select.select([proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                if not chunk:
+                    return None
+                proc.buffer += chunk
+        line, proc.buffer = proc.buffer.split(b"\n", 1)
+        text = line.decode("utf-8")
+        proc.lines.append(text)
+        return text
+
+    def read_until(self, proc, predicate, seconds=30):
+        while True:
+            line = self.read_line(proc, seconds)
+            if line is None:
+                self.fail(f"certgenctl ended before the expected line; got {proc.lines}")
+            if predicate(line):
+                return line
+
+    def finish(self, proc, seconds=30):
+        """Wait for a spawned certgenctl -> (returncode, all stdout lines, stderr)."""
+        while self.read_line(proc, seconds) is not None:
+            pass
+        rc = proc.wait(timeout(seconds))
+        with open(proc.log_path, encoding="utf-8") as f:
+            stderr = f.read()
+        return rc, proc.lines, stderr
+
+    def data_file(self, text, name=None):
+        name = name or f"data-{self.ctl_runs + 1}-{time.monotonic_ns()}.json"
+        path = os.path.join(self.tmpdir, name)
+        mode = "wb" if isinstance(text, bytes) else "w"
+        with open(path, mode) as f:
+            f.write(text)
+        return path
+
+    def out_dir(self):
+        path = os.path.join(self.tmpdir, "out")
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    def json_lines(self, lines):
+        objs = []
+        for line in lines:
+            try:
+                objs.append(json.loads(line))
+            except ValueError as e:
+                self.fail(f"not a JSON line: {line!r}: {e}")
+        return objs
+
+    def assert_json_updates(self, objs, pid=None):
+        """Updates (objects with a sequence) have every D-Bus key and strictly
+        increasing sequences; the last object is the final result object."""
+        updates = [o for o in objs if "sequence" in o]
+        self.assertTrue(updates, objs)
+        seqs = [u["sequence"] for u in updates]
+        self.assertEqual(seqs, sorted(set(seqs)), "sequences must strictly increase")
+        for u in updates:
+            for key in UPDATE_KEYS:
+                self.assertIn(key, u, f"update lacks {key}: {u}")
+            self.assertIn(u["stage"], STAGES)
+            self.assertIsInstance(u["progress"], float)
+            if pid is not None:
+                self.assertEqual(u["progress_id"], pid)
+        progress = [u["progress"] for u in updates]
+        self.assertEqual(progress, sorted(progress), "progress went down")
+        self.assertNotIn("sequence", objs[-1], "the last object is the result, not an update")
+        self.assertEqual(objs[-1]["progress_id"], updates[-1]["progress_id"])
+        self.assertEqual(objs[-1]["status"], updates[-1]["status"])
+        return updates, objs[-1]
+
+    def assert_no_temporary_files(self, directory, allowed=()):
+        left = [e for e in os.listdir(directory) if e not in allowed]
+        self.assertEqual(left, [], f"unexpected files in {directory}")
+
+    def unique_name_of(self, pid):
+        """The unique bus name of the connection of process pid."""
+        def find():
+            (names,) = self.root.bus("ListNames", None, "(as)")
+            for name in names:
+                if not name.startswith(":"):
+                    continue
+                try:
+                    (p,) = self.root.bus("GetConnectionUnixProcessID",
+                                         GLib.Variant("(s)", (name,)), "(u)")
+                except cg_testbus.DBusCallError:
+                    continue
+                if p == pid:
+                    return name
+            return None
+        return wait_until(find, 10, f"a bus connection of pid {pid}")
+
+    # -- generate -----------------------------------------------------------
+
+    def test_generate_plain_output(self):
+        """Not a terminal: one plain line per update, the last one says
+        completed, then the summary; exit 0; --output is the very PDF (size and
+        SHA-256 of the result), written atomically (no temporary file left)."""
+        data = self.data_file(single_json(recipientName="Plain Output"))
+        out = os.path.join(self.out_dir(), "plain.pdf")
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--output", out)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        lines = stdout.splitlines()
+        progress_lines = [line for line in lines if PLAIN_LINE.match(line)]
+        self.assertGreaterEqual(len(progress_lines), 3, lines)
+        self.assertNotIn("\r", stdout)
+        self.assertNotIn("\x1b", stdout)
+        stages = [PLAIN_LINE.match(line).group(2) for line in progress_lines]
+        for stage in stages[:-1]:
+            self.assertIn(stage, STAGES)
+        self.assertEqual(stages[-1], "completed")
+        self.assertTrue(progress_lines[-1].startswith("[100.0%] completed"), progress_lines[-1])
+        percents = [float(PLAIN_LINE.match(line).group(1)) for line in progress_lines]
+        self.assertEqual(percents, sorted(percents))
+        m = re.search(r"^Generation ([0-9a-f]{32}) completed: certificate (CERT\d{10}) "
+                      r"\(1 page, .*sha256 ([0-9a-f]{64})\)\.$", stdout, re.M)
+        self.assertIsNotNone(m, stdout)
+        pid, number, checksum = m.groups()
+        self.assertEqual(lines[-1], f"Saved to {out}.")
+
+        snap = self.root.progress(pid)
+        self.assertEqual(snap["status"], "completed")
+        self.assertEqual(snap["result"]["certificate_number"], number)
+        self.assertEqual(snap["result"]["checksum"], checksum)
+        self.assertEqual(snap["transaction_id"][:11], "certgenctl-")
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(5), b"%PDF-")
+        self.assertEqual(os.path.getsize(out), snap["result"]["file_size"])
+        self.assertEqual(sha256_file(out), snap["result"]["checksum"])
+        self.assertEqual(sha256_file(out), sha256_file(self.cert_path(pid)))
+        self.assert_no_temporary_files(self.out_dir(), allowed=["plain.pdf"])
+        self.assertEqual(os.stat(out).st_mode & 0o777, 0o666 & ~self.umask())
+
+    @staticmethod
+    def umask():
+        mask = os.umask(0)
+        os.umask(mask)
+        return mask
+
+    def test_generate_json(self):
+        """--json: every line is a JSON object; updates carry the D-Bus keys with
+        strictly increasing sequences, the terminal update is completed and the
+        last object is the result; stdin data with --data -; options reach the
+        service (--template, --transaction, --timeout)."""
+        n = 30
+        out = os.path.join(self.out_dir(), "batch.pdf")
+        rc, stdout, stderr = self.ctl("generate", "--data", "-", "--json", "--template",
+                                      "modern", "--transaction", "tx-ctl-json", "--timeout",
+                                      "120", "-o", out, stdin=batch_json(n).encode())
+        self.assertEqual(rc, EXIT_OK, stderr)
+        objs = self.json_lines(stdout.splitlines())
+        updates, final = self.assert_json_updates(objs)
+        pid = final["progress_id"]
+        self.assertEqual(updates[-1]["status"], "completed")
+        self.assertEqual(updates[-1]["stage"], "completed")
+        self.assertEqual(updates[-1]["progress"], 100.0)
+        self.assertTrue(all(u["status"] == "in_progress" for u in updates[:-1]))
+        self.assertTrue(all(u["transaction_id"] == "tx-ctl-json" for u in updates))
+        self.assertEqual(final["status"], "completed")
+        self.assertEqual(final["transaction_id"], "tx-ctl-json")
+        self.assertEqual(final["output"], out)
+        self.assertEqual(final["result"], updates[-1]["result"])
+        self.assertEqual(final["result"]["pages"], n)
+        self.assertNotIn("error", final)
+        snap = self.root.progress(pid)
+        self.assertEqual(dict(snap["result"]), final["result"])
+        self.assertEqual(snap["sequence"], updates[-1]["sequence"])
+        self.assertEqual(sha256_file(out), final["result"]["checksum"])
+        self.assertEqual(os.path.getsize(out), final["result"]["file_size"])
+        # --timeout 120 became timeout_ms=120000: not timed out, and the
+        # modern template was used (portrait page).
+        with open(out, "rb") as f:
+            head = f.read()
+        self.assertIn(b"/MediaBox [ 0 0 595", head)
+
+    def pty_run(self, args, columns, env):
+        """Run certgenctl with stdout on a pseudo-terminal of the given width
+        -> (returncode, raw terminal output, stderr)."""
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+        log_path = self._log_path()
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen([CERTGENCTL, *args], stdin=subprocess.DEVNULL,
+                                    stdout=slave, stderr=log, env=env, cwd=self.tmpdir)
+            os.close(slave)
+            output = b""
+            deadline = time.monotonic() + timeout(60)
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([master], [], [], 0.2)
+                if ready:
+                    try:
+                        chunk = os.read(master, 65536)
+                    except OSError:  # EIO: the slave side is closed
+                        break
+                    if not chunk:
+                        break
+                    output += chunk
+                elif proc.poll() is not None:
+                    break  # exited and nothing more to read
+            os.close(master)
+            rc = proc.wait(timeout(10))
+        with open(log_path, encoding="utf-8") as f:
+            stderr = f.read()
+        return rc, output.decode("utf-8"), stderr
+
+    def redraws(self, output):
+        """The in-place redraws: segments between carriage returns on the
+        first line, without escape sequences."""
+        first_line = output.replace("\r\n", "\n").split("\n", 1)[0]
+        segments = [ANSI.sub("", seg) for seg in first_line.split("\r")]
+        return [seg for seg in segments if seg]
+
+    def test_generate_terminal_bar(self):
+        """On a terminal: one line redrawn in place (\\r and erase-line), a bar
+        as wide as the terminal allows, percentage, pages of the batch, colour;
+        the final state stays on the screen followed by the summary."""
+        n = 300
+        data = self.data_file(batch_json(n))
+        columns = 100
+        rc, output, stderr = self.pty_run(["generate", "--data", data], columns,
+                                          self.ctl_env(TERM="xterm-256color"))
+        self.assertEqual(rc, EXIT_OK, f"{stderr}\n{output!r}")
+        self.assertIn("\r", output)
+        self.assertIn("\x1b[K", output)
+        self.assertIn("\x1b[32m", output, "colours on a terminal without NO_COLOR")
+        segments = self.redraws(output)
+        self.assertGreaterEqual(len(segments), 5, segments)
+        for seg in segments:
+            self.assertLessEqual(len(seg), columns - 1, f"line wider than the terminal: {seg!r}")
+            self.assertRegex(seg, r"^\S+ +" + BAR.pattern + r" +\d+\.\d%", seg)
+            # the bar uses the width left over: the line fills columns - 1
+            self.assertEqual(len(seg), columns - 1, seg)
+        self.assertTrue(any(f"/{n} pages" in seg for seg in segments), segments)
+        self.assertTrue(segments[-1].startswith("completed"), segments[-1])
+        self.assertIn("100.0%", segments[-1])
+        self.assertRegex(output, r"\nGeneration [0-9a-f]{32} completed: certificates "
+                                 r"CERT\d{10} to CERT\d{10} \(300 pages")
+        # the in-place line is written once per update, not once per line
+        self.assertEqual(output.replace("\r\n", "\n").split("\n", 1)[0].count("\r"),
+                         len(segments))
+
+    def test_generate_terminal_no_color(self):
+        """NO_COLOR: no colour sequences, still redrawn in place; a narrow
+        terminal gets a narrower bar and nothing longer than it."""
+        data = self.data_file(single_json())
+        columns = 60
+        rc, output, stderr = self.pty_run(["generate", "--data", data], columns,
+                                          self.ctl_env(TERM="xterm", NO_COLOR="1",
+                                                       LANG="C"))
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertNotRegex(output, r"\x1b\[[0-9;]*m", "colour despite NO_COLOR")
+        self.assertIn("\x1b[K", output)
+        segments = self.redraws(output)
+        self.assertGreaterEqual(len(segments), 3, segments)
+        for seg in segments:
+            self.assertEqual(len(seg), columns - 1, seg)
+            # LANG=C: an ASCII bar
+            self.assertRegex(seg, r"\[[#-]+\]")
+        self.assertTrue(segments[-1].startswith("completed"), segments)
+
+    def test_generate_invalid_data_names_field(self):
+        """A batch whose second recipient lacks recipientName: the generation
+        fails in data_validation, the message names the field, exit 1, and no
+        output file is written."""
+        data = self.data_file(bad_batch_json())
+        out = os.path.join(self.out_dir(), "never.pdf")
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--output", out)
+        self.assertEqual(rc, EXIT_FAILED, stderr)
+        self.assertIn("Invalid data: recipients[1].recipientName: required", stderr)
+        self.assertRegex(stderr, r"Generation [0-9a-f]{32} failed: Invalid data: ")
+        last = [line for line in stdout.splitlines() if PLAIN_LINE.match(line)][-1]
+        self.assertEqual(PLAIN_LINE.match(last).group(2), "failed", stdout)
+        self.assertFalse(os.path.exists(out))
+        self.assert_no_temporary_files(self.out_dir())
+
+        # JSON: the final object carries the error name and message
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--json")
+        self.assertEqual(rc, EXIT_FAILED, stderr)
+        _, final = self.assert_json_updates(self.json_lines(stdout.splitlines()))
+        self.assertEqual(final["status"], "failed")
+        self.assertEqual(final["error"], "org.certgen.Certificates1.Error.InvalidData")
+        self.assertEqual(final["error_message"], "recipients[1].recipientName: required")
+
+    def test_generate_data_errors(self):
+        """Data that never reaches a generation: a missing file and text that is
+        not UTF-8 are local errors (exit 1), an unknown template is refused by
+        certgend (exit 6), JSON syntax errors fail the generation (exit 1)."""
+        missing = os.path.join(self.tmpdir, "missing.json")
+        rc, _, stderr = self.ctl("generate", "--data", missing)
+        self.assertEqual(rc, EXIT_FAILED)
+        self.assertIn(f"Failed to read the data from {missing}: No such file or directory",
+                      stderr)
+
+        latin1 = self.data_file('{"recipientName": "Jos\xe9"}'.encode("latin-1"))
+        rc, _, stderr = self.ctl("generate", "--data", latin1)
+        self.assertEqual(rc, EXIT_FAILED)
+        self.assertIn("is not valid UTF-8", stderr)
+
+        rc, _, stderr = self.ctl("generate", "--data", self.data_file(single_json()),
+                                 "--template", "no-such-template")
+        self.assertEqual(rc, EXIT_REFUSED, stderr)
+        self.assertIn("Unknown template: ", stderr)
+        self.assertIn("no-such-template", stderr)
+
+        rc, _, stderr = self.ctl("generate", "--data", self.data_file("{not json"))
+        self.assertEqual(rc, EXIT_FAILED, stderr)
+        self.assertIn("failed: Invalid data: ", stderr)
+
+        self.assertEqual(self.root.call("ListGenerations")[-1]["status"], "failed")
+
+    @daemon_config(limits={"start_per_minute": 1})
+    def test_generate_rate_limited(self):
+        """An error reply to StartGeneration: a sentence with the service's
+        message and exit 6."""
+        data = self.data_file(single_json())
+        rc, _, stderr = self.ctl("generate", "--data", data)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        rc, stdout, stderr = self.ctl("generate", "--data", data)
+        self.assertEqual(rc, EXIT_REFUSED, stderr)
+        self.assertRegex(stderr, r"Rate limited: .+")
+        self.assertEqual(stdout, "")
+
+    def interrupt_generation(self, sig):
+        data = self.data_file(batch_json(BIG_BATCH))
+        out_dir = self.out_dir()
+        out = os.path.join(out_dir, "interrupted.pdf")
+        proc = self.spawn_ctl("generate", "--data", data, "--json", "--output", out)
+        first = json.loads(self.read_line(proc))
+        pid = first["progress_id"]
+        self.read_until(proc, lambda line: json.loads(line).get("stage") == "pdf_generation")
+        proc.send_signal(sig)
+        rc, lines, stderr = self.finish(proc)
+        self.assertEqual(rc, EXIT_CANCELLED, stderr)
+        self.assertIn(f"Cancelling generation {pid}", stderr)
+        self.assertIn(f"Generation {pid} was cancelled.", stderr)
+        updates, final = self.assert_json_updates(self.json_lines(lines), pid)
+        self.assertEqual(updates[-1]["status"], "cancelled")
+        self.assertEqual(final["status"], "cancelled")
+        self.assertNotIn("output", final)
+        self.assertFalse(os.path.exists(out), "output written for a cancelled generation")
+        self.assert_no_temporary_files(out_dir)
+        snap = self.root.progress(pid)
+        self.assertEqual(snap["status"], "cancelled")
+        self.assertLess(snap["pages_done"], BIG_BATCH)
+        self.assert_no_file_for(pid)
+
+    def test_generate_sigint_cancels(self):
+        """Ctrl-C (SIGINT) while waiting: Cancel, the terminal update, a message,
+        exit 3, and no output file or temporary file."""
+        self.interrupt_generation(signal.SIGINT)
+
+    def test_generate_sigterm_cancels(self):
+        """SIGTERM behaves like Ctrl-C."""
+        self.interrupt_generation(signal.SIGTERM)
+
+    def test_generate_timeout(self):
+        """--timeout SECONDS becomes timeout_ms: the generation times out, exit 4."""
+        data = self.data_file(batch_json(BIG_BATCH))
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--timeout", "0.5")
+        self.assertEqual(rc, EXIT_TIMED_OUT, stderr)
+        self.assertRegex(stderr, r"Generation [0-9a-f]{32} timed out")
+        self.assertIn("] timed_out", stdout)
+
+    def test_generate_no_wait(self):
+        """--no-wait prints the id and returns; the generation runs on."""
+        data = self.data_file(single_json())
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--no-wait")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        pid = stdout.strip()
+        self.assertRegex(pid, r"^[0-9a-f]{32}$")
+        wait_until(lambda: self.root.progress(pid)["status"] == "completed", 30,
+                   "the generation to complete")
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--no-wait", "--json")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertRegex(json.loads(stdout)["progress_id"], r"^[0-9a-f]{32}$")
+
+    @no_add_match
+    def test_generate_polls_without_signals(self):
+        """The bus refuses AddMatch: certgenctl says so, polls GetProgress every
+        200 ms and still follows the generation to its end, in order."""
+        data = self.data_file(batch_json(200))
+        out = os.path.join(self.out_dir(), "polled.pdf")
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--json", "-o", out)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertIn("polling GetProgress every 200 ms", stderr)
+        updates, final = self.assert_json_updates(self.json_lines(stdout.splitlines()))
+        self.assertEqual(final["status"], "completed")
+        self.assertGreaterEqual(len(updates), 2)
+        self.assertEqual(sha256_file(out), final["result"]["checksum"])
+
+    def test_generate_poll_option(self):
+        """--poll follows by GetProgress alone, also through a cancellation."""
+        data = self.data_file(batch_json(BIG_BATCH))
+        proc = self.spawn_ctl("generate", "--data", data, "--json", "--poll")
+        self.read_until(proc, lambda line: json.loads(line).get("stage") == "pdf_generation")
+        proc.send_signal(signal.SIGINT)
+        rc, lines, stderr = self.finish(proc)
+        self.assertEqual(rc, EXIT_CANCELLED, stderr)
+        self.assertNotIn("Cannot receive", stderr)
+        updates, final = self.assert_json_updates(self.json_lines(lines))
+        self.assertEqual(final["status"], "cancelled")
+
+    # -- watch --------------------------------------------------------------
+
+    def test_watch_other_process(self):
+        """watch follows a generation started by another process of the same
+        user (the harness's connection) to completion and saves it."""
+        pid = self.root.start(batch_json(600), update_interval_ms=100, transaction="tx-watched")
+        out = os.path.join(self.out_dir(), "watched.pdf")
+        proc = self.spawn_ctl("watch", pid, "--json", "--output", out)
+        rc, lines, stderr = self.finish(proc, 90)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        updates, final = self.assert_json_updates(self.json_lines(lines), pid)
+        self.assertEqual(final["status"], "completed")
+        self.assertEqual(final["transaction_id"], "tx-watched")
+        in_progress = [u for u in updates if u["status"] == "in_progress"]
+        self.assertGreaterEqual(len(in_progress), 2, "watch showed no live updates")
+        terminal = self.root.wait_terminal(pid, 60)
+        self.assertEqual(updates[-1]["sequence"], terminal["sequence"])
+        self.assertEqual(sha256_file(out), terminal["result"]["checksum"])
+
+    def test_watch_finished_generation(self):
+        """watch of a finished generation prints its terminal state (plain)."""
+        pid, _ = self.run_to_end(single_json())
+        rc, stdout, stderr = self.ctl("watch", pid)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertIn("[100.0%] completed", stdout)
+        self.assertIn(f"Generation {pid} completed", stdout)
+
+    def test_watch_ignores_forged_signals(self):
+        """ProgressChanged from anyone but certgend's unique name is ignored,
+        sent to certgenctl directly or broadcast; watch ends with the real
+        terminal update (cancelled by the harness: exit 3)."""
+        pid = self.root.start(batch_json(BIG_BATCH), update_interval_ms=100)
+        proc = self.spawn_ctl("watch", pid, "--json")
+        self.read_until(proc, lambda line: json.loads(line).get("stage") == "pdf_generation")
+        name = self.unique_name_of(proc.pid)
+
+        forger = self.new_client(listen=False)
+        forged = {"progress_id": GLib.Variant("s", pid),
+                  "transaction_id": GLib.Variant("s", "forged"),
+                  "stage": GLib.Variant("s", "completed"),
+                  "stage_index": GLib.Variant("u", 6),
+                  "stage_progress": GLib.Variant("u", 100),
+                  "progress": GLib.Variant("d", 100.0),
+                  "status": GLib.Variant("s", "completed"),
+                  "message": GLib.Variant("s", "FORGED"),
+                  "sequence": GLib.Variant("t", 10 ** 9)}
+        params = GLib.Variant("(sa{sv})", (pid, forged))
+        forger.conn.emit_signal(name, OBJECT_PATH, MANAGER_IFACE, "ProgressChanged", params)
+        forger.conn.emit_signal(None, OBJECT_PATH, MANAGER_IFACE, "ProgressChanged", params)
+        forger.conn.flush_sync(None)
+        # the next real update still gets through (sequence far below 10**9)
+        self.read_until(proc, lambda line: json.loads(line).get("pages_done", 0) > 0)
+        self.root.call("Cancel", pid)
+        rc, lines, stderr = self.finish(proc)
+        self.assertEqual(rc, EXIT_CANCELLED, stderr)
+        self.assertNotIn("FORGED", "\n".join(lines))
+        updates, final = self.assert_json_updates(self.json_lines(lines), pid)
+        self.assertEqual(final["status"], "cancelled")
+        self.assertTrue(all(u["sequence"] < 10 ** 9 for u in updates))
+
+    def test_watch_interrupt_keeps_running(self):
+        """Ctrl-C in watch stops watching (exit 3) but does not cancel."""
+        pid = self.root.start(batch_json(BIG_BATCH), update_interval_ms=100)
+        proc = self.spawn_ctl("watch", pid)
+        self.read_until(proc, lambda line: "pdf_generation" in line)
+        proc.send_signal(signal.SIGINT)
+        rc, _, stderr = self.finish(proc)
+        self.assertEqual(rc, EXIT_CANCELLED, stderr)
+        self.assertIn(f"Stopped waiting; generation {pid} keeps running.", stderr)
+        self.assertEqual(self.root.progress(pid)["status"], "in_progress")
+        self.root.call("Cancel", pid)
+        self.root.wait_terminal(pid)
+
+    def test_watch_daemon_leaves(self):
+        """certgend goes away while watched: exit 5 and a message."""
+        pid = self.root.start(batch_json(BIG_BATCH), update_interval_ms=100)
+        proc = self.spawn_ctl("watch", pid)
+        self.read_until(proc, lambda line: "pdf_generation" in line)
+        self.stop_daemon()
+        rc, _, stderr = self.finish(proc)
+        self.assertEqual(rc, EXIT_UNREACHABLE, stderr)
+        self.assertIn(f"certgend left the system bus before generation {pid} ended.", stderr)
+
+    # -- the other commands -------------------------------------------------
+
+    def test_status(self):
+        """status: fields for people, --json the snapshot."""
+        pid, updates = self.run_to_end(batch_json(3), transaction="tx-status")
+        result = updates[-1]["result"]
+        rc, stdout, stderr = self.ctl("status", pid)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertRegex(stdout, rf"Generation: {pid}\n")
+        self.assertRegex(stdout, r"Transaction: tx-status\n")
+        self.assertRegex(stdout, r"Status: completed\n")
+        self.assertRegex(stdout, r"Stage: completed \(7/7\), 100%\n")
+        self.assertRegex(stdout, r"Pages: 3/3\n")
+        self.assertIn(f"{result['certificate_number']} to {result['last_certificate_number']}",
+                      stdout)
+        self.assertIn(result["checksum"], stdout)
+        rc, stdout, stderr = self.ctl("status", pid, "--json")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        snap = json.loads(stdout)
+        self.assertEqual(snap["progress_id"], pid)
+        self.assertEqual(snap["result"], dict(result))
+        self.assertEqual(snap["sequence"], updates[-1]["sequence"])
+
+    def test_status_failed_generation(self):
+        """status of a failed generation shows the error sentence."""
+        pid, _ = self.run_to_end(bad_batch_json())
+        rc, stdout, stderr = self.ctl("status", pid)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertIn("Error: Invalid data: recipients[1].recipientName: required", stdout)
+
+    def test_analytics(self):
+        """analytics: durations per stage in pipeline order; --json the dict."""
+        pid, _ = self.run_to_end(batch_json(3))
+        rc, stdout, stderr = self.ctl("analytics", pid)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertRegex(stdout, r"Total duration: \d+ ms")
+        self.assertRegex(stdout, r"Status: completed")
+        shown = re.findall(r"^(\w+) +\d+ ms$", stdout, re.M)
+        self.assertEqual(shown, [s for s in STAGES if s in shown])
+        self.assertIn("pdf_generation", shown)
+        rc, stdout, stderr = self.ctl("analytics", pid, "--json")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        a = json.loads(stdout)
+        expected = self.root.call("GetAnalytics", pid)
+        self.assertEqual(set(a), set(expected))
+        self.assertEqual(a["stage_durations"], dict(expected["stage_durations"]))
+        self.assertEqual(a["total_duration_ms"], expected["total_duration_ms"])
+
+    def test_list(self):
+        """list: a table with every generation; --json an array of snapshots."""
+        rc, stdout, stderr = self.ctl("list")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(stdout, "No generations.\n")
+        rc, stdout, _ = self.ctl("list", "--json")
+        self.assertEqual(json.loads(stdout), [])
+        pid1, _ = self.run_to_end(single_json(), transaction="tx-list-1")
+        pid2, _ = self.run_to_end(bad_batch_json(), transaction="tx-list-2")
+        rc, stdout, stderr = self.ctl("list")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertRegex(stdout, rf"{pid1} +tx-list-1 +completed +completed +100\.0%")
+        self.assertRegex(stdout, rf"{pid2} +tx-list-2 +failed +data_validation")
+        self.assertIn("2 generations listed.", stdout)
+        rc, stdout, stderr = self.ctl("list", "--json")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual([s["progress_id"] for s in json.loads(stdout)], [pid1, pid2])
+
+    def test_fetch(self):
+        """fetch: OpenCertificate's file descriptor copied to a file or stdout;
+        NotReady for a generation without a file."""
+        pid, updates = self.run_to_end(single_json())
+        result = updates[-1]["result"]
+        out = os.path.join(self.out_dir(), "fetched.pdf")
+        rc, stdout, stderr = self.ctl("fetch", pid, "--output", out)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertIn(f"to {out}", stdout)
+        self.assertEqual(sha256_file(out), result["checksum"])
+        self.assert_no_temporary_files(self.out_dir(), allowed=["fetched.pdf"])
+        # replaces an existing file
+        with open(out, "wb") as f:
+            f.write(b"old")
+        rc, _, stderr = self.ctl("fetch", pid, "-o", out)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(os.path.getsize(out), result["file_size"])
+
+        rc, data, stderr = self.ctl("fetch", pid, "--output", "-", binary=True)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(len(data), result["file_size"])
+        self.assertTrue(data.startswith(b"%PDF-"))
+
+        failed, _ = self.run_to_end(bad_batch_json())
+        out2 = os.path.join(self.out_dir(), "failed.pdf")
+        rc, _, stderr = self.ctl("fetch", failed, "--output", out2)
+        self.assertEqual(rc, EXIT_REFUSED, stderr)
+        self.assertIn("The certificate is not ready: ", stderr)
+        self.assertFalse(os.path.exists(out2))
+
+        rc, _, stderr = self.ctl("fetch", pid)
+        self.assertEqual(rc, EXIT_USAGE, stderr)
+        self.assertIn("fetch needs --output FILE", stderr)
+
+    def test_cancel_and_cleanup(self):
+        """cancel ends a running generation; a second cancel is refused;
+        cleanup forgets finished generations and says how many."""
+        pid = self.root.start(batch_json(BIG_BATCH), update_interval_ms=100)
+        self.root.wait_stage(pid, "pdf_generation")
+        rc, stdout, stderr = self.ctl("cancel", pid)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(stdout, "")
+        self.assertEqual(self.root.wait_terminal(pid)["status"], "cancelled")
+        rc, _, stderr = self.ctl("cancel", pid)
+        self.assertEqual(rc, EXIT_REFUSED)
+        self.assertIn("The generation has already finished: ", stderr)
+
+        self.run_to_end(single_json())
+        rc, stdout, stderr = self.ctl("cleanup")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(stdout, "Removed 2 finished generations.\n")
+        rc, stdout, stderr = self.ctl("cleanup", "--json")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(json.loads(stdout), {"removed": 0})
+        rc, _, stderr = self.ctl("status", pid)
+        self.assertEqual(rc, EXIT_REFUSED)
+        self.assertIn(f"Not found: No generation {pid}", stderr)
+
+    def test_not_found(self):
+        """Every command that takes an id says NotFound plainly (exit 6)."""
+        unknown = "0123456789abcdef0123456789abcdef"
+        out = os.path.join(self.out_dir(), "x.pdf")
+        for args in (["status", unknown], ["watch", unknown], ["cancel", unknown],
+                     ["analytics", unknown], ["fetch", unknown, "-o", out],
+                     ["status", unknown, "--json"]):
+            rc, stdout, stderr = self.ctl(*args)
+            self.assertEqual(rc, EXIT_REFUSED, f"{args}: {stderr}")
+            self.assertIn(f"Not found: No generation {unknown}", stderr, args)
+            self.assertEqual(stdout, "", args)
+        self.assertFalse(os.path.exists(out))
+
+    @no_daemon
+    def test_service_absent(self):
+        """No certgend on the bus: exit 5 and a plain explanation, for every
+        command; no bus at all: exit 5 too."""
+        data = self.data_file(single_json())
+        for args in (["list"], ["status", "abc"], ["generate", "--data", data],
+                     ["watch", "abc"], ["cleanup"]):
+            rc, stdout, stderr = self.ctl(*args)
+            self.assertEqual(rc, EXIT_UNREACHABLE, f"{args}: {stderr}")
+            self.assertIn(NOT_RUNNING, stderr, args)
+            self.assertEqual(stdout, "", args)
+        rc, _, stderr = self.ctl("list", env=self.ctl_env(
+            DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={self.tmpdir}/no-such-socket"))
+        self.assertEqual(rc, EXIT_UNREACHABLE, stderr)
+        self.assertIn("Failed to connect to the system bus", stderr)
+
+    @no_daemon
+    def test_usage_errors(self):
+        """Bad command lines exit 2 with a hint; --help and --version exit 0."""
+        for args, message in (
+                (["--no-such-option"], "unrecognized option"),
+                (["list", "--no-such-option"], "unrecognized option"),
+                ([], "Missing command"),
+                (["frobnicate"], 'Unknown command "frobnicate"'),
+                (["status"], "Missing argument"),
+                (["status", "a", "b"], "Too many arguments"),
+                (["fetch"], "Missing argument"),
+                (["generate"], "generate needs the recipient data"),
+                (["generate", "--data"], "requires an argument"),
+                (["generate", "--data", "x", "--timeout", "soon"], "Invalid --timeout"),
+                (["generate", "--data", "x", "--timeout", "0"], "Invalid --timeout"),
+                (["generate", "--data", "x", "--no-wait", "-o", "y"], "--no-wait"),
+                (["list", "--data", "x"], 'Option --data does not apply to "list"'),
+                (["cancel", "x", "--json"], 'Option --json does not apply to "cancel"'),
+        ):
+            rc, stdout, stderr = self.ctl(*args)
+            self.assertEqual(rc, EXIT_USAGE, f"{args}: {stderr}")
+            self.assertIn(message, stderr, args)
+            self.assertEqual(stdout, "", args)
+
+        rc, stdout, _ = self.ctl("--help")
+        self.assertEqual(rc, EXIT_OK)
+        for verb in ("generate", "status", "watch", "cancel", "analytics", "list", "fetch",
+                     "cleanup"):
+            self.assertRegex(stdout, rf"\n  {verb}\b")
+        self.assertIn("Exit status:", stdout)
+        for code in range(7):
+            self.assertRegex(stdout, rf"\n  {code}  ")
+        rc, stdout, _ = self.ctl("generate", "--help")
+        self.assertEqual(rc, EXIT_OK)
+        self.assertIn("--timeout=SECONDS", stdout)
+        self.assertIn("Ctrl-C", stdout)
+        rc, stdout, _ = self.ctl("--version")
+        self.assertEqual(rc, EXIT_OK)
+        self.assertRegex(stdout, r"^certgenctl \d+\.\d+\.\d+")
+
+
+if __name__ == "__main__":
+    main()
