@@ -6,24 +6,34 @@ set -euo pipefail
 packages=(
 	build-essential pkg-config meson ninja-build
 	libglib2.0-dev libglib2.0-dev-bin libsystemd-dev libjson-glib-dev
-	libpoppler-glib-dev libcairo2-dev libpango1.0-dev libqrencode-dev
+	libpoppler-glib-dev libcairo2-dev libpango1.0-dev libqrencode-dev libsoup-3.0-dev
 	dbus python3 python3-dbusmock python3-dbus python3-gi
 	poppler-utils zbar-tools valgrind util-linux passwd
 	fonts-dejavu-core fonts-noto-core fonts-noto-cjk
+	scdoc libdbus-1-dev libxml2-utils systemd polkitd
+	chromium nodejs
 )
 
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-	exit 0
+# npm comes with nodesource's nodejs; Debian packages it apart.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "Installing: ${missing[*]}"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps.sh: run as root (or install the packages above yourself)" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "Installing: ${missing[*]}"
-if [ "$(id -u)" -ne 0 ]; then
-	echo "deps.sh: run as root (or install the packages above yourself)" >&2
-	exit 1
+
+# Browser tests: playwright-core (drives Debian's chromium), pinned by
+# tests/browser/package-lock.json; only when it is not installed yet.
+browser_dir="$(dirname "$0")/../browser"
+if [ -f "$browser_dir/package-lock.json" ] && [ ! -d "$browser_dir/node_modules/playwright-core" ]; then
+	npm ci --prefix "$browser_dir" --no-audit --no-fund
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
