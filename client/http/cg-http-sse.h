@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "cg-http-server.h"
+
+G_BEGIN_DECLS
+
+/* Serves GET /api/certificates/progress/{id} as text/event-stream (WHATWG
+ * server-sent events) once the caller is authenticated and holds a stream
+ * slot (which the stream releases when it ends): "retry:" and a comment
+ * first, then the current snapshot (when newer than @last_event_id), then
+ * every update as "id: <sequence>" + "data: <JSON>", keep-alive comments,
+ * and the end of the response after the terminal event. A resume whose
+ * Last-Event-ID already is the terminal sequence gets 204 (no reconnects). */
+void cg_http_sse_start(CgHttpServer *server, SoupServerMessage *msg, const char *progress_id,
+		       const char *user, gboolean have_last_event_id, guint64 last_event_id);
+
+G_END_DECLS

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cg-http-ws.h"
+
+#include "cg-http-error.h"
+#include "cg-http-follow.h"
+#include "cg-http-json.h"
+
+#define CG_HTTP_WS_CLOSE_NOT_FOUND 4404
+#define CG_HTTP_WS_CLOSE_UNAVAILABLE 4503
+#define CG_HTTP_WS_CLOSE_TRY_AGAIN_LATER 1013
+#define CG_HTTP_WS_MAX_INCOMING 4096
+
+typedef struct {
+	gint ref_count;
+	CgHttpServer *server;
+	SoupWebsocketConnection *connection;
+	char *progress_id;
+	char *user;
+	gboolean registered;
+	gboolean closed;
+	gboolean have_since;
+	guint64 last_sent;
+	CgHttpFollow *follow;
+	gulong message_id;
+	gulong closed_id;
+	GCancellable *cancellable;
+} CgHttpWs;
+
+static CgHttpWs *
+ws_ref(CgHttpWs *self)
+{
+	self->ref_count++;
+	return self;
+}
+
+static void
+ws_unref(CgHttpWs *self)
+{
+	if (--self->ref_count > 0)
+		return;
+	g_clear_object(&self->cancellable);
+	g_clear_object(&self->connection);
+	g_clear_object(&self->server);
+	g_free(self->progress_id);
+	g_free(self->user);
+	g_free(self);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgHttpWs, ws_unref)
+
+static gboolean
+ws_is_open(CgHttpWs *self)
+{
+	return !self->closed &&
+	       soup_websocket_connection_get_state(self->connection) == SOUP_WEBSOCKET_STATE_OPEN;
+}
+
+static void
+ws_send(CgHttpWs *self, const char *text)
+{
+	if (ws_is_open(self))
+		soup_websocket_connection_send_text(self->connection, text);
+}
+
+static void
+ws_close(CgHttpWs *self, gushort code, const char *reason)
+{
+	g_clear_pointer(&self->follow, cg_http_follow_stop);
+	if (ws_is_open(self))
+		soup_websocket_connection_close(self->connection, code, reason);
+}
+
+static void
+ws_send_error(CgHttpWs *self, const char *type, const GError *error)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new_immutable();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *json = NULL;
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "type");
+	json_builder_add_string_value(builder, type);
+	json_builder_set_member_name(builder, "error");
+	json_builder_add_string_value(builder, cg_http_error_code(error));
+	json_builder_set_member_name(builder, "message");
+	json_builder_add_string_value(builder, error->message);
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	json = cg_http_json_to_string(root);
+	ws_send(self, json);
+}
+
+static void
+ws_send_update(CgHttpWs *self, GVariant *update)
+{
+	guint64 sequence = cg_http_update_get_sequence(update);
+	g_autofree char *json = NULL;
+
+	if (self->have_since && sequence <= self->last_sent)
+		return;
+	self->have_since = TRUE;
+	self->last_sent = sequence;
+	json = cg_http_update_to_json(update);
+	ws_send(self, json);
+}
+
+static void
+ready_cb(gpointer user_data, GVariant *snapshot)
+{
+	CgHttpWs *self = user_data;
+
+	ws_send_update(self, snapshot);
+	if (cg_http_update_is_terminal(snapshot))
+		ws_close(self, SOUP_WEBSOCKET_CLOSE_NORMAL, "finished");
+}
+
+static void
+update_cb(gpointer user_data, GVariant *update)
+{
+	CgHttpWs *self = user_data;
+
+	ws_send_update(self, update);
+	if (cg_http_update_is_terminal(update))
+		ws_close(self, SOUP_WEBSOCKET_CLOSE_NORMAL, "finished");
+}
+
+static void
+failed_cb(gpointer user_data, const GError *error, guint retry_after_s)
+{
+	CgHttpWs *self = user_data;
+	gboolean not_found = g_error_matches(error, CG_HTTP_ERROR, CG_HTTP_ERROR_NOT_FOUND);
+
+	ws_send_error(self, "error", error);
+	ws_close(self, not_found ? CG_HTTP_WS_CLOSE_NOT_FOUND : CG_HTTP_WS_CLOSE_UNAVAILABLE,
+		 cg_http_error_code(error));
+}
+
+static void
+vanished_cb(gpointer user_data)
+{
+	CgHttpWs *self = user_data;
+	g_autoptr(GError) error =
+	    g_error_new_literal(CG_HTTP_ERROR, CG_HTTP_ERROR_UNAVAILABLE,
+				"The certificate service stopped; this generation is lost");
+
+	ws_send_error(self, "error", error);
+	ws_close(self, CG_HTTP_WS_CLOSE_UNAVAILABLE, "service_unavailable");
+}
+
+static const CgHttpFollowFuncs ws_follow_funcs = {
+    .ready = ready_cb,
+    .update = update_cb,
+    .failed = failed_cb,
+    .vanished = vanished_cb,
+};
+
+static void
+cancelled_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(CgHttpWs) self = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	reply = cg_http_bus_call_finish(CG_HTTP_BUS(source), result, NULL, &error);
+	if (self->closed)
+		return;
+	if (reply == NULL) {
+		g_autoptr(GError) mapped = cg_http_error_from_dbus(error, NULL);
+
+		if (g_error_matches(mapped, CG_HTTP_ERROR, CG_HTTP_ERROR_NOT_FOUND)) {
+			g_clear_error(&mapped);
+			mapped = cg_http_not_found_error(self->progress_id);
+		}
+		ws_send_error(self, "cancel", mapped);
+		return;
+	}
+	ws_send(self, "{\"type\":\"cancel\",\"success\":true}");
+}
+
+static void
+message_cb(SoupWebsocketConnection *connection, gint type, GBytes *message, gpointer user_data)
+{
+	CgHttpWs *self = user_data;
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *data;
+	const char *kind;
+	gsize len;
+
+	if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+		g_autoptr(GError) bad = g_error_new_literal(
+		    CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST, "Only text messages are accepted");
+
+		ws_send_error(self, "error", bad);
+		return;
+	}
+	data = g_bytes_get_data(message, &len);
+	root = cg_http_json_parse_object(data, len, 8, &error);
+	if (root == NULL) {
+		ws_send_error(self, "error", error);
+		return;
+	}
+	kind = json_object_get_string_member_with_default(json_node_get_object(root), "type", NULL);
+	if (g_strcmp0(kind, "cancel") != 0) {
+		g_autoptr(GError) bad =
+		    g_error_new(CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST,
+				"Unknown message type; known: {\"type\": \"cancel\"}");
+
+		ws_send_error(self, "error", bad);
+		return;
+	}
+	cg_http_bus_call(cg_http_server_get_bus(self->server), "Cancel",
+			 g_variant_new("(s)", self->progress_id), G_VARIANT_TYPE("()"),
+			 self->cancellable, cancelled_cb, ws_ref(self));
+}
+
+static void
+closed_cb(SoupWebsocketConnection *connection, gpointer user_data)
+{
+	CgHttpWs *self = user_data;
+
+	if (self->closed)
+		return;
+	self->closed = TRUE;
+	g_clear_pointer(&self->follow, cg_http_follow_stop);
+	g_cancellable_cancel(self->cancellable);
+	g_clear_signal_handler(&self->message_id, self->connection);
+	g_clear_signal_handler(&self->closed_id, self->connection);
+	g_debug("WebSocket of %s for %s closed", self->progress_id, self->user);
+	if (self->registered)
+		cg_http_server_remove_stream(self->server, self);
+	ws_unref(self);
+}
+
+static void
+ws_shutdown(gpointer stream)
+{
+	ws_close(stream, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "the bridge is stopping");
+}
+
+void
+cg_http_ws_start(CgHttpServer *server, SoupWebsocketConnection *connection, const char *progress_id,
+		 const char *user, gboolean have_since, guint64 since)
+{
+	const CgHttpConfig *config = cg_http_server_get_config(server);
+	CgHttpWs *self = g_new0(CgHttpWs, 1);
+	g_autoptr(GError) error = NULL;
+	guint retry_after_s = 0;
+
+	self->ref_count = 1;
+	self->server = g_object_ref(server);
+	self->connection = g_object_ref(connection);
+	self->progress_id = g_strdup(progress_id);
+	self->user = g_strdup(user);
+	self->have_since = have_since;
+	self->last_sent = since;
+	self->cancellable = g_cancellable_new();
+	soup_websocket_connection_set_max_incoming_payload_size(connection,
+								CG_HTTP_WS_MAX_INCOMING);
+	soup_websocket_connection_set_keepalive_interval(connection,
+							 MAX(config->keepalive_ms / 1000, 1u));
+	self->message_id = g_signal_connect(connection, "message", G_CALLBACK(message_cb), self);
+	self->closed_id = g_signal_connect(connection, "closed", G_CALLBACK(closed_cb), self);
+
+	if (!cg_http_server_acquire_stream_slot(server, user, &retry_after_s, &error)) {
+		ws_send_error(self, "error", error);
+		soup_websocket_connection_close(connection, CG_HTTP_WS_CLOSE_TRY_AGAIN_LATER,
+						cg_http_error_code(error));
+		return;
+	}
+	self->registered = TRUE;
+	cg_http_server_add_stream(server, self, user, ws_shutdown);
+	g_debug("WebSocket of %s for %s", progress_id, user);
+	self->follow = cg_http_follow_start(cg_http_server_get_bus(server), progress_id, user,
+					    &ws_follow_funcs, self);
+}

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of the bridge's JSON and error helpers (cg-http-json.c,
+ * cg-http-error.c). */
+#include <gio/gio.h>
+
+#include "cg-http-error.h"
+#include "cg-http-json.h"
+
+static void
+test_check_depth(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) deep = g_string_new(NULL);
+	const char *strings = "{\"a\": \"[[[[[[[[[[[[\\\"{{{{{{{{\"}";
+
+	for (guint i = 0; i < 33; i++)
+		g_string_append_c(deep, '[');
+	for (guint i = 0; i < 33; i++)
+		g_string_append_c(deep, ']');
+	g_assert_false(cg_http_json_check(deep->str, deep->len, 32, &error));
+	g_assert_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST);
+	g_assert_nonnull(strstr(error->message, "nested deeper than 32"));
+	g_clear_error(&error);
+	g_assert_true(cg_http_json_check(deep->str, deep->len, 33, &error));
+	g_assert_no_error(error);
+	/* brackets inside strings (with escaped quotes) do not count */
+	g_assert_true(cg_http_json_check(strings, strlen(strings), 2, &error));
+	g_assert_no_error(error);
+}
+
+static void
+test_check_encoding(void)
+{
+	g_autoptr(GError) error = NULL;
+	const char nul[] = "{\"a\": 1}\0";
+	const char bad[] = "{\"a\": \"\xff\"}";
+
+	g_assert_false(cg_http_json_check("", 0, 32, &error));
+	g_assert_nonnull(strstr(error->message, "empty"));
+	g_clear_error(&error);
+	g_assert_false(cg_http_json_check(nul, sizeof(nul) - 1, 32, &error));
+	g_assert_nonnull(strstr(error->message, "NUL"));
+	g_clear_error(&error);
+	g_assert_false(cg_http_json_check(bad, strlen(bad), 32, &error));
+	g_assert_nonnull(strstr(error->message, "UTF-8"));
+}
+
+static void
+test_parse_object(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) node = NULL;
+
+	node = cg_http_json_parse_object("[1]", 3, 32, &error);
+	g_assert_null(node);
+	g_assert_nonnull(strstr(error->message, "object"));
+	g_clear_error(&error);
+	node = cg_http_json_parse_object("{\"a\":", 5, 32, &error);
+	g_assert_null(node);
+	g_assert_nonnull(strstr(error->message, "Malformed JSON"));
+	g_clear_error(&error);
+	node = cg_http_json_parse_object("{\"a\": [1, 2]}", 13, 32, &error);
+	g_assert_no_error(error);
+	g_assert_true(JSON_NODE_HOLDS_OBJECT(node));
+}
+
+static void
+test_camel_case(void)
+{
+	const char *cases[][2] = {
+	    {"progress_id", "progressId"},
+	    {"stage", "stage"},
+	    {"last_certificate_number", "lastCertificateNumber"},
+	    {"_odd__key_", "oddKey"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *out = cg_http_camel_case(cases[i][0]);
+
+		g_assert_cmpstr(out, ==, cases[i][1]);
+	}
+}
+
+static JsonObject *
+parse(const char *json, JsonParser *parser)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(json_parser_load_from_data(parser, json, -1, &error));
+	g_assert_no_error(error);
+	return json_node_get_object(json_parser_get_root(parser));
+}
+
+static void
+test_update_to_json(void)
+{
+	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_auto(GVariantBuilder) result = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GVariant) update = NULL;
+	g_autofree char *json = NULL;
+	JsonObject *object, *res;
+
+	g_variant_builder_add(&result, "{sv}", "certificate_number",
+			      g_variant_new_string("CERT2024000001"));
+	g_variant_builder_add(&result, "{sv}", "file_size", g_variant_new_uint64(1234));
+	g_variant_builder_add(&result, "{sv}", "pages", g_variant_new_uint32(1));
+	g_variant_builder_add(&builder, "{sv}", "progress_id", g_variant_new_string("abc"));
+	g_variant_builder_add(&builder, "{sv}", "stage_index", g_variant_new_uint32(6));
+	g_variant_builder_add(&builder, "{sv}", "progress", g_variant_new_double(100.0));
+	g_variant_builder_add(&builder, "{sv}", "sequence", g_variant_new_uint64(42));
+	g_variant_builder_add(&builder, "{sv}", "timestamp_us", g_variant_new_int64(1500000));
+	g_variant_builder_add(&builder, "{sv}", "expected_end_us", g_variant_new_int64(0));
+	g_variant_builder_add(&builder, "{sv}", "cancellable", g_variant_new_boolean(FALSE));
+	g_variant_builder_add(&builder, "{sv}", "owner_label", g_variant_new_string("alice"));
+	g_variant_builder_add(&builder, "{sv}", "error",
+			      g_variant_new_string("org.certgen.Certificates1.Error.InvalidData"));
+	g_variant_builder_add(&builder, "{sv}", "error_message",
+			      g_variant_new_string("recipientName: required"));
+	g_variant_builder_add(&builder, "{sv}", "result", g_variant_builder_end(&result));
+	update = g_variant_ref_sink(g_variant_builder_end(&builder));
+
+	json = cg_http_update_to_json(update);
+	object = parse(json, parser);
+	g_assert_cmpstr(json_object_get_string_member(object, "progressId"), ==, "abc");
+	g_assert_cmpint(json_object_get_int_member(object, "stageIndex"), ==, 6);
+	g_assert_cmpint(json_object_get_int_member(object, "sequence"), ==, 42);
+	g_assert_cmpint(json_object_get_int_member(object, "timestamp"), ==, 1500);
+	g_assert_true(json_object_get_null_member(object, "expectedEnd"));
+	g_assert_false(json_object_get_boolean_member(object, "cancellable"));
+	g_assert_false(json_object_has_member(object, "ownerLabel"));
+	g_assert_false(json_object_has_member(object, "owner_label"));
+	g_assert_cmpstr(json_object_get_string_member(object, "error"), ==, "invalid_data");
+	g_assert_cmpstr(json_object_get_string_member(object, "errorName"), ==,
+			"org.certgen.Certificates1.Error.InvalidData");
+	g_assert_cmpstr(json_object_get_string_member(object, "errorMessage"), ==,
+			"recipientName: required");
+	g_assert_cmpstr(json_object_get_string_member(object, "downloadUrl"), ==,
+			"/api/certificates/abc/download");
+	res = json_object_get_object_member(object, "result");
+	g_assert_cmpstr(json_object_get_string_member(res, "certificateNumber"), ==,
+			"CERT2024000001");
+	g_assert_cmpint(json_object_get_int_member(res, "fileSize"), ==, 1234);
+	g_assert_cmpint(json_object_get_int_member(res, "pages"), ==, 1);
+	g_assert_null(strchr(json, '\n'));
+}
+
+static void
+test_analytics_to_json(void)
+{
+	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_auto(GVariantBuilder) stages = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("a{st}"));
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GVariant) analytics = NULL;
+	g_autofree char *json = NULL;
+	JsonObject *object;
+
+	g_variant_builder_add(&stages, "{st}", "pdf_generation", (guint64)120);
+	g_variant_builder_add(&builder, "{sv}", "total_duration_ms", g_variant_new_uint64(150));
+	g_variant_builder_add(&builder, "{sv}", "average_progress_rate",
+			      g_variant_new_double(666.5));
+	g_variant_builder_add(&builder, "{sv}", "stage_durations", g_variant_builder_end(&stages));
+	g_variant_builder_add(&builder, "{sv}", "status", g_variant_new_string("completed"));
+	g_variant_builder_add(&builder, "{sv}", "started_at_us", g_variant_new_int64(2000000));
+	g_variant_builder_add(&builder, "{sv}", "finished_at_us", g_variant_new_int64(0));
+	analytics = g_variant_ref_sink(g_variant_builder_end(&builder));
+
+	json = cg_http_analytics_to_json(analytics);
+	object = parse(json, parser);
+	g_assert_cmpint(json_object_get_int_member(object, "totalDuration"), ==, 150);
+	g_assert_cmpfloat(json_object_get_double_member(object, "averageProgressRate"), ==, 666.5);
+	g_assert_cmpint(
+	    json_object_get_int_member(json_object_get_object_member(object, "stageDurations"),
+				       "pdf_generation"),
+	    ==, 120);
+	g_assert_cmpstr(json_object_get_string_member(object, "status"), ==, "completed");
+	g_assert_cmpint(json_object_get_int_member(object, "startedAt"), ==, 2000);
+	g_assert_true(json_object_get_null_member(object, "finishedAt"));
+}
+
+static void
+test_error_json(void)
+{
+	g_autofree char *json = cg_http_error_json("not_found", "No \"generation\"");
+
+	g_assert_cmpstr(json, ==,
+			"{\"error\":\"not_found\",\"message\":\"No \\\"generation\\\"\"}");
+}
+
+static void
+test_error_mapping(void)
+{
+	const struct {
+		const char *name;
+		guint status;
+		const char *code;
+	} cases[] = {
+	    {"org.certgen.Certificates1.Error.NotFound", 404, "not_found"},
+	    {"org.certgen.Certificates1.Error.PermissionDenied", 403, "permission_denied"},
+	    {"org.certgen.Certificates1.Error.InvalidArgument", 400, "invalid_argument"},
+	    {"org.certgen.Certificates1.Error.InvalidData", 400, "invalid_data"},
+	    {"org.certgen.Certificates1.Error.TemplateNotFound", 400, "template_not_found"},
+	    {"org.certgen.Certificates1.Error.RateLimited", 429, "rate_limited"},
+	    {"org.certgen.Certificates1.Error.LimitExceeded", 429, "limit_exceeded"},
+	    {"org.certgen.Certificates1.Error.NotCancellable", 409, "not_cancellable"},
+	    {"org.certgen.Certificates1.Error.AlreadyFinished", 409, "already_finished"},
+	    {"org.certgen.Certificates1.Error.NotReady", 409, "not_ready"},
+	    {"org.certgen.Certificates1.Error.Failed", 500, "failed"},
+	    {"org.certgen.Certificates1.Error.SomethingNew", 500, "failed"},
+	    {"org.freedesktop.DBus.Error.ServiceUnknown", 503, "service_unavailable"},
+	    {"org.freedesktop.DBus.Error.NameHasNoOwner", 503, "service_unavailable"},
+	    {"org.freedesktop.DBus.Error.NoReply", 503, "service_unavailable"},
+	    {"org.freedesktop.DBus.Error.AccessDenied", 500, "failed"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) remote =
+		    g_dbus_error_new_for_dbus_error(cases[i].name, "try again in 17 s");
+		guint retry = 0;
+		g_autoptr(GError) error = cg_http_error_from_dbus(remote, &retry);
+
+		g_assert_cmpuint(cg_http_error_status(error), ==, cases[i].status);
+		g_assert_cmpstr(cg_http_error_code(error), ==, cases[i].code);
+		g_assert_null(strstr(error->message, "GDBus.Error"));
+		if (g_str_equal(cases[i].code, "rate_limited"))
+			g_assert_cmpuint(retry, ==, 17);
+		else if (cases[i].status == 503 || g_str_equal(cases[i].code, "limit_exceeded"))
+			g_assert_cmpuint(retry, >, 0);
+		else
+			g_assert_cmpuint(retry, ==, 0);
+	}
+}
+
+static void
+test_error_local(void)
+{
+	g_autoptr(GError) closed = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CLOSED, "closed");
+	g_autoptr(GError) mapped = cg_http_error_from_dbus(closed, NULL);
+	g_autofree char *code =
+	    cg_http_error_code_for_dbus_name("org.certgen.Certificates1.Error.TemplateNotFound");
+	g_autofree char *other = cg_http_error_code_for_dbus_name("org.example.Error.Foo");
+
+	g_assert_error(mapped, CG_HTTP_ERROR, CG_HTTP_ERROR_UNAVAILABLE);
+	g_assert_cmpuint(cg_http_error_status(mapped), ==, 503);
+	g_assert_cmpstr(code, ==, "template_not_found");
+	g_assert_cmpstr(other, ==, "failed");
+	g_assert_cmpuint(cg_http_error_status(closed), ==, 500);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/http/json/check-depth", test_check_depth);
+	g_test_add_func("/http/json/check-encoding", test_check_encoding);
+	g_test_add_func("/http/json/parse-object", test_parse_object);
+	g_test_add_func("/http/json/camel-case", test_camel_case);
+	g_test_add_func("/http/json/update", test_update_to_json);
+	g_test_add_func("/http/json/analytics", test_analytics_to_json);
+	g_test_add_func("/http/json/error", test_error_json);
+	g_test_add_func("/http/error/dbus-mapping", test_error_mapping);
+	g_test_add_func("/http/error/local", test_error_local);
+	return g_test_run();
+}

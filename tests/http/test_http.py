@@ -1,0 +1,1013 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""certgen-http tests: every route and error status of the HTTP contract
+(DESIGN.md "HTTP contract"), the SSE format and resumption, WebSocket,
+sessions, per-user scoping, limits and hostile input, against certgend on a
+private bus. Each case is its own meson test (suite 'http')."""
+
+import collections
+import hashlib
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+
+from cg_http_harness import (ALICE, BOB, BRIDGE, SSE_KEYS, TERMINAL, TOKENS,  # noqa: E402
+                             WEB_ROOT, HttpTestCase, batch_data, bridge_args, no_bridge,
+                             recipient_data, recv_all, token_hash)
+from cg_testbus import (BIG_BATCH, MANAGER_IFACE, OBJECT_PATH, GLib, daemon_config,  # noqa: E402
+                        main, random_id, spin, timeout, wait_until)
+
+
+class AuthTests(HttpTestCase):
+
+    def test_no_token(self):
+        """Every /api route without credentials: 401, JSON error, WWW-Authenticate."""
+        pid = random_id()
+        for method, path in (("POST", "/api/certificates"),
+                             ("GET", f"/api/certificates/progress/{pid}"),
+                             ("DELETE", f"/api/certificates/progress/{pid}"),
+                             ("GET", f"/api/certificates/progress/{pid}/analytics"),
+                             ("GET", f"/api/certificates/{pid}/download"),
+                             ("POST", "/api/session"), ("DELETE", "/api/session")):
+            with self.subTest(method=method, path=path):
+                resp = self.request(method, path, {"data": recipient_data()}
+                                    if method == "POST" else None, token=None)
+                self.assertError(resp, 401, "unauthorized", path)
+                self.assertTrue(resp.header("WWW-Authenticate").startswith("Bearer"), resp)
+
+    def test_bad_token(self):
+        """A wrong token, another scheme or an empty token: 401."""
+        for value in ("Bearer wrong-token", f"Bearer {ALICE}x", "Bearer ", f"Basic {ALICE}",
+                      f"bearer{ALICE}"):
+            with self.subTest(authorization=value):
+                resp = self.request("POST", "/api/certificates", {"data": recipient_data()},
+                                    token=None, headers={"Authorization": value})
+                self.assertError(resp, 401, "unauthorized", value)
+
+    def test_good_token(self):
+        """A listed token: 201 with the progress id and its Location."""
+        resp = self.request("POST", "/api/certificates",
+                            {"transactionId": "tx-good", "templateId": "classic",
+                             "data": recipient_data()})
+        self.assertEqual(resp.status, 201, resp)
+        pid = resp.json["progressId"]
+        self.assertEqual(set(resp.json), {"progressId"})
+        self.assertEqual(resp.header("Location"), f"/api/certificates/progress/{pid}")
+        # certgend knows it as alice's, started by the bridge
+        snap = self.root.progress(pid)
+        self.assertEqual(snap["owner_label"], "alice")
+        self.assertEqual(snap["transaction_id"], "tx-good")
+        # "Bearer" is case-insensitive
+        resp = self.request("POST", "/api/certificates", {"data": recipient_data()},
+                            token=None, headers={"Authorization": f"bearer {BOB}"})
+        self.assertEqual(resp.status, 201, resp)
+
+    def test_tokens_reload_on_sighup(self):
+        """SIGHUP reloads the tokens file: a new user works, a removed one is refused,
+        and a bad file keeps the old tokens."""
+        carol = "carol-token-0000"
+        self.write_tokens({"alice": ALICE, "carol": carol})
+        self.bridge.send_signal(signal.SIGHUP)
+        wait_until(lambda: "Reloaded 2 tokens" in self.bridge_log_text(), 10, "reload")
+        self.start(token=carol)
+        self.assertError(self.request("POST", "/api/certificates",
+                                      {"data": recipient_data()}, token=BOB),
+                         401, "unauthorized")
+        with open(self.tokens_path, "w", encoding="utf-8") as f:
+            f.write("broken line without hash\n")
+        self.bridge.send_signal(signal.SIGHUP)
+        wait_until(lambda: "Keeping the old tokens" in self.bridge_log_text(), 10, "reload")
+        self.start(token=carol)
+
+    @no_bridge
+    def test_hash_token(self):
+        """certgen-http hash-token prints the SHA-256 hex of standard input."""
+        for given in ("s3cret-token", "s3cret-token\n", "s3cret-token\r\n"):
+            r = subprocess.run([BRIDGE, "hash-token"], input=given.encode(),
+                               capture_output=True, check=False)
+            self.assertEqual(r.returncode, 0, r)
+            self.assertEqual(r.stdout.decode(), token_hash("s3cret-token") + "\n")
+        for bad in ("", "\n", "two words"):
+            r = subprocess.run([BRIDGE, "hash-token"], input=bad.encode(),
+                               capture_output=True, check=False)
+            self.assertNotEqual(r.returncode, 0, bad)
+            self.assertTrue(r.stderr, bad)
+
+    @no_bridge
+    def test_bad_command_lines(self):
+        """Bad options and a bad tokens file stop the bridge with a message."""
+        bad_tokens = os.path.join(self.tmpdir, "bad-tokens")
+        with open(bad_tokens, "w", encoding="utf-8") as f:
+            f.write("alice nothex\n")
+        for args in (["--listen", "nowhere"], ["--listen", "127.0.0.1:99999"],
+                     ["--listen", "example.org:80"], ["--allow-origin", "example.org"],
+                     ["--tokens", bad_tokens], ["--tokens", "/nonexistent/tokens"],
+                     ["extra"]):
+            with self.subTest(args=args):
+                r = subprocess.run([BRIDGE] + args, capture_output=True, check=False,
+                                   timeout=timeout(10))
+                self.assertNotEqual(r.returncode, 0, r)
+                self.assertTrue(r.stderr.strip(), r)
+
+
+class RouteTests(HttpTestCase):
+
+    def test_sse_format(self):
+        """SSE: headers, "retry: 2000" first, a comment, id = sequence, camelCase data,
+        every stage, monotonic progress, the response ends after the terminal event."""
+        pid = self.start(transaction="tx-sse")
+        stream = self.sse(pid)
+        self.assertEqual(stream.status, 200)
+        self.assertTrue(stream.header("Content-Type").startswith("text/event-stream"))
+        self.assertEqual(stream.header("Cache-Control"), "no-cache")
+        events = stream.events_until_terminal()
+        self.assertTrue(stream.at_end(), "the stream must end after the terminal event")
+        self.assertEqual(stream.lines[0], "retry: 2000")
+        self.assertEqual(stream.lines[1], ": connected")
+        self.assertEqual(stream.lines[2], "")
+        self.assertIn("connected", stream.comments)
+        seqs = []
+        stages = []
+        for event in events:
+            data = event.json
+            self.assertTrue(SSE_KEYS <= set(data), f"missing {SSE_KEYS - set(data)}")
+            self.assertNotIn("owner_label", data)
+            self.assertNotIn("ownerLabel", data)
+            self.assertEqual(event.id, str(data["sequence"]))
+            self.assertEqual(data["progressId"], pid)
+            self.assertEqual(data["transactionId"], "tx-sse")
+            self.assertLess(abs(data["timestamp"] / 1000 - time.time()), 60)
+            seqs.append(data["sequence"])
+            if not stages or stages[-1] != data["stage"]:
+                stages.append(data["stage"])
+        self.assertEqual(seqs, sorted(set(seqs)), "sequences must grow")
+        progress = [e.json["progress"] for e in events]
+        self.assertEqual(progress, sorted(progress))
+        self.assertEqual(stages[-1], "completed")
+        last = events[-1].json
+        self.assertEqual(last["status"], "completed")
+        self.assertEqual(last["progress"], 100.0)
+        self.assertEqual(last["stageIndex"], 6)
+        self.assertEqual(set(last["result"]),
+                         {"certificateNumber", "lastCertificateNumber", "fileSize", "checksum",
+                          "pages"} & set(last["result"]) | {"certificateNumber", "fileSize",
+                                                             "checksum", "pages"})
+        self.assertRegex(last["result"]["checksum"], r"^[0-9a-f]{64}$")
+        self.assertEqual(last["downloadUrl"], f"/api/certificates/{pid}/download")
+        # every line of the stream is a field, a comment or blank
+        for line in stream.lines:
+            self.assertRegex(line, r"^(|:.*|(id|data|retry): .*)$")
+        stream.close()
+
+    def test_analytics(self):
+        """GET .../analytics: totalDuration, averageProgressRate, stageDurations, status."""
+        pid = self.start()
+        self.wait_finished(pid)
+        resp = self.request("GET", f"/api/certificates/progress/{pid}/analytics")
+        self.assertEqual(resp.status, 200, resp)
+        data = resp.json
+        self.assertTrue({"totalDuration", "averageProgressRate", "stageDurations",
+                         "status"} <= set(data), data)
+        self.assertEqual(data["status"], "completed")
+        self.assertIsInstance(data["totalDuration"], int)
+        self.assertGreater(data["averageProgressRate"], 0)
+        self.assertIn("pdf_generation", data["stageDurations"])
+        for value in data["stageDurations"].values():
+            self.assertIsInstance(value, int)
+        self.assertLessEqual(sum(data["stageDurations"].values()), data["totalDuration"] + 10)
+
+    def test_download(self):
+        """GET .../download: the PDF as an attachment, the bytes of the result."""
+        pid = self.start()
+        last = self.wait_finished(pid)
+        resp = self.request("GET", f"/api/certificates/{pid}/download")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("Content-Type"), "application/pdf")
+        number = last["result"]["certificateNumber"]
+        self.assertEqual(resp.header("Content-Disposition"), f'attachment; filename="{number}.pdf"')
+        self.assertEqual(int(resp.header("Content-Length")), last["result"]["fileSize"])
+        self.assertTrue(resp.body.startswith(b"%PDF-"))
+        self.assertEqual(hashlib.sha256(resp.body).hexdigest(), last["result"]["checksum"])
+
+    def test_download_not_ready(self):
+        """Before download_ready: 409 not_ready."""
+        pid = self.start(batch_data(BIG_BATCH))
+        resp = self.request("GET", f"/api/certificates/{pid}/download")
+        self.assertError(resp, 409, "not_ready")
+        self.request("DELETE", f"/api/certificates/progress/{pid}")
+
+    def test_cancel_mid_batch(self):
+        """DELETE during pdf_generation: {"success": true}, then a cancelled event ends
+        the stream; no download."""
+        pid = self.start(batch_data(BIG_BATCH))
+        stream = self.sse(pid, read_timeout=60)
+        while True:
+            event = stream.next_event()
+            self.assertIsNotNone(event, "stream ended early")
+            if event.json["stage"] == "pdf_generation" and event.json["pagesDone"] > 0:
+                break
+        resp = self.request("DELETE", f"/api/certificates/progress/{pid}")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.json, {"success": True})
+        events = stream.events_until_terminal()
+        self.assertEqual(events[-1].json["status"], "cancelled")
+        self.assertTrue(stream.at_end())
+        stream.close()
+        self.assertError(self.request("GET", f"/api/certificates/{pid}/download"), 409,
+                         "not_ready")
+
+    def test_cancel_after_completion(self):
+        """DELETE of a finished generation: 409 already_finished."""
+        pid = self.start()
+        self.wait_finished(pid)
+        self.assertError(self.request("DELETE", f"/api/certificates/progress/{pid}"), 409,
+                         "already_finished")
+
+    def test_not_cancellable(self):
+        """enableCancellation false: DELETE gives 409 not_cancellable; the event says
+        cancellable false."""
+        pid = self.start(batch_data(400), enableCancellation=False)
+        self.assertError(self.request("DELETE", f"/api/certificates/progress/{pid}"), 409,
+                         "not_cancellable")
+        last = self.wait_finished(pid)
+        self.assertFalse(last["cancellable"])
+
+    def test_options_mapping(self):
+        """options {timeout, enableCancellation, enablePersistence, updateInterval}
+        reach certgend; a tiny timeout ends as timed_out."""
+        pid = self.start(batch_data(BIG_BATCH), timeout=300, updateInterval=100,
+                         enablePersistence=True, enableCancellation=True)
+        last = self.wait_finished(pid)
+        self.assertEqual(last["status"], "timed_out", last)
+
+    def test_static_files(self):
+        """GET / serves index.html, GET /certificate-progress.js the module, from the
+        web root; other names are 404."""
+        for path, name, ctype in (("/", "index.html", "text/html"),
+                                  ("/certificate-progress.js", "certificate-progress.js",
+                                   "text/javascript")):
+            file = os.path.join(WEB_ROOT, name)
+            if not os.path.exists(file):
+                continue
+            resp = self.request("GET", path, token=None)
+            self.assertEqual(resp.status, 200, resp)
+            self.assertTrue(resp.header("Content-Type").startswith(ctype), resp.headers)
+            with open(file, "rb") as f:
+                self.assertEqual(resp.body, f.read())
+        # a web root of our own: exact bytes and types
+        root = os.path.join(self.tmpdir, "web")
+        os.makedirs(root)
+        files = {"index.html": b"<!doctype html><title>t</title>",
+                 "certificate-progress.js": b"export class X {}\n",
+                 ".secret.js": b"no", "notes.bin": b"no"}
+        for name, content in files.items():
+            with open(os.path.join(root, name), "wb") as f:
+                f.write(content)
+        self.stop_bridge()
+        self.start_bridge(web_root=root)
+        resp = self.request("GET", "/", token=None)
+        self.assertEqual((resp.status, resp.body), (200, files["index.html"]))
+        self.assertEqual(resp.header("Content-Type"), "text/html; charset=utf-8")
+        resp = self.request("GET", "/certificate-progress.js", token=None)
+        self.assertEqual((resp.status, resp.body), (200, files["certificate-progress.js"]))
+        self.assertTrue(resp.header("Content-Type").startswith("text/javascript"))
+        self.assertEqual(resp.header("X-Content-Type-Options"), "nosniff")
+        for path in ("/.secret.js", "/notes.bin", "/../etc/passwd", "/%2e%2e/etc/passwd",
+                     "/missing.js", "/sub/index.html"):
+            with self.subTest(path=path):
+                self.assertEqual(self.request("GET", path, token=None).status, 404)
+        self.assertEqual(self.request("POST", "/", token=None, raw=b"x").status, 405)
+
+    def test_unknown_routes_and_methods(self):
+        """Unknown /api routes: 404 JSON; wrong methods: 405 with Allow."""
+        pid = random_id()
+        self.assertError(self.request("GET", "/api/nothing"), 404, "not_found")
+        self.assertError(self.request("GET", "/api/certificates/progress/"), 404, "not_found")
+        for method, path, allow in (("GET", "/api/certificates", "POST"),
+                                    ("PUT", f"/api/certificates/progress/{pid}", "GET, DELETE"),
+                                    ("POST", f"/api/certificates/{pid}/download", "GET"),
+                                    ("GET", "/api/session", "POST, DELETE")):
+            with self.subTest(method=method, path=path):
+                resp = self.request(method, path)
+                self.assertError(resp, 405, "method_not_allowed")
+                self.assertEqual(resp.header("Allow"), allow)
+
+
+class ScopingTests(HttpTestCase):
+
+    def test_other_user_gets_404(self):
+        """bob gets for alice's id exactly what he gets for an unknown id: 404 with the
+        same body, on SSE, DELETE, analytics, download and WebSocket."""
+        pid = self.start(batch_data(50), token=ALICE)
+        unknown = random_id()
+        for method, fmt in (("GET", "/api/certificates/progress/{}"),
+                            ("DELETE", "/api/certificates/progress/{}"),
+                            ("GET", "/api/certificates/progress/{}/analytics"),
+                            ("GET", "/api/certificates/{}/download")):
+            with self.subTest(method=method, path=fmt):
+                theirs = self.request(method, fmt.format(pid), token=BOB)
+                nothing = self.request(method, fmt.format(unknown), token=BOB)
+                self.assertError(theirs, 404, "not_found")
+                self.assertError(nothing, 404, "not_found")
+                self.assertEqual(theirs.body.replace(pid.encode(), b"ID"),
+                                 nothing.body.replace(unknown.encode(), b"ID"))
+                self.assertEqual(dict(theirs.headers.items()).keys(),
+                                 dict(nothing.headers.items()).keys())
+        ws = self.websocket(pid, token=BOB)
+        self.assertEqual(ws.status, 101)
+        messages = ws.messages_until_close()
+        self.assertEqual(ws.close_code, 4404)
+        self.assertEqual([m.get("error") for m in messages], ["not_found"])
+        ws.close()
+        # alice still sees and finishes it; bob never cancelled it
+        self.assertEqual(self.wait_finished(pid)["status"], "completed")
+
+    def test_local_users_generations_hidden(self):
+        """A generation started on D-Bus without a label (a local user) is 404 for
+        every web user."""
+        pid = self.root.start()
+        for token in (ALICE, BOB):
+            self.assertError(self.request("GET", f"/api/certificates/progress/{pid}/analytics",
+                                          token=token), 404, "not_found")
+
+    def test_forged_signal_ignored(self):
+        """A ProgressChanged sent to the bridge by someone other than certgend's unique
+        name never reaches a stream."""
+        pid = self.start(batch_data(300))
+        stream = self.sse(pid)
+        first = stream.next_event()
+        self.assertIsNotNone(first)
+        bridge_name = None
+        names = self.root.bus("ListNames", None, "(as)")[0]
+        for name in names:
+            if not name.startswith(":"):
+                continue
+            try:
+                (upid,) = self.root.bus("GetConnectionUnixProcessID",
+                                        GLib.Variant("(s)", (name,)), "(u)")
+            except Exception:  # pylint: disable=broad-except
+                continue
+            if upid == self.bridge.pid:
+                bridge_name = name
+        self.assertIsNotNone(bridge_name)
+        forger = self.new_client(listen=False)
+        forged = {"progress_id": GLib.Variant("s", pid), "status": GLib.Variant("s", "completed"),
+                  "stage": GLib.Variant("s", "completed"), "sequence": GLib.Variant("t", 10**9),
+                  "message": GLib.Variant("s", "FORGED")}
+        forger.conn.emit_signal(bridge_name, OBJECT_PATH, MANAGER_IFACE, "ProgressChanged",
+                                GLib.Variant("(sa{sv})", (pid, forged)))
+        forger.conn.flush_sync(None)
+        events = [first] + stream.events_until_terminal()
+        for event in events:
+            self.assertNotEqual(event.json.get("message"), "FORGED")
+            self.assertLess(event.json["sequence"], 10**9)
+        self.assertEqual(events[-1].json["status"], "completed")
+        stream.close()
+
+
+class ErrorStatusTests(HttpTestCase):
+
+    @bridge_args("--generations-per-minute", "1000")
+    def test_malformed_json(self):
+        """400 bad_request naming the problem, for broken, deep, non-UTF-8 or
+        non-object bodies; nothing is started."""
+        cases = {
+            b"{": "Malformed JSON",
+            b"": "empty",
+            b"[1, 2]": "object",
+            b"\"text\"": "object",
+            b"[" * 100000 + b"]" * 100000: "nested deeper",
+            b"{\"a\":" * 50000 + b"1" + b"}" * 50000: "nested deeper",
+            b"{\"data\": \"\xff\xfe\"}": "UTF-8",
+            b"{\"data\": {}}\x00": "NUL",
+        }
+        for raw, words in cases.items():
+            with self.subTest(body=raw[:30]):
+                resp = self.request("POST", "/api/certificates", raw=raw,
+                                    headers={"Content-Type": "application/json"})
+                body = self.assertError(resp, 400, "bad_request")
+                self.assertIn(words, body["message"])
+        self.assertEqual(self.root.call("ListGenerations"), [])
+
+    @bridge_args("--generations-per-minute", "1000")
+    def test_invalid_fields(self):
+        """400 invalid_argument naming the field: unknown fields and options, wrong
+        types, a missing data object; 415 for another content type."""
+        cases = [
+            ({"data": recipient_data(), "colour": "red"}, "colour"),
+            ({"transactionId": 5, "data": recipient_data()}, "transactionId"),
+            ({"transactionId": "x" * 200, "data": recipient_data()}, "transactionId"),
+            ({"templateId": ["classic"], "data": recipient_data()}, "templateId"),
+            ({}, "data"),
+            ({"data": "a string"}, "data"),
+            ({"data": recipient_data(), "options": {"timeout": "soon"}}, "options.timeout"),
+            ({"data": recipient_data(), "options": {"timeout": 0}}, "options.timeout"),
+            ({"data": recipient_data(), "options": {"updateInterval": 1.5}},
+             "options.updateInterval"),
+            ({"data": recipient_data(), "options": {"enableCancellation": "yes"}},
+             "options.enableCancellation"),
+            ({"data": recipient_data(), "options": {"timeoutMs": 1}}, "timeoutMs"),
+            ({"data": recipient_data(), "options": []}, "options"),
+            ({"data": recipient_data(), "templateId": "../../etc"}, "template"),
+        ]
+        for body, words in cases:
+            with self.subTest(body=body):
+                resp = self.request("POST", "/api/certificates", body)
+                err = self.assertError(resp, 400, "invalid_argument")
+                self.assertIn(words, err["message"])
+        resp = self.request("POST", "/api/certificates", raw=b"data=1",
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertError(resp, 415, "unsupported_media_type")
+        self.assertEqual(self.root.call("ListGenerations"), [])
+
+    def test_template_not_found(self):
+        """An unknown template: 400 template_not_found."""
+        resp = self.request("POST", "/api/certificates",
+                            {"templateId": "no-such-template", "data": recipient_data()})
+        self.assertError(resp, 400, "template_not_found")
+
+    @daemon_config(limits={"max_data_bytes": 1024})
+    def test_invalid_data_rejected(self):
+        """certgend's InvalidData (data too large for its config): 400 invalid_data."""
+        resp = self.request("POST", "/api/certificates",
+                            {"data": recipient_data(description="d" * 900,
+                                                    issuer="i" * 120)})
+        self.assertError(resp, 400, "invalid_data")
+
+    def test_invalid_data_event(self):
+        """Data that breaks the template's rules: 201, then a failed event carrying
+        error "invalid_data", errorName and an errorMessage naming the field."""
+        pid = self.start({"courseName": "No Name", "issueDate": "2024-05-17"})
+        last = self.wait_finished(pid)
+        self.assertEqual(last["status"], "failed")
+        self.assertEqual(last["error"], "invalid_data")
+        self.assertEqual(last["errorName"], "org.certgen.Certificates1.Error.InvalidData")
+        self.assertIn("recipientName", last["errorMessage"])
+
+    @bridge_args("--max-body-bytes", "65536")
+    def test_body_too_large(self):
+        """A body over the cap: 413 payload_too_large, by Content-Length or chunked."""
+        big = json.dumps({"data": recipient_data(description="x" * 70000)}).encode()
+        resp = self.request("POST", "/api/certificates", raw=big,
+                            headers={"Content-Type": "application/json"})
+        self.assertError(resp, 413, "payload_too_large")
+        # chunked, no Content-Length
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout(30))
+        conn.putrequest("POST", "/api/certificates")
+        conn.putheader("Authorization", f"Bearer {ALICE}")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.endheaders()
+        for i in range(0, len(big), 8192):
+            piece = big[i:i + 8192]
+            conn.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+        conn.send(b"0\r\n\r\n")
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 413)
+        self.assertEqual(json.loads(resp.read())["error"], "payload_too_large")
+        conn.close()
+        self.assertEqual(self.root.call("ListGenerations"), [])
+        # just under the cap is fine
+        self.start(recipient_data(description="y" * 900))
+
+    def test_rate_limit_generations(self):
+        """The 6th generation request in a minute: 429 rate_limited with Retry-After;
+        other users are not affected."""
+        for i in range(5):
+            self.start(transaction=f"tx-{i}")
+        resp = self.request("POST", "/api/certificates", {"data": recipient_data()})
+        self.assertError(resp, 429, "rate_limited")
+        retry = int(resp.header("Retry-After"))
+        self.assertTrue(1 <= retry <= 60, retry)
+        self.start(token=BOB)
+
+    def test_rate_limit_streams(self):
+        """The 11th SSE connection in a minute: 429 with Retry-After; reconnects that
+        carry a Last-Event-ID are not counted."""
+        pid = self.start()
+        last = self.wait_finished(pid)  # 1
+        for i in range(9):  # 2..10
+            stream = self.sse(pid)
+            self.assertEqual(stream.status, 200, i)
+            stream.events_until_terminal()
+            stream.close()
+        resp = self.request("GET", f"/api/certificates/progress/{pid}")
+        self.assertError(resp, 429, "rate_limited")
+        self.assertTrue(1 <= int(resp.header("Retry-After")) <= 60)
+        for i in range(5):
+            stream = self.sse(pid, headers={"Last-Event-ID": str(last["sequence"] - 1)})
+            self.assertEqual(stream.status, 200, i)
+            self.assertEqual(stream.events_until_terminal()[-1].json["status"], "completed")
+            stream.close()
+        # a WebSocket is a stream too
+        ws = self.websocket(pid)
+        self.assertEqual(ws.status, 429)
+        ws.close()
+
+    @daemon_config(limits={"max_active_per_owner": 1})
+    def test_limit_exceeded(self):
+        """certgend's LimitExceeded (too many active for this web user): 429."""
+        pid = self.start(batch_data(BIG_BATCH))
+        resp = self.request("POST", "/api/certificates", {"data": recipient_data()})
+        self.assertError(resp, 429, "limit_exceeded")
+        self.assertTrue(resp.header("Retry-After"))
+        self.request("DELETE", f"/api/certificates/progress/{pid}")
+
+    @bridge_args("--max-streams-per-user", "2", "--max-streams", "3")
+    def test_stream_caps(self):
+        """Concurrent streams: per user 429 too_many_streams, overall 503 overloaded;
+        slots come back when streams end."""
+        pid_a = self.start(batch_data(BIG_BATCH))
+        pid_b = self.start(batch_data(BIG_BATCH), token=BOB)
+        streams = [self.sse(pid_a), self.sse(pid_a)]
+        for s in streams:
+            self.assertEqual(s.status, 200)
+            self.assertIsNotNone(s.next_event())
+        resp = self.request("GET", f"/api/certificates/progress/{pid_a}")
+        self.assertError(resp, 429, "too_many_streams")
+        self.assertTrue(resp.header("Retry-After"))
+        streams.append(self.sse(pid_b, token=BOB))
+        self.assertEqual(streams[-1].status, 200)
+        self.assertIsNotNone(streams[-1].next_event())
+        resp = self.request("GET", f"/api/certificates/progress/{pid_b}", token=BOB)
+        self.assertError(resp, 503, "overloaded")
+        for s in streams:
+            s.close()
+        wait_until(lambda: self.request("GET", f"/api/certificates/progress/{pid_a}/analytics"
+                                        ).status == 200, 10, "requests")
+        self.request("DELETE", f"/api/certificates/progress/{pid_a}")
+        self.request("DELETE", f"/api/certificates/progress/{pid_b}", token=BOB)
+
+        def stream_opens():
+            s = self.sse(pid_a)
+            try:
+                return s.status == 200
+            finally:
+                s.close()
+        wait_until(stream_opens, 10, "a free stream slot")
+
+    def test_unavailable_and_recovery(self):
+        """certgend stopped: 503 service_unavailable with Retry-After on every route;
+        once it is back the bridge serves again (new generations, new signals)."""
+        pid = self.start()
+        self.wait_finished(pid)
+        self.stop_daemon()
+        wait_until(lambda: "left the bus" in self.bridge_log_text(), 10, "vanished")
+        for method, path, body in (("POST", "/api/certificates", {"data": recipient_data()}),
+                                   ("GET", f"/api/certificates/progress/{pid}", None),
+                                   ("DELETE", f"/api/certificates/progress/{pid}", None),
+                                   ("GET", f"/api/certificates/progress/{pid}/analytics", None),
+                                   ("GET", f"/api/certificates/{pid}/download", None)):
+            with self.subTest(method=method, path=path):
+                resp = self.request(method, path, body)
+                self.assertError(resp, 503, "service_unavailable")
+                self.assertTrue(resp.header("Retry-After"))
+        self.start_daemon()
+        wait_until(lambda: self.bridge_log_text().count("certgend is :") >= 2, 10, "reappeared")
+        pid = self.start()
+        self.assertEqual(self.wait_finished(pid)["status"], "completed")
+
+    def test_daemon_vanishes_mid_stream(self):
+        """certgend leaving the bus ends open streams with an error event."""
+        pid = self.start(batch_data(BIG_BATCH))
+        stream = self.sse(pid)
+        self.assertIsNotNone(stream.next_event())
+        ws = self.websocket(pid)
+        self.assertEqual(ws.status, 101)
+        self.assertIsNotNone(ws.recv_message())
+        self.stop_daemon()
+        events = stream.events_until_terminal()
+        last = events[-1].json
+        self.assertEqual(last["status"], "failed")
+        self.assertEqual(last["error"], "service_unavailable")
+        self.assertTrue(stream.at_end())
+        stream.close()
+        messages = ws.messages_until_close()
+        self.assertEqual(messages[-1]["error"], "service_unavailable")
+        self.assertEqual(ws.close_code, 4503)
+        ws.close()
+
+
+class StreamTests(HttpTestCase):
+
+    def test_resume_with_last_event_id(self):
+        """A reconnect with Last-Event-ID continues after that event: no repeats, and the
+        terminal event arrives."""
+        pid = self.start(batch_data(300))
+        stream = self.sse(pid)
+        seen = []
+        for _ in range(3):
+            event = stream.next_event()
+            self.assertIsNotNone(event)
+            seen.append(int(event.id))
+        stream.close()
+        stream = self.sse(pid, headers={"Last-Event-ID": str(seen[-1])})
+        self.assertEqual(stream.status, 200)
+        events = stream.events_until_terminal()
+        self.assertTrue(stream.at_end())
+        ids = [int(e.id) for e in events]
+        self.assertTrue(all(i > seen[-1] for i in ids), (seen, ids))
+        self.assertEqual(ids, sorted(set(ids)))
+        self.assertEqual(events[-1].json["status"], "completed")
+        stream.close()
+
+    def test_resume_after_finished(self):
+        """Resuming after the generation ended still delivers the terminal event; a
+        client that has it gets 204 (EventSource stops reconnecting)."""
+        pid = self.start()
+        last = self.wait_finished(pid)
+        stream = self.sse(pid, headers={"Last-Event-ID": str(last["sequence"] - 2)})
+        events = stream.events_until_terminal()
+        self.assertEqual([e.json["sequence"] for e in events], [last["sequence"]])
+        self.assertEqual(events[0].json["status"], "completed")
+        self.assertEqual(events[0].json["result"], last["result"])
+        self.assertTrue(stream.at_end())
+        stream.close()
+        stream = self.sse(pid, headers={"Last-Event-ID": str(last["sequence"])})
+        self.assertEqual(stream.status, 204)
+        stream.close()
+        # garbage Last-Event-ID: a fresh stream
+        stream = self.sse(pid, headers={"Last-Event-ID": "not-a-number"})
+        self.assertEqual(stream.events_until_terminal()[-1].json["sequence"], last["sequence"])
+        stream.close()
+
+    def test_client_disconnect_releases_fds(self):
+        """Clients that disconnect mid-stream (SSE and WebSocket): the bridge's open
+        file descriptors return to where they were."""
+        pid = self.start(batch_data(BIG_BATCH))
+        time.sleep(0.3)
+        baseline = self.bridge_fd_count()
+        for _ in range(3):
+            stream = self.sse(pid)
+            self.assertIsNotNone(stream.next_event())
+            self.assertGreater(self.bridge_fd_count(), baseline)
+            stream.conn.sock.shutdown(socket.SHUT_RDWR)
+            stream.close()
+        for _ in range(2):
+            ws = self.websocket(pid)
+            self.assertIsNotNone(ws.recv_message())
+            ws.sock.shutdown(socket.SHUT_RDWR)
+            ws.close()
+        wait_until(lambda: self.bridge_fd_count() <= baseline, 10,
+                   f"fd count back to {baseline}")
+        # the generation goes on and can still be followed and cancelled
+        stream = self.sse(pid)
+        self.assertEqual(stream.next_event().json["status"], "in_progress")
+        stream.close()
+        self.assertEqual(self.request("DELETE", f"/api/certificates/progress/{pid}").status, 200)
+
+    @bridge_args("--max-streams-per-user", "1000", "--streams-per-minute", "100000")
+    def test_burst_of_streams(self):
+        """300 streams requested at once (more D-Bus calls than the bus lets one
+        connection have pending): every one is served, to the terminal event."""
+        n = 300
+        pid = self.start(batch_data(1000))
+        socks = [socket.create_connection(("127.0.0.1", self.port)) for _ in range(n)]
+        request = (f"GET /api/certificates/progress/{pid} HTTP/1.1\r\nHost: x\r\n"
+                   f"Authorization: Bearer {ALICE}\r\nConnection: close\r\n\r\n").encode()
+        for sock in socks:
+            sock.sendall(request)
+        statuses = collections.Counter()
+        for sock in socks:
+            data, closed = recv_all(sock, timeout(60))
+            sock.close()
+            head = data.split(b"\r\n", 1)[0].decode()
+            done = closed and b'"status":"completed"' in data
+            statuses[f"{head} completed={done}"] += 1
+        self.assertEqual(statuses, collections.Counter({"HTTP/1.1 200 OK completed=True": n}))
+
+    @bridge_args("--keepalive-ms", "300")
+    def test_keepalive_comments(self):
+        """Idle streams get keep-alive comments."""
+        pid = self.start(batch_data(BIG_BATCH), updateInterval=5000)
+        stream = self.sse(pid)
+        self.assertIsNotNone(stream.next_event())
+        deadline = time.monotonic() + timeout(5)
+        while "keep-alive" not in stream.comments and time.monotonic() < deadline:
+            stream.next_event()
+        self.assertIn("keep-alive", stream.comments)
+        stream.close()
+        self.request("DELETE", f"/api/certificates/progress/{pid}")
+
+    @bridge_args("--header-timeout-ms", "1000")
+    def test_header_timeout(self):
+        """A connection that does not complete its headers in time is closed; a
+        complete request meanwhile is served."""
+        slow = socket.create_connection(("127.0.0.1", self.port))
+        slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        silent = socket.create_connection(("127.0.0.1", self.port))
+        started = time.monotonic()
+        self.assertEqual(self.request("GET", "/api/nothing").status, 404)
+        _, closed = recv_all(slow, timeout(5))
+        self.assertTrue(closed, "the partial request must be cut off")
+        _, closed = recv_all(silent, timeout(5))
+        self.assertTrue(closed, "a silent connection must be cut off")
+        self.assertLess(time.monotonic() - started, timeout(6))
+        slow.close()
+        silent.close()
+        self.assertEqual(self.request("GET", "/api/nothing").status, 404)
+
+    @bridge_args("--body-timeout-ms", "1000")
+    def test_body_timeout(self):
+        """A request body that stops arriving is cut off."""
+        sock = socket.create_connection(("127.0.0.1", self.port))
+        sock.sendall(b"POST /api/certificates HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Authorization: Bearer " + ALICE.encode() + b"\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"data\"")
+        started = time.monotonic()
+        _, closed = recv_all(sock, timeout(5))
+        self.assertTrue(closed, "the stalled body must be cut off")
+        self.assertLess(time.monotonic() - started, timeout(4))
+        sock.close()
+        self.assertEqual(self.root.call("ListGenerations"), [])
+
+    def test_sse_http10(self):
+        """An HTTP/1.0 client gets the stream unchunked, ended by closing."""
+        pid = self.start()
+        self.wait_finished(pid)
+        sock = socket.create_connection(("127.0.0.1", self.port))
+        sock.sendall(f"GET /api/certificates/progress/{pid} HTTP/1.0\r\n"
+                     f"Authorization: Bearer {ALICE}\r\n\r\n".encode())
+        data, closed = recv_all(sock, timeout(10))
+        sock.close()
+        self.assertTrue(closed)
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.0 200"), head)
+        self.assertNotIn(b"chunked", head.lower())
+        self.assertTrue(body.startswith(b"retry: 2000\n: connected\n\nid: "), body[:80])
+        self.assertIn(b'"status":"completed"', body)
+
+    @bridge_args("--idle-timeout-ms", "1000")
+    def test_idle_timeout(self):
+        """A kept-alive connection that stays idle is closed."""
+        sock = socket.create_connection(("127.0.0.1", self.port))
+        sock.sendall(b"GET /api/nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Authorization: Bearer " + ALICE.encode() + b"\r\n\r\n")
+        data, closed = recv_all(sock, timeout(5))
+        self.assertTrue(data.startswith(b"HTTP/1.1 404"), data)
+        self.assertTrue(closed, "the idle connection must be closed")
+        sock.close()
+
+
+class ActivationTests(HttpTestCase):
+
+    @no_bridge
+    def test_socket_activation(self):
+        """A listening socket passed as systemd does (LISTEN_FDS, fd 3) is served."""
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        log_path = os.path.join(self.tmpdir, "certgen-http-activated.log")
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus_address, LISTEN_FDS="1")
+        env.setdefault("G_DEBUG", "fatal-criticals")
+        fd = listener.fileno()
+
+        def as_fd3():
+            os.dup2(fd, 3)
+            os.set_inheritable(3, True)
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(  # pylint: disable=consider-using-with
+                ["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh", BRIDGE, "--tokens",
+                 self.tokens_path, "--listen", "127.0.0.1:1", "--debug"],
+                stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=as_fd3,
+                pass_fds=(fd, 3))
+        try:
+            listener.close()
+
+            def log_text():
+                with open(log_path, "rb") as f:
+                    return f.read().decode("utf-8", "replace")
+            wait_until(lambda: "certgend is :" in log_text() or proc.poll() is not None, 20,
+                       "the activated bridge")
+            self.assertIsNone(proc.poll(), log_text())
+            self.assertIn(f"Listening on http://127.0.0.1:{port}/", log_text())
+            self.port = port
+            pid = self.start()
+            self.assertEqual(self.wait_finished(pid)["status"], "completed")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            rc = proc.wait(timeout(15))
+        self.assertEqual(rc, 0, log_text())
+
+
+class ShutdownTests(HttpTestCase):
+
+    def test_sigterm_with_open_streams(self):
+        """SIGTERM while streams are open: SSE responses end, WebSockets close with
+        1001, the bridge exits 0 with a clean log (checked by stop_bridge)."""
+        pid = self.start(batch_data(BIG_BATCH))
+        stream = self.sse(pid)
+        self.assertIsNotNone(stream.next_event())
+        ws = self.websocket(pid)
+        self.assertEqual(ws.status, 101)
+        self.assertIsNotNone(ws.recv_message())
+        idle = socket.create_connection(("127.0.0.1", self.port))
+        self.bridge.send_signal(signal.SIGTERM)
+        ws.messages_until_close()
+        self.assertEqual(ws.close_code, 1001)
+        ws.close()
+        while stream.next_event() is not None:
+            pass
+        self.assertTrue(stream.ended)
+        stream.close()
+        _, closed = recv_all(idle, timeout(10))
+        self.assertTrue(closed)
+        idle.close()
+        self.stop_bridge(signalled=True)
+        # certgend did not lose the generation
+        self.assertEqual(self.root.progress(pid)["status"], "in_progress")
+
+
+class CorsTests(HttpTestCase):
+
+    @bridge_args("--allow-origin", "http://app.example.test")
+    def test_cors_allowed(self):
+        """An allowed origin gets Access-Control-Allow-Origin; the preflight of DELETE
+        is answered."""
+        origin = "http://app.example.test"
+        resp = self.request("POST", "/api/certificates", {"data": recipient_data()},
+                            headers={"Origin": origin})
+        self.assertEqual(resp.status, 201, resp)
+        self.assertEqual(resp.header("Access-Control-Allow-Origin"), origin)
+        self.assertIn("Origin", resp.header("Vary"))
+        pid = resp.json["progressId"]
+        resp = self.request("OPTIONS", f"/api/certificates/progress/{pid}", token=None,
+                            headers={"Origin": origin,
+                                     "Access-Control-Request-Method": "DELETE",
+                                     "Access-Control-Request-Headers": "authorization"})
+        self.assertEqual(resp.status, 204, resp)
+        self.assertEqual(resp.header("Access-Control-Allow-Origin"), origin)
+        self.assertIn("DELETE", resp.header("Access-Control-Allow-Methods"))
+        self.assertIn("Authorization", resp.header("Access-Control-Allow-Headers"))
+        resp = self.request("DELETE", f"/api/certificates/progress/{pid}",
+                            headers={"Origin": origin})
+        self.assertIn(resp.status, (200, 409), resp)
+        self.assertEqual(resp.header("Access-Control-Allow-Origin"), origin)
+        resp = self.request("GET", f"/api/certificates/progress/{pid}/analytics",
+                            headers={"Origin": origin})
+        self.assertEqual(resp.header("Access-Control-Allow-Origin"), origin)
+
+    @bridge_args("--allow-origin", "http://app.example.test")
+    def test_cors_denied(self):
+        """Other origins: no CORS headers, preflight 403, state changes 403."""
+        evil = "http://evil.example.test"
+        pid = self.start()
+        resp = self.request("GET", f"/api/certificates/progress/{pid}/analytics",
+                            headers={"Origin": evil})
+        self.assertIsNone(resp.header("Access-Control-Allow-Origin"))
+        resp = self.request("OPTIONS", f"/api/certificates/progress/{pid}", token=None,
+                            headers={"Origin": evil, "Access-Control-Request-Method": "DELETE"})
+        self.assertError(resp, 403, "forbidden")
+        self.assertIsNone(resp.header("Access-Control-Allow-Origin"))
+        resp = self.request("POST", "/api/certificates", {"data": recipient_data()},
+                            headers={"Origin": evil})
+        self.assertError(resp, 403, "forbidden")
+        resp = self.request("DELETE", f"/api/certificates/progress/{pid}",
+                            headers={"Origin": evil})
+        self.assertError(resp, 403, "forbidden")
+        # same-origin requests (the bridge's own page) are fine
+        resp = self.request("POST", "/api/certificates", {"data": recipient_data()},
+                            headers={"Origin": f"http://127.0.0.1:{self.port}"})
+        self.assertEqual(resp.status, 201, resp)
+
+    def test_no_cors_by_default(self):
+        """Without --allow-origin nothing is shared cross-origin."""
+        resp = self.request("OPTIONS", "/api/certificates", token=None,
+                            headers={"Origin": "http://app.example.test",
+                                     "Access-Control-Request-Method": "POST"})
+        self.assertEqual(resp.status, 403)
+        self.assertIsNone(resp.header("Access-Control-Allow-Origin"))
+
+
+class WebSocketTests(HttpTestCase):
+
+    def test_websocket_events(self):
+        """The same events as JSON text messages; closed with 1000 after the terminal."""
+        pid = self.start()
+        ws = self.websocket(pid)
+        self.assertEqual(ws.status, 101)
+        messages = ws.messages_until_close()
+        self.assertEqual(ws.close_code, 1000)
+        self.assertTrue(messages)
+        for m in messages:
+            self.assertTrue(SSE_KEYS <= set(m), m)
+        seqs = [m["sequence"] for m in messages]
+        self.assertEqual(seqs, sorted(set(seqs)))
+        self.assertEqual(messages[-1]["status"], "completed")
+        ws.close()
+        # resume from a sequence
+        ws = self.websocket(pid, query=f"?lastEventId={seqs[-1] - 1}")
+        self.assertEqual([m["sequence"] for m in ws.messages_until_close()], [seqs[-1]])
+        ws.close()
+
+    def test_websocket_cancel(self):
+        """{"type":"cancel"} cancels: an acknowledgement, then the cancelled event."""
+        pid = self.start(batch_data(BIG_BATCH))
+        ws = self.websocket(pid)
+        self.assertEqual(ws.status, 101)
+        self.assertIsNotNone(ws.recv_message())
+        ws.send_text("not json")
+        reply = ws.recv_message()
+        while "type" not in reply:
+            reply = ws.recv_message()
+        self.assertEqual(reply["error"], "bad_request")
+        ws.send_text(json.dumps({"type": "cancel"}))
+        messages = ws.messages_until_close()
+        self.assertIn({"type": "cancel", "success": True}, messages)
+        updates = [m for m in messages if "status" in m]
+        self.assertEqual(updates[-1]["status"], "cancelled")
+        self.assertEqual(ws.close_code, 1000)
+        ws.close()
+
+    def test_websocket_auth(self):
+        """No credentials: 401 before the upgrade; the session cookie works."""
+        pid = self.start()
+        ws = self.websocket(pid, token=None)
+        self.assertEqual(ws.status, 401)
+        self.assertEqual(json.loads(ws.body)["error"], "unauthorized")
+        ws.close()
+        cookie = self.request("POST", "/api/session").header("Set-Cookie").split(";")[0]
+        ws = self.websocket(pid, token=None, headers={"Cookie": cookie})
+        self.assertEqual(ws.status, 101)
+        self.assertEqual(ws.messages_until_close()[-1]["status"], "completed")
+        ws.close()
+        ws = self.websocket(pid, headers={"Origin": "http://evil.example.test"})
+        self.assertEqual(ws.status, 403)
+        ws.close()
+
+
+class SessionTests(HttpTestCase):
+
+    def test_session_cookie_flow(self):
+        """POST /api/session (Bearer) sets an HttpOnly, SameSite=Strict cookie that
+        authenticates GETs only; DELETE /api/session clears it."""
+        resp = self.request("POST", "/api/session")
+        self.assertEqual(resp.status, 200, resp)
+        set_cookie = resp.header("Set-Cookie")
+        attrs = [a.strip() for a in set_cookie.split(";")]
+        self.assertRegex(attrs[0], r"^certgen_session=[0-9a-f]{64}$")
+        self.assertIn("HttpOnly", attrs)
+        self.assertIn("SameSite=Strict", attrs)
+        self.assertIn("Path=/", attrs)
+        self.assertEqual(resp.json["user"], "alice")
+        cookie = {"Cookie": attrs[0]}
+        pid = self.start()
+        # GETs with the cookie alone
+        stream = self.sse(pid, token=None, headers=cookie)
+        self.assertEqual(stream.status, 200)
+        self.assertEqual(stream.events_until_terminal()[-1].json["status"], "completed")
+        stream.close()
+        self.assertEqual(self.request("GET", f"/api/certificates/progress/{pid}/analytics",
+                                      token=None, headers=cookie).status, 200)
+        self.assertEqual(self.request("GET", f"/api/certificates/{pid}/download",
+                                      token=None, headers=cookie).status, 200)
+        # state changes need the Bearer header
+        self.assertError(self.request("DELETE", f"/api/certificates/progress/{pid}",
+                                      token=None, headers=cookie), 401, "unauthorized")
+        self.assertError(self.request("POST", "/api/certificates", {"data": recipient_data()},
+                                      token=None, headers=cookie), 401, "unauthorized")
+        self.assertError(self.request("DELETE", "/api/session", token=None, headers=cookie),
+                         401, "unauthorized")
+        # the cookie is alice's: bob's id stays hidden
+        pid_bob = self.start(token=BOB)
+        self.assertError(self.request("GET", f"/api/certificates/progress/{pid_bob}/analytics",
+                                      token=None, headers=cookie), 404, "not_found")
+        # a forged cookie
+        self.assertError(self.request("GET", f"/api/certificates/progress/{pid}/analytics",
+                                      token=None,
+                                      headers={"Cookie": "certgen_session=" + "0" * 64}),
+                         401, "unauthorized")
+        # logout
+        resp = self.request("DELETE", "/api/session", headers=cookie)
+        self.assertEqual(resp.status, 200, resp)
+        self.assertIn("Max-Age=0", resp.header("Set-Cookie"))
+        self.assertTrue(resp.header("Set-Cookie").startswith("certgen_session=;"))
+        self.assertError(self.request("GET", f"/api/certificates/progress/{pid}/analytics",
+                                      token=None, headers=cookie), 401, "unauthorized")
+
+    def test_session_revoked_with_token(self):
+        """Removing a user from the tokens file ends their sessions."""
+        cookie = {"Cookie": self.request("POST", "/api/session").header("Set-Cookie")
+                  .split(";")[0]}
+        pid = self.start()
+        self.assertEqual(self.request("GET", f"/api/certificates/progress/{pid}/analytics",
+                                      token=None, headers=cookie).status, 200)
+        self.write_tokens({"bob": BOB})
+        self.bridge.send_signal(signal.SIGHUP)
+        wait_until(lambda: "Reloaded 1 tokens" in self.bridge_log_text(), 10, "reload")
+        self.assertError(self.request("GET", f"/api/certificates/progress/{pid}/analytics",
+                                      token=None, headers=cookie), 401, "unauthorized")
+
+
+if __name__ == "__main__":
+    main()
