@@ -175,6 +175,23 @@ send_update(CgManager *self, const char *destination, GVariant *update, const ch
 		g_debug("Could not send ProgressChanged to %s: %s", destination, error->message);
 }
 
+/* Subscriptions count against max_subscriptions_per_connection, except the
+ * starter's own (capped by max_active_per_owner already). */
+static gboolean
+subscription_counts(const CgGenerationInfo *info, const char *name)
+{
+	return g_strcmp0(info->starter, name) != 0;
+}
+
+static void
+uncount_subscription(CgManager *self, const CgGenerationInfo *info, const char *name)
+{
+	CgPeer *peer = cg_peers_get(self->peers, name);
+
+	if (peer != NULL && peer->n_subscriptions > 0 && subscription_counts(info, name))
+		peer->n_subscriptions--;
+}
+
 static void
 drop_generation_info(CgManager *self, CgGeneration *generation)
 {
@@ -182,12 +199,8 @@ drop_generation_info(CgManager *self, CgGeneration *generation)
 
 	if (info == NULL)
 		return;
-	for (guint i = 0; i < info->subscribers->len; i++) {
-		CgPeer *peer = cg_peers_get(self->peers, info->subscribers->pdata[i]);
-
-		if (peer != NULL && peer->n_subscriptions > 0)
-			peer->n_subscriptions--;
-	}
+	for (guint i = 0; i < info->subscribers->len; i++)
+		uncount_subscription(self, info, info->subscribers->pdata[i]);
 	cg_generation_info_free(info);
 	cg_generation_set_user_data(generation, NULL);
 }
@@ -379,12 +392,6 @@ complete_start_generation(CgCall *call)
 	g_ptr_array_add(info->subscribers, g_strdup(call->sender));
 	info->logged_stage = CG_STAGE_INITIALIZING;
 	cg_generation_set_user_data(generation, info);
-	{
-		CgPeer *peer = cg_peers_get(self->peers, call->sender);
-
-		if (peer != NULL)
-			peer->n_subscriptions++;
-	}
 	g_hash_table_insert(self->active, (gpointer)cg_generation_get_id(generation), generation);
 	log_generation(G_LOG_LEVEL_MESSAGE, generation, "started");
 
@@ -410,14 +417,18 @@ complete_subscribe(CgCall *call, CgGeneration *generation)
 	if (info != NULL && peer != NULL &&
 	    !g_ptr_array_find_with_equal_func(info->subscribers, call->sender, g_str_equal,
 					      &index)) {
-		if (peer->n_subscriptions >= self->config.max_subscriptions_per_connection) {
+		gboolean counts = subscription_counts(info, call->sender);
+
+		if (counts &&
+		    peer->n_subscriptions >= self->config.max_subscriptions_per_connection) {
 			return_new_error(call, CG_ERROR_LIMIT_EXCEEDED,
 					 "At most %u subscriptions per connection",
 					 self->config.max_subscriptions_per_connection);
 			return;
 		}
 		g_ptr_array_add(info->subscribers, g_strdup(call->sender));
-		peer->n_subscriptions++;
+		if (counts)
+			peer->n_subscriptions++;
 	}
 	cg_dbus_manager_complete_subscribe(self->skeleton, g_steal_pointer(&call->invocation));
 }
@@ -431,11 +442,8 @@ complete_unsubscribe(CgCall *call, CgGeneration *generation)
 
 	if (info != NULL && g_ptr_array_find_with_equal_func(info->subscribers, call->sender,
 							     g_str_equal, &index)) {
-		CgPeer *peer = cg_peers_get(self->peers, call->sender);
-
+		uncount_subscription(self, info, call->sender);
 		g_ptr_array_remove_index(info->subscribers, index);
-		if (peer != NULL && peer->n_subscriptions > 0)
-			peer->n_subscriptions--;
 	}
 	cg_dbus_manager_complete_unsubscribe(self->skeleton, g_steal_pointer(&call->invocation));
 }
