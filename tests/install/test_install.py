@@ -9,8 +9,11 @@ a second) or on a scratch configuration, never on the real system:
   sane modes, and nothing outside the prefix; a --prefix=/usr configuration
   gives the Debian paths (/usr/libexec, /usr/lib/systemd/system, /etc).
 - UnitTests: certgend.service passes `systemd-analyze verify` and scores at
-  most MAX_EXPOSURE in `systemd-analyze security --offline=true`; sysusers.d
-  and tmpfiles.d applied to a scratch root create the users and directories.
+  most MAX_EXPOSURE in `systemd-analyze security --offline=true`; so do the
+  HTTP bridge's certgen-http.socket and .service (at most
+  MAX_BRIDGE_EXPOSURE), and the installed bridge runs as the units start it
+  (passed socket, READY=1, private network namespace); sysusers.d and
+  tmpfiles.d applied to a scratch root create the users and directories.
 - PolkitTests: the actions validate against polkit's DTD and have the
   intended defaults; the rules grant the bridge's user what it needs and
   nothing more (run in node with a polkit stand-in). polkit decisions as
@@ -58,6 +61,8 @@ from cg_testbus import (  # noqa: E402
     single_json, spin, timeout, wait_until)
 
 MAX_EXPOSURE = 1.0  # systemd-analyze security ceiling for certgend.service
+MAX_BRIDGE_EXPOSURE = 2.0  # ... and for certgen-http.service
+BRIDGE_UNITS = ("certgen-http.service", "certgen-http.socket")
 ACTIONS = {
     # id: (allow_any, allow_inactive, allow_active)
     "org.certgen.Certificates1.generate": ("auth_admin", "auth_admin", "yes"),
@@ -193,6 +198,8 @@ class InstallTreeTests(TmpdirTestCase):
             f"{dirs['polkit_rulesdir']}/{POLKIT_RULES_NAME}":
                 (0o644, f"{src}/data/polkit-1/{POLKIT_RULES_NAME}"),
             f"{dirs['systemdsystemunitdir']}/certgend.service": (0o644, None),
+            f"{dirs['systemdsystemunitdir']}/certgen-http.service": (0o644, None),
+            f"{dirs['systemdsystemunitdir']}/certgen-http.socket": (0o644, None),
             f"{dirs['sysusersdir']}/certgen.conf": (0o644, f"{src}/data/systemd/certgen.sysusers"),
             f"{dirs['tmpfilesdir']}/certgen.conf": (0o644, f"{src}/data/systemd/certgen.tmpfiles"),
         }
@@ -305,6 +312,10 @@ class InstallTreeTests(TmpdirTestCase):
             f"/usr/share/polkit-1/actions/{POLKIT_POLICY_NAME}",
             f"/usr/share/polkit-1/rules.d/{POLKIT_RULES_NAME}",
             "/usr/lib/systemd/system/certgend.service",
+            "/usr/lib/systemd/system/certgen-http.service",
+            "/usr/lib/systemd/system/certgen-http.socket",
+            "/usr/bin/certgen-http",
+            "/usr/share/certgen/web/index.html",
             "/usr/lib/sysusers.d/certgen.conf",
             "/usr/lib/tmpfiles.d/certgen.conf",
         }
@@ -318,6 +329,10 @@ class InstallTreeTests(TmpdirTestCase):
         self.assertIn('#define CG_TEMPLATE_DIR "/usr/share/certgen/templates"', config_h)
         unit = unit_directives(os.path.join(builddir, "data", "certgend.service"))
         self.assertEqual(unit["Service"]["ExecStart"], ["/usr/libexec/certgend"])
+        unit = unit_directives(os.path.join(builddir, "data", "certgen-http.service"))
+        self.assertEqual(unit["Service"]["ExecStart"],
+                         ["/usr/bin/certgen-http --tokens /etc/certgen/http-tokens "
+                          "--web-root /usr/share/certgen/web"])
         activation = read_keyfile(os.path.join(builddir, "data", ACTIVATION_NAME))
         self.assertEqual(activation["D-BUS Service"]["Exec"], "/usr/libexec/certgend")
 
@@ -328,12 +343,54 @@ class InstallTreeTests(TmpdirTestCase):
 class UnitTests(TmpdirTestCase):
     """systemd: the unit, sysusers.d, tmpfiles.d."""
 
-    def installed_unit(self):
+    def installed_unit(self, name="certgend.service"):
         dirs = install_dirs()
         if dirs["systemdsystemunitdir"] == "no":
             self.skipTest("units are not installed (-Dsystemdsystemunitdir=no)")
-        self.destdir = destdir_install(self.tmpdir)
-        return in_destdir(self.destdir, f"{dirs['systemdsystemunitdir']}/certgend.service")
+        if not hasattr(self, "destdir"):
+            self.destdir = destdir_install(self.tmpdir)
+        return in_destdir(self.destdir, f"{dirs['systemdsystemunitdir']}/{name}")
+
+    def verify_units(self, names):
+        """systemd-analyze verify on copies of the installed units (in one
+        directory, so that a socket finds its service). verify insists that
+        ExecStart= exists, so the copies point at the DESTDIR binaries."""
+        analyze = need("systemd-analyze")
+        copy_dir = os.path.join(self.tmpdir, "verify")
+        os.makedirs(copy_dir)
+        copies = []
+        for name in names:
+            with open(self.installed_unit(name), encoding="utf-8") as f:
+                text = f.read()
+            text, n = re.subn(r"(?m)^ExecStart=(/\S+)",
+                              lambda m: "ExecStart=" + in_destdir(self.destdir, m.group(1)),
+                              text)
+            self.assertEqual(n, 0 if name.endswith(".socket") else 1, name)
+            copies.append(os.path.join(copy_dir, name))
+            with open(copies[-1], "w", encoding="utf-8") as f:
+                f.write(text)
+        r = run([analyze, "verify", "--man=false"] + copies, check=False)
+        self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""),
+                         "systemd-analyze verify complained")
+
+    def security_score(self, name, ceiling):
+        """`systemd-analyze security --offline=true` on the installed unit
+        name: its exposure (0 best, 10 worst), asserted to be at most
+        ceiling."""
+        analyze = need("systemd-analyze")
+        unit = self.installed_unit(name)
+        threshold = int(round(ceiling * 10))  # --threshold counts tenths
+        r = run([analyze, "security", "--no-pager", "--offline=true",
+                 f"--threshold={threshold}", unit], check=False)
+        m = re.search(rf"Overall exposure level for {re.escape(name)}: (\d+(?:\.\d+)?)",
+                      r.stdout)
+        self.assertIsNotNone(m, f"no score in:\n{r.stdout}\n{r.stderr}")
+        score = float(m.group(1))
+        sys.stderr.write(f"systemd-analyze security: {name} exposure {score}\n")
+        failed = "\n".join(line for line in r.stdout.splitlines() if line.startswith("✗"))
+        self.assertLessEqual(score, ceiling, f"exposure {score}; weak points:\n{failed}")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return score
 
     def test_unit_directives(self):
         """Type=dbus on the right name, its own user, a state directory, the
@@ -359,42 +416,191 @@ class UnitTests(TmpdirTestCase):
         self.assertIn("@system-service", service["SystemCallFilter"])
 
     def test_unit_verify(self):
-        """systemd-analyze verify accepts the installed unit. verify insists
-        that ExecStart= exists, so a copy points at the DESTDIR binary."""
-        analyze = need("systemd-analyze")
+        """systemd-analyze verify accepts the installed unit."""
+        need("systemd-analyze")
         if not any(os.path.exists(f"{d}/dbus.socket")
                    for d in ("/usr/lib/systemd/system", "/lib/systemd/system")):
             self.skipTest("dbus.socket is not installed (Type=dbus needs it)")
-        unit = self.installed_unit()
-        with open(unit, encoding="utf-8") as f:
-            text = f.read()
-        text, n = re.subn(r"(?m)^ExecStart=(/\S+)",
-                          lambda m: "ExecStart=" + in_destdir(self.destdir, m.group(1)), text)
-        self.assertEqual(n, 1)
-        copy_dir = os.path.join(self.tmpdir, "verify")
-        os.makedirs(copy_dir)
-        copy = os.path.join(copy_dir, "certgend.service")
-        with open(copy, "w", encoding="utf-8") as f:
-            f.write(text)
-        r = run([analyze, "verify", "--man=false", copy], check=False)
-        self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""),
-                         "systemd-analyze verify complained")
+        self.verify_units(["certgend.service"])
 
     def test_unit_security(self):
         """`systemd-analyze security --offline=true` scores the installed
         unit at most MAX_EXPOSURE (0 best, 10 worst)."""
-        analyze = need("systemd-analyze")
-        unit = self.installed_unit()
-        threshold = int(MAX_EXPOSURE * 10)  # --threshold counts tenths
-        r = run([analyze, "security", "--no-pager", "--offline=true",
-                 f"--threshold={threshold}", unit], check=False)
-        m = re.search(r"Overall exposure level for certgend\.service: (\d+(?:\.\d+)?)", r.stdout)
-        self.assertIsNotNone(m, f"no score in:\n{r.stdout}\n{r.stderr}")
-        score = float(m.group(1))
-        sys.stderr.write(f"systemd-analyze security: certgend.service exposure {score}\n")
-        failed = "\n".join(line for line in r.stdout.splitlines() if line.startswith("✗"))
-        self.assertLessEqual(score, MAX_EXPOSURE, f"exposure {score}; weak points:\n{failed}")
-        self.assertEqual(r.returncode, 0, r.stderr)
+        self.security_score("certgend.service", MAX_EXPOSURE)
+
+    def test_bridge_unit_directives(self):
+        """certgen-http.socket listens on 127.0.0.1:8080 and is what gets
+        enabled; certgen-http.service runs the installed bridge (Type=notify:
+        it sends READY=1) as certgen-http with the installed tokens file and
+        web root, needs the socket, reloads with SIGHUP, and has no network
+        of its own and only AF_UNIX sockets (the passed socket is exempt)."""
+        dirs = install_dirs()
+        socket_unit = unit_directives(self.installed_unit("certgen-http.socket"))
+        self.assertEqual(socket_unit["Socket"].get("ListenStream"), ["127.0.0.1:8080"])
+        self.assertNotIn("Accept", socket_unit["Socket"])  # one bridge, not one per connection
+        self.assertEqual(socket_unit["Install"], {"WantedBy": ["sockets.target"]})
+        # Network sandboxing on the socket unit would bind it in a namespace
+        # nobody can reach.
+        for key in ("PrivateNetwork", "NetworkNamespacePath", "JoinsNamespaceOf"):
+            self.assertNotIn(key, socket_unit["Socket"], key)
+            self.assertNotIn(key, socket_unit["Unit"], key)
+
+        unit = unit_directives(self.installed_unit("certgen-http.service"))
+        service = unit["Service"]
+        execstart = (f"{dirs['bindir']}/certgen-http"
+                     f" --tokens {dirs['sysconfdir']}/certgen/http-tokens"
+                     f" --web-root {dirs['datadir']}/certgen/web")
+        expect = {
+            "Type": ["notify"],
+            "NotifyAccess": ["main"],
+            "ExecStart": [execstart],
+            "ExecReload": ["/bin/kill -HUP $MAINPID"],
+            "User": [BRIDGE_USER],
+            "Group": [BRIDGE_USER],
+            "ProtectSystem": ["strict"],
+            "PrivateNetwork": ["yes"],
+            "IPAddressDeny": ["any"],
+            "RestrictAddressFamilies": ["AF_UNIX"],
+            "CapabilityBoundingSet": [""],
+            "NoNewPrivileges": ["yes"],
+        }
+        for key, value in expect.items():
+            self.assertEqual(service.get(key), value, key)
+        self.assertIn("@system-service", service["SystemCallFilter"])
+        self.assertGreaterEqual(int(service["LimitNOFILE"][0]), 5000 + 1024,
+                                "room for --max-streams' 5000 streams")
+        self.assertEqual(unit["Unit"].get("Requires"), ["certgen-http.socket"])
+        self.assertEqual(unit["Unit"].get("After"), ["certgen-http.socket"])
+        self.assertEqual(unit["Install"], {"Also": ["certgen-http.socket"]})
+        # What ExecStart= names is what meson installs.
+        self.assertTrue(os.access(in_destdir(self.destdir, f"{dirs['bindir']}/certgen-http"),
+                                  os.X_OK))
+        self.assertTrue(os.path.isfile(
+            in_destdir(self.destdir, f"{dirs['datadir']}/certgen/web/index.html")))
+        with open(os.path.join(SOURCE_ROOT, "client", "http", "cg-http-main.c"),
+                  encoding="utf-8") as f:
+            main_c = f.read()
+        self.assertIn('sd_notify(0, "READY=1")', main_c, "Type=notify needs READY=1")
+        self.assertIn("sd_listen_fds(", main_c, "socket activation needs sd_listen_fds()")
+
+    def test_bridge_units_verify(self):
+        """systemd-analyze verify accepts certgen-http.socket and
+        certgen-http.service (the socket finds its service)."""
+        need("systemd-analyze")
+        self.verify_units(list(BRIDGE_UNITS))
+
+    def test_bridge_unit_security(self):
+        """`systemd-analyze security --offline=true` scores the installed
+        certgen-http.service at most MAX_BRIDGE_EXPOSURE."""
+        self.security_score("certgen-http.service", MAX_BRIDGE_EXPOSURE)
+
+    def test_bridge_socket_activated(self):
+        """The installed bridge, started the way the units start it: the
+        ExecStart= arguments (tokens file and web root moved into the test's
+        directories), a listening socket bound in our network namespace and
+        passed as fd 3, NOTIFY_SOCKET. When unshare(1) can, the bridge runs in
+        an empty network namespace of its own, like PrivateNetwork=yes: the
+        passed socket still serves. READY=1 comes once it listens, SIGHUP
+        reloads the tokens, SIGTERM sends STOPPING=1 and exits 0."""
+        dirs = install_dirs()
+        service = unit_directives(self.installed_unit("certgen-http.service"))["Service"]
+        argv = service["ExecStart"][0].split()
+        self.assertEqual(argv[0], f"{dirs['bindir']}/certgen-http")
+        argv[0] = in_destdir(self.destdir, argv[0])
+        tokens = os.path.join(self.tmpdir, "http-tokens")
+        token = "install-test-token"
+        hashed = run([argv[0], "hash-token"], input=token).stdout.strip()
+        with open(tokens, "w", encoding="utf-8") as f:
+            f.write(f"alice {hashed}\n")
+        for option, value in (("--tokens", tokens),
+                              ("--web-root", in_destdir(self.destdir, argv[argv.index(
+                                  "--web-root") + 1]))):
+            argv[argv.index(option) + 1] = value
+
+        netns = []
+        unshare = shutil.which("unshare")
+        if unshare and run([unshare, "--net", "true"], check=False).returncode == 0:
+            netns = [unshare, "--net"]  # execs: the bridge keeps its pid
+        else:
+            sys.stderr.write("unshare --net is not possible here; "
+                             "the bridge shares our network namespace\n")
+
+        notify_path = os.path.join(self.tmpdir, "notify")
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        notify.bind(notify_path)
+        self.addCleanup(notify.close)
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(listener.close)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LISTEN_FDS": "1",
+               "NOTIFY_SOCKET": notify_path, "G_DEBUG": "fatal-criticals",
+               # no bus: the bridge serves its page and retries the bus
+               "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={self.tmpdir}/no-bus"}
+        log_path = os.path.join(self.tmpdir, "certgen-http.log")
+        fd = listener.fileno()
+
+        def as_fd3():
+            os.dup2(fd, 3)
+            os.set_inheritable(3, True)
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(  # pylint: disable=consider-using-with
+                ["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh"] + netns + argv,
+                stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=as_fd3,
+                pass_fds=(fd, 3))
+
+        def log_text():
+            with open(log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+
+        def stop():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.addCleanup(stop)
+        listener.close()
+
+        messages = []
+
+        notify.setblocking(False)
+
+        def received(key, value):
+            while True:
+                try:
+                    messages.append(notify.recv(4096).decode())
+                except BlockingIOError:
+                    break
+            if any(f"{key}={value}" in m.splitlines() for m in messages):
+                return True
+            if proc.poll() is not None:
+                raise AssertionError(f"the bridge exited {proc.returncode} without "
+                                     f"{key}={value}:\n{log_text()}")
+            time.sleep(0.02)
+            return False
+        wait_until(lambda: received("READY", "1"), 20, "READY=1 from the bridge")
+        if netns:
+            self.assertNotEqual(os.readlink(f"/proc/{proc.pid}/ns/net"),
+                                os.readlink("/proc/self/ns/net"))
+        self.assertIn(f"Listening on http://127.0.0.1:{port}/", log_text())
+
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout(10)) as conn:
+            conn.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            reply = b""
+            while chunk := conn.recv(65536):
+                reply += chunk
+        head, _sep, body = reply.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.") and b" 200 " in head.split(b"\r\n")[0],
+                        head)
+        with open(in_destdir(self.destdir, f"{dirs['datadir']}/certgen/web/index.html"),
+                  "rb") as f:
+            self.assertEqual(body, f.read())
+
+        proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: "Reloaded 1 tokens" in log_text(), 10, "the tokens reloaded")
+        proc.send_signal(signal.SIGTERM)
+        wait_until(lambda: received("STOPPING", "1"), 10, "STOPPING=1 from the bridge")
+        self.assertEqual(proc.wait(timeout(15)), 0, log_text())
 
     def test_sysusers(self):
         """sysusers.d creates the service user and the bridge's user as
