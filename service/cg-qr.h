@@ -8,13 +8,35 @@ G_BEGIN_DECLS
 
 /*
  * QR codes as vectors: @text encoded by libqrencode (error correction level
- * M, 8-bit mode) and drawn as vector squares: one rectangle per horizontal
- * run of dark modules (a line of the module's width), all in one path drawn
- * at once, on a square of @background with a quiet zone of @quiet_zone
- * modules on each side. The square's top-left corner is (@x, @y) and its
- * side @size, quiet zone included; the code is centred in it.
+ * M, the smallest version that holds it; stretches of digits or upper-case
+ * letters in numeric or alphanumeric mode where that is shorter, the rest
+ * 8-bit, case kept) and drawn as vector runs of dark modules, on a square
+ * of @background with a quiet zone of @quiet_zone modules on each side. The
+ * square's top-left corner is (@x, @y) and its side @size, quiet zone
+ * included; the code is centred in it.
+ *
+ * The dark modules are one stroked path, a line of the module's width: each
+ * subpath runs through the centres of dark modules only, turning at right
+ * angles (a mitre join fills the corner module), and ends with a butt cap
+ * on a module's outer edge, so the path covers exactly the dark modules.
+ * cairo writes every point into the PDF as two numbers, which is most of
+ * what a page costs, so the subpaths are chosen to need few points (see
+ * cg-qr.c).
+ *
+ * cg_qr_new() does the work that does not need cairo (encoding, choosing
+ * the path) and may run in any thread; cg_qr_draw_code() draws the result.
  */
 
+typedef struct _CgQr CgQr;
+
+CgQr *cg_qr_new(const char *text, GError **error);
+void cg_qr_free(CgQr *qr);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgQr, cg_qr_free)
+
+void cg_qr_draw_code(cairo_t *cr, const CgQr *qr, double x, double y, double size, guint quiet_zone,
+		     const double color[3], const double background[3]);
+
+/* cg_qr_new() and cg_qr_draw_code() at once. */
 gboolean cg_qr_draw(cairo_t *cr, const char *text, double x, double y, double size,
 		    guint quiet_zone, const double color[3], const double background[3],
 		    GError **error);

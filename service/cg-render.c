@@ -17,15 +17,23 @@
  *  - the background page is rendered by poppler into a recording surface,
  *    together with the template's static text; every page paints that
  *    recording surface, which cairo writes once per PDF as a form XObject;
- *  - each variable text field has one PangoLayout for the whole call, only
- *    its text changes from page to page;
+ *  - each variable text field has one PangoLayout, kept with the
+ *    background from call to call; only its text changes, and a text that
+ *    is the same as on the page before (a batch's course name, date and
+ *    issuer; often the next certificate's too) is not set, so the layout
+ *    keeps its lines and nothing is shaped again;
  *  - poppler objects are not thread-safe and neither are pango's font maps
  *    (pango's default one is per thread), so the poppler document, the
  *    recording surface and everything pango made are used by one thread
- *    only: each worker thread keeps the backgrounds of the last templates it
- *    rendered (CgBackgroundCache), and opens a poppler document of its own
- *    from the template's bytes when it meets a template (or a reloaded
- *    version of one) for the first time.
+ *    only: each worker thread keeps the backgrounds and layouts of the last
+ *    templates it rendered (CgBackgroundCache), and opens a poppler
+ *    document of its own from the template's bytes when it meets a template
+ *    (or a reloaded version of one) for the first time;
+ *  - most of a page's cost is cairo writing its QR code (see cg-qr.c);
+ *    what comes before, the verification string, its encoding and the
+ *    choice of the path, is plain data that a helper thread prepares ahead
+ *    while this one draws and writes the pages before (CgPreparer);
+ *    nothing of cairo, pango or poppler crosses threads.
  *
  * The PDF's dates come from the parameters, never from the clock, so the
  * same inputs give the same bytes.
@@ -160,6 +168,19 @@ cg_render_layout_new(PangoContext *context, const CgTemplateField *field)
 	return layout;
 }
 
+/* Sets the text of @layout unless it has it already: a layout keeps its
+ * lines until something changes, so the same text is not shaped again. */
+static void
+cg_render_set_text(PangoLayout *layout, const char *text, int length)
+{
+	const char *current = pango_layout_get_text(layout);
+	gsize len = length < 0 ? strlen(text) : (gsize)length;
+
+	if (strlen(current) == len && memcmp(current, text, len) == 0)
+		return;
+	pango_layout_set_text(layout, text, (int)len);
+}
+
 /* Draws @text with @layout as @field says: y is the first baseline. */
 static void
 cg_render_text(cairo_t *cr, PangoLayout *layout, const CgTemplateField *field, const char *text,
@@ -172,7 +193,7 @@ cg_render_text(cairo_t *cr, PangoLayout *layout, const CgTemplateField *field, c
 	double baseline;
 	double x;
 
-	pango_layout_set_text(layout, text, length);
+	cg_render_set_text(layout, text, length);
 	cairo_set_source_rgb(cr, field->color[0], field->color[1], field->color[2]);
 
 	if (field->fit == CG_TEMPLATE_FIT_WRAP) {
@@ -271,11 +292,37 @@ cg_render_background(CgTemplate *tmpl, PopplerPage *page, PangoContext *context,
 	return g_steal_pointer(&recording);
 }
 
-/* A template's drawn background, used by one thread only. */
+/* The variable fields of @tmpl, each with its layout. */
+static GArray *
+cg_render_items_new(CgTemplate *tmpl, PangoContext *context)
+{
+	const GPtrArray *fields = cg_template_get_fields(tmpl);
+	GArray *items = g_array_new(FALSE, TRUE, sizeof(CgRenderItem));
+
+	g_array_set_clear_func(items, (GDestroyNotify)cg_render_item_clear);
+	for (guint i = 0; i < fields->len; i++) {
+		const CgTemplateField *field = g_ptr_array_index(fields, i);
+		CgRenderItem item = {field, NULL};
+
+		if (field->kind == CG_TEMPLATE_FIELD_TEXT)
+			continue;
+		if (field->kind != CG_TEMPLATE_FIELD_QR)
+			item.layout = cg_render_layout_new(context, field);
+		g_array_append_val(items, item);
+	}
+	return items;
+}
+
+/* A template's drawn background and its fields' layouts, used by one
+ * thread only. */
 typedef struct {
 	CgTemplate *tmpl;	    /* a reference, so the pointer is not reused */
 	PopplerDocument *document;  /* outlives the recording: fonts of the page */
 	cairo_surface_t *recording; /* the background page and the static text */
+	PangoContext *context;	    /* of the layouts */
+	/* CgRenderItem: the variable fields; a layout keeps the text of the
+	 * last page it drew, and its lines, for the next call */
+	GArray *items;
 } CgBackground;
 
 #define CG_BACKGROUND_CACHE_SIZE 4
@@ -287,6 +334,8 @@ typedef struct {
 static void
 cg_background_clear(CgBackground *bg)
 {
+	g_clear_pointer(&bg->items, g_array_unref);
+	g_clear_object(&bg->context);
 	g_clear_pointer(&bg->recording, cairo_surface_destroy);
 	g_clear_object(&bg->document);
 	g_clear_pointer(&bg->tmpl, cg_template_unref);
@@ -307,15 +356,16 @@ static GPrivate background_cache = G_PRIVATE_INIT(cg_background_cache_free);
 
 /* The background of @tmpl for this thread, drawn if not cached: borrowed,
  * valid until this thread's next call. */
-static cairo_surface_t *
-cg_render_get_background(CgTemplate *tmpl, PangoContext *context, GError **error)
+static const CgBackground *
+cg_render_get_background(CgTemplate *tmpl, GError **error)
 {
 	CgBackgroundCache *cache = g_private_get(&background_cache);
 	g_autoptr(GError) local_error = NULL;
 	g_autoptr(PopplerDocument) document = NULL;
 	g_autoptr(PopplerPage) page = NULL;
+	g_autoptr(PangoContext) context = NULL;
 	cairo_surface_t *recording;
-	CgBackground found = {NULL, NULL, NULL};
+	CgBackground found = {NULL, NULL, NULL, NULL, NULL};
 	guint page_index;
 	guint i;
 
@@ -344,6 +394,7 @@ cg_render_get_background(CgTemplate *tmpl, PangoContext *context, GError **error
 				    page_index + 1);
 			return NULL;
 		}
+		context = cg_render_context_new();
 		recording = cg_render_background(tmpl, page, context, error);
 		if (recording == NULL)
 			return NULL;
@@ -359,10 +410,12 @@ cg_render_get_background(CgTemplate *tmpl, PangoContext *context, GError **error
 		found.tmpl = cg_template_ref(tmpl);
 		found.document = g_steal_pointer(&document);
 		found.recording = recording;
+		found.items = cg_render_items_new(tmpl, context);
+		found.context = g_steal_pointer(&context);
 	}
 	memmove(&cache->entries[1], &cache->entries[0], i * sizeof(CgBackground));
 	cache->entries[0] = found;
-	return found.recording;
+	return &cache->entries[0];
 }
 
 static void
@@ -392,6 +445,203 @@ cg_render_set_metadata(cairo_surface_t *surface, const CgRenderParams *params, g
 	}
 }
 
+/*
+ * The QR codes of the pages of a batch, prepared ahead by a helper thread
+ * (one of a thread pool shared by all renderers, so that no thread is
+ * created per call). Pages are claimed in order, each by
+ * one thread: the helper claims the next one while it is at most
+ * CG_PREPARE_AHEAD pages ahead. A page the renderer needs that is not ready
+ * (the helper has not started, is busy elsewhere, is behind or lost its
+ * processor) the renderer prepares itself, so it never waits for the
+ * helper. The helper is about four times as fast as the renderer, so that
+ * happens at the start of a batch at most, or on a busy machine.
+ */
+#define CG_PREPARE_AHEAD 16
+
+typedef struct {
+	CgQr *qr;
+	GError *error; /* when @qr is NULL */
+} CgPrepared;
+
+typedef struct {
+	gint ref_count; /* the renderer's and the helper task's */
+	GMutex lock;
+	GCond cond;
+
+	/* set before the helper starts, then read-only; @data is the
+	 * renderer's and is only used by the helper while it works on a page
+	 * it claimed before @stop */
+	const CgData *data;
+	int year;
+	guint64 first_number;
+	guint n_pages;
+
+	/* under @lock */
+	guint claimed;			    /* pages 0 .. claimed - 1 are claimed */
+	guint consumed;			    /* pages 0 .. consumed - 1 are taken by the renderer */
+	gboolean stop;			    /* the renderer returns: claim nothing more */
+	gboolean working;		    /* the helper has claimed a page it has not stored */
+	CgPrepared slots[CG_PREPARE_AHEAD]; /* page i in slot i % CG_PREPARE_AHEAD */
+	gboolean ready[CG_PREPARE_AHEAD];   /* the helper's page is in its slot */
+} CgPreparer;
+
+static void
+cg_prepared_clear(CgPrepared *page)
+{
+	g_clear_pointer(&page->qr, cg_qr_free);
+	g_clear_error(&page->error);
+}
+
+static void
+cg_preparer_unref(CgPreparer *prep)
+{
+	if (!g_atomic_int_dec_and_test(&prep->ref_count))
+		return;
+	for (guint i = 0; i < CG_PREPARE_AHEAD; i++)
+		cg_prepared_clear(&prep->slots[i]);
+	g_mutex_clear(&prep->lock);
+	g_cond_clear(&prep->cond);
+	g_free(prep);
+}
+
+static void
+cg_prepare_page(const CgPreparer *prep, guint index, CgPrepared *page)
+{
+	char number[CG_NUMBER_MAX];
+	g_autofree char *verification = NULL;
+
+	cg_render_format_number(number, sizeof(number), prep->year, prep->first_number + index);
+	verification = cg_recipient_verification(cg_data_get_recipient(prep->data, index), number);
+	page->qr = cg_qr_new(verification, &page->error);
+}
+
+/* The helper's task: claims and prepares pages until all are claimed or the
+ * renderer stops it. */
+static void
+cg_preparer_run(gpointer task_data, gpointer pool_data)
+{
+	CgPreparer *prep = task_data;
+
+	g_mutex_lock(&prep->lock);
+	for (;;) {
+		CgPrepared page = {NULL, NULL};
+		guint index;
+
+		while (!prep->stop && prep->claimed < prep->n_pages &&
+		       prep->claimed - prep->consumed >= CG_PREPARE_AHEAD)
+			g_cond_wait(&prep->cond, &prep->lock);
+		if (prep->stop || prep->claimed >= prep->n_pages)
+			break;
+		index = prep->claimed++;
+		prep->working = TRUE;
+		g_mutex_unlock(&prep->lock);
+
+		cg_prepare_page(prep, index, &page);
+
+		g_mutex_lock(&prep->lock);
+		if (index >= prep->consumed) {
+			prep->slots[index % CG_PREPARE_AHEAD] = page;
+			prep->ready[index % CG_PREPARE_AHEAD] = TRUE;
+		} else {
+			/* too late: the renderer made it itself */
+			g_mutex_unlock(&prep->lock);
+			cg_prepared_clear(&page);
+			g_mutex_lock(&prep->lock);
+		}
+		prep->working = FALSE;
+		g_cond_broadcast(&prep->cond);
+	}
+	g_mutex_unlock(&prep->lock);
+	cg_preparer_unref(prep);
+}
+
+static gpointer
+cg_preparer_pool_new(gpointer data)
+{
+	/* not exclusive: idle threads are GLib's, shared with other pools */
+	return g_thread_pool_new(cg_preparer_run, NULL, (int)g_get_num_processors(), FALSE, NULL);
+}
+
+/* Starts preparing the QR codes of the pages of @data, the first at
+ * @first_number. */
+static CgPreparer *
+cg_preparer_new(const CgData *data, int year, guint64 first_number, guint n_pages)
+{
+	static GOnce pool_once = G_ONCE_INIT;
+	CgPreparer *prep = g_new0(CgPreparer, 1);
+
+	prep->ref_count = 1;
+	g_mutex_init(&prep->lock);
+	g_cond_init(&prep->cond);
+	prep->data = data;
+	prep->year = year;
+	prep->first_number = first_number;
+	prep->n_pages = n_pages;
+	/* One page is prepared here: handing it over and waiting for it
+	 * costs about what it saves, more on a busy machine. */
+	if (n_pages == 1)
+		return prep;
+	/* Queued even when no thread can start (then the renderer prepares
+	 * every page, and the task ends at once whenever it runs). */
+	g_atomic_int_inc(&prep->ref_count);
+	g_thread_pool_push(g_once(&pool_once, cg_preparer_pool_new, NULL), prep, NULL);
+	return prep;
+}
+
+/* Page @index's QR code, or NULL and @error; pages are taken in order. */
+static CgQr *
+cg_preparer_take(CgPreparer *prep, guint index, GError **error)
+{
+	CgPrepared page = {NULL, NULL};
+	guint slot = index % CG_PREPARE_AHEAD;
+	gboolean ready;
+
+	/* only this thread changes @consumed */
+	g_return_val_if_fail(index == prep->consumed, NULL);
+
+	g_mutex_lock(&prep->lock);
+	ready = prep->ready[slot];
+	if (ready) {
+		page = prep->slots[slot];
+		memset(&prep->slots[slot], 0, sizeof(CgPrepared));
+		prep->ready[slot] = FALSE;
+	} else if (index >= prep->claimed) {
+		prep->claimed = index + 1;
+	}
+	/* from here on the helper drops what it makes of this page */
+	prep->consumed = index + 1;
+	g_cond_broadcast(&prep->cond);
+	g_mutex_unlock(&prep->lock);
+
+	/* Not claimed by the helper, or claimed and not ready: on a busy
+	 * machine the helper may have lost its processor in the middle of a
+	 * page, and waiting for it would stall the whole PDF. */
+	if (!ready)
+		cg_prepare_page(prep, index, &page);
+
+	if (page.qr == NULL)
+		g_propagate_error(error, g_steal_pointer(&page.error));
+	return page.qr;
+}
+
+/* Stops the helper and drops the renderer's reference: when this returns,
+ * the helper no longer uses the renderer's data (what it prepared goes
+ * with the last reference). */
+static void
+cg_preparer_finish(CgPreparer *prep)
+{
+	g_mutex_lock(&prep->lock);
+	prep->stop = TRUE;
+	g_cond_broadcast(&prep->cond);
+	while (prep->working)
+		g_cond_wait(&prep->cond, &prep->lock);
+	g_mutex_unlock(&prep->lock);
+	cg_preparer_unref(prep);
+}
+
+/* the renderer's reference */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgPreparer, cg_preparer_finish)
+
 static gboolean
 cg_render_check(cairo_t *cr, GError **error)
 {
@@ -413,13 +663,15 @@ cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params
 	      gpointer user_data, GCancellable *cancellable, GError **error)
 {
 	CgRenderSink sink = {write, closure, FALSE};
-	g_autoptr(PangoContext) context = NULL;
+	const CgBackground *cached;
+	g_autoptr(cairo_surface_t) background = NULL;
 	g_autoptr(GArray) items = NULL;
 	g_autoptr(cairo_surface_t) surface = NULL;
 	g_autoptr(cairo_t) cr = NULL;
 	g_autoptr(GString) text = g_string_sized_new(256);
+	g_autoptr(CgPreparer) prep = NULL;
+	gboolean has_qr = FALSE;
 	const GPtrArray *fields;
-	cairo_surface_t *background;
 	char number[CG_NUMBER_MAX];
 	guint n_pages;
 	double width, height;
@@ -439,24 +691,24 @@ cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params
 	if (g_cancellable_set_error_if_cancelled(cancellable, error))
 		return FALSE;
 
-	context = cg_render_context_new();
-	background = cg_render_get_background(tmpl, context, error);
-	if (background == NULL)
-		return FALSE;
-
+	/* the helper starts on the QR codes at once */
 	fields = cg_template_get_fields(tmpl);
-	items = g_array_new(FALSE, TRUE, sizeof(CgRenderItem));
-	g_array_set_clear_func(items, (GDestroyNotify)cg_render_item_clear);
 	for (guint i = 0; i < fields->len; i++) {
 		const CgTemplateField *field = g_ptr_array_index(fields, i);
-		CgRenderItem item = {field, NULL};
 
-		if (field->kind == CG_TEMPLATE_FIELD_TEXT)
-			continue;
-		if (field->kind != CG_TEMPLATE_FIELD_QR)
-			item.layout = cg_render_layout_new(context, field);
-		g_array_append_val(items, item);
+		if (field->kind == CG_TEMPLATE_FIELD_QR)
+			has_qr = TRUE;
 	}
+	year = cg_render_year(params->issued_at_us);
+	if (has_qr)
+		prep = cg_preparer_new(data, year, params->first_number, n_pages);
+
+	cached = cg_render_get_background(tmpl, error);
+	if (cached == NULL)
+		return FALSE;
+	/* references: a call from @page_done may change this thread's cache */
+	background = cairo_surface_reference(cached->recording);
+	items = g_array_ref(cached->items);
 
 	cg_template_get_page_size(tmpl, &width, &height);
 	surface = cairo_pdf_surface_create_for_stream(cg_render_sink_write, &sink, width, height);
@@ -465,9 +717,9 @@ cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params
 	if (!cg_render_check(cr, error))
 		return FALSE;
 
-	year = cg_render_year(params->issued_at_us);
 	for (guint i = 0; i < n_pages; i++) {
 		const CgRecipient *recipient = cg_data_get_recipient(data, i);
+		g_autoptr(CgQr) qr = NULL;
 
 		if (g_cancellable_set_error_if_cancelled(cancellable, error)) {
 			sink.stopped = TRUE;
@@ -482,15 +734,14 @@ cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params
 			const CgTemplateField *field = item->field;
 
 			if (field->kind == CG_TEMPLATE_FIELD_QR) {
-				g_autofree char *verification =
-				    cg_recipient_verification(recipient, number);
-
-				if (!cg_qr_draw(cr, verification, field->x, field->y, field->size,
-						field->quiet_zone, field->color, field->background,
-						error)) {
+				if (qr == NULL)
+					qr = cg_preparer_take(prep, i, error);
+				if (qr == NULL) {
 					sink.stopped = TRUE;
 					return FALSE;
 				}
+				cg_qr_draw_code(cr, qr, field->x, field->y, field->size,
+						field->quiet_zone, field->color, field->background);
 			} else if (field->kind == CG_TEMPLATE_FIELD_NUMBER) {
 				cg_render_compose(text, field, number);
 				cg_render_text(cr, item->layout, field, text->str, (int)text->len);

@@ -15,6 +15,10 @@ G_BEGIN_DECLS
  * pango (fonts embedded, fallback fonts for any script), the verification QR
  * code drawn as vector squares (libqrencode). Runs in worker threads; every
  * call uses its own poppler document (poppler is not thread-safe).
+ * The QR codes of a batch (plain data, no cairo or pango) are prepared
+ * ahead on a thread of a pool shared by all calls, up to one per
+ * processor; a call whose helper has not started yet prepares its pages
+ * itself.
  */
 
 typedef struct {
