@@ -23,10 +23,13 @@ struct _CgOutput {
 	gboolean committed;
 };
 
+/* The caller learns what failed and why (ENOSPC: "No space left on
+ * device"); the path, a detail of the server, goes to the journal only. */
 static gboolean
 cg_output_set_errno(GError **error, int errsv, const char *what, const char *path)
 {
-	g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Cannot %s %s: %s", what, path,
+	g_message("Cannot %s %s: %s", what, path, g_strerror(errsv));
+	g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Cannot %s the certificate file: %s", what,
 		    g_strerror(errsv));
 	return FALSE;
 }
@@ -163,6 +166,19 @@ cg_output_write(void *closure, const unsigned char *data, unsigned int length)
 	g_checksum_update(output->checksum, data, length);
 	output->size += length;
 	return CAIRO_STATUS_SUCCESS;
+}
+
+gboolean
+cg_output_take_write_error(CgOutput *output, GError **error)
+{
+	g_return_val_if_fail(output != NULL, FALSE);
+
+	if (output->write_error == NULL)
+		return FALSE;
+	if (error != NULL)
+		g_clear_error(error);
+	g_propagate_error(error, g_steal_pointer(&output->write_error));
+	return TRUE;
 }
 
 /* Re-opens the written file with poppler and counts its pages. */

@@ -24,6 +24,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgOutput, cg_output_free)
 /* A cairo_write_func_t; @closure is the CgOutput. */
 cairo_status_t cg_output_write(void *closure, const unsigned char *data, unsigned int length);
 
+/* After a failed render: when a write to the file failed, that error (it
+ * names the cause, e.g. "No space left on device") replaces *@error, which
+ * may already hold cairo's generic one. TRUE when it did. */
+gboolean cg_output_take_write_error(CgOutput *output, GError **error);
+
 /* fsync, verify @expected_pages with poppler, rename into place, fsync dir. */
 gboolean cg_output_commit(CgOutput *output, guint expected_pages, GError **error);
 

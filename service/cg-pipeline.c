@@ -196,8 +196,10 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	if (output == NULL)
 		return NULL;
 	if (!cg_render_pdf(tmpl, data, &params, cg_output_write, output, page_done_cb, reporter,
-			   job->cancellable, error))
+			   job->cancellable, error)) {
+		cg_output_take_write_error(output, error);
 		return NULL;
+	}
 
 	report(reporter, CG_STAGE_FILE_PREPARATION, 0, pages, "Writing and verifying the file");
 	if (g_cancellable_set_error_if_cancelled(job->cancellable, error))

@@ -517,6 +517,28 @@ def ensure_test_users():
                 raise unittest.SkipTest(f"cannot create {user}: {r.stderr.strip()}")
 
 
+SYSUSERS_FILE = os.path.join(SOURCE_ROOT, "data", "systemd", "certgen.sysusers")
+
+
+def ensure_service_users():
+    """As root, create the service users the bus policy names ("certgen",
+    "certgen-http") from the project's own sysusers.d file, as a package
+    install would, so dbus-daemon does not meet an unknown user. Without
+    root nothing changes (dbus-daemon then only logs a warning)."""
+    if os.geteuid() != 0 or shutil.which("systemd-sysusers") is None:
+        return
+    try:
+        pwd.getpwnam("certgen")
+        pwd.getpwnam("certgen-http")
+        return
+    except KeyError:
+        pass
+    lock_path = os.path.join(tempfile.gettempdir(), "certgen-test-users.lock")
+    with open(lock_path, "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["systemd-sysusers", SYSUSERS_FILE], capture_output=True, check=False)
+
+
 # ---------------------------------------------------------------------------
 # The test case
 
@@ -625,6 +647,7 @@ class CertgenTestCase(unittest.TestCase):
         if not os.access(CERTGEND, os.X_OK):
             self.fail(f"certgend not built: {CERTGEND}")
 
+        ensure_service_users()
         self.tmpdir = tempfile.mkdtemp(prefix="certgen-it-")
         os.chmod(self.tmpdir, 0o755)  # other uids reach the bus socket
         self.state_dir = os.path.join(self.tmpdir, "state")

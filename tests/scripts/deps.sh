@@ -12,6 +12,7 @@ packages=(
 	fonts-dejavu-core fonts-noto-core fonts-noto-cjk
 	scdoc libdbus-1-dev libxml2-utils systemd polkitd
 	chromium nodejs
+	clang libclang-rt-14-dev
 )
 
 missing=()
@@ -32,8 +33,31 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Browser tests: playwright-core (drives Debian's chromium), pinned by
-# tests/browser/package-lock.json; only when it is not installed yet.
+# tests/browser/package-lock.json to a release whose engines field accepts
+# Debian 12's Node.js 18. Installed again when the installed copy is not the
+# pinned one (a machine left with another version).
+require_node_major=18
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt "$require_node_major" ]; then
+	echo "deps.sh: Node.js >= $require_node_major is needed for the browser tests, found $(node --version 2>&1)" >&2
+	exit 1
+fi
 browser_dir="$(dirname "$0")/../browser"
-if [ -f "$browser_dir/package-lock.json" ] && [ ! -d "$browser_dir/node_modules/playwright-core" ]; then
-	npm ci --prefix "$browser_dir" --no-audit --no-fund
+if [ -f "$browser_dir/package-lock.json" ]; then
+	pinned=$(node -p 'require(process.argv[1]).packages["node_modules/playwright-core"].version' \
+		"$(realpath "$browser_dir/package-lock.json")")
+	installed=$(node -p 'require(process.argv[1]).version' \
+		"$(realpath "$browser_dir")/node_modules/playwright-core/package.json" 2>/dev/null || true)
+	if [ "$installed" != "$pinned" ]; then
+		npm ci --prefix "$browser_dir" --no-audit --no-fund
+	fi
+	# the pinned release must accept this Node.js
+	node -e '
+		const [need, have] = [process.argv[1], process.versions.node];
+		const min = (need.match(/>=\s*(\d+)/) || [0, 0])[1];
+		if (Number(have.split(".")[0]) < Number(min)) {
+			console.error(`deps.sh: playwright-core needs Node.js ${need}, this is ${have}`);
+			process.exit(1);
+		}' "$(node -p 'require(process.argv[1]).engines.node' \
+		"$(realpath "$browser_dir")/node_modules/playwright-core/package.json")"
 fi

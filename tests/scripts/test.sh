@@ -1,6 +1,7 @@
 #!/bin/bash
 # Install what is needed, build, and run the whole test suite: the normal
-# build, then the AddressSanitizer/UBSan build. Prints "N passed, N failed"
+# build, then the AddressSanitizer/UBSan build, then the fuzz targets for 30 s
+# each (clang, libFuzzer). Prints "N passed, N failed"
 # last (counted from meson's test logs). Usage: tests/scripts/test.sh
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,7 +30,16 @@ run_suite build -Dwerror=true -- --no-suite bench || status=1
 run_suite build-sanitize -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
 	-- --setup=sanitize --no-suite bench || status=1
 
-summary=$(/usr/bin/python3 - "$root/build" "$root/build-sanitize" <<'PY'
+# The fuzz targets (tests/fuzz) under libFuzzer for CG_FUZZ_SECONDS (30) s
+# each, in a clang build of their own; skipped without clang.
+fuzz_dirs=()
+if command -v clang >/dev/null 2>&1; then
+	CC=clang run_suite build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
+		-- --suite fuzz || status=1
+	fuzz_dirs=("$root/build-fuzz")
+fi
+
+summary=$(/usr/bin/python3 - "$root/build" "$root/build-sanitize" "${fuzz_dirs[@]}" <<'PY'
 import json, os, sys
 passed = failed = skipped = 0
 for d in sys.argv[1:]:
