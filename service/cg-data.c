@@ -3,11 +3,17 @@
 
 #include <json-glib/json-glib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "cg-error.h"
+#include "cg-json.h"
 
-/* Keys and values quoted in error messages are cut to this many characters. */
-#define CG_DATA_QUOTE_MAX_CHARS 64
+/* Parses of data at least this large give their memory back at once. */
+#define CG_DATA_TRIM_BYTES (256 * 1024)
+/* Freeing this many recipients does too. */
+#define CG_DATA_TRIM_RECIPIENTS 1000
 
 #define CG_DATA_RECIPIENTS "recipients"
 
@@ -61,10 +67,18 @@ cg_recipient_new(void)
 void
 cg_data_free(CgData *data)
 {
+	gboolean large;
+
 	if (data == NULL)
 		return;
+	large = data->recipients->len >= CG_DATA_TRIM_RECIPIENTS;
 	g_clear_pointer(&data->recipients, g_ptr_array_unref);
 	g_free(data);
+	/* the end of a generation: its memory goes back to the system */
+#ifdef __GLIBC__
+	if (large)
+		malloc_trim(0);
+#endif
 }
 
 guint
@@ -90,32 +104,6 @@ cg_recipient_get(const CgRecipient *recipient, const char *name)
 	return g_hash_table_lookup(recipient->fields, name);
 }
 
-/* A key or value as quoted in an error message: at most
- * CG_DATA_QUOTE_MAX_CHARS characters, control characters written as \uXXXX
- * (messages end up on terminals). @text is valid UTF-8. */
-static char *
-cg_data_quote(const char *text)
-{
-	GString *out;
-	const char *p = text;
-
-	if (*text == '\0')
-		return g_strdup("\"\""); /* an empty key */
-	out = g_string_new(NULL);
-	for (guint i = 0; i < CG_DATA_QUOTE_MAX_CHARS && *p != '\0'; i++) {
-		gunichar c = g_utf8_get_char(p);
-
-		if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
-			g_string_append_printf(out, "\\u%04X", c);
-		else
-			g_string_append_len(out, p, g_utf8_next_char(p) - p);
-		p = g_utf8_next_char(p);
-	}
-	if (*p != '\0')
-		g_string_append(out, "...");
-	return g_string_free(out, FALSE);
-}
-
 /* Sets CG_ERROR_INVALID_DATA with the message "<where>: <what>", where
  * <where> is "recipients[<index>].<field>" in a batch (@index >= 0),
  * "recipients[<index>]" when @field is NULL, and "<field>" otherwise. */
@@ -127,7 +115,7 @@ cg_data_set_error(GError **error, gint index, const char *field, const char *for
 {
 	va_list args;
 	g_autofree char *what = NULL;
-	g_autofree char *field_quoted = field != NULL ? cg_data_quote(field) : NULL;
+	g_autofree char *field_quoted = field != NULL ? cg_json_quote(field) : NULL;
 
 	va_start(args, format);
 	what = g_strdup_vprintf(format, args);
@@ -245,7 +233,7 @@ cg_data_check_value(const CgFieldRule *rule, gint index, const char *value, GErr
 
 	if (rule->type == CG_FIELD_TYPE_DATE) {
 		guint year, month, day;
-		g_autofree char *quoted = cg_data_quote(value);
+		g_autofree char *quoted = cg_json_quote(value);
 
 		if (!cg_data_parse_date(value, &year, &month, &day)) {
 			cg_data_set_error(error, index, rule->name,
@@ -273,42 +261,20 @@ cg_data_check_value(const CgFieldRule *rule, gint index, const char *value, GErr
 	return TRUE;
 }
 
-/* Everything a parse needs: the rules, and the first object (in document
- * order) that repeats a key, found by cg_data_find_repeated(): json-glib
- * keeps only the last value of a repeated key, silently. */
+/* Everything a parse needs. Repeated keys never get here: cg-json refuses
+ * them. */
 typedef struct {
 	const GPtrArray *rules;
-	JsonObject *repeated_object;
-	char *repeated_key;
 } CgDataParse;
-
-static void
-cg_data_parse_clear(CgDataParse *parse)
-{
-	g_clear_pointer(&parse->repeated_key, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CgDataParse, cg_data_parse_clear)
-
-static gboolean
-cg_data_is_repeated(CgDataParse *parse, JsonObject *object, const char *name)
-{
-	return object == parse->repeated_object && g_strcmp0(name, parse->repeated_key) == 0;
-}
 
 /* Checks one member of a recipient (@index >= 0) or of the top level
  * (@index < 0); on success *value is the string, borrowed from @node. */
 static gboolean
-cg_data_check_member(CgDataParse *parse, JsonObject *object, gint index, const char *name,
-		     JsonNode *node, const CgFieldRule **rule_out, const char **value,
-		     GError **error)
+cg_data_check_member(CgDataParse *parse, gint index, const char *name, JsonNode *node,
+		     const CgFieldRule **rule_out, const char **value, GError **error)
 {
 	const CgFieldRule *rule = cg_data_find_rule(parse->rules, name);
 
-	if (cg_data_is_repeated(parse, object, name)) {
-		cg_data_set_error(error, index, name, "duplicate field");
-		return FALSE;
-	}
 	if (rule == NULL) {
 		cg_data_set_error(error, index, name, "unknown field");
 		return FALSE;
@@ -343,7 +309,7 @@ cg_data_parse_recipient(CgDataParse *parse, JsonObject *object, gint index, GHas
 		const CgFieldRule *rule = NULL;
 		const char *value = NULL;
 
-		if (!cg_data_check_member(parse, object, index, name, node, &rule, &value, error))
+		if (!cg_data_check_member(parse, index, name, node, &rule, &value, error))
 			return NULL;
 		g_hash_table_insert(recipient->fields, (gpointer)g_intern_string(rule->name),
 				    g_strdup(value));
@@ -401,8 +367,7 @@ cg_data_parse_batch(CgDataParse *parse, JsonObject *root, guint max_recipients, 
 		g_hash_table_add(shared_present, (gpointer)name);
 		if (shared_error != NULL)
 			continue;
-		if (!cg_data_check_member(parse, root, -1, name, node, &rule, &value,
-					  &shared_error)) {
+		if (!cg_data_check_member(parse, -1, name, node, &rule, &value, &shared_error)) {
 			shared_error_first = list_node == NULL;
 			continue;
 		}
@@ -413,10 +378,6 @@ cg_data_parse_batch(CgDataParse *parse, JsonObject *root, guint max_recipients, 
 		return FALSE;
 	}
 
-	if (cg_data_is_repeated(parse, root, CG_DATA_RECIPIENTS)) {
-		cg_data_set_error(error, -1, CG_DATA_RECIPIENTS, "duplicate field");
-		return FALSE;
-	}
 	if (!JSON_NODE_HOLDS_ARRAY(list_node)) {
 		cg_data_set_error(error, -1, CG_DATA_RECIPIENTS, "must be an array, not %s",
 				  cg_data_node_kind(list_node));
@@ -457,471 +418,98 @@ cg_data_parse_batch(CgDataParse *parse, JsonObject *root, guint max_recipients, 
 	return TRUE;
 }
 
-/* json-glib 1.6 is lenient where strict JSON (RFC 8259) is not: it takes
- * comments, single quotes, unknown escapes ("\q" becomes "q"), hex and
- * leading-zero numbers, silently drops a second top-level value, cuts a
- * string at "\u0000", and recurses once per nesting level (deep nesting
- * overflows the stack). So the text is checked strictly first, in one
- * iterative pass with a depth limit, and json-glib only builds the tree. */
+/* The text is parsed by cg-json (strict RFC 8259, iterative, duplicate
+ * keys refused) with limits that keep the tree small: at most
+ * @max_recipients elements in any array (so a huge list stops at the first
+ * recipient too many), at most as many values as a valid document could
+ * have, within cg_json_values_budget(). */
 
 #define CG_DATA_MAX_DEPTH 32
 
-/* Where an object is in the text and how many members it has there. */
-typedef struct {
-	gsize start;
-	gsize end;
-	guint n_members;
-} CgJsonSpan;
-
-typedef struct {
-	const char *text;
-	gsize length;
-	gsize pos;
-	GArray *spans; /* of CgJsonSpan, every object in document order */
-} CgJsonLexer;
-
-static gboolean
-cg_json_error(CgJsonLexer *lexer, GError **error, const char *what)
+/* The most values a valid document has: the top level, its shared fields,
+ * the list, and per recipient an object and its fields. */
+static guint64
+cg_data_max_values(const GPtrArray *rules, gsize length, guint max_recipients)
 {
-	cg_data_set_error(error, -1, "data", "not valid JSON: %s at byte offset %" G_GSIZE_FORMAT,
-			  what, lexer->pos);
-	return FALSE;
+	guint64 per_recipient = 1 + (guint64)rules->len;
+	guint64 budget = cg_json_values_budget(length);
+
+	if (max_recipients == 0)
+		return budget;
+	return MIN(budget, 2 + rules->len + per_recipient * max_recipients);
 }
 
-static gboolean
-cg_json_unexpected(CgJsonLexer *lexer, GError **error, const char *expected)
-{
-	g_autofree char *what = NULL;
-
-	if (lexer->pos >= lexer->length) {
-		what = g_strdup_printf("unexpected end of data, expected %s", expected);
-	} else {
-		gunichar c = g_utf8_get_char(lexer->text + lexer->pos);
-
-		if (c > 0x20 && c < 0x7f)
-			what = g_strdup_printf("unexpected '%c', expected %s", (char)c, expected);
-		else
-			what = g_strdup_printf("unexpected U+%04X, expected %s", c, expected);
-	}
-	return cg_json_error(lexer, error, what);
-}
-
+/* A cg-json error in cg-data's words: "data: not valid JSON: ... at byte
+ * offset N", "recipients[0].recipientName: duplicate field". */
 static void
-cg_json_skip_whitespace(CgJsonLexer *lexer)
+cg_data_set_json_error(GError **error, const GError *json_error, guint max_recipients)
 {
-	while (lexer->pos < lexer->length) {
-		char c = lexer->text[lexer->pos];
+	const char *path = cg_json_error_get_path(json_error);
+	const char *what = cg_json_error_get_what(json_error);
+	gsize offset = cg_json_error_get_offset(json_error);
+	g_autofree char *at = offset != G_MAXSIZE
+				  ? g_strdup_printf(" at byte offset %" G_GSIZE_FORMAT, offset)
+				  : g_strdup("");
 
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+	if (path == NULL || what == NULL) {
+		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_DATA, "data: %s",
+			    json_error->message);
+		return;
+	}
+	if (*path == '\0')
+		path = "data";
+	switch ((CgJsonError)json_error->code) {
+	case CG_JSON_ERROR_DUPLICATE:
+		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_DATA, "%s: duplicate field", path);
+		return;
+	case CG_JSON_ERROR_ARRAY_LENGTH:
+		if (g_str_equal(path, CG_DATA_RECIPIENTS)) {
+			g_set_error(error, CG_ERROR, CG_ERROR_INVALID_DATA,
+				    CG_DATA_RECIPIENTS ": at most %u recipient%s", max_recipients,
+				    max_recipients == 1 ? "" : "s");
 			return;
-		lexer->pos++;
+		}
+		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_DATA, "%s: %s%s", path, what, at);
+		return;
+	case CG_JSON_ERROR_SYNTAX:
+	case CG_JSON_ERROR_DEPTH:
+		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_DATA, "data: not valid JSON: %s%s",
+			    what, at);
+		return;
+	case CG_JSON_ERROR_TOO_LARGE:
+	case CG_JSON_ERROR_EMPTY:
+	case CG_JSON_ERROR_ENCODING:
+	case CG_JSON_ERROR_NUL:
+	case CG_JSON_ERROR_VALUES:
+		break;
 	}
+	g_set_error(error, CG_ERROR, CG_ERROR_INVALID_DATA, "data: %s%s", what, at);
 }
 
-static gboolean
-cg_json_peek(CgJsonLexer *lexer, char c)
-{
-	return lexer->pos < lexer->length && lexer->text[lexer->pos] == c;
-}
-
-static gint
-cg_json_hex4(CgJsonLexer *lexer, gsize at)
-{
-	gint value = 0;
-
-	if (lexer->length - at < 4)
-		return -1;
-	for (gsize i = at; i < at + 4; i++) {
-		gint digit = g_ascii_xdigit_value(lexer->text[i]);
-
-		if (digit < 0)
-			return -1;
-		value = value * 16 + digit;
-	}
-	return value;
-}
-
-/* A string; lexer->pos is at its opening quote. */
-static gboolean
-cg_json_string(CgJsonLexer *lexer, GError **error)
-{
-	gsize start = lexer->pos;
-
-	if (!cg_json_peek(lexer, '"'))
-		return cg_json_unexpected(lexer, error, "a string");
-	lexer->pos++;
-	while (lexer->pos < lexer->length) {
-		guchar c = lexer->text[lexer->pos];
-		gint unit;
-
-		if (c == '"') {
-			lexer->pos++;
-			return TRUE;
-		}
-		if (c < 0x20) {
-			g_autofree char *what =
-			    g_strdup_printf("unescaped control character U+%04X in a string", c);
-			return cg_json_error(lexer, error, what);
-		}
-		if (c != '\\') {
-			lexer->pos++;
-			continue;
-		}
-		if (lexer->pos + 1 >= lexer->length)
-			break;
-		c = lexer->text[lexer->pos + 1];
-		if (strchr("\"\\/bfnrt", c) != NULL && c != '\0') {
-			lexer->pos += 2;
-			continue;
-		}
-		if (c != 'u')
-			return cg_json_error(lexer, error, "invalid escape");
-		unit = cg_json_hex4(lexer, lexer->pos + 2);
-		if (unit < 0)
-			return cg_json_error(lexer, error, "invalid \\u escape");
-		if (unit == 0) {
-			cg_data_set_error(error, -1, "data",
-					  "NUL character (\\u0000) at byte offset %" G_GSIZE_FORMAT,
-					  lexer->pos);
-			return FALSE;
-		}
-		if (unit >= 0xdc00 && unit <= 0xdfff)
-			return cg_json_error(lexer, error, "unpaired surrogate");
-		if (unit >= 0xd800 && unit <= 0xdbff) {
-			gint low = -1;
-
-			if (lexer->length - lexer->pos >= 12 &&
-			    lexer->text[lexer->pos + 6] == '\\' &&
-			    lexer->text[lexer->pos + 7] == 'u')
-				low = cg_json_hex4(lexer, lexer->pos + 8);
-			if (low < 0xdc00 || low > 0xdfff)
-				return cg_json_error(lexer, error, "unpaired surrogate");
-			lexer->pos += 6;
-		}
-		lexer->pos += 6;
-	}
-	lexer->pos = start; /* where it opens */
-	return cg_json_error(lexer, error, "unterminated string");
-}
-
-static gboolean
-cg_json_digits(CgJsonLexer *lexer)
-{
-	gsize start = lexer->pos;
-
-	while (lexer->pos < lexer->length && g_ascii_isdigit(lexer->text[lexer->pos]))
-		lexer->pos++;
-	return lexer->pos > start;
-}
-
-static gboolean
-cg_json_number(CgJsonLexer *lexer, GError **error)
-{
-	gsize start = lexer->pos;
-
-	if (cg_json_peek(lexer, '-'))
-		lexer->pos++;
-	if (cg_json_peek(lexer, '0')) {
-		lexer->pos++;
-	} else if (!cg_json_digits(lexer)) {
-		lexer->pos = start;
-		return cg_json_error(lexer, error, "invalid number");
-	}
-	if (cg_json_peek(lexer, '.')) {
-		lexer->pos++;
-		if (!cg_json_digits(lexer)) {
-			lexer->pos = start;
-			return cg_json_error(lexer, error, "invalid number");
-		}
-	}
-	if (cg_json_peek(lexer, 'e') || cg_json_peek(lexer, 'E')) {
-		lexer->pos++;
-		if (cg_json_peek(lexer, '+') || cg_json_peek(lexer, '-'))
-			lexer->pos++;
-		if (!cg_json_digits(lexer)) {
-			lexer->pos = start;
-			return cg_json_error(lexer, error, "invalid number");
-		}
-	}
-	return TRUE;
-}
-
-/* A member's key and colon; counts the member in @span_index. */
-static gboolean
-cg_json_object_key(CgJsonLexer *lexer, guint span_index, GError **error)
-{
-	g_array_index(lexer->spans, CgJsonSpan, span_index).n_members++;
-	cg_json_skip_whitespace(lexer);
-	if (!cg_json_peek(lexer, '"'))
-		return cg_json_unexpected(lexer, error, "a string (object key)");
-	if (!cg_json_string(lexer, error))
-		return FALSE;
-	cg_json_skip_whitespace(lexer);
-	if (!cg_json_peek(lexer, ':'))
-		return cg_json_unexpected(lexer, error, "':'");
-	lexer->pos++;
-	return TRUE;
-}
-
-/* One value at the top, then only whitespace. Iterative: the stack holds
- * the open containers ('{' or '[') and, for objects, their span index.
- * Records every object's span in @spans. */
-static gboolean
-cg_data_check_syntax(const char *json, gsize length, GArray *spans, GError **error)
-{
-	CgJsonLexer lexer = {json, length, 0, spans};
-	char stack[CG_DATA_MAX_DEPTH];
-	guint stack_spans[CG_DATA_MAX_DEPTH];
-	guint depth = 0;
-	gboolean want_value = TRUE;
-
-	cg_json_skip_whitespace(&lexer);
-	if (lexer.pos == length) {
-		cg_data_set_error(error, -1, "data", "empty");
-		return FALSE;
-	}
-	while (TRUE) {
-		char c;
-
-		cg_json_skip_whitespace(&lexer);
-		if (!want_value) {
-			if (depth == 0) {
-				if (lexer.pos < length)
-					return cg_json_unexpected(&lexer, error,
-								  "end of data after the value");
-				return TRUE;
-			}
-			if (cg_json_peek(&lexer, stack[depth - 1] == '{' ? '}' : ']')) {
-				lexer.pos++;
-				depth--;
-				if (stack[depth] == '{')
-					g_array_index(spans, CgJsonSpan, stack_spans[depth]).end =
-					    lexer.pos;
-				continue;
-			}
-			if (!cg_json_peek(&lexer, ','))
-				return cg_json_unexpected(&lexer, error,
-							  stack[depth - 1] == '{' ? "',' or '}'"
-										  : "',' or ']'");
-			lexer.pos++;
-			if (stack[depth - 1] == '{' &&
-			    !cg_json_object_key(&lexer, stack_spans[depth - 1], error))
-				return FALSE;
-			want_value = TRUE;
-			continue;
-		}
-
-		if (lexer.pos >= length)
-			return cg_json_unexpected(&lexer, error, "a value");
-		c = json[lexer.pos];
-		if (c == '{' || c == '[') {
-			if (depth == CG_DATA_MAX_DEPTH) {
-				g_autofree char *what = g_strdup_printf(
-				    "nested deeper than %d levels", CG_DATA_MAX_DEPTH);
-				return cg_json_error(&lexer, error, what);
-			}
-			if (c == '{') {
-				CgJsonSpan span = {lexer.pos, 0, 0};
-
-				stack_spans[depth] = spans->len;
-				g_array_append_val(spans, span);
-			}
-			stack[depth++] = c;
-			lexer.pos++;
-			/* the closing bracket or the first member comes next */
-			want_value = FALSE;
-			cg_json_skip_whitespace(&lexer);
-			if (cg_json_peek(&lexer, c == '{' ? '}' : ']'))
-				continue;
-			want_value = TRUE;
-			if (c == '{' && !cg_json_object_key(&lexer, stack_spans[depth - 1], error))
-				return FALSE;
-			continue;
-		}
-		if (c == '"') {
-			if (!cg_json_string(&lexer, error))
-				return FALSE;
-		} else if (c == '-' || g_ascii_isdigit(c)) {
-			if (!cg_json_number(&lexer, error))
-				return FALSE;
-		} else if (length - lexer.pos >= 4 && memcmp(json + lexer.pos, "true", 4) == 0) {
-			lexer.pos += 4;
-		} else if (length - lexer.pos >= 5 && memcmp(json + lexer.pos, "false", 5) == 0) {
-			lexer.pos += 5;
-		} else if (length - lexer.pos >= 4 && memcmp(json + lexer.pos, "null", 4) == 0) {
-			lexer.pos += 4;
-		} else {
-			return cg_json_unexpected(&lexer, error, "a value");
-		}
-		want_value = FALSE;
-	}
-}
-
-/* Finding which key an object repeats, on the error path only: json-glib
- * tells each member as it is parsed. */
-typedef struct {
-	GHashTable *counts;   /* JsonObject* (a reference) → members told */
-	GHashTable *repeated; /* JsonObject* → the first repeated key */
-} CgDataRepeats;
-
+/* Gives the memory of a big tree back to the system: glibc keeps freed
+ * heap otherwise, and a worker's arena would stay at its peak. */
 static void
-cg_data_object_member_cb(JsonParser *parser, JsonObject *object, const char *name,
-			 gpointer user_data)
+cg_data_release_memory(gsize length)
 {
-	CgDataRepeats *repeats = user_data;
-	guint count = GPOINTER_TO_UINT(g_hash_table_lookup(repeats->counts, object)) + 1;
-
-	/* The reference keeps an object dropped by a repeated key from being
-	 * freed and its address reused. On an existing key GHashTable drops
-	 * the new reference again. */
-	g_hash_table_insert(repeats->counts, json_object_ref(object), GUINT_TO_POINTER(count));
-	if (json_object_get_size(object) < count &&
-	    !g_hash_table_contains(repeats->repeated, object))
-		g_hash_table_insert(repeats->repeated, object, g_strdup(name));
+#ifdef __GLIBC__
+	if (length >= CG_DATA_TRIM_BYTES)
+		malloc_trim(0);
+#endif
 }
 
-/* The first key that the object in @text repeats, or NULL. */
-static char *
-cg_data_repeated_key(const char *text, gsize length)
+static CgData *
+cg_data_parse_tree(JsonNode *root, const GPtrArray *rules, guint max_recipients, GError **error)
 {
-	g_autoptr(JsonParser) parser = json_parser_new();
-	g_autoptr(GHashTable) counts =
-	    g_hash_table_new_full(NULL, NULL, (GDestroyNotify)json_object_unref, NULL);
-	g_autoptr(GHashTable) repeated = g_hash_table_new_full(NULL, NULL, NULL, g_free);
-	CgDataRepeats repeats = {counts, repeated};
-	gboolean loaded;
-	JsonNode *root;
-
-	g_signal_connect(parser, "object-member", G_CALLBACK(cg_data_object_member_cb), &repeats);
-	loaded = json_parser_load_from_data(parser, text, (gssize)length, NULL);
-	g_signal_handlers_disconnect_by_data(parser, &repeats);
-	root = loaded ? json_parser_get_root(parser) : NULL;
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
-		return NULL;
-	return g_strdup(g_hash_table_lookup(repeated, json_node_get_object(root)));
-}
-
-/* Walks @node in document order beside the spans the syntax check
- * recorded: the first object with fewer members than its text has repeats
- * a key (json-glib keeps the last value). Its span index goes to
- * *span_index. Recursion is bounded by CG_DATA_MAX_DEPTH. */
-static JsonObject *
-cg_data_find_repeated(JsonNode *node, const GArray *spans, guint *next, guint *span_index)
-{
-	if (JSON_NODE_HOLDS_OBJECT(node)) {
-		JsonObject *object = json_node_get_object(node);
-		guint index = (*next)++;
-		JsonObjectIter iter;
-		const char *name;
-		JsonNode *member;
-
-		if (index >= spans->len || json_object_get_size(object) !=
-					       g_array_index(spans, CgJsonSpan, index).n_members) {
-			*span_index = index;
-			return object;
-		}
-		json_object_iter_init_ordered(&iter, object);
-		while (json_object_iter_next_ordered(&iter, &name, &member)) {
-			JsonObject *found = cg_data_find_repeated(member, spans, next, span_index);
-
-			if (found != NULL)
-				return found;
-		}
-	} else if (JSON_NODE_HOLDS_ARRAY(node)) {
-		JsonArray *array = json_node_get_array(node);
-
-		for (guint i = 0; i < json_array_get_length(array); i++) {
-			JsonObject *found = cg_data_find_repeated(json_array_get_element(array, i),
-								  spans, next, span_index);
-
-			if (found != NULL)
-				return found;
-		}
-	}
-	return NULL;
-}
-
-/* Checks the raw text: size first, then UTF-8 without NUL bytes, then
- * strict JSON syntax. */
-static gboolean
-cg_data_check_text(const char *json, gsize length, gsize max_bytes, GArray *spans, GError **error)
-{
-	const char *end = NULL;
-
-	if (max_bytes > 0 && length > max_bytes) {
-		cg_data_set_error(error, -1, "data",
-				  "too large (%" G_GSIZE_FORMAT " bytes, at most %" G_GSIZE_FORMAT
-				  ")",
-				  length, max_bytes);
-		return FALSE;
-	}
-	if (!g_utf8_validate_len(json, length, &end)) {
-		if (*end == '\0')
-			cg_data_set_error(error, -1, "data",
-					  "NUL byte at byte offset %" G_GSIZE_FORMAT,
-					  (gsize)(end - json));
-		else
-			cg_data_set_error(error, -1, "data",
-					  "not valid UTF-8 at byte offset %" G_GSIZE_FORMAT,
-					  (gsize)(end - json));
-		return FALSE;
-	}
-	return cg_data_check_syntax(json, length, spans, error);
-}
-
-CgData *
-cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_bytes,
-	      guint max_recipients, GError **error)
-{
-	g_auto(CgDataParse) parse = {0};
-	g_autoptr(GArray) spans = g_array_new(FALSE, FALSE, sizeof(CgJsonSpan));
-	g_autoptr(JsonParser) parser = NULL;
-	g_autoptr(GError) error_local = NULL;
+	CgDataParse parse = {rules};
 	g_autoptr(CgData) data = NULL;
-	JsonNode *root;
 	JsonObject *object;
-	guint next_span = 0;
-	guint repeated_span = 0;
 
-	g_return_val_if_fail(json != NULL || length == 0, NULL);
-	g_return_val_if_fail(rules != NULL, NULL);
-	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-
-	if (json == NULL)
-		json = "";
-	if (!cg_data_check_text(json, length, max_bytes, spans, error))
-		return NULL;
-
-	parser = json_parser_new();
-	if (!json_parser_load_from_data(parser, json, (gssize)length, &error_local)) {
-		cg_data_set_error(error, -1, "data", "not valid JSON: %s", error_local->message);
-		return NULL;
-	}
-	root = json_parser_get_root(parser);
-	if (root == NULL) {
-		cg_data_set_error(error, -1, "data", "empty");
-		return NULL;
-	}
 	if (!JSON_NODE_HOLDS_OBJECT(root)) {
 		cg_data_set_error(error, -1, "data", "must be a JSON object, not %s",
 				  cg_data_node_kind(root));
 		return NULL;
 	}
 	object = json_node_get_object(root);
-
-	parse.rules = rules;
-	parse.repeated_object = cg_data_find_repeated(root, spans, &next_span, &repeated_span);
-	if (parse.repeated_object != NULL) {
-		const CgJsonSpan *span = &g_array_index(spans, CgJsonSpan, repeated_span);
-
-		parse.repeated_key =
-		    cg_data_repeated_key(json + span->start, span->end - span->start);
-		if (parse.repeated_key == NULL) {
-			/* cannot happen: the counts differ for no other reason */
-			cg_data_set_error(error, -1, "data", "a field is repeated");
-			return NULL;
-		}
-	}
 
 	data = g_new0(CgData, 1);
 	data->recipients = g_ptr_array_new_with_free_func((GDestroyNotify)cg_recipient_free);
@@ -937,6 +525,35 @@ cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_
 		g_ptr_array_add(data->recipients, recipient);
 	}
 	return g_steal_pointer(&data);
+}
+
+CgData *
+cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_bytes,
+	      guint max_recipients, GError **error)
+{
+	CgJsonLimits limits = {0};
+	g_autoptr(GError) json_error = NULL;
+	JsonNode *root;
+	CgData *data;
+
+	g_return_val_if_fail(json != NULL || length == 0, NULL);
+	g_return_val_if_fail(rules != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	limits.max_bytes = max_bytes;
+	limits.max_depth = CG_DATA_MAX_DEPTH;
+	limits.max_array_length = max_recipients;
+	limits.max_values = cg_data_max_values(rules, length, max_recipients);
+	root = cg_json_parse(json, length, &limits, &json_error);
+	if (root == NULL) {
+		cg_data_set_json_error(error, json_error, max_recipients);
+		cg_data_release_memory(length);
+		return NULL;
+	}
+	data = cg_data_parse_tree(root, rules, max_recipients, error);
+	json_node_unref(root);
+	cg_data_release_memory(length);
+	return data;
 }
 
 static void

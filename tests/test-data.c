@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <json-glib/json-glib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -149,8 +150,9 @@ test_data_single_bad(void)
 	     "recipientName: duplicate field"},
 	    {"{\"recipientName\":\"A\"," VALID_REST ",\"recipientName\":\"B\"}",
 	     "recipientName: duplicate field"},
+	    /* at any depth, and named by its path (cg-json refuses it) */
 	    {"{\"recipientName\":{\"a\":\"1\",\"a\":\"2\"}," VALID_REST "}",
-	     "recipientName: must be a string, not an object"},
+	     "recipientName.a: duplicate field"},
 	    /* control characters, with byte offsets in the value */
 	    {"{\"recipientName\":\"ab\\u0007c\"," VALID_REST "}",
 	     "recipientName: control character U+0007 at byte offset 2"},
@@ -828,6 +830,93 @@ test_data_timing(void)
 		       MAX_RECIPIENTS, strlen(json), elapsed / 1000.0, cpu / 1000.0);
 }
 
+/* Peak RSS (VmHWM) in bytes, reset first by writing 5 to clear_refs; 0 if
+ * /proc cannot tell. */
+static guint64
+peak_rss_bytes(void)
+{
+	g_autofree char *status = NULL;
+	const char *line;
+
+	if (!g_file_get_contents("/proc/self/status", &status, NULL, NULL))
+		return 0;
+	line = strstr(status, "VmHWM:");
+	return line != NULL ? g_ascii_strtoull(line + 6, NULL, 10) * 1024 : 0;
+}
+
+static gboolean
+reset_peak_rss(void)
+{
+	FILE *file = fopen("/proc/self/clear_refs", "w");
+	gboolean ok;
+
+	if (file == NULL)
+		return FALSE;
+	ok = fputs("5", file) >= 0;
+	return fclose(file) == 0 && ok;
+}
+
+/* Issue 15 item 3: 15 MiB of empty recipients used to build the whole tree
+ * (some 1.8 GB, seconds of CPU) before the count was checked. The parse
+ * stops at recipient max_recipients + 1 now. */
+static void
+test_data_huge_list(void)
+{
+	gsize size = 15 * 1024 * 1024;
+	GString *json = g_string_sized_new(size + 32);
+	g_autofree char *text = NULL;
+	guint64 before, peak;
+	gint64 cpu_start, cpu;
+	gboolean measured;
+	gsize length;
+
+	g_string_append(json, "{\"recipients\":[{}");
+	while (json->len < size)
+		g_string_append(json, ",{}");
+	g_string_append(json, "]}");
+	length = json->len;
+	text = g_string_free(json, FALSE);
+
+	measured = reset_peak_rss();
+	before = peak_rss_bytes();
+	cpu_start = thread_cpu_time_us();
+	assert_invalid_full(text, length, 16 * 1024 * 1024, MAX_RECIPIENTS,
+			    "recipients: at most 10000 recipients");
+	cpu = thread_cpu_time_us() - cpu_start;
+	peak = peak_rss_bytes();
+	g_test_message("%" G_GSIZE_FORMAT
+		       " bytes refused in %.1f ms CPU, peak RSS %+" G_GINT64_FORMAT " KiB",
+		       length, cpu / 1000.0, ((gint64)peak - (gint64)before) / 1024);
+	/* generous for slow and sanitizer builds: it used to take seconds */
+	g_assert_cmpint(cpu, <, 2 * G_USEC_PER_SEC);
+	if (measured && before > 0 && peak >= before)
+		g_assert_cmpuint(peak - before, <=, 8 * (guint64)length + 64 * 1024 * 1024);
+
+	/* without a recipient limit, the values budget stops it as early */
+	assert_invalid_full(text, length, 0, 0,
+			    "data: more than 753664 values at byte offset 2261001");
+}
+
+/* Many small containers under the array limit: the values budget (what a
+ * valid document can hold) stops them. */
+static void
+test_data_values_budget(void)
+{
+	GString *json = g_string_new("{\"recipientName\":[");
+	g_autofree char *text = NULL;
+
+	for (guint i = 0; i < 200; i++)
+		g_string_append_printf(json, "%s[[],[],[],[],[],[],[],[],[],[]]", i > 0 ? "," : "");
+	g_string_append(json, "]}");
+	text = g_string_free(json, FALSE);
+	/* 5 rules, 10 recipients: at most 2 + 5 + 6 * 10 = 67 values */
+	assert_invalid_full(text, strlen(text), MAX_BYTES, 10,
+			    "data: more than 67 values at byte offset 206");
+	/* an array longer than max_recipients anywhere */
+	assert_invalid_full("{\"recipientName\":[1,2,3]}", 25, MAX_BYTES, 2,
+			    "recipientName: more than 2 elements at byte offset 22");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -849,5 +938,7 @@ main(int argc, char **argv)
 	g_test_add_func("/data/canonical", test_data_canonical);
 	g_test_add_func("/data/verification", test_data_verification);
 	g_test_add_func("/data/timing", test_data_timing);
+	g_test_add_func("/data/huge-list", test_data_huge_list);
+	g_test_add_func("/data/values-budget", test_data_values_budget);
 	return g_test_run();
 }
