@@ -811,6 +811,20 @@ generation_is_done(const CgGeneration *generation)
 	       cg_status_is_terminal(generation->status);
 }
 
+/* Cancel or timeout accepted, terminal update not sent yet. */
+static gboolean
+generation_is_stopping(const CgGeneration *generation)
+{
+	return (generation->flags & (FLAG_CANCEL_REQUESTED | FLAG_TIMED_OUT)) != 0;
+}
+
+static void
+remove_result_file(const CgResult *result)
+{
+	if (result->path != NULL && g_unlink(result->path) != 0 && errno != ENOENT)
+		g_warning("Could not remove %s: %s", result->path, g_strerror(errno));
+}
+
 void
 cg_tracker_complete(CgTracker *tracker, CgGeneration *generation, const CgResult *result)
 {
@@ -824,9 +838,16 @@ cg_tracker_complete(CgTracker *tracker, CgGeneration *generation, const CgResult
 	if (generation_is_done(generation)) {
 		/* Too late (forgotten at max_age_s, or already ended): nobody
 		 * can ever fetch this file, so it must not stay behind. */
-		if ((generation->flags & FLAG_OPT_PERSISTENCE) == 0 && result->path != NULL &&
-		    g_unlink(result->path) != 0 && errno != ENOENT)
-			g_warning("Could not remove %s: %s", result->path, g_strerror(errno));
+		if ((generation->flags & FLAG_OPT_PERSISTENCE) == 0)
+			remove_result_file(result);
+		return;
+	}
+	if (generation_is_stopping(generation)) {
+		/* The work finished after a Cancel (or the timeout) was accepted
+		 * but before its report got here: the cancel wins, and a
+		 * cancelled generation leaves no file behind. */
+		remove_result_file(result);
+		cg_tracker_finish_cancelled(tracker, generation);
 		return;
 	}
 	now = tracker_now(tracker, &now_real);
@@ -874,8 +895,10 @@ cg_tracker_fail(CgTracker *tracker, CgGeneration *generation, const GError *erro
 	if (generation_is_done(generation))
 		return;
 	/* Work that stopped because its cancellable fired was cancelled (or
-	 * timed out), it did not fail. */
-	if (error_is_cancellation(error)) {
+	 * timed out), it did not fail; nor did work that failed after a
+	 * Cancel or the timeout (an error of a stage cut short, or one that
+	 * would have come anyway): the terminal status tells the cause. */
+	if (error_is_cancellation(error) || generation_is_stopping(generation)) {
 		cg_tracker_finish_cancelled(tracker, generation);
 		return;
 	}

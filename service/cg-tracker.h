@@ -138,6 +138,11 @@ void cg_tracker_report(CgTracker *tracker, CgGeneration *generation, CgStage sta
  * (G_IO_ERROR_CANCELLED, CG_ERROR_CANCELLED, CG_ERROR_TIMED_OUT) is handed
  * to finish_cancelled() instead.
  * finish_cancelled: status cancelled, or timed_out if the timeout fired.
+ * Once a cancel or the timeout was accepted (cg_tracker_cancel() returned
+ * TRUE, or the timeout fired), the cause decides: fail() and complete()
+ * act as finish_cancelled(), and complete() deletes result->path (even
+ * when persistent: cancelled work leaves no file), so a successful Cancel
+ * is never followed by `completed` or `failed`.
  * Once a generation has ended, these calls do nothing (complete() then
  * deletes result->path unless persistent). */
 void cg_tracker_complete(CgTracker *tracker, CgGeneration *generation, const CgResult *result);
@@ -145,9 +150,10 @@ void cg_tracker_fail(CgTracker *tracker, CgGeneration *generation, const GError 
 void cg_tracker_finish_cancelled(CgTracker *tracker, CgGeneration *generation);
 
 /* Ask the work to stop: cancels the generation's GCancellable. The terminal
- * update comes when the worker reports back with cg_tracker_finish_cancelled()
- * (or fail/complete if it had already finished the work). No update is sent
- * by the call itself; later ones say `cancellable` false.
+ * update (cancelled) comes when the worker reports back, whichever way:
+ * finish_cancelled(), fail() or complete() (work that had already finished:
+ * its file is deleted). No update is sent by the call itself; later ones
+ * say `cancellable` false.
  * Errors: CG_ERROR_ALREADY_FINISHED once ended (checked first), then
  * CG_ERROR_NOT_CANCELLABLE without enable_cancellation. A second call while
  * the work is stopping (cancel requested or timed out) succeeds and changes

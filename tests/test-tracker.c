@@ -1151,6 +1151,75 @@ test_default_clock_timer(Fixture *f, gconstpointer data)
 	}
 }
 
+/* Issue 15 item 5: the work completed, and Cancel was accepted before its
+ * report reached the tracker. The cancel wins: cancelled, the file goes
+ * (even with persistence), never `completed` after a successful Cancel. */
+static void
+test_cancel_wins_over_complete(Fixture *f, gconstpointer data)
+{
+	CgGenerationOptions options;
+	CgGeneration *generation;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = make_temp_file(f);
+
+	cg_generation_options_init(&options);
+	options.enable_persistence = TRUE;
+	generation = cg_tracker_add(f->tracker, "tx-1", 1000, NULL, &options);
+	cg_tracker_report(f->tracker, generation, CG_STAGE_FILE_PREPARATION, 100, 3, 3, NULL);
+	g_assert_true(cg_tracker_cancel(f->tracker, generation, &error));
+	g_assert_no_error(error);
+	complete_with_file(f, generation, path);
+
+	g_assert_cmpint(cg_generation_get_status(generation), ==, CG_STATUS_CANCELLED);
+	g_assert_null(cg_generation_get_result(generation));
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_cmpuint(f->updates->len, ==, 2);
+	g_assert_cmpstr(get_s(update_at(f, -1), "status"), ==, "cancelled");
+	g_assert_false(g_variant_lookup(update_at(f, -1), "result", "@a{sv}", NULL));
+	g_assert_false(cg_tracker_cancel(f->tracker, generation, &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_ALREADY_FINISHED);
+}
+
+/* The same race with the timeout: timed_out, no file. */
+static void
+test_timeout_wins_over_complete(Fixture *f, gconstpointer data)
+{
+	CgGeneration *generation = add_generation(f, 500, 1000);
+	g_autofree char *path = make_temp_file(f);
+
+	cg_tracker_report(f->tracker, generation, CG_STAGE_FILE_PREPARATION, 100, 3, 3, NULL);
+	advance_ms(f, 1000);
+	cg_tracker_process_timers(f->tracker);
+	complete_with_file(f, generation, path);
+	g_assert_cmpint(cg_generation_get_status(generation), ==, CG_STATUS_TIMED_OUT);
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_cmpstr(get_s(update_at(f, -1), "status"), ==, "timed_out");
+}
+
+/* Issue 15 item 4: an error after a cancel or the timeout (a stage cut
+ * short, or one that failed anyway) ends as the cause, not failed. */
+static void
+test_fail_after_cancel(Fixture *f, gconstpointer data)
+{
+	CgGeneration *cancelled = add_generation(f, 500, 0);
+	CgGeneration *timed_out = add_generation(f, 500, 1000);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) failure =
+	    g_error_new_literal(CG_ERROR, CG_ERROR_INVALID_DATA, "recipientName: required");
+
+	g_assert_true(cg_tracker_cancel(f->tracker, cancelled, &error));
+	cg_tracker_fail(f->tracker, cancelled, failure);
+	g_assert_cmpint(cg_generation_get_status(cancelled), ==, CG_STATUS_CANCELLED);
+	g_assert_cmpstr(get_s(update_at(f, -1), "status"), ==, "cancelled");
+	g_assert_false(g_variant_lookup(update_at(f, -1), "error", "&s", NULL));
+
+	advance_ms(f, 1000);
+	cg_tracker_process_timers(f->tracker);
+	cg_tracker_fail(f->tracker, timed_out, failure);
+	g_assert_cmpint(cg_generation_get_status(timed_out), ==, CG_STATUS_TIMED_OUT);
+	g_assert_cmpstr(get_s(update_at(f, -1), "status"), ==, "timed_out");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1183,6 +1252,9 @@ main(int argc, char **argv)
 	ADD("/tracker/free-deletes-files", test_free_deletes_files);
 	ADD("/tracker/active-set", test_active_set);
 	ADD("/tracker/default-clock-timer", test_default_clock_timer);
+	ADD("/tracker/cancel-wins-over-complete", test_cancel_wins_over_complete);
+	ADD("/tracker/timeout-wins-over-complete", test_timeout_wins_over_complete);
+	ADD("/tracker/fail-after-cancel", test_fail_after_cancel);
 #undef ADD
 	return g_test_run();
 }
