@@ -9,12 +9,24 @@
 #include "cg-output.h"
 #include "cg-render.h"
 
+/* Where a job is; changed under CgPipeline.jobs_lock. */
+typedef enum {
+	CG_JOB_NEW,	  /* being submitted */
+	CG_JOB_QUEUED,	  /* waiting for a worker, in CgPipeline.jobs */
+	CG_JOB_TAKEN,	  /* a worker runs it */
+	CG_JOB_WITHDRAWN, /* cancelled while waiting: no worker will see it */
+} CgJobState;
+
 typedef struct {
 	char *progress_id;
 	char *template_id;
 	char *data_json;
 	gint64 issued_at_us;
 	GCancellable *cancellable;
+	gulong cancelled_id;  /* g_cancellable_connect() while queued */
+	CgPipeline *pipeline; /* NULL for cg_pipeline_run() */
+	CgJobState state;
+	GList link; /* in CgPipeline.jobs while queued */
 } CgJob;
 
 typedef struct {
@@ -27,12 +39,21 @@ typedef struct {
 	char *message;
 	CgResult *result;
 	GError *error;
+	CgJob *withdrawn; /* freed on the main context, once delivered */
 } CgEvent;
 
+/*
+ * The workers are the pipeline's own joinable threads, not a GThreadPool:
+ * a pool's threads outlive g_thread_pool_free() (GLib keeps idle ones for
+ * other pools, or lets them exit whenever), and a worker's thread-local
+ * render cache (poppler documents, pango contexts) is freed when its thread
+ * exits. cg_pipeline_free() joins every worker, so that happens before it
+ * returns, never during exit() (where it raced poppler's static
+ * destructors: a double free at SIGTERM).
+ */
 struct _CgPipeline {
 	CgPipelineConfig config;
 	char *output_dir;
-	GThreadPool *pool;
 	GMainContext *context;
 	CgPipelineProgressFunc progress;
 	CgPipelineDoneFunc done;
@@ -41,6 +62,13 @@ struct _CgPipeline {
 	GMutex lock; /* protects events and source */
 	GQueue events;
 	GSource *source;
+
+	GMutex jobs_lock; /* protects jobs, threads, n_idle, stopping */
+	GCond jobs_cond;
+	GQueue jobs; /* CgJob, oldest first */
+	GPtrArray *threads;
+	guint n_idle;
+	gboolean stopping;
 };
 
 /* What a running job needs to report; pipeline is NULL for cg_pipeline_run(). */
@@ -63,6 +91,12 @@ cg_job_free(CgJob *job)
 static void
 cg_event_free(CgEvent *event)
 {
+	if (event->withdrawn != NULL) {
+		/* Its ::cancelled emission is over: the handler can go. */
+		g_cancellable_disconnect(event->withdrawn->cancellable,
+					 event->withdrawn->cancelled_id);
+		cg_job_free(event->withdrawn);
+	}
 	g_free(event->progress_id);
 	g_free(event->message);
 	g_clear_pointer(&event->result, cg_result_free);
@@ -227,20 +261,54 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	return g_steal_pointer(&result);
 }
 
-static void
-worker_func(gpointer data, gpointer user_data)
+/* Worker thread: the next job, or NULL when the pipeline stops. A new
+ * worker is counted idle from its start, others once their job is done. */
+static CgJob *
+take_job(CgPipeline *pipeline, gboolean first)
 {
-	CgJob *job = data;
-	CgPipeline *pipeline = user_data;
-	CgReporter reporter = {pipeline, job, 0};
-	CgEvent *event = g_new0(CgEvent, 1);
+	CgJob *job = NULL;
 
-	event->progress_id = g_strdup(job->progress_id);
-	event->done = TRUE;
-	event->result =
-	    run_job(&pipeline->config, pipeline->output_dir, job, &reporter, &event->error);
-	push_event(pipeline, event);
-	cg_job_free(job);
+	g_mutex_lock(&pipeline->jobs_lock);
+	if (!first)
+		pipeline->n_idle++;
+	while (!pipeline->stopping && g_queue_is_empty(&pipeline->jobs))
+		g_cond_wait(&pipeline->jobs_cond, &pipeline->jobs_lock);
+	pipeline->n_idle--;
+	if (!pipeline->stopping) {
+		GList *link = g_queue_pop_head_link(&pipeline->jobs);
+
+		job = link->data;
+		job->state = CG_JOB_TAKEN;
+	}
+	g_mutex_unlock(&pipeline->jobs_lock);
+	/* Outside the lock: a ::cancelled handler running now in another
+	 * thread finishes first (it sees CG_JOB_TAKEN and leaves the job). */
+	if (job != NULL) {
+		g_cancellable_disconnect(job->cancellable, job->cancelled_id);
+		job->cancelled_id = 0;
+	}
+	return job;
+}
+
+static gpointer
+worker_thread(gpointer user_data)
+{
+	CgPipeline *pipeline = user_data;
+	gboolean first = TRUE;
+	CgJob *job;
+
+	for (; (job = take_job(pipeline, first)) != NULL; first = FALSE) {
+		CgReporter reporter = {pipeline, job, 0};
+		CgEvent *event = g_new0(CgEvent, 1);
+
+		event->progress_id = g_strdup(job->progress_id);
+		event->done = TRUE;
+		event->result =
+		    run_job(&pipeline->config, pipeline->output_dir, job, &reporter, &event->error);
+		push_event(pipeline, event);
+		cg_job_free(job);
+	}
+	return NULL;
 }
 
 CgPipeline *
@@ -250,6 +318,7 @@ cg_pipeline_new(const CgPipelineConfig *config, CgPipelineProgressFunc progress,
 	CgPipeline *pipeline = g_new0(CgPipeline, 1);
 
 	pipeline->config = *config;
+	pipeline->config.threads = MAX(1u, config->threads);
 	pipeline->output_dir = g_strdup(config->output_dir);
 	pipeline->config.output_dir = pipeline->output_dir;
 	pipeline->progress = progress;
@@ -258,8 +327,10 @@ cg_pipeline_new(const CgPipelineConfig *config, CgPipelineProgressFunc progress,
 	pipeline->context = g_main_context_ref_thread_default();
 	g_mutex_init(&pipeline->lock);
 	g_queue_init(&pipeline->events);
-	pipeline->pool =
-	    g_thread_pool_new(worker_func, pipeline, (gint)MAX(1u, config->threads), FALSE, NULL);
+	g_mutex_init(&pipeline->jobs_lock);
+	g_cond_init(&pipeline->jobs_cond);
+	g_queue_init(&pipeline->jobs);
+	pipeline->threads = g_ptr_array_new();
 	return pipeline;
 }
 
@@ -268,8 +339,23 @@ cg_pipeline_free(CgPipeline *pipeline)
 {
 	if (pipeline == NULL)
 		return;
-	if (pipeline->pool != NULL)
-		g_thread_pool_free(pipeline->pool, FALSE, TRUE);
+	/* Stop the workers once their current job ends and join them: when
+	 * this returns, no worker thread (nor its thread-local state) is
+	 * left. Queued jobs are dropped unrun (the caller cancels first, which
+	 * withdraws them with a report). */
+	g_mutex_lock(&pipeline->jobs_lock);
+	pipeline->stopping = TRUE;
+	g_cond_broadcast(&pipeline->jobs_cond);
+	g_mutex_unlock(&pipeline->jobs_lock);
+	for (guint i = 0; i < pipeline->threads->len; i++)
+		g_thread_join(pipeline->threads->pdata[i]);
+	g_ptr_array_unref(pipeline->threads);
+	while (!g_queue_is_empty(&pipeline->jobs)) {
+		CgJob *job = g_queue_pop_head_link(&pipeline->jobs)->data;
+
+		g_cancellable_disconnect(job->cancellable, job->cancelled_id);
+		cg_job_free(job);
+	}
 	/* The workers are gone: hand over their last reports now. */
 	deliver_events_cb(pipeline);
 	g_mutex_lock(&pipeline->lock);
@@ -280,6 +366,8 @@ cg_pipeline_free(CgPipeline *pipeline)
 	g_queue_clear_full(&pipeline->events, (GDestroyNotify)cg_event_free);
 	g_mutex_unlock(&pipeline->lock);
 	g_mutex_clear(&pipeline->lock);
+	g_mutex_clear(&pipeline->jobs_lock);
+	g_cond_clear(&pipeline->jobs_cond);
 	g_main_context_unref(pipeline->context);
 	g_free(pipeline->output_dir);
 	g_free(pipeline);
@@ -296,7 +384,54 @@ cg_job_new(const char *progress_id, const char *template_id, const char *data_js
 	job->data_json = g_strdup(data_json);
 	job->issued_at_us = issued_at_us;
 	job->cancellable = cancellable != NULL ? g_object_ref(cancellable) : g_cancellable_new();
+	job->link.data = job;
 	return job;
+}
+
+/* The job's cancellable fired (in the thread that cancelled it): a job no
+ * worker has taken yet leaves the queue at once and its end is reported
+ * now, instead of when a worker would have reached it. */
+static void
+job_cancelled_cb(GCancellable *cancellable, gpointer user_data)
+{
+	CgJob *job = user_data;
+	CgPipeline *pipeline = NULL;
+	CgEvent *event;
+
+	g_mutex_lock(&job->pipeline->jobs_lock);
+	if (job->state == CG_JOB_QUEUED || job->state == CG_JOB_NEW) {
+		if (job->state == CG_JOB_QUEUED)
+			g_queue_unlink(&job->pipeline->jobs, &job->link);
+		job->state = CG_JOB_WITHDRAWN;
+		pipeline = job->pipeline;
+	}
+	g_mutex_unlock(&job->pipeline->jobs_lock);
+	if (pipeline == NULL)
+		return;
+	event = g_new0(CgEvent, 1);
+	event->progress_id = g_strdup(job->progress_id);
+	event->done = TRUE;
+	event->error = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CANCELLED,
+					   "Cancelled before a worker started it");
+	event->withdrawn = job;
+	push_event(pipeline, event);
+}
+
+/* Under jobs_lock: a worker for the queued jobs when none is idle. */
+static gboolean
+maybe_start_worker(CgPipeline *pipeline, GError **error)
+{
+	GThread *thread;
+
+	if (pipeline->n_idle >= pipeline->jobs.length ||
+	    pipeline->threads->len >= pipeline->config.threads)
+		return TRUE;
+	thread = g_thread_try_new("certgen-worker", worker_thread, pipeline, error);
+	if (thread == NULL)
+		return pipeline->threads->len > 0;
+	g_ptr_array_add(pipeline->threads, thread);
+	pipeline->n_idle++;
+	return TRUE;
 }
 
 void
@@ -305,16 +440,36 @@ cg_pipeline_submit(CgPipeline *pipeline, const char *progress_id, const char *te
 {
 	g_autoptr(GError) error = NULL;
 	CgJob *job = cg_job_new(progress_id, template_id, data_json, issued_at_us, cancellable);
+	gboolean started;
 
-	if (!g_thread_pool_push(pipeline->pool, job, &error)) {
+	job->pipeline = pipeline;
+	/* Runs job_cancelled_cb() at once when already cancelled. */
+	job->cancelled_id =
+	    g_cancellable_connect(job->cancellable, G_CALLBACK(job_cancelled_cb), job, NULL);
+	g_mutex_lock(&pipeline->jobs_lock);
+	if (job->state != CG_JOB_NEW) {
+		g_mutex_unlock(&pipeline->jobs_lock);
+		return; /* withdrawn: its report is queued */
+	}
+	job->state = CG_JOB_QUEUED;
+	g_queue_push_tail_link(&pipeline->jobs, &job->link);
+	started = maybe_start_worker(pipeline, &error);
+	if (!started)
+		g_queue_unlink(&pipeline->jobs, &job->link);
+	else
+		g_cond_signal(&pipeline->jobs_cond);
+	g_mutex_unlock(&pipeline->jobs_lock);
+
+	if (!started) {
 		CgEvent *event = g_new0(CgEvent, 1);
 
 		event->progress_id = g_strdup(progress_id);
 		event->done = TRUE;
 		event->error =
 		    g_error_new(CG_ERROR, CG_ERROR_FAILED, "No worker thread: %s", error->message);
+		job->state = CG_JOB_WITHDRAWN;
+		event->withdrawn = job;
 		push_event(pipeline, event);
-		cg_job_free(job);
 	}
 }
 

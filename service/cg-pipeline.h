@@ -16,6 +16,11 @@ G_BEGIN_DECLS
  * file_preparation) for real. Workers never touch the tracker: their reports
  * are queued and delivered on the main context, in order, through the
  * callbacks given to cg_pipeline_new().
+ *
+ * Cancelling a job's GCancellable while it still waits for a worker takes it
+ * out of the queue at once: its done callback (G_IO_ERROR_CANCELLED) comes
+ * on the main context's next iteration, and no worker ever sees it. A
+ * running job checks the cancellable between stages and per page.
  */
 
 typedef struct _CgPipeline CgPipeline;
@@ -40,7 +45,10 @@ typedef void (*CgPipelineDoneFunc)(const char *progress_id, const CgResult *resu
 
 CgPipeline *cg_pipeline_new(const CgPipelineConfig *config, CgPipelineProgressFunc progress,
 			    CgPipelineDoneFunc done, gpointer user_data);
-/* Waits for the running jobs (cancel them first) and drops queued reports. */
+/* Stops and joins every worker thread once its current job ends (cancel
+ * them first), so no worker and no thread-local state of one outlives this
+ * call; jobs still queued are dropped unrun; the reports already queued are
+ * delivered. */
 void cg_pipeline_free(CgPipeline *pipeline);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgPipeline, cg_pipeline_free)
 
