@@ -16,6 +16,7 @@
 #include "cg-options.h"
 #include "cg-peers.h"
 #include "cg-pipeline.h"
+#include "cg-rate-limit.h"
 #include "cg-template.h"
 #include "cg-tracker.h"
 
@@ -35,8 +36,9 @@ struct _CgManager {
 	CgTracker *tracker;
 	CgPeers *peers;
 	CgAuth *auth;
-	GHashTable *active; /* progress id → CgGeneration*, still in progress */
-	GHashTable *starts; /* owner key → GArray of gint64 monotonic start times */
+	GHashTable *active;    /* progress id → CgGeneration*, still in progress */
+	CgRateLimit *starts;   /* StartGeneration per owner key, per minute */
+	guint starts_prune_id; /* timer dropping owners whose minute is over */
 	CgManagerStatusFunc status_func;
 	gpointer status_data;
 };
@@ -311,6 +313,38 @@ peer_vanished_cb(const CgPeer *peer, gpointer user_data)
 	}
 }
 
+/* ---- rate limit ---------------------------------------------------------------- */
+
+/* Owners whose last start left the window are forgotten (issue 15: one
+ * record per owner label ever seen, before). One timer, armed while any
+ * owner is kept. */
+static gboolean
+starts_prune_cb(gpointer user_data)
+{
+	CgManager *self = user_data;
+	guint dropped = cg_rate_limit_prune(self->starts, g_get_monotonic_time());
+	guint kept = cg_rate_limit_count(self->starts);
+
+	if (dropped > 0)
+		g_debug("Rate limit: forgot %u owner%s, %u kept", dropped, dropped == 1 ? "" : "s",
+			kept);
+	if (kept > 0)
+		return G_SOURCE_CONTINUE;
+	self->starts_prune_id = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static void
+arm_starts_prune(CgManager *self)
+{
+	if (self->starts_prune_id != 0)
+		return;
+	self->starts_prune_id =
+	    g_timeout_add_seconds(CG_RATE_WINDOW_US / G_USEC_PER_SEC, starts_prune_cb, self);
+	g_source_set_static_name(g_main_context_find_source_by_id(NULL, self->starts_prune_id),
+				 "[certgen] rate limit pruning");
+}
+
 /* ---- the methods, once the caller is known and allowed ------------------------ */
 
 static void
@@ -321,8 +355,8 @@ complete_start_generation(CgCall *call)
 	const char *transaction_id, *template_id, *data_json;
 	g_autofree char *key = owner_key(call->uid, call->owner_label);
 	g_autoptr(GCancellable) cancellable = NULL;
-	GArray *starts = g_hash_table_lookup(self->starts, key);
 	gint64 now = g_get_monotonic_time();
+	gint64 wait_us = 0;
 	guint owner_active = 0;
 	CgGeneration *generation;
 	CgGenerationInfo *info;
@@ -333,23 +367,13 @@ complete_start_generation(CgCall *call)
 		      NULL);
 
 	/* Rate limit: a sliding window of the last minute's starts. */
-	if (starts != NULL) {
-		guint expired = 0;
-
-		while (expired < starts->len &&
-		       g_array_index(starts, gint64, expired) + CG_RATE_WINDOW_US <= now)
-			expired++;
-		g_array_remove_range(starts, 0, expired);
-		if (starts->len >= self->config.start_per_minute) {
-			gint64 wait_us = g_array_index(starts, gint64, 0) + CG_RATE_WINDOW_US - now;
-
-			return_new_error(call, CG_ERROR_RATE_LIMITED,
-					 "At most %u generations may be started per minute; "
-					 "try again in %" G_GINT64_FORMAT " s",
-					 self->config.start_per_minute,
-					 (wait_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
-			return;
-		}
+	if (!cg_rate_limit_check(self->starts, key, now, &wait_us)) {
+		return_new_error(call, CG_ERROR_RATE_LIMITED,
+				 "At most %u generations may be started per minute; "
+				 "try again in %" G_GINT64_FORMAT " s",
+				 self->config.start_per_minute,
+				 (wait_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+		return;
 	}
 
 	/* Caps. */
@@ -378,11 +402,8 @@ complete_start_generation(CgCall *call)
 		return;
 	}
 
-	if (starts == NULL) {
-		starts = g_array_new(FALSE, FALSE, sizeof(gint64));
-		g_hash_table_insert(self->starts, g_strdup(key), starts);
-	}
-	g_array_append_val(starts, now);
+	cg_rate_limit_add(self->starts, key, now);
+	arm_starts_prune(self);
 
 	generation = cg_tracker_add(self->tracker, transaction_id, call->uid, call->owner_label,
 				    &call->options);
@@ -649,6 +670,11 @@ check_start_arguments(CgCall *call, GError **error)
 
 	g_variant_get(parameters, "(&s&s&s@a{sv})", &transaction_id, &template_id, &data_json,
 		      &options);
+	/* data_json is JSON text (line breaks and tabs are fine there); the
+	 * data validator checks the strings inside it. */
+	if (!cg_check_string_argument("transaction_id", transaction_id, error) ||
+	    !cg_check_string_argument("template_id", template_id, error))
+		return FALSE;
 	transaction_len = strlen(transaction_id);
 	if (transaction_len == 0 || transaction_len > CG_MAX_TRANSACTION_ID) {
 		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT,
@@ -733,6 +759,17 @@ begin_call(CgManager *self, GDBusMethodInvocation *invocation, CgMethod method,
 		return_new_error(owned, CG_ERROR_PERMISSION_DENIED, "Callers must be on a bus");
 		return TRUE;
 	}
+	if (progress_id != NULL) {
+		g_autoptr(GError) error = NULL;
+
+		/* It is echoed in errors (NotFound) and logs. */
+		if (!cg_check_string_argument("progress_id", progress_id, &error)) {
+			g_autoptr(CgCall) owned = call;
+
+			return_error(owned, error);
+			return TRUE;
+		}
+	}
 	cg_peers_lookup_async(self->peers, call->sender, peer_known_cb, call);
 	return TRUE;
 }
@@ -802,8 +839,7 @@ cg_manager_new(GDBusConnection *connection, const CgConfig *config,
 		return NULL;
 	self->templates = cg_template_store_new(template_dirs);
 	self->active = g_hash_table_new(g_str_hash, g_str_equal);
-	self->starts =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_array_unref);
+	self->starts = cg_rate_limit_new(config->start_per_minute, CG_RATE_WINDOW_US);
 	self->tracker = cg_tracker_new(&tracker_config, tracker_emit_cb, tracker_forget_cb, self);
 	self->peers = cg_peers_new(connection, peer_vanished_cb, self);
 	self->auth = cg_auth_new(connection);
@@ -844,6 +880,18 @@ cg_manager_export(CgManager *self, GError **error)
 						self->connection, CG_OBJECT_PATH, error);
 }
 
+/*
+ * Shutdown, in this order (each step relies on the ones before):
+ *  1. stop accepting calls: unexport the object, disconnect the handlers;
+ *  2. cancel every generation in progress (queued jobs leave the queue);
+ *  3. stop and join the workers: their last reports reach the tracker, so
+ *     every generation has ended and no worker thread (nor its
+ *     thread-local render state) is left when certgend's main() returns;
+ *  4. forget and free the tracker (the forget callback still finds the
+ *     peers and the active table);
+ *  5. the peers (their NameOwnerChanged subscription), authorization;
+ *  6. the rest, and the connection last.
+ */
 void
 cg_manager_free(CgManager *self)
 {
@@ -854,11 +902,12 @@ cg_manager_free(CgManager *self)
 		g_signal_handlers_disconnect_by_data(self->skeleton, self);
 		g_clear_object(&self->skeleton);
 	}
-	/* Stop the work: cancel what runs, then wait for the workers. */
+	g_clear_handle_id(&self->starts_prune_id, g_source_remove);
 	if (self->active != NULL) {
 		GHashTableIter iter;
 		gpointer value;
 
+		/* Cancelling only queues reports: the table stays as it is. */
 		g_hash_table_iter_init(&iter, self->active);
 		while (g_hash_table_iter_next(&iter, NULL, &value)) {
 			g_autoptr(GCancellable) cancellable = cg_generation_ref_cancellable(value);
@@ -866,17 +915,17 @@ cg_manager_free(CgManager *self)
 			g_cancellable_cancel(cancellable);
 		}
 	}
-	/* Waits for the workers and delivers their last reports. */
 	g_clear_pointer(&self->pipeline, cg_pipeline_free);
-	/* Forget what finished: files of generations not asked to persist go
-	 * too, as nothing could reach them after a restart. */
-	if (self->tracker != NULL)
+	if (self->tracker != NULL) {
+		/* Files of generations not asked to persist go too, as nothing
+		 * could reach them after a restart. */
 		cg_tracker_cleanup(self->tracker, -1);
+		g_clear_pointer(&self->tracker, cg_tracker_free);
+	}
 	g_clear_pointer(&self->peers, cg_peers_free);
-	g_clear_pointer(&self->tracker, cg_tracker_free);
 	g_clear_pointer(&self->auth, cg_auth_free);
 	g_clear_pointer(&self->active, g_hash_table_unref);
-	g_clear_pointer(&self->starts, g_hash_table_unref);
+	g_clear_pointer(&self->starts, cg_rate_limit_free);
 	g_clear_pointer(&self->templates, cg_template_store_free);
 	g_clear_pointer(&self->counter, cg_counter_free);
 	g_clear_object(&self->connection);

@@ -7,6 +7,30 @@
 #define CG_MAX_UPDATE_INTERVAL_MS 60000u
 
 gboolean
+cg_check_string_argument(const char *name, const char *value, GError **error)
+{
+	g_return_val_if_fail(name != NULL, FALSE);
+	g_return_val_if_fail(value != NULL, FALSE);
+
+	if (!g_utf8_validate(value, -1, NULL)) {
+		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT, "%s: not valid UTF-8",
+			    name);
+		return FALSE;
+	}
+	for (const char *p = value; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		/* C0, DEL and C1: what a terminal or a log viewer would act on */
+		if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+			g_set_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT,
+				    "%s: contains a control character (U+%04X)", name, c);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+gboolean
 cg_owner_label_is_valid(const char *label)
 {
 	gsize len = strlen(label);
@@ -45,6 +69,8 @@ cg_options_parse(GVariant *options, CgGenerationOptions *out, char **owner_label
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value_raw)) {
 		g_autoptr(GVariant) value = value_raw;
 
+		if (!cg_check_string_argument("options: a key", key, error))
+			return FALSE;
 		if (g_str_equal(key, "timeout_ms")) {
 			if (!expect_type(key, value, G_VARIANT_TYPE_UINT32, error))
 				return FALSE;
@@ -79,6 +105,9 @@ cg_options_parse(GVariant *options, CgGenerationOptions *out, char **owner_label
 			result.cancel_on_disconnect = g_variant_get_boolean(value);
 		} else if (g_str_equal(key, "owner_label")) {
 			if (!expect_type(key, value, G_VARIANT_TYPE_STRING, error))
+				return FALSE;
+			if (!cg_check_string_argument("option owner_label",
+						      g_variant_get_string(value, NULL), error))
 				return FALSE;
 			if (!cg_owner_label_is_valid(g_variant_get_string(value, NULL))) {
 				g_set_error_literal(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT,
