@@ -2,12 +2,7 @@
 #include "cg-http-follow.h"
 
 #include "cg-http-error.h"
-
-GError *
-cg_http_not_found_error(const char *progress_id)
-{
-	return g_error_new(CG_HTTP_ERROR, CG_HTTP_ERROR_NOT_FOUND, "No generation %s", progress_id);
-}
+#include "cg-http-owner.h"
 
 gboolean
 cg_http_update_is_terminal(GVariant *update)
@@ -27,87 +22,6 @@ cg_http_update_get_sequence(GVariant *update)
 
 	g_variant_lookup(update, "sequence", "t", &sequence);
 	return sequence;
-}
-
-static gboolean
-is_owned_by(GVariant *snapshot, const char *user)
-{
-	const char *label = NULL;
-
-	return g_variant_lookup(snapshot, "owner_label", "&s", &label) &&
-	       g_strcmp0(label, user) == 0;
-}
-
-/* ---- GetProgress + ownership -------------------------------------------- */
-
-typedef struct {
-	char *progress_id;
-	char *user;
-	guint retry_after_s;
-} CgHttpOwnedCall;
-
-static void
-owned_call_free(gpointer data)
-{
-	CgHttpOwnedCall *call = data;
-
-	g_free(call->progress_id);
-	g_free(call->user);
-	g_free(call);
-}
-
-static void
-owned_progress_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-	g_autoptr(GTask) task = user_data;
-	CgHttpOwnedCall *call = g_task_get_task_data(task);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GVariant) snapshot = NULL;
-
-	reply = cg_http_bus_call_finish(CG_HTTP_BUS(source), result, NULL, &error);
-	if (reply == NULL) {
-		GError *mapped = cg_http_error_from_dbus(error, &call->retry_after_s);
-
-		if (g_error_matches(mapped, CG_HTTP_ERROR, CG_HTTP_ERROR_NOT_FOUND)) {
-			g_error_free(mapped);
-			mapped = cg_http_not_found_error(call->progress_id);
-		}
-		g_task_return_error(task, mapped);
-		return;
-	}
-	g_variant_get(reply, "(@a{sv})", &snapshot);
-	if (!is_owned_by(snapshot, call->user)) {
-		g_task_return_error(task, cg_http_not_found_error(call->progress_id));
-		return;
-	}
-	g_task_return_pointer(task, g_steal_pointer(&snapshot), (GDestroyNotify)g_variant_unref);
-}
-
-void
-cg_http_get_owned_progress(CgHttpBus *bus, const char *progress_id, const char *user,
-			   GCancellable *cancellable, GAsyncReadyCallback callback,
-			   gpointer user_data)
-{
-	GTask *task = g_task_new(NULL, cancellable, callback, user_data);
-	CgHttpOwnedCall *call = g_new0(CgHttpOwnedCall, 1);
-
-	call->progress_id = g_strdup(progress_id);
-	call->user = g_strdup(user);
-	g_task_set_task_data(task, call, owned_call_free);
-	g_task_set_source_tag(task, cg_http_get_owned_progress);
-	cg_http_bus_call(bus, "GetProgress", g_variant_new("(s)", progress_id),
-			 G_VARIANT_TYPE("(a{sv})"), cancellable, owned_progress_cb, task);
-}
-
-GVariant *
-cg_http_get_owned_progress_finish(GAsyncResult *result, guint *retry_after_s, GError **error)
-{
-	CgHttpOwnedCall *call = g_task_get_task_data(G_TASK(result));
-
-	if (retry_after_s != NULL)
-		*retry_after_s = call->retry_after_s;
-	return g_task_propagate_pointer(G_TASK(result), error);
 }
 
 /* ---- following a generation ---------------------------------------------- */

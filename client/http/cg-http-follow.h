@@ -2,26 +2,15 @@
 #pragma once
 
 #include "cg-http-bus.h"
+#include "cg-http-owner.h"
 
 G_BEGIN_DECLS
-
-/* GetProgress for a web user: the snapshot of @progress_id when it was
- * started for @user (its "owner_label"); CG_HTTP_ERROR_NOT_FOUND — the very
- * same error as for an unknown id — otherwise. */
-void cg_http_get_owned_progress(CgHttpBus *bus, const char *progress_id, const char *user,
-				GCancellable *cancellable, GAsyncReadyCallback callback,
-				gpointer user_data);
-GVariant *cg_http_get_owned_progress_finish(GAsyncResult *result, guint *retry_after_s,
-					    GError **error);
-
-/* The NOT_FOUND error every unknown or foreign id gets. */
-GError *cg_http_not_found_error(const char *progress_id);
 
 gboolean cg_http_update_is_terminal(GVariant *update);
 guint64 cg_http_update_get_sequence(GVariant *update);
 
 /* Follows one generation for a web user, in order and without duplicates:
- * watch the signal → GetProgress (ownership) → Subscribe → GetProgress →
+ * watch the signal → the owner check (cg-http-owner.h) → Subscribe → GetProgress →
  * ready(snapshot) → buffered and live updates with a higher sequence.
  * failed() reports setup errors (CG_HTTP_ERROR), vanished() certgend leaving
  * the bus. No callback runs after cg_http_follow_stop(). */

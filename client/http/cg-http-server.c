@@ -9,6 +9,7 @@
 #include "cg-http-follow.h"
 #include "cg-http-json.h"
 #include "cg-http-limits.h"
+#include "cg-http-resume.h"
 #include "cg-http-sse.h"
 #include "cg-http-ws.h"
 
@@ -35,6 +36,9 @@ cg_http_config_init(CgHttpConfig *config)
 	config->max_json_depth = 32;
 	config->streams_per_minute = 10;
 	config->resumes_per_minute = 60;
+	config->resume_ttl_s = 1800; /* certgend's [cleanup] max_age_s */
+	config->resumable_per_user = 64;
+	config->max_resumable = 65536;
 	config->starts_per_minute = 5;
 	config->max_streams = 5000;
 	config->max_streams_per_user = 20;
@@ -65,6 +69,7 @@ struct _CgHttpServer {
 	CgHttpRateLimiter *streams_limiter;
 	CgHttpRateLimiter *resumes_limiter;
 	CgHttpRateLimiter *starts_limiter;
+	CgHttpResumeTable *resumable;
 	CgHttpStreamCaps *caps;
 	GHashTable *streams; /* stream -> CgHttpStreamEntry */
 	guint n_pending;
@@ -800,32 +805,16 @@ cancelled_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	CgHttpPending *pending = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
+	guint retry_after_s = 0;
 
-	reply = cg_http_bus_call_finish(CG_HTTP_BUS(source), result, NULL, &error);
+	reply = cg_http_owned_call_finish(result, NULL, NULL, &retry_after_s, &error);
 	if (reply == NULL) {
-		pending_fail_dbus(pending, error);
+		pending_fail(pending, error, retry_after_s);
 		return;
 	}
 	if (!pending->closed)
 		cg_http_respond_json(pending->msg, SOUP_STATUS_OK, "{\"success\":true}");
 	pending_done(pending);
-}
-
-static void
-cancel_owned_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-	CgHttpPending *pending = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) snapshot = NULL;
-	guint retry_after_s = 0;
-
-	snapshot = cg_http_get_owned_progress_finish(result, &retry_after_s, &error);
-	if (snapshot == NULL) {
-		pending_fail(pending, error, retry_after_s);
-		return;
-	}
-	cg_http_bus_call(pending->server->bus, "Cancel", g_variant_new("(s)", pending->progress_id),
-			 G_VARIANT_TYPE("()"), NULL, cancelled_cb, pending);
 }
 
 /* ---- GET .../{id}/analytics ----------------------------------------------------------------- */
@@ -838,10 +827,11 @@ analytics_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_autoptr(GVariant) reply = NULL;
 	g_autoptr(GVariant) analytics = NULL;
 	g_autofree char *json = NULL;
+	guint retry_after_s = 0;
 
-	reply = cg_http_bus_call_finish(CG_HTTP_BUS(source), result, NULL, &error);
+	reply = cg_http_owned_call_finish(result, NULL, NULL, &retry_after_s, &error);
 	if (reply == NULL) {
-		pending_fail_dbus(pending, error);
+		pending_fail(pending, error, retry_after_s);
 		return;
 	}
 	g_variant_get(reply, "(@a{sv})", &analytics);
@@ -849,24 +839,6 @@ analytics_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	if (!pending->closed)
 		cg_http_respond_json(pending->msg, SOUP_STATUS_OK, json);
 	pending_done(pending);
-}
-
-static void
-analytics_owned_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-	CgHttpPending *pending = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) snapshot = NULL;
-	guint retry_after_s = 0;
-
-	snapshot = cg_http_get_owned_progress_finish(result, &retry_after_s, &error);
-	if (snapshot == NULL) {
-		pending_fail(pending, error, retry_after_s);
-		return;
-	}
-	cg_http_bus_call(pending->server->bus, "GetAnalytics",
-			 g_variant_new("(s)", pending->progress_id), G_VARIANT_TYPE("(a{sv})"),
-			 NULL, analytics_cb, pending);
 }
 
 /* ---- GET /api/certificates/{id}/download ------------------------------------------------- */
@@ -906,11 +878,13 @@ opened_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_autofree char *disposition = NULL;
 	SoupMessageHeaders *headers;
 	gint32 handle = -1;
+	guint retry_after_s = 0;
 	int fd;
 
-	reply = cg_http_bus_call_finish(CG_HTTP_BUS(source), result, &fd_list, &error);
+	reply =
+	    cg_http_owned_call_finish(result, &pending->snapshot, &fd_list, &retry_after_s, &error);
 	if (reply == NULL) {
-		pending_fail_dbus(pending, error);
+		pending_fail(pending, error, retry_after_s);
 		return;
 	}
 	g_variant_get(reply, "(h)", &handle);
@@ -954,36 +928,7 @@ opened_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	pending_done(pending);
 }
 
-static void
-download_owned_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-	CgHttpPending *pending = user_data;
-	g_autoptr(GError) error = NULL;
-	guint retry_after_s = 0;
-
-	pending->snapshot = cg_http_get_owned_progress_finish(result, &retry_after_s, &error);
-	if (pending->snapshot == NULL) {
-		pending_fail(pending, error, retry_after_s);
-		return;
-	}
-	cg_http_bus_call(pending->server->bus, "OpenCertificate",
-			 g_variant_new("(s)", pending->progress_id), G_VARIANT_TYPE("(h)"), NULL,
-			 opened_cb, pending);
-}
-
 /* ---- GET /api/certificates/progress/{id} (SSE) ---------------------------------------------- */
-
-static gboolean
-parse_sequence(const char *text, guint64 *out)
-{
-	if (text == NULL)
-		return FALSE;
-	while (*text == ' ')
-		text++;
-	if (*text == '\0' || strlen(text) > 20)
-		return FALSE;
-	return g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, out, NULL);
-}
 
 gboolean
 cg_http_server_acquire_stream_slot(CgHttpServer *self, const char *user, guint *retry_after_s,
@@ -1015,24 +960,35 @@ cg_http_server_release_stream_slot(CgHttpServer *self, const char *user)
 	cg_http_stream_caps_release(self->caps, user);
 }
 
-/* The per-minute stream limit; a reconnect with a Last-Event-ID is counted
- * against the (higher) resume limit instead. */
-static gboolean
-check_stream_rate(CgHttpServer *self, SoupServerMessage *msg, const char *user, gboolean resume)
+void
+cg_http_server_note_sent(CgHttpServer *self, const char *user, const char *progress_id,
+			 guint64 sequence)
 {
+	cg_http_resume_table_note(self->resumable, user, progress_id, sequence,
+				  g_get_monotonic_time());
+}
+
+/* The per-minute stream limit. A genuine resume — this user was sent
+ * events of @progress_id up to @since — counts against the (higher) resume
+ * limit instead; any other Last-Event-ID / lastEventId counts as a new
+ * stream. */
+static gboolean
+check_stream_rate(CgHttpServer *self, SoupServerMessage *msg, const char *user,
+		  const char *progress_id, gboolean have_since, guint64 since)
+{
+	gint64 now = g_get_monotonic_time();
 	guint retry_after_s = 0;
 
-	if (resume) {
-		if (cg_http_rate_limiter_try(self->resumes_limiter, user, g_get_monotonic_time(),
-					     &retry_after_s))
+	if (have_since &&
+	    cg_http_resume_table_check(self->resumable, user, progress_id, since, now)) {
+		if (cg_http_rate_limiter_try(self->resumes_limiter, user, now, &retry_after_s))
 			return TRUE;
 		respond_new_error(msg, CG_HTTP_ERROR_RATE_LIMITED, retry_after_s,
 				  "At most %u stream reconnects per minute; try again in %u s",
 				  self->config.resumes_per_minute, retry_after_s);
 		return FALSE;
 	}
-	if (cg_http_rate_limiter_try(self->streams_limiter, user, g_get_monotonic_time(),
-				     &retry_after_s))
+	if (cg_http_rate_limiter_try(self->streams_limiter, user, now, &retry_after_s))
 		return TRUE;
 	respond_new_error(msg, CG_HTTP_ERROR_RATE_LIMITED, retry_after_s,
 			  "At most %u progress streams per minute; try again in %u s",
@@ -1054,8 +1010,8 @@ handle_stream(CgHttpServer *self, SoupServerMessage *msg, const char *progress_i
 		return;
 	last_event_id = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
 						     "Last-Event-ID");
-	resume = parse_sequence(last_event_id, &sequence);
-	if (!check_stream_rate(self, msg, user, resume))
+	resume = cg_http_resume_parse_id(last_event_id, &sequence);
+	if (!check_stream_rate(self, msg, user, progress_id, resume, sequence))
 		return;
 	if (!cg_http_server_acquire_stream_slot(self, user, &retry_after_s, &error)) {
 		cg_http_respond_error(msg, error, retry_after_s);
@@ -1070,13 +1026,7 @@ handle_stream(CgHttpServer *self, SoupServerMessage *msg, const char *progress_i
 static gboolean
 ws_since(SoupServerMessage *msg, guint64 *since)
 {
-	const char *query = g_uri_get_query(soup_server_message_get_uri(msg));
-	g_autoptr(GHashTable) params = NULL;
-
-	if (query == NULL)
-		return FALSE;
-	params = soup_form_decode(query);
-	return parse_sequence(g_hash_table_lookup(params, "lastEventId"), since);
+	return cg_http_resume_parse_query(g_uri_get_query(soup_server_message_get_uri(msg)), since);
 }
 
 static const char *
@@ -1098,6 +1048,7 @@ ws_pre_handler(SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
 	g_autofree char *user = NULL;
 	g_autoptr(GError) error = NULL;
 	guint64 since = 0;
+	gboolean have_since;
 	guint retry_after_s = 0;
 
 	if (self->shutting_down) {
@@ -1115,7 +1066,8 @@ ws_pre_handler(SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
 	user = authenticate_or_respond(self, msg, TRUE);
 	if (user == NULL || !check_progress_id(msg, progress_id))
 		return;
-	if (!check_stream_rate(self, msg, user, ws_since(msg, &since)))
+	have_since = ws_since(msg, &since);
+	if (!check_stream_rate(self, msg, user, progress_id, have_since, since))
 		return;
 	if (!cg_http_server_acquire_stream_slot(self, user, &retry_after_s, &error)) {
 		cg_http_respond_error(msg, error, retry_after_s);
@@ -1350,8 +1302,9 @@ handle_api(CgHttpServer *self, SoupServerMessage *msg, const char *path, const c
 			user = authenticate_or_respond(self, msg, FALSE);
 			if (user == NULL || !check_progress_id(msg, parts[2]))
 				return;
-			cg_http_get_owned_progress(self->bus, parts[2], user, NULL, cancel_owned_cb,
-						   pending_new(self, msg, user, parts[2]));
+			cg_http_owned_call(self->bus, parts[2], user, "Cancel",
+					   G_VARIANT_TYPE("()"), NULL, cancelled_cb,
+					   pending_new(self, msg, user, parts[2]));
 			return;
 		}
 		if (n == 4 && g_str_equal(parts[1], "progress") &&
@@ -1365,9 +1318,9 @@ handle_api(CgHttpServer *self, SoupServerMessage *msg, const char *path, const c
 			user = authenticate_or_respond(self, msg, TRUE);
 			if (user == NULL || !check_progress_id(msg, parts[2]))
 				return;
-			cg_http_get_owned_progress(self->bus, parts[2], user, NULL,
-						   analytics_owned_cb,
-						   pending_new(self, msg, user, parts[2]));
+			cg_http_owned_call(self->bus, parts[2], user, "GetAnalytics",
+					   G_VARIANT_TYPE("(a{sv})"), NULL, analytics_cb,
+					   pending_new(self, msg, user, parts[2]));
 			return;
 		}
 		if (n == 3 && g_str_equal(parts[2], "download")) {
@@ -1380,9 +1333,9 @@ handle_api(CgHttpServer *self, SoupServerMessage *msg, const char *path, const c
 			user = authenticate_or_respond(self, msg, TRUE);
 			if (user == NULL || !check_progress_id(msg, parts[1]))
 				return;
-			cg_http_get_owned_progress(self->bus, parts[1], user, NULL,
-						   download_owned_cb,
-						   pending_new(self, msg, user, parts[1]));
+			cg_http_owned_call(self->bus, parts[1], user, "OpenCertificate",
+					   G_VARIANT_TYPE("(h)"), NULL, opened_cb,
+					   pending_new(self, msg, user, parts[1]));
 			return;
 		}
 	}
@@ -1427,6 +1380,7 @@ housekeeping_cb(gpointer user_data)
 	cg_http_rate_limiter_prune(self->streams_limiter, now);
 	cg_http_rate_limiter_prune(self->resumes_limiter, now);
 	cg_http_rate_limiter_prune(self->starts_limiter, now);
+	cg_http_resume_table_prune(self->resumable, now);
 	if (expired > 0)
 		g_debug("%u sessions expired", expired);
 	return G_SOURCE_CONTINUE;
@@ -1456,6 +1410,7 @@ cg_http_server_finalize(GObject *object)
 	g_clear_pointer(&self->streams_limiter, cg_http_rate_limiter_free);
 	g_clear_pointer(&self->resumes_limiter, cg_http_rate_limiter_free);
 	g_clear_pointer(&self->starts_limiter, cg_http_rate_limiter_free);
+	g_clear_pointer(&self->resumable, cg_http_resume_table_free);
 	g_clear_pointer(&self->caps, cg_http_stream_caps_free);
 	cg_http_config_clear(&self->config);
 	G_OBJECT_CLASS(cg_http_server_parent_class)->finalize(object);
@@ -1490,6 +1445,9 @@ cg_http_server_new(const CgHttpConfig *config, CgHttpAuth *auth, CgHttpBus *bus)
 	self->streams_limiter = cg_http_rate_limiter_new(config->streams_per_minute, minute);
 	self->resumes_limiter = cg_http_rate_limiter_new(config->resumes_per_minute, minute);
 	self->starts_limiter = cg_http_rate_limiter_new(config->starts_per_minute, minute);
+	self->resumable =
+	    cg_http_resume_table_new(config->resumable_per_user, config->max_resumable,
+				     (gint64)config->resume_ttl_s * G_USEC_PER_SEC);
 	self->caps = cg_http_stream_caps_new(config->max_streams, config->max_streams_per_user);
 	self->soup = soup_server_new("server-header", "certgen-http", NULL);
 	g_signal_connect_object(self->soup, "request-started", G_CALLBACK(request_started_cb), self,

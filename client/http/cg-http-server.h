@@ -20,7 +20,10 @@ typedef struct {
 	gsize max_body_bytes;	    /* request bodies (413 beyond) */
 	guint max_json_depth;	    /* nesting of JSON bodies (400 beyond) */
 	guint streams_per_minute;   /* new SSE/WebSocket connections per web user */
-	guint resumes_per_minute;   /* SSE reconnects with Last-Event-ID per web user */
+	guint resumes_per_minute;   /* genuine resumes (cg-http-resume.h) per web user */
+	guint resume_ttl_s;	    /* a stream's events count for resumes this long */
+	guint resumable_per_user;   /* ids remembered for resumes per web user */
+	guint max_resumable;	    /* ... and overall */
 	guint starts_per_minute;    /* POST /api/certificates per web user */
 	guint max_streams;	    /* open streams overall (503 beyond) */
 	guint max_streams_per_user; /* open streams per web user (429 beyond) */
@@ -65,6 +68,10 @@ gboolean cg_http_server_acquire_stream_slot(CgHttpServer *self, const char *user
 					    guint *retry_after_s, GError **error);
 /* Releases a slot taken but never registered. */
 void cg_http_server_release_stream_slot(CgHttpServer *self, const char *user);
+/* A stream sent @user the event @sequence of @progress_id (what makes a
+ * later resume of it genuine). */
+void cg_http_server_note_sent(CgHttpServer *self, const char *user, const char *progress_id,
+			      guint64 sequence);
 
 /* Response helpers shared by the modules. */
 void cg_http_respond_json(SoupServerMessage *msg, guint status, const char *json);

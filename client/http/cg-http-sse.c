@@ -7,6 +7,7 @@
 #include "cg-http-error.h"
 #include "cg-http-follow.h"
 #include "cg-http-json.h"
+#include "cg-http-resume.h"
 
 /*
  * libsoup 3.2 notes. The response is streamed: accumulate is off, every
@@ -124,6 +125,9 @@ sse_send_update(CgHttpSse *self, GVariant *update)
 	event = g_strdup_printf("id: %" G_GUINT64_FORMAT "\ndata: %s\n\n", sequence, json);
 	self->have_last_event_id = TRUE;
 	self->last_sent = sequence;
+	if (self->closed || self->ending)
+		return;
+	cg_http_server_note_sent(self->server, self->user, self->progress_id, sequence);
 	sse_append(self, event);
 }
 
@@ -217,8 +221,15 @@ ready_cb(gpointer user_data, GVariant *snapshot)
 
 	if (self->closed || self->ending)
 		return;
-	if (terminal && self->have_last_event_id &&
-	    cg_http_update_get_sequence(snapshot) <= self->last_sent) {
+	switch (cg_http_resume_plan(self->have_last_event_id, self->last_sent,
+				    cg_http_update_get_sequence(snapshot), terminal)) {
+	case CG_HTTP_RESUME_FROM_START:
+		self->have_last_event_id = FALSE;
+		break;
+	case CG_HTTP_RESUME_AFTER:
+		break;
+	case CG_HTTP_RESUME_UP_TO_DATE:
+	default:
 		/* The client has the terminal event: 204 tells EventSource not
 		 * to reconnect. */
 		g_clear_pointer(&self->follow, cg_http_follow_stop);

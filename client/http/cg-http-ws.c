@@ -4,11 +4,23 @@
 #include "cg-http-error.h"
 #include "cg-http-follow.h"
 #include "cg-http-json.h"
+#include "cg-http-owner.h"
+#include "cg-http-resume.h"
 
 #define CG_HTTP_WS_CLOSE_NOT_FOUND 4404
 #define CG_HTTP_WS_CLOSE_UNAVAILABLE 4503
 #define CG_HTTP_WS_CLOSE_TRY_AGAIN_LATER 1013
 #define CG_HTTP_WS_MAX_INCOMING 4096
+#define CG_HTTP_WS_MAX_JSON_DEPTH 8
+#define CG_HTTP_WS_MAX_QUEUED_CANCELS 4
+
+/* The owner check of the connection's id, done by its CgHttpFollow: no
+ * action on the id (a cancel) goes out before it passed. */
+typedef enum {
+	CG_HTTP_WS_OWNER_CHECKING,
+	CG_HTTP_WS_OWNER_PASSED,
+	CG_HTTP_WS_OWNER_REFUSED,
+} CgHttpWsOwner;
 
 typedef struct {
 	gint ref_count;
@@ -21,6 +33,8 @@ typedef struct {
 	gboolean have_since;
 	guint64 last_sent;
 	CgHttpFollow *follow;
+	CgHttpWsOwner owner;
+	guint queued_cancels; /* cancels that wait for the owner check */
 	gulong message_id;
 	gulong closed_id;
 	GCancellable *cancellable;
@@ -100,18 +114,50 @@ ws_send_update(CgHttpWs *self, GVariant *update)
 		return;
 	self->have_since = TRUE;
 	self->last_sent = sequence;
+	if (!ws_is_open(self))
+		return;
 	json = cg_http_update_to_json(update);
+	cg_http_server_note_sent(self->server, self->user, self->progress_id, sequence);
 	ws_send(self, json);
+}
+
+static void ws_cancel(CgHttpWs *self);
+
+/* The cancels that waited for the owner check: sent now that it passed, or
+ * refused with @error. */
+static void
+flush_queued_cancels(CgHttpWs *self, const GError *error)
+{
+	for (; self->queued_cancels > 0; self->queued_cancels--) {
+		if (error != NULL)
+			ws_send_error(self, "cancel", error);
+		else
+			ws_cancel(self);
+	}
 }
 
 static void
 ready_cb(gpointer user_data, GVariant *snapshot)
 {
 	CgHttpWs *self = user_data;
+	gboolean terminal = cg_http_update_is_terminal(snapshot);
 
+	self->owner = CG_HTTP_WS_OWNER_PASSED;
+	if (cg_http_resume_plan(self->have_since, self->last_sent,
+				cg_http_update_get_sequence(snapshot),
+				terminal) == CG_HTTP_RESUME_FROM_START)
+		self->have_since = FALSE;
 	ws_send_update(self, snapshot);
-	if (cg_http_update_is_terminal(snapshot))
+	if (terminal) {
+		g_autoptr(GError) finished =
+		    g_error_new(CG_HTTP_ERROR, CG_HTTP_ERROR_ALREADY_FINISHED,
+				"Generation %s has already finished", self->progress_id);
+
+		flush_queued_cancels(self, finished);
 		ws_close(self, SOUP_WEBSOCKET_CLOSE_NORMAL, "finished");
+		return;
+	}
+	flush_queued_cancels(self, NULL);
 }
 
 static void
@@ -130,6 +176,8 @@ failed_cb(gpointer user_data, const GError *error, guint retry_after_s)
 	CgHttpWs *self = user_data;
 	gboolean not_found = g_error_matches(error, CG_HTTP_ERROR, CG_HTTP_ERROR_NOT_FOUND);
 
+	self->owner = CG_HTTP_WS_OWNER_REFUSED;
+	flush_queued_cancels(self, error);
 	ws_send_error(self, "error", error);
 	ws_close(self, not_found ? CG_HTTP_WS_CLOSE_NOT_FOUND : CG_HTTP_WS_CLOSE_UNAVAILABLE,
 		 cg_http_error_code(error));
@@ -143,6 +191,9 @@ vanished_cb(gpointer user_data)
 	    g_error_new_literal(CG_HTTP_ERROR, CG_HTTP_ERROR_UNAVAILABLE,
 				"The certificate service stopped; this generation is lost");
 
+	if (self->owner == CG_HTTP_WS_OWNER_CHECKING)
+		self->owner = CG_HTTP_WS_OWNER_REFUSED;
+	flush_queued_cancels(self, error);
 	ws_send_error(self, "error", error);
 	ws_close(self, CG_HTTP_WS_CLOSE_UNAVAILABLE, "service_unavailable");
 }
@@ -161,57 +212,86 @@ cancelled_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
 
-	reply = cg_http_bus_call_finish(CG_HTTP_BUS(source), result, NULL, &error);
+	reply = cg_http_owned_call_finish(result, NULL, NULL, NULL, &error);
 	if (self->closed)
 		return;
 	if (reply == NULL) {
-		g_autoptr(GError) mapped = cg_http_error_from_dbus(error, NULL);
-
-		if (g_error_matches(mapped, CG_HTTP_ERROR, CG_HTTP_ERROR_NOT_FOUND)) {
-			g_clear_error(&mapped);
-			mapped = cg_http_not_found_error(self->progress_id);
-		}
-		ws_send_error(self, "cancel", mapped);
+		ws_send_error(self, "cancel", error);
 		return;
 	}
 	ws_send(self, "{\"type\":\"cancel\",\"success\":true}");
+}
+
+/* Cancel through the owner check, like DELETE /api/certificates/progress/{id}. */
+static void
+ws_cancel(CgHttpWs *self)
+{
+	if (self->closed)
+		return;
+	cg_http_owned_call(cg_http_server_get_bus(self->server), self->progress_id, self->user,
+			   "Cancel", G_VARIANT_TYPE("()"), self->cancellable, cancelled_cb,
+			   ws_ref(self));
+}
+
+CgHttpWsRequest
+cg_http_ws_parse_message(gboolean text, const char *data, gsize len, GError **error)
+{
+	g_autoptr(JsonNode) root = NULL;
+	JsonNode *kind;
+
+	if (!text) {
+		g_set_error_literal(error, CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST,
+				    "Only text messages are accepted");
+		return CG_HTTP_WS_REQUEST_INVALID;
+	}
+	root = cg_http_json_parse_object(data, len, CG_HTTP_WS_MAX_JSON_DEPTH, error);
+	if (root == NULL)
+		return CG_HTTP_WS_REQUEST_INVALID;
+	kind = json_object_get_member(json_node_get_object(root), "type");
+	if (kind == NULL || json_node_get_value_type(kind) != G_TYPE_STRING ||
+	    g_strcmp0(json_node_get_string(kind), "cancel") != 0) {
+		g_set_error_literal(error, CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST,
+				    "Unknown message type; known: {\"type\": \"cancel\"}");
+		return CG_HTTP_WS_REQUEST_INVALID;
+	}
+	return CG_HTTP_WS_REQUEST_CANCEL;
 }
 
 static void
 message_cb(SoupWebsocketConnection *connection, gint type, GBytes *message, gpointer user_data)
 {
 	CgHttpWs *self = user_data;
-	g_autoptr(JsonNode) root = NULL;
 	g_autoptr(GError) error = NULL;
-	const char *data;
-	const char *kind;
-	gsize len;
+	gsize len = 0;
+	const char *data = g_bytes_get_data(message, &len);
 
-	if (type != SOUP_WEBSOCKET_DATA_TEXT) {
-		g_autoptr(GError) bad = g_error_new_literal(
-		    CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST, "Only text messages are accepted");
-
-		ws_send_error(self, "error", bad);
-		return;
-	}
-	data = g_bytes_get_data(message, &len);
-	root = cg_http_json_parse_object(data, len, 8, &error);
-	if (root == NULL) {
+	switch (cg_http_ws_parse_message(type == SOUP_WEBSOCKET_DATA_TEXT, data, len, &error)) {
+	case CG_HTTP_WS_REQUEST_CANCEL:
+		break;
+	case CG_HTTP_WS_REQUEST_INVALID:
+	default:
 		ws_send_error(self, "error", error);
 		return;
 	}
-	kind = json_object_get_string_member_with_default(json_node_get_object(root), "type", NULL);
-	if (g_strcmp0(kind, "cancel") != 0) {
-		g_autoptr(GError) bad =
-		    g_error_new(CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST,
-				"Unknown message type; known: {\"type\": \"cancel\"}");
-
-		ws_send_error(self, "error", bad);
+	switch (self->owner) {
+	case CG_HTTP_WS_OWNER_PASSED:
+		ws_cancel(self);
+		return;
+	case CG_HTTP_WS_OWNER_CHECKING:
+		if (self->queued_cancels < CG_HTTP_WS_MAX_QUEUED_CANCELS) {
+			self->queued_cancels++;
+			return;
+		}
+		error = g_error_new_literal(CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST,
+					    "Too many cancels before the stream started");
+		ws_send_error(self, "cancel", error);
+		return;
+	case CG_HTTP_WS_OWNER_REFUSED:
+	default:
+		error = cg_http_not_found_error(self->progress_id);
+		ws_send_error(self, "cancel", error);
 		return;
 	}
-	cg_http_bus_call(cg_http_server_get_bus(self->server), "Cancel",
-			 g_variant_new("(s)", self->progress_id), G_VARIANT_TYPE("()"),
-			 self->cancellable, cancelled_cb, ws_ref(self));
 }
 
 static void

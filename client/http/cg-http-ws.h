@@ -10,6 +10,19 @@ G_BEGIN_DECLS
  * {"type":"cancel"}; closes (1000) after the terminal event. Takes a stream
  * slot for @user itself. Unknown or foreign ids: an error message and close
  * code 4404. */
+typedef enum {
+	CG_HTTP_WS_REQUEST_INVALID,
+	CG_HTTP_WS_REQUEST_CANCEL, /* {"type": "cancel"} */
+} CgHttpWsRequest;
+
+/* What a client's message asks for; INVALID with *@error (BAD_REQUEST) for
+ * binary messages, malformed JSON, non-objects and unknown types. */
+CgHttpWsRequest cg_http_ws_parse_message(gboolean text, const char *data, gsize len,
+					 GError **error);
+
+/* A cancel waits for the owner check of the id (cg-http-owner.h) and goes
+ * through it itself; it is refused (a "cancel" error message) when the check
+ * failed. */
 void cg_http_ws_start(CgHttpServer *server, SoupWebsocketConnection *connection,
 		      const char *progress_id, const char *user, gboolean have_since,
 		      guint64 since);

@@ -1009,5 +1009,223 @@ class SessionTests(HttpTestCase):
                                       token=None, headers=cookie), 401, "unauthorized")
 
 
+
+# for the classes below (kept apart from the imports at the top)
+import base64  # noqa: E402
+
+from cg_http_harness import WebSocket  # noqa: E402
+
+
+class EarlyWebSocket(WebSocket):
+    """A WebSocket whose first text message goes out in the same write as the
+    handshake: it reaches the bridge before any check of the upgrade can finish."""
+
+    def __init__(self, port, path, headers, early_text):
+        # pylint: disable=super-init-not-called
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout(30))
+        key = base64.b64encode(os.urandom(16)).decode()
+        lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Upgrade: websocket",
+                 "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        payload = early_text.encode()
+        mask = os.urandom(4)
+        frame = bytes([0x81, 0x80 | len(payload)]) + mask + \
+            bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + frame)
+        self.buffer = b""
+        head = self._read_until(b"\r\n\r\n")
+        self.status = int(head.split()[1])
+        self.body = b""
+        self.close_code = None
+        self.close_reason = None
+
+
+def wait_status(case, pid, status, token=ALICE, seconds=60):
+    """Poll the analytics route (not a stream) until the generation has @status."""
+    def reached():
+        resp = case.request("GET", f"/api/certificates/progress/{pid}/analytics", token=token)
+        case.assertEqual(resp.status, 200, resp)
+        return resp.json["status"] == status
+    wait_until(reached, seconds, f"{pid} {status}")
+
+
+class BridgeOwnerCheckTests(HttpTestCase):
+    """Every action of the bridge on an id passes the owner check first (issue 15/1)."""
+
+    CANCEL = json.dumps({"type": "cancel"})
+
+    def assert_refused(self, ws):
+        self.assertEqual(ws.status, 101)
+        messages = ws.messages_until_close()
+        self.assertEqual(ws.close_code, 4404, messages)
+        self.assertNotIn({"type": "cancel", "success": True}, messages)
+        for m in messages:
+            self.assertEqual(m.get("error"), "not_found", messages)
+            self.assertNotIn("status", m, messages)
+        ws.close()
+
+    def test_ws_cancel_before_owner_check(self):
+        """bob's {"type":"cancel"} sent with the handshake, before the owner check of
+        alice's id could finish: refused, alice's generation completes."""
+        pid = self.start(batch_data(300), token=ALICE)
+        for _ in range(3):
+            ws = EarlyWebSocket(self.port, f"/api/certificates/ws/{pid}",
+                                {"Authorization": f"Bearer {BOB}"}, self.CANCEL)
+            self.assert_refused(ws)
+        stream = self.sse(pid)
+        self.assertEqual(stream.next_event().json["status"], "in_progress")
+        self.assertEqual(stream.events_until_terminal()[-1].json["status"], "completed")
+        stream.close()
+
+    def test_ws_cancel_after_upgrade(self):
+        """bob's cancel right after the 101, and again: refused; alice's generation
+        completes; bob's HTTP routes on it are 404 like an unknown id."""
+        pid = self.start(batch_data(300), token=ALICE)
+        for _ in range(3):
+            ws = self.websocket(pid, token=BOB)
+            self.assertEqual(ws.status, 101)
+            try:
+                ws.send_text(self.CANCEL)
+                ws.send_text(self.CANCEL)
+            except OSError:
+                pass  # already closed by the bridge
+            self.assert_refused(ws)
+        unknown = random_id()
+        for method, fmt in (("DELETE", "/api/certificates/progress/{}"),
+                            ("GET", "/api/certificates/progress/{}"),
+                            ("GET", "/api/certificates/progress/{}/analytics"),
+                            ("GET", "/api/certificates/{}/download")):
+            theirs = self.request(method, fmt.format(pid), token=BOB)
+            nothing = self.request(method, fmt.format(unknown), token=BOB)
+            self.assertError(theirs, 404, "not_found", f"{method} {fmt}")
+            self.assertEqual(theirs.body.replace(pid.encode(), b"ID"),
+                             nothing.body.replace(unknown.encode(), b"ID"))
+        stream = self.sse(pid)
+        self.assertEqual(stream.next_event().json["status"], "in_progress")
+        self.assertEqual(stream.events_until_terminal()[-1].json["status"], "completed")
+        stream.close()
+
+    def test_ws_cancel_of_own_generation_sent_early(self):
+        """alice's own cancel sent with the handshake waits for the owner check, then
+        cancels: the acknowledgement follows the first event."""
+        pid = self.start(batch_data(BIG_BATCH), token=ALICE)
+        ws = EarlyWebSocket(self.port, f"/api/certificates/ws/{pid}",
+                            {"Authorization": f"Bearer {ALICE}"}, self.CANCEL)
+        self.assertEqual(ws.status, 101)
+        messages = ws.messages_until_close()
+        self.assertEqual(ws.close_code, 1000, messages)
+        self.assertIn("status", messages[0], messages)
+        self.assertIn({"type": "cancel", "success": True}, messages)
+        self.assertEqual(messages[-1]["status"], "cancelled", messages)
+        ws.close()
+
+
+class BridgeResumeTests(HttpTestCase):
+    """Resume rules of SSE and WebSocket (issue 15/9 and 15/10)."""
+
+    def test_sse_last_event_id_above_current(self):
+        """A Last-Event-ID above the current sequence still gets the current state and
+        the terminal event (running and finished generations)."""
+        pid = self.start(batch_data(300))
+        stream = self.sse(pid, headers={"Last-Event-ID": "999999999"})
+        self.assertEqual(stream.status, 200)
+        events = stream.events_until_terminal()
+        self.assertTrue(events, "no events")
+        self.assertEqual(events[0].json["status"], "in_progress")
+        self.assertEqual(events[-1].json["status"], "completed")
+        self.assertTrue(stream.at_end())
+        stream.close()
+        last = events[-1].json
+        for header in (str(last["sequence"] + 1), "18446744073709551615"):
+            stream = self.sse(pid, headers={"Last-Event-ID": header})
+            self.assertEqual(stream.status, 200, header)
+            events = stream.events_until_terminal()
+            self.assertEqual([e.json["sequence"] for e in events], [last["sequence"]])
+            self.assertEqual(events[0].json["result"], last["result"])
+            self.assertTrue(stream.at_end())
+            stream.close()
+
+    def test_ws_last_event_id_above_current(self):
+        """The same for the WebSocket's ?lastEventId=."""
+        pid = self.start(batch_data(300))
+        ws = self.websocket(pid, query="?lastEventId=999999999")
+        self.assertEqual(ws.status, 101)
+        messages = ws.messages_until_close()
+        self.assertEqual(ws.close_code, 1000)
+        self.assertTrue(messages, "no messages")
+        self.assertEqual(messages[0]["status"], "in_progress")
+        self.assertEqual(messages[-1]["status"], "completed")
+        ws.close()
+        last = messages[-1]
+        ws = self.websocket(pid, query=f"?lastEventId={last['sequence'] + 5}")
+        self.assertEqual([m["sequence"] for m in ws.messages_until_close()], [last["sequence"]])
+        ws.close()
+
+    def test_sse_fake_resume_is_rate_limited(self):
+        """Last-Event-ID on ids this user never streamed counts as a new stream: the
+        11th in a minute is 429; a genuine resume stays exempt."""
+        pids = [self.start(transaction=f"tx-{i}") for i in range(3)]
+        for pid in pids:
+            wait_status(self, pid, "completed")
+        ids = pids[:2] + [random_id() for _ in range(8)]
+        last = {}
+        for i, pid in enumerate(ids):
+            stream = self.sse(pid, headers={"Last-Event-ID": "0"})
+            self.assertEqual(stream.status, 200 if pid in pids else 404, i)
+            if stream.status == 200:
+                last[pid] = stream.events_until_terminal()[-1].json
+                self.assertEqual(last[pid]["status"], "completed")
+            stream.close()
+        last = last[pids[0]]
+        resp = self.request("GET", f"/api/certificates/progress/{pids[2]}",
+                            headers={"Last-Event-ID": "0"})
+        self.assertError(resp, 429, "rate_limited")
+        self.assertTrue(1 <= int(resp.header("Retry-After")) <= 60)
+        resp = self.request("GET", f"/api/certificates/progress/{pids[0]}",
+                            headers={"Last-Event-ID": "not-a-number"})
+        self.assertError(resp, 429, "rate_limited")
+        # genuine resumes: alice was sent pids[0]'s events
+        for i in range(3):
+            stream = self.sse(pids[0], headers={"Last-Event-ID": str(last["sequence"] - 1)})
+            self.assertEqual(stream.status, 200, i)
+            self.assertEqual(stream.events_until_terminal()[-1].json["status"], "completed")
+            stream.close()
+        # ... but not above what she was sent
+        resp = self.request("GET", f"/api/certificates/progress/{pids[0]}",
+                            headers={"Last-Event-ID": str(last["sequence"] + 1)})
+        self.assertError(resp, 429, "rate_limited")
+        # bob's budget is his own
+        resp = self.request("GET", f"/api/certificates/progress/{pids[0]}", token=BOB,
+                            headers={"Last-Event-ID": "0"})
+        self.assertError(resp, 404, "not_found")
+
+    def test_ws_fake_resume_is_rate_limited(self):
+        """The same for ?lastEventId= on the WebSocket."""
+        pids = [self.start(transaction=f"tx-{i}") for i in range(3)]
+        for pid in pids:
+            wait_status(self, pid, "completed")
+        ids = pids[:2] + [random_id() for _ in range(8)]
+        last = {}
+        for i, pid in enumerate(ids):
+            ws = self.websocket(pid, query="?lastEventId=0")
+            self.assertEqual(ws.status, 101, i)
+            messages = ws.messages_until_close()
+            self.assertEqual(ws.close_code, 1000 if pid in pids else 4404, (i, messages))
+            if pid in pids:
+                last[pid] = messages[-1]
+            ws.close()
+        last = last[pids[0]]
+        ws = self.websocket(pids[2], query="?lastEventId=0")
+        self.assertEqual(ws.status, 429)
+        ws.close()
+        ws = self.websocket(pids[0], query=f"?lastEventId={last['sequence'] - 1}")
+        self.assertEqual(ws.status, 101)
+        self.assertEqual([m["sequence"] for m in ws.messages_until_close()], [last["sequence"]])
+        ws.close()
+        ws = self.websocket(pids[0], query=f"?lastEventId={last['sequence'] + 1}")
+        self.assertEqual(ws.status, 429)
+        ws.close()
+
+
 if __name__ == "__main__":
     main()
