@@ -182,7 +182,12 @@ print_progress_id(const char *progress_id)
 	_cleanup_free_ char *text = NULL;
 
 	if (!arg_json) {
-		printf("%s\n", progress_id);
+		_cleanup_(cg_strings_done) CgStrings strings = {};
+		const char *shown = cg_strings_safe(&strings, progress_id);
+
+		if (shown == NULL)
+			return cg_log_oom();
+		printf("%s\n", shown);
 		fflush(stdout);
 		return 0;
 	}
@@ -431,6 +436,7 @@ typedef struct Analytics {
 		uint64_t ms;
 	} stages[16];
 	size_t n_stages;
+	CgStrings *strings; /* escaped copies */
 } Analytics;
 
 static int
@@ -463,6 +469,9 @@ analytics_hook(sd_bus_message *m, const char *key, const char *contents, void *b
 			cg_json_unsigned(json, ms);
 		}
 		if (a->n_stages < ELEMENTSOF(a->stages)) {
+			stage = cg_strings_safe(a->strings, stage);
+			if (stage == NULL)
+				return -ENOMEM;
 			a->stages[a->n_stages].stage = stage;
 			a->stages[a->n_stages].ms = ms;
 			a->n_stages++;
@@ -499,7 +508,8 @@ verb_analytics(char **args)
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_free_ char *text = NULL;
 	_cleanup_(cg_json_done) CgJson j = {};
-	Analytics a = {};
+	_cleanup_(cg_strings_done) CgStrings strings = {};
+	Analytics a = {.strings = &strings};
 	char when[64];
 	size_t i, k;
 	int r;
@@ -514,7 +524,7 @@ verb_analytics(char **args)
 	if (arg_json && cg_json_open(&j) < 0)
 		return cg_log_oom();
 	r = cg_bus_read_dict(reply, analytics_fields, ELEMENTSOF(analytics_fields), &a,
-			     analytics_hook, arg_json ? &j : NULL);
+			     analytics_hook, arg_json ? &j : NULL, &strings);
 	if (r >= 0 && arg_json)
 		r = cg_json_finish(&j, &text);
 	if (r < 0)

@@ -75,9 +75,14 @@ cg_bus_error_is_unreachable(const char *name)
 char *
 cg_bus_error_sentence(const char *name, const char *message)
 {
+	_cleanup_(cg_strings_done) CgStrings strings = {};
 	const char *sentence = NULL;
 	char *s = NULL;
 	size_t i;
+
+	/* Both came from the bus: shown escaped. */
+	name = name != NULL ? cg_strings_safe(&strings, name) : NULL;
+	message = message != NULL ? cg_strings_safe(&strings, message) : NULL;
 
 	if (name != NULL && strncmp(name, CG_ERROR_PREFIX, strlen(CG_ERROR_PREFIX)) == 0) {
 		const char *suffix = name + strlen(CG_ERROR_PREFIX);
@@ -243,7 +248,7 @@ basic_type_matches(const char *contents, char type)
 
 int
 cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, void *base,
-		 CgBusFieldHook hook, CgJson *json)
+		 CgBusFieldHook hook, CgJson *json, CgStrings *strings)
 {
 	int r;
 
@@ -290,6 +295,13 @@ cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, v
 				return r;
 			if (json != NULL)
 				cg_json_basic(json, field->type, p);
+			if (strings != NULL && field->type == SD_BUS_TYPE_STRING) {
+				const char **sp = p;
+
+				*sp = cg_strings_safe(strings, *sp);
+				if (*sp == NULL)
+					return -ENOMEM;
+			}
 		} else {
 			r = hook != NULL ? hook(m, key, contents, base, json) : 0;
 			if (r < 0)
@@ -362,7 +374,8 @@ update_hook(sd_bus_message *m, const char *key, const char *contents, void *base
 	r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
 	if (r < 0)
 		return r;
-	r = cg_bus_read_dict(m, result_fields, ELEMENTSOF(result_fields), u, NULL, json);
+	r = cg_bus_read_dict(m, result_fields, ELEMENTSOF(result_fields), u, NULL, json,
+			     &u->strings);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_exit_container(m);
@@ -379,6 +392,7 @@ cg_update_free(CgUpdate *u)
 		return NULL;
 	sd_bus_message_unref(u->message);
 	free(u->json);
+	cg_strings_done(&u->strings);
 	free(u);
 	return NULL;
 }
@@ -401,7 +415,7 @@ cg_update_read(sd_bus_message *m, bool want_json, CgUpdate **ret)
 			return r;
 	}
 	r = cg_bus_read_dict(m, update_fields, ELEMENTSOF(update_fields), u, update_hook,
-			     want_json ? &json : NULL);
+			     want_json ? &json : NULL, &u->strings);
 	if (r >= 0 && want_json)
 		r = cg_json_finish(&json, &u->json);
 	if (r < 0)

@@ -82,11 +82,13 @@ typedef struct CgUpdate {
 	} result;
 	const char *error;
 	const char *error_message;
-	char *json; /* the whole dictionary as one JSON object, when asked for */
+	char *json;	   /* the whole dictionary as one JSON object, when asked for */
+	CgStrings strings; /* escaped copies of the strings above that needed it */
 } CgUpdate;
 
-/* Reads the a{sv} at m's read position. With want_json also writes it to
- * (*ret)->json. */
+/* Reads the a{sv} at m's read position; its strings are fit for a terminal
+ * (cg_strings_safe()). With want_json also writes it to (*ret)->json, with
+ * the strings as they came (JSON escapes control characters itself). */
 int cg_update_read(sd_bus_message *m, bool want_json, CgUpdate **ret);
 CgUpdate *cg_update_free(CgUpdate *u);
 bool cg_update_is_terminal(const CgUpdate *u);
@@ -98,7 +100,9 @@ cg_update_freep(CgUpdate **u)
 }
 
 /* A table-driven a{sv} reader: known keys with the expected basic type are
- * stored at base + offset; others are skipped (or written to json). */
+ * stored at base + offset; others are skipped (or written to json). With
+ * strings, a string value with control characters is stored as an escaped
+ * copy kept there (json gets the value as it came). */
 typedef struct CgBusField {
 	const char *key;
 	char type;
@@ -111,4 +115,4 @@ typedef int (*CgBusFieldHook)(sd_bus_message *m, const char *key, const char *co
 			      CgJson *json);
 
 int cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, void *base,
-		     CgBusFieldHook hook, CgJson *json);
+		     CgBusFieldHook hook, CgJson *json, CgStrings *strings);

@@ -170,3 +170,84 @@ cg_format_bytes(char *buf, size_t size, uint64_t bytes)
 		v /= 1024.0;
 	snprintf(buf, size, "%.1f %s", v / 1024.0, units[i]);
 }
+
+/* Length of the control character at s (1, or 2 for a C1 one in UTF-8),
+ * or 0 for anything else. */
+static size_t
+control_length(const char *s)
+{
+	unsigned char c = (unsigned char)s[0];
+
+	if (c < 0x20 || c == 0x7f)
+		return 1;
+	if (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f)
+		return 2;
+	return 0;
+}
+
+bool
+cg_has_control(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if (control_length(s) > 0)
+			return true;
+	return false;
+}
+
+char *
+cg_escape_control(const char *s)
+{
+	size_t len = strlen(s), i, j = 0;
+	char *t;
+
+	/* at most 6 bytes ("\u{9b}") for each of the two bytes of a C1
+	 * character, 4 ("\x1b") for one byte */
+	t = malloc(len * 4 + 1);
+	if (t == NULL)
+		return NULL;
+	for (i = 0; i < len;) {
+		size_t n = control_length(s + i);
+
+		if (n == 1)
+			j += (size_t)sprintf(t + j, "\\x%02x", (unsigned char)s[i]);
+		else if (n == 2)
+			j += (size_t)sprintf(t + j, "\\u{%02x}", (unsigned char)s[i + 1]);
+		else {
+			t[j++] = s[i];
+			n = 1;
+		}
+		i += n;
+	}
+	t[j] = '\0';
+	return t;
+}
+
+void
+cg_strings_done(CgStrings *pool)
+{
+	size_t i;
+
+	for (i = 0; i < pool->n; i++)
+		free(pool->items[i]);
+	free(pool->items);
+	*pool = (CgStrings){};
+}
+
+const char *
+cg_strings_safe(CgStrings *pool, const char *s)
+{
+	char **items;
+	char *t;
+
+	if (!cg_has_control(s))
+		return s;
+	items = realloc(pool->items, (pool->n + 1) * sizeof(*items));
+	if (items == NULL)
+		return NULL;
+	pool->items = items;
+	t = cg_escape_control(s);
+	if (t == NULL)
+		return NULL;
+	pool->items[pool->n++] = t;
+	return t;
+}

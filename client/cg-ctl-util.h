@@ -135,3 +135,23 @@ void cg_format_timespan(char *buf, size_t size, uint64_t usec);
 void cg_format_timestamp(char *buf, size_t size, int64_t usec);
 /* "1.2 MiB" */
 void cg_format_bytes(char *buf, size_t size, uint64_t bytes);
+
+/* Text from the bus is shown escaped: certgend refuses control characters
+ * in what callers give it, but whatever reaches a terminal raw could move
+ * the cursor, rewrite the title, or fake output. C0 controls and DEL
+ * become \xNN, C1 controls (U+0080-U+009F) \u{NN}; everything else,
+ * backslashes included, stays as it is. (certgenctl(1), ESCAPING.) */
+bool cg_has_control(const char *s);
+/* A newly allocated escaped copy of s, or NULL when out of memory. */
+char *cg_escape_control(const char *s);
+
+/* Escaped copies kept until cg_strings_done(). */
+typedef struct CgStrings {
+	char **items;
+	size_t n;
+} CgStrings;
+
+void cg_strings_done(CgStrings *pool);
+/* s itself when it has no control character, else an escaped copy owned by
+ * pool; NULL when out of memory. */
+const char *cg_strings_safe(CgStrings *pool, const char *s);
