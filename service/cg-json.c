@@ -79,6 +79,34 @@ cg_json_error_get_offset(const GError *error)
 	return priv != NULL ? priv->offset : G_MAXSIZE;
 }
 
+const char *
+cg_json_error_describe(const GError *error)
+{
+	if (error == NULL || error->domain != CG_JSON_ERROR)
+		return "an error";
+	switch ((CgJsonError)error->code) {
+	case CG_JSON_ERROR_TOO_LARGE:
+		return "too large";
+	case CG_JSON_ERROR_EMPTY:
+		return "empty";
+	case CG_JSON_ERROR_ENCODING:
+		return "not UTF-8 or a NUL byte";
+	case CG_JSON_ERROR_NUL:
+		return "a \\u0000 escape";
+	case CG_JSON_ERROR_SYNTAX:
+		return "a syntax error";
+	case CG_JSON_ERROR_DEPTH:
+		return "nested too deep";
+	case CG_JSON_ERROR_DUPLICATE:
+		return "a repeated key";
+	case CG_JSON_ERROR_ARRAY_LENGTH:
+		return "an array too long";
+	case CG_JSON_ERROR_VALUES:
+		return "too many values";
+	}
+	return "an error";
+}
+
 /* Takes @path and @what. */
 static void
 cg_json_set_error(GError **error, CgJsonError code, char *path, char *what, gsize offset)

@@ -83,6 +83,11 @@ const char *cg_json_error_get_path(const GError *error);
 const char *cg_json_error_get_what(const GError *error);
 gsize cg_json_error_get_offset(const GError *error);
 
+/* What kind of error a CG_JSON_ERROR is, in words that quote nothing of
+ * the text ("a syntax error", "a repeated key", ...): for messages that
+ * must not show a file's content. */
+const char *cg_json_error_describe(const GError *error);
+
 /* @text (valid UTF-8) as quoted in a message: at most 64 characters and
  * "...", control characters as \uXXXX (messages end up on terminals), ""
  * written as two quotes. */

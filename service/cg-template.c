@@ -70,6 +70,7 @@
 #include <sys/stat.h>
 
 #include "cg-error.h"
+#include "cg-json.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerDocument, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerPage, g_object_unref)
@@ -77,6 +78,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerPage, g_object_unref)
 #define CG_TEMPLATE_ID_MAX 64
 #define CG_FIELD_NAME_MAX 64
 #define CG_LAYOUT_MAX_BYTES (1024 * 1024)
+#define CG_LAYOUT_MAX_DEPTH 32
 #define CG_BACKGROUND_MAX_BYTES (32 * 1024 * 1024)
 #define CG_PAGE_MAX 14400.0 /* PDF's largest page, 200 inches */
 #define CG_PAGE_SIZE_TOLERANCE 0.5
@@ -916,7 +918,7 @@ cg_template_load(const char *id, const char *layout_path, const CgFileStamp *lay
 	};
 	static const char *const page_members[] = {"width", "height", NULL};
 	g_autoptr(CgTemplate) tmpl = cg_template_new();
-	g_autoptr(JsonParser) parser = json_parser_new_immutable();
+	g_autoptr(JsonNode) root_node = NULL;
 	g_autoptr(GError) local_error = NULL;
 	g_autoptr(GHashTable) data_keys = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autofree char *dir = g_path_get_dirname(layout_path);
@@ -924,7 +926,7 @@ cg_template_load(const char *id, const char *layout_path, const CgFileStamp *lay
 	CgLayoutObject root = {layout_path, NULL, NULL};
 	CgLayoutObject page;
 	const char *date_format = CG_DEFAULT_DATE_FORMAT;
-	JsonNode *root_node;
+	CgJsonLimits json_limits = {CG_LAYOUT_MAX_BYTES, CG_LAYOUT_MAX_DEPTH, 0, 0};
 	JsonNode *fields_node;
 	JsonArray *fields;
 	double version = 1;
@@ -944,20 +946,23 @@ cg_template_load(const char *id, const char *layout_path, const CgFileStamp *lay
 		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s", local_error->message);
 		return NULL;
 	}
-	if (!json_parser_load_from_data(parser, contents, (gssize)length, &local_error)) {
-		/* json-glib names the input "<data>"; name the file instead */
-		const char *message = local_error->message;
+	/* strict, iterative, depth and size capped (json-glib's parser
+	 * recursed per level: a deep file crashed certgend) */
+	json_limits.max_values = cg_json_values_budget(length);
+	root_node = cg_json_parse(contents, length, &json_limits, &local_error);
+	if (root_node == NULL) {
+		gsize offset = cg_json_error_get_offset(local_error);
 
-		if (g_str_has_prefix(message, "<data>:"))
-			g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s%s", layout_path,
-				    message + strlen("<data>"));
+		if (offset == G_MAXSIZE)
+			g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: not valid JSON (%s)",
+				    layout_path, cg_json_error_describe(local_error));
 		else
-			g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: %s", layout_path,
-				    message);
+			g_set_error(error, CG_ERROR, CG_ERROR_FAILED,
+				    "%s: not valid JSON (%s) at byte offset %" G_GSIZE_FORMAT,
+				    layout_path, cg_json_error_describe(local_error), offset);
 		return NULL;
 	}
-	root_node = json_parser_get_root(parser);
-	if (root_node == NULL || !JSON_NODE_HOLDS_OBJECT(root_node)) {
+	if (!JSON_NODE_HOLDS_OBJECT(root_node)) {
 		cg_layout_error(error, &root, NULL, "expected a JSON object");
 		return NULL;
 	}

@@ -327,7 +327,8 @@ typedef struct {
 } BrokenCase;
 
 static const BrokenCase broken_cases[] = {
-    {"malformed", "{ \"page\": { \"width\": 842, ", "background.pdf", NULL, FALSE, "Parse error"},
+    {"malformed", "{ \"page\": { \"width\": 842, ", "background.pdf", NULL, FALSE,
+     "not valid JSON"},
     {"not-object", "[1, 2]", "background.pdf", NULL, FALSE, "expected a JSON object"},
     {"missing-page", "{ \"background\": { \"file\": \"background.pdf\" }, \"fields\": [] }",
      "background.pdf", NULL, FALSE, "page: missing"},
@@ -642,6 +643,67 @@ test_template_threads(void)
 		g_thread_join(threads[i]);
 }
 
+/* The strict layout tests' check: the load fails and the message has
+ * @expected (the kind and offset of the JSON error). */
+static void
+strict_layout_fails(CgTemplateStore *store, const char *id, const char *expected)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CgTemplate) tmpl = cg_template_store_load(store, id, &error);
+
+	g_assert_null(tmpl);
+	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+	g_test_message("%s: %s", id, error->message);
+	if (strstr(error->message, expected) == NULL)
+		g_error("%s: expected “%s”", error->message, expected);
+}
+
+/* Issue 15 item 7: a layout.json nested 400,000 deep (800 KB) crashed
+ * certgend in json-glib's recursive parser. The strict parser (cg-json)
+ * stops at its depth limit; what json-glib let through (comments, repeated
+ * keys) is refused too. The caller learns the kind and the offset only. */
+static void
+test_template_strict_layout(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(CgTemplateStore) store = store_for(fx->dir);
+	GString *deep = g_string_new("{\"page\":");
+	const struct {
+		const char *id;
+		const char *layout;
+		const char *expected;
+	} cases[] = {
+	    {"comment", "{ /* a comment */ \"page\": {} }",
+	     "layout.json: not valid JSON (a syntax error) at byte offset 2"},
+	    {"repeated", "{ \"page\": {\"width\": 842, \"width\": 10} }",
+	     "layout.json: not valid JSON (a repeated key) at byte offset 25"},
+	    {"single-quotes", "{ 'page': {} }",
+	     "layout.json: not valid JSON (a syntax error) at byte offset 2"},
+	    {"nul-escape", "{ \"page\\u0000\": {} }",
+	     "layout.json: not valid JSON (a \\u0000 escape) at byte offset 7"},
+	    {"trailing", "{}{}", "layout.json: not valid JSON (a syntax error) at byte offset 2"},
+	    {"empty", "  ", "layout.json: not valid JSON (empty)"},
+	};
+	g_autofree char *deep_text = NULL;
+
+	for (guint i = 0; i < 400000; i++)
+		g_string_append_c(deep, '[');
+	for (guint i = 0; i < 400000; i++)
+		g_string_append_c(deep, ']');
+	g_string_append_c(deep, '}');
+	deep_text = g_string_free(deep, FALSE);
+	g_assert_cmpuint(strlen(deep_text), ==, 800009);
+
+	/* the 32nd '[' opens level 33 */
+	g_free(write_template(fx->dir, "deep", deep_text, "background.pdf", fx->background));
+	strict_layout_fails(store, "deep",
+			    "layout.json: not valid JSON (nested too deep) at byte offset 39");
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_free(write_template(fx->dir, cases[i].id, cases[i].layout, "background.pdf",
+				      fx->background));
+		strict_layout_fails(store, cases[i].id, cases[i].expected);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -661,5 +723,7 @@ main(int argc, char **argv)
 		   fixture_tear_down);
 	g_test_add("/template/cache", Fixture, NULL, fixture_set_up, test_template_cache,
 		   fixture_tear_down);
+	g_test_add("/template/strict-layout", Fixture, NULL, fixture_set_up,
+		   test_template_strict_layout, fixture_tear_down);
 	return g_test_run();
 }
