@@ -245,8 +245,18 @@ cg_http_ws_parse_message(gboolean text, const char *data, gsize len, GError **er
 		return CG_HTTP_WS_REQUEST_INVALID;
 	}
 	root = cg_http_json_parse_object(data, len, CG_HTTP_WS_MAX_JSON_DEPTH, error);
-	if (root == NULL)
+	if (root == NULL) {
+		/* json-glib quotes the input in its messages, lone surrogate
+		 * escapes decoded to invalid UTF-8: no text frame could carry it */
+		if (error != NULL && *error != NULL &&
+		    !g_utf8_validate((*error)->message, -1, NULL)) {
+			char *valid = g_utf8_make_valid((*error)->message, -1);
+
+			g_free((*error)->message);
+			(*error)->message = valid;
+		}
 		return CG_HTTP_WS_REQUEST_INVALID;
+	}
 	kind = json_object_get_member(json_node_get_object(root), "type");
 	if (kind == NULL || json_node_get_value_type(kind) != G_TYPE_STRING ||
 	    g_strcmp0(json_node_get_string(kind), "cancel") != 0) {

@@ -150,6 +150,8 @@ test_ws_messages(void)
 	    "{\"type\":[\"cancel\"]}",
 	    "{\"type\":\"cancel\"",
 	    "{\"type\":\"\xff\"}",
+	    "{\"tye\\ud800\":{\"a\":1}}",
+	    "{\"type\":\"\\udfff\"",
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -158,6 +160,8 @@ test_ws_messages(void)
 		g_assert_cmpint(cg_http_ws_parse_message(TRUE, bad[i], strlen(bad[i]), &error), ==,
 				CG_HTTP_WS_REQUEST_INVALID);
 		g_assert_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST);
+		/* sent back in a text frame */
+		g_assert_true(g_utf8_validate(error->message, -1, NULL));
 	}
 	{
 		g_autoptr(GError) error = NULL;

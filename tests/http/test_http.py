@@ -1227,5 +1227,25 @@ class BridgeResumeTests(HttpTestCase):
         ws.close()
 
 
+
+class BridgeWsInputTests(HttpTestCase):
+    """Hostile WebSocket messages get an error message, never a broken frame."""
+
+    def test_ws_lone_surrogate(self):
+        """A message whose JSON holds a lone surrogate escape: a bad_request error
+        message in valid UTF-8, and the stream goes on to its terminal event."""
+        pid = self.start(batch_data(300))
+        ws = self.websocket(pid)
+        self.assertEqual(ws.status, 101)
+        for text in ('{"tye\\ud800":{"a":1}}', '{"type":"\\udfff"', '{"\\ud800":'):
+            ws.send_text(text)
+        messages = ws.messages_until_close()
+        errors = [m for m in messages if m.get("type") == "error"]
+        self.assertEqual([m["error"] for m in errors], ["bad_request"] * 3, messages)
+        self.assertEqual(messages[-1]["status"], "completed")
+        self.assertEqual(ws.close_code, 1000)
+        ws.close()
+
+
 if __name__ == "__main__":
     main()
