@@ -820,5 +820,47 @@ class CertgenctlTests(CertgenTestCase):
         self.assertRegex(stdout, r"^certgenctl \d+\.\d+\.\d+")
 
 
+
+class CertgenctlEscapingTests(CertgenctlTests):
+    """Issue 15 item 6 through certgenctl: hostile strings are refused by
+    certgend (certgenctl says which argument, and prints no raw control
+    character), printable Unicode is shown as it is. How certgenctl
+    escapes bus text itself is unit-tested (tests/test-ctl-util.c)."""
+
+    def assert_no_raw_control(self, *texts):
+        for text in texts:
+            for c in text:
+                self.assertFalse((ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) <= 0x9f,
+                                 f"raw control character in {text!r}")
+
+    def test_hostile_transaction_refused(self):
+        data = self.data_file(single_json())
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--no-wait",
+                                      "--transaction", "tx-\x1b]0;owned\x07\x1b[2J")
+        self.assertEqual(rc, EXIT_REFUSED, stderr)
+        self.assertIn("Invalid argument: transaction_id: contains a control character "
+                      "(U+001B)", stderr)
+        self.assert_no_raw_control(stdout, stderr)
+        rc, stdout, stderr = self.ctl("list")
+        self.assertEqual((rc, stdout), (EXIT_OK, "No generations.\n"), stderr)
+
+    def test_hostile_id_refused(self):
+        for verb in ("status", "cancel", "analytics", "watch"):
+            with self.subTest(verb=verb):
+                rc, stdout, stderr = self.ctl(verb, "\x1b[31m" + "0" * 32)
+                self.assertEqual(rc, EXIT_REFUSED, stderr)
+                self.assertIn("progress_id: contains a control character (U+001B)", stderr)
+                self.assert_no_raw_control(stdout, stderr)
+
+    def test_list_unicode_as_is(self):
+        pid, _ = self.run_to_end(single_json(), transaction="tx-ü-✓-日本")
+        rc, stdout, stderr = self.ctl("list")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertRegex(stdout, rf"{pid} +tx-ü-✓-日本 +completed")
+        self.assert_no_raw_control(stdout)
+        rc, stdout, stderr = self.ctl("list", "--json")
+        self.assertEqual(json.loads(stdout)[0]["transaction_id"], "tx-ü-✓-日本")
+
+
 if __name__ == "__main__":
     main()

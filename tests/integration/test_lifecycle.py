@@ -9,9 +9,10 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
-from cg_testbus import (BIG_BATCH, STAGES, TIMEOUT_FACTOR, CertgenTestCase, batch_json,
-                        daemon_config, drain_main_context, main, multi_uid_unavailable_reason,
-                        ensure_test_users, single_json, wait_until)
+from cg_testbus import (BIG_BATCH, ERROR_PREFIX, STAGES, TIMEOUT_FACTOR, CertgenTestCase,
+                        DBusCallError, batch_json, daemon_config, drain_main_context, main,
+                        multi_uid_unavailable_reason, ensure_test_users, single_json,
+                        wait_until)
 
 
 def in_stage_updates(updates, stage):
@@ -263,6 +264,125 @@ class LifecycleTests(CertgenTestCase):
         self.assertEqual(self.cert_dir_entries(), sorted([f"{plain}.pdf", f"{kept}.pdf"]))
         self.stop_daemon()
         self.assertEqual(self.cert_dir_entries(), [f"{kept}.pdf"])
+
+
+
+class QueuedCancelTests(CertgenTestCase):
+    """Issue 15 item 4: a generation still waiting for a worker ends as soon
+    as it is cancelled or times out, frees its place, and the worker never
+    runs it (one worker, kept busy by a big batch)."""
+
+    def start_busy(self):
+        busy = self.root.start(batch_json(BIG_BATCH), transaction="tx-busy")
+        self.root.wait_stage(busy, "pdf_generation")
+        return busy
+
+    def end_busy(self, busy):
+        self.root.call("Cancel", busy)
+        self.assertEqual(self.root.wait_terminal(busy)["status"], "cancelled")
+
+    def assert_never_ran(self, pid):
+        """Only the updates of the main loop: no stage a worker reports."""
+        stages = {u["stage"] for u in self.root.updates[pid]}
+        self.assertEqual(stages, {"initializing"}, self.root.updates[pid])
+        self.assert_no_file_for(pid)
+
+    @daemon_config(workers={"threads": 1})
+    def test_cancel_queued(self):
+        """Cancel on a queued generation: cancelled within 100 ms, and after
+        the worker is free nothing more is sent for it."""
+        busy = self.start_busy()
+        queued = self.root.start(single_json(), transaction="tx-queued")
+        t0 = time.monotonic()
+        self.root.call("Cancel", queued)
+        final = self.root.wait_terminal(queued, 5)
+        elapsed = time.monotonic() - t0
+        self.assertEqual(final["status"], "cancelled", final)
+        self.assertLess(elapsed, 0.1 * TIMEOUT_FACTOR, f"cancelled after {elapsed:.3f} s")
+        self.assertEqual(self.root.progress(busy)["status"], "in_progress")
+        self.end_busy(busy)
+        self.assert_healthy()  # the worker went past it
+        self.assert_terminal_last(self.root, queued)
+        self.assert_never_ran(queued)
+
+    @daemon_config(workers={"threads": 1})
+    def test_timeout_queued(self):
+        """timeout_ms on a queued generation: timed_out within 100 ms of the
+        deadline, not when the worker gets to it."""
+        busy = self.start_busy()
+        t0 = time.monotonic()
+        queued = self.root.start(single_json(), transaction="tx-queued", timeout_ms=300)
+        final = self.root.wait_terminal(queued, 5)
+        elapsed = time.monotonic() - t0
+        self.assertEqual(final["status"], "timed_out", final)
+        self.assertLess(elapsed, 0.3 + 0.1 * TIMEOUT_FACTOR, f"timed out after {elapsed:.3f} s")
+        self.assertEqual(self.root.progress(busy)["status"], "in_progress")
+        self.end_busy(busy)
+        self.assert_healthy()
+        self.assert_terminal_last(self.root, queued)
+        self.assert_never_ran(queued)
+
+    @daemon_config(workers={"threads": 1}, limits={"max_active": 2})
+    def test_cancel_queued_frees_slot(self):
+        """A cancelled queued generation stops counting against the caps at
+        once: another can start right away."""
+        busy = self.start_busy()
+        queued = self.root.start(single_json(), transaction="tx-queued")
+        self.assertDBusError("LimitExceeded", self.root.start, single_json())
+        self.root.call("Cancel", queued)
+        self.root.wait_terminal(queued, 5)
+        again = self.root.start(single_json(), transaction="tx-again")
+        self.end_busy(busy)
+        self.assertEqual(self.root.wait_terminal(again)["status"], "completed")
+
+    @daemon_config(workers={"threads": 1})
+    def test_sigterm_with_queued(self):
+        """SIGTERM with one generation running and others queued: exit 0,
+        nothing left in the state directory."""
+        busy = self.start_busy()
+        queued = [self.root.start(single_json(), transaction=f"tx-q{i}") for i in range(3)]
+        self.stop_daemon()
+        for pid in [busy] + queued:
+            self.assert_no_file_for(pid)
+
+
+class CancelRaceTests(CertgenTestCase):
+    """Issue 15 item 5: Cancel timed around the end of a generation either
+    wins (cancelled, no file) or answers AlreadyFinished; never success
+    followed by completed."""
+
+    RUNS = 300
+
+    def test_cancel_at_completion(self):
+        outcomes = {"cancelled": 0, "already_finished": 0}
+        client = self.root
+        for i in range(self.RUNS):
+            pid = client.start(single_json(), transaction=f"tx-race-{i}", update_interval_ms=0)
+            # aim at the end: the last stage the worker reports, then a
+            # delay that walks across the completion over the runs
+            client.wait_stage(pid, "file_preparation")
+            time.sleep((i % 10) * 0.0005)
+            try:
+                client.call("Cancel", pid)
+                accepted = True
+            except DBusCallError as e:
+                self.assertEqual(e.name, ERROR_PREFIX + "AlreadyFinished", e)
+                accepted = False
+            final = client.wait_terminal(pid, 20)
+            if accepted:
+                self.assertEqual(final["status"], "cancelled",
+                                 f"run {i}: Cancel succeeded, then {final['status']}")
+                self.assertFalse(os.path.exists(self.cert_path(pid)),
+                                 f"run {i}: cancelled, but the file is there")
+                outcomes["cancelled"] += 1
+            else:
+                self.assertEqual(final["status"], "completed", final)
+                self.assertTrue(os.path.isfile(self.cert_path(pid)))
+                outcomes["already_finished"] += 1
+            self.assertEqual(client.progress(pid)["status"], final["status"])
+            client.call("Cleanup")
+        sys.stderr.write(f"outcomes over {self.RUNS} runs: {outcomes}\n")
+        self.assertEqual(self.cert_dir_entries(), [])
 
 
 if __name__ == "__main__":
