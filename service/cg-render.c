@@ -121,6 +121,23 @@ cg_render_context_new(void)
 	return context;
 }
 
+/* @points in pango units, clamped to what an int holds with room to spare:
+ * the template bounds every length (cg-template.c), but a width divided by
+ * a shrink factor is not bounded by the template alone, and converting a
+ * double out of an int's range is undefined. */
+static int
+cg_render_pango_units(double points)
+{
+	const double limit = G_MAXINT / 2;
+	double units = points * PANGO_SCALE;
+
+	if (!(units > -limit)) /* also NaN */
+		return (int)-limit;
+	if (units > limit)
+		return (int)limit;
+	return (int)units;
+}
+
 static PangoLayout *
 cg_render_layout_new(PangoContext *context, const CgTemplateField *field)
 {
@@ -142,12 +159,12 @@ cg_render_layout_new(PangoContext *context, const CgTemplateField *field)
 		PangoAttrList *attrs = pango_attr_list_new();
 
 		pango_attr_list_insert(attrs, pango_attr_letter_spacing_new(
-						  (int)(field->letter_spacing * PANGO_SCALE)));
+						  cg_render_pango_units(field->letter_spacing)));
 		pango_layout_set_attributes(layout, attrs);
 		pango_attr_list_unref(attrs);
 	}
 	if (field->fit == CG_TEMPLATE_FIT_WRAP) {
-		pango_layout_set_width(layout, (int)(field->max_width * PANGO_SCALE));
+		pango_layout_set_width(layout, cg_render_pango_units(field->max_width));
 		pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
 		switch (field->align) {
 		case CG_TEMPLATE_ALIGN_LEFT:
@@ -217,7 +234,7 @@ cg_render_text(cairo_t *cr, PangoLayout *layout, const CgTemplateField *field, c
 		if (field->size * scale < field->min_size) {
 			scale = field->min_size / field->size;
 			pango_layout_set_width(layout,
-					       (int)(field->max_width / scale * PANGO_SCALE));
+					       cg_render_pango_units(field->max_width / scale));
 			pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
 			pango_layout_get_extents(layout, NULL, &logical);
 			width = (double)logical.width / PANGO_SCALE;
@@ -382,16 +399,22 @@ cg_render_get_background(CgTemplate *tmpl, GError **error)
 	} else {
 		document = poppler_document_new_from_bytes(
 		    cg_template_get_background(tmpl, &page_index), NULL, &local_error);
+		/* checked when the template was loaded; the message goes to the
+		 * caller, so no path and not poppler's words (see cg-template.c) */
 		if (document == NULL) {
-			g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: background: %s",
-				    cg_template_get_path(tmpl), local_error->message);
+			g_message("Template %s (%s): cannot open the background: %s",
+				  cg_template_get_id(tmpl), cg_template_get_path(tmpl),
+				  local_error->message);
+			g_set_error(error, CG_ERROR, CG_ERROR_FAILED,
+				    "Template %s: the background cannot be opened",
+				    cg_template_get_id(tmpl));
 			return NULL;
 		}
 		page = poppler_document_get_page(document, (int)page_index);
 		if (page == NULL) {
 			g_set_error(error, CG_ERROR, CG_ERROR_FAILED,
-				    "%s: background page %u is missing", cg_template_get_path(tmpl),
-				    page_index + 1);
+				    "Template %s: background page %u is missing",
+				    cg_template_get_id(tmpl), page_index + 1);
 			return NULL;
 		}
 		context = cg_render_context_new();

@@ -31,8 +31,8 @@
  *   "x", "y"          required; y is the baseline of the first line; x is the
  *                     left edge, the centre or the right edge of the text box
  *                     as "align" says
- *   "size"            required, font size (0 < size ≤ 500)
- *   "maxWidth"        required, width of the text box
+ *   "size"            required, font size (0.5 to 500)
+ *   "maxWidth"        required, width of the text box (1 to the page width)
  *   "font"            fontconfig family, default "DejaVu Sans"; characters the
  *                     family lacks come from fallback fonts
  *   "weight"          "thin" … "normal" … "bold" … "heavy" or 100–1000; "normal"
@@ -43,19 +43,35 @@
  *                     "minSize", default size / 2, then ellipsized); "wrap":
  *                     wrapped at maxWidth, at most "maxLines" lines (0 = no
  *                     limit), then ellipsized; default "shrink"
- *   "letterSpacing"   extra space between characters; 0
+ *   "letterSpacing"   extra space between characters (-10 to 100); 0
  * RULE members of data fields (the data validation of cg-data.h):
  *   "required" (false), "type" ("string" or "date": YYYY-MM-DD drawn with
  *   dateFormat), "minLength" (1 when required, else 0), "maxLength" (0 = no
- *   limit); lengths in characters, strings only.
+ *   limit); lengths in characters (integers up to CG_LENGTH_MAX), strings
+ *   only.
  * A data field key is a name ([A-Za-z][A-Za-z0-9_]*, at most 64 bytes) and
  * appears once. An optional data field without a value draws nothing. The
  * QR code's "size" is its side including the quiet zone ("quietZone" modules
  * on each side, default 4); "color" #000000 and "background" #ffffff.
  *
- * Unknown members, wrong types and values out of range are errors
- * (CG_ERROR_FAILED, "<path>: fields[2].size: expected a number"), so a typo
- * never silently changes a certificate.
+ * Unknown members, wrong types and values out of range are errors, so a
+ * typo never silently changes a certificate. Every number is checked to be
+ * finite and in its range before it is converted to an integer type.
+ *
+ * Files: layout.json and the background are opened without blocking and
+ * must be regular files (a FIFO, a device or a directory is refused, so none
+ * can hang or flood a worker), of at most CG_LAYOUT_MAX_BYTES and
+ * CG_BACKGROUND_MAX_BYTES; what is checked (fstat) is what is read (the same
+ * descriptor). Symbolic links are followed: an administrator may link a
+ * shared background into several templates.
+ *
+ * Errors (CG_ERROR_FAILED) reach unprivileged callers, so their message names
+ * the template id, the file and the member and says what is wrong
+ * ("Template fancy: layout.json: fields[2].size: must be a number from 0.5
+ * to 500"), but never an absolute path nor anything read from a file (a
+ * layout.json linked to /etc/passwd must not show a line of it). The full
+ * story (paths, the value found, the parser's or poppler's own message) is
+ * logged for the journal when cg_template_store_load() fails.
  */
 
 #include "config.h"
@@ -63,11 +79,13 @@
 #include "cg-template.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <json-glib/json-glib.h>
 #include <poppler.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cg-error.h"
 #include "cg-json.h"
@@ -79,8 +97,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerPage, g_object_unref)
 #define CG_FIELD_NAME_MAX 64
 #define CG_LAYOUT_MAX_BYTES (1024 * 1024)
 #define CG_LAYOUT_MAX_DEPTH 32
-#define CG_BACKGROUND_MAX_BYTES (32 * 1024 * 1024)
-#define CG_PAGE_MAX 14400.0 /* PDF's largest page, 200 inches */
+#define CG_BACKGROUND_MAX_BYTES (16 * 1024 * 1024)
+#define CG_LENGTH_MAX 1000000 /* minLength, maxLength: characters */
+#define CG_PAGE_MAX 14400.0   /* PDF's largest page, 200 inches */
 #define CG_PAGE_SIZE_TOLERANCE 0.5
 #define CG_DEFAULT_FONT "DejaVu Sans"
 #define CG_DEFAULT_DATE_FORMAT "%-d %B %Y"
@@ -344,7 +363,8 @@ cg_template_format_date(const CgTemplate *tmpl, const char *iso_date)
 	g_return_val_if_fail(tmpl != NULL, NULL);
 	g_return_val_if_fail(iso_date != NULL, NULL);
 
-	if (!cg_parse_iso_date(iso_date, &year, &month, &day))
+	/* the same real-date check as data validation: no "31 February" */
+	if (!cg_data_date_is_valid(iso_date) || !cg_parse_iso_date(iso_date, &year, &month, &day))
 		return g_strdup(iso_date);
 	out = g_string_sized_new(32);
 	for (const char *p = tmpl->date_format; *p != '\0'; p++) {
@@ -385,19 +405,147 @@ cg_template_format_date(const CgTemplate *tmpl, const char *iso_date)
 
 /* ---- layout.json parsing ------------------------------------------------ */
 
+/* One load of a template: who it is for messages, and what the journal
+ * gets beyond the message (see the comment at the top). */
+typedef struct {
+	const char *id;
+	char *detail; /* for the journal only; NULL when the message says it all */
+} CgLoad;
+
+static void
+cg_load_clear(CgLoad *load)
+{
+	g_clear_pointer(&load->detail, g_free);
+}
+
+/* Sets "Template <id>: <format>" (no path, nothing read from a file) and
+ * keeps @detail for the journal. */
+static gboolean cg_load_fail(CgLoad *load, GError **error, const char *detail, const char *format,
+			     ...) G_GNUC_PRINTF(4, 5);
+
+static gboolean
+cg_load_fail(CgLoad *load, GError **error, const char *detail, const char *format, ...)
+{
+	g_autofree char *message = NULL;
+	va_list args;
+
+	va_start(args, format);
+	message = g_strdup_vprintf(format, args);
+	va_end(args);
+
+	g_free(load->detail);
+	load->detail = g_strdup(detail);
+	g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Template %s: %s", load->id, message);
+	return FALSE;
+}
+
+static void
+cg_file_stamp_from_stat(CgFileStamp *stamp, const struct stat *st)
+{
+	memset(stamp, 0, sizeof(*stamp));
+	stamp->exists = TRUE;
+	stamp->dev = st->st_dev;
+	stamp->ino = st->st_ino;
+	stamp->size = st->st_size;
+	stamp->mtime = st->st_mtim;
+}
+
+/* Reads the regular file @path (@name in messages) of at most @max_bytes
+ * into *@contents (NUL-terminated) and its stamp. Opened without blocking
+ * and checked on the descriptor it is read from: a FIFO, a device or a
+ * directory put there is refused, never waited on or read without end. */
+static gboolean
+cg_template_read_file(CgLoad *load, const char *path, const char *name, gsize max_bytes,
+		      CgFileStamp *stamp, char **contents, gsize *length, GError **error)
+{
+	g_autoptr(GByteArray) buffer = NULL;
+	g_autofree char *detail = NULL;
+	struct stat st;
+	int saved_errno;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		saved_errno = errno;
+		detail = g_strdup_printf("cannot open %s: %s", path, g_strerror(saved_errno));
+		return cg_load_fail(load, error, detail, "%s: cannot be opened: %s", name,
+				    g_strerror(saved_errno));
+	}
+	if (fstat(fd, &st) != 0) {
+		saved_errno = errno;
+		close(fd);
+		detail = g_strdup_printf("cannot stat %s: %s", path, g_strerror(saved_errno));
+		return cg_load_fail(load, error, detail, "%s: cannot be read: %s", name,
+				    g_strerror(saved_errno));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		detail = g_strdup_printf("%s is not a regular file (mode %o)", path,
+					 (unsigned)st.st_mode);
+		return cg_load_fail(load, error, detail, "%s: not a regular file", name);
+	}
+	if (st.st_size < 0 || (guint64)st.st_size > max_bytes) {
+		close(fd);
+		detail =
+		    g_strdup_printf("%s has %" G_GINT64_FORMAT " bytes", path, (gint64)st.st_size);
+		return cg_load_fail(load, error, detail,
+				    "%s: larger than %" G_GSIZE_FORMAT " bytes", name, max_bytes);
+	}
+
+	/* The file may grow between fstat() and read(): the cap holds for what
+	 * is read, not for what fstat() said. */
+	buffer = g_byte_array_sized_new((guint)st.st_size + 1);
+	for (;;) {
+		guint8 chunk[65536];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			saved_errno = errno;
+			close(fd);
+			detail =
+			    g_strdup_printf("cannot read %s: %s", path, g_strerror(saved_errno));
+			return cg_load_fail(load, error, detail, "%s: cannot be read: %s", name,
+					    g_strerror(saved_errno));
+		}
+		if (n == 0)
+			break;
+		if (buffer->len + (gsize)n > max_bytes) {
+			close(fd);
+			detail = g_strdup_printf("%s grew beyond %" G_GSIZE_FORMAT " bytes", path,
+						 max_bytes);
+			return cg_load_fail(load, error, detail,
+					    "%s: larger than %" G_GSIZE_FORMAT " bytes", name,
+					    max_bytes);
+		}
+		g_byte_array_append(buffer, chunk, (guint)n);
+	}
+	close(fd);
+
+	cg_file_stamp_from_stat(stamp, &st);
+	*length = buffer->len;
+	g_byte_array_append(buffer, (const guint8 *)"", 1);
+	*contents = (char *)g_byte_array_free(g_steal_pointer(&buffer), FALSE);
+	return TRUE;
+}
+
 /* A JSON object of layout.json and where it is, for messages. */
 typedef struct {
-	const char *path; /* layout.json */
+	CgLoad *load;
 	JsonObject *object;
 	const char *where; /* "fields[2]", "page", or NULL for the top level */
 } CgLayoutObject;
 
-static gboolean cg_layout_error(GError **error, const CgLayoutObject *obj, const char *member,
-				const char *format, ...) G_GNUC_PRINTF(4, 5);
+static gboolean cg_layout_error_detail(GError **error, const CgLayoutObject *obj,
+				       const char *member, const char *detail, const char *format,
+				       ...) G_GNUC_PRINTF(5, 6);
 
+/* @member must be one of the names of the format (a literal of this file),
+ * never a name read from the file; @detail (or NULL) goes to the journal. */
 static gboolean
-cg_layout_error(GError **error, const CgLayoutObject *obj, const char *member, const char *format,
-		...)
+cg_layout_error_detail(GError **error, const CgLayoutObject *obj, const char *member,
+		       const char *detail, const char *format, ...)
 {
 	g_autofree char *message = NULL;
 	g_autofree char *name = NULL;
@@ -412,12 +560,12 @@ cg_layout_error(GError **error, const CgLayoutObject *obj, const char *member, c
 	else
 		name = g_strdup(obj->where != NULL ? obj->where : member);
 	if (name != NULL)
-		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: %s: %s", obj->path, name,
-			    message);
-	else
-		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: %s", obj->path, message);
-	return FALSE;
+		return cg_load_fail(obj->load, error, detail, "layout.json: %s: %s", name, message);
+	return cg_load_fail(obj->load, error, detail, "layout.json: %s", message);
 }
+
+#define cg_layout_error(error, obj, member, ...)                                                   \
+	cg_layout_error_detail(error, obj, member, NULL, __VA_ARGS__)
 
 static gboolean
 cg_strv_has(const char *const *strv, const char *str)
@@ -434,8 +582,16 @@ cg_layout_check_members(const CgLayoutObject *obj, const char *const *allowed,
 	for (GList *l = members; l != NULL; l = l->next) {
 		const char *member = l->data;
 
-		if (!cg_strv_has(allowed, member) && !cg_strv_has(allowed2, member))
-			return cg_layout_error(error, obj, member, "unknown member");
+		if (!cg_strv_has(allowed, member) && !cg_strv_has(allowed2, member)) {
+			/* the name is the file's: for the journal only */
+			g_autofree char *quoted = cg_template_id_quote(member);
+			g_autofree char *detail = g_strdup_printf("the member is %s", quoted);
+
+			return cg_layout_error_detail(error, obj, NULL, detail, "%s",
+						      obj->where != NULL
+							  ? "unknown member"
+							  : "unknown member at the top level");
+		}
 	}
 	return TRUE;
 }
@@ -480,9 +636,12 @@ cg_layout_number(const CgLayoutObject *obj, const char *member, gboolean require
 	if (!cg_layout_node_is_number(node))
 		return cg_layout_error(error, obj, member, "expected a number");
 	value = json_node_get_double(node);
-	if (!(value >= min && value <= max))
-		return cg_layout_error(error, obj, member, "%g is not between %g and %g", value,
-				       min, max);
+	if (!isfinite(value) || !(value >= min && value <= max)) {
+		g_autofree char *detail = g_strdup_printf("the value is %g", value);
+
+		return cg_layout_error_detail(error, obj, member, detail,
+					      "must be a number from %g to %g", min, max);
+	}
 	*out = value;
 	return TRUE;
 }
@@ -499,11 +658,14 @@ cg_layout_uint(const CgLayoutObject *obj, const char *member, guint min, guint m
 	if (!cg_layout_node_is_number(node))
 		return cg_layout_error(error, obj, member, "expected a number");
 	value = json_node_get_double(node);
-	if (value != (double)(gint64)value)
-		return cg_layout_error(error, obj, member, "expected a whole number");
-	if (!(value >= min && value <= max))
-		return cg_layout_error(error, obj, member, "%g is not between %u and %u", value,
-				       min, max);
+	/* checked before any conversion: 11e308 is inf, and casting that (or
+	 * anything out of range) to an integer type is undefined */
+	if (!isfinite(value) || !(value >= min && value <= max) || floor(value) != value) {
+		g_autofree char *detail = g_strdup_printf("the value is %g", value);
+
+		return cg_layout_error_detail(error, obj, member, detail,
+					      "must be an integer from %u to %u", min, max);
+	}
 	*out = (guint)value;
 	return TRUE;
 }
@@ -630,7 +792,7 @@ cg_layout_object(const CgLayoutObject *obj, const char *member, CgLayoutObject *
 	}
 	if (!JSON_NODE_HOLDS_OBJECT(node))
 		return cg_layout_error(error, obj, member, "expected an object");
-	child->path = obj->path;
+	child->load = obj->load;
 	child->object = json_node_get_object(node);
 	child->where = member;
 	return TRUE;
@@ -658,8 +820,7 @@ static gboolean
 cg_layout_parse_qr(const CgLayoutObject *obj, CgTemplate *tmpl, CgTemplateField *field,
 		   GError **error)
 {
-	double quiet = CG_QR_DEFAULT_QUIET_ZONE;
-
+	field->quiet_zone = CG_QR_DEFAULT_QUIET_ZONE;
 	field->color[0] = field->color[1] = field->color[2] = 0.0;
 	field->background[0] = field->background[1] = field->background[2] = 1.0;
 	if (!cg_layout_check_members(obj, qr_members, NULL, error) ||
@@ -669,11 +830,8 @@ cg_layout_parse_qr(const CgLayoutObject *obj, CgTemplate *tmpl, CgTemplateField 
 			      error) ||
 	    !cg_layout_color(obj, "color", field->color, error) ||
 	    !cg_layout_color(obj, "background", field->background, error) ||
-	    !cg_layout_number(obj, "quietZone", FALSE, 0, 16, &quiet, error))
+	    !cg_layout_uint(obj, "quietZone", 0, 16, &field->quiet_zone, error))
 		return FALSE;
-	if (quiet != (double)(guint)quiet)
-		return cg_layout_error(error, obj, "quietZone", "expected a whole number");
-	field->quiet_zone = (guint)quiet;
 	if (field->x + field->size > tmpl->width + CG_PAGE_SIZE_TOLERANCE ||
 	    field->y + field->size > tmpl->height + CG_PAGE_SIZE_TOLERANCE)
 		return cg_layout_error(error, obj, "size", "the code does not fit on the page");
@@ -694,7 +852,7 @@ cg_layout_parse_text_style(const CgLayoutObject *obj, CgTemplate *tmpl, CgTempla
 	if (!cg_layout_number(obj, "x", TRUE, 0, tmpl->width, &field->x, error) ||
 	    !cg_layout_number(obj, "y", TRUE, 0, tmpl->height, &field->y, error) ||
 	    !cg_layout_number(obj, "size", TRUE, 0.5, 500, &field->size, error) ||
-	    !cg_layout_number(obj, "maxWidth", TRUE, 1, CG_PAGE_MAX, &field->max_width, error) ||
+	    !cg_layout_number(obj, "maxWidth", TRUE, 1, tmpl->width, &field->max_width, error) ||
 	    !cg_layout_string(obj, "font", FALSE, &font, error) ||
 	    !cg_layout_weight(obj, "weight", &field->weight, error) ||
 	    !cg_layout_enum(obj, "style", style_names, &style, error) ||
@@ -744,8 +902,8 @@ cg_layout_parse_rule(const CgLayoutObject *obj, CgTemplate *tmpl, CgTemplateFiel
 
 	if (!cg_layout_bool(obj, "required", &required, error) ||
 	    !cg_layout_enum(obj, "type", type_names, &type, error) ||
-	    !cg_layout_uint(obj, "minLength", 0, 1000000, &min_length, error) ||
-	    !cg_layout_uint(obj, "maxLength", 0, 1000000, &max_length, error))
+	    !cg_layout_uint(obj, "minLength", 0, CG_LENGTH_MAX, &min_length, error) ||
+	    !cg_layout_uint(obj, "maxLength", 0, CG_LENGTH_MAX, &max_length, error))
 		return FALSE;
 	if (type == CG_FIELD_TYPE_DATE && min_length != G_MAXUINT)
 		return cg_layout_error(error, obj, "minLength", "only for string fields");
@@ -769,12 +927,12 @@ cg_layout_parse_rule(const CgLayoutObject *obj, CgTemplate *tmpl, CgTemplateFiel
 }
 
 static CgTemplateField *
-cg_layout_parse_field(const char *path, JsonNode *node, guint index, CgTemplate *tmpl,
+cg_layout_parse_field(CgLoad *load, JsonNode *node, guint index, CgTemplate *tmpl,
 		      GHashTable *data_keys, GError **error)
 {
 	g_autoptr(CgTemplateField) field = g_new0(CgTemplateField, 1);
 	g_autofree char *where = g_strdup_printf("fields[%u]", index);
-	CgLayoutObject obj = {path, NULL, where};
+	CgLayoutObject obj = {load, NULL, where};
 	const char *key = NULL;
 	const char *text = NULL;
 
@@ -823,12 +981,20 @@ cg_layout_parse_field(const char *path, JsonNode *node, guint index, CgTemplate 
 	field->kind = CG_TEMPLATE_FIELD_DATA;
 	if (!cg_field_name_is_valid(key) || g_strv_contains(reserved_keys, key)) {
 		g_autofree char *quoted = cg_template_id_quote(key);
+		g_autofree char *detail = g_strdup_printf("the key is %s", quoted);
 
-		cg_layout_error(error, &obj, "key", "%s is not a data field name", quoted);
+		cg_layout_error_detail(error, &obj, "key", detail,
+				       "not a data field name (a letter, then letters, digits or "
+				       "_, at most %u)",
+				       CG_FIELD_NAME_MAX);
 		return NULL;
 	}
 	if (g_hash_table_contains(data_keys, key)) {
-		cg_layout_error(error, &obj, "key", "“%s” appears twice", key);
+		g_autofree char *quoted = cg_template_id_quote(key);
+		g_autofree char *detail = g_strdup_printf("the key is %s", quoted);
+
+		cg_layout_error_detail(error, &obj, "key", detail,
+				       "the same data field appears twice");
 		return NULL;
 	}
 	if (!cg_layout_check_members(&obj, text_members, data_members, error) ||
@@ -850,6 +1016,10 @@ cg_template_load_background(CgTemplate *tmpl, const CgLayoutObject *root, const 
 	g_autoptr(PopplerDocument) document = NULL;
 	g_autoptr(PopplerPage) page = NULL;
 	g_autofree char *contents = NULL;
+	g_autofree char *quoted = NULL;
+	g_autofree char *name = NULL;
+	g_autofree char *detail = NULL;
+	CgLoad *load = root->load;
 	CgLayoutObject obj;
 	const char *file = NULL;
 	guint page_number = 1;
@@ -866,52 +1036,54 @@ cg_template_load_background(CgTemplate *tmpl, const CgLayoutObject *root, const 
 	    g_str_equal(file, ".."))
 		return cg_layout_error(error, &obj, "file", "must be a plain file name");
 
+	/* a plain name from layout.json itself; quoted, as it may be anything */
+	quoted = cg_template_id_quote(file);
+	name = g_strdup_printf("background %s", quoted);
 	tmpl->background_path = g_build_filename(dir, file, NULL);
 	tmpl->background_page = page_number - 1;
-	cg_file_stamp_get(tmpl->background_path, &tmpl->background_stamp);
-	if (tmpl->background_stamp.exists &&
-	    tmpl->background_stamp.size > CG_BACKGROUND_MAX_BYTES) {
-		return cg_layout_error(error, &obj, "file", "%s is larger than %u bytes",
-				       tmpl->background_path, CG_BACKGROUND_MAX_BYTES);
-	}
-	if (!g_file_get_contents(tmpl->background_path, &contents, &length, &local_error))
-		return cg_layout_error(error, &obj, "file", "%s", local_error->message);
-	if (length < 5 || memcmp(contents, "%PDF-", 5) != 0) {
-		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: not a PDF file",
-			    tmpl->background_path);
+	if (!cg_template_read_file(load, tmpl->background_path, name, CG_BACKGROUND_MAX_BYTES,
+				   &tmpl->background_stamp, &contents, &length, error))
 		return FALSE;
+	if (length < 5 || memcmp(contents, "%PDF-", 5) != 0) {
+		detail = g_strdup_printf("%s does not start with %%PDF-", tmpl->background_path);
+		return cg_load_fail(load, error, detail, "%s: not a PDF file", name);
 	}
 	tmpl->background = g_bytes_new_take(g_steal_pointer(&contents), length);
 
+	/* poppler's messages may quote the file: for the journal only */
 	document = poppler_document_new_from_bytes(tmpl->background, NULL, &local_error);
 	if (document == NULL) {
-		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: not a valid PDF: %s",
-			    tmpl->background_path, local_error->message);
-		return FALSE;
+		detail = g_strdup_printf("%s: %s", tmpl->background_path, local_error->message);
+		return cg_load_fail(load, error, detail, "%s: not a valid PDF", name);
 	}
 	n_pages = poppler_document_get_n_pages(document);
-	if (page_number > (guint)MAX(n_pages, 0))
-		return cg_layout_error(error, &obj, "page", "%s has %d page(s)",
-				       tmpl->background_path, n_pages);
-	page = poppler_document_get_page(document, page_number - 1);
-	if (page == NULL)
-		return cg_layout_error(error, &obj, "page", "cannot open page %u of %s",
-				       page_number, tmpl->background_path);
+	if (page_number > (guint)MAX(n_pages, 0)) {
+		detail = g_strdup_printf("%s has %d page(s)", tmpl->background_path, n_pages);
+		return cg_layout_error_detail(error, &obj, "page", detail,
+					      "the background has no page %u", page_number);
+	}
+	page = poppler_document_get_page(document, (int)page_number - 1);
+	if (page == NULL) {
+		detail = g_strdup_printf("poppler cannot open page %u of %s", page_number,
+					 tmpl->background_path);
+		return cg_layout_error_detail(error, &obj, "page", detail,
+					      "cannot open page %u of the background", page_number);
+	}
 	poppler_page_get_size(page, &width, &height);
 	if (fabs(width - tmpl->width) > CG_PAGE_SIZE_TOLERANCE ||
 	    fabs(height - tmpl->height) > CG_PAGE_SIZE_TOLERANCE) {
-		g_set_error(error, CG_ERROR, CG_ERROR_FAILED,
-			    "%s: page is %g×%g pt but page %u of %s is %g×%g pt", root->path,
-			    tmpl->width, tmpl->height, page_number, tmpl->background_path, width,
-			    height);
-		return FALSE;
+		detail = g_strdup_printf("page %u of %s is %g×%g pt", page_number,
+					 tmpl->background_path, width, height);
+		return cg_load_fail(load, error, detail,
+				    "layout.json: page: %g×%g pt, but page %u of the background "
+				    "has another size",
+				    tmpl->width, tmpl->height, page_number);
 	}
 	return TRUE;
 }
 
 static CgTemplate *
-cg_template_load(const char *id, const char *layout_path, const CgFileStamp *layout_stamp,
-		 GError **error)
+cg_template_load(CgLoad *load, const char *id, const char *layout_path, GError **error)
 {
 	static const char *const root_members[] = {
 	    "version", "page", "background", "dateFormat", "fields", NULL,
@@ -923,7 +1095,7 @@ cg_template_load(const char *id, const char *layout_path, const CgFileStamp *lay
 	g_autoptr(GHashTable) data_keys = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autofree char *dir = g_path_get_dirname(layout_path);
 	g_autofree char *contents = NULL;
-	CgLayoutObject root = {layout_path, NULL, NULL};
+	CgLayoutObject root = {load, NULL, NULL};
 	CgLayoutObject page;
 	const char *date_format = CG_DEFAULT_DATE_FORMAT;
 	CgJsonLimits json_limits = {CG_LAYOUT_MAX_BYTES, CG_LAYOUT_MAX_DEPTH, 0, 0};
@@ -935,31 +1107,28 @@ cg_template_load(const char *id, const char *layout_path, const CgFileStamp *lay
 
 	tmpl->id = g_strdup(id);
 	tmpl->layout_path = g_strdup(layout_path);
-	tmpl->layout_stamp = *layout_stamp;
 
-	if (layout_stamp->size > CG_LAYOUT_MAX_BYTES) {
-		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: larger than %u bytes",
-			    layout_path, CG_LAYOUT_MAX_BYTES);
+	/* the stamp is that of what is read: an edit after it shows next time */
+	if (!cg_template_read_file(load, layout_path, "layout.json", CG_LAYOUT_MAX_BYTES,
+				   &tmpl->layout_stamp, &contents, &length, error))
 		return NULL;
-	}
-	if (!g_file_get_contents(layout_path, &contents, &length, &local_error)) {
-		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s", local_error->message);
-		return NULL;
-	}
 	/* strict, iterative, depth and size capped (json-glib's parser
-	 * recursed per level: a deep file crashed certgend) */
+	 * recursed per level: a deep file crashed certgend); the caller is told
+	 * the kind and place, the journal the detail that may quote the file */
 	json_limits.max_values = cg_json_values_budget(length);
 	root_node = cg_json_parse(contents, length, &json_limits, &local_error);
 	if (root_node == NULL) {
 		gsize offset = cg_json_error_get_offset(local_error);
 
 		if (offset == G_MAXSIZE)
-			g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: not valid JSON (%s)",
-				    layout_path, cg_json_error_describe(local_error));
+			cg_load_fail(load, error, local_error->message,
+				     "layout.json: not valid JSON (%s)",
+				     cg_json_error_describe(local_error));
 		else
-			g_set_error(error, CG_ERROR, CG_ERROR_FAILED,
-				    "%s: not valid JSON (%s) at byte offset %" G_GSIZE_FORMAT,
-				    layout_path, cg_json_error_describe(local_error), offset);
+			cg_load_fail(
+			    load, error, local_error->message,
+			    "layout.json: not valid JSON (%s) at byte offset %" G_GSIZE_FORMAT,
+			    cg_json_error_describe(local_error), offset);
 		return NULL;
 	}
 	if (!JSON_NODE_HOLDS_OBJECT(root_node)) {
@@ -976,8 +1145,13 @@ cg_template_load(const char *id, const char *layout_path, const CgFileStamp *lay
 	    !cg_layout_string(&root, "dateFormat", FALSE, &date_format, error))
 		return NULL;
 	if (!cg_date_format_is_valid(date_format, &bad_conversion)) {
-		cg_layout_error(error, &root, "dateFormat", "unknown conversion “%%%c”",
-				bad_conversion != '\0' ? bad_conversion : ' ');
+		g_autofree char *detail =
+		    g_strdup_printf("the conversion is “%%%c”",
+				    g_ascii_isprint(bad_conversion) ? bad_conversion : '?');
+
+		cg_layout_error_detail(error, &root, "dateFormat", detail,
+				       "unknown conversion (known: %%d %%-d %%m %%-m %%B %%b %%Y "
+				       "%%%%)");
 		return NULL;
 	}
 	tmpl->date_format = g_strdup(date_format);
@@ -992,7 +1166,7 @@ cg_template_load(const char *id, const char *layout_path, const CgFileStamp *lay
 	fields = json_node_get_array(fields_node);
 	for (guint i = 0; i < json_array_get_length(fields); i++) {
 		CgTemplateField *field = cg_layout_parse_field(
-		    layout_path, json_array_get_element(fields, i), i, tmpl, data_keys, error);
+		    load, json_array_get_element(fields, i), i, tmpl, data_keys, error);
 
 		if (field == NULL)
 			return NULL;
@@ -1033,8 +1207,10 @@ cg_template_store_free(CgTemplateStore *store)
 
 /* The layout.json of @id in the first directory that has it. */
 static char *
-cg_template_store_find(CgTemplateStore *store, const char *id, CgFileStamp *stamp, GError **error)
+cg_template_store_find(CgTemplateStore *store, CgLoad *load, CgFileStamp *stamp, GError **error)
 {
+	const char *id = load->id;
+
 	if (!cg_template_id_is_valid(id)) {
 		g_autofree char *quoted = cg_template_id_quote(id);
 
@@ -1046,6 +1222,7 @@ cg_template_store_find(CgTemplateStore *store, const char *id, CgFileStamp *stam
 	}
 	for (guint i = 0; store->dirs[i] != NULL; i++) {
 		g_autofree char *path = g_build_filename(store->dirs[i], id, "layout.json", NULL);
+		g_autofree char *detail = NULL;
 		struct stat st;
 
 		if (stat(path, &st) != 0) {
@@ -1053,23 +1230,20 @@ cg_template_store_find(CgTemplateStore *store, const char *id, CgFileStamp *stam
 
 			if (saved_errno == ENOENT || saved_errno == ENOTDIR)
 				continue;
-			g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: %s", path,
-				    g_strerror(saved_errno));
+			detail =
+			    g_strdup_printf("cannot stat %s: %s", path, g_strerror(saved_errno));
+			cg_load_fail(load, error, detail, "layout.json: cannot be read: %s",
+				     g_strerror(saved_errno));
 			return NULL;
 		}
 		if (!S_ISREG(st.st_mode)) {
-			g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "%s: not a regular file",
-				    path);
+			detail = g_strdup_printf("%s is not a regular file (mode %o)", path,
+						 (unsigned)st.st_mode);
+			cg_load_fail(load, error, detail, "layout.json: not a regular file");
 			return NULL;
 		}
-		if (stamp != NULL) {
-			memset(stamp, 0, sizeof(*stamp));
-			stamp->exists = TRUE;
-			stamp->dev = st.st_dev;
-			stamp->ino = st.st_ino;
-			stamp->size = st.st_size;
-			stamp->mtime = st.st_mtim;
-		}
+		if (stamp != NULL)
+			cg_file_stamp_from_stat(stamp, &st);
 		return g_steal_pointer(&path);
 	}
 	g_set_error(error, CG_ERROR, CG_ERROR_TEMPLATE_NOT_FOUND, "Template “%s” not found", id);
@@ -1080,10 +1254,40 @@ gboolean
 cg_template_store_check(CgTemplateStore *store, const char *id, GError **error)
 {
 	g_autofree char *path = NULL;
+	CgLoad load = {id, NULL};
 
 	g_return_val_if_fail(store != NULL, FALSE);
-	path = cg_template_store_find(store, id, NULL, error);
+	path = cg_template_store_find(store, &load, NULL, error);
+	if (load.detail != NULL)
+		g_debug("Template %s: %s", id, load.detail);
+	cg_load_clear(&load);
 	return path != NULL;
+}
+
+/* Logs why @id failed to load, in full, and makes sure *@error says no
+ * more than the comment at the top allows. */
+static void
+cg_template_load_failed(CgLoad *load, const char *layout_path, GError **error)
+{
+	g_autofree char *prefix = g_strdup_printf("Template %s: ", load->id);
+	GError *e = *error;
+
+	if (e->domain == CG_ERROR && e->code != CG_ERROR_FAILED)
+		return; /* not a name, not found: said in full already */
+	if (e->domain != CG_ERROR || !g_str_has_prefix(e->message, prefix)) {
+		/* not worded by cg_load_fail(): it may hold a path or a quote of
+		 * the file, so it is for the journal only */
+		g_autofree char *detail = g_strdup(e->message);
+
+		g_clear_error(error);
+		cg_load_fail(load, error, detail, "cannot be loaded");
+		e = *error;
+	}
+	g_log_structured(
+	    G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "CERTGEN_TEMPLATE_ID", "%s", load->id,
+	    "CERTGEN_TEMPLATE_PATH", "%s", layout_path != NULL ? layout_path : "", "MESSAGE",
+	    "%s (%s)%s%s", e->message, layout_path != NULL ? layout_path : "no layout.json",
+	    load->detail != NULL ? ": " : "", load->detail != NULL ? load->detail : "");
 }
 
 /* The cached template if its files did not change. Called locked. */
@@ -1106,15 +1310,21 @@ cg_template_store_lookup(CgTemplateStore *store, const char *id, const char *lay
 CgTemplate *
 cg_template_store_load(CgTemplateStore *store, const char *id, GError **error)
 {
+	g_autoptr(GError) local_error = NULL;
 	g_autofree char *layout_path = NULL;
+	CgLoad load = {id, NULL};
 	CgFileStamp layout_stamp;
 	CgTemplate *tmpl;
 
 	g_return_val_if_fail(store != NULL, NULL);
 
-	layout_path = cg_template_store_find(store, id, &layout_stamp, error);
-	if (layout_path == NULL)
+	layout_path = cg_template_store_find(store, &load, &layout_stamp, &local_error);
+	if (layout_path == NULL) {
+		cg_template_load_failed(&load, NULL, &local_error);
+		cg_load_clear(&load);
+		g_propagate_error(error, g_steal_pointer(&local_error));
 		return NULL;
+	}
 
 	g_mutex_lock(&store->lock);
 	tmpl = cg_template_store_lookup(store, id, layout_path, &layout_stamp);
@@ -1124,9 +1334,14 @@ cg_template_store_load(CgTemplateStore *store, const char *id, GError **error)
 
 	/* Parsed unlocked: other templates stay available meanwhile. Two threads
 	 * may load the same template at once; the last one is kept. */
-	tmpl = cg_template_load(id, layout_path, &layout_stamp, error);
-	if (tmpl == NULL)
+	tmpl = cg_template_load(&load, id, layout_path, &local_error);
+	if (tmpl == NULL) {
+		cg_template_load_failed(&load, layout_path, &local_error);
+		cg_load_clear(&load);
+		g_propagate_error(error, g_steal_pointer(&local_error));
 		return NULL;
+	}
+	cg_load_clear(&load);
 	g_debug("Loaded template %s from %s", id, layout_path);
 
 	g_mutex_lock(&store->lock);

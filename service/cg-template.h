@@ -11,7 +11,8 @@ G_BEGIN_DECLS
  * Templates: a template id is a name ([a-z0-9][a-z0-9_-]{0,63}), never a path,
  * looked up in the configured directories in order (an admin's directory
  * before the shipped one). A template is <dir>/<id>/layout.json (json-glib)
- * plus the background PDF it names, opened with poppler. Parsed templates are
+ * plus the background PDF it names, opened with poppler; both must be
+ * regular files within size caps (see cg-template.c). Parsed templates are
  * cached and reloaded when their files change (mtime/size). A CgTemplate is
  * immutable and may be shared between threads; poppler objects are not
  * thread-safe, so a template keeps the background as bytes and a renderer
@@ -29,12 +30,15 @@ void cg_template_store_free(CgTemplateStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgTemplateStore, cg_template_store_free)
 
 /* Cheap check usable on the main loop: CG_ERROR_INVALID_ARGUMENT for an
- * id that is not a name, CG_ERROR_TEMPLATE_NOT_FOUND when no directory has it. */
+ * id that is not a name, CG_ERROR_TEMPLATE_NOT_FOUND when no directory has it,
+ * CG_ERROR_FAILED when its layout.json is not a readable regular file. */
 gboolean cg_template_store_check(CgTemplateStore *store, const char *id, GError **error);
 
 /* Load (or take from the cache) a template. Errors: as _check(), plus
- * CG_ERROR_FAILED for a broken template, with a message naming the file and
- * what is wrong. Thread-safe; returns a new reference. */
+ * CG_ERROR_FAILED for a broken template, with a message naming the template
+ * id, the file and what is wrong but no path and nothing read from a file
+ * (it goes to unprivileged callers); the full detail is logged. Thread-safe;
+ * returns a new reference. */
 CgTemplate *cg_template_store_load(CgTemplateStore *store, const char *id, GError **error);
 
 CgTemplate *cg_template_ref(CgTemplate *tmpl);
@@ -99,8 +103,8 @@ const GPtrArray *cg_template_get_fields(const CgTemplate *tmpl);
 /* The background PDF file's bytes (borrowed) and the 0-based page to draw. */
 GBytes *cg_template_get_background(const CgTemplate *tmpl, guint *page_index);
 /* "YYYY-MM-DD" formatted with the template's dateFormat (English month
- * names, independent of the locale); a value that is not such a date is
- * returned unchanged. */
+ * names, independent of the locale); a value that is not such a date, or
+ * not a real one (cg_data_date_is_valid()), is returned unchanged. */
 char *cg_template_format_date(const CgTemplate *tmpl, const char *iso_date);
 /* The layout.json the template was loaded from. */
 const char *cg_template_get_path(const CgTemplate *tmpl);

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* memmem() */
 #include "config.h"
 
+#include <cairo-pdf.h>
 #include <glib/gstdio.h>
 #include <pango/pangocairo.h>
 #include <poppler.h>
@@ -674,6 +675,86 @@ test_render_modern(void)
 	assert_contains(text, "28 November 2026");
 }
 
+/* The largest values a template may hold (cg-template.c: a 14400 pt page,
+ * size 500, minSize 0.5, maxWidth up to the page, letterSpacing -10 to 100,
+ * maxLines 100, a QR code as large as the page) and texts long enough to
+ * shrink, ellipsize and wrap at those extremes: every length that reaches
+ * pango as an int stays in range (run under -fsanitize=undefined with
+ * float-cast-overflow to see it). */
+#define EXTREME_LAYOUT                                                                             \
+	"{ \"page\": { \"width\": 14400, \"height\": 14400 },"                                     \
+	"  \"background\": { \"file\": \"background.pdf\" },"                                      \
+	"  \"fields\": ["                                                                          \
+	"    { \"key\": \"recipientName\", \"required\": true, \"x\": 0, \"y\": 14000,"            \
+	"      \"size\": 500, \"minSize\": 0.5, \"maxWidth\": 1000, \"letterSpacing\": 100 },"     \
+	"    { \"key\": \"courseName\", \"required\": true, \"x\": 14400, \"y\": 500,"             \
+	"      \"size\": 500, \"maxWidth\": 14400, \"fit\": \"wrap\", \"maxLines\": 100,"          \
+	"      \"letterSpacing\": -10, \"align\": \"right\" },"                                    \
+	"    { \"key\": \"issueDate\", \"required\": true, \"type\": \"date\", \"x\": 7200,"       \
+	"      \"y\": 7200, \"size\": 0.5, \"minSize\": 0.5, \"maxWidth\": 1, \"align\": "         \
+	"\"center\" },"                                                                            \
+	"    { \"text\": \"WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW\", \"x\": 14400,"            \
+	"      \"y\": 14400, \"size\": 500, \"minSize\": 0.5, \"maxWidth\": 1,"                    \
+	"      \"align\": \"right\" },"                                                            \
+	"    { \"key\": \"certificateNumber\", \"x\": 14400, \"y\": 0, \"size\": 500,"             \
+	"      \"maxWidth\": 14400, \"fit\": \"wrap\", \"align\": \"center\" },"                   \
+	"    { \"key\": \"qr\", \"x\": 0, \"y\": 0, \"size\": 14400, \"quietZone\": 16 } ] }"
+
+static void
+test_render_extreme_template(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_build_filename(tmp_dir, "extreme", "extreme", NULL);
+	g_autofree char *layout_path = g_build_filename(dir, "layout.json", NULL);
+	g_autofree char *bg_path = g_build_filename(dir, "background.pdf", NULL);
+	g_autofree char *base = g_path_get_dirname(dir);
+	const char *dirs[] = {base, NULL};
+	g_autoptr(CgTemplateStore) extreme_store = NULL;
+	g_autoptr(CgTemplate) tmpl = NULL;
+	g_autoptr(CgData) data = NULL;
+	g_autoptr(GBytes) pdf = NULL;
+	g_autoptr(PopplerDocument) document = NULL;
+	g_autoptr(PopplerPage) page = NULL;
+	g_autoptr(GString) json = g_string_new("{\"recipientName\": \"");
+	cairo_surface_t *surface;
+	double width, height;
+
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+	surface = cairo_pdf_surface_create(bg_path, 14400, 14400);
+	cairo_surface_show_page(surface);
+	cairo_surface_destroy(surface);
+	g_file_set_contents(layout_path, EXTREME_LAYOUT, -1, &error);
+	g_assert_no_error(error);
+
+	/* 3000 "W" at 500 pt: about 1.5 million points, as wide as pango's
+	 * int extents go (2^31 units of 1/1024 pt), so the shrink reaches its
+	 * floor and the text is ellipsized at a width 1000 times maxWidth */
+	for (guint i = 0; i < 3000; i++)
+		g_string_append_c(json, 'W');
+	g_string_append(json, "\", \"courseName\": \"");
+	for (guint i = 0; i < 400; i++)
+		g_string_append(json, "Wrapped words ");
+	g_string_append(json, "\", \"issueDate\": \"2026-11-28\"}");
+
+	extreme_store = cg_template_store_new(dirs);
+	tmpl = cg_template_store_load(extreme_store, "extreme", &error);
+	g_assert_no_error(error);
+	data = parse_data(tmpl, json->str);
+	pdf = render(tmpl, data, 1, NULL, NULL, NULL, &error);
+	g_assert_no_error(error);
+	document = open_pdf(pdf);
+	g_assert_cmpint(poppler_document_get_n_pages(document), ==, 1);
+	page = poppler_document_get_page(document, 0);
+	poppler_page_get_size(page, &width, &height);
+	g_assert_cmpfloat_with_epsilon(width, 14400, 1);
+	g_assert_cmpfloat_with_epsilon(height, 14400, 1);
+
+	g_remove(bg_path);
+	g_remove(layout_path);
+	g_rmdir(dir);
+	g_rmdir(base);
+}
+
 typedef struct {
 	CgTemplate *tmpl;
 	CgData *data;
@@ -821,6 +902,7 @@ main(int argc, char **argv)
 	g_test_add_func("/render/cancel", test_render_cancel);
 	g_test_add_func("/render/write-error", test_render_write_error);
 	g_test_add_func("/render/modern", test_render_modern);
+	g_test_add_func("/render/extreme-template", test_render_extreme_template);
 	g_test_add_func("/render/threads", test_render_threads);
 	g_test_add_func("/render/timing", test_render_timing);
 	ret = g_test_run();

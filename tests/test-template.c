@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <utime.h>
 #include <pango/pangocairo.h>
 #include <string.h>
@@ -293,6 +296,12 @@ test_template_date_format(Fixture *fx, gconstpointer user_data)
 	    {"%-m.%-d. %Y (100%%)", "2026-03-04", "3.4. 2026 (100%)"},
 	    {NULL, "not a date", "not a date"},
 	    {NULL, "2026-13-01", "2026-13-01"},
+	    /* real dates only, as data validation says (cg_data_date_is_valid) */
+	    {NULL, "2026-02-31", "2026-02-31"},
+	    {NULL, "2026-04-31", "2026-04-31"},
+	    {NULL, "2023-02-29", "2023-02-29"},
+	    {NULL, "2024-02-29", "29 February 2024"},
+	    {NULL, "0000-01-01", "0000-01-01"},
 	};
 	g_autoptr(CgTemplateStore) store = store_for(fx->dir);
 
@@ -323,7 +332,7 @@ typedef struct {
 	const char *bg_name;	 /* file to write the background to */
 	const char *bg_contents; /* NULL: the classic background */
 	gboolean in_background;	 /* the message names the background, not layout.json */
-	const char *expected;	 /* in the message */
+	const char *expected;	 /* in the message, after "Template <name>: <file>: " */
 } BrokenCase;
 
 static const BrokenCase broken_cases[] = {
@@ -336,7 +345,8 @@ static const BrokenCase broken_cases[] = {
      "{ \"page\": { \"width\": 842, \"height\": 595 },"
      "  \"background\": { \"file\": \"background.pdf\" } }",
      "background.pdf", NULL, FALSE, "fields: missing"},
-    {"missing-background", NULL, "other.pdf", NULL, FALSE, "background.file:"},
+    {"missing-background", NULL, "other.pdf", NULL, TRUE,
+     "cannot be opened: No such file or directory"},
     {"background-not-pdf", NULL, "background.pdf", "just some text\n", TRUE, "not a PDF"},
     {"background-broken-pdf", NULL, "background.pdf", "%PDF-1.5\ngarbage\n", TRUE,
      "not a valid PDF"},
@@ -351,7 +361,8 @@ static const BrokenCase broken_cases[] = {
     {"page-size",
      "{ \"page\": { \"width\": 595, \"height\": 842 },"
      "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": [] }",
-     "background.pdf", NULL, FALSE, "page is 595×842 pt but page 1 of"},
+     "background.pdf", NULL, FALSE,
+     "page: 595×842 pt, but page 1 of the background has another size"},
     {"wrong-type",
      "{ \"page\": { \"width\": 842, \"height\": 595 },"
      "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
@@ -363,11 +374,11 @@ static const BrokenCase broken_cases[] = {
      "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100,"
      "    \"colour\": \"#000000\" } ] }",
-     "background.pdf", NULL, FALSE, "fields[0].colour: unknown member"},
+     "background.pdf", NULL, FALSE, "fields[0]: unknown member"},
     {"unknown-top-level",
      "{ \"page\": { \"width\": 842, \"height\": 595 }, \"pages\": 2,"
      "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": [] }",
-     "background.pdf", NULL, FALSE, "pages: unknown member"},
+     "background.pdf", NULL, FALSE, "unknown member at the top level"},
     {"bad-colour",
      "{ \"page\": { \"width\": 842, \"height\": 595 },"
      "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
@@ -384,13 +395,13 @@ static const BrokenCase broken_cases[] = {
      "{ \"page\": { \"width\": 842, \"height\": 595 },"
      "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
      "  { \"key\": \"a b\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 } ] }",
-     "background.pdf", NULL, FALSE, "fields[0].key:"},
+     "background.pdf", NULL, FALSE, "fields[0].key: not a data field name"},
     {"duplicate-key",
      "{ \"page\": { \"width\": 842, \"height\": 595 },"
      "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 },"
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 } ] }",
-     "background.pdf", NULL, FALSE, "fields[1].key: “name” appears twice"},
+     "background.pdf", NULL, FALSE, "fields[1].key: the same data field appears twice"},
     {"key-and-text",
      "{ \"page\": { \"width\": 842, \"height\": 595 },"
      "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
@@ -422,8 +433,70 @@ static const BrokenCase broken_cases[] = {
      "{ \"page\": { \"width\": 842, \"height\": 595 },"
      "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": -3, \"maxWidth\": 100 } ] }",
-     "background.pdf", NULL, FALSE, "fields[0].size: -3 is not between"},
+     "background.pdf", NULL, FALSE, "fields[0].size: must be a number from 0.5 to 500"},
+/* numbers: finite and in range before any conversion to an integer */
+#define NUMBER_CASE(name, member, value, expected)                                                 \
+	{                                                                                          \
+		name,                                                                              \
+		    "{ \"page\": { \"width\": 842, \"height\": 595 },"                             \
+		    "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["            \
+		    "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100,"  \
+		    "    \"" member "\": " value " } ] }",                                         \
+		    "background.pdf", NULL, FALSE, "fields[0]." member ": " expected               \
+	}
+/* a required member of the style, the others given */
+#define STYLE_CASE(name, member, value, others, expected)                                          \
+	{                                                                                          \
+		name,                                                                              \
+		    "{ \"page\": { \"width\": 842, \"height\": 595 },"                             \
+		    "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["            \
+		    "  { \"key\": \"name\", " others ", \"" member "\": " value " } ] }",          \
+		    "background.pdf", NULL, FALSE, "fields[0]." member ": " expected               \
+	}
+    NUMBER_CASE("min-length-huge", "minLength", "11e308", "must be an integer from 0 to 1000000"),
+    NUMBER_CASE("min-length-1e300", "minLength", "1e300", "must be an integer from 0 to 1000000"),
+    NUMBER_CASE("min-length-negative", "minLength", "-1", "must be an integer from 0 to 1000000"),
+    NUMBER_CASE("min-length-fraction", "minLength", "1.5", "must be an integer from 0 to 1000000"),
+    NUMBER_CASE("max-length-huge", "maxLength", "1e19", "must be an integer from 0 to 1000000"),
+    NUMBER_CASE("max-lines-huge", "maxLines", "-1e300", "must be an integer from 0 to 100"),
+    NUMBER_CASE("weight-huge", "weight", "1e300", "must be an integer from 100 to 1000"),
+    NUMBER_CASE("weight-fraction", "weight", "450.5", "must be an integer from 100 to 1000"),
+    STYLE_CASE("size-huge", "size", "1e400", "\"x\": 1, \"y\": 1, \"maxWidth\": 100",
+	       "must be a number from 0.5 to 500"),
+    NUMBER_CASE("min-size-zero", "minSize", "0", "must be a number from 0.5 to 500"),
+    NUMBER_CASE("letter-spacing-huge", "letterSpacing", "-1e999",
+		"must be a number from -10 to 100"),
+    STYLE_CASE("max-width-off-page", "maxWidth", "843", "\"x\": 1, \"y\": 1, \"size\": 10",
+	       "must be a number from 1 to 842"),
+    STYLE_CASE("x-off-page", "x", "900", "\"y\": 1, \"size\": 10, \"maxWidth\": 100",
+	       "must be a number from 0 to 842"),
+    STYLE_CASE("y-negative", "y", "-0.5", "\"x\": 1, \"size\": 10, \"maxWidth\": 100",
+	       "must be a number from 0 to 595"),
+#undef NUMBER_CASE
+#undef STYLE_CASE
+    {"quiet-zone-fraction",
+     "{ \"page\": { \"width\": 842, \"height\": 595 },"
+     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     "  { \"key\": \"qr\", \"x\": 700, \"y\": 450, \"size\": 80, \"quietZone\": 2.5 } ] }",
+     "background.pdf", NULL, FALSE, "fields[0].quietZone: must be an integer from 0 to 16"},
+    {"page-width-huge",
+     "{ \"page\": { \"width\": 1e308, \"height\": 595 },"
+     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": [] }",
+     "background.pdf", NULL, FALSE, "page.width: must be a number from 1 to 14400"},
+    {"background-page-huge",
+     "{ \"page\": { \"width\": 842, \"height\": 595 },"
+     "  \"background\": { \"file\": \"background.pdf\", \"page\": 4294967297 },"
+     "  \"fields\": [] }",
+     "background.pdf", NULL, FALSE, "background.page: must be an integer from 1 to 100000"},
 };
+
+/* A message for an unprivileged caller: no path, absolute or not. */
+static void
+assert_discloses_nothing(const char *message, const char *dir)
+{
+	if (strchr(message, '/') != NULL || strstr(message, dir) != NULL)
+		g_error("the message shows a path: %s", message);
+}
 
 static void
 test_template_broken(Fixture *fx, gconstpointer user_data)
@@ -436,8 +509,7 @@ test_template_broken(Fixture *fx, gconstpointer user_data)
 		g_autoptr(CgTemplate) tmpl = NULL;
 		g_autoptr(GBytes) bg = NULL;
 		g_autofree char *layout_path = NULL;
-		g_autofree char *dir = NULL;
-		g_autofree char *bg_path = NULL;
+		g_autofree char *prefix = NULL;
 
 		g_test_message("broken template: %s", c->name);
 		bg = c->bg_contents != NULL
@@ -445,8 +517,6 @@ test_template_broken(Fixture *fx, gconstpointer user_data)
 			 : g_bytes_ref(fx->background);
 		layout_path = write_template(
 		    fx->dir, c->name, c->layout != NULL ? c->layout : VALID_LAYOUT, c->bg_name, bg);
-		dir = g_path_get_dirname(layout_path);
-		bg_path = g_build_filename(dir, "background.pdf", NULL);
 
 		/* the cheap check only looks for the file */
 		g_assert_true(cg_template_store_check(store, c->name, &error));
@@ -456,11 +526,266 @@ test_template_broken(Fixture *fx, gconstpointer user_data)
 		g_assert_null(tmpl);
 		g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
 		g_test_message("  %s", error->message);
-		if (c->in_background)
-			g_assert_true(g_str_has_prefix(error->message, bg_path));
-		else
-			g_assert_true(g_str_has_prefix(error->message, layout_path));
-		g_assert_nonnull(strstr(error->message, c->expected));
+		prefix = g_strdup_printf("Template %s: %s: ", c->name,
+					 c->in_background ? "background “background.pdf”"
+							  : "layout.json");
+		if (!g_str_has_prefix(error->message, prefix))
+			g_error("%s: expected the prefix “%s”", error->message, prefix);
+		if (strstr(error->message, c->expected) == NULL)
+			g_error("%s: expected “%s”", error->message, c->expected);
+		assert_discloses_nothing(error->message, fx->dir);
+	}
+}
+
+/* cg_template_store_load() in a thread of its own, given @seconds: a load
+ * that blocks (a FIFO) or reads without end (/dev/zero) fails the test
+ * instead of hanging it. */
+typedef struct {
+	CgTemplateStore *store;
+	const char *id;
+	GMutex lock;
+	GCond cond;
+	gboolean done;
+	CgTemplate *tmpl;
+	GError *error;
+} GuardedLoad;
+
+static gpointer
+guarded_load_thread(gpointer user_data)
+{
+	GuardedLoad *load = user_data;
+	GError *error = NULL;
+	CgTemplate *tmpl = cg_template_store_load(load->store, load->id, &error);
+
+	g_mutex_lock(&load->lock);
+	load->tmpl = tmpl;
+	load->error = error;
+	load->done = TRUE;
+	g_cond_signal(&load->cond);
+	g_mutex_unlock(&load->lock);
+	return NULL;
+}
+
+static CgTemplate *
+load_guarded(CgTemplateStore *store, const char *id, guint seconds, GError **error)
+{
+	GuardedLoad load = {store, id};
+	gint64 deadline = g_get_monotonic_time() + seconds * G_TIME_SPAN_SECOND;
+	GThread *thread;
+
+	g_mutex_init(&load.lock);
+	g_cond_init(&load.cond);
+	thread = g_thread_new("guarded-load", guarded_load_thread, &load);
+	g_mutex_lock(&load.lock);
+	while (!load.done) {
+		if (!g_cond_wait_until(&load.cond, &load.lock, deadline))
+			g_error("loading template %s did not end within %u s", id, seconds);
+	}
+	g_mutex_unlock(&load.lock);
+	g_thread_join(thread);
+	g_mutex_clear(&load.lock);
+	g_cond_clear(&load.cond);
+	if (load.error != NULL)
+		g_propagate_error(error, load.error);
+	return load.tmpl;
+}
+
+/* Loading @id fails, in time, with a message that names it and has
+ * @expected, and shows no path. */
+static void
+assert_load_fails(CgTemplateStore *store, const char *id, const char *expected, const char *dir)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CgTemplate) tmpl = load_guarded(store, id, 20, &error);
+	g_autofree char *prefix = g_strdup_printf("Template %s: ", id);
+
+	g_assert_null(tmpl);
+	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+	g_test_message("%s: %s", id, error->message);
+	if (!g_str_has_prefix(error->message, prefix) || strstr(error->message, expected) == NULL)
+		g_error("%s: expected “%s%s”", error->message, prefix, expected);
+	assert_discloses_nothing(error->message, dir);
+}
+
+static void
+test_template_special_files(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(CgTemplateStore) store = store_for(fx->dir);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = NULL;
+	g_autofree char *dir = NULL;
+	g_autofree char *bg_path = NULL;
+	g_autofree char *big = NULL;
+	int fd;
+
+	/* a FIFO as the background: refused, not waited on */
+	path = write_template(fx->dir, "fifo-background", VALID_LAYOUT, NULL, NULL);
+	dir = g_path_get_dirname(path);
+	bg_path = g_build_filename(dir, "background.pdf", NULL);
+	g_assert_cmpint(mkfifo(bg_path, 0644), ==, 0);
+	assert_load_fails(store, "fifo-background",
+			  "background “background.pdf”: not a regular file", fx->dir);
+
+	/* a FIFO as layout.json */
+	g_clear_pointer(&dir, g_free);
+	g_clear_pointer(&path, g_free);
+	dir = g_build_filename(fx->dir, "fifo-layout", NULL);
+	path = g_build_filename(dir, "layout.json", NULL);
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+	g_assert_cmpint(mkfifo(path, 0644), ==, 0);
+	assert_load_fails(store, "fifo-layout", "layout.json: not a regular file", fx->dir);
+	/* the cheap check says so too, just as discreetly */
+	g_assert_false(cg_template_store_check(store, "fifo-layout", &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+	assert_discloses_nothing(error->message, fx->dir);
+	g_clear_error(&error);
+
+	/* /dev/zero linked as the background: refused, not read without end */
+	g_clear_pointer(&dir, g_free);
+	g_clear_pointer(&path, g_free);
+	g_clear_pointer(&bg_path, g_free);
+	path = write_template(fx->dir, "zero-background", VALID_LAYOUT, NULL, NULL);
+	dir = g_path_get_dirname(path);
+	bg_path = g_build_filename(dir, "background.pdf", NULL);
+	g_assert_cmpint(symlink("/dev/zero", bg_path), ==, 0);
+	assert_load_fails(store, "zero-background",
+			  "background “background.pdf”: not a regular file", fx->dir);
+
+	/* directories as layout.json and as the background */
+	g_clear_pointer(&dir, g_free);
+	g_clear_pointer(&path, g_free);
+	dir = g_build_filename(fx->dir, "dir-layout", "layout.json", NULL);
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+	assert_load_fails(store, "dir-layout", "layout.json: not a regular file", fx->dir);
+	g_clear_pointer(&dir, g_free);
+	g_clear_pointer(&bg_path, g_free);
+	path = write_template(fx->dir, "dir-background", VALID_LAYOUT, NULL, NULL);
+	dir = g_path_get_dirname(path);
+	bg_path = g_build_filename(dir, "background.pdf", NULL);
+	g_assert_cmpint(g_mkdir(bg_path, 0755), ==, 0);
+	assert_load_fails(store, "dir-background",
+			  "background “background.pdf”: not a regular file", fx->dir);
+
+	/* layout.json over 1 MiB: refused before it is parsed */
+	big = g_strnfill(1024 * 1024 + 1, ' ');
+	memcpy(big, VALID_LAYOUT, strlen(VALID_LAYOUT));
+	g_clear_pointer(&path, g_free);
+	path = write_template(fx->dir, "big-layout", big, "background.pdf", fx->background);
+	assert_load_fails(store, "big-layout", "layout.json: larger than 1048576 bytes", fx->dir);
+	/* 1 MiB exactly is fine */
+	big[1024 * 1024] = '\0';
+	g_clear_pointer(&path, g_free);
+	path = write_template(fx->dir, "big-layout-ok", big, "background.pdf", fx->background);
+	{
+		g_autoptr(CgTemplate) tmpl = load_guarded(store, "big-layout-ok", 20, &error);
+
+		g_assert_no_error(error);
+		g_assert_nonnull(tmpl);
+	}
+
+	/* a background over 16 MiB (sparse: nothing is written) */
+	g_clear_pointer(&dir, g_free);
+	g_clear_pointer(&path, g_free);
+	g_clear_pointer(&bg_path, g_free);
+	path = write_template(fx->dir, "big-background", VALID_LAYOUT, NULL, NULL);
+	dir = g_path_get_dirname(path);
+	bg_path = g_build_filename(dir, "background.pdf", NULL);
+	fd = g_open(bg_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(write(fd, "%PDF-1.5\n", 9), ==, 9);
+	g_assert_cmpint(ftruncate(fd, 16 * 1024 * 1024 + 1), ==, 0);
+	g_assert_cmpint(close(fd), ==, 0);
+	assert_load_fails(store, "big-background",
+			  "background “background.pdf”: larger than 16777216 bytes", fx->dir);
+}
+
+static void
+test_template_no_disclosure(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(CgTemplateStore) store = store_for(fx->dir);
+	g_autofree char *dir = g_build_filename(fx->dir, "linked", NULL);
+	g_autofree char *path = g_build_filename(dir, "layout.json", NULL);
+	g_autofree char *bg_path = NULL;
+	g_autofree char *other = NULL;
+	const struct {
+		const char *id;
+		const char *layout;
+		const char *secret;
+		const char *expected;
+	} cases[] = {
+	    {"secret-member", "{ \"secret-root-token-4711\": 1 }", "4711",
+	     "layout.json: unknown member at the top level"},
+	    {"secret-field-member",
+	     "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	     "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100,"
+	     "    \"hunter2-4711\": 1 } ] }",
+	     "4711", "layout.json: fields[0]: unknown member"},
+	    {"secret-key",
+	     "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	     "  { \"key\": \"root:x:4711\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 }"
+	     "  ] }",
+	     "4711", "fields[0].key: not a data field name"},
+	    {"secret-value",
+	     "{ \"page\": { \"width\": 842, \"height\": 595 },"
+	     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	     "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 4711, \"maxWidth\": 100 } ] }",
+	     "4711", "fields[0].size: must be a number from 0.5 to 500"},
+	    {"secret-syntax", "{ \"page\": 4711x }", "4711", "layout.json: not valid JSON"},
+	};
+
+	/* layout.json linked to /etc/passwd: neither its lines nor the path */
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+	g_assert_cmpint(symlink("/etc/passwd", path), ==, 0);
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(CgTemplate) tmpl = load_guarded(store, "linked", 20, &error);
+
+		g_assert_null(tmpl);
+		g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+		g_test_message("%s", error->message);
+		g_assert_true(g_str_has_prefix(error->message, "Template linked: layout.json: "));
+		g_assert_null(strstr(error->message, "root"));
+		g_assert_null(strstr(error->message, "/etc"));
+		assert_discloses_nothing(error->message, fx->dir);
+	}
+
+	/* the background linked to /etc/passwd */
+	g_clear_pointer(&path, g_free);
+	g_clear_pointer(&dir, g_free);
+	path = write_template(fx->dir, "passwd-background", VALID_LAYOUT, NULL, NULL);
+	dir = g_path_get_dirname(path);
+	bg_path = g_build_filename(dir, "background.pdf", NULL);
+	g_assert_cmpint(symlink("/etc/passwd", bg_path), ==, 0);
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(CgTemplate) tmpl = load_guarded(store, "passwd-background", 20, &error);
+
+		g_assert_null(tmpl);
+		g_test_message("%s", error->message);
+		g_assert_cmpstr(
+		    error->message, ==,
+		    "Template passwd-background: background “background.pdf”: not a PDF "
+		    "file");
+	}
+
+	/* what the file says stays in the journal */
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(CgTemplate) tmpl = NULL;
+
+		g_clear_pointer(&other, g_free);
+		other = write_template(fx->dir, cases[i].id, cases[i].layout, "background.pdf",
+				       fx->background);
+		tmpl = load_guarded(store, cases[i].id, 20, &error);
+		g_assert_null(tmpl);
+		g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+		g_test_message("%s: %s", cases[i].id, error->message);
+		if (strstr(error->message, cases[i].expected) == NULL)
+			g_error("%s: expected “%s”", error->message, cases[i].expected);
+		g_assert_null(strstr(error->message, cases[i].secret));
+		assert_discloses_nothing(error->message, fx->dir);
 	}
 }
 
@@ -717,6 +1042,10 @@ main(int argc, char **argv)
 		   test_template_date_format, fixture_tear_down);
 	g_test_add("/template/broken", Fixture, NULL, fixture_set_up, test_template_broken,
 		   fixture_tear_down);
+	g_test_add("/template/special-files", Fixture, NULL, fixture_set_up,
+		   test_template_special_files, fixture_tear_down);
+	g_test_add("/template/no-disclosure", Fixture, NULL, fixture_set_up,
+		   test_template_no_disclosure, fixture_tear_down);
 	g_test_add("/template/valid-custom", Fixture, NULL, fixture_set_up,
 		   test_template_valid_custom, fixture_tear_down);
 	g_test_add("/template/dir-order", Fixture, NULL, fixture_set_up, test_template_dir_order,

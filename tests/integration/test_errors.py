@@ -5,10 +5,13 @@ for the reason DESIGN.md gives, and the daemon healthy afterwards."""
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
+import cg_testbus  # noqa: E402 (TemplateErrorTests points its TEMPLATE_DIR elsewhere)
 from cg_testbus import (BIG_BATCH, ERROR_PREFIX, CertgenTestCase, GLib, batch_json,
                         daemon_config, main, random_id, recipient, single_json)
 
@@ -333,6 +336,109 @@ class ErrorTests(CertgenTestCase):
         self.assertEqual(final["status"], "cancelled")
         self.assertDBusError("NotReady", self.root.open_certificate, pid)
         self.assert_healthy()
+
+
+
+class TemplateErrorTests(CertgenTestCase):
+    """Broken templates in the template directory (whoever may write there):
+    a generation fails with ...Error.Failed and a message that names the
+    template and what is wrong, never a path nor anything read from a file;
+    the detail is in certgend's log; no worker hangs on a FIFO."""
+
+    BROKEN_SIZE = """{ "page": { "width": 842, "height": 595 },
+      "background": { "file": "background.pdf" }, "fields": [
+      { "key": "recipientName", "x": 1, "y": 1, "size": 4711, "maxWidth": 100 } ] }"""
+
+    def setUp(self):
+        # certgend gets this directory instead of data/templates: the
+        # shipped classic (linked, for assert_healthy) beside broken ones
+        self.template_dir = tempfile.mkdtemp(prefix="certgen-it-templates-")
+        self.addCleanup(shutil.rmtree, self.template_dir, ignore_errors=True)
+        classic = os.path.join(cg_testbus.TEMPLATE_DIR, "classic")
+        os.symlink(classic, os.path.join(self.template_dir, "classic"))
+        background = os.path.join(classic, "background.pdf")
+        self.add_template("broken-size", self.BROKEN_SIZE, background)
+        self.add_template("linked", None, background)
+        os.symlink("/etc/passwd", os.path.join(self.template_dir, "linked", "layout.json"))
+        with open(os.path.join(classic, "layout.json"), encoding="utf-8") as f:
+            classic_layout = f.read()
+        self.add_template("fifo-background", classic_layout, None)
+        os.mkfifo(os.path.join(self.template_dir, "fifo-background", "background.pdf"))
+        self.add_template("dir-layout", None, None)
+        os.mkdir(os.path.join(self.template_dir, "dir-layout", "layout.json"))
+
+        saved = cg_testbus.TEMPLATE_DIR
+        cg_testbus.TEMPLATE_DIR = self.template_dir
+        try:
+            super().setUp()
+        finally:
+            cg_testbus.TEMPLATE_DIR = saved
+
+    def add_template(self, name, layout, background):
+        path = os.path.join(self.template_dir, name)
+        os.mkdir(path)
+        if layout is not None:
+            with open(os.path.join(path, "layout.json"), "w", encoding="utf-8") as f:
+                f.write(layout)
+        if background is not None:
+            shutil.copy(background, os.path.join(path, "background.pdf"))
+
+    def assert_discreet(self, message, *secrets):
+        self.assertNotIn("/", message, f"a path in {message!r}")
+        self.assertNotIn(self.template_dir, message)
+        for secret in secrets:
+            self.assertNotIn(secret, message)
+
+    def daemon_log_text(self):
+        with open(self.daemon_log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def failed_generation(self, template):
+        pid = self.root.start(single_json(), template=template)
+        final = self.root.wait_terminal(pid, 20)
+        self.assertEqual(final["status"], "failed", final)
+        self.assertEqual(final["error"], ERROR_PREFIX + "Failed", final)
+        self.assertEqual(self.root.progress(pid)["error_message"], final["error_message"])
+        return final["error_message"]
+
+    def test_broken_template_message(self):
+        """A value out of range: the member and its range, not the value
+        nor the path; the journal has both."""
+        message = self.failed_generation("broken-size")
+        self.assertEqual(message, "Template broken-size: layout.json: fields[0].size: "
+                                  "must be a number from 0.5 to 500")
+        self.assert_discreet(message, "4711")
+        log = self.daemon_log_text()
+        self.assertIn(os.path.join(self.template_dir, "broken-size", "layout.json"), log)
+        self.assertIn("4711", log)
+        self.assert_healthy()
+
+    def test_linked_to_etc_passwd(self):
+        """layout.json linked to /etc/passwd: no line of it, no /etc."""
+        message = self.failed_generation("linked")
+        self.assertTrue(message.startswith("Template linked: layout.json: "), message)
+        self.assert_discreet(message, "root", "/etc", "passwd")
+        self.assert_healthy()
+
+    def test_fifo_background(self):
+        """A FIFO as the background fails at once; no worker waits on it."""
+        for _ in range(3):  # more than one worker would be stuck otherwise
+            message = self.failed_generation("fifo-background")
+            self.assertEqual(message, "Template fifo-background: background "
+                                      "“background.pdf”: not a regular file")
+        self.assert_healthy()
+
+    def test_directory_as_layout(self):
+        """A directory as layout.json is refused by StartGeneration itself."""
+        err = self.assertDBusError("Failed", self.root.start, single_json(),
+                                   template="dir-layout")
+        self.assertIn("Template dir-layout: layout.json: not a regular file", err.message)
+        self.assert_discreet(err.message)
+        self.assert_nothing_created()
+        self.assert_healthy()
+
+    def assert_nothing_created(self):
+        self.assertEqual(self.root.call("ListGenerations"), [])
 
 
 class StringArgumentTests(CertgenTestCase):
