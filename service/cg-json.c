@@ -173,7 +173,8 @@ typedef struct {
 	JsonNode *node;	  /* owned by its parent, or the root */
 	char *key;	  /* objects: the last key read */
 	guint length;	  /* arrays: elements so far */
-	gboolean pending; /* arrays: an element has begun */
+	guint index;	  /* arrays: the element being parsed */
+	gboolean pending; /* a member's or element's value is being parsed */
 } CgJsonFrame;
 
 typedef struct {
@@ -213,8 +214,10 @@ cg_json_frame_is_object(const CgJsonFrame *frame)
 	return JSON_NODE_HOLDS_OBJECT(frame->node);
 }
 
-/* The path of the value being parsed: every open container's member or
- * element; the innermost container's own path if @container_only. */
+/* The path of the value being parsed: the member or element of every open
+ * container whose value is in progress; the innermost container's own path
+ * if @container_only. Between members (at a ',' or a bracket) the path is
+ * the container's. */
 static char *
 cg_json_path(const CgJsonParser *parser, gboolean container_only)
 {
@@ -226,20 +229,16 @@ cg_json_path(const CgJsonParser *parser, gboolean container_only)
 	for (guint i = 0; i < depth; i++) {
 		const CgJsonFrame *frame = &parser->frames[i];
 
+		if (!frame->pending)
+			break;
 		if (cg_json_frame_is_object(frame)) {
-			g_autofree char *quoted = NULL;
+			g_autofree char *quoted = cg_json_quote(frame->key);
 
-			if (frame->key == NULL)
-				break;
-			quoted = cg_json_quote(frame->key);
 			if (path->len > 0)
 				g_string_append_c(path, '.');
 			g_string_append(path, quoted);
 		} else {
-			if (!frame->pending && frame->length == 0)
-				break;
-			g_string_append_printf(path, "[%u]",
-					       frame->pending ? frame->length : frame->length - 1);
+			g_string_append_printf(path, "[%u]", frame->index);
 		}
 	}
 	return g_string_free(path, FALSE);
@@ -487,16 +486,18 @@ cg_json_attach(CgJsonParser *parser, JsonNode *node)
 	} else {
 		json_array_add_element(json_node_get_array(frame->node), node);
 		frame->length++;
-		frame->pending = FALSE;
 	}
 }
 
-/* A value has ended at parser->pos: a top-level member's span is known. */
+/* A value has ended at parser->pos: its container's member or element is
+ * complete, a top-level member's span is known. */
 static void
 cg_json_value_done(CgJsonParser *parser)
 {
 	CgJsonSpan *span;
 
+	if (parser->depth > 0)
+		parser->frames[parser->depth - 1].pending = FALSE;
 	if (parser->spans == NULL || parser->depth != 1 ||
 	    !cg_json_frame_is_object(&parser->frames[0]))
 		return;
@@ -521,6 +522,7 @@ cg_json_object_key(CgJsonParser *parser, GError **error)
 		return FALSE;
 	g_free(frame->key);
 	frame->key = g_strdup(parser->scratch->str);
+	frame->pending = TRUE;
 	if (json_object_has_member(json_node_get_object(frame->node), frame->key)) {
 		parser->pos = key_start;
 		return cg_json_fail(parser, error, CG_JSON_ERROR_DUPLICATE,
@@ -550,6 +552,7 @@ cg_json_count_value(CgJsonParser *parser, GError **error)
 						  parser->pos);
 				return FALSE;
 			}
+			frame->index = frame->length;
 			frame->pending = TRUE;
 		} else if (parser->depth == 1) {
 			parser->span_start = parser->pos;
@@ -584,6 +587,7 @@ cg_json_open(CgJsonParser *parser, char bracket, GError **error)
 	frame->node = node;
 	frame->key = NULL;
 	frame->length = 0;
+	frame->index = 0;
 	frame->pending = FALSE;
 	parser->pos++;
 	return TRUE;

@@ -58,7 +58,7 @@ test_json_leniencies(void)
 	    {"/* c */ {}", CG_JSON_ERROR_SYNTAX,
 	     "unexpected '/', expected a value at byte offset 0"},
 	    {"{\"a\":1 // c\n}", CG_JSON_ERROR_SYNTAX,
-	     "a: unexpected '/', expected ',' or '}' at byte offset 7"},
+	     "unexpected '/', expected ',' or '}' at byte offset 7"},
 	    {"{\"a\":1 /* c */}", CG_JSON_ERROR_SYNTAX, NULL},
 	    {"# c\n{}", CG_JSON_ERROR_SYNTAX, NULL},
 	    {"{'a':1}", CG_JSON_ERROR_SYNTAX,
@@ -80,8 +80,7 @@ test_json_leniencies(void)
 	     "[0]: unescaped control character U+0009 in a string at byte offset 3"},
 	    {"[\"a\nb\"]", CG_JSON_ERROR_SYNTAX, NULL},
 	    {"[0x10]", CG_JSON_ERROR_SYNTAX,
-	     "[0]: unexpected 'x', expected ',' or ']' at byte "
-	     "offset 2"},
+	     "unexpected 'x', expected ',' or ']' at byte offset 2"},
 	    {"[01]", CG_JSON_ERROR_SYNTAX, NULL},
 	    {"[-01]", CG_JSON_ERROR_SYNTAX, NULL},
 	    {"[+1]", CG_JSON_ERROR_SYNTAX, NULL},

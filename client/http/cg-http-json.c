@@ -1,64 +1,122 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-http-json.h"
 
+#include <string.h>
+
 #include "cg-http-error.h"
+#include "cg-json.h"
+
+#define CG_HTTP_MAX_TRANSACTION_ID 128
+#define CG_HTTP_MAX_TIMEOUT_MS (24u * 3600u * 1000u)
+#define CG_HTTP_MAX_UPDATE_INTERVAL_MS 60000u
+
+/* The body's member StartGeneration's data_json comes from. */
+#define CG_HTTP_DATA_MEMBER "data"
+
+/* @path (a cg-json path) inside the body's "data": the rest of it ("" for
+ * data itself), or NULL. */
+static const char *
+cg_http_json_data_path(const char *path)
+{
+	gsize n = strlen(CG_HTTP_DATA_MEMBER);
+
+	if (path == NULL || strncmp(path, CG_HTTP_DATA_MEMBER, n) != 0)
+		return NULL;
+	if (path[n] == '\0' || path[n] == '[')
+		return path + n;
+	if (path[n] == '.')
+		return path + n + 1;
+	return NULL;
+}
+
+/* A cg-json error as the bridge answers it. Everything is BAD_REQUEST
+ * ("Malformed JSON: ...") but, with @data_path (a POST body), what certgend
+ * would refuse as InvalidData: an error inside "data" is INVALID_DATA named
+ * by its path in the data ("recipients[3].recipientName: ...", "data: ..."
+ * for the object itself; *@data_path is set to that path), and a key
+ * repeated elsewhere in the body is INVALID_ARGUMENT. */
+static void
+cg_http_json_set_error(GError **error, const GError *json_error, char **data_path)
+{
+	const char *path = cg_json_error_get_path(json_error);
+	const char *what = cg_json_error_get_what(json_error);
+	gsize offset = cg_json_error_get_offset(json_error);
+	const char *in_data = data_path != NULL ? cg_http_json_data_path(path) : NULL;
+
+	switch ((CgJsonError)json_error->code) {
+	case CG_JSON_ERROR_SYNTAX:
+	case CG_JSON_ERROR_DEPTH:
+	case CG_JSON_ERROR_NUL:
+	case CG_JSON_ERROR_DUPLICATE:
+	case CG_JSON_ERROR_ARRAY_LENGTH:
+		if (in_data != NULL &&
+		    !(json_error->code == CG_JSON_ERROR_DUPLICATE && *in_data == '\0')) {
+			const char *where = *in_data != '\0' ? in_data : CG_HTTP_DATA_MEMBER;
+			gboolean syntax = json_error->code == CG_JSON_ERROR_SYNTAX ||
+					  json_error->code == CG_JSON_ERROR_DEPTH;
+
+			g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_DATA,
+				    "%s: %s%s at byte offset %" G_GSIZE_FORMAT, where,
+				    syntax ? "not valid JSON: " : "", what, offset);
+			*data_path = g_strdup(where);
+			return;
+		}
+		if (data_path != NULL && json_error->code == CG_JSON_ERROR_DUPLICATE) {
+			g_set_error_literal(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+					    json_error->message);
+			return;
+		}
+		break;
+	case CG_JSON_ERROR_EMPTY:
+		g_set_error_literal(error, CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST,
+				    "Malformed JSON: the request body is empty");
+		return;
+	case CG_JSON_ERROR_TOO_LARGE:
+	case CG_JSON_ERROR_ENCODING:
+	case CG_JSON_ERROR_VALUES:
+		break;
+	}
+	g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST, "Malformed JSON: %s",
+		    json_error->message);
+}
+
+/* The strict parse of a body or message that must be an object. */
+static JsonNode *
+cg_http_json_parse(const char *data, gsize len, guint max_depth, GHashTable **spans,
+		   char **data_path, GError **error)
+{
+	CgJsonLimits limits = {0};
+	g_autoptr(GError) json_error = NULL;
+	g_autoptr(JsonNode) root = NULL;
+
+	limits.max_depth = max_depth;
+	limits.max_values = cg_json_values_budget(len);
+	root = cg_json_parse_with_spans(data, len, &limits, spans, &json_error);
+	if (root == NULL) {
+		cg_http_json_set_error(error, json_error, data_path);
+		return NULL;
+	}
+	if (!JSON_NODE_HOLDS_OBJECT(root)) {
+		g_set_error_literal(error, CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST,
+				    "Malformed JSON: the request body must be a JSON object");
+		return NULL;
+	}
+	return g_steal_pointer(&root);
+}
 
 gboolean
 cg_http_json_check(const char *data, gsize len, guint max_depth, GError **error)
 {
-	const char *invalid = NULL;
-	gboolean in_string = FALSE;
-	gboolean escaped = FALSE;
-	guint depth = 0;
+	g_autoptr(GError) json_error = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	CgJsonLimits limits = {0};
 
-	if (len == 0) {
-		g_set_error_literal(error, CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST,
-				    "Malformed JSON: the request body is empty");
+	limits.max_depth = max_depth;
+	limits.max_values = cg_json_values_budget(len);
+	root = cg_json_parse(data, len, &limits, &json_error);
+	if (root == NULL) {
+		cg_http_json_set_error(error, json_error, NULL);
 		return FALSE;
-	}
-	if (!g_utf8_validate(data, (gssize)len, &invalid)) {
-		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST,
-			    "Malformed JSON: %s at byte %zu",
-			    invalid != NULL && *invalid == '\0' && invalid < data + len
-				? "NUL character"
-				: "invalid UTF-8",
-			    (gsize)(invalid - data));
-		return FALSE;
-	}
-	for (gsize i = 0; i < len; i++) {
-		char c = data[i];
-
-		if (in_string) {
-			if (escaped)
-				escaped = FALSE;
-			else if (c == '\\')
-				escaped = TRUE;
-			else if (c == '"')
-				in_string = FALSE;
-			continue;
-		}
-		switch (c) {
-		case '"':
-			in_string = TRUE;
-			break;
-		case '{':
-		case '[':
-			if (++depth > max_depth) {
-				g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST,
-					    "Malformed JSON: nested deeper than %u levels at "
-					    "byte %zu",
-					    max_depth, i);
-				return FALSE;
-			}
-			break;
-		case '}':
-		case ']':
-			if (depth > 0)
-				depth--;
-			break;
-		default:
-			break;
-		}
 	}
 	return TRUE;
 }
@@ -66,25 +124,219 @@ cg_http_json_check(const char *data, gsize len, guint max_depth, GError **error)
 JsonNode *
 cg_http_json_parse_object(const char *data, gsize len, guint max_depth, GError **error)
 {
-	g_autoptr(JsonParser) parser = NULL;
-	g_autoptr(GError) local_error = NULL;
-	JsonNode *root;
+	return cg_http_json_parse(data, len, max_depth, NULL, NULL, error);
+}
 
-	if (!cg_http_json_check(data, len, max_depth, error))
+/* ---- POST /api/certificates ------------------------------------------------------------ */
+
+static gboolean
+get_ms_option(JsonNode *node, const char *name, guint min, guint max, guint *out, GError **error)
+{
+	gint64 value;
+
+	if (json_node_get_value_type(node) != G_TYPE_INT64) {
+		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+			    "options.%s: expected a whole number of milliseconds", name);
+		return FALSE;
+	}
+	value = json_node_get_int(node);
+	if (value < (gint64)min || value > (gint64)max) {
+		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+			    "options.%s: %" G_GINT64_FORMAT " is out of range (%u–%u)", name, value,
+			    min, max);
+		return FALSE;
+	}
+	*out = (guint)value;
+	return TRUE;
+}
+
+static gboolean
+get_bool_option(JsonNode *node, const char *name, gboolean *out, GError **error)
+{
+	if (json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
+		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+			    "options.%s: expected true or false", name);
+		return FALSE;
+	}
+	*out = json_node_get_boolean(node);
+	return TRUE;
+}
+
+static gboolean
+build_options(JsonNode *node, const char *user, GVariantBuilder *options, GError **error)
+{
+	JsonObject *object;
+	JsonObjectIter iter;
+	const char *name;
+	JsonNode *value;
+
+	g_variant_builder_add(options, "{sv}", "owner_label", g_variant_new_string(user));
+	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
+		return TRUE;
+	if (!JSON_NODE_HOLDS_OBJECT(node)) {
+		g_set_error_literal(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+				    "options: expected an object");
+		return FALSE;
+	}
+	object = json_node_get_object(node);
+	json_object_iter_init(&iter, object);
+	while (json_object_iter_next(&iter, &name, &value)) {
+		guint ms;
+		gboolean flag;
+
+		if (g_str_equal(name, "timeout")) {
+			if (!get_ms_option(value, name, 1, CG_HTTP_MAX_TIMEOUT_MS, &ms, error))
+				return FALSE;
+			g_variant_builder_add(options, "{sv}", "timeout_ms",
+					      g_variant_new_uint32(ms));
+		} else if (g_str_equal(name, "updateInterval")) {
+			if (!get_ms_option(value, name, 0, CG_HTTP_MAX_UPDATE_INTERVAL_MS, &ms,
+					   error))
+				return FALSE;
+			g_variant_builder_add(options, "{sv}", "update_interval_ms",
+					      g_variant_new_uint32(ms));
+		} else if (g_str_equal(name, "enableCancellation")) {
+			if (!get_bool_option(value, name, &flag, error))
+				return FALSE;
+			g_variant_builder_add(options, "{sv}", "enable_cancellation",
+					      g_variant_new_boolean(flag));
+		} else if (g_str_equal(name, "enablePersistence")) {
+			if (!get_bool_option(value, name, &flag, error))
+				return FALSE;
+			g_variant_builder_add(options, "{sv}", "enable_persistence",
+					      g_variant_new_boolean(flag));
+		} else {
+			g_autofree char *escaped = g_strescape(name, NULL);
+
+			g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+				    "options: unknown option '%.64s' (known: timeout, "
+				    "enableCancellation, enablePersistence, updateInterval)",
+				    escaped);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static const char *
+get_string_member(JsonObject *object, const char *name, GError **error)
+{
+	JsonNode *node = json_object_get_member(object, name);
+
+	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
 		return NULL;
-	parser = json_parser_new_immutable();
-	if (!json_parser_load_from_data(parser, data, (gssize)len, &local_error)) {
-		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST, "Malformed JSON: %s",
-			    local_error->message);
+	if (json_node_get_value_type(node) != G_TYPE_STRING) {
+		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+			    "%s: expected a string", name);
 		return NULL;
 	}
-	root = json_parser_get_root(parser);
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-		g_set_error_literal(error, CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST,
-				    "Malformed JSON: the request body must be a JSON object");
+	return json_node_get_string(node);
+}
+
+GVariant *
+cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth, const char *user,
+				   char **data_path, GError **error)
+{
+	g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GHashTable) spans = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *generated_tx = NULL;
+	g_autofree char *data_json = NULL;
+	g_autofree char *path = NULL;
+	const char *transaction_id, *template_id;
+	const CgJsonSpan *span;
+	JsonObject *object;
+	JsonObjectIter iter;
+	const char *name;
+	JsonNode *value;
+	JsonNode *data;
+
+	g_return_val_if_fail(body != NULL || len == 0, NULL);
+	g_return_val_if_fail(user != NULL, NULL);
+
+	if (data_path != NULL)
+		*data_path = NULL;
+	root = cg_http_json_parse(body, len, max_depth, &spans, &path, error);
+	if (root == NULL) {
+		if (data_path != NULL)
+			*data_path = g_steal_pointer(&path);
 		return NULL;
 	}
-	return json_node_ref(root);
+	object = json_node_get_object(root);
+	json_object_iter_init(&iter, object);
+	while (json_object_iter_next(&iter, &name, &value)) {
+		if (!g_str_equal(name, "transactionId") && !g_str_equal(name, "templateId") &&
+		    !g_str_equal(name, CG_HTTP_DATA_MEMBER) && !g_str_equal(name, "options")) {
+			g_autofree char *escaped = g_strescape(name, NULL);
+
+			g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+				    "unknown field '%.64s' (known: transactionId, templateId, "
+				    "data, options)",
+				    escaped);
+			return NULL;
+		}
+	}
+	transaction_id = get_string_member(object, "transactionId", error);
+	if (transaction_id == NULL && error != NULL && *error != NULL)
+		return NULL;
+	if (transaction_id == NULL) {
+		g_autofree char *uuid = g_uuid_string_random();
+
+		generated_tx = g_strconcat("web-", uuid, NULL);
+		transaction_id = generated_tx;
+	} else if (transaction_id[0] == '\0' ||
+		   strlen(transaction_id) > CG_HTTP_MAX_TRANSACTION_ID) {
+		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+			    "transactionId: must be 1–%u bytes", CG_HTTP_MAX_TRANSACTION_ID);
+		return NULL;
+	}
+	template_id = get_string_member(object, "templateId", error);
+	if (template_id == NULL && error != NULL && *error != NULL)
+		return NULL;
+	if (template_id == NULL)
+		template_id = "classic";
+	data = json_object_get_member(object, CG_HTTP_DATA_MEMBER);
+	span = spans != NULL ? g_hash_table_lookup(spans, CG_HTTP_DATA_MEMBER) : NULL;
+	if (data == NULL || !JSON_NODE_HOLDS_OBJECT(data) || span == NULL) {
+		g_set_error_literal(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+				    "data: expected an object (one recipient, or "
+				    "{\"recipients\": [...]})");
+		return NULL;
+	}
+	if (!build_options(json_object_get_member(object, "options"), user, &options, error))
+		return NULL;
+	/* the data as sent, byte for byte: certgend parses the same text with
+	 * the same parser, nothing is lost or changed by a re-serialization */
+	data_json = g_strndup(body + span->start, span->end - span->start);
+	return g_variant_new("(sss@a{sv})", transaction_id, template_id, data_json,
+			     g_variant_builder_end(&options));
+}
+
+char *
+cg_http_invalid_data_json(const char *message, const char *path)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new_immutable();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *prefix = g_strconcat(path, ": ", NULL);
+	const char *what = g_str_has_prefix(message, prefix) ? message + strlen(prefix) : message;
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "error");
+	json_builder_add_string_value(builder, "invalid_data");
+	json_builder_set_member_name(builder, "message");
+	json_builder_add_string_value(builder, message);
+	json_builder_set_member_name(builder, "errors");
+	json_builder_begin_array(builder);
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "path");
+	json_builder_add_string_value(builder, path);
+	json_builder_set_member_name(builder, "message");
+	json_builder_add_string_value(builder, what);
+	json_builder_end_object(builder);
+	json_builder_end_array(builder);
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	return cg_http_json_to_string(root);
 }
 
 char *

@@ -5,14 +5,30 @@
 
 G_BEGIN_DECLS
 
-/* Request bodies: json-glib 1.6 recurses once per nesting level and crashes
- * on very deep input, so every body is scanned first: valid UTF-8, no NUL,
- * nesting at most @max_depth. Errors are CG_HTTP_ERROR_BAD_REQUEST with a
- * message naming the problem (and its byte offset). */
+/* Request bodies and WebSocket messages, parsed by certgend's strict
+ * parser (service/cg-json.h: RFC 8259, no repeated keys, iterative, nesting
+ * at most @max_depth). Errors are CG_HTTP_ERROR_BAD_REQUEST
+ * ("Malformed JSON: ...") naming the problem, its path and byte offset. */
 gboolean cg_http_json_check(const char *data, gsize len, guint max_depth, GError **error);
 
-/* cg_http_json_check() + json_parser: the root node, which must be an object. */
+/* The root node, which must be an object. */
 JsonNode *cg_http_json_parse_object(const char *data, gsize len, guint max_depth, GError **error);
+
+/* The StartGeneration arguments (sss@a{sv}: transaction id, template id,
+ * data_json, options with owner_label @user) of a POST /api/certificates
+ * body {transactionId, templateId, data, options}. data_json is the "data"
+ * member's text exactly as sent. What certgend would refuse as InvalidData
+ * (a NUL escape, a repeated key, a comment, a single quote, a bad escape
+ * ... inside "data") is CG_HTTP_ERROR_INVALID_DATA named by its path in
+ * the data, which *@data_path (may be NULL) is set to; other problems are
+ * BAD_REQUEST (not JSON) or INVALID_ARGUMENT (unknown or wrong members). A
+ * pure function: no server, no bus. */
+GVariant *cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth,
+					     const char *user, char **data_path, GError **error);
+
+/* {"error": "invalid_data", "message": @message, "errors": [{"path": @path,
+ * "message": @message without its "@path: "}]}. */
+char *cg_http_invalid_data_json(const char *message, const char *path);
 
 /* A certgend update or snapshot (a{sv}) as the JSON of an SSE event / a
  * WebSocket message: camelCase keys, times in milliseconds, "result"

@@ -16,9 +16,6 @@
 #define CG_HTTP_COOKIE "certgen_session"
 #define CG_HTTP_MAX_STATIC_BYTES (8 * 1024 * 1024)
 #define CG_HTTP_MAX_ID_LEN 128
-#define CG_HTTP_MAX_TRANSACTION_ID 128
-#define CG_HTTP_MAX_TIMEOUT_MS (24u * 3600u * 1000u)
-#define CG_HTTP_MAX_UPDATE_INTERVAL_MS 60000u
 #define CG_HTTP_HOUSEKEEPING_S 60
 #define CG_HTTP_WS_PATH "/api/certificates/ws"
 #define CG_HTTP_LISTEN_BACKLOG 1024
@@ -554,169 +551,6 @@ check_progress_id(SoupServerMessage *msg, const char *id)
 
 /* ---- POST /api/certificates ----------------------------------------------------------- */
 
-static gboolean
-get_ms_option(JsonNode *node, const char *name, guint min, guint max, guint *out, GError **error)
-{
-	gint64 value;
-
-	if (json_node_get_value_type(node) != G_TYPE_INT64) {
-		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-			    "options.%s: expected a whole number of milliseconds", name);
-		return FALSE;
-	}
-	value = json_node_get_int(node);
-	if (value < (gint64)min || value > (gint64)max) {
-		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-			    "options.%s: %" G_GINT64_FORMAT " is out of range (%u–%u)", name, value,
-			    min, max);
-		return FALSE;
-	}
-	*out = (guint)value;
-	return TRUE;
-}
-
-static gboolean
-get_bool_option(JsonNode *node, const char *name, gboolean *out, GError **error)
-{
-	if (json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
-		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-			    "options.%s: expected true or false", name);
-		return FALSE;
-	}
-	*out = json_node_get_boolean(node);
-	return TRUE;
-}
-
-static gboolean
-build_options(JsonNode *node, const char *user, GVariantBuilder *options, GError **error)
-{
-	JsonObject *object;
-	JsonObjectIter iter;
-	const char *name;
-	JsonNode *value;
-
-	g_variant_builder_add(options, "{sv}", "owner_label", g_variant_new_string(user));
-	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
-		return TRUE;
-	if (!JSON_NODE_HOLDS_OBJECT(node)) {
-		g_set_error_literal(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-				    "options: expected an object");
-		return FALSE;
-	}
-	object = json_node_get_object(node);
-	json_object_iter_init(&iter, object);
-	while (json_object_iter_next(&iter, &name, &value)) {
-		guint ms;
-		gboolean flag;
-
-		if (g_str_equal(name, "timeout")) {
-			if (!get_ms_option(value, name, 1, CG_HTTP_MAX_TIMEOUT_MS, &ms, error))
-				return FALSE;
-			g_variant_builder_add(options, "{sv}", "timeout_ms",
-					      g_variant_new_uint32(ms));
-		} else if (g_str_equal(name, "updateInterval")) {
-			if (!get_ms_option(value, name, 0, CG_HTTP_MAX_UPDATE_INTERVAL_MS, &ms,
-					   error))
-				return FALSE;
-			g_variant_builder_add(options, "{sv}", "update_interval_ms",
-					      g_variant_new_uint32(ms));
-		} else if (g_str_equal(name, "enableCancellation")) {
-			if (!get_bool_option(value, name, &flag, error))
-				return FALSE;
-			g_variant_builder_add(options, "{sv}", "enable_cancellation",
-					      g_variant_new_boolean(flag));
-		} else if (g_str_equal(name, "enablePersistence")) {
-			if (!get_bool_option(value, name, &flag, error))
-				return FALSE;
-			g_variant_builder_add(options, "{sv}", "enable_persistence",
-					      g_variant_new_boolean(flag));
-		} else {
-			g_autofree char *escaped = g_strescape(name, NULL);
-
-			g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-				    "options: unknown option '%.64s' (known: timeout, "
-				    "enableCancellation, enablePersistence, updateInterval)",
-				    escaped);
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
-static const char *
-get_string_member(JsonObject *object, const char *name, GError **error)
-{
-	JsonNode *node = json_object_get_member(object, name);
-
-	if (node == NULL || JSON_NODE_HOLDS_NULL(node))
-		return NULL;
-	if (json_node_get_value_type(node) != G_TYPE_STRING) {
-		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-			    "%s: expected a string", name);
-		return NULL;
-	}
-	return json_node_get_string(node);
-}
-
-/* The StartGeneration parameters of a request body. */
-static GVariant *
-build_start_parameters(CgHttpServer *self, JsonObject *body, const char *user, GError **error)
-{
-	g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-	g_autofree char *generated_tx = NULL;
-	g_autofree char *data_json = NULL;
-	const char *transaction_id, *template_id;
-	JsonObjectIter iter;
-	const char *name;
-	JsonNode *value;
-	JsonNode *data;
-
-	json_object_iter_init(&iter, body);
-	while (json_object_iter_next(&iter, &name, &value)) {
-		if (!g_str_equal(name, "transactionId") && !g_str_equal(name, "templateId") &&
-		    !g_str_equal(name, "data") && !g_str_equal(name, "options")) {
-			g_autofree char *escaped = g_strescape(name, NULL);
-
-			g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-				    "unknown field '%.64s' (known: transactionId, templateId, "
-				    "data, options)",
-				    escaped);
-			return NULL;
-		}
-	}
-	transaction_id = get_string_member(body, "transactionId", error);
-	if (transaction_id == NULL && error != NULL && *error != NULL)
-		return NULL;
-	if (transaction_id == NULL) {
-		g_autofree char *uuid = g_uuid_string_random();
-
-		generated_tx = g_strconcat("web-", uuid, NULL);
-		transaction_id = generated_tx;
-	} else if (transaction_id[0] == '\0' ||
-		   strlen(transaction_id) > CG_HTTP_MAX_TRANSACTION_ID) {
-		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-			    "transactionId: must be 1–%u bytes", CG_HTTP_MAX_TRANSACTION_ID);
-		return NULL;
-	}
-	template_id = get_string_member(body, "templateId", error);
-	if (template_id == NULL && error != NULL && *error != NULL)
-		return NULL;
-	if (template_id == NULL)
-		template_id = "classic";
-	data = json_object_get_member(body, "data");
-	if (data == NULL || !JSON_NODE_HOLDS_OBJECT(data)) {
-		g_set_error_literal(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-				    "data: expected an object (one recipient, or "
-				    "{\"recipients\": [...]})");
-		return NULL;
-	}
-	if (!build_options(json_object_get_member(body, "options"), user, &options, error))
-		return NULL;
-	data_json = cg_http_json_to_string(data);
-	return g_variant_new("(sss@a{sv})", transaction_id, template_id, data_json,
-			     g_variant_builder_end(&options));
-}
-
 static void
 started_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -760,8 +594,8 @@ handle_start(CgHttpServer *self, SoupServerMessage *msg)
 	SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
 	g_autofree char *user = authenticate_or_respond(self, msg, FALSE);
 	g_autoptr(GBytes) body = NULL;
-	g_autoptr(JsonNode) root = NULL;
 	g_autoptr(GError) error = NULL;
+	g_autofree char *data_path = NULL;
 	GVariant *parameters;
 	const char *content_type;
 	guint retry_after_s = 0;
@@ -782,13 +616,16 @@ handle_start(CgHttpServer *self, SoupServerMessage *msg)
 		return;
 	}
 	body = soup_message_body_flatten(soup_server_message_get_request_body(msg));
-	root = cg_http_json_parse_object(g_bytes_get_data(body, NULL), g_bytes_get_size(body),
-					 self->config.max_json_depth, &error);
-	if (root == NULL) {
-		cg_http_respond_error(msg, error, 0);
+	parameters = cg_http_start_parameters_from_body(
+	    g_bytes_get_data(body, NULL), g_bytes_get_size(body), self->config.max_json_depth, user,
+	    &data_path, &error);
+	if (parameters == NULL && data_path != NULL) {
+		/* what certgend would call InvalidData, with its "errors" list */
+		g_autofree char *json = cg_http_invalid_data_json(error->message, data_path);
+
+		cg_http_respond_json(msg, cg_http_error_status(error), json);
 		return;
 	}
-	parameters = build_start_parameters(self, json_node_get_object(root), user, &error);
 	if (parameters == NULL) {
 		cg_http_respond_error(msg, error, 0);
 		return;

@@ -1247,5 +1247,97 @@ class BridgeWsInputTests(HttpTestCase):
         ws.close()
 
 
+class StrictBodyTests(HttpTestCase):
+    """The bridge parses bodies with certgend's strict parser (service/cg-json.c):
+    what D-Bus refuses as InvalidData is a 400 invalid_data naming the field, and
+    the data is passed on as sent (issue 15 item 2)."""
+
+    REST = '"courseName":"Strict Parsing","issueDate":"2024-05-17"'
+    CASES = [
+        # (name, data as sent, the path the error names)
+        ("nul-escape", '{"recipientName":"Alice\\u0000EVIL",' + REST + '}', "recipientName"),
+        ("duplicate", '{"recipientName":"Alice","recipientName":"Mallory",' + REST + '}',
+         "recipientName"),
+        ("duplicate-deep", '{"recipients":[{"recipientName":"A"},{"recipientName":"B",'
+         '"recipientName":"C"}],' + REST + '}', "recipients[1].recipientName"),
+        ("comment", '{"recipientName": /* hi */ "Alice",' + REST + '}', "recipientName"),
+        ("line-comment", '{"recipientName": // hi\n "Alice",' + REST + '}', "recipientName"),
+        ("single-quotes", "{\"recipientName\": 'Alice'," + REST + "}", "recipientName"),
+        ("bad-escape", '{"recipientName":"Al\\qice",' + REST + '}', "recipientName"),
+        ("lone-surrogate", '{"recipientName":"Al\\ud800ice",' + REST + '}', "recipientName"),
+        ("leading-zero", '{"recipientName":"A","issuer":007,' + REST + '}', "data"),
+    ]
+
+    def post_raw(self, data_text):
+        body = ('{"transactionId":"tx-strict","data":' + data_text + '}').encode()
+        return self.request("POST", "/api/certificates", raw=body,
+                            headers={"Content-Type": "application/json"})
+
+    def dbus_refuses(self, data_text):
+        """The same data straight over D-Bus -> its InvalidData message."""
+        from cg_testbus import DBusCallError  # noqa: E402
+        try:
+            pid = self.root.start(data_text, transaction="tx-strict-dbus")
+        except DBusCallError as e:
+            self.assertEqual(e.name, "org.certgen.Certificates1.Error.InvalidData", e)
+            return e.message
+        last = self.root.wait_terminal(pid)
+        self.assertEqual(last["status"], "failed", last)
+        self.assertEqual(last["error"], "org.certgen.Certificates1.Error.InvalidData", last)
+        return last["error_message"]
+
+    @bridge_args("--generations-per-minute", "1000")
+    def test_lenient_json_refused_like_dbus(self):
+        """NUL escape, repeated keys (at depth too), comments, single quotes, bad
+        escapes, lone surrogates, leading zeros in data: 400 invalid_data naming the
+        field, with an errors list; nothing is started. D-Bus refuses the same bytes
+        as InvalidData."""
+        for name, data_text, path in self.CASES:
+            with self.subTest(case=name):
+                resp = self.post_raw(data_text)
+                self.assertEqual(resp.status, 400, resp)
+                body = resp.json
+                self.assertEqual(body["error"], "invalid_data", body)
+                self.assertTrue(body["message"].startswith(path + ": "), body)
+                self.assertEqual(len(body["errors"]), 1, body)
+                self.assertEqual(body["errors"][0]["path"], path, body)
+                self.assertTrue(body["errors"][0]["message"], body)
+                self.assertNotIn(path + ":", body["errors"][0]["message"], body)
+        self.assertEqual(self.root.call("ListGenerations"), [])
+        for name, data_text, path in self.CASES:
+            with self.subTest(case=name, over="D-Bus"):
+                self.dbus_refuses(data_text)
+
+    @bridge_args("--generations-per-minute", "1000")
+    def test_body_outside_data(self):
+        """A repeated body member is 400 invalid_argument; broken JSON around the data
+        stays 400 bad_request."""
+        for raw in (b'{"transactionId":"a","transactionId":"b","data":{}}',
+                    b'{"data":{},"data":{}}'):
+            with self.subTest(body=raw):
+                resp = self.request("POST", "/api/certificates", raw=raw,
+                                    headers={"Content-Type": "application/json"})
+                err = self.assertError(resp, 400, "invalid_argument")
+                self.assertIn("duplicate field", err["message"])
+        for raw in (b'{"data":{}} /* c */', b"{'data':{}}", b'{"data":{} "x":1}',
+                    b'{"options":{"timeout":01},"data":{}}'):
+            with self.subTest(body=raw):
+                resp = self.request("POST", "/api/certificates", raw=raw,
+                                    headers={"Content-Type": "application/json"})
+                err = self.assertError(resp, 400, "bad_request")
+                self.assertIn("Malformed JSON", err["message"])
+        self.assertEqual(self.root.call("ListGenerations"), [])
+
+    def test_data_passed_as_sent(self):
+        """Valid data in any strict spelling (escapes, whitespace, key order) is
+        accepted and generated; the name arrives decoded exactly once."""
+        data_text = ('{ "issueDate" : "2024-05-17",\n\t"recipientName":"J\\u00f6rg '
+                     '\\"Q\\" \\\\ \\/ \\ud83d\\ude00", "courseName":"C"}')
+        resp = self.post_raw(data_text)
+        self.assertEqual(resp.status, 201, resp)
+        last = self.wait_finished(resp.json["progressId"])
+        self.assertEqual(last["status"], "completed", last)
+
+
 if __name__ == "__main__":
     main()
