@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The worker pool of cg-pipeline.c, with the real stages on the shipped
+ * template (issue 15 items 4 and 12). */
+#include <glib/gstdio.h>
+
+#include "cg-counter.h"
+#include "cg-pipeline.h"
+#include "cg-template.h"
+
+#define ONE_RECIPIENT                                                                              \
+	"{\"recipientName\": \"Ada\", \"courseName\": \"Pipelines\", \"issueDate\": "              \
+	"\"2024-05-17\"}"
+
+typedef struct {
+	char *state_dir;
+	char *output_dir;
+	CgTemplateStore *templates;
+	CgCounter *counter;
+	CgPipelineConfig config;
+	GHashTable *reports; /* progress id → number of progress reports */
+	GHashTable *done;    /* progress id → GError* (NULL value: completed) */
+} Fixture;
+
+static void
+progress_cb(const char *progress_id, CgStage stage, guint stage_progress, guint pages_done,
+	    guint pages_total, const char *message, gpointer user_data)
+{
+	Fixture *f = user_data;
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(f->reports, progress_id));
+
+	g_assert_false(g_hash_table_contains(f->done, progress_id));
+	g_hash_table_insert(f->reports, g_strdup(progress_id), GUINT_TO_POINTER(n + 1));
+}
+
+static void
+done_cb(const char *progress_id, const CgResult *result, const GError *error, gpointer user_data)
+{
+	Fixture *f = user_data;
+
+	g_assert_false(g_hash_table_contains(f->done, progress_id));
+	g_assert_true((result == NULL) != (error == NULL));
+	g_hash_table_insert(f->done, g_strdup(progress_id),
+			    error != NULL ? g_error_copy(error) : NULL);
+}
+
+static void
+free_error(gpointer error)
+{
+	if (error != NULL)
+		g_error_free(error);
+}
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *templates =
+	    g_build_filename(g_test_get_dir(G_TEST_DIST), "..", "data", "templates", NULL);
+	const char *dirs[] = {templates, NULL};
+
+	f->state_dir = g_dir_make_tmp("test-pipeline-XXXXXX", &error);
+	g_assert_no_error(error);
+	f->output_dir = g_build_filename(f->state_dir, "certificates", NULL);
+	g_assert_cmpint(g_mkdir(f->output_dir, 0700), ==, 0);
+	f->templates = cg_template_store_new(dirs);
+	f->counter = cg_counter_new(f->state_dir, &error);
+	g_assert_no_error(error);
+	f->config.templates = f->templates;
+	f->config.counter = f->counter;
+	f->config.output_dir = f->output_dir;
+	f->config.max_recipients = 10000;
+	f->config.max_data_bytes = 16 * 1024 * 1024;
+	f->config.threads = 1;
+	f->reports = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	f->done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_error);
+}
+
+static void
+remove_tree(const char *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *child = g_build_filename(path, name, NULL);
+
+		if (g_file_test(child, G_FILE_TEST_IS_DIR))
+			remove_tree(child);
+		else
+			g_unlink(child);
+	}
+	g_rmdir(path);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+	g_hash_table_unref(f->done);
+	g_hash_table_unref(f->reports);
+	cg_counter_free(f->counter);
+	cg_template_store_free(f->templates);
+	remove_tree(f->state_dir);
+	g_free(f->output_dir);
+	g_free(f->state_dir);
+}
+
+static void
+assert_completed(Fixture *f, const char *progress_id)
+{
+	const GError *error = g_hash_table_lookup(f->done, progress_id);
+
+	g_assert_no_error(error);
+}
+
+static void
+wait_done(Fixture *f, const char *progress_id)
+{
+	gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+
+	while (!g_hash_table_contains(f->done, progress_id)) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, TRUE);
+	}
+}
+
+static guint
+count_threads(void)
+{
+	g_autoptr(GDir) dir = g_dir_open("/proc/self/task", 0, NULL);
+	guint n = 0;
+
+	g_assert_nonnull(dir);
+	while (g_dir_read_name(dir) != NULL)
+		n++;
+	return n;
+}
+
+static char *
+batch_json(guint n)
+{
+	GString *s = g_string_new("{\"courseName\": \"Pipelines\", \"issueDate\": \"2024-05-17\", "
+				  "\"recipients\": [");
+
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(s, "%s{\"recipientName\": \"Person %u\"}", i ? ", " : "", i);
+	g_string_append(s, "]}");
+	return g_string_free(s, FALSE);
+}
+
+/* Issue 15 item 12: the workers are joined by cg_pipeline_free(), so none
+ * (with its thread-local render state: poppler documents) is left to exit
+ * while the process runs exit(). A GThreadPool left its threads behind. */
+static void
+test_free_joins_workers(Fixture *f, gconstpointer data)
+{
+	CgPipeline *pipeline;
+	guint before = count_threads();
+
+	f->config.threads = 2;
+	pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
+	cg_pipeline_submit(pipeline, "a", "classic", ONE_RECIPIENT, g_get_real_time(), NULL);
+	cg_pipeline_submit(pipeline, "b", "classic", ONE_RECIPIENT, g_get_real_time(), NULL);
+	wait_done(f, "a");
+	wait_done(f, "b");
+	assert_completed(f, "a");
+	assert_completed(f, "b");
+	g_assert_cmpuint(count_threads(), >, before);
+	cg_pipeline_free(pipeline);
+	g_assert_cmpuint(count_threads(), ==, before);
+}
+
+/* Issue 15 item 4: cancelling a job that waits for a worker reports it
+ * cancelled at once; no worker ever runs it (no progress report). */
+static void
+test_cancel_queued(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GCancellable) busy = g_cancellable_new();
+	g_autoptr(GCancellable) queued = g_cancellable_new();
+	g_autoptr(GCancellable) early = g_cancellable_new();
+	g_autofree char *big = batch_json(2000);
+	CgPipeline *pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
+	const GError *error;
+
+	cg_pipeline_submit(pipeline, "busy", "classic", big, g_get_real_time(), busy);
+	cg_pipeline_submit(pipeline, "queued", "classic", ONE_RECIPIENT, g_get_real_time(), queued);
+	g_cancellable_cancel(queued);
+	wait_done(f, "queued");
+	error = g_hash_table_lookup(f->done, "queued");
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_assert_false(g_hash_table_contains(f->done, "busy"));
+
+	/* cancelled before it was submitted: the same */
+	g_cancellable_cancel(early);
+	cg_pipeline_submit(pipeline, "early", "classic", ONE_RECIPIENT, g_get_real_time(), early);
+	wait_done(f, "early");
+	error = g_hash_table_lookup(f->done, "early");
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+	g_cancellable_cancel(busy);
+	wait_done(f, "busy");
+	cg_pipeline_submit(pipeline, "after", "classic", ONE_RECIPIENT, g_get_real_time(), NULL);
+	wait_done(f, "after");
+	assert_completed(f, "after");
+	cg_pipeline_free(pipeline);
+	g_assert_false(g_hash_table_contains(f->reports, "queued"));
+	g_assert_false(g_hash_table_contains(f->reports, "early"));
+	g_assert_true(g_hash_table_contains(f->reports, "after"));
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+	ADD("/pipeline/free-joins-workers", test_free_joins_workers);
+	ADD("/pipeline/cancel-queued", test_cancel_queued);
+#undef ADD
+	return g_test_run();
+}
