@@ -6,8 +6,8 @@
 G_BEGIN_DECLS
 
 /*
- * Data validation: data_json checked against a template's field rules with
- * json-glib. One recipient is an object; a batch is
+ * Data validation: data_json parsed by the strict JSON parser (cg-json.h)
+ * and checked against a template's field rules. One recipient is an object; a batch is
  * {"recipients": [ {...}, ... ], <shared fields>} where shared fields apply to
  * every recipient that does not set them. Every error is CG_ERROR_INVALID_DATA
  * with a message naming the field and, in a batch, the recipient index:
@@ -51,12 +51,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgData, cg_data_free)
 
 /* Parse and validate. @rules: array of CgFieldRule*. Fails with
  * CG_ERROR_INVALID_DATA when @json is larger than @max_bytes, not valid UTF-8
- * or JSON, has unknown or repeated fields, wrong types, control characters
- * other than tab/newline/carriage return in a value, missing required fields,
- * lengths out of range, impossible dates, an empty batch or more than
- * @max_recipients recipients (0 for @max_bytes or @max_recipients: no limit).
- * The size is checked before anything else; otherwise the first error in
- * document order is reported. @json need not be NUL-terminated. */
+ * or strict JSON (RFC 8259; a key repeated in any object, "\u0000" and
+ * nesting deeper than 32 levels are refused too), has unknown fields, wrong
+ * types, control characters other than tab/newline/carriage return in a
+ * value, missing required fields, lengths out of range, impossible dates, an
+ * empty batch or more than @max_recipients recipients (0 for @max_bytes or
+ * @max_recipients: no limit).
+ *
+ * Memory stays proportional to what a valid document can hold: the parse
+ * stops at the first array element past @max_recipients (so a huge list
+ * fails at recipient @max_recipients + 1, "recipients: at most N
+ * recipients") and at more values than a valid document of @max_recipients
+ * recipients has. A big parse and the free of a big CgData give the memory
+ * back to the system (malloc_trim).
+ *
+ * The size is checked before anything else, then the JSON text as a whole
+ * (its first error in text order); then the first rule broken in document
+ * order is reported. @json need not be NUL-terminated. */
 CgData *cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_bytes,
 		      guint max_recipients, GError **error);
 
