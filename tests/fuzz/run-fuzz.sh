@@ -8,7 +8,7 @@ seconds=${CG_FUZZ_SECONDS:-30}
 mkdir -p "$work" "$work/artifacts"
 log="$work/fuzz.log"
 status=0
-"$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+"$fuzzer" -max_total_time="$seconds" -timeout=10 -error_exitcode=1 -timeout_exitcode=1 -rss_limit_mb=2048 -print_final_stats=1 \
 	-dict="$dict" -artifact_prefix="$work/artifacts/" "$work" "$seeds" >"$log" 2>&1 || status=$?
 tail -n 25 "$log"
 grep -E '^Done [0-9]+ runs' "$log" || true
