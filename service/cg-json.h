@@ -53,9 +53,9 @@ typedef struct {
 } CgJsonLimits;
 
 /* A memory budget for cg_json_parse(): how many values @length bytes of
- * text may hold. A json-glib value costs up to a few hundred bytes (an
- * empty object), so this keeps a tree under a few times the text plus a
- * fixed 64 MiB or so, whatever the text is. */
+ * text may hold so that the tree stays within 8 x @length + 64 MiB,
+ * whatever the text is (a json-glib value costs up to some 320 bytes, an
+ * empty object). Far more than any valid certgen document needs. */
 guint64 cg_json_values_budget(gsize length);
 
 /* The root node (any kind of value), or NULL with @error set. @text need
