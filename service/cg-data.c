@@ -265,6 +265,7 @@ cg_data_check_value(const CgFieldRule *rule, gint index, const char *value, GErr
  * them. */
 typedef struct {
 	const GPtrArray *rules;
+	GCancellable *cancellable;
 } CgDataParse;
 
 /* Checks one member of a recipient (@index >= 0) or of the top level
@@ -399,6 +400,8 @@ cg_data_parse_batch(CgDataParse *parse, JsonObject *root, guint max_recipients, 
 		JsonNode *element = json_array_get_element(list, i);
 		CgRecipient *recipient;
 
+		if (i % 256 == 0 && g_cancellable_set_error_if_cancelled(parse->cancellable, error))
+			return FALSE;
 		if (!JSON_NODE_HOLDS_OBJECT(element)) {
 			cg_data_set_error(error, (gint)i, NULL, "must be an object, not %s",
 					  cg_data_node_kind(element));
@@ -486,9 +489,7 @@ cg_data_set_json_error(GError **error, const GError *json_error, guint max_recip
 	g_set_error(error, CG_ERROR, CG_ERROR_INVALID_DATA, "data: %s%s", what, at);
 }
 
-/* Gives the memory of a big tree back to the system: glibc keeps freed
- * heap otherwise, and a worker's arena would stay at its peak. */
-static void
+void
 cg_data_release_memory(gsize length)
 {
 #ifdef __GLIBC__
@@ -498,9 +499,10 @@ cg_data_release_memory(gsize length)
 }
 
 static CgData *
-cg_data_parse_tree(JsonNode *root, const GPtrArray *rules, guint max_recipients, GError **error)
+cg_data_parse_tree(JsonNode *root, const GPtrArray *rules, guint max_recipients,
+		   GCancellable *cancellable, GError **error)
 {
-	CgDataParse parse = {rules};
+	CgDataParse parse = {rules, cancellable};
 	g_autoptr(CgData) data = NULL;
 	JsonObject *object;
 
@@ -529,7 +531,7 @@ cg_data_parse_tree(JsonNode *root, const GPtrArray *rules, guint max_recipients,
 
 CgData *
 cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_bytes,
-	      guint max_recipients, GError **error)
+	      guint max_recipients, GCancellable *cancellable, GError **error)
 {
 	CgJsonLimits limits = {0};
 	g_autoptr(GError) json_error = NULL;
@@ -544,13 +546,17 @@ cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_
 	limits.max_depth = CG_DATA_MAX_DEPTH;
 	limits.max_array_length = max_recipients;
 	limits.max_values = cg_data_max_values(rules, length, max_recipients);
+	limits.cancellable = cancellable;
 	root = cg_json_parse(json, length, &limits, &json_error);
 	if (root == NULL) {
-		cg_data_set_json_error(error, json_error, max_recipients);
+		if (g_error_matches(json_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			g_propagate_error(error, g_steal_pointer(&json_error));
+		else
+			cg_data_set_json_error(error, json_error, max_recipients);
 		cg_data_release_memory(length);
 		return NULL;
 	}
-	data = cg_data_parse_tree(root, rules, max_recipients, error);
+	data = cg_data_parse_tree(root, rules, max_recipients, cancellable, error);
 	json_node_unref(root);
 	cg_data_release_memory(length);
 	return data;

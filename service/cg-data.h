@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -67,9 +67,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgData, cg_data_free)
  *
  * The size is checked before anything else, then the JSON text as a whole
  * (its first error in text order); then the first rule broken in document
- * order is reported. @json need not be NUL-terminated. */
+ * order is reported. @json need not be NUL-terminated.
+ *
+ * @cancellable (may be NULL) is checked while parsing and between
+ * recipients: cancelled, the parse stops with G_IO_ERROR_CANCELLED. */
 CgData *cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_bytes,
-		      guint max_recipients, GError **error);
+		      guint max_recipients, GCancellable *cancellable, GError **error);
+
+/* Gives the memory that @length bytes of data_json took (its text, its tree)
+ * back to the system once freed: glibc keeps freed heap otherwise, and a
+ * worker's arena would stay at its peak. Does nothing for small data. */
+void cg_data_release_memory(gsize length);
 
 guint cg_data_get_n_recipients(const CgData *data);
 const CgRecipient *cg_data_get_recipient(const CgData *data, guint index);

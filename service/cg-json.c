@@ -187,6 +187,7 @@ typedef struct {
 	guint max_array_length;
 	guint64 max_values;
 	guint64 n_values;
+	GCancellable *cancellable;
 	JsonNode *root;
 	CgJsonFrame frames[CG_JSON_MAX_DEPTH];
 	guint depth;
@@ -561,6 +562,9 @@ cg_json_count_value(CgJsonParser *parser, GError **error)
 		}
 	}
 	parser->n_values++;
+	if (parser->cancellable != NULL && parser->n_values % CG_JSON_CANCEL_STRIDE == 0 &&
+	    g_cancellable_set_error_if_cancelled(parser->cancellable, error))
+		return FALSE;
 	if (parser->max_values > 0 && parser->n_values > parser->max_values)
 		return cg_json_fail(
 		    parser, error, CG_JSON_ERROR_VALUES,
@@ -751,6 +755,7 @@ cg_json_parse_with_spans(const char *text, gsize length, const CgJsonLimits *lim
 			parser.max_depth = limits->max_depth;
 		parser.max_array_length = limits->max_array_length;
 		parser.max_values = limits->max_values;
+		parser.cancellable = limits->cancellable;
 	}
 	parser.scratch = g_string_sized_new(64);
 	if (spans != NULL)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
@@ -46,11 +47,17 @@ GQuark cg_json_error_quark(void);
 #define CG_JSON_MAX_DEPTH 64
 
 typedef struct {
-	gsize max_bytes;	/* 0: no limit */
-	guint max_depth;	/* 0 or more than CG_JSON_MAX_DEPTH: CG_JSON_MAX_DEPTH */
-	guint max_array_length; /* elements of any one array; 0: no limit */
-	guint64 max_values;	/* values (containers too) in all; 0: no limit */
+	gsize max_bytes;	   /* 0: no limit */
+	guint max_depth;	   /* 0 or more than CG_JSON_MAX_DEPTH: CG_JSON_MAX_DEPTH */
+	guint max_array_length;	   /* elements of any one array; 0: no limit */
+	guint64 max_values;	   /* values (containers too) in all; 0: no limit */
+	GCancellable *cancellable; /* checked every CG_JSON_CANCEL_STRIDE values */
 } CgJsonLimits;
+
+/* How many values the parser reads between two looks at the cancellable:
+ * a few milliseconds of work at most. A cancelled parse fails with
+ * G_IO_ERROR_CANCELLED (not a CG_JSON_ERROR). */
+#define CG_JSON_CANCEL_STRIDE 4096
 
 /* A memory budget for cg_json_parse(): how many values @length bytes of
  * text may hold so that the tree stays within 8 x @length + 64 MiB,

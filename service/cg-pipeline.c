@@ -201,7 +201,7 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 
 	message = g_strdup_printf("Loading template %s", job->template_id);
 	report(reporter, CG_STAGE_TEMPLATE_LOADING, 0, 0, message);
-	tmpl = cg_template_store_load(config->templates, job->template_id, error);
+	tmpl = cg_template_store_load(config->templates, job->template_id, job->cancellable, error);
 	if (tmpl == NULL)
 		return NULL;
 	report(reporter, CG_STAGE_TEMPLATE_LOADING, 100, 0, "Template loaded");
@@ -209,8 +209,9 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 		return NULL;
 
 	report(reporter, CG_STAGE_DATA_VALIDATION, 0, 0, "Validating data");
-	data = cg_data_parse(job->data_json, strlen(job->data_json), cg_template_get_rules(tmpl),
-			     config->max_data_bytes, config->max_recipients, error);
+	data =
+	    cg_data_parse(job->data_json, strlen(job->data_json), cg_template_get_rules(tmpl),
+			  config->max_data_bytes, config->max_recipients, job->cancellable, error);
 	if (data == NULL)
 		return NULL;
 	pages = data->recipients->len;
@@ -300,13 +301,16 @@ worker_thread(gpointer user_data)
 	for (; (job = take_job(pipeline, first)) != NULL; first = FALSE) {
 		CgReporter reporter = {pipeline, job, 0};
 		CgEvent *event = g_new0(CgEvent, 1);
+		gsize data_length;
 
 		event->progress_id = g_strdup(job->progress_id);
 		event->done = TRUE;
 		event->result =
 		    run_job(&pipeline->config, pipeline->output_dir, job, &reporter, &event->error);
 		push_event(pipeline, event);
+		data_length = strlen(job->data_json);
 		cg_job_free(job);
+		cg_data_release_memory(data_length);
 	}
 	return NULL;
 }

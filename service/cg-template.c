@@ -409,7 +409,8 @@ cg_template_format_date(const CgTemplate *tmpl, const char *iso_date)
  * gets beyond the message (see the comment at the top). */
 typedef struct {
 	const char *id;
-	char *detail; /* for the journal only; NULL when the message says it all */
+	char *detail;		   /* for the journal only; NULL when the message says it all */
+	GCancellable *cancellable; /* checked between the steps and while parsing */
 } CgLoad;
 
 static void
@@ -1108,6 +1109,8 @@ cg_template_load(CgLoad *load, const char *id, const char *layout_path, GError *
 	tmpl->id = g_strdup(id);
 	tmpl->layout_path = g_strdup(layout_path);
 
+	if (g_cancellable_set_error_if_cancelled(load->cancellable, error))
+		return NULL;
 	/* the stamp is that of what is read: an edit after it shows next time */
 	if (!cg_template_read_file(load, layout_path, "layout.json", CG_LAYOUT_MAX_BYTES,
 				   &tmpl->layout_stamp, &contents, &length, error))
@@ -1116,9 +1119,16 @@ cg_template_load(CgLoad *load, const char *id, const char *layout_path, GError *
 	 * recursed per level: a deep file crashed certgend); the caller is told
 	 * the kind and place, the journal the detail that may quote the file */
 	json_limits.max_values = cg_json_values_budget(length);
+	json_limits.cancellable = load->cancellable;
 	root_node = cg_json_parse(contents, length, &json_limits, &local_error);
 	if (root_node == NULL) {
-		gsize offset = cg_json_error_get_offset(local_error);
+		gsize offset;
+
+		if (g_error_matches(local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+			g_propagate_error(error, g_steal_pointer(&local_error));
+			return NULL;
+		}
+		offset = cg_json_error_get_offset(local_error);
 
 		if (offset == G_MAXSIZE)
 			cg_load_fail(load, error, local_error->message,
@@ -1173,6 +1183,8 @@ cg_template_load(CgLoad *load, const char *id, const char *layout_path, GError *
 		g_ptr_array_add(tmpl->fields, field);
 	}
 
+	if (g_cancellable_set_error_if_cancelled(load->cancellable, error))
+		return NULL;
 	if (!cg_template_load_background(tmpl, &root, dir, error))
 		return NULL;
 	return g_steal_pointer(&tmpl);
@@ -1274,6 +1286,8 @@ cg_template_load_failed(CgLoad *load, const char *layout_path, GError **error)
 
 	if (e->domain == CG_ERROR && e->code != CG_ERROR_FAILED)
 		return; /* not a name, not found: said in full already */
+	if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return; /* nothing wrong with the template */
 	if (e->domain != CG_ERROR || !g_str_has_prefix(e->message, prefix)) {
 		/* not worded by cg_load_fail(): it may hold a path or a quote of
 		 * the file, so it is for the journal only */
@@ -1308,11 +1322,12 @@ cg_template_store_lookup(CgTemplateStore *store, const char *id, const char *lay
 }
 
 CgTemplate *
-cg_template_store_load(CgTemplateStore *store, const char *id, GError **error)
+cg_template_store_load(CgTemplateStore *store, const char *id, GCancellable *cancellable,
+		       GError **error)
 {
 	g_autoptr(GError) local_error = NULL;
 	g_autofree char *layout_path = NULL;
-	CgLoad load = {id, NULL};
+	CgLoad load = {id, NULL, cancellable};
 	CgFileStamp layout_stamp;
 	CgTemplate *tmpl;
 

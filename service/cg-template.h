@@ -38,8 +38,11 @@ gboolean cg_template_store_check(CgTemplateStore *store, const char *id, GError 
  * CG_ERROR_FAILED for a broken template, with a message naming the template
  * id, the file and what is wrong but no path and nothing read from a file
  * (it goes to unprivileged callers); the full detail is logged. Thread-safe;
- * returns a new reference. */
-CgTemplate *cg_template_store_load(CgTemplateStore *store, const char *id, GError **error);
+ * returns a new reference. @cancellable (may be NULL) is checked between
+ * the steps of a load and while parsing layout.json: cancelled, the load
+ * stops with G_IO_ERROR_CANCELLED (the cache is used as it is). */
+CgTemplate *cg_template_store_load(CgTemplateStore *store, const char *id,
+				   GCancellable *cancellable, GError **error);
 
 CgTemplate *cg_template_ref(CgTemplate *tmpl);
 void cg_template_unref(CgTemplate *tmpl);

@@ -31,7 +31,7 @@ parse_full(const char *json, gsize length, gsize max_bytes, guint max_recipients
 {
 	g_autoptr(GPtrArray) rules = classic_rules();
 
-	return cg_data_parse(json, length, rules, max_bytes, max_recipients, error);
+	return cg_data_parse(json, length, rules, max_bytes, max_recipients, NULL, error);
 }
 
 static CgData *
@@ -818,7 +818,7 @@ test_data_timing(void)
 	gint64 elapsed;
 	gint64 cpu;
 
-	data = cg_data_parse(json, strlen(json), rules, MAX_BYTES, MAX_RECIPIENTS, &error);
+	data = cg_data_parse(json, strlen(json), rules, MAX_BYTES, MAX_RECIPIENTS, NULL, &error);
 	elapsed = g_get_monotonic_time() - start;
 	cpu = thread_cpu_time_us() - cpu_start;
 	g_assert_no_error(error);
@@ -917,6 +917,46 @@ test_data_values_budget(void)
 			    "recipientName: more than 2 elements at byte offset 22");
 }
 
+/* A cancelled parse stops with G_IO_ERROR_CANCELLED, both while the text
+ * is parsed (a 10,000-recipient batch is far more values than one stride)
+ * and for a small document between recipients; the same text parses when
+ * the cancellable is not cancelled. */
+static void
+test_data_cancelled(void)
+{
+	g_autoptr(GPtrArray) rules = classic_rules();
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	GString *json = g_string_new("{\"courseName\":\"C\",\"issueDate\":\"2024-05-17\","
+				     "\"recipients\":[");
+	const char *small = "{\"courseName\":\"C\",\"issueDate\":\"2024-05-17\","
+			    "\"recipients\":[{\"recipientName\":\"A\"}]}";
+	g_autofree char *text = NULL;
+
+	for (guint i = 0; i < 10000; i++)
+		g_string_append_printf(json, "%s{\"recipientName\":\"R %u\"}", i ? "," : "", i);
+	g_string_append(json, "]}");
+	text = g_string_free(json, FALSE);
+
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(CgData) data = cg_data_parse(text, strlen(text), rules, 0, MAX_RECIPIENTS,
+						       cancellable, &error);
+
+		g_assert_no_error(error);
+		g_assert_cmpuint(cg_data_get_n_recipients(data), ==, 10000);
+	}
+	g_cancellable_cancel(cancellable);
+	for (guint i = 0; i < 2; i++) {
+		const char *json_text = i == 0 ? text : small;
+		g_autoptr(GError) error = NULL;
+		g_autoptr(CgData) data = cg_data_parse(json_text, strlen(json_text), rules, 0,
+						       MAX_RECIPIENTS, cancellable, &error);
+
+		g_assert_null(data);
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -940,5 +980,6 @@ main(int argc, char **argv)
 	g_test_add_func("/data/timing", test_data_timing);
 	g_test_add_func("/data/huge-list", test_data_huge_list);
 	g_test_add_func("/data/values-budget", test_data_values_budget);
+	g_test_add_func("/data/cancelled", test_data_cancelled);
 	return g_test_run();
 }

@@ -44,7 +44,7 @@ static CgTemplate *
 load_template(const char *id)
 {
 	g_autoptr(GError) error = NULL;
-	CgTemplate *tmpl = cg_template_store_load(store, id, &error);
+	CgTemplate *tmpl = cg_template_store_load(store, id, NULL, &error);
 
 	g_assert_no_error(error);
 	return tmpl;
@@ -54,8 +54,8 @@ static CgData *
 parse_data(CgTemplate *tmpl, const char *json)
 {
 	g_autoptr(GError) error = NULL;
-	CgData *data =
-	    cg_data_parse(json, strlen(json), cg_template_get_rules(tmpl), 1 << 24, 100000, &error);
+	CgData *data = cg_data_parse(json, strlen(json), cg_template_get_rules(tmpl), 1 << 24,
+				     100000, NULL, &error);
 
 	g_assert_no_error(error);
 	return data;
@@ -737,7 +737,7 @@ test_render_extreme_template(void)
 	g_string_append(json, "\", \"issueDate\": \"2026-11-28\"}");
 
 	extreme_store = cg_template_store_new(dirs);
-	tmpl = cg_template_store_load(extreme_store, "extreme", &error);
+	tmpl = cg_template_store_load(extreme_store, "extreme", NULL, &error);
 	g_assert_no_error(error);
 	data = parse_data(tmpl, json->str);
 	pdf = render(tmpl, data, 1, NULL, NULL, NULL, &error);

@@ -147,7 +147,7 @@ test_template_ids(void)
 		g_assert_false(cg_template_store_check(store, invalid[i], &error));
 		g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT);
 		g_clear_error(&error);
-		tmpl = cg_template_store_load(store, invalid[i], &error);
+		tmpl = cg_template_store_load(store, invalid[i], NULL, &error);
 		g_assert_null(tmpl);
 		g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT);
 	}
@@ -165,7 +165,7 @@ test_template_not_found(void)
 	g_assert_false(cg_template_store_check(store, "no-such-template", &error));
 	g_assert_error(error, CG_ERROR, CG_ERROR_TEMPLATE_NOT_FOUND);
 	g_clear_error(&error);
-	tmpl = cg_template_store_load(store, "no-such-template", &error);
+	tmpl = cg_template_store_load(store, "no-such-template", NULL, &error);
 	g_assert_null(tmpl);
 	g_assert_error(error, CG_ERROR, CG_ERROR_TEMPLATE_NOT_FOUND);
 	g_clear_error(&error);
@@ -220,7 +220,7 @@ test_template_shipped(void)
 
 		g_assert_true(cg_template_store_check(store, ids[i], &error));
 		g_assert_no_error(error);
-		tmpl = cg_template_store_load(store, ids[i], &error);
+		tmpl = cg_template_store_load(store, ids[i], NULL, &error);
 		g_assert_no_error(error);
 		g_assert_nonnull(tmpl);
 		g_assert_cmpstr(cg_template_get_id(tmpl), ==, ids[i]);
@@ -319,7 +319,7 @@ test_template_date_format(Fixture *fx, gconstpointer user_data)
 		else
 			layout = g_strdup(VALID_LAYOUT);
 		path = write_template(fx->dir, id, layout, "background.pdf", fx->background);
-		tmpl = cg_template_store_load(store, id, &error);
+		tmpl = cg_template_store_load(store, id, NULL, &error);
 		g_assert_no_error(error);
 		formatted = cg_template_format_date(tmpl, cases[i].date);
 		g_assert_cmpstr(formatted, ==, cases[i].expected);
@@ -522,7 +522,7 @@ test_template_broken(Fixture *fx, gconstpointer user_data)
 		g_assert_true(cg_template_store_check(store, c->name, &error));
 		g_assert_no_error(error);
 
-		tmpl = cg_template_store_load(store, c->name, &error);
+		tmpl = cg_template_store_load(store, c->name, NULL, &error);
 		g_assert_null(tmpl);
 		g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
 		g_test_message("  %s", error->message);
@@ -555,7 +555,7 @@ guarded_load_thread(gpointer user_data)
 {
 	GuardedLoad *load = user_data;
 	GError *error = NULL;
-	CgTemplate *tmpl = cg_template_store_load(load->store, load->id, &error);
+	CgTemplate *tmpl = cg_template_store_load(load->store, load->id, NULL, &error);
 
 	g_mutex_lock(&load->lock);
 	load->tmpl = tmpl;
@@ -802,7 +802,7 @@ test_template_valid_custom(Fixture *fx, gconstpointer user_data)
 	const CgTemplateField *name;
 	const CgFieldRule *rule;
 
-	tmpl = cg_template_store_load(store, "custom", &error);
+	tmpl = cg_template_store_load(store, "custom", NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(cg_template_get_path(tmpl), ==, path);
 	fields = cg_template_get_fields(tmpl);
@@ -847,17 +847,17 @@ test_template_dir_order(Fixture *fx, gconstpointer user_data)
 	    write_template(shipped, "both", VALID_LAYOUT, "background.pdf", fx->background);
 	only_path = write_template(shipped, "only", VALID_LAYOUT, "background.pdf", fx->background);
 
-	both = cg_template_store_load(store, "both", &error);
+	both = cg_template_store_load(store, "both", NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(cg_template_get_path(both), ==, admin_path);
-	only = cg_template_store_load(store, "only", &error);
+	only = cg_template_store_load(store, "only", NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(cg_template_get_path(only), ==, only_path);
 
 	/* the admin's copy goes away: the shipped one is used */
 	g_clear_pointer(&both, cg_template_unref);
 	g_assert_cmpint(g_remove(admin_path), ==, 0);
-	both = cg_template_store_load(store, "both", &error);
+	both = cg_template_store_load(store, "both", NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(cg_template_get_path(both), ==, shipped_path);
 }
@@ -889,9 +889,9 @@ test_template_cache(Fixture *fx, gconstpointer user_data)
 	g_autofree char *bg_path = g_build_filename(dir, "background.pdf", NULL);
 	g_autofree char *changed = NULL;
 
-	first = cg_template_store_load(store, "cached", &error);
+	first = cg_template_store_load(store, "cached", NULL, &error);
 	g_assert_no_error(error);
-	second = cg_template_store_load(store, "cached", &error);
+	second = cg_template_store_load(store, "cached", NULL, &error);
 	g_assert_no_error(error);
 	g_assert_true(first == second);
 
@@ -901,7 +901,7 @@ test_template_cache(Fixture *fx, gconstpointer user_data)
 	g_file_set_contents(path, changed, -1, &error);
 	g_assert_no_error(error);
 	bump_mtime(path, 10);
-	third = cg_template_store_load(store, "cached", &error);
+	third = cg_template_store_load(store, "cached", NULL, &error);
 	g_assert_no_error(error);
 	g_assert_true(third != first);
 	g_assert_cmpfloat(
@@ -914,21 +914,21 @@ test_template_cache(Fixture *fx, gconstpointer user_data)
 
 	/* the background changes: reloaded too */
 	bump_mtime(bg_path, 20);
-	fourth = cg_template_store_load(store, "cached", &error);
+	fourth = cg_template_store_load(store, "cached", NULL, &error);
 	g_assert_no_error(error);
 	g_assert_true(fourth != third);
 
 	/* a template broken by an edit fails, and works again when fixed */
 	g_file_set_contents(path, "{", -1, &error);
 	g_assert_no_error(error);
-	g_assert_null(cg_template_store_load(store, "cached", &error));
+	g_assert_null(cg_template_store_load(store, "cached", NULL, &error));
 	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
 	g_clear_error(&error);
 	g_file_set_contents(path, VALID_LAYOUT, -1, &error);
 	g_assert_no_error(error);
 	bump_mtime(path, 30);
 	g_clear_pointer(&first, cg_template_unref);
-	first = cg_template_store_load(store, "cached", &error);
+	first = cg_template_store_load(store, "cached", NULL, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(first);
 }
@@ -945,7 +945,8 @@ load_thread(gpointer user_data)
 
 	for (guint i = 0; i < 200; i++) {
 		g_autoptr(GError) error = NULL;
-		g_autoptr(CgTemplate) tmpl = cg_template_store_load(td->store, td->id, &error);
+		g_autoptr(CgTemplate) tmpl =
+		    cg_template_store_load(td->store, td->id, NULL, &error);
 
 		g_assert_no_error(error);
 		g_assert_cmpstr(cg_template_get_id(tmpl), ==, td->id);
@@ -974,7 +975,7 @@ static void
 strict_layout_fails(CgTemplateStore *store, const char *id, const char *expected)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(CgTemplate) tmpl = cg_template_store_load(store, id, &error);
+	g_autoptr(CgTemplate) tmpl = cg_template_store_load(store, id, NULL, &error);
 
 	g_assert_null(tmpl);
 	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
@@ -1029,6 +1030,29 @@ test_template_strict_layout(Fixture *fx, gconstpointer user_data)
 	}
 }
 
+/* A cancelled load stops with G_IO_ERROR_CANCELLED (not a template
+ * error, nothing for the journal); the same store loads the template when
+ * not cancelled. */
+static void
+test_template_cancelled(void)
+{
+	g_autofree char *shipped = shipped_dir();
+	g_autoptr(CgTemplateStore) store = store_for(shipped);
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CgTemplate) tmpl = NULL;
+
+	g_cancellable_cancel(cancellable);
+	tmpl = cg_template_store_load(store, "classic", cancellable, &error);
+	g_assert_null(tmpl);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_clear_error(&error);
+
+	tmpl = cg_template_store_load(store, "classic", NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(tmpl);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1038,6 +1062,7 @@ main(int argc, char **argv)
 	g_test_add_func("/template/not-found", test_template_not_found);
 	g_test_add_func("/template/shipped", test_template_shipped);
 	g_test_add_func("/template/threads", test_template_threads);
+	g_test_add_func("/template/cancelled", test_template_cancelled);
 	g_test_add("/template/date-format", Fixture, NULL, fixture_set_up,
 		   test_template_date_format, fixture_tear_down);
 	g_test_add("/template/broken", Fixture, NULL, fixture_set_up, test_template_broken,

@@ -119,7 +119,8 @@ static CgData *
 parse(CgTemplate *tmpl, const char *json)
 {
 	g_autoptr(GError) error = NULL;
-	CgData *data = cg_data_parse(json, strlen(json), cg_template_get_rules(tmpl), 0, 0, &error);
+	CgData *data =
+	    cg_data_parse(json, strlen(json), cg_template_get_rules(tmpl), 0, 0, NULL, &error);
 
 	if (data == NULL) {
 		g_printerr("bench-render: data: %s\n", error->message);
@@ -274,7 +275,7 @@ main(int argc, char **argv)
 	}
 	dirs[0] = template_dir;
 	store = cg_template_store_new(dirs);
-	tmpl = cg_template_store_load(store, "classic", &error);
+	tmpl = cg_template_store_load(store, "classic", NULL, &error);
 	if (tmpl == NULL) {
 		g_printerr("bench-render: template: %s\n", error->message);
 		return 1;

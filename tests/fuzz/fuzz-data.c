@@ -39,7 +39,7 @@ fuzz_rules(void)
 		g_autoptr(GError) error = NULL;
 
 		g_log_set_writer_func(fuzz_quiet_writer, NULL, NULL);
-		classic = cg_template_store_load(store, "classic", &error);
+		classic = cg_template_store_load(store, "classic", NULL, &error);
 		g_assert_no_error(error);
 	}
 	return cg_template_get_rules(classic);
@@ -68,7 +68,7 @@ fuzz_check_recipient(const GPtrArray *rules, const CgRecipient *recipient)
 			g_assert_true(cg_data_date_is_valid(value));
 	}
 	/* the canonical JSON is one recipient again, with the same fields */
-	again = cg_data_parse(canonical, strlen(canonical), rules, 0, 1, &error);
+	again = cg_data_parse(canonical, strlen(canonical), rules, 0, 1, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(cg_data_get_n_recipients(again), ==, 1);
 	canonical_again = cg_recipient_canonical_json(cg_data_get_recipient(again, 0));
@@ -81,7 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const GPtrArray *rules = fuzz_rules();
 	g_autoptr(GError) error = NULL;
 	g_autoptr(CgData) parsed = cg_data_parse((const char *)data, size, rules, FUZZ_MAX_BYTES,
-						 FUZZ_MAX_RECIPIENTS, &error);
+						 FUZZ_MAX_RECIPIENTS, NULL, &error);
 
 	if (parsed == NULL) {
 		g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_DATA);

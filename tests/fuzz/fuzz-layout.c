@@ -82,7 +82,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_assert_no_error(error);
 	dirs[0] = fuzz_dir;
 	store = cg_template_store_new(dirs);
-	tmpl = cg_template_store_load(store, "fuzz", &error);
+	tmpl = cg_template_store_load(store, "fuzz", NULL, &error);
 	if (tmpl == NULL) {
 		g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
 		g_assert_true(g_utf8_validate(error->message, -1, NULL));
