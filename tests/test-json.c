@@ -361,6 +361,7 @@ test_json_spans(void)
 
 	/* no table for other roots */
 	g_clear_pointer(&node, json_node_unref);
+	g_clear_pointer(&spans, g_hash_table_unref);
 	node = cg_json_parse_with_spans("[1]", 3, NULL, &spans, &error);
 	g_assert_no_error(error);
 	g_assert_null(spans);
