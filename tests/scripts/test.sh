@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install what is needed, build, and run the whole test suite: the normal
-# build, then the AddressSanitizer/UBSan build, then the fuzz targets for 30 s
-# each (clang, libFuzzer). Prints "N passed, N failed"
+# build (and its unit tests under valgrind), then the AddressSanitizer/UBSan
+# build, then the fuzz targets for 30 s each (clang, libFuzzer). Prints "N passed, N failed"
 # last (counted from meson's test logs). Usage: tests/scripts/test.sh
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,7 +26,10 @@ run_suite() { # builddir, extra meson setup args..., -- meson test args...
 }
 
 status=0
+rm -f build*/meson-logs/testlog*.json # count only this run's results
 run_suite build -Dwerror=true -- --no-suite bench || status=1
+# the unit tests again under valgrind (the setup leaves out the bus suites)
+meson test -C build --setup=valgrind --print-errorlogs --num-processes 2 --no-suite bench || status=1
 run_suite build-sanitize -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
 	-- --setup=sanitize --no-suite bench || status=1
 
@@ -39,13 +42,13 @@ if command -v clang >/dev/null 2>&1; then
 	fuzz_dirs=("$root/build-fuzz")
 fi
 
-summary=$(/usr/bin/python3 - "$root/build" "$root/build-sanitize" "${fuzz_dirs[@]}" <<'PY'
+logs=("$root/build/meson-logs/testlog.json" "$root/build/meson-logs/testlog-valgrind.json"
+	"$root/build-sanitize/meson-logs/testlog-sanitize.json")
+for d in "${fuzz_dirs[@]}"; do logs+=("$d/meson-logs/testlog.json"); done
+summary=$(/usr/bin/python3 - "${logs[@]}" <<'PY'
 import json, os, sys
 passed = failed = skipped = 0
-for d in sys.argv[1:]:
-    log = os.path.join(d, "meson-logs", "testlog-sanitize.json")
-    if not os.path.exists(log):
-        log = os.path.join(d, "meson-logs", "testlog.json")
+for log in sys.argv[1:]:
     if not os.path.exists(log):
         continue
     for line in open(log):
