@@ -32,7 +32,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 
 from cg_testbus import (BUILD_ROOT, LOG_BAD_PATTERNS, SOURCE_ROOT,  # noqa: E402
-                        CertgenTestCase, timeout, wait_until)
+                        CertgenTestCase, ensure_test_users, multi_uid_unavailable_reason,
+                        timeout, wait_until)
 
 BRIDGE = os.environ.get("CERTGEN_HTTP") or os.path.join(BUILD_ROOT, "client", "http",
                                                         "certgen-http")
@@ -57,6 +58,16 @@ def bridge_args(*args):
     """Extra command-line arguments for the bridge of one case."""
     def deco(func):
         func.cg_bridge_args = list(args)
+        return func
+    return deco
+
+
+def bridge_user(user):
+    """Run the bridge of one case as @user (a test user: needs root and
+    setpriv; the case is skipped otherwise), a delegate like the installed
+    certgen-http user rather than root."""
+    def deco(func):
+        func.cg_bridge_user = user
         return func
     return deco
 
@@ -324,6 +335,13 @@ class HttpTestCase(CertgenTestCase):
         start_offset = self.bridge_log.tell()
         cmd = BRIDGE_WRAPPER + [BRIDGE, "--listen", "127.0.0.1:0", "--tokens", self.tokens_path,
                "--web-root", web_root, "--debug"] + list(extra)
+        user = getattr(getattr(self, self._testMethodName), "cg_bridge_user", None)
+        if user is not None:
+            reason = multi_uid_unavailable_reason()
+            if reason:
+                self.skipTest(reason)
+            ensure_test_users()
+            cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups"] + cmd
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus_address)
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
         env.setdefault("G_DEBUG", "fatal-criticals")

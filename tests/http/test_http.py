@@ -10,6 +10,7 @@ import hashlib
 import http.client
 import json
 import os
+import pwd
 import re
 import signal
 import socket
@@ -20,10 +21,11 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 
 from cg_http_harness import (ALICE, BOB, BRIDGE, SSE_KEYS, TERMINAL, TOKENS,  # noqa: E402
-                             WEB_ROOT, HttpTestCase, batch_data, bridge_args, no_bridge,
-                             recipient_data, recv_all, token_hash)
-from cg_testbus import (BIG_BATCH, MANAGER_IFACE, OBJECT_PATH, GLib, daemon_config,  # noqa: E402
-                        main, random_id, spin, timeout, wait_until)
+                             WEB_ROOT, HttpTestCase, batch_data, bridge_args, bridge_user,
+                             no_bridge, recipient_data, recv_all, token_hash)
+from cg_testbus import (ACTION_DELEGATE, ACTION_GENERATE, BIG_BATCH, MANAGER_IFACE,  # noqa: E402
+                        OBJECT_PATH, GLib, daemon_config, main, random_id, spin, timeout,
+                        wait_until, with_polkit)
 
 
 class AuthTests(HttpTestCase):
@@ -1337,6 +1339,46 @@ class StrictBodyTests(HttpTestCase):
         self.assertEqual(resp.status, 201, resp)
         last = self.wait_finished(resp.json["progressId"])
         self.assertEqual(last["status"], "completed", last)
+
+
+
+class BridgeDelegateTests(HttpTestCase):
+    """The bridge as a non-root delegate (certgen-test1, polkit granting it
+    generate and delegate, as the installed rules do for certgen-http):
+    certgend sees only the bridge's uid, so the bridge's own owner check is
+    all that stands between two web users (issue 15/1)."""
+
+    @with_polkit(ACTION_GENERATE, ACTION_DELEGATE)
+    @bridge_user("certgen-test1")
+    def test_ws_cancel_of_another_web_user_refused(self):
+        """bob's WebSocket cancel of alice's generation, sent with the
+        handshake and again after the 101: refused, alice's completes; alice's
+        own cancel through the same delegate still works."""
+        with open(f"/proc/{self.bridge.pid}/status", encoding="ascii") as f:
+            uid = int(re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1))
+        self.assertEqual(uid, pwd.getpwnam("certgen-test1").pw_uid, "the bridge is not a delegate")
+        pid = self.start(batch_data(300), token=ALICE)
+        early = EarlyWebSocket(self.port, f"/api/certificates/ws/{pid}",
+                               {"Authorization": f"Bearer {BOB}"},
+                               BridgeOwnerCheckTests.CANCEL)
+        BridgeOwnerCheckTests.assert_refused(self, early)
+        ws = self.websocket(pid, token=BOB)
+        self.assertEqual(ws.status, 101)
+        try:
+            ws.send_text(BridgeOwnerCheckTests.CANCEL)
+        except OSError:
+            pass  # already closed by the bridge
+        BridgeOwnerCheckTests.assert_refused(self, ws)
+        self.assertEqual(self.wait_finished(pid)["status"], "completed")
+
+        mine = self.start(batch_data(BIG_BATCH), token=ALICE)
+        ws = self.websocket(mine, token=ALICE)
+        self.assertEqual(ws.status, 101)
+        ws.send_text(BridgeOwnerCheckTests.CANCEL)
+        messages = ws.messages_until_close()
+        ws.close()
+        self.assertIn({"type": "cancel", "success": True}, messages)
+        self.assertEqual(self.wait_finished(mine)["status"], "cancelled")
 
 
 if __name__ == "__main__":
