@@ -7,6 +7,7 @@
 #include "cg-http-error.h"
 #include "cg-http-follow.h"
 #include "cg-http-json.h"
+#include "cg-http-response.h"
 #include "cg-http-resume.h"
 
 /*
@@ -20,7 +21,7 @@
  */
 
 typedef struct {
-	CgHttpServer *server;
+	CgHttpStreamContext *context;
 	SoupServerMessage *msg;
 	char *progress_id;
 	char *user;
@@ -56,9 +57,9 @@ sse_close(CgHttpSse *self)
 	g_clear_signal_handler(&self->disconnected_id, self->msg);
 	g_clear_signal_handler(&self->wrote_id, self->msg);
 	g_debug("SSE stream of %s for %s closed", self->progress_id, self->user);
-	cg_http_server_remove_stream(self->server, self);
+	cg_http_streams_remove(self->context->streams, self);
 	g_clear_object(&self->msg);
-	g_clear_object(&self->server);
+	g_clear_pointer(&self->context, cg_http_stream_context_unref);
 	g_free(self->progress_id);
 	g_free(self->user);
 	g_free(self);
@@ -97,7 +98,7 @@ sse_abort(CgHttpSse *self, const char *why)
 static void
 sse_append(CgHttpSse *self, const char *text)
 {
-	const CgHttpConfig *config = cg_http_server_get_config(self->server);
+	const CgHttpConfig *config = &self->context->config;
 	gsize len = strlen(text);
 
 	if (self->closed || self->ending)
@@ -127,7 +128,7 @@ sse_send_update(CgHttpSse *self, GVariant *update)
 	self->last_sent = sequence;
 	if (self->closed || self->ending)
 		return;
-	cg_http_server_note_sent(self->server, self->user, self->progress_id, sequence);
+	cg_http_streams_note_sent(self->context->streams, self->user, self->progress_id, sequence);
 	sse_append(self, event);
 }
 
@@ -193,7 +194,7 @@ peer_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
 static void
 sse_start_stream(CgHttpSse *self)
 {
-	const CgHttpConfig *config = cg_http_server_get_config(self->server);
+	const CgHttpConfig *config = &self->context->config;
 	SoupMessageHeaders *headers = soup_server_message_get_response_headers(self->msg);
 	g_autofree char *hello = NULL;
 
@@ -215,7 +216,7 @@ static void
 ready_cb(gpointer user_data, GVariant *snapshot)
 {
 	CgHttpSse *self = user_data;
-	const CgHttpConfig *config = cg_http_server_get_config(self->server);
+	const CgHttpConfig *config = &self->context->config;
 	gboolean terminal = cg_http_update_is_terminal(snapshot);
 	GSocket *socket;
 
@@ -338,12 +339,12 @@ sse_shutdown(gpointer stream)
 }
 
 void
-cg_http_sse_start(CgHttpServer *server, SoupServerMessage *msg, const char *progress_id,
+cg_http_sse_start(CgHttpStreamContext *context, SoupServerMessage *msg, const char *progress_id,
 		  const char *user, gboolean have_last_event_id, guint64 last_event_id)
 {
 	CgHttpSse *self = g_new0(CgHttpSse, 1);
 
-	self->server = g_object_ref(server);
+	self->context = cg_http_stream_context_ref(context);
 	self->msg = g_object_ref(msg);
 	self->progress_id = g_strdup(progress_id);
 	self->user = g_strdup(user);
@@ -354,10 +355,10 @@ cg_http_sse_start(CgHttpServer *server, SoupServerMessage *msg, const char *prog
 	    g_signal_connect(msg, "disconnected", G_CALLBACK(finished_cb), self);
 	self->wrote_id =
 	    g_signal_connect(msg, "wrote-body-data", G_CALLBACK(wrote_body_data_cb), self);
-	cg_http_server_add_stream(server, self, user, sse_shutdown);
+	cg_http_streams_add(context->streams, self, user, sse_shutdown);
 	soup_server_message_pause(msg);
 	g_debug("SSE stream of %s for %s%s", progress_id, user,
 		have_last_event_id ? " (resumed)" : "");
-	self->follow = cg_http_follow_start(cg_http_server_get_bus(server), progress_id, user,
-					    &sse_follow_funcs, self);
+	self->follow =
+	    cg_http_follow_start(context->bus, progress_id, user, &sse_follow_funcs, self);
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "cg-http-server.h"
+#include <libsoup/soup.h>
+
+#include "cg-http-stream-context.h"
 
 G_BEGIN_DECLS
 
@@ -12,7 +14,8 @@ G_BEGIN_DECLS
  * every update as "id: <sequence>" + "data: <JSON>", keep-alive comments,
  * and the end of the response after the terminal event. A resume whose
  * Last-Event-ID already is the terminal sequence gets 204 (no reconnects). */
-void cg_http_sse_start(CgHttpServer *server, SoupServerMessage *msg, const char *progress_id,
-		       const char *user, gboolean have_last_event_id, guint64 last_event_id);
+void cg_http_sse_start(CgHttpStreamContext *context, SoupServerMessage *msg,
+		       const char *progress_id, const char *user, gboolean have_last_event_id,
+		       guint64 last_event_id);
 
 G_END_DECLS

@@ -24,7 +24,7 @@ typedef enum {
 
 typedef struct {
 	gint ref_count;
-	CgHttpServer *server;
+	CgHttpStreamContext *context;
 	SoupWebsocketConnection *connection;
 	char *progress_id;
 	char *user;
@@ -54,7 +54,7 @@ ws_unref(CgHttpWs *self)
 		return;
 	g_clear_object(&self->cancellable);
 	g_clear_object(&self->connection);
-	g_clear_object(&self->server);
+	g_clear_pointer(&self->context, cg_http_stream_context_unref);
 	g_free(self->progress_id);
 	g_free(self->user);
 	g_free(self);
@@ -117,7 +117,7 @@ ws_send_update(CgHttpWs *self, GVariant *update)
 	if (!ws_is_open(self))
 		return;
 	json = cg_http_update_to_json(update);
-	cg_http_server_note_sent(self->server, self->user, self->progress_id, sequence);
+	cg_http_streams_note_sent(self->context->streams, self->user, self->progress_id, sequence);
 	ws_send(self, json);
 }
 
@@ -228,9 +228,8 @@ ws_cancel(CgHttpWs *self)
 {
 	if (self->closed)
 		return;
-	cg_http_owned_call(cg_http_server_get_bus(self->server), self->progress_id, self->user,
-			   "Cancel", G_VARIANT_TYPE("()"), self->cancellable, cancelled_cb,
-			   ws_ref(self));
+	cg_http_owned_call(self->context->bus, self->progress_id, self->user, "Cancel",
+			   G_VARIANT_TYPE("()"), self->cancellable, cancelled_cb, ws_ref(self));
 }
 
 CgHttpWsRequest
@@ -318,7 +317,7 @@ closed_cb(SoupWebsocketConnection *connection, gpointer user_data)
 	g_clear_signal_handler(&self->closed_id, self->connection);
 	g_debug("WebSocket of %s for %s closed", self->progress_id, self->user);
 	if (self->registered)
-		cg_http_server_remove_stream(self->server, self);
+		cg_http_streams_remove(self->context->streams, self);
 	ws_unref(self);
 }
 
@@ -329,16 +328,16 @@ ws_shutdown(gpointer stream)
 }
 
 void
-cg_http_ws_start(CgHttpServer *server, SoupWebsocketConnection *connection, const char *progress_id,
-		 const char *user, gboolean have_since, guint64 since)
+cg_http_ws_start(CgHttpStreamContext *context, SoupWebsocketConnection *connection,
+		 const char *progress_id, const char *user, gboolean have_since, guint64 since)
 {
-	const CgHttpConfig *config = cg_http_server_get_config(server);
+	const CgHttpConfig *config = &context->config;
 	CgHttpWs *self = g_new0(CgHttpWs, 1);
 	g_autoptr(GError) error = NULL;
 	guint retry_after_s = 0;
 
 	self->ref_count = 1;
-	self->server = g_object_ref(server);
+	self->context = cg_http_stream_context_ref(context);
 	self->connection = g_object_ref(connection);
 	self->progress_id = g_strdup(progress_id);
 	self->user = g_strdup(user);
@@ -352,15 +351,15 @@ cg_http_ws_start(CgHttpServer *server, SoupWebsocketConnection *connection, cons
 	self->message_id = g_signal_connect(connection, "message", G_CALLBACK(message_cb), self);
 	self->closed_id = g_signal_connect(connection, "closed", G_CALLBACK(closed_cb), self);
 
-	if (!cg_http_server_acquire_stream_slot(server, user, &retry_after_s, &error)) {
+	if (!cg_http_streams_acquire_slot(context->streams, user, &retry_after_s, &error)) {
 		ws_send_error(self, "error", error);
 		soup_websocket_connection_close(connection, CG_HTTP_WS_CLOSE_TRY_AGAIN_LATER,
 						cg_http_error_code(error));
 		return;
 	}
 	self->registered = TRUE;
-	cg_http_server_add_stream(server, self, user, ws_shutdown);
+	cg_http_streams_add(context->streams, self, user, ws_shutdown);
 	g_debug("WebSocket of %s for %s", progress_id, user);
-	self->follow = cg_http_follow_start(cg_http_server_get_bus(server), progress_id, user,
-					    &ws_follow_funcs, self);
+	self->follow =
+	    cg_http_follow_start(context->bus, progress_id, user, &ws_follow_funcs, self);
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "cg-http-server.h"
+#include <libsoup/soup.h>
+
+#include "cg-http-stream-context.h"
 
 G_BEGIN_DECLS
 
@@ -23,7 +25,7 @@ CgHttpWsRequest cg_http_ws_parse_message(gboolean text, const char *data, gsize 
 /* A cancel waits for the owner check of the id (cg-http-owner.h) and goes
  * through it itself; it is refused (a "cancel" error message) when the check
  * failed. */
-void cg_http_ws_start(CgHttpServer *server, SoupWebsocketConnection *connection,
+void cg_http_ws_start(CgHttpStreamContext *context, SoupWebsocketConnection *connection,
 		      const char *progress_id, const char *user, gboolean have_since,
 		      guint64 since);
 

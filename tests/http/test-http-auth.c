@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of tokens, sessions and limits (cg-http-auth.c,
- * cg-http-limits.c). */
+/* Unit tests of web users: tokens and sessions (cg-http-auth.c). */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
 #include "cg-http-auth.h"
-#include "cg-http-limits.h"
 
 static char *
 write_tokens(const char *contents)
@@ -148,6 +146,41 @@ test_sessions(void)
 }
 
 static void
+test_sessions_global_cap(void)
+{
+	g_autoptr(CgHttpAuth) auth = cg_http_auth_new(60, 4, 2);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *alice = token_line("alice", "token-a");
+	g_autofree char *bob = token_line("bob", "token-b");
+	g_autofree char *carol = token_line("carol", "token-c");
+	g_autofree char *contents = g_strconcat(alice, bob, carol, NULL);
+	g_autofree char *path = write_tokens(contents);
+	g_autofree char *sa = NULL, *sb = NULL, *sc = NULL, *user = NULL;
+
+	g_assert_true(cg_http_auth_load_tokens(auth, path, &error));
+	g_assert_no_error(error);
+	sa = cg_http_auth_session_new(auth, "alice", NULL);
+	g_usleep(1000);
+	sb = cg_http_auth_session_new(auth, "bob", NULL);
+	g_usleep(1000);
+	/* the overall cap drops the oldest session of anyone */
+	sc = cg_http_auth_session_new(auth, "carol", NULL);
+	g_assert_cmpuint(cg_http_auth_get_n_sessions(auth), ==, 2);
+	g_assert_null(cg_http_auth_session_lookup(auth, sa));
+	user = cg_http_auth_session_lookup(auth, sb);
+	g_assert_cmpstr(user, ==, "bob");
+	g_clear_pointer(&user, g_free);
+	user = cg_http_auth_session_lookup(auth, sc);
+	g_assert_cmpstr(user, ==, "carol");
+	/* sessions are not tokens, nor tokens sessions */
+	g_assert_null(cg_http_auth_check_token(auth, sc));
+	g_assert_null(cg_http_auth_session_lookup(auth, "token-c"));
+	/* nothing has expired within the TTL */
+	g_assert_cmpuint(cg_http_auth_sessions_expire(auth), ==, 0);
+	g_unlink(path);
+}
+
+static void
 test_user_names(void)
 {
 	g_assert_true(cg_http_user_name_is_valid("alice"));
@@ -159,49 +192,6 @@ test_user_names(void)
 	    "0123456789012345678901234567890123456789012345678901234567890123456789"));
 }
 
-static void
-test_rate_limiter(void)
-{
-	g_autoptr(CgHttpRateLimiter) limiter = cg_http_rate_limiter_new(3, 60 * G_USEC_PER_SEC);
-	gint64 t0 = 1000 * G_USEC_PER_SEC;
-	guint retry = 0;
-
-	g_assert_true(cg_http_rate_limiter_try(limiter, "alice", t0, &retry));
-	g_assert_true(cg_http_rate_limiter_try(limiter, "alice", t0 + 10 * G_USEC_PER_SEC, &retry));
-	g_assert_true(cg_http_rate_limiter_try(limiter, "alice", t0 + 20 * G_USEC_PER_SEC, &retry));
-	g_assert_false(
-	    cg_http_rate_limiter_try(limiter, "alice", t0 + 30 * G_USEC_PER_SEC, &retry));
-	g_assert_cmpuint(retry, ==, 30);
-	g_assert_true(cg_http_rate_limiter_try(limiter, "bob", t0 + 30 * G_USEC_PER_SEC, &retry));
-	/* the first event leaves the window after 60 s */
-	g_assert_false(
-	    cg_http_rate_limiter_try(limiter, "alice", t0 + 59 * G_USEC_PER_SEC, &retry));
-	g_assert_cmpuint(retry, ==, 1);
-	g_assert_true(cg_http_rate_limiter_try(limiter, "alice", t0 + 60 * G_USEC_PER_SEC, &retry));
-	g_assert_cmpuint(cg_http_rate_limiter_prune(limiter, t0 + 200 * G_USEC_PER_SEC), ==, 0);
-}
-
-static void
-test_stream_caps(void)
-{
-	g_autoptr(CgHttpStreamCaps) caps = cg_http_stream_caps_new(3, 2);
-
-	g_assert_cmpint(cg_http_stream_caps_acquire(caps, "alice"), ==, CG_HTTP_CAP_OK);
-	g_assert_cmpint(cg_http_stream_caps_acquire(caps, "alice"), ==, CG_HTTP_CAP_OK);
-	g_assert_cmpint(cg_http_stream_caps_acquire(caps, "alice"), ==, CG_HTTP_CAP_USER_FULL);
-	g_assert_cmpint(cg_http_stream_caps_acquire(caps, "bob"), ==, CG_HTTP_CAP_OK);
-	g_assert_cmpint(cg_http_stream_caps_acquire(caps, "carol"), ==, CG_HTTP_CAP_GLOBAL_FULL);
-	g_assert_cmpuint(cg_http_stream_caps_get_total(caps), ==, 3);
-	cg_http_stream_caps_release(caps, "alice");
-	g_assert_cmpuint(cg_http_stream_caps_get_user(caps, "alice"), ==, 1);
-	g_assert_cmpint(cg_http_stream_caps_acquire(caps, "carol"), ==, CG_HTTP_CAP_OK);
-	cg_http_stream_caps_release(caps, "alice");
-	cg_http_stream_caps_release(caps, "bob");
-	cg_http_stream_caps_release(caps, "carol");
-	g_assert_cmpuint(cg_http_stream_caps_get_total(caps), ==, 0);
-	g_assert_cmpuint(cg_http_stream_caps_get_user(caps, "alice"), ==, 0);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -210,8 +200,7 @@ main(int argc, char **argv)
 	g_test_add_func("/http/auth/tokens", test_tokens);
 	g_test_add_func("/http/auth/tokens-invalid", test_tokens_invalid);
 	g_test_add_func("/http/auth/sessions", test_sessions);
+	g_test_add_func("/http/auth/sessions-global-cap", test_sessions_global_cap);
 	g_test_add_func("/http/auth/user-names", test_user_names);
-	g_test_add_func("/http/limits/rate", test_rate_limiter);
-	g_test_add_func("/http/limits/streams", test_stream_caps);
 	return g_test_run();
 }

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of the resume rules (cg-http-resume.c) and of WebSocket
- * message parsing (cg-http-ws.c). */
+/* Unit tests of the resume rules (cg-http-resume.c). */
 #include "cg-http-error.h"
 #include "cg-http-resume.h"
-#include "cg-http-ws.h"
 
 static void
 test_parse_id(void)
@@ -136,46 +134,6 @@ test_table_full(void)
 	g_assert_cmpuint(cg_http_resume_table_get_size(table), ==, 2);
 }
 
-static void
-test_ws_messages(void)
-{
-	static const char *const bad[] = {
-	    "",
-	    "not json",
-	    "[\"cancel\"]",
-	    "\"cancel\"",
-	    "{}",
-	    "{\"type\":\"ping\"}",
-	    "{\"type\":1}",
-	    "{\"type\":[\"cancel\"]}",
-	    "{\"type\":\"cancel\"",
-	    "{\"type\":\"\xff\"}",
-	    "{\"tye\\ud800\":{\"a\":1}}",
-	    "{\"type\":\"\\udfff\"",
-	};
-
-	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
-		g_autoptr(GError) error = NULL;
-
-		g_assert_cmpint(cg_http_ws_parse_message(TRUE, bad[i], strlen(bad[i]), &error), ==,
-				CG_HTTP_WS_REQUEST_INVALID);
-		g_assert_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST);
-		/* sent back in a text frame */
-		g_assert_true(g_utf8_validate(error->message, -1, NULL));
-	}
-	{
-		g_autoptr(GError) error = NULL;
-		const char *cancel = "{\"type\":\"cancel\"}";
-
-		g_assert_cmpint(cg_http_ws_parse_message(TRUE, cancel, strlen(cancel), &error), ==,
-				CG_HTTP_WS_REQUEST_CANCEL);
-		g_assert_no_error(error);
-		g_assert_cmpint(cg_http_ws_parse_message(FALSE, cancel, strlen(cancel), &error), ==,
-				CG_HTTP_WS_REQUEST_INVALID);
-		g_assert_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_BAD_REQUEST);
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -185,6 +143,5 @@ main(int argc, char **argv)
 	g_test_add_func("/http/resume/plan", test_plan);
 	g_test_add_func("/http/resume/table", test_table);
 	g_test_add_func("/http/resume/table-full", test_table_full);
-	g_test_add_func("/http/ws/messages", test_ws_messages);
 	return g_test_run();
 }

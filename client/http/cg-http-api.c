@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The /api handlers: start, progress stream and WebSocket entry, cancel,
+ * analytics, download, and the routing of /api paths among them and
+ * /api/session (cg-http-session.c). */
+#include "cg-http-api.h"
+
+#include <unistd.h>
+
+#include "cg-http-error.h"
+#include "cg-http-json.h"
+#include "cg-http-limits.h"
+#include "cg-http-owner.h"
+#include "cg-http-pending.h"
+#include "cg-http-response.h"
+#include "cg-http-resume.h"
+#include "cg-http-session.h"
+#include "cg-http-sse.h"
+#include "cg-http-ws.h"
+
+#define CG_HTTP_MAX_ID_LEN 128
+
+struct _CgHttpApi {
+	GObject parent_instance;
+	CgHttpStreamContext *context;
+	const CgHttpConfig *config; /* the context's */
+	CgHttpAuth *auth;
+	CgHttpRateLimiter *starts_limiter;
+	guint n_pending;
+};
+
+G_DEFINE_TYPE(CgHttpApi, cg_http_api, G_TYPE_OBJECT)
+
+static CgHttpPending *
+pending_new(CgHttpApi *self, SoupServerMessage *msg, const char *user, const char *progress_id)
+{
+	return cg_http_pending_new(G_OBJECT(self), &self->n_pending, msg, user, progress_id);
+}
+
+static char *
+authenticate_or_respond(CgHttpApi *self, SoupServerMessage *msg, gboolean allow_cookie)
+{
+	return cg_http_session_authenticate_or_respond(
+	    self->auth, (const char *const *)self->config->allow_origins, msg, allow_cookie);
+}
+
+static gboolean
+progress_id_is_valid(const char *id)
+{
+	gsize len = strlen(id);
+
+	if (len == 0 || len > CG_HTTP_MAX_ID_LEN)
+		return FALSE;
+	for (const char *p = id; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+check_progress_id(SoupServerMessage *msg, const char *id)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (progress_id_is_valid(id))
+		return TRUE;
+	error = cg_http_not_found_error(id);
+	cg_http_respond_error(msg, error, 0);
+	return FALSE;
+}
+
+/* ---- POST /api/certificates ----------------------------------------------------------- */
+
+static void
+started_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	CgHttpPending *pending = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(JsonBuilder) builder = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *json = NULL;
+	g_autofree char *location = NULL;
+	const char *progress_id;
+
+	reply = cg_http_bus_call_finish(CG_HTTP_BUS(source), result, NULL, &error);
+	if (reply == NULL) {
+		cg_http_pending_fail_dbus(pending, error);
+		return;
+	}
+	g_variant_get(reply, "(&s)", &progress_id);
+	g_debug("%s started %s", pending->user, progress_id);
+	if (pending->closed) {
+		cg_http_pending_done(pending);
+		return;
+	}
+	builder = json_builder_new_immutable();
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "progressId");
+	json_builder_add_string_value(builder, progress_id);
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	json = cg_http_json_to_string(root);
+	location = g_strdup_printf("/api/certificates/progress/%s", progress_id);
+	soup_message_headers_replace(soup_server_message_get_response_headers(pending->msg),
+				     "Location", location);
+	cg_http_respond_json(pending->msg, SOUP_STATUS_CREATED, json);
+	cg_http_pending_done(pending);
+}
+
+static void
+handle_start(CgHttpApi *self, SoupServerMessage *msg)
+{
+	SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
+	g_autofree char *user = authenticate_or_respond(self, msg, FALSE);
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *data_path = NULL;
+	GVariant *parameters;
+	const char *content_type;
+	guint retry_after_s = 0;
+
+	if (user == NULL)
+		return;
+	if (!cg_http_rate_limiter_try(self->starts_limiter, user, g_get_monotonic_time(),
+				      &retry_after_s)) {
+		cg_http_respond_new_error(
+		    msg, CG_HTTP_ERROR_RATE_LIMITED, retry_after_s,
+		    "At most %u generation requests per minute; try again in %u s",
+		    self->config->starts_per_minute, retry_after_s);
+		return;
+	}
+	content_type = soup_message_headers_get_content_type(request, NULL);
+	if (content_type != NULL && g_ascii_strcasecmp(content_type, "application/json") != 0) {
+		cg_http_respond_new_error(msg, CG_HTTP_ERROR_UNSUPPORTED_MEDIA_TYPE, 0,
+					  "The request body must be application/json");
+		return;
+	}
+	body = soup_message_body_flatten(soup_server_message_get_request_body(msg));
+	parameters = cg_http_start_parameters_from_body(
+	    g_bytes_get_data(body, NULL), g_bytes_get_size(body), self->config->max_json_depth,
+	    user, &data_path, &error);
+	if (parameters == NULL && data_path != NULL) {
+		/* what certgend would call InvalidData, with its "errors" list */
+		g_autofree char *json = cg_http_invalid_data_json(error->message, data_path);
+
+		cg_http_respond_json(msg, cg_http_error_status(error), json);
+		return;
+	}
+	if (parameters == NULL) {
+		cg_http_respond_error(msg, error, 0);
+		return;
+	}
+	cg_http_bus_call(self->context->bus, "StartGeneration", parameters, G_VARIANT_TYPE("(s)"),
+			 NULL, started_cb, pending_new(self, msg, user, NULL));
+}
+
+/* ---- DELETE /api/certificates/progress/{id} ---------------------------------------------- */
+
+static void
+cancelled_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	CgHttpPending *pending = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	guint retry_after_s = 0;
+
+	reply = cg_http_owned_call_finish(result, NULL, NULL, &retry_after_s, &error);
+	if (reply == NULL) {
+		cg_http_pending_fail(pending, error, retry_after_s);
+		return;
+	}
+	if (!pending->closed)
+		cg_http_respond_json(pending->msg, SOUP_STATUS_OK, "{\"success\":true}");
+	cg_http_pending_done(pending);
+}
+
+/* ---- GET .../{id}/analytics ----------------------------------------------------------------- */
+
+static void
+analytics_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	CgHttpPending *pending = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) analytics = NULL;
+	g_autofree char *json = NULL;
+	guint retry_after_s = 0;
+
+	reply = cg_http_owned_call_finish(result, NULL, NULL, &retry_after_s, &error);
+	if (reply == NULL) {
+		cg_http_pending_fail(pending, error, retry_after_s);
+		return;
+	}
+	g_variant_get(reply, "(@a{sv})", &analytics);
+	json = cg_http_analytics_to_json(analytics);
+	if (!pending->closed)
+		cg_http_respond_json(pending->msg, SOUP_STATUS_OK, json);
+	cg_http_pending_done(pending);
+}
+
+/* ---- GET /api/certificates/{id}/download ------------------------------------------------- */
+
+static char *
+download_filename(CgHttpPending *pending)
+{
+	g_autoptr(GVariant) result = NULL;
+	const char *number = NULL;
+	GString *name = g_string_new(NULL);
+
+	result = g_variant_lookup_value(pending->snapshot, "result", G_VARIANT_TYPE_VARDICT);
+	if (result != NULL)
+		g_variant_lookup(result, "certificate_number", "&s", &number);
+	if (number == NULL)
+		number = pending->progress_id;
+	for (const char *p = number; *p != '\0' && name->len < 64; p++) {
+		if (g_ascii_isalnum(*p) || *p == '-' || *p == '_')
+			g_string_append_c(name, *p);
+	}
+	if (name->len == 0)
+		g_string_append(name, "certificate");
+	g_string_append(name, ".pdf");
+	return g_string_free(name, FALSE);
+}
+
+static void
+opened_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	CgHttpPending *pending = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GUnixFDList) fd_list = NULL;
+	g_autoptr(GMappedFile) mapped = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	g_autofree char *filename = NULL;
+	g_autofree char *disposition = NULL;
+	SoupMessageHeaders *headers;
+	gint32 handle = -1;
+	guint retry_after_s = 0;
+	int fd;
+
+	reply =
+	    cg_http_owned_call_finish(result, &pending->snapshot, &fd_list, &retry_after_s, &error);
+	if (reply == NULL) {
+		cg_http_pending_fail(pending, error, retry_after_s);
+		return;
+	}
+	g_variant_get(reply, "(h)", &handle);
+	if (fd_list == NULL || handle < 0 || handle >= g_unix_fd_list_get_length(fd_list)) {
+		g_autoptr(GError) bad = g_error_new_literal(CG_HTTP_ERROR, CG_HTTP_ERROR_FAILED,
+							    "certgend sent no file descriptor");
+
+		cg_http_pending_fail(pending, bad, 0);
+		return;
+	}
+	fd = g_unix_fd_list_get(fd_list, handle, &error);
+	if (fd >= 0) {
+		mapped = g_mapped_file_new_from_fd(fd, FALSE, &error);
+		close(fd);
+	}
+	if (mapped == NULL) {
+		g_autoptr(GError) bad =
+		    g_error_new(CG_HTTP_ERROR, CG_HTTP_ERROR_FAILED,
+				"Could not read the certificate: %s", error->message);
+
+		cg_http_pending_fail(pending, bad, 0);
+		return;
+	}
+	if (pending->closed) {
+		cg_http_pending_done(pending);
+		return;
+	}
+	bytes = g_mapped_file_get_bytes(mapped);
+	filename = download_filename(pending);
+	disposition = g_strdup_printf("attachment; filename=\"%s\"", filename);
+	headers = soup_server_message_get_response_headers(pending->msg);
+	soup_message_headers_replace(headers, "Content-Disposition", disposition);
+	soup_message_headers_replace(headers, "Cache-Control", "no-store");
+	soup_message_headers_set_content_type(headers, "application/pdf", NULL);
+	soup_message_headers_set_content_length(headers, (goffset)g_bytes_get_size(bytes));
+	soup_message_body_set_accumulate(soup_server_message_get_response_body(pending->msg),
+					 FALSE);
+	soup_message_body_append_bytes(soup_server_message_get_response_body(pending->msg), bytes);
+	soup_message_body_complete(soup_server_message_get_response_body(pending->msg));
+	soup_server_message_set_status(pending->msg, SOUP_STATUS_OK, NULL);
+	cg_http_pending_done(pending);
+}
+
+/* The stream rate limit and a stream slot (held by the caller on TRUE);
+ * otherwise @msg is answered. */
+static gboolean
+admit_stream(CgHttpApi *self, SoupServerMessage *msg, const char *user, const char *progress_id,
+	     gboolean have_since, guint64 since)
+{
+	CgHttpStreams *streams = self->context->streams;
+	g_autoptr(GError) error = NULL;
+	guint retry_after_s = 0;
+
+	if (!cg_http_streams_check_rate(streams, user, progress_id, have_since, since,
+					g_get_monotonic_time(), &retry_after_s, &error) ||
+	    !cg_http_streams_acquire_slot(streams, user, &retry_after_s, &error)) {
+		cg_http_respond_error(msg, error, retry_after_s);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* GET /api/certificates/progress/{id}: the SSE stream. */
+static void
+handle_stream(CgHttpApi *self, SoupServerMessage *msg, const char *progress_id)
+{
+	g_autofree char *user = authenticate_or_respond(self, msg, TRUE);
+	const char *last_event_id;
+	gboolean resume;
+	guint64 sequence = 0;
+
+	if (user == NULL || !check_progress_id(msg, progress_id))
+		return;
+	last_event_id = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+						     "Last-Event-ID");
+	resume = cg_http_resume_parse_id(last_event_id, &sequence);
+	if (!admit_stream(self, msg, user, progress_id, resume, sequence))
+		return;
+	cg_http_sse_start(self->context, msg, progress_id, user, resume, sequence);
+}
+
+static gboolean
+ws_since(SoupServerMessage *msg, guint64 *since)
+{
+	return cg_http_resume_parse_query(g_uri_get_query(soup_server_message_get_uri(msg)), since);
+}
+
+static const char *
+ws_progress_id(const char *path)
+{
+	if (!g_str_has_prefix(path, CG_HTTP_WS_PATH "/"))
+		return NULL;
+	return path + strlen(CG_HTTP_WS_PATH "/");
+}
+
+void
+cg_http_api_check_websocket(CgHttpApi *self, SoupServerMessage *msg, const char *path)
+{
+	const char *progress_id = ws_progress_id(path);
+	g_autofree char *user = NULL;
+	guint64 since = 0;
+	gboolean have_since;
+
+	if (progress_id == NULL || strchr(progress_id, '/') != NULL) {
+		cg_http_respond_new_error(msg, CG_HTTP_ERROR_NOT_FOUND, 0, "No such API route");
+		return;
+	}
+	if (!g_str_equal(soup_server_message_get_method(msg), SOUP_METHOD_GET)) {
+		cg_http_respond_method_not_allowed(msg, "GET");
+		return;
+	}
+	user = authenticate_or_respond(self, msg, TRUE);
+	if (user == NULL || !check_progress_id(msg, progress_id))
+		return;
+	have_since = ws_since(msg, &since);
+	if (!admit_stream(self, msg, user, progress_id, have_since, since))
+		return;
+	/* cg_http_ws_start() takes its own slot after the upgrade */
+	cg_http_streams_release_slot(self->context->streams, user);
+	g_object_set_data_full(G_OBJECT(msg), "cg-http-user", g_steal_pointer(&user), g_free);
+}
+
+void
+cg_http_api_start_websocket(CgHttpApi *self, SoupServerMessage *msg, const char *path,
+			    SoupWebsocketConnection *connection)
+{
+	const char *user = g_object_get_data(G_OBJECT(msg), "cg-http-user");
+	const char *progress_id = ws_progress_id(path);
+	guint64 since = 0;
+	gboolean have_since = ws_since(msg, &since);
+
+	if (user == NULL || progress_id == NULL) {
+		soup_websocket_connection_close(connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+						NULL);
+		return;
+	}
+	cg_http_ws_start(self->context, connection, progress_id, user, have_since, since);
+}
+
+void
+cg_http_api_handle(CgHttpApi *self, SoupServerMessage *msg, const char *path, const char *method)
+{
+	g_auto(GStrv) parts = g_strsplit(path + strlen("/api/"), "/", 6);
+	guint n = g_strv_length(parts);
+	gboolean get = g_str_equal(method, SOUP_METHOD_GET);
+	gboolean delete = g_str_equal(method, SOUP_METHOD_DELETE);
+
+	if (n == 1 && g_str_equal(parts[0], "session")) {
+		cg_http_session_handle(self->auth, (const char *const *)self->config->allow_origins,
+				       msg, method);
+		return;
+	}
+	if (n >= 1 && g_str_equal(parts[0], "certificates")) {
+		if (n == 1) {
+			if (!g_str_equal(method, SOUP_METHOD_POST)) {
+				cg_http_respond_method_not_allowed(msg, "POST");
+				return;
+			}
+			handle_start(self, msg);
+			return;
+		}
+		if (n == 3 && g_str_equal(parts[1], "progress")) {
+			g_autofree char *user = NULL;
+
+			if (get) {
+				handle_stream(self, msg, parts[2]);
+				return;
+			}
+			if (!delete) {
+				cg_http_respond_method_not_allowed(msg, "GET, DELETE");
+				return;
+			}
+			user = authenticate_or_respond(self, msg, FALSE);
+			if (user == NULL || !check_progress_id(msg, parts[2]))
+				return;
+			cg_http_owned_call(self->context->bus, parts[2], user, "Cancel",
+					   G_VARIANT_TYPE("()"), NULL, cancelled_cb,
+					   pending_new(self, msg, user, parts[2]));
+			return;
+		}
+		if (n == 4 && g_str_equal(parts[1], "progress") &&
+		    g_str_equal(parts[3], "analytics")) {
+			g_autofree char *user = NULL;
+
+			if (!get) {
+				cg_http_respond_method_not_allowed(msg, "GET");
+				return;
+			}
+			user = authenticate_or_respond(self, msg, TRUE);
+			if (user == NULL || !check_progress_id(msg, parts[2]))
+				return;
+			cg_http_owned_call(self->context->bus, parts[2], user, "GetAnalytics",
+					   G_VARIANT_TYPE("(a{sv})"), NULL, analytics_cb,
+					   pending_new(self, msg, user, parts[2]));
+			return;
+		}
+		if (n == 3 && g_str_equal(parts[2], "download")) {
+			g_autofree char *user = NULL;
+
+			if (!get) {
+				cg_http_respond_method_not_allowed(msg, "GET");
+				return;
+			}
+			user = authenticate_or_respond(self, msg, TRUE);
+			if (user == NULL || !check_progress_id(msg, parts[1]))
+				return;
+			cg_http_owned_call(self->context->bus, parts[1], user, "OpenCertificate",
+					   G_VARIANT_TYPE("(h)"), NULL, opened_cb,
+					   pending_new(self, msg, user, parts[1]));
+			return;
+		}
+	}
+	cg_http_respond_new_error(msg, CG_HTTP_ERROR_NOT_FOUND, 0, "No such API route");
+}
+
+void
+cg_http_api_prune(CgHttpApi *self, gint64 now_us)
+{
+	cg_http_rate_limiter_prune(self->starts_limiter, now_us);
+}
+
+guint
+cg_http_api_get_n_pending(CgHttpApi *self)
+{
+	return self->n_pending;
+}
+
+static void
+cg_http_api_finalize(GObject *object)
+{
+	CgHttpApi *self = CG_HTTP_API(object);
+
+	g_clear_pointer(&self->starts_limiter, cg_http_rate_limiter_free);
+	g_clear_object(&self->auth);
+	g_clear_pointer(&self->context, cg_http_stream_context_unref);
+	G_OBJECT_CLASS(cg_http_api_parent_class)->finalize(object);
+}
+
+static void
+cg_http_api_class_init(CgHttpApiClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = cg_http_api_finalize;
+}
+
+static void
+cg_http_api_init(CgHttpApi *self)
+{
+}
+
+CgHttpApi *
+cg_http_api_new(CgHttpStreamContext *context, CgHttpAuth *auth)
+{
+	CgHttpApi *self = g_object_new(CG_TYPE_HTTP_API, NULL);
+
+	self->context = cg_http_stream_context_ref(context);
+	self->config = &context->config;
+	self->auth = g_object_ref(auth);
+	self->starts_limiter =
+	    cg_http_rate_limiter_new(self->config->starts_per_minute, 60 * G_USEC_PER_SEC);
+	return self;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The bridge's responses: JSON bodies, JSON errors (status, WWW-Authenticate,
+ * Retry-After), 405 with Allow, and the default security headers. */
+#include "cg-http-response.h"
+
+#include "cg-http-json.h"
+
+void
+cg_http_respond_json(SoupServerMessage *msg, guint status, const char *json)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
+
+	soup_message_headers_replace(headers, "Cache-Control", "no-store");
+	soup_server_message_set_status(msg, status, NULL);
+	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, json,
+					 strlen(json));
+}
+
+void
+cg_http_respond_error(SoupServerMessage *msg, const GError *error, guint retry_after_s)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
+	guint status = cg_http_error_status(error);
+	g_autofree char *json = cg_http_error_json(cg_http_error_code(error), error->message);
+
+	if (status == SOUP_STATUS_UNAUTHORIZED)
+		soup_message_headers_replace(headers, "WWW-Authenticate",
+					     "Bearer realm=\"certgen\"");
+	if (retry_after_s > 0) {
+		g_autofree char *value = g_strdup_printf("%u", retry_after_s);
+
+		soup_message_headers_replace(headers, "Retry-After", value);
+	}
+	cg_http_respond_json(msg, status, json);
+}
+
+void
+cg_http_respond_new_error(SoupServerMessage *msg, CgHttpError code, guint retry_after_s,
+			  const char *format, ...)
+{
+	g_autoptr(GError) error = NULL;
+	va_list args;
+
+	va_start(args, format);
+	error = g_error_new_valist(CG_HTTP_ERROR, code, format, args);
+	va_end(args);
+	cg_http_respond_error(msg, error, retry_after_s);
+}
+
+void
+cg_http_respond_method_not_allowed(SoupServerMessage *msg, const char *allow)
+{
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", allow);
+	cg_http_respond_new_error(msg, CG_HTTP_ERROR_METHOD_NOT_ALLOWED, 0, "Allowed methods: %s",
+				  allow);
+}
+
+void
+cg_http_response_add_default_headers(SoupServerMessage *msg)
+{
+	SoupMessageHeaders *response = soup_server_message_get_response_headers(msg);
+
+	soup_message_headers_replace(response, "X-Content-Type-Options", "nosniff");
+	soup_message_headers_replace(response, "Referrer-Policy", "no-referrer");
+}

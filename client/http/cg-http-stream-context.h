@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "cg-http-bus.h"
+#include "cg-http-config.h"
+#include "cg-http-streams.h"
+
+G_BEGIN_DECLS
+
+/* What the stream modules (cg-http-sse.c, cg-http-ws.c) are handed: the
+ * settings, the connection to certgend and the stream registry. Reference
+ * counted (main thread only): every open stream holds a reference, so the
+ * registry outlives the streams in it. */
+typedef struct {
+	CgHttpConfig config; /* a copy */
+	CgHttpBus *bus;
+	CgHttpStreams *streams; /* owned */
+} CgHttpStreamContext;
+
+/* Copies @config, takes a reference on @bus, creates the registry. */
+CgHttpStreamContext *cg_http_stream_context_new(const CgHttpConfig *config, CgHttpBus *bus);
+CgHttpStreamContext *cg_http_stream_context_ref(CgHttpStreamContext *self);
+void cg_http_stream_context_unref(CgHttpStreamContext *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgHttpStreamContext, cg_http_stream_context_unref)
+
+G_END_DECLS
