@@ -178,7 +178,7 @@ start_generation(sd_bus *bus, const char *transaction, const char *data, char **
 static int
 print_progress_id(const char *progress_id)
 {
-	_cleanup_(cg_json_done) CgJson j = {};
+	_cleanup_(cg_ctl_json_done) CgCtlJson j = {};
 	_cleanup_free_ char *text = NULL;
 
 	if (!arg_json) {
@@ -191,13 +191,13 @@ print_progress_id(const char *progress_id)
 		fflush(stdout);
 		return 0;
 	}
-	if (cg_json_open(&j) < 0)
+	if (cg_ctl_json_open(&j) < 0)
 		return cg_log_oom();
-	cg_json_begin_object(&j);
-	cg_json_key(&j, "progress_id");
-	cg_json_string(&j, progress_id);
-	cg_json_end_object(&j);
-	if (cg_json_finish(&j, &text) < 0)
+	cg_ctl_json_begin_object(&j);
+	cg_ctl_json_key(&j, "progress_id");
+	cg_ctl_json_string(&j, progress_id);
+	cg_ctl_json_end_object(&j);
+	if (cg_ctl_json_finish(&j, &text) < 0)
 		return cg_log_oom();
 	return cg_print_json_line(text);
 }
@@ -440,7 +440,8 @@ typedef struct Analytics {
 } Analytics;
 
 static int
-analytics_hook(sd_bus_message *m, const char *key, const char *contents, void *base, CgJson *json)
+analytics_hook(sd_bus_message *m, const char *key, const char *contents, void *base,
+	       CgCtlJson *json)
 {
 	Analytics *a = base;
 	int r;
@@ -454,7 +455,7 @@ analytics_hook(sd_bus_message *m, const char *key, const char *contents, void *b
 	if (r < 0)
 		return r;
 	if (json != NULL)
-		cg_json_begin_object(json);
+		cg_ctl_json_begin_object(json);
 	for (;;) {
 		const char *stage;
 		uint64_t ms;
@@ -465,8 +466,8 @@ analytics_hook(sd_bus_message *m, const char *key, const char *contents, void *b
 		if (r == 0)
 			break;
 		if (json != NULL) {
-			cg_json_key(json, stage);
-			cg_json_unsigned(json, ms);
+			cg_ctl_json_key(json, stage);
+			cg_ctl_json_unsigned(json, ms);
 		}
 		if (a->n_stages < ELEMENTSOF(a->stages)) {
 			stage = cg_strings_safe(a->strings, stage);
@@ -478,7 +479,7 @@ analytics_hook(sd_bus_message *m, const char *key, const char *contents, void *b
 		}
 	}
 	if (json != NULL)
-		cg_json_end_object(json);
+		cg_ctl_json_end_object(json);
 	r = sd_bus_message_exit_container(m);
 	if (r < 0)
 		return r;
@@ -507,7 +508,7 @@ verb_analytics(char **args)
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_free_ char *text = NULL;
-	_cleanup_(cg_json_done) CgJson j = {};
+	_cleanup_(cg_ctl_json_done) CgCtlJson j = {};
 	_cleanup_(cg_strings_done) CgStrings strings = {};
 	Analytics a = {.strings = &strings};
 	char when[64];
@@ -521,12 +522,12 @@ verb_analytics(char **args)
 	if (r < 0)
 		return r;
 
-	if (arg_json && cg_json_open(&j) < 0)
+	if (arg_json && cg_ctl_json_open(&j) < 0)
 		return cg_log_oom();
 	r = cg_bus_read_dict(reply, analytics_fields, ELEMENTSOF(analytics_fields), &a,
 			     analytics_hook, arg_json ? &j : NULL, &strings);
 	if (r >= 0 && arg_json)
-		r = cg_json_finish(&j, &text);
+		r = cg_ctl_json_finish(&j, &text);
 	if (r < 0)
 		return cg_bus_log_parse_error(r);
 	if (arg_json)

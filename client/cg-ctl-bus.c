@@ -248,7 +248,7 @@ basic_type_matches(const char *contents, char type)
 
 int
 cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, void *base,
-		 CgBusFieldHook hook, CgJson *json, CgStrings *strings)
+		 CgBusFieldHook hook, CgCtlJson *json, CgStrings *strings)
 {
 	int r;
 
@@ -256,7 +256,7 @@ cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, v
 	if (r < 0)
 		return r;
 	if (json != NULL)
-		cg_json_begin_object(json);
+		cg_ctl_json_begin_object(json);
 
 	for (;;) {
 		const CgBusField *field = NULL;
@@ -275,7 +275,7 @@ cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, v
 		if (r < 0)
 			return r;
 		if (json != NULL)
-			cg_json_key(json, key);
+			cg_ctl_json_key(json, key);
 
 		for (i = 0; i < n_fields; i++)
 			if (streq(fields[i].key, key))
@@ -294,7 +294,7 @@ cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, v
 			if (r < 0)
 				return r;
 			if (json != NULL)
-				cg_json_basic(json, field->type, p);
+				cg_ctl_json_basic(json, field->type, p);
 			if (strings != NULL && field->type == SD_BUS_TYPE_STRING) {
 				const char **sp = p;
 
@@ -311,7 +311,7 @@ cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, v
 					cg_log_debug("Key %s has type %s, expected %c; ignored.",
 						     key, contents, field->type);
 				if (json != NULL)
-					r = cg_json_bus_value(json, m);
+					r = cg_ctl_json_bus_value(json, m);
 				else
 					r = sd_bus_message_skip(m, "v");
 				if (r < 0)
@@ -325,7 +325,7 @@ cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, v
 	}
 
 	if (json != NULL)
-		cg_json_end_object(json);
+		cg_ctl_json_end_object(json);
 	return sd_bus_message_exit_container(m);
 }
 
@@ -364,7 +364,7 @@ static const CgBusField result_fields[] = {
 };
 
 static int
-update_hook(sd_bus_message *m, const char *key, const char *contents, void *base, CgJson *json)
+update_hook(sd_bus_message *m, const char *key, const char *contents, void *base, CgCtlJson *json)
 {
 	CgUpdate *u = base;
 	int r;
@@ -401,7 +401,7 @@ int
 cg_update_read(sd_bus_message *m, bool want_json, CgUpdate **ret)
 {
 	_cleanup_(cg_update_freep) CgUpdate *u = NULL;
-	_cleanup_(cg_json_done) CgJson json = {};
+	_cleanup_(cg_ctl_json_done) CgCtlJson json = {};
 	int r;
 
 	u = calloc(1, sizeof(*u));
@@ -410,14 +410,14 @@ cg_update_read(sd_bus_message *m, bool want_json, CgUpdate **ret)
 	u->message = sd_bus_message_ref(m);
 
 	if (want_json) {
-		r = cg_json_open(&json);
+		r = cg_ctl_json_open(&json);
 		if (r < 0)
 			return r;
 	}
 	r = cg_bus_read_dict(m, update_fields, ELEMENTSOF(update_fields), u, update_hook,
 			     want_json ? &json : NULL, &u->strings);
 	if (r >= 0 && want_json)
-		r = cg_json_finish(&json, &u->json);
+		r = cg_ctl_json_finish(&json, &u->json);
 	if (r < 0)
 		return r;
 

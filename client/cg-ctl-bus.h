@@ -112,7 +112,7 @@ typedef struct CgBusField {
 /* Called for keys not in the table; returns > 0 when it has consumed the
  * variant, 0 to let the reader skip it. */
 typedef int (*CgBusFieldHook)(sd_bus_message *m, const char *key, const char *contents, void *base,
-			      CgJson *json);
+			      CgCtlJson *json);
 
 int cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, void *base,
-		     CgBusFieldHook hook, CgJson *json, CgStrings *strings);
+		     CgBusFieldHook hook, CgCtlJson *json, CgStrings *strings);

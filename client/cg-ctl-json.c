@@ -4,9 +4,9 @@
 #include <math.h>
 
 int
-cg_json_open(CgJson *j)
+cg_ctl_json_open(CgCtlJson *j)
 {
-	*j = (CgJson){};
+	*j = (CgCtlJson){};
 	j->f = open_memstream(&j->buf, &j->size);
 	if (j->f == NULL)
 		return -errno;
@@ -14,7 +14,7 @@ cg_json_open(CgJson *j)
 }
 
 int
-cg_json_finish(CgJson *j, char **ret)
+cg_ctl_json_finish(CgCtlJson *j, char **ret)
 {
 	int r = 0;
 
@@ -35,7 +35,7 @@ cg_json_finish(CgJson *j, char **ret)
 }
 
 void
-cg_json_done(CgJson *j)
+cg_ctl_json_done(CgCtlJson *j)
 {
 	if (j->f != NULL)
 		(void)fclose(j->f);
@@ -45,7 +45,7 @@ cg_json_done(CgJson *j)
 }
 
 static void
-separate(CgJson *j)
+separate(CgCtlJson *j)
 {
 	if (j->comma)
 		fputc(',', j->f);
@@ -53,7 +53,7 @@ separate(CgJson *j)
 }
 
 void
-cg_json_begin_object(CgJson *j)
+cg_ctl_json_begin_object(CgCtlJson *j)
 {
 	separate(j);
 	fputc('{', j->f);
@@ -61,14 +61,14 @@ cg_json_begin_object(CgJson *j)
 }
 
 void
-cg_json_end_object(CgJson *j)
+cg_ctl_json_end_object(CgCtlJson *j)
 {
 	fputc('}', j->f);
 	j->comma = true;
 }
 
 void
-cg_json_begin_array(CgJson *j)
+cg_ctl_json_begin_array(CgCtlJson *j)
 {
 	separate(j);
 	fputc('[', j->f);
@@ -76,14 +76,14 @@ cg_json_begin_array(CgJson *j)
 }
 
 void
-cg_json_end_array(CgJson *j)
+cg_ctl_json_end_array(CgCtlJson *j)
 {
 	fputc(']', j->f);
 	j->comma = true;
 }
 
 void
-cg_json_write_string(FILE *f, const char *s)
+cg_ctl_json_write_string(FILE *f, const char *s)
 {
 	const unsigned char *p;
 
@@ -123,37 +123,37 @@ cg_json_write_string(FILE *f, const char *s)
 }
 
 void
-cg_json_key(CgJson *j, const char *key)
+cg_ctl_json_key(CgCtlJson *j, const char *key)
 {
 	separate(j);
-	cg_json_write_string(j->f, key);
+	cg_ctl_json_write_string(j->f, key);
 	fputc(':', j->f);
 	j->comma = false;
 }
 
 void
-cg_json_string(CgJson *j, const char *s)
+cg_ctl_json_string(CgCtlJson *j, const char *s)
 {
 	separate(j);
-	cg_json_write_string(j->f, s ? s : "");
+	cg_ctl_json_write_string(j->f, s ? s : "");
 }
 
 void
-cg_json_unsigned(CgJson *j, uint64_t v)
+cg_ctl_json_unsigned(CgCtlJson *j, uint64_t v)
 {
 	separate(j);
 	fprintf(j->f, "%llu", (unsigned long long)v);
 }
 
 void
-cg_json_signed(CgJson *j, int64_t v)
+cg_ctl_json_signed(CgCtlJson *j, int64_t v)
 {
 	separate(j);
 	fprintf(j->f, "%lld", (long long)v);
 }
 
 void
-cg_json_double(CgJson *j, double v)
+cg_ctl_json_double(CgCtlJson *j, double v)
 {
 	char buf[64];
 
@@ -175,66 +175,66 @@ cg_json_double(CgJson *j, double v)
 }
 
 void
-cg_json_boolean(CgJson *j, bool v)
+cg_ctl_json_boolean(CgCtlJson *j, bool v)
 {
 	separate(j);
 	fputs(v ? "true" : "false", j->f);
 }
 
 void
-cg_json_null(CgJson *j)
+cg_ctl_json_null(CgCtlJson *j)
 {
 	separate(j);
 	fputs("null", j->f);
 }
 
 void
-cg_json_basic(CgJson *j, char type, const void *p)
+cg_ctl_json_basic(CgCtlJson *j, char type, const void *p)
 {
 	switch (type) {
 	case SD_BUS_TYPE_BYTE:
-		cg_json_unsigned(j, *(const uint8_t *)p);
+		cg_ctl_json_unsigned(j, *(const uint8_t *)p);
 		break;
 	case SD_BUS_TYPE_BOOLEAN:
-		cg_json_boolean(j, *(const int *)p);
+		cg_ctl_json_boolean(j, *(const int *)p);
 		break;
 	case SD_BUS_TYPE_INT16:
-		cg_json_signed(j, *(const int16_t *)p);
+		cg_ctl_json_signed(j, *(const int16_t *)p);
 		break;
 	case SD_BUS_TYPE_UINT16:
-		cg_json_unsigned(j, *(const uint16_t *)p);
+		cg_ctl_json_unsigned(j, *(const uint16_t *)p);
 		break;
 	case SD_BUS_TYPE_INT32:
-		cg_json_signed(j, *(const int32_t *)p);
+		cg_ctl_json_signed(j, *(const int32_t *)p);
 		break;
 	case SD_BUS_TYPE_UINT32:
-		cg_json_unsigned(j, *(const uint32_t *)p);
+		cg_ctl_json_unsigned(j, *(const uint32_t *)p);
 		break;
 	case SD_BUS_TYPE_INT64:
-		cg_json_signed(j, *(const int64_t *)p);
+		cg_ctl_json_signed(j, *(const int64_t *)p);
 		break;
 	case SD_BUS_TYPE_UINT64:
-		cg_json_unsigned(j, *(const uint64_t *)p);
+		cg_ctl_json_unsigned(j, *(const uint64_t *)p);
 		break;
 	case SD_BUS_TYPE_DOUBLE:
-		cg_json_double(j, *(const double *)p);
+		cg_ctl_json_double(j, *(const double *)p);
 		break;
 	case SD_BUS_TYPE_UNIX_FD:
-		cg_json_signed(j, *(const int *)p);
+		cg_ctl_json_signed(j, *(const int *)p);
 		break;
 	case SD_BUS_TYPE_STRING:
 	case SD_BUS_TYPE_OBJECT_PATH:
 	case SD_BUS_TYPE_SIGNATURE:
-		cg_json_string(j, *(const char *const *)p);
+		cg_ctl_json_string(j, *(const char *const *)p);
 		break;
 	default:
-		cg_json_null(j);
+		cg_ctl_json_null(j);
 	}
 }
 
 /* A dictionary key of any basic type, as a JSON string. */
 static int
-json_bus_key(CgJson *j, sd_bus_message *m, char type)
+json_bus_key(CgCtlJson *j, sd_bus_message *m, char type)
 {
 	union {
 		uint8_t u8;
@@ -258,7 +258,7 @@ json_bus_key(CgJson *j, sd_bus_message *m, char type)
 	case SD_BUS_TYPE_STRING:
 	case SD_BUS_TYPE_OBJECT_PATH:
 	case SD_BUS_TYPE_SIGNATURE:
-		cg_json_key(j, v.s);
+		cg_ctl_json_key(j, v.s);
 		return 0;
 	case SD_BUS_TYPE_BYTE:
 		snprintf(buf, sizeof(buf), "%u", (unsigned)v.u8);
@@ -291,12 +291,12 @@ json_bus_key(CgJson *j, sd_bus_message *m, char type)
 	default:
 		return -EBADMSG;
 	}
-	cg_json_key(j, buf);
+	cg_ctl_json_key(j, buf);
 	return 0;
 }
 
 int
-cg_json_bus_value(CgJson *j, sd_bus_message *m)
+cg_ctl_json_bus_value(CgCtlJson *j, sd_bus_message *m)
 {
 	const char *contents = NULL;
 	char type;
@@ -313,7 +313,7 @@ cg_json_bus_value(CgJson *j, sd_bus_message *m)
 		r = sd_bus_message_enter_container(m, type, contents);
 		if (r < 0)
 			return r;
-		r = cg_json_bus_value(j, m);
+		r = cg_ctl_json_bus_value(j, m);
 		if (r < 0)
 			return r;
 		return sd_bus_message_exit_container(m);
@@ -325,9 +325,9 @@ cg_json_bus_value(CgJson *j, sd_bus_message *m)
 		if (r < 0)
 			return r;
 		if (dict)
-			cg_json_begin_object(j);
+			cg_ctl_json_begin_object(j);
 		else
-			cg_json_begin_array(j);
+			cg_ctl_json_begin_array(j);
 		for (;;) {
 			const char *entry_contents = NULL;
 			char entry_type;
@@ -338,7 +338,7 @@ cg_json_bus_value(CgJson *j, sd_bus_message *m)
 			if (r == 0)
 				break;
 			if (!dict) {
-				r = cg_json_bus_value(j, m);
+				r = cg_ctl_json_bus_value(j, m);
 				if (r < 0)
 					return r;
 				continue;
@@ -350,7 +350,7 @@ cg_json_bus_value(CgJson *j, sd_bus_message *m)
 			r = json_bus_key(j, m, entry_contents[0]);
 			if (r < 0)
 				return r;
-			r = cg_json_bus_value(j, m);
+			r = cg_ctl_json_bus_value(j, m);
 			if (r < 0)
 				return r;
 			r = sd_bus_message_exit_container(m);
@@ -358,9 +358,9 @@ cg_json_bus_value(CgJson *j, sd_bus_message *m)
 				return r;
 		}
 		if (dict)
-			cg_json_end_object(j);
+			cg_ctl_json_end_object(j);
 		else
-			cg_json_end_array(j);
+			cg_ctl_json_end_array(j);
 		return sd_bus_message_exit_container(m);
 	}
 
@@ -368,18 +368,18 @@ cg_json_bus_value(CgJson *j, sd_bus_message *m)
 		r = sd_bus_message_enter_container(m, type, contents);
 		if (r < 0)
 			return r;
-		cg_json_begin_array(j);
+		cg_ctl_json_begin_array(j);
 		for (;;) {
 			r = sd_bus_message_peek_type(m, NULL, NULL);
 			if (r < 0)
 				return r;
 			if (r == 0)
 				break;
-			r = cg_json_bus_value(j, m);
+			r = cg_ctl_json_bus_value(j, m);
 			if (r < 0)
 				return r;
 		}
-		cg_json_end_array(j);
+		cg_ctl_json_end_array(j);
 		return sd_bus_message_exit_container(m);
 
 	default: {
@@ -399,7 +399,7 @@ cg_json_bus_value(CgJson *j, sd_bus_message *m)
 		r = sd_bus_message_read_basic(m, type, &v);
 		if (r < 0)
 			return r;
-		cg_json_basic(j, type, &v);
+		cg_ctl_json_basic(j, type, &v);
 		return 0;
 	}
 	}

@@ -277,49 +277,49 @@ cg_status_to_exit(const char *status)
 static void
 show_result_json(const CgUpdate *u, const char *output_path)
 {
-	_cleanup_(cg_json_done) CgJson j = {};
+	_cleanup_(cg_ctl_json_done) CgCtlJson j = {};
 	_cleanup_free_ char *text = NULL;
 
-	if (cg_json_open(&j) < 0) {
+	if (cg_ctl_json_open(&j) < 0) {
 		cg_log_oom();
 		return;
 	}
-	cg_json_begin_object(&j);
-	cg_json_key(&j, "progress_id");
-	cg_json_string(&j, u->progress_id);
-	cg_json_key(&j, "transaction_id");
-	cg_json_string(&j, u->transaction_id);
-	cg_json_key(&j, "status");
-	cg_json_string(&j, u->status);
+	cg_ctl_json_begin_object(&j);
+	cg_ctl_json_key(&j, "progress_id");
+	cg_ctl_json_string(&j, u->progress_id);
+	cg_ctl_json_key(&j, "transaction_id");
+	cg_ctl_json_string(&j, u->transaction_id);
+	cg_ctl_json_key(&j, "status");
+	cg_ctl_json_string(&j, u->status);
 	if (u->has_result) {
-		cg_json_key(&j, "result");
-		cg_json_begin_object(&j);
-		cg_json_key(&j, "certificate_number");
-		cg_json_string(&j, u->result.certificate_number);
+		cg_ctl_json_key(&j, "result");
+		cg_ctl_json_begin_object(&j);
+		cg_ctl_json_key(&j, "certificate_number");
+		cg_ctl_json_string(&j, u->result.certificate_number);
 		if (u->result.last_certificate_number != NULL) {
-			cg_json_key(&j, "last_certificate_number");
-			cg_json_string(&j, u->result.last_certificate_number);
+			cg_ctl_json_key(&j, "last_certificate_number");
+			cg_ctl_json_string(&j, u->result.last_certificate_number);
 		}
-		cg_json_key(&j, "file_size");
-		cg_json_unsigned(&j, u->result.file_size);
-		cg_json_key(&j, "checksum");
-		cg_json_string(&j, u->result.checksum);
-		cg_json_key(&j, "pages");
-		cg_json_unsigned(&j, u->result.pages);
-		cg_json_end_object(&j);
+		cg_ctl_json_key(&j, "file_size");
+		cg_ctl_json_unsigned(&j, u->result.file_size);
+		cg_ctl_json_key(&j, "checksum");
+		cg_ctl_json_string(&j, u->result.checksum);
+		cg_ctl_json_key(&j, "pages");
+		cg_ctl_json_unsigned(&j, u->result.pages);
+		cg_ctl_json_end_object(&j);
 	}
 	if (u->error != NULL) {
-		cg_json_key(&j, "error");
-		cg_json_string(&j, u->error);
-		cg_json_key(&j, "error_message");
-		cg_json_string(&j, u->error_message);
+		cg_ctl_json_key(&j, "error");
+		cg_ctl_json_string(&j, u->error);
+		cg_ctl_json_key(&j, "error_message");
+		cg_ctl_json_string(&j, u->error_message);
 	}
 	if (output_path != NULL) {
-		cg_json_key(&j, "output");
-		cg_json_string(&j, output_path);
+		cg_ctl_json_key(&j, "output");
+		cg_ctl_json_string(&j, output_path);
 	}
-	cg_json_end_object(&j);
-	if (cg_json_finish(&j, &text) < 0) {
+	cg_ctl_json_end_object(&j);
+	if (cg_ctl_json_finish(&j, &text) < 0) {
 		cg_log_oom();
 		return;
 	}
