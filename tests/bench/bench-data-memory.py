@@ -23,11 +23,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(SOURCE_ROOT, "tests", "scripts"))
-sys.path.insert(0, os.path.join(SOURCE_ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.dirname(HERE))  # an entry point: the certgen_test package
 
-from privatebus import PrivateBus  # noqa: E402
-from cg_testbus import BusClient, DBusCallError, TERMINAL, wait_until  # noqa: E402
+from certgen_test.privatebus import PrivateBus  # noqa: E402
+from certgen_test.testbus import BusClient, DBusCallError, TERMINAL, wait_until  # noqa: E402
 
 MIB = 1024 * 1024
 SIZE = 15 * MIB

@@ -17,8 +17,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "scripts"))
-from privatebus import PrivateBus  # noqa: E402
+sys.path.insert(0, os.path.dirname(HERE))  # an entry point: the certgen_test package
+from certgen_test.privatebus import PrivateBus  # noqa: E402
 
 CONFIG = {
     "limits": {"start_per_minute": 100000, "max_active_per_owner": 16, "max_active": 32,

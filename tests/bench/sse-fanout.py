@@ -61,8 +61,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(SOURCE_ROOT, "tests", "scripts"))
-from privatebus import PrivateBus  # noqa: E402
+sys.path.insert(0, os.path.dirname(HERE))  # an entry point: the certgen_test package
+from certgen_test.privatebus import PrivateBus  # noqa: E402
 
 SIZES = (1000, 5000)
 WINDOW_S = 10           # measurement window per run

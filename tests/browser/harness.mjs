@@ -71,7 +71,10 @@ export class Stack {
       '--artifacts', path.join(artifactsDir(), `${name}-logs`)];
     stack.proc = spawn(PYTHON, args, {
       stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, CERTGEN_SOURCE_ROOT: SOURCE_ROOT, CERTGEN_BUILD_ROOT: BUILD_ROOT },
+      env: {
+        ...process.env, CERTGEN_SOURCE_ROOT: SOURCE_ROOT, CERTGEN_BUILD_ROOT: BUILD_ROOT,
+        PYTHONPATH: path.join(SOURCE_ROOT, 'tests'), // the certgen_test package
+      },
     });
     stack.exited = new Promise((resolve) => stack.proc.on('exit', (code) => resolve(code)));
     stack.lines = readline.createInterface({ input: stack.proc.stdout })[Symbol.asyncIterator]();

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The stack the browser tests drive: a private system bus with certgend
-from the build tree (tests/scripts/privatebus.py, which reuses the
+from the build tree (certgen_test/privatebus.py, which reuses the
 integration suite's bus configuration) and certgen-http in front of it,
 serving client/web.
 
-    /usr/bin/python3 tests/browser/stack.py [--users N] [--artifacts DIR]
+    PYTHONPATH=tests /usr/bin/python3 tests/browser/stack.py [--users N] [--artifacts DIR]
 
 prints one JSON line when everything is up:
 
@@ -44,8 +44,6 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("CERTGEN_SOURCE_ROOT") or os.path.dirname(os.path.dirname(HERE))
 BUILD_ROOT = os.environ.get("CERTGEN_BUILD_ROOT") or os.path.join(SOURCE_ROOT, "build")
-sys.path.insert(0, os.path.join(SOURCE_ROOT, "tests", "scripts"))
-sys.path.insert(0, os.path.join(SOURCE_ROOT, "tests", "integration"))
 
 BRIDGE = os.environ.get("CERTGEN_HTTP") or os.path.join(BUILD_ROOT, "client", "http", "certgen-http")
 CERTGEND = os.path.join(BUILD_ROOT, "service", "certgend")
@@ -60,8 +58,8 @@ if shutil.which("dbus-daemon") is None:
     sys.exit(77)
 
 try:
-    from cg_testbus import DEFAULT_CONFIG  # noqa: E402  (needs python3-gi)
-    from privatebus import PrivateBus  # noqa: E402
+    from certgen_test.testbus import DEFAULT_CONFIG  # noqa: E402  (needs python3-gi)
+    from certgen_test.privatebus import PrivateBus  # noqa: E402
 except SystemExit:
     raise
 except ImportError as e:  # pragma: no cover

@@ -20,10 +20,10 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
-from cg_http_harness import (ALICE, BOB, BRIDGE, SSE_KEYS, TERMINAL, TOKENS,  # noqa: E402
+from certgen_test.bridge import (ALICE, BOB, BRIDGE, SSE_KEYS, TERMINAL, TOKENS,  # noqa: E402
                              WEB_ROOT, HttpTestCase, batch_data, bridge_args, bridge_user,
                              no_bridge, recipient_data, recv_all, token_hash)
-from cg_testbus import (ACTION_DELEGATE, ACTION_GENERATE, BIG_BATCH, MANAGER_IFACE,  # noqa: E402
+from certgen_test.testbus import (ACTION_DELEGATE, ACTION_GENERATE, BIG_BATCH, MANAGER_IFACE,  # noqa: E402
                         OBJECT_PATH, GLib, daemon_config, main, random_id, spin, timeout,
                         wait_until, with_polkit)
 
@@ -1015,7 +1015,7 @@ class SessionTests(HttpTestCase):
 # for the classes below (kept apart from the imports at the top)
 import base64  # noqa: E402
 
-from cg_http_harness import WebSocket  # noqa: E402
+from certgen_test.bridge import WebSocket  # noqa: E402
 
 
 class EarlyWebSocket(WebSocket):
@@ -1277,7 +1277,7 @@ class StrictBodyTests(HttpTestCase):
 
     def dbus_refuses(self, data_text):
         """The same data straight over D-Bus -> its InvalidData message."""
-        from cg_testbus import DBusCallError  # noqa: E402
+        from certgen_test.testbus import DBusCallError  # noqa: E402
         try:
             pid = self.root.start(data_text, transaction="tx-strict-dbus")
         except DBusCallError as e:

@@ -50,12 +50,10 @@ import time
 import unittest
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-
 # pylint: disable-next=wrong-import-position
-import cg_testbus  # noqa: E402
+from certgen_test import testbus as cg_testbus  # noqa: E402
 # pylint: disable-next=wrong-import-position
-from cg_testbus import (  # noqa: E402
+from certgen_test.testbus import (  # noqa: E402
     BUILD_ROOT, BUS_NAME, CERTGEND, MANAGER_IFACE, OBJECT_PATH, SOURCE_ROOT,
     BusClient, CertgenTestCase, ClientProcess, Gio, GLib, multi_uid, no_daemon,
     single_json, spin, timeout, wait_until)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """certgen integration tests: a scripted D-Bus client for another process/uid.
 
-The harness (cg_testbus.py) runs this file as a subprocess, usually under
+The harness (certgen_test/testbus.py) runs this file as a subprocess, usually under
 `setpriv --reuid=USER --regid=USER --clear-groups`, so that calls reach
 certgend with that user's uid. It reads one JSON command per line on stdin
 and answers each with exactly one JSON line on stdout:

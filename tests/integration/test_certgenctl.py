@@ -20,8 +20,8 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
-import cg_testbus  # noqa: E402  (BUS_CONFIG is patched for the no-AddMatch case)
-from cg_testbus import (BIG_BATCH, BUILD_ROOT, MANAGER_IFACE, OBJECT_PATH, STAGES,  # noqa: E402
+from certgen_test import testbus as cg_testbus  # noqa: E402  (BUS_CONFIG is patched for the no-AddMatch case)
+from certgen_test.testbus import (BIG_BATCH, BUILD_ROOT, MANAGER_IFACE, OBJECT_PATH, STAGES,  # noqa: E402
                         UPDATE_KEYS, CertgenTestCase, GLib, batch_json, daemon_config, main,
                         no_daemon, sha256_file, single_json, timeout, wait_until)
 

@@ -11,8 +11,8 @@ import tempfile
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
-import cg_testbus  # noqa: E402 (TemplateErrorTests points its TEMPLATE_DIR elsewhere)
-from cg_testbus import (BIG_BATCH, ERROR_PREFIX, CertgenTestCase, GLib, batch_json,
+from certgen_test import testbus as cg_testbus  # noqa: E402 (TemplateErrorTests points its TEMPLATE_DIR elsewhere)
+from certgen_test.testbus import (BIG_BATCH, ERROR_PREFIX, CertgenTestCase, GLib, batch_json,
                         daemon_config, main, random_id, recipient, single_json)
 
 

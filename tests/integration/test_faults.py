@@ -13,7 +13,7 @@ import sys
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
-from cg_testbus import (BUS_NAME, CERTGEND, TEMPLATE_DIR, BusClient, CertgenTestCase, batch_json,
+from certgen_test.testbus import (BUS_NAME, CERTGEND, TEMPLATE_DIR, BusClient, CertgenTestCase, batch_json,
                         main, no_daemon, timeout)
 
 

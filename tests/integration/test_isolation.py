@@ -14,7 +14,7 @@ import sys
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
-from cg_testbus import (ACTION_DELEGATE, ACTION_GENERATE, ACTION_MANAGE_ALL, BUS_NAME,
+from certgen_test.testbus import (ACTION_DELEGATE, ACTION_GENERATE, ACTION_MANAGE_ALL, BUS_NAME,
                         MANAGER_IFACE, OBJECT_PATH, TERMINAL, TEST_USERS, CertgenTestCase,
                         batch_json, daemon_config, main, multi_uid, random_id, single_json,
                         with_polkit)

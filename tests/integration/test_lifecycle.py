@@ -9,7 +9,7 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
-from cg_testbus import (BIG_BATCH, ERROR_PREFIX, STAGES, TIMEOUT_FACTOR, CertgenTestCase,
+from certgen_test.testbus import (BIG_BATCH, ERROR_PREFIX, STAGES, TIMEOUT_FACTOR, CertgenTestCase,
                         DBusCallError, batch_json, daemon_config, drain_main_context, main,
                         multi_uid_unavailable_reason, ensure_test_users, single_json,
                         wait_until)

@@ -14,7 +14,7 @@ import unittest
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
-from cg_testbus import (BIG_BATCH, BUS_NAME, MANAGER_IFACE, OBJECT_PATH, SOURCE_ROOT, STAGES,
+from certgen_test.testbus import (BIG_BATCH, BUS_NAME, MANAGER_IFACE, OBJECT_PATH, SOURCE_ROOT, STAGES,
                         UPDATE_KEYS, CertgenTestCase, GLib, batch_json, drain_main_context,
                         main, no_daemon, sha256_file, single_json, this_year_prefixes,
                         wait_until)

@@ -17,7 +17,7 @@ import gi
 gi.require_version("Gio", "2.0")
 from gi.repository import Gio, GLib  # noqa: E402
 
-from privatebus import BUS_NAME, PrivateBus  # noqa: E402
+from certgen_test.privatebus import BUS_NAME, PrivateBus  # noqa: E402
 
 PATH = "/org/certgen/Certificates1"
 IFACE = "org.certgen.Certificates1.Manager"

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/../.."
 tests/scripts/deps.sh
 [ -d build ] || meson setup build >/dev/null
 meson compile -C build >/dev/null
-exec /usr/bin/python3 tests/scripts/demo.py build certgen-demo.pdf
+PYTHONPATH=tests exec /usr/bin/python3 tests/scripts/demo.py build certgen-demo.pdf

@@ -17,7 +17,7 @@ Environment:
   CERTGEN_TIMEOUT_FACTOR  multiply every timeout (default 1, 10 with a wrapper)
   CERTGEN_TEST_KEEP       keep the temporary directory (debugging)
 
-Run one case: /usr/bin/python3 tests/integration/test_manager.py Class.test_name
+Run one case: PYTHONPATH=tests /usr/bin/python3 tests/integration/test_manager.py Class.test_name
 (exit status 77 when the case was skipped, which meson reports as SKIP).
 """
 
@@ -54,7 +54,7 @@ BUILD_ROOT = os.environ.get("CERTGEN_BUILD_ROOT") or os.path.join(SOURCE_ROOT, "
 CERTGEND = os.environ.get("CERTGEND") or os.path.join(BUILD_ROOT, "service", "certgend")
 TEMPLATE_DIR = os.path.join(SOURCE_ROOT, "data", "templates")
 POLICY_FILE = os.path.join(SOURCE_ROOT, "data", "dbus-1", "org.certgen.Certificates1.conf")
-CLIENT_SCRIPT = os.path.join(HERE, "cg_client.py")
+CLIENT_SCRIPT = os.path.join(SOURCE_ROOT, "tests", "integration", "cg_client.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 WRAPPER = shlex.split(os.environ.get("CERTGEN_DAEMON_WRAPPER", ""))

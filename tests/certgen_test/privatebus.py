@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """A private system bus with certgend from the build tree, for the demo and
-the benchmarks (the integration suite has its own harness, cg_testbus.py,
+the benchmarks (the integration suite has its own harness, testbus.py,
 whose bus configuration this reuses)."""
 
 import os
@@ -12,11 +12,8 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(SOURCE_ROOT, "tests", "integration"))
 
-from cg_testbus import BUS_CONFIG, POLICY_FILE, TEMPLATE_DIR  # noqa: E402
+from .testbus import BUS_CONFIG, POLICY_FILE, TEMPLATE_DIR
 
 BUS_NAME = "org.certgen.Certificates1"
 

@@ -28,10 +28,7 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
-
-from cg_testbus import (BUILD_ROOT, LOG_BAD_PATTERNS, SOURCE_ROOT,  # noqa: E402
+from .testbus import (BUILD_ROOT, LOG_BAD_PATTERNS, SOURCE_ROOT,
                         CertgenTestCase, ensure_test_users, multi_uid_unavailable_reason,
                         timeout, wait_until)
 
