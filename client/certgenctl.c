@@ -99,8 +99,10 @@ save_certificate(sd_bus *bus, const char *progress_id, const char *path, uint64_
 	/* The message owns the passed descriptor: take our own copy. */
 	fd = fcntl(passed, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
-		return cg_log_error_errno(errno, "Failed to duplicate the certificate's file "
-						 "descriptor: %m");
+		return cg_log_error_errno(errno,
+					  "Failed to duplicate the certificate's file "
+					  "descriptor: %s",
+					  cg_strerror(errno));
 	return cg_save_fd(fd, path, expected_size);
 }
 
@@ -152,12 +154,14 @@ start_generation(sd_bus *bus, const char *transaction, const char *data, char **
 		return cg_bus_log_create_error(r);
 	r = sd_bus_message_append(m, "ss", transaction, arg_template);
 	if (r < 0)
-		return cg_log_error_errno(r, "Invalid --transaction or --template: %m");
+		return cg_log_error_errno(r, "Invalid --transaction or --template: %s",
+					  cg_strerror(r));
 	r = sd_bus_message_append(m, "s", data);
 	if (r < 0)
 		/* sd-bus refuses strings that are not UTF-8. */
-		return cg_log_error_errno(r, "Data %s is not valid UTF-8 text: %m",
-					  streq(arg_data, "-") ? "on standard input" : arg_data);
+		return cg_log_error_errno(r, "Data %s is not valid UTF-8 text: %s",
+					  streq(arg_data, "-") ? "on standard input" : arg_data,
+					  cg_strerror(r));
 	r = append_options(m);
 	if (r < 0)
 		return cg_bus_log_create_error(r);
@@ -178,11 +182,11 @@ start_generation(sd_bus *bus, const char *transaction, const char *data, char **
 static int
 print_progress_id(const char *progress_id)
 {
-	_cleanup_(cg_ctl_json_done) CgCtlJson j = {};
+	_cleanup_(cg_ctl_json_done) CgCtlJson j = {0};
 	_cleanup_free_ char *text = NULL;
 
 	if (!arg_json) {
-		_cleanup_(cg_strings_done) CgStrings strings = {};
+		_cleanup_(cg_strings_done) CgStrings strings = {0};
 		const char *shown = cg_strings_safe(&strings, progress_id);
 
 		if (shown == NULL)
@@ -229,7 +233,7 @@ static int
 verb_generate(char **args)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	_cleanup_(cg_progress_done) CgProgress progress = {};
+	_cleanup_(cg_progress_done) CgProgress progress = {0};
 	_cleanup_(cg_follow_freep) CgFollow *follow = NULL;
 	_cleanup_free_ char *data = NULL, *transaction = NULL, *progress_id = NULL;
 	size_t size = 0;
@@ -257,8 +261,9 @@ verb_generate(char **args)
 					  streq(arg_data, "-") ? "on standard input" : arg_data,
 					  CG_DATA_MAX_BYTES / 1024 / 1024);
 	if (r < 0)
-		return cg_log_error_errno(r, "Failed to read the data from %s: %m",
-					  streq(arg_data, "-") ? "standard input" : arg_data);
+		return cg_log_error_errno(r, "Failed to read the data from %s: %s",
+					  streq(arg_data, "-") ? "standard input" : arg_data,
+					  cg_strerror(r));
 	if (memchr(data, '\0', size) != NULL)
 		return cg_log_error_errno(
 		    EINVAL, "Data %s contains a NUL byte; expected JSON text.", arg_data);
@@ -306,7 +311,7 @@ static int
 verb_watch(char **args)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	_cleanup_(cg_progress_done) CgProgress progress = {};
+	_cleanup_(cg_progress_done) CgProgress progress = {0};
 	_cleanup_(cg_follow_freep) CgFollow *follow = NULL;
 	int r;
 
@@ -508,8 +513,8 @@ verb_analytics(char **args)
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_free_ char *text = NULL;
-	_cleanup_(cg_ctl_json_done) CgCtlJson j = {};
-	_cleanup_(cg_strings_done) CgStrings strings = {};
+	_cleanup_(cg_ctl_json_done) CgCtlJson j = {0};
+	_cleanup_(cg_strings_done) CgStrings strings = {0};
 	Analytics a = {.strings = &strings};
 	char when[64];
 	size_t i, k;
@@ -575,7 +580,7 @@ update_list_done(UpdateList *l)
 	for (i = 0; i < l->n; i++)
 		cg_update_free(l->items[i]);
 	free(l->items);
-	*l = (UpdateList){};
+	*l = (UpdateList){0};
 }
 
 /* Reads an aa{sv} of snapshots. */
@@ -614,7 +619,7 @@ verb_list(char **args)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	_cleanup_(update_list_done) UpdateList list = {};
+	_cleanup_(update_list_done) UpdateList list = {0};
 	size_t i, w_tx = strlen("TRANSACTION"), w_id = strlen("ID");
 	int r;
 
@@ -883,7 +888,7 @@ parse_argv(int argc, char *argv[], bool *ret_version)
 	    {"timeout", required_argument, NULL, ARG_TIMEOUT},
 	    {"no-wait", no_argument, NULL, ARG_NO_WAIT},
 	    {"poll", no_argument, NULL, ARG_POLL},
-	    {}};
+	    {0}};
 	int c, r;
 
 	*ret_version = false;

@@ -21,8 +21,8 @@ cg_bus_connect(CgBusScope scope, sd_bus **ret)
 	else
 		r = sd_bus_open_system_with_description(&bus, "certgenctl");
 	if (r < 0) {
-		cg_log_error_errno(r, "Failed to connect to the %s bus: %m",
-				   cg_bus_scope_to_string(scope));
+		cg_log_error_errno(r, "Failed to connect to the %s bus: %s",
+				   cg_bus_scope_to_string(scope), cg_strerror(r));
 		return -CG_ERRNO_UNREACHABLE;
 	}
 	*ret = TAKE_PTR(bus);
@@ -75,7 +75,7 @@ cg_bus_error_is_unreachable(const char *name)
 char *
 cg_bus_error_sentence(const char *name, const char *message)
 {
-	_cleanup_(cg_strings_done) CgStrings strings = {};
+	_cleanup_(cg_strings_done) CgStrings strings = {0};
 	const char *sentence = NULL;
 	char *s = NULL;
 	size_t i;
@@ -124,15 +124,15 @@ cg_bus_log_error(const sd_bus_error *error, int r, CgBusScope scope)
 	if (error == NULL || !sd_bus_error_is_set(error) ||
 	    strncmp(error->name, "System.Error.", strlen("System.Error.")) == 0) {
 		if (r == -ECONNRESET || r == -ENOTCONN || r == -ECONNREFUSED) {
-			cg_log_error_errno(r, "Lost the connection to the %s bus: %m",
-					   cg_bus_scope_to_string(scope));
+			cg_log_error_errno(r, "Lost the connection to the %s bus: %s",
+					   cg_bus_scope_to_string(scope), cg_strerror(r));
 			return -CG_ERRNO_UNREACHABLE;
 		}
 		if (r == -ETIMEDOUT) {
 			cg_log_error("certgend did not answer in time.");
 			return -CG_ERRNO_UNREACHABLE;
 		}
-		return cg_log_error_errno(r, "D-Bus call failed: %m");
+		return cg_log_error_errno(r, "D-Bus call failed: %s", cg_strerror(r));
 	}
 
 	if (streq(error->name, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
@@ -153,13 +153,13 @@ cg_bus_log_error(const sd_bus_error *error, int r, CgBusScope scope)
 int
 cg_bus_log_parse_error(int r)
 {
-	return cg_log_error_errno(r, "Failed to parse a message from certgend: %m");
+	return cg_log_error_errno(r, "Failed to parse a message from certgend: %s", cg_strerror(r));
 }
 
 int
 cg_bus_log_create_error(int r)
 {
-	return cg_log_error_errno(r, "Failed to create a D-Bus message: %m");
+	return cg_log_error_errno(r, "Failed to create a D-Bus message: %s", cg_strerror(r));
 }
 
 static int
@@ -401,7 +401,7 @@ int
 cg_update_read(sd_bus_message *m, bool want_json, CgUpdate **ret)
 {
 	_cleanup_(cg_update_freep) CgUpdate *u = NULL;
-	_cleanup_(cg_ctl_json_done) CgCtlJson json = {};
+	_cleanup_(cg_ctl_json_done) CgCtlJson json = {0};
 	int r;
 
 	u = calloc(1, sizeof(*u));

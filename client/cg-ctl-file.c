@@ -101,7 +101,8 @@ cg_check_output_path(const char *path)
 	if (stat(path, &st) >= 0 && S_ISDIR(st.st_mode))
 		return cg_log_error_errno(EISDIR, "Output path %s is a directory.", path);
 	if (access(dir, W_OK) < 0)
-		return cg_log_error_errno(errno, "Cannot write to directory %s: %m", dir);
+		return cg_log_error_errno(errno, "Cannot write to directory %s: %s", dir,
+					  cg_strerror(errno));
 	return 0;
 }
 
@@ -223,8 +224,10 @@ cg_save_fd(int fd, const char *path, uint64_t expected_size)
 	if (streq(path, "-")) {
 		r = copy_all(fd, STDOUT_FILENO, &copied);
 		if (r < 0)
-			return cg_log_error_errno(r, "Failed to write the certificate to standard "
-						     "output: %m");
+			return cg_log_error_errno(r,
+						  "Failed to write the certificate to standard "
+						  "output: %s",
+						  cg_strerror(r));
 		if (expected_size > 0 && copied != expected_size)
 			return cg_log_error_errno(
 			    EBADMSG, "The certificate is %llu bytes, expected %llu.",
@@ -237,12 +240,13 @@ cg_save_fd(int fd, const char *path, uint64_t expected_size)
 		return cg_log_oom();
 	dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir_fd < 0)
-		return cg_log_error_errno(errno, "Failed to open directory %s: %m", dir);
+		return cg_log_error_errno(errno, "Failed to open directory %s: %s", dir,
+					  cg_strerror(errno));
 
 	tmp_fd = open_tmpfile(dir_fd, base, &tmp_name);
 	if (tmp_fd < 0)
-		return cg_log_error_errno(tmp_fd, "Failed to create a temporary file in %s: %m",
-					  dir);
+		return cg_log_error_errno(tmp_fd, "Failed to create a temporary file in %s: %s",
+					  dir, cg_strerror(tmp_fd));
 
 	r = copy_all(fd, tmp_fd, &copied);
 	if (r >= 0 && expected_size > 0 && copied != expected_size)
@@ -250,16 +254,19 @@ cg_save_fd(int fd, const char *path, uint64_t expected_size)
 		    EBADMSG, "The certificate is %llu bytes, expected %llu; not saved.",
 		    (unsigned long long)copied, (unsigned long long)expected_size);
 	else if (r < 0)
-		cg_log_error_errno(r, "Failed to write the certificate: %m");
+		cg_log_error_errno(r, "Failed to write the certificate: %s", cg_strerror(r));
 	if (r >= 0 && fsync(tmp_fd) < 0)
-		r = cg_log_error_errno(errno, "Failed to write the certificate: %m");
+		r = cg_log_error_errno(errno, "Failed to write the certificate: %s",
+				       cg_strerror(errno));
 	if (r >= 0 && tmp_name == NULL) {
 		r = link_tmpfile(tmp_fd, dir_fd, base, &tmp_name);
 		if (r < 0)
-			cg_log_error_errno(r, "Failed to link the certificate into %s: %m", dir);
+			cg_log_error_errno(r, "Failed to link the certificate into %s: %s", dir,
+					   cg_strerror(r));
 	}
 	if (r >= 0 && renameat(dir_fd, tmp_name, dir_fd, base) < 0)
-		r = cg_log_error_errno(errno, "Failed to rename the certificate to %s: %m", path);
+		r = cg_log_error_errno(errno, "Failed to rename the certificate to %s: %s", path,
+				       cg_strerror(errno));
 	if (r < 0) {
 		if (tmp_name != NULL)
 			(void)unlinkat(dir_fd, tmp_name, 0);

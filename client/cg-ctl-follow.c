@@ -182,7 +182,7 @@ on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 				     CG_MANAGER_IFACE, "Cancel", on_cancel_reply, f, "s",
 				     f->progress_id);
 	if (r < 0) {
-		cg_log_error_errno(r, "Failed to call Cancel: %m");
+		cg_log_error_errno(r, "Failed to call Cancel: %s", cg_strerror(r));
 		f->interrupted = true;
 		f->done = true;
 	}
@@ -229,7 +229,8 @@ on_poll_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 	if (f->terminal == NULL) {
 		r = arm_poll_timer(f);
 		if (r < 0)
-			follow_finish(f, cg_log_error_errno(r, "Failed to arm the poll timer: %m"));
+			follow_finish(f, cg_log_error_errno(r, "Failed to arm the poll timer: %s",
+							    cg_strerror(r)));
 	}
 	return 0;
 }
@@ -246,7 +247,8 @@ on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata)
 				     CG_MANAGER_IFACE, "GetProgress", on_poll_reply, f, "s",
 				     f->progress_id);
 	if (r < 0)
-		follow_finish(f, cg_log_error_errno(r, "Failed to call GetProgress: %m"));
+		follow_finish(
+		    f, cg_log_error_errno(r, "Failed to call GetProgress: %s", cg_strerror(r)));
 	return 0;
 }
 
@@ -299,17 +301,19 @@ cg_follow_new(sd_bus *bus, CgBusScope scope, CgProgress *output, CgFollowFlags f
 
 	r = sd_event_default(&f->event);
 	if (r < 0)
-		return cg_log_error_errno(r, "Failed to get an event loop: %m");
+		return cg_log_error_errno(r, "Failed to get an event loop: %s", cg_strerror(r));
 	r = sd_bus_attach_event(bus, f->event, SD_EVENT_PRIORITY_NORMAL);
 	if (r < 0)
-		return cg_log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+		return cg_log_error_errno(r, "Failed to attach the bus to the event loop: %s",
+					  cg_strerror(r));
 
 	/* sd-bus synthesizes this local signal when the connection closes. */
 	r = sd_bus_match_signal(bus, &f->disconnect_slot, "org.freedesktop.DBus.Local",
 				"/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
 				"Disconnected", on_disconnected, f);
 	if (r < 0)
-		return cg_log_error_errno(r, "Failed to watch for disconnection: %m");
+		return cg_log_error_errno(r, "Failed to watch for disconnection: %s",
+					  cg_strerror(r));
 
 	/* Watch the owner before asking for it, so a restart in between is
 	 * noticed. Not fatal: without it a vanished certgend shows as a failed
@@ -350,11 +354,11 @@ cg_follow_new(sd_bus *bus, CgBusScope scope, CgProgress *output, CgFollowFlags f
 	r = sd_event_add_signal(f->event, &f->sigint_source, SIGINT | SD_EVENT_SIGNAL_PROCMASK,
 				on_signal, f);
 	if (r < 0)
-		return cg_log_error_errno(r, "Failed to handle SIGINT: %m");
+		return cg_log_error_errno(r, "Failed to handle SIGINT: %s", cg_strerror(r));
 	r = sd_event_add_signal(f->event, &f->sigterm_source, SIGTERM | SD_EVENT_SIGNAL_PROCMASK,
 				on_signal, f);
 	if (r < 0)
-		return cg_log_error_errno(r, "Failed to handle SIGTERM: %m");
+		return cg_log_error_errno(r, "Failed to handle SIGTERM: %s", cg_strerror(r));
 
 	*ret = TAKE_PTR(f);
 	return 0;
@@ -415,7 +419,8 @@ cg_follow_run(CgFollow *f, const char *progress_id, CgUpdate **ret_terminal)
 	if (!f->done && f->polling) {
 		r = arm_poll_timer(f);
 		if (r < 0)
-			return cg_log_error_errno(r, "Failed to arm the poll timer: %m");
+			return cg_log_error_errno(r, "Failed to arm the poll timer: %s",
+						  cg_strerror(r));
 	}
 	/* Not sd_event_loop()/sd_event_exit(): leaving the loop that way runs
 	 * sd-bus's exit handler, which closes the connection, and the bus is
@@ -423,7 +428,7 @@ cg_follow_run(CgFollow *f, const char *progress_id, CgUpdate **ret_terminal)
 	while (!f->done) {
 		r = sd_event_run(f->event, UINT64_MAX);
 		if (r < 0)
-			return cg_log_error_errno(r, "Event loop failed: %m");
+			return cg_log_error_errno(r, "Event loop failed: %s", cg_strerror(r));
 	}
 
 	if (f->terminal != NULL) {

@@ -6,7 +6,7 @@
 int
 cg_ctl_json_open(CgCtlJson *j)
 {
-	*j = (CgCtlJson){};
+	*j = (CgCtlJson){0};
 	j->f = open_memstream(&j->buf, &j->size);
 	if (j->f == NULL)
 		return -errno;

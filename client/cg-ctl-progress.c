@@ -32,7 +32,7 @@ cg_progress_init(CgProgress *p, bool json)
 	const char *term = getenv("TERM");
 	const char *codeset;
 
-	*p = (CgProgress){};
+	*p = (CgProgress){0};
 	if (json)
 		p->mode = CG_OUTPUT_JSON;
 	else if (isatty(STDOUT_FILENO))
@@ -65,7 +65,7 @@ cg_progress_done(CgProgress *p)
 unsigned
 cg_terminal_columns(void)
 {
-	struct winsize ws = {};
+	struct winsize ws = {0};
 	const char *e;
 	uint64_t v;
 
@@ -277,7 +277,7 @@ cg_status_to_exit(const char *status)
 static void
 show_result_json(const CgUpdate *u, const char *output_path)
 {
-	_cleanup_(cg_ctl_json_done) CgCtlJson j = {};
+	_cleanup_(cg_ctl_json_done) CgCtlJson j = {0};
 	_cleanup_free_ char *text = NULL;
 
 	if (cg_ctl_json_open(&j) < 0) {

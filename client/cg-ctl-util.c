@@ -2,6 +2,7 @@
 #include "cg-ctl-util.h"
 
 #include <stdarg.h>
+#include <string.h>
 #include <time.h>
 
 void (*cg_log_prepare)(void) = NULL;
@@ -85,6 +86,12 @@ cg_log_error_errno(int error, const char *format, ...)
 	log_va(error, format, ap);
 	va_end(ap);
 	return error < 0 ? error : -error;
+}
+
+const char *
+cg_strerror(int error)
+{
+	return strerror(error < 0 ? -error : error);
 }
 
 int
@@ -230,7 +237,7 @@ cg_strings_done(CgStrings *pool)
 	for (i = 0; i < pool->n; i++)
 		free(pool->items[i]);
 	free(pool->items);
-	*pool = (CgStrings){};
+	*pool = (CgStrings){0};
 }
 
 const char *

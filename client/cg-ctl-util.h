@@ -121,6 +121,9 @@ void cg_log_warning(const char *format, ...) _printf_(1, 2);
 void cg_log_info(const char *format, ...) _printf_(1, 2);
 void cg_log_debug(const char *format, ...) _printf_(1, 2);
 int cg_log_error_errno(int error, const char *format, ...) _printf_(2, 3);
+/* strerror() of an errno or a negative errno (sd-bus style); "%s" with it
+ * rather than glibc's "%m", which ISO C (and -Wpedantic) does not know. */
+const char *cg_strerror(int error);
 int cg_log_oom(void);
 
 /* Parse an unsigned decimal number; -EINVAL or -ERANGE. */

@@ -41,7 +41,7 @@ test_escape(void)
 static void
 test_pool(void)
 {
-	CgStrings pool = {};
+	CgStrings pool = {0};
 	const char *plain = "plain";
 	const char *hostile = "\x1b[31mred";
 	const char *safe;

@@ -442,6 +442,10 @@ send_call(CgHttpBus *self, GTask *task)
 	    CG_HTTP_CALL_TIMEOUT_MS, NULL, g_task_get_cancellable(task), call_done_cb, task);
 }
 
+/* The source tag of cg_http_bus_call()'s tasks (a datum: ISO C has no
+ * function pointer to void * conversion). */
+static char cg_http_bus_call_tag;
+
 void
 cg_http_bus_call(CgHttpBus *self, const char *method, GVariant *parameters,
 		 const GVariantType *reply_type, GCancellable *cancellable,
@@ -454,7 +458,7 @@ cg_http_bus_call(CgHttpBus *self, const char *method, GVariant *parameters,
 	call->parameters = parameters != NULL ? g_variant_ref_sink(parameters) : NULL;
 	call->reply_type = reply_type != NULL ? g_variant_type_copy(reply_type) : NULL;
 	g_task_set_task_data(task, call, call_free);
-	g_task_set_source_tag(task, cg_http_bus_call);
+	g_task_set_source_tag(task, &cg_http_bus_call_tag);
 	if (self->in_flight < CG_HTTP_MAX_IN_FLIGHT) {
 		send_call(self, task);
 		return;

@@ -72,6 +72,11 @@ owned_progress_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_task_return_pointer(task, g_steal_pointer(&snapshot), (GDestroyNotify)g_variant_unref);
 }
 
+/* Source tags of the tasks below (data: ISO C has no function pointer to
+ * void * conversion). */
+static char cg_http_get_owned_progress_tag;
+static char cg_http_owned_call_tag;
+
 void
 cg_http_get_owned_progress(CgHttpBus *bus, const char *progress_id, const char *user,
 			   GCancellable *cancellable, GAsyncReadyCallback callback,
@@ -83,7 +88,7 @@ cg_http_get_owned_progress(CgHttpBus *bus, const char *progress_id, const char *
 	check->progress_id = g_strdup(progress_id);
 	check->user = g_strdup(user);
 	g_task_set_task_data(task, check, owned_check_free);
-	g_task_set_source_tag(task, cg_http_get_owned_progress);
+	g_task_set_source_tag(task, &cg_http_get_owned_progress_tag);
 	cg_http_bus_call(bus, "GetProgress", g_variant_new("(s)", progress_id),
 			 G_VARIANT_TYPE("(a{sv})"), cancellable, owned_progress_cb, task);
 }
@@ -177,7 +182,7 @@ cg_http_owned_call(CgHttpBus *bus, const char *progress_id, const char *user, co
 	call->method = g_strdup(method);
 	call->reply_type = g_variant_type_copy(reply_type);
 	g_task_set_task_data(task, call, owned_call_free);
-	g_task_set_source_tag(task, cg_http_owned_call);
+	g_task_set_source_tag(task, &cg_http_owned_call_tag);
 	cg_http_get_owned_progress(bus, progress_id, user, cancellable, checked_cb, task);
 }
 
