@@ -33,6 +33,5 @@ void cg_peers_lookup_async(CgPeers *peers, const char *name, GAsyncReadyCallback
 			   gpointer user_data);
 /* Borrowed pointer, valid until the peer vanishes. */
 CgPeer *cg_peers_lookup_finish(CgPeers *peers, GAsyncResult *result, GError **error);
-guint cg_peers_count(CgPeers *peers);
 
 G_END_DECLS

@@ -24,7 +24,7 @@ typedef struct {
 	gint64 issued_at_us;
 	GCancellable *cancellable;
 	gulong cancelled_id;  /* g_cancellable_connect() while queued */
-	CgPipeline *pipeline; /* NULL for cg_pipeline_run() */
+	CgPipeline *pipeline;
 	CgJobState state;
 	GList link; /* in CgPipeline.jobs while queued */
 } CgJob;
@@ -71,7 +71,7 @@ struct _CgPipeline {
 	gboolean stopping;
 };
 
-/* What a running job needs to report; pipeline is NULL for cg_pipeline_run(). */
+/* What a running job needs to report. */
 typedef struct {
 	CgPipeline *pipeline;
 	const CgJob *job;
@@ -152,11 +152,8 @@ push_event(CgPipeline *pipeline, CgEvent *event)
 static void
 report(CgReporter *reporter, CgStage stage, guint percent, guint pages_done, const char *message)
 {
-	CgEvent *event;
+	CgEvent *event = g_new0(CgEvent, 1);
 
-	if (reporter->pipeline == NULL)
-		return;
-	event = g_new0(CgEvent, 1);
 	event->progress_id = g_strdup(reporter->job->progress_id);
 	event->stage = stage;
 	event->stage_progress = percent;
@@ -475,17 +472,4 @@ cg_pipeline_submit(CgPipeline *pipeline, const char *progress_id, const char *te
 		event->withdrawn = job;
 		push_event(pipeline, event);
 	}
-}
-
-CgResult *
-cg_pipeline_run(const CgPipelineConfig *config, const char *progress_id, const char *template_id,
-		const char *data_json, gint64 issued_at_us, GCancellable *cancellable,
-		GError **error)
-{
-	CgJob *job = cg_job_new(progress_id, template_id, data_json, issued_at_us, cancellable);
-	CgReporter reporter = {NULL, job, 0};
-	CgResult *result = run_job(config, config->output_dir, job, &reporter, error);
-
-	cg_job_free(job);
-	return result;
 }

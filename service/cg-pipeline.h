@@ -57,10 +57,4 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgPipeline, cg_pipeline_free)
 void cg_pipeline_submit(CgPipeline *pipeline, const char *progress_id, const char *template_id,
 			const char *data_json, gint64 issued_at_us, GCancellable *cancellable);
 
-/* The same work synchronously in the calling thread, without reports:
- * used by benchmarks and tests of the whole pipeline. */
-CgResult *cg_pipeline_run(const CgPipelineConfig *config, const char *progress_id,
-			  const char *template_id, const char *data_json, gint64 issued_at_us,
-			  GCancellable *cancellable, GError **error);
-
 G_END_DECLS
