@@ -104,12 +104,16 @@ CgGeneration *cg_tracker_add(CgTracker *tracker, const char *transaction_id, gui
 			     const char *owner_label, const CgGenerationOptions *options);
 CgGeneration *cg_tracker_lookup(CgTracker *tracker, const char *progress_id);
 guint cg_tracker_count(CgTracker *tracker);
-/* Number of generations still in progress (overall, or of one uid). */
+/* Number of generations still in progress: overall, or of one owner (uid
+ * and owner label, NULL for none, as given to cg_tracker_add()). */
 guint cg_tracker_count_active(CgTracker *tracker);
-guint cg_tracker_count_active_for_uid(CgTracker *tracker, guint32 uid);
+guint cg_tracker_count_active_for_owner(CgTracker *tracker, guint32 uid, const char *owner_label);
 /* All generations, oldest first (borrowed pointers; free the array with
  * g_ptr_array_unref()). */
 GPtrArray *cg_tracker_list(CgTracker *tracker);
+/* The generations still in progress, in no particular order (borrowed
+ * pointers, a copy of the set: the caller may end them while it walks). */
+GPtrArray *cg_tracker_list_active(CgTracker *tracker);
 
 /* Progress report from the worker. Moving to a later stage sends at once
  * (stage_progress of the left stage is taken as 100 for its duration); an
