@@ -15,7 +15,6 @@ typedef struct {
 	char *name; /* unique name */
 	guint32 uid;
 	guint32 pid; /* 0 when unknown */
-	guint n_subscriptions;
 } CgPeer;
 
 typedef struct _CgPeers CgPeers;
