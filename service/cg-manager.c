@@ -36,7 +36,8 @@ struct _CgManager {
 typedef struct {
 	CgManager *self;
 	GDBusMethodInvocation *invocation; /* NULL once replied */
-	CgCaller caller;		   /* filled in by authorize_finish() */
+	char *sender;			   /* the caller's unique name */
+	CgCaller caller; /* connection: sender; uid, is_admin: authorize_finish() */
 	char *progress_id;
 	/* StartGeneration */
 	char *transaction_id;
@@ -50,7 +51,7 @@ static void
 cg_call_free(CgCall *call)
 {
 	g_clear_object(&call->invocation);
-	g_free((char *)call->caller.connection);
+	g_free(call->sender);
 	g_free(call->progress_id);
 	g_free(call->transaction_id);
 	g_free(call->template_id);
@@ -68,7 +69,8 @@ cg_call_new(CgManager *self, GDBusMethodInvocation *invocation, const char *prog
 
 	call->self = self;
 	call->invocation = invocation;
-	call->caller.connection = g_strdup(g_dbus_method_invocation_get_sender(invocation));
+	call->sender = g_strdup(g_dbus_method_invocation_get_sender(invocation));
+	call->caller.connection = call->sender;
 	call->progress_id = g_strdup(progress_id);
 	return call;
 }

@@ -11,8 +11,8 @@ G_BEGIN_DECLS
  * CgTracker: the in-memory record of every generation and the rules of its
  * progress reporting. Main-thread only (the pipeline's worker threads hand
  * their reports to the main loop first). No D-Bus here: every update that is
- * to be sent goes to the emit callback; the manager turns it into unicast
- * ProgressChanged signals.
+ * to be sent goes to the emit callback; the engine hands it to the bus face
+ * (cg-manager.c), which sends unicast ProgressChanged signals.
  *
  * Rules (DESIGN.md): stage progress 0–100 and a derived overall progress that
  * never decreases; `sequence` +1 per update sent; updates inside a stage are
@@ -187,7 +187,7 @@ const CgResult *cg_generation_get_result(const CgGeneration *generation);
  * cancel or timeout came first); the tracker drops its own reference when
  * the generation ends; for an ended one a cancelled one is returned. */
 GCancellable *cg_generation_ref_cancellable(CgGeneration *generation);
-/* Opaque pointer for the manager (e.g. its subscriber list); not freed by
+/* Opaque pointer for the engine (its subscriber list); not freed by
  * the tracker. */
 gpointer cg_generation_get_user_data(const CgGeneration *generation);
 void cg_generation_set_user_data(CgGeneration *generation, gpointer data);
