@@ -4,9 +4,10 @@
  *
  * Shape: main() parses the command line and the config, connects to the bus,
  * creates the CgManager (cg-manager.c) and runs the GLib main loop. The
- * manager routes calls: who calls (cg-peers.c), may they (cg-auth.c), what
- * is the state (cg-tracker.c); the work runs in the pipeline's bounded worker
- * pool (cg-pipeline.c: cg-template.c, cg-data.c, cg-render.c, cg-counter.c,
+ * manager is the bus face: who calls (cg-peers.c), may they (cg-auth.c),
+ * then the engine (cg-engine.c): caps, rate limit, subscriptions, the state
+ * (cg-tracker.c); the work runs in the pipeline's bounded worker threads
+ * (cg-pipeline.c: cg-template.c, cg-data.c, cg-render.c, cg-counter.c,
  * cg-output.c) and reports back to the main loop.
  */
 #include "config.h"

@@ -8,11 +8,12 @@
 G_BEGIN_DECLS
 
 /*
- * CgManager: org.certgen.Certificates1.Manager on /org/certgen/Certificates1.
- * Every method first learns who calls from the bus (CgPeers), then asks the
- * one authorization helper (CgAuth) where the contract says so, then acts on
- * the tracker; the work runs in the pipeline's worker pool. Updates are sent
- * as unicast ProgressChanged signals to the starter and subscribers only.
+ * CgManager: org.certgen.Certificates1.Manager on /org/certgen/Certificates1,
+ * the bus face of the engine (cg-engine.h). Every method reads its typed
+ * arguments, learns who calls from the bus (CgPeers) and asks the one
+ * authorization helper (CgAuth) where the contract says so, then calls the
+ * engine and replies. The engine's updates are sent as unicast
+ * ProgressChanged signals to the starter and subscribers only.
  */
 
 typedef struct _CgManager CgManager;

@@ -73,12 +73,6 @@ cg_peers_get(CgPeers *peers, const char *name)
 	return g_hash_table_lookup(peers->peers, name);
 }
 
-guint
-cg_peers_count(CgPeers *peers)
-{
-	return g_hash_table_size(peers->peers);
-}
-
 typedef struct {
 	CgPeers *peers;
 	char *name;

@@ -15,7 +15,6 @@ typedef struct {
 	char *name; /* unique name */
 	guint32 uid;
 	guint32 pid; /* 0 when unknown */
-	guint n_subscriptions;
 } CgPeer;
 
 typedef struct _CgPeers CgPeers;
@@ -33,6 +32,5 @@ void cg_peers_lookup_async(CgPeers *peers, const char *name, GAsyncReadyCallback
 			   gpointer user_data);
 /* Borrowed pointer, valid until the peer vanishes. */
 CgPeer *cg_peers_lookup_finish(CgPeers *peers, GAsyncResult *result, GError **error);
-guint cg_peers_count(CgPeers *peers);
 
 G_END_DECLS

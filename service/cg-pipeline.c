@@ -18,19 +18,19 @@ typedef enum {
 } CgJobState;
 
 typedef struct {
-	char *progress_id;
+	CgGeneration *generation; /* a reference; its id is immutable, read by the worker */
 	char *template_id;
 	char *data_json;
 	gint64 issued_at_us;
 	GCancellable *cancellable;
-	gulong cancelled_id;  /* g_cancellable_connect() while queued */
-	CgPipeline *pipeline; /* NULL for cg_pipeline_run() */
+	gulong cancelled_id; /* g_cancellable_connect() while queued */
+	CgPipeline *pipeline;
 	CgJobState state;
 	GList link; /* in CgPipeline.jobs while queued */
 } CgJob;
 
 typedef struct {
-	char *progress_id;
+	CgGeneration *generation; /* a reference */
 	gboolean done;
 	CgStage stage;
 	guint stage_progress;
@@ -71,7 +71,7 @@ struct _CgPipeline {
 	gboolean stopping;
 };
 
-/* What a running job needs to report; pipeline is NULL for cg_pipeline_run(). */
+/* What a running job needs to report. */
 typedef struct {
 	CgPipeline *pipeline;
 	const CgJob *job;
@@ -81,7 +81,7 @@ typedef struct {
 static void
 cg_job_free(CgJob *job)
 {
-	g_free(job->progress_id);
+	g_clear_pointer(&job->generation, cg_generation_unref);
 	g_free(job->template_id);
 	g_free(job->data_json);
 	g_clear_object(&job->cancellable);
@@ -97,7 +97,7 @@ cg_event_free(CgEvent *event)
 					 event->withdrawn->cancelled_id);
 		cg_job_free(event->withdrawn);
 	}
-	g_free(event->progress_id);
+	g_clear_pointer(&event->generation, cg_generation_unref);
 	g_free(event->message);
 	g_clear_pointer(&event->result, cg_result_free);
 	g_clear_error(&event->error);
@@ -122,10 +122,10 @@ deliver_events_cb(gpointer user_data)
 
 	while ((event = g_queue_pop_head(&events)) != NULL) {
 		if (event->done)
-			pipeline->done(event->progress_id, event->result, event->error,
+			pipeline->done(event->generation, event->result, event->error,
 				       pipeline->user_data);
 		else
-			pipeline->progress(event->progress_id, event->stage, event->stage_progress,
+			pipeline->progress(event->generation, event->stage, event->stage_progress,
 					   event->pages_done, event->pages_total, event->message,
 					   pipeline->user_data);
 		cg_event_free(event);
@@ -152,12 +152,9 @@ push_event(CgPipeline *pipeline, CgEvent *event)
 static void
 report(CgReporter *reporter, CgStage stage, guint percent, guint pages_done, const char *message)
 {
-	CgEvent *event;
+	CgEvent *event = g_new0(CgEvent, 1);
 
-	if (reporter->pipeline == NULL)
-		return;
-	event = g_new0(CgEvent, 1);
-	event->progress_id = g_strdup(reporter->job->progress_id);
+	event->generation = cg_generation_ref(reporter->job->generation);
 	event->stage = stage;
 	event->stage_progress = percent;
 	event->pages_done = pages_done;
@@ -226,7 +223,7 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	if (!cg_counter_reserve(config->counter, pages, &params.first_number, error))
 		return NULL;
 	params.issued_at_us = job->issued_at_us;
-	file_name = g_strdup_printf("%s.pdf", job->progress_id);
+	file_name = g_strdup_printf("%s.pdf", cg_generation_get_id(job->generation));
 	output = cg_output_new(output_dir, file_name, error);
 	if (output == NULL)
 		return NULL;
@@ -303,10 +300,11 @@ worker_thread(gpointer user_data)
 		CgEvent *event = g_new0(CgEvent, 1);
 		gsize data_length;
 
-		event->progress_id = g_strdup(job->progress_id);
 		event->done = TRUE;
 		event->result =
 		    run_job(&pipeline->config, pipeline->output_dir, job, &reporter, &event->error);
+		/* The last reference may go on the main context, not here. */
+		event->generation = g_steal_pointer(&job->generation);
 		push_event(pipeline, event);
 		data_length = strlen(job->data_json);
 		cg_job_free(job);
@@ -378,16 +376,16 @@ cg_pipeline_free(CgPipeline *pipeline)
 }
 
 static CgJob *
-cg_job_new(const char *progress_id, const char *template_id, const char *data_json,
-	   gint64 issued_at_us, GCancellable *cancellable)
+cg_job_new(CgGeneration *generation, const char *template_id, const char *data_json,
+	   gint64 issued_at_us)
 {
 	CgJob *job = g_new0(CgJob, 1);
 
-	job->progress_id = g_strdup(progress_id);
+	job->generation = cg_generation_ref(generation);
 	job->template_id = g_strdup(template_id);
 	job->data_json = g_strdup(data_json);
 	job->issued_at_us = issued_at_us;
-	job->cancellable = cancellable != NULL ? g_object_ref(cancellable) : g_cancellable_new();
+	job->cancellable = cg_generation_ref_cancellable(generation);
 	job->link.data = job;
 	return job;
 }
@@ -413,7 +411,7 @@ job_cancelled_cb(GCancellable *cancellable, gpointer user_data)
 	if (pipeline == NULL)
 		return;
 	event = g_new0(CgEvent, 1);
-	event->progress_id = g_strdup(job->progress_id);
+	event->generation = cg_generation_ref(job->generation);
 	event->done = TRUE;
 	event->error = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CANCELLED,
 					   "Cancelled before a worker started it");
@@ -439,11 +437,11 @@ maybe_start_worker(CgPipeline *pipeline, GError **error)
 }
 
 void
-cg_pipeline_submit(CgPipeline *pipeline, const char *progress_id, const char *template_id,
-		   const char *data_json, gint64 issued_at_us, GCancellable *cancellable)
+cg_pipeline_submit(CgPipeline *pipeline, CgGeneration *generation, const char *template_id,
+		   const char *data_json, gint64 issued_at_us)
 {
 	g_autoptr(GError) error = NULL;
-	CgJob *job = cg_job_new(progress_id, template_id, data_json, issued_at_us, cancellable);
+	CgJob *job = cg_job_new(generation, template_id, data_json, issued_at_us);
 	gboolean started;
 
 	job->pipeline = pipeline;
@@ -467,7 +465,7 @@ cg_pipeline_submit(CgPipeline *pipeline, const char *progress_id, const char *te
 	if (!started) {
 		CgEvent *event = g_new0(CgEvent, 1);
 
-		event->progress_id = g_strdup(progress_id);
+		event->generation = cg_generation_ref(generation);
 		event->done = TRUE;
 		event->error =
 		    g_error_new(CG_ERROR, CG_ERROR_FAILED, "No worker thread: %s", error->message);
@@ -475,17 +473,4 @@ cg_pipeline_submit(CgPipeline *pipeline, const char *progress_id, const char *te
 		event->withdrawn = job;
 		push_event(pipeline, event);
 	}
-}
-
-CgResult *
-cg_pipeline_run(const CgPipelineConfig *config, const char *progress_id, const char *template_id,
-		const char *data_json, gint64 issued_at_us, GCancellable *cancellable,
-		GError **error)
-{
-	CgJob *job = cg_job_new(progress_id, template_id, data_json, issued_at_us, cancellable);
-	CgReporter reporter = {NULL, job, 0};
-	CgResult *result = run_job(config, config->output_dir, job, &reporter, error);
-
-	cg_job_free(job);
-	return result;
 }

@@ -34,13 +34,14 @@ typedef struct {
 	guint threads;
 } CgPipelineConfig;
 
-/* Main context: a stage report of generation @progress_id. */
-typedef void (*CgPipelineProgressFunc)(const char *progress_id, CgStage stage, guint stage_progress,
-				       guint pages_done, guint pages_total, const char *message,
-				       gpointer user_data);
+/* Main context: a stage report of @generation (borrowed for the call; it
+ * may have been forgotten by the tracker meanwhile). */
+typedef void (*CgPipelineProgressFunc)(CgGeneration *generation, CgStage stage,
+				       guint stage_progress, guint pages_done, guint pages_total,
+				       const char *message, gpointer user_data);
 /* Main context: the end of the work: a result, or an error
  * (G_IO_ERROR_CANCELLED when it stopped because it was cancelled). */
-typedef void (*CgPipelineDoneFunc)(const char *progress_id, const CgResult *result,
+typedef void (*CgPipelineDoneFunc)(CgGeneration *generation, const CgResult *result,
 				   const GError *error, gpointer user_data);
 
 CgPipeline *cg_pipeline_new(const CgPipelineConfig *config, CgPipelineProgressFunc progress,
@@ -52,15 +53,12 @@ CgPipeline *cg_pipeline_new(const CgPipelineConfig *config, CgPipelineProgressFu
 void cg_pipeline_free(CgPipeline *pipeline);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgPipeline, cg_pipeline_free)
 
-/* Queue a generation. @issued_at_us: wall-clock time stamped on the
+/* Queue the work of @generation (main context): the job keeps a reference
+ * to it until its done report is delivered, and checks its cancellable
+ * (cg_generation_ref_cancellable(), taken now). The file is named after the
+ * generation's id. @issued_at_us: wall-clock time stamped on the
  * certificate (PDF creation date, year of the number). */
-void cg_pipeline_submit(CgPipeline *pipeline, const char *progress_id, const char *template_id,
-			const char *data_json, gint64 issued_at_us, GCancellable *cancellable);
-
-/* The same work synchronously in the calling thread, without reports:
- * used by benchmarks and tests of the whole pipeline. */
-CgResult *cg_pipeline_run(const CgPipelineConfig *config, const char *progress_id,
-			  const char *template_id, const char *data_json, gint64 issued_at_us,
-			  GCancellable *cancellable, GError **error);
+void cg_pipeline_submit(CgPipeline *pipeline, CgGeneration *generation, const char *template_id,
+			const char *data_json, gint64 issued_at_us);
 
 G_END_DECLS

@@ -266,19 +266,3 @@ cg_qr_draw_code(cairo_t *cr, const CgQr *qr, double x, double y, double size, gu
 	cairo_stroke(cr);
 	cairo_restore(cr);
 }
-
-gboolean
-cg_qr_draw(cairo_t *cr, const char *text, double x, double y, double size, guint quiet_zone,
-	   const double color[3], const double background[3], GError **error)
-{
-	g_autoptr(CgQr) qr = NULL;
-
-	g_return_val_if_fail(cr != NULL, FALSE);
-	g_return_val_if_fail(text != NULL, FALSE);
-
-	qr = cg_qr_new(text, error);
-	if (qr == NULL)
-		return FALSE;
-	cg_qr_draw_code(cr, qr, x, y, size, quiet_zone, color, background);
-	return TRUE;
-}

@@ -36,9 +36,4 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgQr, cg_qr_free)
 void cg_qr_draw_code(cairo_t *cr, const CgQr *qr, double x, double y, double size, guint quiet_zone,
 		     const double color[3], const double background[3]);
 
-/* cg_qr_new() and cg_qr_draw_code() at once. */
-gboolean cg_qr_draw(cairo_t *cr, const char *text, double x, double y, double size,
-		    guint quiet_zone, const double color[3], const double background[3],
-		    GError **error);
-
 G_END_DECLS

@@ -716,7 +716,7 @@ cg_tracker_count_active(CgTracker *tracker)
 }
 
 guint
-cg_tracker_count_active_for_uid(CgTracker *tracker, guint32 uid)
+cg_tracker_count_active_for_owner(CgTracker *tracker, guint32 uid, const char *owner_label)
 {
 	guint count = 0;
 
@@ -724,7 +724,8 @@ cg_tracker_count_active_for_uid(CgTracker *tracker, guint32 uid)
 	for (guint i = 0; i < tracker->active->len; i++) {
 		const CgGeneration *generation = tracker->active->pdata[i];
 
-		if (generation->owner_uid == uid)
+		if (generation->owner_uid == uid &&
+		    g_strcmp0(cg_generation_get_owner_label(generation), owner_label) == 0)
 			count++;
 	}
 	return count;
@@ -735,6 +736,13 @@ cg_tracker_list(CgTracker *tracker)
 {
 	g_return_val_if_fail(tracker != NULL, NULL);
 	return g_ptr_array_copy(tracker->all, NULL, NULL);
+}
+
+GPtrArray *
+cg_tracker_list_active(CgTracker *tracker)
+{
+	g_return_val_if_fail(tracker != NULL, NULL);
+	return g_ptr_array_copy(tracker->active, NULL, NULL);
 }
 
 void

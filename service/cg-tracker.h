@@ -11,8 +11,8 @@ G_BEGIN_DECLS
  * CgTracker: the in-memory record of every generation and the rules of its
  * progress reporting. Main-thread only (the pipeline's worker threads hand
  * their reports to the main loop first). No D-Bus here: every update that is
- * to be sent goes to the emit callback; the manager turns it into unicast
- * ProgressChanged signals.
+ * to be sent goes to the emit callback; the engine hands it to the bus face
+ * (cg-manager.c), which sends unicast ProgressChanged signals.
  *
  * Rules (DESIGN.md): stage progress 0–100 and a derived overall progress that
  * never decreases; `sequence` +1 per update sent; updates inside a stage are
@@ -104,12 +104,16 @@ CgGeneration *cg_tracker_add(CgTracker *tracker, const char *transaction_id, gui
 			     const char *owner_label, const CgGenerationOptions *options);
 CgGeneration *cg_tracker_lookup(CgTracker *tracker, const char *progress_id);
 guint cg_tracker_count(CgTracker *tracker);
-/* Number of generations still in progress (overall, or of one uid). */
+/* Number of generations still in progress: overall, or of one owner (uid
+ * and owner label, NULL for none, as given to cg_tracker_add()). */
 guint cg_tracker_count_active(CgTracker *tracker);
-guint cg_tracker_count_active_for_uid(CgTracker *tracker, guint32 uid);
+guint cg_tracker_count_active_for_owner(CgTracker *tracker, guint32 uid, const char *owner_label);
 /* All generations, oldest first (borrowed pointers; free the array with
  * g_ptr_array_unref()). */
 GPtrArray *cg_tracker_list(CgTracker *tracker);
+/* The generations still in progress, in no particular order (borrowed
+ * pointers, a copy of the set: the caller may end them while it walks). */
+GPtrArray *cg_tracker_list_active(CgTracker *tracker);
 
 /* Progress report from the worker. Moving to a later stage sends at once
  * (stage_progress of the left stage is taken as 100 for its duration); an
@@ -183,7 +187,7 @@ const CgResult *cg_generation_get_result(const CgGeneration *generation);
  * cancel or timeout came first); the tracker drops its own reference when
  * the generation ends; for an ended one a cancelled one is returned. */
 GCancellable *cg_generation_ref_cancellable(CgGeneration *generation);
-/* Opaque pointer for the manager (e.g. its subscriber list); not freed by
+/* Opaque pointer for the engine (its subscriber list); not freed by
  * the tracker. */
 gpointer cg_generation_get_user_data(const CgGeneration *generation);
 void cg_generation_set_user_data(CgGeneration *generation, gpointer data);

@@ -6,6 +6,7 @@
 #include "cg-counter.h"
 #include "cg-pipeline.h"
 #include "cg-template.h"
+#include "cg-tracker.h"
 
 #define ONE_RECIPIENT                                                                              \
 	"{\"recipientName\": \"Ada\", \"courseName\": \"Pipelines\", \"issueDate\": "              \
@@ -17,15 +18,18 @@ typedef struct {
 	CgTemplateStore *templates;
 	CgCounter *counter;
 	CgPipelineConfig config;
-	GHashTable *reports; /* progress id → number of progress reports */
-	GHashTable *done;    /* progress id → GError* (NULL value: completed) */
+	CgTracker *tracker;  /* only makes the generations; reports go to the fixture */
+	GHashTable *reports; /* transaction id → number of progress reports */
+	GHashTable *done;    /* transaction id → GError* (NULL value: completed) */
 } Fixture;
 
+/* The jobs are named by their generation's transaction id. */
 static void
-progress_cb(const char *progress_id, CgStage stage, guint stage_progress, guint pages_done,
+progress_cb(CgGeneration *generation, CgStage stage, guint stage_progress, guint pages_done,
 	    guint pages_total, const char *message, gpointer user_data)
 {
 	Fixture *f = user_data;
+	const char *progress_id = cg_generation_get_transaction_id(generation);
 	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(f->reports, progress_id));
 
 	g_assert_false(g_hash_table_contains(f->done, progress_id));
@@ -33,9 +37,10 @@ progress_cb(const char *progress_id, CgStage stage, guint stage_progress, guint 
 }
 
 static void
-done_cb(const char *progress_id, const CgResult *result, const GError *error, gpointer user_data)
+done_cb(CgGeneration *generation, const CgResult *result, const GError *error, gpointer user_data)
 {
 	Fixture *f = user_data;
+	const char *progress_id = cg_generation_get_transaction_id(generation);
 
 	g_assert_false(g_hash_table_contains(f->done, progress_id));
 	g_assert_true((result == NULL) != (error == NULL));
@@ -71,6 +76,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 	f->config.max_recipients = 10000;
 	f->config.max_data_bytes = 16 * 1024 * 1024;
 	f->config.threads = 1;
+	f->tracker = cg_tracker_new(NULL, NULL, NULL, NULL);
 	f->reports = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	f->done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_error);
 }
@@ -97,11 +103,28 @@ fixture_teardown(Fixture *f, gconstpointer data)
 {
 	g_hash_table_unref(f->done);
 	g_hash_table_unref(f->reports);
+	cg_tracker_free(f->tracker);
 	cg_counter_free(f->counter);
 	cg_template_store_free(f->templates);
 	remove_tree(f->state_dir);
 	g_free(f->output_dir);
 	g_free(f->state_dir);
+}
+
+/* A new generation named @name (its transaction id). */
+static CgGeneration *
+add(Fixture *f, const char *name)
+{
+	return cg_tracker_add(f->tracker, name, 1000, NULL, NULL);
+}
+
+static void
+cancel(Fixture *f, CgGeneration *generation)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(cg_tracker_cancel(f->tracker, generation, &error));
+	g_assert_no_error(error);
 }
 
 static void
@@ -158,8 +181,8 @@ test_free_joins_workers(Fixture *f, gconstpointer data)
 
 	f->config.threads = 2;
 	pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
-	cg_pipeline_submit(pipeline, "a", "classic", ONE_RECIPIENT, g_get_real_time(), NULL);
-	cg_pipeline_submit(pipeline, "b", "classic", ONE_RECIPIENT, g_get_real_time(), NULL);
+	cg_pipeline_submit(pipeline, add(f, "a"), "classic", ONE_RECIPIENT, g_get_real_time());
+	cg_pipeline_submit(pipeline, add(f, "b"), "classic", ONE_RECIPIENT, g_get_real_time());
 	wait_done(f, "a");
 	wait_done(f, "b");
 	assert_completed(f, "a");
@@ -174,31 +197,31 @@ test_free_joins_workers(Fixture *f, gconstpointer data)
 static void
 test_cancel_queued(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GCancellable) busy = g_cancellable_new();
-	g_autoptr(GCancellable) queued = g_cancellable_new();
-	g_autoptr(GCancellable) early = g_cancellable_new();
+	CgGeneration *busy = add(f, "busy");
+	CgGeneration *queued = add(f, "queued");
+	CgGeneration *early = add(f, "early");
 	g_autofree char *big = batch_json(2000);
 	CgPipeline *pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
 	const GError *error;
 
-	cg_pipeline_submit(pipeline, "busy", "classic", big, g_get_real_time(), busy);
-	cg_pipeline_submit(pipeline, "queued", "classic", ONE_RECIPIENT, g_get_real_time(), queued);
-	g_cancellable_cancel(queued);
+	cg_pipeline_submit(pipeline, busy, "classic", big, g_get_real_time());
+	cg_pipeline_submit(pipeline, queued, "classic", ONE_RECIPIENT, g_get_real_time());
+	cancel(f, queued);
 	wait_done(f, "queued");
 	error = g_hash_table_lookup(f->done, "queued");
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 	g_assert_false(g_hash_table_contains(f->done, "busy"));
 
 	/* cancelled before it was submitted: the same */
-	g_cancellable_cancel(early);
-	cg_pipeline_submit(pipeline, "early", "classic", ONE_RECIPIENT, g_get_real_time(), early);
+	cancel(f, early);
+	cg_pipeline_submit(pipeline, early, "classic", ONE_RECIPIENT, g_get_real_time());
 	wait_done(f, "early");
 	error = g_hash_table_lookup(f->done, "early");
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
-	g_cancellable_cancel(busy);
+	cancel(f, busy);
 	wait_done(f, "busy");
-	cg_pipeline_submit(pipeline, "after", "classic", ONE_RECIPIENT, g_get_real_time(), NULL);
+	cg_pipeline_submit(pipeline, add(f, "after"), "classic", ONE_RECIPIENT, g_get_real_time());
 	wait_done(f, "after");
 	assert_completed(f, "after");
 	cg_pipeline_free(pipeline);

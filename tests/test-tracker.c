@@ -255,8 +255,14 @@ test_add(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->updates->len, ==, 0);
 	g_assert_cmpuint(cg_tracker_count(f->tracker), ==, 2);
 	g_assert_cmpuint(cg_tracker_count_active(f->tracker), ==, 2);
-	g_assert_cmpuint(cg_tracker_count_active_for_uid(f->tracker, 1000), ==, 1);
-	g_assert_cmpuint(cg_tracker_count_active_for_uid(f->tracker, 1002), ==, 0);
+	g_assert_cmpuint(cg_tracker_count_active_for_owner(f->tracker, 1000, NULL), ==, 1);
+	g_assert_cmpuint(cg_tracker_count_active_for_owner(f->tracker, 1002, NULL), ==, 0);
+	g_assert_cmpuint(cg_tracker_count_active_for_owner(f->tracker, 1001, "alice"), ==, 1);
+	g_assert_cmpuint(cg_tracker_count_active_for_owner(f->tracker, 1001, NULL), ==, 0);
+	g_assert_cmpuint(cg_tracker_count_active_for_owner(f->tracker, 1001, "bob"), ==, 0);
+	list = cg_tracker_list_active(f->tracker);
+	g_assert_cmpuint(list->len, ==, 2);
+	g_clear_pointer(&list, g_ptr_array_unref);
 
 	list = cg_tracker_list(f->tracker);
 	g_assert_cmpuint(list->len, ==, 2);
@@ -266,7 +272,11 @@ test_add(Fixture *f, gconstpointer data)
 	cg_tracker_fail(f->tracker, a, NULL);
 	g_assert_cmpuint(cg_tracker_count(f->tracker), ==, 2);
 	g_assert_cmpuint(cg_tracker_count_active(f->tracker), ==, 1);
-	g_assert_cmpuint(cg_tracker_count_active_for_uid(f->tracker, 1000), ==, 0);
+	g_assert_cmpuint(cg_tracker_count_active_for_owner(f->tracker, 1000, NULL), ==, 0);
+	g_clear_pointer(&list, g_ptr_array_unref);
+	list = cg_tracker_list_active(f->tracker);
+	g_assert_cmpuint(list->len, ==, 1);
+	g_assert_true(list->pdata[0] == b);
 }
 
 static void
@@ -1092,9 +1102,9 @@ test_active_set(Fixture *f, gconstpointer data)
 		active--;
 		g_assert_cmpuint(cg_tracker_count_active(f->tracker), ==, active);
 	}
-	g_assert_cmpuint(cg_tracker_count_active_for_uid(f->tracker, 1000) +
-			     cg_tracker_count_active_for_uid(f->tracker, 1001) +
-			     cg_tracker_count_active_for_uid(f->tracker, 1002),
+	g_assert_cmpuint(cg_tracker_count_active_for_owner(f->tracker, 1000, NULL) +
+			     cg_tracker_count_active_for_owner(f->tracker, 1001, NULL) +
+			     cg_tracker_count_active_for_owner(f->tracker, 1002, NULL),
 			 ==, active);
 	/* The pending updates of exactly the remaining ones are flushed. */
 	g_ptr_array_set_size(f->updates, 0);

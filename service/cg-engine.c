@@ -1,0 +1,685 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The generation engine (see cg-engine.h): the caps, the start rate limit,
+ * the subscriptions, the tracker and the pipeline, and the journal lines of
+ * a generation's life. No D-Bus here.
+ */
+#include "config.h"
+
+#include "cg-engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cg-counter.h"
+#include "cg-error.h"
+#include "cg-options.h"
+#include "cg-pipeline.h"
+#include "cg-rate-limit.h"
+#include "cg-template.h"
+
+#define CG_MAX_TRANSACTION_ID 128
+#define CG_RATE_WINDOW_US (60 * G_USEC_PER_SEC)
+
+struct _CgEngine {
+	CgConfig config;
+	char *output_dir;
+	CgTemplateStore *templates;
+	CgCounter *counter;
+	CgPipeline *pipeline;
+	CgTracker *tracker;
+	CgRateLimit *starts;	   /* StartGeneration per owner key, per minute */
+	guint starts_prune_id;	   /* timer dropping owners whose minute is over */
+	GHashTable *subscriptions; /* connection → counted subscriptions (GUINT) */
+	CgEngineUpdateFunc update;
+	gpointer update_data;
+	CgEngineStatusFunc status;
+	gpointer status_data;
+};
+
+/* Who receives a generation's updates: the tracker's user data of a
+ * generation in progress, dropped when it ends (no update is sent after the
+ * terminal one) or is forgotten. */
+typedef struct {
+	char *starter;		/* connection, NULL once it left (or none) */
+	GPtrArray *subscribers; /* connections receiving updates */
+	CgStage logged_stage;
+} CgWatchers;
+
+static void
+cg_watchers_free(CgWatchers *watchers)
+{
+	if (watchers == NULL)
+		return;
+	g_free(watchers->starter);
+	g_ptr_array_unref(watchers->subscribers);
+	g_free(watchers);
+}
+
+static void
+notify_status(CgEngine *self)
+{
+	if (self->status != NULL)
+		self->status(self, self->status_data);
+}
+
+static char *
+owner_key(guint32 uid, const char *label)
+{
+	return label != NULL ? g_strdup_printf("%u:%s", uid, label) : g_strdup_printf("%u", uid);
+}
+
+/* ---- logging ------------------------------------------------------------ */
+
+static void
+log_generation(GLogLevelFlags level, CgGeneration *generation, const char *text)
+{
+	const char *stage = cg_stage_to_string(cg_generation_get_stage(generation));
+	const char *status = cg_status_to_string(cg_generation_get_status(generation));
+	g_autofree char *message = g_strdup_printf(
+	    "%s: %s (stage %s, status %s)", cg_generation_get_id(generation), text, stage, status);
+	g_autofree char *uid = g_strdup_printf("%u", cg_generation_get_owner_uid(generation));
+
+	g_log_structured(G_LOG_DOMAIN, level, "CERTGEN_PROGRESS_ID", "%s",
+			 cg_generation_get_id(generation), "CERTGEN_STAGE", "%s", stage,
+			 "CERTGEN_STATUS", "%s", status, "CERTGEN_OWNER_UID", "%s", uid, "MESSAGE",
+			 "%s", message);
+}
+
+/* ---- subscriptions ------------------------------------------------------ */
+
+/* Subscriptions count against max_subscriptions_per_connection, except the
+ * starter's own (capped by max_active_per_owner already). */
+static gboolean
+subscription_counts(const CgWatchers *watchers, const char *connection)
+{
+	return g_strcmp0(watchers->starter, connection) != 0;
+}
+
+static void
+count_subscription(CgEngine *self, const char *connection)
+{
+	guint n = cg_engine_count_subscriptions(self, connection);
+
+	g_hash_table_insert(self->subscriptions, g_strdup(connection), GUINT_TO_POINTER(n + 1));
+}
+
+static void
+uncount_subscription(CgEngine *self, const CgWatchers *watchers, const char *connection)
+{
+	guint n = cg_engine_count_subscriptions(self, connection);
+
+	if (n == 0 || !subscription_counts(watchers, connection))
+		return;
+	if (n == 1)
+		g_hash_table_remove(self->subscriptions, connection);
+	else
+		g_hash_table_insert(self->subscriptions, g_strdup(connection),
+				    GUINT_TO_POINTER(n - 1));
+}
+
+/* Every entry of @connection (by name: before, a pointer comparison
+ * found none and the names of departed connections stayed). */
+static void
+remove_subscriber_all(CgWatchers *watchers, const char *connection)
+{
+	guint index;
+
+	while (g_ptr_array_find_with_equal_func(watchers->subscribers, connection, g_str_equal,
+						&index))
+		g_ptr_array_remove_index(watchers->subscribers, index);
+}
+
+static void
+drop_watchers(CgEngine *self, CgGeneration *generation)
+{
+	CgWatchers *watchers = cg_generation_get_user_data(generation);
+
+	if (watchers == NULL)
+		return;
+	for (guint i = 0; i < watchers->subscribers->len; i++)
+		uncount_subscription(self, watchers, watchers->subscribers->pdata[i]);
+	cg_watchers_free(watchers);
+	cg_generation_set_user_data(generation, NULL);
+}
+
+/* ---- tracker callbacks -------------------------------------------------- */
+
+static void
+tracker_emit_cb(CgTracker *tracker, CgGeneration *generation, GVariant *update, gpointer user_data)
+{
+	CgEngine *self = user_data;
+	CgWatchers *watchers = cg_generation_get_user_data(generation);
+	const char *id = cg_generation_get_id(generation);
+
+	if (watchers == NULL)
+		return;
+	for (guint i = 0; i < watchers->subscribers->len && self->update != NULL; i++)
+		self->update(watchers->subscribers->pdata[i], id, update, self->update_data);
+
+	if (cg_status_is_terminal(cg_generation_get_status(generation))) {
+		log_generation(G_LOG_LEVEL_MESSAGE, generation, "finished");
+		drop_watchers(self, generation);
+		notify_status(self);
+	} else if (cg_generation_get_stage(generation) != watchers->logged_stage) {
+		watchers->logged_stage = cg_generation_get_stage(generation);
+		log_generation(G_LOG_LEVEL_DEBUG, generation, "entered a stage");
+	}
+}
+
+static void
+tracker_forget_cb(CgTracker *tracker, CgGeneration *generation, gpointer user_data)
+{
+	CgEngine *self = user_data;
+
+	g_debug("Forgetting %s", cg_generation_get_id(generation));
+	drop_watchers(self, generation);
+	notify_status(self);
+}
+
+/* ---- pipeline callbacks (main context) ---------------------------------- */
+
+static void
+pipeline_progress_cb(CgGeneration *generation, CgStage stage, guint stage_progress,
+		     guint pages_done, guint pages_total, const char *message, gpointer user_data)
+{
+	CgEngine *self = user_data;
+
+	/* The tracker ignores reports of generations that ended or were
+	 * forgotten meanwhile. */
+	cg_tracker_report(self->tracker, generation, stage, stage_progress, pages_done, pages_total,
+			  message);
+}
+
+static void
+pipeline_done_cb(CgGeneration *generation, const CgResult *result, const GError *error,
+		 gpointer user_data)
+{
+	CgEngine *self = user_data;
+
+	if (cg_status_is_terminal(cg_generation_get_status(generation))) {
+		/* Ended without its work (forgotten at max_age_s while it
+		 * ran): leave nothing behind. */
+		if (result != NULL && result->path != NULL && g_unlink(result->path) != 0)
+			g_warning("Could not remove %s: %s", result->path, g_strerror(errno));
+		return;
+	}
+	if (result != NULL)
+		cg_tracker_complete(self->tracker, generation, result);
+	else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		cg_tracker_finish_cancelled(self->tracker, generation);
+	else
+		cg_tracker_fail(self->tracker, generation, error);
+}
+
+/* ---- rate limit --------------------------------------------------------- */
+
+/* Owners whose last start left the window are forgotten (issue 15: one
+ * record per owner label ever seen, before). One timer, armed while any
+ * owner is kept. */
+static gboolean
+starts_prune_cb(gpointer user_data)
+{
+	CgEngine *self = user_data;
+	guint dropped = cg_rate_limit_prune(self->starts, g_get_monotonic_time());
+	guint kept = cg_rate_limit_count(self->starts);
+
+	if (dropped > 0)
+		g_debug("Rate limit: forgot %u owner%s, %u kept", dropped, dropped == 1 ? "" : "s",
+			kept);
+	if (kept > 0)
+		return G_SOURCE_CONTINUE;
+	self->starts_prune_id = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static void
+arm_starts_prune(CgEngine *self)
+{
+	if (self->starts_prune_id != 0)
+		return;
+	self->starts_prune_id =
+	    g_timeout_add_seconds(CG_RATE_WINDOW_US / G_USEC_PER_SEC, starts_prune_cb, self);
+	g_source_set_static_name(g_main_context_find_source_by_id(NULL, self->starts_prune_id),
+				 "[certgen] rate limit pruning");
+}
+
+/* ---- start -------------------------------------------------------------- */
+
+gboolean
+cg_engine_check_ids(const char *transaction_id, const char *template_id, GError **error)
+{
+	gsize transaction_len;
+
+	if (!cg_check_string_argument("transaction_id", transaction_id, error) ||
+	    !cg_check_string_argument("template_id", template_id, error))
+		return FALSE;
+	transaction_len = strlen(transaction_id);
+	if (transaction_len == 0 || transaction_len > CG_MAX_TRANSACTION_ID) {
+		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT,
+			    "transaction_id: must be 1–%u bytes, got %zu", CG_MAX_TRANSACTION_ID,
+			    transaction_len);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+cg_engine_check_content(CgEngine *self, const char *template_id, const char *data_json,
+			GError **error)
+{
+	gsize data_len;
+
+	if (!cg_template_store_check(self->templates, template_id, error))
+		return FALSE;
+	/* data_json is JSON text (line breaks and tabs are fine there); the
+	 * data validator checks the strings inside it. */
+	data_len = strlen(data_json);
+	if (data_len > self->config.max_data_bytes) {
+		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_DATA,
+			    "data_json: %zu bytes, at most %" G_GUINT64_FORMAT, data_len,
+			    self->config.max_data_bytes);
+		return FALSE;
+	}
+	if (!g_utf8_validate(data_json, data_len, NULL)) {
+		g_set_error_literal(error, CG_ERROR, CG_ERROR_INVALID_DATA,
+				    "data_json: not valid UTF-8");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+cg_engine_check_start(CgEngine *self, const char *transaction_id, const char *template_id,
+		      const char *data_json, GError **error)
+{
+	return cg_engine_check_ids(transaction_id, template_id, error) &&
+	       cg_engine_check_content(self, template_id, data_json, error);
+}
+
+/* The rate limit, then the caps; nothing is recorded. */
+static gboolean
+check_may_start(CgEngine *self, const CgCaller *caller, const char *key, gint64 now, GError **error)
+{
+	gint64 wait_us = 0;
+
+	/* Rate limit: a sliding window of the last minute's starts. */
+	if (!cg_rate_limit_check(self->starts, key, now, &wait_us)) {
+		g_set_error(error, CG_ERROR, CG_ERROR_RATE_LIMITED,
+			    "At most %u generations may be started per minute; "
+			    "try again in %" G_GINT64_FORMAT " s",
+			    self->config.start_per_minute,
+			    (wait_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+		return FALSE;
+	}
+	if (cg_tracker_count_active_for_owner(self->tracker, caller->uid, caller->owner_label) >=
+	    self->config.max_active_per_owner) {
+		g_set_error(error, CG_ERROR, CG_ERROR_LIMIT_EXCEEDED,
+			    "At most %u generations may run at once per owner",
+			    self->config.max_active_per_owner);
+		return FALSE;
+	}
+	if (cg_tracker_count_active(self->tracker) >= self->config.max_active) {
+		g_set_error(error, CG_ERROR, CG_ERROR_LIMIT_EXCEEDED,
+			    "The service runs its maximum of %u generations; try again later",
+			    self->config.max_active);
+		return FALSE;
+	}
+	if (cg_tracker_count(self->tracker) >= self->config.max_tracked) {
+		g_set_error(error, CG_ERROR, CG_ERROR_LIMIT_EXCEEDED,
+			    "The service keeps its maximum of %u generations; "
+			    "call Cleanup or try again later",
+			    self->config.max_tracked);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+char *
+cg_engine_start(CgEngine *self, const CgCaller *caller, const char *transaction_id,
+		const char *template_id, const char *data_json, const CgGenerationOptions *options,
+		GError **error)
+{
+	g_autofree char *key = owner_key(caller->uid, caller->owner_label);
+	gint64 now = g_get_monotonic_time();
+	CgGeneration *generation;
+	CgWatchers *watchers;
+
+	g_return_val_if_fail(self != NULL, NULL);
+	g_return_val_if_fail(caller != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	if (!check_may_start(self, caller, key, now, error))
+		return NULL;
+	cg_rate_limit_add(self->starts, key, now);
+	arm_starts_prune(self);
+
+	generation = cg_tracker_add(self->tracker, transaction_id, caller->uid, caller->owner_label,
+				    options);
+	watchers = g_new0(CgWatchers, 1);
+	watchers->starter = g_strdup(caller->connection);
+	watchers->subscribers = g_ptr_array_new_with_free_func(g_free);
+	if (caller->connection != NULL)
+		g_ptr_array_add(watchers->subscribers, g_strdup(caller->connection));
+	watchers->logged_stage = CG_STAGE_INITIALIZING;
+	cg_generation_set_user_data(generation, watchers);
+	log_generation(G_LOG_LEVEL_MESSAGE, generation, "started");
+
+	cg_tracker_report(self->tracker, generation, CG_STAGE_INITIALIZING, 0, 0, 0,
+			  "Waiting for a worker");
+	cg_pipeline_submit(self->pipeline, generation, template_id, data_json, g_get_real_time());
+	notify_status(self);
+	return g_strdup(cg_generation_get_id(generation));
+}
+
+/* ---- one generation ----------------------------------------------------- */
+
+/* Someone else's (or no) generation is visible to administrators only, and
+ * otherwise exactly as unknown as an id that never existed. */
+static CgGeneration *
+lookup_for(CgEngine *self, const CgCaller *caller, const char *progress_id, GError **error)
+{
+	CgGeneration *generation;
+
+	/* It is echoed in the error and in logs. */
+	if (!cg_check_string_argument("progress_id", progress_id, error))
+		return NULL;
+	generation = cg_tracker_lookup(self->tracker, progress_id);
+	if (generation == NULL ||
+	    (!caller->is_admin && cg_generation_get_owner_uid(generation) != caller->uid)) {
+		g_set_error(error, CG_ERROR, CG_ERROR_NOT_FOUND, "No generation %s", progress_id);
+		return NULL;
+	}
+	return generation;
+}
+
+gboolean
+cg_engine_is_owner(CgEngine *self, guint32 uid, const char *progress_id)
+{
+	CgGeneration *generation = cg_tracker_lookup(self->tracker, progress_id);
+
+	return generation != NULL && cg_generation_get_owner_uid(generation) == uid;
+}
+
+gboolean
+cg_engine_cancel(CgEngine *self, const CgCaller *caller, const char *progress_id, GError **error)
+{
+	CgGeneration *generation = lookup_for(self, caller, progress_id, error);
+
+	if (generation == NULL || !cg_tracker_cancel(self->tracker, generation, error))
+		return FALSE;
+	log_generation(G_LOG_LEVEL_MESSAGE, generation, "cancel requested");
+	return TRUE;
+}
+
+GVariant *
+cg_engine_get_progress(CgEngine *self, const CgCaller *caller, const char *progress_id,
+		       GError **error)
+{
+	CgGeneration *generation = lookup_for(self, caller, progress_id, error);
+
+	return generation != NULL ? cg_generation_snapshot(generation) : NULL;
+}
+
+GVariant *
+cg_engine_get_analytics(CgEngine *self, const CgCaller *caller, const char *progress_id,
+			GError **error)
+{
+	CgGeneration *generation = lookup_for(self, caller, progress_id, error);
+
+	return generation != NULL ? cg_generation_analytics(generation) : NULL;
+}
+
+gboolean
+cg_engine_subscribe(CgEngine *self, const CgCaller *caller, const char *progress_id, GError **error)
+{
+	CgGeneration *generation = lookup_for(self, caller, progress_id, error);
+	CgWatchers *watchers;
+	gboolean counts;
+
+	if (generation == NULL)
+		return FALSE;
+	/* A finished generation has nothing more to send; GetProgress tells its end. */
+	watchers = cg_generation_get_user_data(generation);
+	if (watchers == NULL || caller->connection == NULL ||
+	    g_ptr_array_find_with_equal_func(watchers->subscribers, caller->connection, g_str_equal,
+					     NULL))
+		return TRUE;
+	counts = subscription_counts(watchers, caller->connection);
+	if (counts && cg_engine_count_subscriptions(self, caller->connection) >=
+			  self->config.max_subscriptions_per_connection) {
+		g_set_error(error, CG_ERROR, CG_ERROR_LIMIT_EXCEEDED,
+			    "At most %u subscriptions per connection",
+			    self->config.max_subscriptions_per_connection);
+		return FALSE;
+	}
+	g_ptr_array_add(watchers->subscribers, g_strdup(caller->connection));
+	if (counts)
+		count_subscription(self, caller->connection);
+	return TRUE;
+}
+
+gboolean
+cg_engine_unsubscribe(CgEngine *self, const CgCaller *caller, const char *progress_id,
+		      GError **error)
+{
+	CgGeneration *generation = lookup_for(self, caller, progress_id, error);
+	CgWatchers *watchers;
+	guint index;
+
+	if (generation == NULL)
+		return FALSE;
+	watchers = cg_generation_get_user_data(generation);
+	if (watchers != NULL && caller->connection != NULL &&
+	    g_ptr_array_find_with_equal_func(watchers->subscribers, caller->connection, g_str_equal,
+					     &index)) {
+		uncount_subscription(self, watchers, caller->connection);
+		g_ptr_array_remove_index(watchers->subscribers, index);
+	}
+	return TRUE;
+}
+
+int
+cg_engine_open_certificate(CgEngine *self, const CgCaller *caller, const char *progress_id,
+			   GError **error)
+{
+	CgGeneration *generation = lookup_for(self, caller, progress_id, error);
+	const CgResult *result;
+	int fd;
+
+	if (generation == NULL)
+		return -1;
+	result = cg_generation_get_result(generation);
+	if (result == NULL || cg_generation_get_status(generation) != CG_STATUS_COMPLETED) {
+		g_set_error(error, CG_ERROR, CG_ERROR_NOT_READY,
+			    "The certificate of %s is not ready (stage %s, status %s)", progress_id,
+			    cg_stage_to_string(cg_generation_get_stage(generation)),
+			    cg_status_to_string(cg_generation_get_status(generation)));
+		return -1;
+	}
+	fd = open(result->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0) {
+		int saved_errno = errno;
+
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Could not open the certificate: %s",
+			    g_strerror(saved_errno));
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- all generations ---------------------------------------------------- */
+
+GVariant *
+cg_engine_list(CgEngine *self, const CgCaller *caller)
+{
+	g_autoptr(GPtrArray) all = cg_tracker_list(self->tracker);
+	GVariantBuilder builder;
+
+	g_variant_builder_init(&builder, G_VARIANT_TYPE("aa{sv}"));
+	for (guint i = 0; i < all->len; i++) {
+		CgGeneration *generation = all->pdata[i];
+
+		if (caller->is_admin || cg_generation_get_owner_uid(generation) == caller->uid)
+			g_variant_builder_add_value(&builder, cg_generation_snapshot(generation));
+	}
+	return g_variant_builder_end(&builder);
+}
+
+guint
+cg_engine_cleanup(CgEngine *self, const CgCaller *caller)
+{
+	guint removed =
+	    cg_tracker_cleanup(self->tracker, caller->is_admin ? -1 : (gint64)caller->uid);
+
+	notify_status(self);
+	return removed;
+}
+
+void
+cg_engine_connection_closed(CgEngine *self, const char *connection)
+{
+	g_autoptr(GPtrArray) active = cg_tracker_list_active(self->tracker);
+	g_autoptr(GPtrArray) to_cancel = g_ptr_array_new();
+
+	for (guint i = 0; i < active->len; i++) {
+		CgGeneration *generation = active->pdata[i];
+		CgWatchers *watchers = cg_generation_get_user_data(generation);
+
+		if (watchers == NULL)
+			continue;
+		remove_subscriber_all(watchers, connection);
+		if (g_strcmp0(watchers->starter, connection) == 0) {
+			g_clear_pointer(&watchers->starter, g_free);
+			if (cg_generation_get_cancel_on_disconnect(generation))
+				g_ptr_array_add(to_cancel, generation);
+		}
+	}
+	g_hash_table_remove(self->subscriptions, connection);
+	for (guint i = 0; i < to_cancel->len; i++) {
+		g_autoptr(GError) error = NULL;
+		CgGeneration *generation = to_cancel->pdata[i];
+
+		log_generation(G_LOG_LEVEL_MESSAGE, generation,
+			       "starter left the bus; cancelling (cancel_on_disconnect)");
+		if (!cg_tracker_cancel(self->tracker, generation, &error))
+			g_debug("Could not cancel: %s", error->message);
+	}
+}
+
+guint
+cg_engine_count_active(CgEngine *self)
+{
+	return cg_tracker_count_active(self->tracker);
+}
+
+guint
+cg_engine_count_tracked(CgEngine *self)
+{
+	return cg_tracker_count(self->tracker);
+}
+
+guint
+cg_engine_count_subscriptions(CgEngine *self, const char *connection)
+{
+	if (connection == NULL)
+		return 0;
+	return GPOINTER_TO_UINT(g_hash_table_lookup(self->subscriptions, connection));
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+CgEngine *
+cg_engine_new(const CgConfig *config, const char *const *template_dirs, const char *state_dir,
+	      GError **error)
+{
+	g_autoptr(CgEngine) self = g_new0(CgEngine, 1);
+	CgTrackerConfig tracker_config = {config->finished_ttl_s, config->max_age_s};
+	CgPipelineConfig pipeline_config = {0};
+
+	self->config = *config;
+	self->output_dir = g_build_filename(state_dir, "certificates", NULL);
+	if (g_mkdir_with_parents(self->output_dir, 0750) != 0) {
+		int saved_errno = errno;
+
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved_errno),
+			    "Could not create %s: %s", self->output_dir, g_strerror(saved_errno));
+		return NULL;
+	}
+	self->counter = cg_counter_new(state_dir, error);
+	if (self->counter == NULL)
+		return NULL;
+	self->templates = cg_template_store_new(template_dirs);
+	self->starts = cg_rate_limit_new(config->start_per_minute, CG_RATE_WINDOW_US);
+	self->subscriptions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->tracker = cg_tracker_new(&tracker_config, tracker_emit_cb, tracker_forget_cb, self);
+
+	pipeline_config.templates = self->templates;
+	pipeline_config.counter = self->counter;
+	pipeline_config.output_dir = self->output_dir;
+	pipeline_config.max_recipients = config->max_recipients;
+	pipeline_config.max_data_bytes = config->max_data_bytes;
+	pipeline_config.threads = config->threads;
+	self->pipeline =
+	    cg_pipeline_new(&pipeline_config, pipeline_progress_cb, pipeline_done_cb, self);
+	return g_steal_pointer(&self);
+}
+
+void
+cg_engine_set_update_func(CgEngine *self, CgEngineUpdateFunc func, gpointer user_data)
+{
+	self->update = func;
+	self->update_data = user_data;
+}
+
+void
+cg_engine_set_status_func(CgEngine *self, CgEngineStatusFunc func, gpointer user_data)
+{
+	self->status = func;
+	self->status_data = user_data;
+}
+
+/*
+ * Shutdown, in this order (each step relies on the ones before):
+ *  1. cancel every generation in progress (queued jobs leave the queue);
+ *  2. stop and join the workers: their last reports reach the tracker, so
+ *     every generation has ended and no worker thread (nor its
+ *     thread-local render state) is left when certgend's main() returns;
+ *  3. forget and free the tracker (the forget callback still finds the
+ *     subscription counts);
+ *  4. the rest.
+ */
+void
+cg_engine_free(CgEngine *self)
+{
+	if (self == NULL)
+		return;
+	g_clear_handle_id(&self->starts_prune_id, g_source_remove);
+	if (self->tracker != NULL) {
+		g_autoptr(GPtrArray) active = cg_tracker_list_active(self->tracker);
+
+		/* Cancelling only queues reports: the set stays as it is. */
+		for (guint i = 0; i < active->len; i++) {
+			g_autoptr(GCancellable) cancellable =
+			    cg_generation_ref_cancellable(active->pdata[i]);
+
+			g_cancellable_cancel(cancellable);
+		}
+	}
+	g_clear_pointer(&self->pipeline, cg_pipeline_free);
+	if (self->tracker != NULL) {
+		/* Files of generations not asked to persist go too, as nothing
+		 * could reach them after a restart. */
+		cg_tracker_cleanup(self->tracker, -1);
+		g_clear_pointer(&self->tracker, cg_tracker_free);
+	}
+	g_clear_pointer(&self->subscriptions, g_hash_table_unref);
+	g_clear_pointer(&self->starts, cg_rate_limit_free);
+	g_clear_pointer(&self->templates, cg_template_store_free);
+	g_clear_pointer(&self->counter, cg_counter_free);
+	g_free(self->output_dir);
+	g_free(self);
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "cg-config.h"
+#include "cg-tracker.h"
+
+G_BEGIN_DECLS
+
+/*
+ * CgEngine: what certgend does, without the bus. It owns the tracker (the one
+ * record of every generation), the pipeline that runs them, the template
+ * store, the certificate counter, the start rate limit, the caps and the
+ * subscriptions (who receives a generation's updates, and how many each
+ * connection holds). Callers pass who they are as a CgCaller (learnt and
+ * authorized by the bus face, cg-manager.c) and plain arguments; every
+ * failure is a CG_ERROR. Main-thread only.
+ *
+ * Updates leave through the update callback, once per receiving connection
+ * (the starter and the subscribers); the bus face sends each as a unicast
+ * ProgressChanged signal. A terminal update is the last one a connection
+ * gets for that generation.
+ */
+
+typedef struct _CgEngine CgEngine;
+
+/* Who calls. */
+typedef struct {
+	guint32 uid;
+	/* The owner label a delegate starts for (StartGeneration only), or NULL. */
+	const char *owner_label;
+	/* Where this caller's updates go (a unique bus name), or NULL for none. */
+	const char *connection;
+	/* May see and manage every generation (manage-all). */
+	gboolean is_admin;
+} CgCaller;
+
+/* @connection is to receive @update (a{sv}, borrowed) of @progress_id. */
+typedef void (*CgEngineUpdateFunc)(const char *connection, const char *progress_id,
+				   GVariant *update, gpointer user_data);
+/* The number of active or tracked generations changed. */
+typedef void (*CgEngineStatusFunc)(CgEngine *engine, gpointer user_data);
+
+/* Creates DIR/certificates in @state_dir and the counter there. */
+CgEngine *cg_engine_new(const CgConfig *config, const char *const *template_dirs,
+			const char *state_dir, GError **error);
+/* Cancels every generation in progress, joins the workers (their last
+ * reports still go out through the update callback), then forgets
+ * everything: files of generations not asked to persist are deleted. */
+void cg_engine_free(CgEngine *engine);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgEngine, cg_engine_free)
+
+void cg_engine_set_update_func(CgEngine *engine, CgEngineUpdateFunc func, gpointer user_data);
+void cg_engine_set_status_func(CgEngine *engine, CgEngineStatusFunc func, gpointer user_data);
+
+/* The checks of StartGeneration's arguments that need nobody's identity:
+ * transaction_id (1–128 bytes) and template_id without control characters
+ * (CG_ERROR_INVALID_ARGUMENT), the template exists
+ * (CG_ERROR_TEMPLATE_NOT_FOUND), data_json within max_data_bytes and UTF-8
+ * (CG_ERROR_INVALID_DATA). Nothing is created. cg_engine_check_ids() is its
+ * first part (the string arguments), cg_engine_check_content() the rest. */
+gboolean cg_engine_check_ids(const char *transaction_id, const char *template_id, GError **error);
+gboolean cg_engine_check_content(CgEngine *engine, const char *template_id, const char *data_json,
+				 GError **error);
+gboolean cg_engine_check_start(CgEngine *engine, const char *transaction_id,
+			       const char *template_id, const char *data_json, GError **error);
+
+/* Start a generation for @caller (owner: its uid and owner_label) with
+ * arguments that passed cg_engine_check_start(). Refused with
+ * CG_ERROR_RATE_LIMITED (start_per_minute per owner) or
+ * CG_ERROR_LIMIT_EXCEEDED (max_active_per_owner, max_active, max_tracked).
+ * caller->connection receives the updates. Returns the progress id. */
+char *cg_engine_start(CgEngine *engine, const CgCaller *caller, const char *transaction_id,
+		      const char *template_id, const char *data_json,
+		      const CgGenerationOptions *options, GError **error);
+
+/* Methods on one generation: CG_ERROR_NOT_FOUND unless it exists and
+ * @caller owns it (same uid) or is_admin, the same answer for both, so ids
+ * cannot be probed. */
+gboolean cg_engine_cancel(CgEngine *engine, const CgCaller *caller, const char *progress_id,
+			  GError **error);
+/* Floating a{sv}. */
+GVariant *cg_engine_get_progress(CgEngine *engine, const CgCaller *caller, const char *progress_id,
+				 GError **error);
+GVariant *cg_engine_get_analytics(CgEngine *engine, const CgCaller *caller, const char *progress_id,
+				  GError **error);
+/* caller->connection receives the generation's further updates; a finished
+ * one has none (success, nothing kept). Other than the starter's own, at
+ * most max_subscriptions_per_connection per connection
+ * (CG_ERROR_LIMIT_EXCEEDED). Subscribing twice is once. */
+gboolean cg_engine_subscribe(CgEngine *engine, const CgCaller *caller, const char *progress_id,
+			     GError **error);
+gboolean cg_engine_unsubscribe(CgEngine *engine, const CgCaller *caller, const char *progress_id,
+			       GError **error);
+/* A read-only file descriptor of the finished certificate, or -1 with
+ * CG_ERROR_NOT_READY (not completed) or CG_ERROR_FAILED. */
+int cg_engine_open_certificate(CgEngine *engine, const CgCaller *caller, const char *progress_id,
+			       GError **error);
+
+/* Snapshots (floating aa{sv}) of the caller's generations, or all for an
+ * administrator, oldest first. */
+GVariant *cg_engine_list(CgEngine *engine, const CgCaller *caller);
+/* Forget the caller's finished generations now (all for an administrator).
+ * Returns how many. */
+guint cg_engine_cleanup(CgEngine *engine, const CgCaller *caller);
+
+/* Whether @progress_id exists and belongs to @uid (the bus face asks
+ * polkit about manage-all only when not). */
+gboolean cg_engine_is_owner(CgEngine *engine, guint32 uid, const char *progress_id);
+/* @connection left: it receives nothing any more, its subscriptions are
+ * dropped, and what it started with cancel_on_disconnect is cancelled. */
+void cg_engine_connection_closed(CgEngine *engine, const char *connection);
+
+guint cg_engine_count_active(CgEngine *engine);
+guint cg_engine_count_tracked(CgEngine *engine);
+/* Subscriptions of @connection that count against its cap. */
+guint cg_engine_count_subscriptions(CgEngine *engine, const char *connection);
+
+G_END_DECLS

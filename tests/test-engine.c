@@ -1,0 +1,671 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The engine of cg-engine.c without a bus: real generations on the shipped
+ * template through the real pipeline, the caps, the rate limit, cancel,
+ * ownership, subscriptions and cleanup. Connections are plain names. */
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "cg-engine.h"
+#include "cg-error.h"
+
+#define ONE_RECIPIENT                                                                              \
+	"{\"recipientName\": \"Ada\", \"courseName\": \"Engines\", \"issueDate\": "                \
+	"\"2024-05-17\"}"
+
+typedef struct {
+	char *connection;
+	char *progress_id;
+	GVariant *update;
+} Update;
+
+typedef struct {
+	char *state_dir;
+	char *templates;
+	CgConfig config;
+	CgEngine *engine;
+	GPtrArray *updates; /* Update, in the order sent */
+	guint status_calls;
+} Fixture;
+
+static void
+update_free(Update *update)
+{
+	g_free(update->connection);
+	g_free(update->progress_id);
+	g_variant_unref(update->update);
+	g_free(update);
+}
+
+static void
+update_cb(const char *connection, const char *progress_id, GVariant *update, gpointer user_data)
+{
+	Fixture *f = user_data;
+	Update *u = g_new0(Update, 1);
+
+	u->connection = g_strdup(connection);
+	u->progress_id = g_strdup(progress_id);
+	u->update = g_variant_ref(update);
+	g_ptr_array_add(f->updates, u);
+}
+
+static void
+status_cb(CgEngine *engine, gpointer user_data)
+{
+	Fixture *f = user_data;
+
+	f->status_calls++;
+}
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	f->state_dir = g_dir_make_tmp("test-engine-XXXXXX", &error);
+	g_assert_no_error(error);
+	f->templates =
+	    g_build_filename(g_test_get_dir(G_TEST_DIST), "..", "data", "templates", NULL);
+	cg_config_init_defaults(&f->config);
+	f->config.threads = 1;
+	f->updates = g_ptr_array_new_with_free_func((GDestroyNotify)update_free);
+}
+
+/* The engine, with the fixture's config as the test left it. */
+static CgEngine *
+engine(Fixture *f)
+{
+	const char *dirs[] = {f->templates, NULL};
+	g_autoptr(GError) error = NULL;
+
+	if (f->engine == NULL) {
+		f->engine = cg_engine_new(&f->config, dirs, f->state_dir, &error);
+		g_assert_no_error(error);
+		cg_engine_set_update_func(f->engine, update_cb, f);
+		cg_engine_set_status_func(f->engine, status_cb, f);
+	}
+	return f->engine;
+}
+
+static void
+remove_tree(const char *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *child = g_build_filename(path, name, NULL);
+
+		if (g_file_test(child, G_FILE_TEST_IS_DIR))
+			remove_tree(child);
+		else
+			g_unlink(child);
+	}
+	g_rmdir(path);
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+	g_clear_pointer(&f->engine, cg_engine_free);
+	g_ptr_array_unref(f->updates);
+	remove_tree(f->state_dir);
+	g_free(f->state_dir);
+	g_free(f->templates);
+}
+
+static CgCaller
+caller(guint32 uid, const char *connection)
+{
+	CgCaller c = {uid, NULL, connection, FALSE};
+
+	return c;
+}
+
+static char *
+start(Fixture *f, const CgCaller *who, const CgGenerationOptions *options, GError **error)
+{
+	CgGenerationOptions defaults;
+
+	if (options == NULL) {
+		cg_generation_options_init(&defaults);
+		options = &defaults;
+	}
+	g_assert_true(
+	    cg_engine_check_start(engine(f), "tx-engine", "classic", ONE_RECIPIENT, NULL));
+	return cg_engine_start(engine(f), who, "tx-engine", "classic", ONE_RECIPIENT, options,
+			       error);
+}
+
+static char *
+start_ok(Fixture *f, const CgCaller *who)
+{
+	g_autoptr(GError) error = NULL;
+	char *id = start(f, who, NULL, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(id);
+	return id;
+}
+
+static const char *
+update_status(const Update *u)
+{
+	const char *status = NULL;
+
+	g_assert_true(g_variant_lookup(u->update, "status", "&s", &status));
+	return status;
+}
+
+/* The last update @connection got for @id, or NULL. */
+static const Update *
+last_update(Fixture *f, const char *connection, const char *id)
+{
+	for (guint i = f->updates->len; i > 0; i--) {
+		const Update *u = f->updates->pdata[i - 1];
+
+		if (g_str_equal(u->connection, connection) && g_str_equal(u->progress_id, id))
+			return u;
+	}
+	return NULL;
+}
+
+static guint
+count_updates(Fixture *f, const char *connection, const char *id)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < f->updates->len; i++) {
+		const Update *u = f->updates->pdata[i];
+
+		if (g_str_equal(u->connection, connection) && g_str_equal(u->progress_id, id))
+			n++;
+	}
+	return n;
+}
+
+/* Run the main loop until @connection got the terminal update of @id;
+ * returns its status. */
+static const char *
+wait_terminal(Fixture *f, const char *connection, const char *id)
+{
+	gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+
+	for (;;) {
+		const Update *u = last_update(f, connection, id);
+
+		if (u != NULL && !g_str_equal(update_status(u), "in_progress"))
+			return update_status(u);
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, TRUE);
+	}
+}
+
+static void
+test_start_complete(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	g_autofree char *id = start_ok(f, &alice);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) snapshot = NULL;
+	g_autoptr(GVariant) analytics = NULL;
+	g_autoptr(GVariant) list = NULL;
+	const Update *last;
+	guint64 sequence = 0;
+	const char *number = NULL;
+	int fd;
+
+	g_assert_cmpuint(strlen(id), ==, 32);
+	g_assert_cmpuint(cg_engine_count_active(engine(f)), ==, 1);
+	g_assert_cmpuint(cg_engine_count_tracked(engine(f)), ==, 1);
+	g_assert_cmpuint(f->status_calls, >, 0);
+	/* The first update went out at once, to the starter. */
+	g_assert_cmpuint(count_updates(f, ":1.1", id), ==, 1);
+
+	g_assert_cmpstr(wait_terminal(f, ":1.1", id), ==, "completed");
+	last = last_update(f, ":1.1", id);
+	g_assert_true(g_variant_lookup(last->update, "sequence", "t", &sequence));
+	g_assert_cmpuint(sequence, ==, count_updates(f, ":1.1", id));
+	g_assert_cmpuint(cg_engine_count_active(engine(f)), ==, 0);
+	g_assert_cmpuint(cg_engine_count_tracked(engine(f)), ==, 1);
+
+	snapshot = g_variant_ref_sink(cg_engine_get_progress(engine(f), &alice, id, &error));
+	g_assert_no_error(error);
+	{
+		g_autoptr(GVariant) result =
+		    g_variant_lookup_value(snapshot, "result", G_VARIANT_TYPE_VARDICT);
+
+		g_assert_true(g_variant_lookup(result, "certificate_number", "&s", &number));
+		g_assert_cmpuint(strlen(number), >, 0);
+	}
+	analytics = g_variant_ref_sink(cg_engine_get_analytics(engine(f), &alice, id, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_variant_lookup(analytics, "status", "&s", NULL));
+
+	fd = cg_engine_open_certificate(engine(f), &alice, id, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(fd, >=, 0);
+	{
+		char magic[5] = {0};
+
+		g_assert_cmpint(read(fd, magic, 4), ==, 4);
+		g_assert_cmpstr(magic, ==, "%PDF");
+	}
+	close(fd);
+
+	list = g_variant_ref_sink(cg_engine_list(engine(f), &alice));
+	g_assert_cmpuint(g_variant_n_children(list), ==, 1);
+
+	/* Finished: nothing to cancel. */
+	g_assert_false(cg_engine_cancel(engine(f), &alice, id, &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_ALREADY_FINISHED);
+}
+
+static void
+test_check_start(Fixture *f, gconstpointer data)
+{
+	g_autofree char *long_id = g_strnfill(129, 'x');
+	g_autofree char *big = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_assert_false(cg_engine_check_start(engine(f), "", "classic", ONE_RECIPIENT, &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	g_assert_false(cg_engine_check_start(engine(f), long_id, "classic", ONE_RECIPIENT, &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	g_assert_false(
+	    cg_engine_check_start(engine(f), "tx\x1b", "classic", ONE_RECIPIENT, &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	g_assert_false(cg_engine_check_start(engine(f), "tx", "nope", ONE_RECIPIENT, &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_TEMPLATE_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_false(
+	    cg_engine_check_start(engine(f), "tx", "classic", "{\"a\": \"\xff\"}", &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_DATA);
+	g_clear_error(&error);
+	big = g_strnfill(f->config.max_data_bytes + 1, ' ');
+	g_assert_false(cg_engine_check_start(engine(f), "tx", "classic", big, &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_DATA);
+	g_clear_error(&error);
+	g_assert_true(cg_engine_check_start(engine(f), "tx", "classic", ONE_RECIPIENT, &error));
+	g_assert_no_error(error);
+	/* Nothing was created. */
+	g_assert_cmpuint(cg_engine_count_tracked(engine(f)), ==, 0);
+}
+
+/* Invalid data is found by the pipeline: the generation fails, it is not
+ * refused. */
+static void
+test_invalid_data_fails(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	CgGenerationOptions options;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *id = NULL;
+	const Update *last;
+	const char *name = NULL;
+
+	cg_generation_options_init(&options);
+	id = cg_engine_start(engine(f), &alice, "tx", "classic", "{\"recipientName\": \"Ada\"}",
+			     &options, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(wait_terminal(f, ":1.1", id), ==, "failed");
+	last = last_update(f, ":1.1", id);
+	g_assert_true(g_variant_lookup(last->update, "error", "&s", &name));
+	g_assert_cmpstr(name, ==, "org.certgen.Certificates1.Error.InvalidData");
+}
+
+static void
+test_caps(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	CgCaller bob = caller(1001, ":1.2");
+	CgCaller carol = caller(1002, ":1.3");
+	CgCaller delegate = caller(0, ":1.4");
+	g_autoptr(GError) error = NULL;
+	g_autofree char *a = NULL;
+	g_autofree char *b = NULL;
+	g_autofree char *d = NULL;
+	char *refused;
+
+	f->config.max_active_per_owner = 1;
+	f->config.max_active = 3;
+	/* No main loop iteration in between: every one is still in progress. */
+	a = start_ok(f, &alice);
+	refused = start(f, &alice, NULL, &error);
+	g_assert_null(refused);
+	g_assert_error(error, CG_ERROR, CG_ERROR_LIMIT_EXCEEDED);
+	g_assert_nonnull(strstr(error->message, "per owner"));
+	g_clear_error(&error);
+
+	/* Owners are uid and label. */
+	b = start_ok(f, &bob);
+	delegate.owner_label = "web-user";
+	d = start_ok(f, &delegate);
+	g_assert_cmpuint(cg_engine_count_active(engine(f)), ==, 3);
+
+	/* The overall cap. */
+	refused = start(f, &carol, NULL, &error);
+	g_assert_null(refused);
+	g_assert_error(error, CG_ERROR, CG_ERROR_LIMIT_EXCEEDED);
+	g_assert_nonnull(strstr(error->message, "maximum of 3"));
+	g_clear_error(&error);
+
+	/* Once one ends, its owner may start again. */
+	g_assert_cmpstr(wait_terminal(f, ":1.1", a), ==, "completed");
+	g_free(start_ok(f, &alice));
+}
+
+static void
+test_max_tracked(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	g_autofree char *a = NULL;
+	g_autoptr(GError) error = NULL;
+
+	f->config.max_tracked = 1;
+	a = start_ok(f, &alice);
+	g_assert_cmpstr(wait_terminal(f, ":1.1", a), ==, "completed");
+	g_assert_null(start(f, &alice, NULL, &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_LIMIT_EXCEEDED);
+	g_assert_nonnull(strstr(error->message, "Cleanup"));
+}
+
+static void
+test_rate_limit(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	CgCaller bob = caller(1001, ":1.2");
+	g_autoptr(GError) error = NULL;
+
+	f->config.start_per_minute = 2;
+	g_free(start_ok(f, &alice));
+	g_free(start_ok(f, &alice));
+	g_assert_null(start(f, &alice, NULL, &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_RATE_LIMITED);
+	g_assert_nonnull(strstr(error->message, "per minute"));
+	g_clear_error(&error);
+	/* Per owner; and a refused start is not counted. */
+	g_assert_cmpuint(cg_engine_count_tracked(engine(f)), ==, 2);
+	g_free(start_ok(f, &bob));
+}
+
+static void
+test_cancel(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	CgGenerationOptions options;
+	g_autofree char *id = start_ok(f, &alice);
+	g_autofree char *fixed = NULL;
+	g_autoptr(GError) error = NULL;
+	guint n;
+
+	g_assert_true(cg_engine_cancel(engine(f), &alice, id, &error));
+	g_assert_no_error(error);
+	/* A second cancel while it stops changes nothing. */
+	g_assert_true(cg_engine_cancel(engine(f), &alice, id, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(wait_terminal(f, ":1.1", id), ==, "cancelled");
+	g_assert_cmpint(cg_engine_open_certificate(engine(f), &alice, id, &error), ==, -1);
+	g_assert_error(error, CG_ERROR, CG_ERROR_NOT_READY);
+	g_clear_error(&error);
+
+	/* The terminal update is the last one. */
+	n = count_updates(f, ":1.1", id);
+	for (guint i = 0; i < 10; i++)
+		g_main_context_iteration(NULL, FALSE);
+	g_assert_cmpuint(count_updates(f, ":1.1", id), ==, n);
+
+	cg_generation_options_init(&options);
+	options.enable_cancellation = FALSE;
+	fixed = start(f, &alice, &options, &error);
+	g_assert_no_error(error);
+	g_assert_false(cg_engine_cancel(engine(f), &alice, fixed, &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_NOT_CANCELLABLE);
+	g_assert_cmpstr(wait_terminal(f, ":1.1", fixed), ==, "completed");
+}
+
+static void
+assert_not_found(gboolean ok, GError *error)
+{
+	g_assert_false(ok);
+	g_assert_error(error, CG_ERROR, CG_ERROR_NOT_FOUND);
+}
+
+static void
+test_ownership(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	CgCaller mallory = caller(1001, ":1.2");
+	CgCaller admin = caller(1002, ":1.3");
+	g_autofree char *id = start_ok(f, &alice);
+	g_autoptr(GVariant) list = NULL;
+	g_autoptr(GVariant) snapshot = NULL;
+	GVariant *none;
+	GError *error = NULL;
+	gboolean ok;
+
+	admin.is_admin = TRUE;
+	g_assert_true(cg_engine_is_owner(engine(f), 1000, id));
+	g_assert_false(cg_engine_is_owner(engine(f), 1001, id));
+	g_assert_false(cg_engine_is_owner(engine(f), 1000, "0123456789abcdef0123456789abcdef"));
+
+	/* Another uid: the same answer as for an id that never existed. */
+	none = cg_engine_get_progress(engine(f), &mallory, id, &error);
+	assert_not_found(none != NULL, error);
+	g_assert_nonnull(strstr(error->message, id));
+	g_clear_error(&error);
+	none = cg_engine_get_analytics(engine(f), &mallory, id, &error);
+	assert_not_found(none != NULL, error);
+	g_clear_error(&error);
+	ok = cg_engine_cancel(engine(f), &mallory, id, &error);
+	assert_not_found(ok, error);
+	g_clear_error(&error);
+	ok = cg_engine_subscribe(engine(f), &mallory, id, &error);
+	assert_not_found(ok, error);
+	g_clear_error(&error);
+	ok = cg_engine_unsubscribe(engine(f), &mallory, id, &error);
+	assert_not_found(ok, error);
+	g_clear_error(&error);
+	ok = cg_engine_open_certificate(engine(f), &mallory, id, &error) >= 0;
+	assert_not_found(ok, error);
+	g_clear_error(&error);
+	none =
+	    cg_engine_get_progress(engine(f), &alice, "0123456789abcdef0123456789abcdef", &error);
+	assert_not_found(none != NULL, error);
+	g_clear_error(&error);
+	/* An id with a control character is refused as such. */
+	none = cg_engine_get_progress(engine(f), &alice, "\x1b[2J", &error);
+	g_assert_null(none);
+	g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+
+	list = g_variant_ref_sink(cg_engine_list(engine(f), &mallory));
+	g_assert_cmpuint(g_variant_n_children(list), ==, 0);
+	g_clear_pointer(&list, g_variant_unref);
+	g_assert_cmpuint(cg_engine_cleanup(engine(f), &mallory), ==, 0);
+
+	/* An administrator sees and manages it. */
+	snapshot = g_variant_ref_sink(cg_engine_get_progress(engine(f), &admin, id, &error));
+	g_assert_no_error(error);
+	list = g_variant_ref_sink(cg_engine_list(engine(f), &admin));
+	g_assert_cmpuint(g_variant_n_children(list), ==, 1);
+	g_assert_true(cg_engine_subscribe(engine(f), &admin, id, &error));
+	g_assert_no_error(error);
+	g_assert_true(cg_engine_cancel(engine(f), &admin, id, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(wait_terminal(f, ":1.3", id), ==, "cancelled");
+	g_assert_cmpstr(wait_terminal(f, ":1.1", id), ==, "cancelled");
+	g_assert_cmpuint(count_updates(f, ":1.2", id), ==, 0);
+}
+
+static void
+test_subscriptions(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	CgCaller watcher = caller(1000, ":1.9");
+	g_autofree char *a = NULL;
+	g_autofree char *b = NULL;
+	g_autoptr(GError) error = NULL;
+
+	f->config.max_subscriptions_per_connection = 1;
+	a = start_ok(f, &alice);
+	b = start_ok(f, &alice);
+
+	/* The starter's own subscription does not count, and subscribing
+	 * again is once. */
+	g_assert_true(cg_engine_subscribe(engine(f), &alice, a, &error));
+	g_assert_true(cg_engine_subscribe(engine(f), &alice, b, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(cg_engine_count_subscriptions(engine(f), ":1.1"), ==, 0);
+
+	g_assert_true(cg_engine_subscribe(engine(f), &watcher, a, &error));
+	g_assert_true(cg_engine_subscribe(engine(f), &watcher, a, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(cg_engine_count_subscriptions(engine(f), ":1.9"), ==, 1);
+	g_assert_false(cg_engine_subscribe(engine(f), &watcher, b, &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_LIMIT_EXCEEDED);
+	g_clear_error(&error);
+
+	/* Unsubscribing gives the place back. */
+	g_assert_true(cg_engine_unsubscribe(engine(f), &watcher, a, &error));
+	g_assert_cmpuint(cg_engine_count_subscriptions(engine(f), ":1.9"), ==, 0);
+	g_assert_true(cg_engine_subscribe(engine(f), &watcher, b, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(cg_engine_count_subscriptions(engine(f), ":1.9"), ==, 1);
+
+	/* The end of the generation too; the subscriber got the terminal update. */
+	g_assert_cmpstr(wait_terminal(f, ":1.9", b), ==, "completed");
+	g_assert_cmpuint(cg_engine_count_subscriptions(engine(f), ":1.9"), ==, 0);
+	g_assert_cmpstr(wait_terminal(f, ":1.1", a), ==, "completed");
+	/* A finished generation: success, nothing kept. */
+	g_assert_true(cg_engine_subscribe(engine(f), &watcher, a, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(cg_engine_count_subscriptions(engine(f), ":1.9"), ==, 0);
+}
+
+static void
+test_connection_closed(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	CgCaller watcher = caller(1000, ":1.9");
+	CgGenerationOptions options;
+	g_autofree char *keep = NULL;
+	g_autofree char *drop = NULL;
+	g_autoptr(GError) error = NULL;
+	guint seen;
+
+	cg_generation_options_init(&options);
+	keep = start(f, &alice, &options, &error);
+	options.cancel_on_disconnect = TRUE;
+	drop = start(f, &alice, &options, &error);
+	g_assert_no_error(error);
+	g_assert_true(cg_engine_subscribe(engine(f), &watcher, keep, &error));
+	g_assert_true(cg_engine_subscribe(engine(f), &watcher, drop, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(cg_engine_count_subscriptions(engine(f), ":1.9"), ==, 2);
+
+	/* A subscriber leaves: its count goes, it gets nothing more. */
+	cg_engine_connection_closed(engine(f), ":1.9");
+	g_assert_cmpuint(cg_engine_count_subscriptions(engine(f), ":1.9"), ==, 0);
+	seen = count_updates(f, ":1.9", keep) + count_updates(f, ":1.9", drop);
+
+	/* The starter leaves: cancel_on_disconnect cancels, the other runs on. */
+	cg_engine_connection_closed(engine(f), ":1.1");
+	while (cg_engine_count_active(engine(f)) > 0)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(count_updates(f, ":1.9", keep) + count_updates(f, ":1.9", drop), ==, seen);
+	{
+		g_autoptr(GVariant) kept =
+		    g_variant_ref_sink(cg_engine_get_progress(engine(f), &alice, keep, &error));
+		g_autoptr(GVariant) dropped =
+		    g_variant_ref_sink(cg_engine_get_progress(engine(f), &alice, drop, &error));
+		const char *status = NULL;
+
+		g_assert_true(g_variant_lookup(kept, "status", "&s", &status));
+		g_assert_cmpstr(status, ==, "completed");
+		g_assert_true(g_variant_lookup(dropped, "status", "&s", &status));
+		g_assert_cmpstr(status, ==, "cancelled");
+	}
+}
+
+static guint
+count_files(const char *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	guint n = 0;
+
+	g_assert_nonnull(dir);
+	while (g_dir_read_name(dir) != NULL)
+		n++;
+	return n;
+}
+
+static void
+test_cleanup(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	CgCaller bob = caller(1001, ":1.2");
+	g_autofree char *a = start_ok(f, &alice);
+	g_autofree char *running = NULL;
+	g_autofree char *certificates = g_build_filename(f->state_dir, "certificates", NULL);
+	g_autoptr(GError) error = NULL;
+	GVariant *none;
+
+	g_assert_cmpstr(wait_terminal(f, ":1.1", a), ==, "completed");
+	g_assert_cmpuint(count_files(certificates), ==, 1);
+	running = start_ok(f, &alice);
+
+	/* Someone else's are not theirs to forget; running ones stay. */
+	g_assert_cmpuint(cg_engine_cleanup(engine(f), &bob), ==, 0);
+	g_assert_cmpuint(cg_engine_cleanup(engine(f), &alice), ==, 1);
+	g_assert_cmpuint(cg_engine_count_tracked(engine(f)), ==, 1);
+	none = cg_engine_get_progress(engine(f), &alice, a, &error);
+	assert_not_found(none != NULL, error);
+	g_clear_error(&error);
+	/* Not asked to persist: the file went with it. */
+	g_assert_cmpuint(count_files(certificates), ==, 0);
+
+	g_assert_cmpstr(wait_terminal(f, ":1.1", running), ==, "completed");
+	g_assert_cmpuint(cg_engine_cleanup(engine(f), &alice), ==, 1);
+	g_assert_cmpuint(cg_engine_count_tracked(engine(f)), ==, 0);
+}
+
+/* Freeing the engine with work queued and running ends it all: the last
+ * updates still go out, no file is left. */
+static void
+test_free_while_running(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	g_autofree char *a = start_ok(f, &alice);
+	g_autofree char *b = start_ok(f, &alice);
+	g_autofree char *certificates = g_build_filename(f->state_dir, "certificates", NULL);
+
+	g_main_context_iteration(NULL, FALSE);
+	g_clear_pointer(&f->engine, cg_engine_free);
+	g_assert_cmpstr(update_status(last_update(f, ":1.1", a)), !=, "in_progress");
+	g_assert_cmpstr(update_status(last_update(f, ":1.1", b)), !=, "in_progress");
+	g_assert_cmpuint(count_files(certificates), ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+	ADD("/engine/start-complete", test_start_complete);
+	ADD("/engine/check-start", test_check_start);
+	ADD("/engine/invalid-data-fails", test_invalid_data_fails);
+	ADD("/engine/caps", test_caps);
+	ADD("/engine/max-tracked", test_max_tracked);
+	ADD("/engine/rate-limit", test_rate_limit);
+	ADD("/engine/cancel", test_cancel);
+	ADD("/engine/ownership", test_ownership);
+	ADD("/engine/subscriptions", test_subscriptions);
+	ADD("/engine/connection-closed", test_connection_closed);
+	ADD("/engine/cleanup", test_cleanup);
+	ADD("/engine/free-while-running", test_free_while_running);
+#undef ADD
+	return g_test_run();
+}
