@@ -53,10 +53,7 @@ static bool arg_poll = false;
 static bool arg_help = false;
 static unsigned arg_given = 0; /* OPT_* seen on the command line */
 
-static const char *const stage_names[] = {
-    "initializing",	"template_loading", "data_validation", "pdf_generation",
-    "file_preparation", "download_ready",   "completed",
-};
+static const char *const stage_names[] = {CG_STAGE_NAMES};
 
 typedef struct Verb {
 	const char *name;
@@ -148,8 +145,8 @@ start_generation(sd_bus *bus, const char *transaction, const char *data, char **
 	char *s;
 	int r;
 
-	r = sd_bus_message_new_method_call(bus, &m, CG_BUS_NAME, CG_OBJECT_PATH, CG_MANAGER_IFACE,
-					   "StartGeneration");
+	r = sd_bus_message_new_method_call(bus, &m, CG_BUS_NAME, CG_OBJECT_PATH,
+					   CG_MANAGER_INTERFACE, "StartGeneration");
 	if (r < 0)
 		return cg_bus_log_create_error(r);
 	r = sd_bus_message_append(m, "ss", transaction, arg_template);

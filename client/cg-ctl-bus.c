@@ -228,8 +228,8 @@ cg_bus_call(sd_bus *bus, CgBusScope scope, const char *member, sd_bus_message **
 	int r;
 
 	va_start(ap, types);
-	r = sd_bus_call_methodv(bus, CG_BUS_NAME, CG_OBJECT_PATH, CG_MANAGER_IFACE, member, &error,
-				&reply, types, ap);
+	r = sd_bus_call_methodv(bus, CG_BUS_NAME, CG_OBJECT_PATH, CG_MANAGER_INTERFACE, member,
+				&error, &reply, types, ap);
 	va_end(ap);
 	if (r < 0)
 		return cg_bus_log_error(&error, r, scope);

@@ -8,13 +8,9 @@
 
 #include <systemd/sd-bus.h>
 
+#include "cg-contract.h"
 #include "cg-ctl-json.h"
 #include "cg-ctl-util.h"
-
-#define CG_BUS_NAME "org.certgen.Certificates1"
-#define CG_OBJECT_PATH "/org/certgen/Certificates1"
-#define CG_MANAGER_IFACE "org.certgen.Certificates1.Manager"
-#define CG_ERROR_PREFIX "org.certgen.Certificates1.Error."
 
 typedef enum CgBusScope {
 	CG_BUS_SYSTEM,

@@ -179,7 +179,7 @@ on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 	f->cancel_requested = true;
 	cg_log_info("Cancelling generation %s...", f->progress_id);
 	r = sd_bus_call_method_async(f->bus, &f->cancel_slot, CG_BUS_NAME, CG_OBJECT_PATH,
-				     CG_MANAGER_IFACE, "Cancel", on_cancel_reply, f, "s",
+				     CG_MANAGER_INTERFACE, "Cancel", on_cancel_reply, f, "s",
 				     f->progress_id);
 	if (r < 0) {
 		cg_log_error_errno(r, "Failed to call Cancel: %s", cg_strerror(r));
@@ -244,7 +244,7 @@ on_poll_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	if (f->poll_slot != NULL)
 		return 0; /* a call is still on its way */
 	r = sd_bus_call_method_async(f->bus, &f->poll_slot, CG_BUS_NAME, CG_OBJECT_PATH,
-				     CG_MANAGER_IFACE, "GetProgress", on_poll_reply, f, "s",
+				     CG_MANAGER_INTERFACE, "GetProgress", on_poll_reply, f, "s",
 				     f->progress_id);
 	if (r < 0)
 		follow_finish(
@@ -336,7 +336,7 @@ cg_follow_new(sd_bus *bus, CgBusScope scope, CgProgress *output, CgFollowFlags f
 	else {
 		if (asprintf(&rule,
 			     "type='signal',sender='%s',path='" CG_OBJECT_PATH "',"
-			     "interface='" CG_MANAGER_IFACE "',member='ProgressChanged'",
+			     "interface='" CG_MANAGER_INTERFACE "',member='ProgressChanged'",
 			     f->owner) < 0)
 			return cg_log_oom();
 		r = sd_bus_add_match(bus, &f->progress_slot, rule, on_progress_changed, f);

@@ -11,7 +11,7 @@
 #define CG_ERROR_PREFIX "org.certgen.Certificates1.Error."
 
 /* The stages, in order (their index is a generation's "stage_index"). */
-#define CG_STAGE_NAMES                                                                         \
-	"initializing", "template_loading", "data_validation", "pdf_generation",               \
+#define CG_STAGE_NAMES                                                                             \
+	"initializing", "template_loading", "data_validation", "pdf_generation",                   \
 	    "file_preparation", "download_ready", "completed"
 #define CG_N_STAGE_NAMES 7

@@ -20,9 +20,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "cg-config.h"
+#include "cg-contract.h"
 #include "cg-manager.h"
-
-#define CG_BUS_NAME "org.certgen.Certificates1"
 
 typedef struct {
 	GMainLoop *loop;

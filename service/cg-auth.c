@@ -91,6 +91,10 @@ check_authorization_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	return_decision(task, authorized);
 }
 
+/* The source tag of cg_auth_check_async()'s tasks (a datum: ISO C has no
+ * function pointer to void * conversion). */
+static char cg_auth_check_tag;
+
 void
 cg_auth_check_async(CgAuth *auth, const char *bus_name, guint32 uid, const char *action_id,
 		    gboolean interactive, GAsyncReadyCallback callback, gpointer user_data)
@@ -102,7 +106,7 @@ cg_auth_check_async(CgAuth *auth, const char *bus_name, guint32 uid, const char 
 	data->uid = uid;
 	data->action_id = g_strdup(action_id);
 	g_task_set_task_data(task, data, (GDestroyNotify)check_data_free);
-	g_task_set_source_tag(task, cg_auth_check_async);
+	g_task_set_source_tag(task, &cg_auth_check_tag);
 
 	if (uid == 0) {
 		g_task_return_boolean(task, TRUE);

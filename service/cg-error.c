@@ -3,7 +3,7 @@
 
 #include <gio/gio.h>
 
-#define CG_ERROR_PREFIX "org.certgen.Certificates1.Error."
+#include "cg-contract.h"
 
 static const GDBusErrorEntry cg_error_entries[] = {
     {CG_ERROR_NOT_FOUND, CG_ERROR_PREFIX "NotFound"},

@@ -12,14 +12,12 @@
 #include <gio/gunixfdlist.h>
 
 #include "cg-auth.h"
+#include "cg-contract.h"
 #include "cg-dbus-generated.h"
 #include "cg-engine.h"
 #include "cg-error.h"
 #include "cg-options.h"
 #include "cg-peers.h"
-
-#define CG_OBJECT_PATH "/org/certgen/Certificates1"
-#define CG_INTERFACE "org.certgen.Certificates1.Manager"
 
 struct _CgManager {
 	GDBusConnection *connection;
@@ -276,7 +274,7 @@ engine_update_cb(const char *connection, const char *progress_id, GVariant *upda
 	g_autoptr(GError) error = NULL;
 
 	if (!g_dbus_connection_emit_signal(self->connection, connection, CG_OBJECT_PATH,
-					   CG_INTERFACE, "ProgressChanged",
+					   CG_MANAGER_INTERFACE, "ProgressChanged",
 					   g_variant_new("(s@a{sv})", progress_id, update), &error))
 		g_debug("Could not send ProgressChanged to %s: %s", connection, error->message);
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-stage.h"
 
-static const char *const stage_names[CG_N_STAGES] = {
-    "initializing",	"template_loading", "data_validation", "pdf_generation",
-    "file_preparation", "download_ready",   "completed",
-};
+#include "cg-contract.h"
+
+static const char *const stage_names[CG_N_STAGES] = {CG_STAGE_NAMES};
+
+G_STATIC_ASSERT(CG_N_STAGES == CG_N_STAGE_NAMES);
 
 /* Percent of the whole each stage stands for; rendering dominates. */
 static const guint stage_weights[CG_N_STAGES] = {2, 5, 8, 70, 13, 2, 0};

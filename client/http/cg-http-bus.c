@@ -136,8 +136,8 @@ name_appeared_cb(GDBusConnection *connection, const char *name, const char *name
 	drop_owner(self);
 	self->owner = g_strdup(name_owner);
 	self->signal_id = g_dbus_connection_signal_subscribe(
-	    connection, name_owner, CG_HTTP_MANAGER_IFACE, "ProgressChanged", CG_HTTP_OBJECT_PATH,
-	    NULL, G_DBUS_SIGNAL_FLAGS_NONE, progress_changed_cb, self, NULL);
+	    connection, name_owner, CG_MANAGER_INTERFACE, "ProgressChanged", CG_OBJECT_PATH, NULL,
+	    G_DBUS_SIGNAL_FLAGS_NONE, progress_changed_cb, self, NULL);
 	g_message("certgend is %s", name_owner);
 }
 
@@ -211,9 +211,9 @@ connected_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	self->closed_id =
 	    g_signal_connect(connection, "closed", G_CALLBACK(connection_closed_cb), self);
 	g_debug("Connected to the bus as %s", g_dbus_connection_get_unique_name(connection));
-	self->name_watch_id = g_bus_watch_name_on_connection(
-	    connection, CG_HTTP_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE, name_appeared_cb,
-	    name_vanished_cb, self, NULL);
+	self->name_watch_id =
+	    g_bus_watch_name_on_connection(connection, CG_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
+					   name_appeared_cb, name_vanished_cb, self, NULL);
 }
 
 static void
@@ -437,9 +437,9 @@ send_call(CgHttpBus *self, GTask *task)
 	}
 	self->in_flight++;
 	g_dbus_connection_call_with_unix_fd_list(
-	    self->connection, CG_HTTP_BUS_NAME, CG_HTTP_OBJECT_PATH, CG_HTTP_MANAGER_IFACE,
-	    call->method, call->parameters, call->reply_type, G_DBUS_CALL_FLAGS_NONE,
-	    CG_HTTP_CALL_TIMEOUT_MS, NULL, g_task_get_cancellable(task), call_done_cb, task);
+	    self->connection, CG_BUS_NAME, CG_OBJECT_PATH, CG_MANAGER_INTERFACE, call->method,
+	    call->parameters, call->reply_type, G_DBUS_CALL_FLAGS_NONE, CG_HTTP_CALL_TIMEOUT_MS,
+	    NULL, g_task_get_cancellable(task), call_done_cb, task);
 }
 
 /* The source tag of cg_http_bus_call()'s tasks (a datum: ISO C has no

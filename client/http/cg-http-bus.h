@@ -4,11 +4,9 @@
 #include <gio/gio.h>
 #include <gio/gunixfdlist.h>
 
-G_BEGIN_DECLS
+#include "cg-contract.h"
 
-#define CG_HTTP_BUS_NAME "org.certgen.Certificates1"
-#define CG_HTTP_OBJECT_PATH "/org/certgen/Certificates1"
-#define CG_HTTP_MANAGER_IFACE "org.certgen.Certificates1.Manager"
+G_BEGIN_DECLS
 
 /* The bridge's side of the D-Bus contract: one connection to the system bus
  * (DBUS_SYSTEM_BUS_ADDRESS honoured), re-made when the bus goes away; the

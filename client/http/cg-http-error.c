@@ -4,7 +4,8 @@
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
-#define CG_DBUS_ERROR_PREFIX "org.certgen.Certificates1.Error."
+#include "cg-contract.h"
+
 /* Not in libsoup 3.2's SoupStatus. */
 #define CG_HTTP_STATUS_TOO_MANY_REQUESTS 429
 
@@ -153,8 +154,8 @@ cg_http_error_from_dbus(const GError *dbus_error, guint *retry_after_s)
 							   "available; try again later");
 			}
 		}
-		if (g_str_has_prefix(name, CG_DBUS_ERROR_PREFIX)) {
-			const char *suffix = name + strlen(CG_DBUS_ERROR_PREFIX);
+		if (g_str_has_prefix(name, CG_ERROR_PREFIX)) {
+			const char *suffix = name + strlen(CG_ERROR_PREFIX);
 
 			for (gsize i = 0; i < G_N_ELEMENTS(cg_http_dbus_errors); i++) {
 				if (g_str_equal(suffix, cg_http_dbus_errors[i].suffix)) {
@@ -185,9 +186,9 @@ cg_http_error_code_for_dbus_name(const char *name)
 	const char *suffix;
 	GString *code;
 
-	if (name == NULL || !g_str_has_prefix(name, CG_DBUS_ERROR_PREFIX))
+	if (name == NULL || !g_str_has_prefix(name, CG_ERROR_PREFIX))
 		return g_strdup("failed");
-	suffix = name + strlen(CG_DBUS_ERROR_PREFIX);
+	suffix = name + strlen(CG_ERROR_PREFIX);
 	if (*suffix == '\0')
 		return g_strdup("failed");
 	code = g_string_new(NULL);

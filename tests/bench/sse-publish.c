@@ -258,7 +258,7 @@ main(int argc, char **argv)
 	}
 	owner_reply = g_dbus_connection_call_sync(
 	    bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-	    "GetNameOwner", g_variant_new("(s)", CG_HTTP_BUS_NAME), G_VARIANT_TYPE("(s)"),
+	    "GetNameOwner", g_variant_new("(s)", CG_BUS_NAME), G_VARIANT_TYPE("(s)"),
 	    G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
 	if (owner_reply == NULL) {
 		g_printerr("sse-publish: %s\n", error->message);
@@ -266,11 +266,11 @@ main(int argc, char **argv)
 	}
 	g_variant_get(owner_reply, "(&s)", &owner);
 	signal_id = g_dbus_connection_signal_subscribe(
-	    bus, owner, CG_HTTP_MANAGER_IFACE, "ProgressChanged", CG_HTTP_OBJECT_PATH, NULL,
+	    bus, owner, CG_MANAGER_INTERFACE, "ProgressChanged", CG_OBJECT_PATH, NULL,
 	    G_DBUS_SIGNAL_FLAGS_NONE, progress_changed_cb, NULL, NULL);
 	for (int i = 1; i < argc; i++) {
 		g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-		    bus, CG_HTTP_BUS_NAME, CG_HTTP_OBJECT_PATH, CG_HTTP_MANAGER_IFACE, "Subscribe",
+		    bus, CG_BUS_NAME, CG_OBJECT_PATH, CG_MANAGER_INTERFACE, "Subscribe",
 		    g_variant_new("(s)", argv[i]), G_VARIANT_TYPE("()"), G_DBUS_CALL_FLAGS_NONE,
 		    10000, NULL, &error);
 
