@@ -7,6 +7,7 @@
 #include <malloc.h>
 #endif
 
+#include "cg-date.h"
 #include "cg-error.h"
 #include "cg-json.h"
 
@@ -176,34 +177,11 @@ cg_data_find_rule(const GPtrArray *rules, const char *name)
 	return NULL;
 }
 
-/* "YYYY-MM-DD" with digits in the right places. */
-static gboolean
-cg_data_parse_date(const char *value, guint *year, guint *month, guint *day)
-{
-	static const char pattern[] = "dddd-dd-dd";
-
-	for (guint i = 0; i < sizeof(pattern) - 1; i++) {
-		if (pattern[i] == 'd' ? !g_ascii_isdigit(value[i]) : value[i] != pattern[i])
-			return FALSE;
-	}
-	if (value[sizeof(pattern) - 1] != '\0')
-		return FALSE;
-	*year = (value[0] - '0') * 1000 + (value[1] - '0') * 100 + (value[2] - '0') * 10 +
-		(value[3] - '0');
-	*month = (value[5] - '0') * 10 + (value[6] - '0');
-	*day = (value[8] - '0') * 10 + (value[9] - '0');
-	return TRUE;
-}
-
 gboolean
 cg_data_date_is_valid(const char *value)
 {
-	guint year, month, day;
-
 	g_return_val_if_fail(value != NULL, FALSE);
-	if (!cg_data_parse_date(value, &year, &month, &day))
-		return FALSE;
-	return month >= 1 && month <= 12 && g_date_valid_dmy(day, month, year);
+	return cg_date_parse(value, NULL, NULL, NULL) == CG_DATE_OK;
 }
 
 /* Checks one string value against @rule: no control characters other than
@@ -232,15 +210,15 @@ cg_data_check_value(const CgFieldRule *rule, gint index, const char *value, GErr
 	}
 
 	if (rule->type == CG_FIELD_TYPE_DATE) {
-		guint year, month, day;
-		g_autofree char *quoted = cg_json_quote(value);
+		CgDateCheck check = cg_date_parse(value, NULL, NULL, NULL);
+		g_autofree char *quoted = check != CG_DATE_OK ? cg_json_quote(value) : NULL;
 
-		if (!cg_data_parse_date(value, &year, &month, &day)) {
+		if (check == CG_DATE_BAD_FORMAT) {
 			cg_data_set_error(error, index, rule->name,
 					  "not a date (expected YYYY-MM-DD): %s", quoted);
 			return FALSE;
 		}
-		if (!cg_data_date_is_valid(value)) {
+		if (check == CG_DATE_NOT_REAL) {
 			cg_data_set_error(error, index, rule->name, "not a real date: %s", quoted);
 			return FALSE;
 		}

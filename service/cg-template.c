@@ -87,6 +87,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cg-date.h"
 #include "cg-error.h"
 #include "cg-json.h"
 
@@ -334,26 +335,6 @@ cg_date_format_is_valid(const char *format, char *bad_conversion)
 	return TRUE;
 }
 
-static gboolean
-cg_parse_iso_date(const char *value, guint *year, guint *month, guint *day)
-{
-	for (guint i = 0; i < 10; i++) {
-		if (i == 4 || i == 7) {
-			if (value[i] != '-')
-				return FALSE;
-		} else if (!g_ascii_isdigit(value[i])) {
-			return FALSE;
-		}
-	}
-	if (value[10] != '\0')
-		return FALSE;
-	*year = g_ascii_digit_value(value[0]) * 1000 + g_ascii_digit_value(value[1]) * 100 +
-		g_ascii_digit_value(value[2]) * 10 + g_ascii_digit_value(value[3]);
-	*month = g_ascii_digit_value(value[5]) * 10 + g_ascii_digit_value(value[6]);
-	*day = g_ascii_digit_value(value[8]) * 10 + g_ascii_digit_value(value[9]);
-	return *month >= 1 && *month <= 12 && *day >= 1 && *day <= 31;
-}
-
 char *
 cg_template_format_date(const CgTemplate *tmpl, const char *iso_date)
 {
@@ -364,7 +345,7 @@ cg_template_format_date(const CgTemplate *tmpl, const char *iso_date)
 	g_return_val_if_fail(iso_date != NULL, NULL);
 
 	/* the same real-date check as data validation: no "31 February" */
-	if (!cg_data_date_is_valid(iso_date) || !cg_parse_iso_date(iso_date, &year, &month, &day))
+	if (cg_date_parse(iso_date, &year, &month, &day) != CG_DATE_OK)
 		return g_strdup(iso_date);
 	out = g_string_sized_new(32);
 	for (const char *p = tmpl->date_format; *p != '\0'; p++) {

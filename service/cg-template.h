@@ -107,7 +107,7 @@ const GPtrArray *cg_template_get_fields(const CgTemplate *tmpl);
 GBytes *cg_template_get_background(const CgTemplate *tmpl, guint *page_index);
 /* "YYYY-MM-DD" formatted with the template's dateFormat (English month
  * names, independent of the locale); a value that is not such a date, or
- * not a real one (cg_data_date_is_valid()), is returned unchanged. */
+ * not a real one (cg_date_parse()), is returned unchanged. */
 char *cg_template_format_date(const CgTemplate *tmpl, const char *iso_date);
 /* The layout.json the template was loaded from. */
 const char *cg_template_get_path(const CgTemplate *tmpl);

@@ -24,7 +24,7 @@ struct _CgHttpApi {
 	CgHttpStreamContext *context;
 	const CgHttpConfig *config; /* the context's */
 	CgHttpAuth *auth;
-	CgHttpRateLimiter *starts_limiter;
+	CgRateLimit *starts_limiter;
 	guint n_pending;
 };
 
@@ -119,11 +119,12 @@ handle_start(CgHttpApi *self, SoupServerMessage *msg)
 	GVariant *parameters;
 	const char *content_type;
 	guint retry_after_s = 0;
+	gint64 wait_us = 0;
 
 	if (user == NULL)
 		return;
-	if (!cg_http_rate_limiter_try(self->starts_limiter, user, g_get_monotonic_time(),
-				      &retry_after_s)) {
+	if (!cg_rate_limit_try(self->starts_limiter, user, g_get_monotonic_time(), &wait_us)) {
+		retry_after_s = cg_http_retry_after_s(wait_us);
 		cg_http_respond_new_error(
 		    msg, CG_HTTP_ERROR_RATE_LIMITED, retry_after_s,
 		    "At most %u generation requests per minute; try again in %u s",
@@ -461,7 +462,7 @@ cg_http_api_handle(CgHttpApi *self, SoupServerMessage *msg, const char *path, co
 void
 cg_http_api_prune(CgHttpApi *self, gint64 now_us)
 {
-	cg_http_rate_limiter_prune(self->starts_limiter, now_us);
+	cg_rate_limit_prune(self->starts_limiter, now_us);
 }
 
 guint
@@ -475,7 +476,7 @@ cg_http_api_finalize(GObject *object)
 {
 	CgHttpApi *self = CG_HTTP_API(object);
 
-	g_clear_pointer(&self->starts_limiter, cg_http_rate_limiter_free);
+	g_clear_pointer(&self->starts_limiter, cg_rate_limit_free);
 	g_clear_object(&self->auth);
 	g_clear_pointer(&self->context, cg_http_stream_context_unref);
 	G_OBJECT_CLASS(cg_http_api_parent_class)->finalize(object);
@@ -501,6 +502,6 @@ cg_http_api_new(CgHttpStreamContext *context, CgHttpAuth *auth)
 	self->config = &context->config;
 	self->auth = g_object_ref(auth);
 	self->starts_limiter =
-	    cg_http_rate_limiter_new(self->config->starts_per_minute, 60 * G_USEC_PER_SEC);
+	    cg_rate_limit_new(self->config->starts_per_minute, 60 * G_USEC_PER_SEC);
 	return self;
 }

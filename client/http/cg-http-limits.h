@@ -3,23 +3,13 @@
 
 #include <glib.h>
 
+#include "cg-rate-limit.h"
+
 G_BEGIN_DECLS
 
-/* A sliding-window rate limit per key (web user): at most @limit events in
- * any @window_us. Keys whose window is empty are forgotten. */
-typedef struct _CgHttpRateLimiter CgHttpRateLimiter;
-
-CgHttpRateLimiter *cg_http_rate_limiter_new(guint limit, gint64 window_us);
-void cg_http_rate_limiter_free(CgHttpRateLimiter *self);
-/* Records an event for @key at @now_us when the limit allows it and returns
- * TRUE; otherwise returns FALSE with *@retry_after_s, the whole seconds until
- * the oldest event leaves the window (at least 1). */
-gboolean cg_http_rate_limiter_try(CgHttpRateLimiter *self, const char *key, gint64 now_us,
-				  guint *retry_after_s);
-/* Forgets keys without events in the window; returns how many keys remain. */
-guint cg_http_rate_limiter_prune(CgHttpRateLimiter *self, gint64 now_us);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgHttpRateLimiter, cg_http_rate_limiter_free)
+/* Per-user rate limits are common/cg-rate-limit.h's CgRateLimit, the
+ * service's own. Its wait in whole seconds for Retry-After (at least 1). */
+guint cg_http_retry_after_s(gint64 retry_after_us);
 
 /* Concurrent streams (SSE and WebSocket), per web user and overall. */
 typedef struct _CgHttpStreamCaps CgHttpStreamCaps;

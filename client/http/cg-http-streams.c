@@ -19,8 +19,8 @@ struct _CgHttpStreams {
 	guint resumes_per_minute;
 	guint max_streams;
 	guint max_streams_per_user;
-	CgHttpRateLimiter *streams_limiter;
-	CgHttpRateLimiter *resumes_limiter;
+	CgRateLimit *streams_limiter;
+	CgRateLimit *resumes_limiter;
 	CgHttpResumeTable *resumable;
 	CgHttpStreamCaps *caps;
 	GHashTable *open; /* stream -> CgHttpStreamEntry */
@@ -45,8 +45,8 @@ cg_http_streams_new(const CgHttpConfig *config)
 	self->resumes_per_minute = config->resumes_per_minute;
 	self->max_streams = config->max_streams;
 	self->max_streams_per_user = config->max_streams_per_user;
-	self->streams_limiter = cg_http_rate_limiter_new(config->streams_per_minute, minute);
-	self->resumes_limiter = cg_http_rate_limiter_new(config->resumes_per_minute, minute);
+	self->streams_limiter = cg_rate_limit_new(config->streams_per_minute, minute);
+	self->resumes_limiter = cg_rate_limit_new(config->resumes_per_minute, minute);
 	self->resumable =
 	    cg_http_resume_table_new(config->resumable_per_user, config->max_resumable,
 				     (gint64)config->resume_ttl_s * G_USEC_PER_SEC);
@@ -61,8 +61,8 @@ cg_http_streams_free(CgHttpStreams *self)
 	if (self == NULL)
 		return;
 	g_clear_pointer(&self->open, g_hash_table_unref);
-	g_clear_pointer(&self->streams_limiter, cg_http_rate_limiter_free);
-	g_clear_pointer(&self->resumes_limiter, cg_http_rate_limiter_free);
+	g_clear_pointer(&self->streams_limiter, cg_rate_limit_free);
+	g_clear_pointer(&self->resumes_limiter, cg_rate_limit_free);
 	g_clear_pointer(&self->resumable, cg_http_resume_table_free);
 	g_clear_pointer(&self->caps, cg_http_stream_caps_free);
 	g_free(self);
@@ -73,17 +73,21 @@ cg_http_streams_check_rate(CgHttpStreams *self, const char *user, const char *pr
 			   gboolean have_since, guint64 since, gint64 now_us, guint *retry_after_s,
 			   GError **error)
 {
+	gint64 wait_us = 0;
+
 	if (have_since &&
 	    cg_http_resume_table_check(self->resumable, user, progress_id, since, now_us)) {
-		if (cg_http_rate_limiter_try(self->resumes_limiter, user, now_us, retry_after_s))
+		if (cg_rate_limit_try(self->resumes_limiter, user, now_us, &wait_us))
 			return TRUE;
+		*retry_after_s = cg_http_retry_after_s(wait_us);
 		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_RATE_LIMITED,
 			    "At most %u stream reconnects per minute; try again in %u s",
 			    self->resumes_per_minute, *retry_after_s);
 		return FALSE;
 	}
-	if (cg_http_rate_limiter_try(self->streams_limiter, user, now_us, retry_after_s))
+	if (cg_rate_limit_try(self->streams_limiter, user, now_us, &wait_us))
 		return TRUE;
+	*retry_after_s = cg_http_retry_after_s(wait_us);
 	g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_RATE_LIMITED,
 		    "At most %u progress streams per minute; try again in %u s",
 		    self->streams_per_minute, *retry_after_s);
@@ -172,7 +176,7 @@ cg_http_streams_note_sent(CgHttpStreams *self, const char *user, const char *pro
 void
 cg_http_streams_prune(CgHttpStreams *self, gint64 now_us)
 {
-	cg_http_rate_limiter_prune(self->streams_limiter, now_us);
-	cg_http_rate_limiter_prune(self->resumes_limiter, now_us);
+	cg_rate_limit_prune(self->streams_limiter, now_us);
+	cg_rate_limit_prune(self->resumes_limiter, now_us);
 	cg_http_resume_table_prune(self->resumable, now_us);
 }

@@ -29,6 +29,9 @@ gboolean cg_rate_limit_check(CgRateLimit *rate_limit, const char *key, gint64 no
 			     gint64 *retry_after_us);
 /* Record an event of @key at @now. */
 void cg_rate_limit_add(CgRateLimit *rate_limit, const char *key, gint64 now);
+/* cg_rate_limit_check(), then cg_rate_limit_add() when it allows the event. */
+gboolean cg_rate_limit_try(CgRateLimit *rate_limit, const char *key, gint64 now,
+			   gint64 *retry_after_us);
 /* Forget every key whose events are all older than the window. Returns how
  * many keys were dropped. */
 guint cg_rate_limit_prune(CgRateLimit *rate_limit, gint64 now);

@@ -131,3 +131,12 @@ cg_rate_limit_count(CgRateLimit *rate_limit)
 	g_return_val_if_fail(rate_limit != NULL, 0);
 	return g_hash_table_size(rate_limit->keys);
 }
+
+gboolean
+cg_rate_limit_try(CgRateLimit *rate_limit, const char *key, gint64 now, gint64 *retry_after_us)
+{
+	if (!cg_rate_limit_check(rate_limit, key, now, retry_after_us))
+		return FALSE;
+	cg_rate_limit_add(rate_limit, key, now);
+	return TRUE;
+}
