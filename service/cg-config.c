@@ -59,6 +59,16 @@ find_key(const char *group, const char *key)
 	return NULL;
 }
 
+static gboolean
+group_is_known(const char *group)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(config_keys); i++) {
+		if (g_str_equal(config_keys[i].group, group))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 gboolean
 cg_config_load(CgConfig *config, const char *path, GError **error)
 {
@@ -77,6 +87,7 @@ cg_config_load(CgConfig *config, const char *path, GError **error)
 		for (gsize k = 0; keys != NULL && keys[k] != NULL; k++) {
 			const CgConfigKey *spec = find_key(groups[g], keys[k]);
 			g_autoptr(GError) local_error = NULL;
+			g_autofree char *text = NULL;
 			guint64 value;
 
 			if (spec == NULL) {
@@ -91,6 +102,16 @@ cg_config_load(CgConfig *config, const char *path, GError **error)
 					    local_error->message);
 				return FALSE;
 			}
+			/* strtoull() reads "-N" as 2^64 - N: a negative number
+			 * is out of range, not a large (or small) one */
+			text = g_key_file_get_value(file, groups[g], keys[k], NULL);
+			if (text != NULL && text[0] == '-' && value != 0) {
+				g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+					    "%s: [%s] %s: %s is out of range (%" G_GUINT64_FORMAT
+					    "–%" G_GUINT64_FORMAT ")",
+					    path, groups[g], keys[k], text, spec->min, spec->max);
+				return FALSE;
+			}
 			if (value < spec->min || value > spec->max) {
 				g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 					    "%s: [%s] %s: %" G_GUINT64_FORMAT
@@ -103,6 +124,13 @@ cg_config_load(CgConfig *config, const char *path, GError **error)
 				G_STRUCT_MEMBER(guint64, &result, spec->offset) = value;
 			else
 				G_STRUCT_MEMBER(guint, &result, spec->offset) = (guint)value;
+		}
+		/* an unknown group with keys failed on its first key above; one
+		 * without any is a typo all the same */
+		if (!group_is_known(groups[g])) {
+			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+				    "%s: unknown group [%s]", path, groups[g]);
+			return FALSE;
 		}
 	}
 	*config = result;
