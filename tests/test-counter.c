@@ -5,6 +5,7 @@
 
 #include "cg-counter.h"
 #include "cg-error.h"
+#include "cg-test-util.h"
 
 #define N_THREADS 8
 #define N_RESERVATIONS 50
@@ -25,26 +26,9 @@ fixture_set_up(Fixture *fixture, gconstpointer user_data)
 }
 
 static void
-remove_dir(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR))
-			remove_dir(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
-}
-
-static void
 fixture_tear_down(Fixture *fixture, gconstpointer user_data)
 {
-	remove_dir(fixture->dir);
+	cg_test_remove_tree(fixture->dir);
 	g_free(fixture->dir);
 	g_free(fixture->path);
 }

@@ -7,6 +7,7 @@
 
 #include "cg-engine.h"
 #include "cg-error.h"
+#include "cg-test-util.h"
 
 #define ONE_RECIPIENT                                                                              \
 	"{\"recipientName\": \"Ada\", \"courseName\": \"Engines\", \"issueDate\": "                \
@@ -87,28 +88,11 @@ engine(Fixture *f)
 }
 
 static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR))
-			remove_tree(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
-}
-
-static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
 	g_clear_pointer(&f->engine, cg_engine_free);
 	g_ptr_array_unref(f->updates);
-	remove_tree(f->state_dir);
+	cg_test_remove_tree(f->state_dir);
 	g_free(f->state_dir);
 	g_free(f->templates);
 }

@@ -7,6 +7,7 @@
 #include "cg-pipeline.h"
 #include "cg-template.h"
 #include "cg-tracker.h"
+#include "cg-test-util.h"
 
 #define ONE_RECIPIENT                                                                              \
 	"{\"recipientName\": \"Ada\", \"courseName\": \"Pipelines\", \"issueDate\": "              \
@@ -82,23 +83,6 @@ fixture_setup(Fixture *f, gconstpointer data)
 }
 
 static void
-remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR))
-			remove_tree(child);
-		else
-			g_unlink(child);
-	}
-	g_rmdir(path);
-}
-
-static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
 	g_hash_table_unref(f->done);
@@ -106,7 +90,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 	cg_tracker_free(f->tracker);
 	cg_counter_free(f->counter);
 	cg_template_store_free(f->templates);
-	remove_tree(f->state_dir);
+	cg_test_remove_tree(f->state_dir);
 	g_free(f->output_dir);
 	g_free(f->state_dir);
 }

@@ -12,6 +12,7 @@
 #include "cg-data.h"
 #include "cg-error.h"
 #include "cg-template.h"
+#include "cg-test-util.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PangoContext, g_object_unref)
 
@@ -42,23 +43,6 @@ shipped_dir(void)
 	return g_build_filename(root, "data", "templates", NULL);
 }
 
-static void
-rm_rf(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-
-	if (dir != NULL) {
-		const char *name;
-
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			g_autofree char *child = g_build_filename(path, name, NULL);
-
-			rm_rf(child);
-		}
-	}
-	g_remove(path);
-}
-
 typedef struct {
 	char *dir; /* a temporary template directory */
 	GBytes *background;
@@ -83,7 +67,7 @@ fixture_set_up(Fixture *fx, gconstpointer user_data)
 static void
 fixture_tear_down(Fixture *fx, gconstpointer user_data)
 {
-	rm_rf(fx->dir);
+	cg_test_remove_tree(fx->dir);
 	g_free(fx->dir);
 	g_bytes_unref(fx->background);
 }
