@@ -35,13 +35,8 @@ cg_owner_label_is_valid(const char *label)
 {
 	gsize len = strlen(label);
 
-	if (len == 0 || len > 64 || !g_utf8_validate(label, len, NULL))
-		return FALSE;
-	for (const char *p = label; *p != '\0'; p = g_utf8_next_char(p)) {
-		if (g_unichar_iscntrl(g_utf8_get_char(p)))
-			return FALSE;
-	}
-	return TRUE;
+	/* UTF-8 and no control characters: the check every stored string gets */
+	return len > 0 && len <= 64 && cg_check_string_argument("owner_label", label, NULL);
 }
 
 static gboolean
