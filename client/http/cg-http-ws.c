@@ -72,8 +72,15 @@ ws_is_open(CgHttpWs *self)
 static void
 ws_send(CgHttpWs *self, const char *text)
 {
-	if (ws_is_open(self))
-		soup_websocket_connection_send_text(self->connection, text);
+	g_autofree char *valid = NULL;
+
+	if (!ws_is_open(self))
+		return;
+	/* a text frame must be UTF-8 (libsoup refuses it with a critical
+	 * otherwise), whatever an error message quotes */
+	if (!g_utf8_validate(text, -1, NULL))
+		text = valid = g_utf8_make_valid(text, -1);
+	soup_websocket_connection_send_text(self->connection, text);
 }
 
 static void
@@ -244,18 +251,8 @@ cg_http_ws_parse_message(gboolean text, const char *data, gsize len, GError **er
 		return CG_HTTP_WS_REQUEST_INVALID;
 	}
 	root = cg_http_json_parse_object(data, len, CG_HTTP_WS_MAX_JSON_DEPTH, error);
-	if (root == NULL) {
-		/* json-glib quotes the input in its messages, lone surrogate
-		 * escapes decoded to invalid UTF-8: no text frame could carry it */
-		if (error != NULL && *error != NULL &&
-		    !g_utf8_validate((*error)->message, -1, NULL)) {
-			char *valid = g_utf8_make_valid((*error)->message, -1);
-
-			g_free((*error)->message);
-			(*error)->message = valid;
-		}
+	if (root == NULL)
 		return CG_HTTP_WS_REQUEST_INVALID;
-	}
 	kind = json_object_get_member(json_node_get_object(root), "type");
 	if (kind == NULL || json_node_get_value_type(kind) != G_TYPE_STRING ||
 	    g_strcmp0(json_node_get_string(kind), "cancel") != 0) {
