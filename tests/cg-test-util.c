@@ -18,3 +18,36 @@ cg_test_remove_tree(const char *path)
 	}
 	g_remove(path);
 }
+
+char *
+cg_test_make_scratch_dir(const char *name_template)
+{
+	g_autoptr(GError) error = NULL;
+	char *dir = g_dir_make_tmp(name_template, &error);
+
+	g_assert_no_error(error);
+	return dir;
+}
+
+void
+cg_test_add_cases(const CgTestCase *cases, gsize n_cases, const CgTestFixture *fixture)
+{
+	for (gsize i = 0; i < n_cases; i++) {
+		if (cases[i].func != NULL) {
+			g_test_add_func(cases[i].path, cases[i].func);
+			continue;
+		}
+		g_assert_nonnull(fixture);
+		g_test_add_vtable(cases[i].path, fixture->size, NULL, fixture->set_up,
+				  cases[i].fixture_func, fixture->tear_down);
+	}
+}
+
+int
+cg_test_run(int *argc, char ***argv, const CgTestCase *cases, gsize n_cases,
+	    const CgTestFixture *fixture)
+{
+	g_test_init(argc, argv, NULL);
+	cg_test_add_cases(cases, n_cases, fixture);
+	return g_test_run();
+}

@@ -13,4 +13,52 @@ G_BEGIN_DECLS
  * as /etc/passwd or /dev/zero into their scratch directories). */
 void cg_test_remove_tree(const char *path);
 
+/* Makes a new scratch directory under the temporary directory, named from
+ * @name_template (g_dir_make_tmp's XXXXXX rule); a test fails if it cannot. */
+char *cg_test_make_scratch_dir(const char *name_template);
+
+/* One test case of a unit test's table: a plain test (@func), or one that
+ * runs with the file's fixture (@fixture_func, written with
+ * CG_TEST_FIXTURE_CASE). */
+typedef struct {
+	const char *path;
+	GTestFunc func;
+	GTestFixtureFunc fixture_func;
+} CgTestCase;
+
+/* The fixture a file's fixture cases share: its size, how it is set up and
+ * torn down. */
+typedef struct {
+	gsize size;
+	GTestFixtureFunc set_up;
+	GTestFixtureFunc tear_down;
+} CgTestFixture;
+
+/* A fixture case; @func takes (Fixture *, gconstpointer), as g_test_add's do. */
+#define CG_TEST_FIXTURE_CASE(path, func)                                                           \
+	{                                                                                          \
+		(path), NULL, (GTestFixtureFunc)(func)                                             \
+	}
+
+/* Registers @cases (@fixture may be NULL when none is a fixture case). */
+void cg_test_add_cases(const CgTestCase *cases, gsize n_cases, const CgTestFixture *fixture);
+
+/* The whole main() of most unit tests: g_test_init, the cases, g_test_run. */
+int cg_test_run(int *argc, char ***argv, const CgTestCase *cases, gsize n_cases,
+		const CgTestFixture *fixture);
+
+#define CG_TEST_MAIN(cases)                                                                        \
+	int main(int argc, char **argv)                                                            \
+	{                                                                                          \
+		return cg_test_run(&argc, &argv, (cases), G_N_ELEMENTS(cases), NULL);              \
+	}
+
+#define CG_TEST_MAIN_WITH_FIXTURE(cases, Type, set_up, tear_down)                                  \
+	int main(int argc, char **argv)                                                            \
+	{                                                                                          \
+		static const CgTestFixture fixture = {sizeof(Type), (GTestFixtureFunc)(set_up),    \
+						      (GTestFixtureFunc)(tear_down)};              \
+		return cg_test_run(&argc, &argv, (cases), G_N_ELEMENTS(cases), &fixture);          \
+	}
+
 G_END_DECLS

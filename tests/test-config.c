@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cg-config.h"
+#include "cg-test-util.h"
 
 /* Every key documented in data/certgen.conf and certgen.conf(5), with its
  * range; the field is reached through get(). */
@@ -76,18 +77,14 @@ typedef struct {
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-
-	f->dir = g_dir_make_tmp("test-config-XXXXXX", &error);
-	g_assert_no_error(error);
+	f->dir = cg_test_make_scratch_dir("test-config-XXXXXX");
 	f->path = g_build_filename(f->dir, "certgen.conf", NULL);
 }
 
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	g_unlink(f->path);
-	g_rmdir(f->dir);
+	cg_test_remove_tree(f->dir);
 	g_free(f->path);
 	g_free(f->dir);
 }
@@ -414,25 +411,21 @@ test_not_a_key_file(Fixture *f, gconstpointer data)
 	g_assert_true(g_str_has_prefix(error->message, f->path));
 }
 
-#define ADD(name, func) g_test_add(name, Fixture, NULL, fixture_setup, func, fixture_teardown)
+static const CgTestCase cases[] = {
+    {"/config/defaults", test_defaults},
+    {"/config/shipped", test_shipped},
+    CG_TEST_FIXTURE_CASE("/config/every-key", test_every_key),
+    CG_TEST_FIXTURE_CASE("/config/ranges", test_ranges),
+    CG_TEST_FIXTURE_CASE("/config/no-truncation", test_no_truncation),
+    CG_TEST_FIXTURE_CASE("/config/wrong-values", test_wrong_values),
+    CG_TEST_FIXTURE_CASE("/config/unknown-key", test_unknown_key),
+    CG_TEST_FIXTURE_CASE("/config/localized-key", test_localized_key),
+    CG_TEST_FIXTURE_CASE("/config/unknown-group", test_unknown_group),
+    CG_TEST_FIXTURE_CASE("/config/all-or-nothing", test_all_or_nothing),
+    CG_TEST_FIXTURE_CASE("/config/over-existing", test_over_existing),
+    CG_TEST_FIXTURE_CASE("/config/empty", test_empty),
+    CG_TEST_FIXTURE_CASE("/config/missing", test_missing),
+    CG_TEST_FIXTURE_CASE("/config/not-a-key-file", test_not_a_key_file),
+};
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/config/defaults", test_defaults);
-	g_test_add_func("/config/shipped", test_shipped);
-	ADD("/config/every-key", test_every_key);
-	ADD("/config/ranges", test_ranges);
-	ADD("/config/no-truncation", test_no_truncation);
-	ADD("/config/wrong-values", test_wrong_values);
-	ADD("/config/unknown-key", test_unknown_key);
-	ADD("/config/localized-key", test_localized_key);
-	ADD("/config/unknown-group", test_unknown_group);
-	ADD("/config/all-or-nothing", test_all_or_nothing);
-	ADD("/config/over-existing", test_over_existing);
-	ADD("/config/empty", test_empty);
-	ADD("/config/missing", test_missing);
-	ADD("/config/not-a-key-file", test_not_a_key_file);
-	return g_test_run();
-}
+CG_TEST_MAIN_WITH_FIXTURE(cases, Fixture, fixture_setup, fixture_teardown)

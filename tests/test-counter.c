@@ -18,10 +18,7 @@ typedef struct {
 static void
 fixture_set_up(Fixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(GError) error = NULL;
-
-	fixture->dir = g_dir_make_tmp("cg-test-counter-XXXXXX", &error);
-	g_assert_no_error(error);
+	fixture->dir = cg_test_make_scratch_dir("cg-test-counter-XXXXXX");
 	fixture->path = g_build_filename(fixture->dir, "counter", NULL);
 }
 
@@ -325,20 +322,16 @@ test_counter_threads(Fixture *fixture, gconstpointer user_data)
 	assert_dir_clean(fixture);
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
-	ADD("/counter/consecutive", test_counter_consecutive);
-	ADD("/counter/restart", test_counter_restart);
-	ADD("/counter/existing-file", test_counter_existing_file);
-	ADD("/counter/missing-dir", test_counter_missing_dir);
-	ADD("/counter/corrupt", test_counter_corrupt);
-	ADD("/counter/unreadable", test_counter_unreadable);
-	ADD("/counter/overflow", test_counter_overflow);
-	ADD("/counter/threads", test_counter_threads);
-	ADD("/counter/exclusive", test_counter_exclusive);
-#undef ADD
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    CG_TEST_FIXTURE_CASE("/counter/consecutive", test_counter_consecutive),
+    CG_TEST_FIXTURE_CASE("/counter/restart", test_counter_restart),
+    CG_TEST_FIXTURE_CASE("/counter/existing-file", test_counter_existing_file),
+    CG_TEST_FIXTURE_CASE("/counter/missing-dir", test_counter_missing_dir),
+    CG_TEST_FIXTURE_CASE("/counter/corrupt", test_counter_corrupt),
+    CG_TEST_FIXTURE_CASE("/counter/unreadable", test_counter_unreadable),
+    CG_TEST_FIXTURE_CASE("/counter/overflow", test_counter_overflow),
+    CG_TEST_FIXTURE_CASE("/counter/threads", test_counter_threads),
+    CG_TEST_FIXTURE_CASE("/counter/exclusive", test_counter_exclusive),
+};
+
+CG_TEST_MAIN_WITH_FIXTURE(cases, Fixture, fixture_set_up, fixture_tear_down)

@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "cg-ctl-util.h"
+#include "cg-test-util.h"
 
 static void
 test_escape(void)
@@ -57,11 +58,9 @@ test_pool(void)
 	g_assert_null(pool.items);
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/ctl-util/escape", test_escape);
-	g_test_add_func("/ctl-util/pool", test_pool);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/ctl-util/escape", test_escape},
+    {"/ctl-util/pool", test_pool},
+};
+
+CG_TEST_MAIN(cases)

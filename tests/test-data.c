@@ -6,6 +6,7 @@
 
 #include "cg-data.h"
 #include "cg-error.h"
+#include "cg-test-util.h"
 
 #define MAX_BYTES (4 * 1024 * 1024)
 #define MAX_RECIPIENTS 10000
@@ -957,29 +958,27 @@ test_data_cancelled(void)
 	}
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/data/single-bad", test_data_single_bad);
-	g_test_add_func("/data/not-json", test_data_not_json);
-	g_test_add_func("/data/nesting", test_data_nesting);
-	g_test_add_func("/data/batch-bad", test_data_batch_bad);
-	g_test_add_func("/data/batch-index", test_data_batch_index);
-	g_test_add_func("/data/lengths", test_data_lengths);
-	g_test_add_func("/data/bad-utf8", test_data_bad_utf8);
-	g_test_add_func("/data/dates", test_data_dates);
-	g_test_add_func("/data/oversize", test_data_oversize);
-	g_test_add_func("/data/too-many", test_data_too_many);
-	g_test_add_func("/data/valid-single", test_data_valid_single);
-	g_test_add_func("/data/valid-batch", test_data_valid_batch);
-	g_test_add_func("/data/length-not-nul-terminated", test_data_length_not_nul_terminated);
-	g_test_add_func("/data/escaped-backslash", test_data_escaped_backslash_not_nul);
-	g_test_add_func("/data/canonical", test_data_canonical);
-	g_test_add_func("/data/verification", test_data_verification);
-	g_test_add_func("/data/timing", test_data_timing);
-	g_test_add_func("/data/huge-list", test_data_huge_list);
-	g_test_add_func("/data/values-budget", test_data_values_budget);
-	g_test_add_func("/data/cancelled", test_data_cancelled);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/data/single-bad", test_data_single_bad},
+    {"/data/not-json", test_data_not_json},
+    {"/data/nesting", test_data_nesting},
+    {"/data/batch-bad", test_data_batch_bad},
+    {"/data/batch-index", test_data_batch_index},
+    {"/data/lengths", test_data_lengths},
+    {"/data/bad-utf8", test_data_bad_utf8},
+    {"/data/dates", test_data_dates},
+    {"/data/oversize", test_data_oversize},
+    {"/data/too-many", test_data_too_many},
+    {"/data/valid-single", test_data_valid_single},
+    {"/data/valid-batch", test_data_valid_batch},
+    {"/data/length-not-nul-terminated", test_data_length_not_nul_terminated},
+    {"/data/escaped-backslash", test_data_escaped_backslash_not_nul},
+    {"/data/canonical", test_data_canonical},
+    {"/data/verification", test_data_verification},
+    {"/data/timing", test_data_timing},
+    {"/data/huge-list", test_data_huge_list},
+    {"/data/values-budget", test_data_values_budget},
+    {"/data/cancelled", test_data_cancelled},
+};
+
+CG_TEST_MAIN(cases)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of the one date parser (common/cg-date.c). */
 #include "cg-date.h"
+#include "cg-test-util.h"
 
 static void
 test_date_parse(void)
@@ -59,11 +60,9 @@ test_date_fields(void)
 	g_assert_cmpint(cg_date_parse("2026-03-01", NULL, NULL, NULL), ==, CG_DATE_OK);
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/date/parse", test_date_parse);
-	g_test_add_func("/date/fields", test_date_fields);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/date/parse", test_date_parse},
+    {"/date/fields", test_date_fields},
+};
+
+CG_TEST_MAIN(cases)

@@ -60,10 +60,7 @@ status_cb(CgEngine *engine, gpointer user_data)
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-
-	f->state_dir = g_dir_make_tmp("test-engine-XXXXXX", &error);
-	g_assert_no_error(error);
+	f->state_dir = cg_test_make_scratch_dir("test-engine-XXXXXX");
 	f->templates =
 	    g_build_filename(g_test_get_dir(G_TEST_DIST), "..", "data", "templates", NULL);
 	cg_config_init_defaults(&f->config);
@@ -633,23 +630,19 @@ test_free_while_running(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(count_files(certificates), ==, 0);
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
-	ADD("/engine/start-complete", test_start_complete);
-	ADD("/engine/check-start", test_check_start);
-	ADD("/engine/invalid-data-fails", test_invalid_data_fails);
-	ADD("/engine/caps", test_caps);
-	ADD("/engine/max-tracked", test_max_tracked);
-	ADD("/engine/rate-limit", test_rate_limit);
-	ADD("/engine/cancel", test_cancel);
-	ADD("/engine/ownership", test_ownership);
-	ADD("/engine/subscriptions", test_subscriptions);
-	ADD("/engine/connection-closed", test_connection_closed);
-	ADD("/engine/cleanup", test_cleanup);
-	ADD("/engine/free-while-running", test_free_while_running);
-#undef ADD
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    CG_TEST_FIXTURE_CASE("/engine/start-complete", test_start_complete),
+    CG_TEST_FIXTURE_CASE("/engine/check-start", test_check_start),
+    CG_TEST_FIXTURE_CASE("/engine/invalid-data-fails", test_invalid_data_fails),
+    CG_TEST_FIXTURE_CASE("/engine/caps", test_caps),
+    CG_TEST_FIXTURE_CASE("/engine/max-tracked", test_max_tracked),
+    CG_TEST_FIXTURE_CASE("/engine/rate-limit", test_rate_limit),
+    CG_TEST_FIXTURE_CASE("/engine/cancel", test_cancel),
+    CG_TEST_FIXTURE_CASE("/engine/ownership", test_ownership),
+    CG_TEST_FIXTURE_CASE("/engine/subscriptions", test_subscriptions),
+    CG_TEST_FIXTURE_CASE("/engine/connection-closed", test_connection_closed),
+    CG_TEST_FIXTURE_CASE("/engine/cleanup", test_cleanup),
+    CG_TEST_FIXTURE_CASE("/engine/free-while-running", test_free_while_running),
+};
+
+CG_TEST_MAIN_WITH_FIXTURE(cases, Fixture, fixture_setup, fixture_teardown)

@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 
 #include "cg-error.h"
+#include "cg-test-util.h"
 
 #define PREFIX "org.certgen.Certificates1.Error."
 
@@ -113,14 +114,12 @@ test_unknown_names(void)
 	}
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/error/every-code", test_every_code);
-	g_test_add_func("/error/to-dbus-name", test_to_dbus_name);
-	g_test_add_func("/error/registered", test_registered);
-	g_test_add_func("/error/other-errors-are-failed", test_other_errors_are_failed);
-	g_test_add_func("/error/unknown-names", test_unknown_names);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/error/every-code", test_every_code},
+    {"/error/to-dbus-name", test_to_dbus_name},
+    {"/error/registered", test_registered},
+    {"/error/other-errors-are-failed", test_other_errors_are_failed},
+    {"/error/unknown-names", test_unknown_names},
+};
+
+CG_TEST_MAIN(cases)

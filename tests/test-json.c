@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cg-json.h"
+#include "cg-test-util.h"
 
 static JsonNode *
 parse_limits(const char *text, gsize length, const CgJsonLimits *limits, GError **error)
@@ -404,18 +405,16 @@ test_json_other_errors(void)
 	}
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/json/leniencies", test_json_leniencies);
-	g_test_add_func("/json/duplicates", test_json_duplicates);
-	g_test_add_func("/json/deep", test_json_deep);
-	g_test_add_func("/json/limits", test_json_limits);
-	g_test_add_func("/json/tree", test_json_tree);
-	g_test_add_func("/json/not-nul-terminated", test_json_not_nul_terminated);
-	g_test_add_func("/json/spans", test_json_spans);
-	g_test_add_func("/json/quote", test_json_quote);
-	g_test_add_func("/json/other-errors", test_json_other_errors);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/json/leniencies", test_json_leniencies},
+    {"/json/duplicates", test_json_duplicates},
+    {"/json/deep", test_json_deep},
+    {"/json/limits", test_json_limits},
+    {"/json/tree", test_json_tree},
+    {"/json/not-nul-terminated", test_json_not_nul_terminated},
+    {"/json/spans", test_json_spans},
+    {"/json/quote", test_json_quote},
+    {"/json/other-errors", test_json_other_errors},
+};
+
+CG_TEST_MAIN(cases)

@@ -6,6 +6,7 @@
 
 #include "cg-error.h"
 #include "cg-options.h"
+#include "cg-test-util.h"
 
 /* Parses @options (floating or not) and returns whether it succeeded. */
 static gboolean
@@ -387,22 +388,20 @@ test_owner_label_is_valid(void)
 	g_assert_false(cg_owner_label_is_valid("bad\xff"));
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/options/defaults", test_defaults);
-	g_test_add_func("/options/all-keys", test_all_keys);
-	g_test_add_func("/options/each-key-alone", test_each_key_alone);
-	g_test_add_func("/options/unknown-key", test_unknown_key);
-	g_test_add_func("/options/unknown-among-known", test_unknown_among_known);
-	g_test_add_func("/options/wrong-types", test_wrong_types);
-	g_test_add_func("/options/ranges", test_ranges);
-	g_test_add_func("/options/owner-label", test_owner_label);
-	g_test_add_func("/options/repeated-key", test_repeated_key);
-	g_test_add_func("/options/key-control-character", test_key_control_character);
-	g_test_add_func("/options/check-string-argument", test_check_string_argument);
-	g_test_add_func("/options/check-string-argument-name", test_check_string_argument_name);
-	g_test_add_func("/options/owner-label-is-valid", test_owner_label_is_valid);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/options/defaults", test_defaults},
+    {"/options/all-keys", test_all_keys},
+    {"/options/each-key-alone", test_each_key_alone},
+    {"/options/unknown-key", test_unknown_key},
+    {"/options/unknown-among-known", test_unknown_among_known},
+    {"/options/wrong-types", test_wrong_types},
+    {"/options/ranges", test_ranges},
+    {"/options/owner-label", test_owner_label},
+    {"/options/repeated-key", test_repeated_key},
+    {"/options/key-control-character", test_key_control_character},
+    {"/options/check-string-argument", test_check_string_argument},
+    {"/options/check-string-argument-name", test_check_string_argument_name},
+    {"/options/owner-label-is-valid", test_owner_label_is_valid},
+};
+
+CG_TEST_MAIN(cases)

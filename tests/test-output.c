@@ -20,10 +20,7 @@ typedef struct {
 static void
 fixture_set_up(Fixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(GError) error = NULL;
-
-	fixture->root = g_dir_make_tmp("cg-test-output-XXXXXX", &error);
-	g_assert_no_error(error);
+	fixture->root = cg_test_make_scratch_dir("cg-test-output-XXXXXX");
 	fixture->dir = g_build_filename(fixture->root, "certificates", NULL);
 	fixture->final_path = g_build_filename(fixture->dir, "cert.pdf", NULL);
 }
@@ -289,18 +286,14 @@ test_output_write_error(Fixture *fixture, gconstpointer user_data)
 	assert_dir_empty(fixture);
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
-	ADD("/output/commit", test_output_commit);
-	ADD("/output/page-mismatch", test_output_page_mismatch);
-	ADD("/output/not-pdf", test_output_not_pdf);
-	ADD("/output/free-uncommitted", test_output_free_uncommitted);
-	ADD("/output/two-outputs", test_output_concurrent_names);
-	ADD("/output/bad-name", test_output_bad_name);
-	ADD("/output/write-error", test_output_write_error);
-#undef ADD
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    CG_TEST_FIXTURE_CASE("/output/commit", test_output_commit),
+    CG_TEST_FIXTURE_CASE("/output/page-mismatch", test_output_page_mismatch),
+    CG_TEST_FIXTURE_CASE("/output/not-pdf", test_output_not_pdf),
+    CG_TEST_FIXTURE_CASE("/output/free-uncommitted", test_output_free_uncommitted),
+    CG_TEST_FIXTURE_CASE("/output/two-outputs", test_output_concurrent_names),
+    CG_TEST_FIXTURE_CASE("/output/bad-name", test_output_bad_name),
+    CG_TEST_FIXTURE_CASE("/output/write-error", test_output_write_error),
+};
+
+CG_TEST_MAIN_WITH_FIXTURE(cases, Fixture, fixture_set_up, fixture_tear_down)

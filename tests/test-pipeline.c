@@ -64,8 +64,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 	    g_build_filename(g_test_get_dir(G_TEST_DIST), "..", "data", "templates", NULL);
 	const char *dirs[] = {templates, NULL};
 
-	f->state_dir = g_dir_make_tmp("test-pipeline-XXXXXX", &error);
-	g_assert_no_error(error);
+	f->state_dir = cg_test_make_scratch_dir("test-pipeline-XXXXXX");
 	f->output_dir = g_build_filename(f->state_dir, "certificates", NULL);
 	g_assert_cmpint(g_mkdir(f->output_dir, 0700), ==, 0);
 	f->templates = cg_template_store_new(dirs);
@@ -223,13 +222,9 @@ test_cancel_queued(Fixture *f, gconstpointer data)
 	g_assert_true(g_hash_table_contains(f->reports, "after"));
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
-	ADD("/pipeline/free-joins-workers", test_free_joins_workers);
-	ADD("/pipeline/cancel-queued", test_cancel_queued);
-#undef ADD
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    CG_TEST_FIXTURE_CASE("/pipeline/free-joins-workers", test_free_joins_workers),
+    CG_TEST_FIXTURE_CASE("/pipeline/cancel-queued", test_cancel_queued),
+};
+
+CG_TEST_MAIN_WITH_FIXTURE(cases, Fixture, fixture_setup, fixture_teardown)

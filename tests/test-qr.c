@@ -10,6 +10,7 @@
 
 #include "cg-error.h"
 #include "cg-qr.h"
+#include "cg-test-util.h"
 
 /* A verification string as cg_recipient_verification() makes them. */
 #define VERIFICATION                                                                               \
@@ -348,17 +349,15 @@ test_errors(void)
 	cg_qr_free(NULL);
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/qr/versions", test_versions);
-	g_test_add_func("/qr/modules", test_modules);
-	g_test_add_func("/qr/finder-patterns", test_finder_patterns);
-	g_test_add_func("/qr/colours", test_colours);
-	g_test_add_func("/qr/case-and-determinism", test_case_and_determinism);
-	g_test_add_func("/qr/placement", test_placement);
-	g_test_add_func("/qr/pdf-vectors", test_pdf_vectors);
-	g_test_add_func("/qr/errors", test_errors);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/qr/versions", test_versions},
+    {"/qr/modules", test_modules},
+    {"/qr/finder-patterns", test_finder_patterns},
+    {"/qr/colours", test_colours},
+    {"/qr/case-and-determinism", test_case_and_determinism},
+    {"/qr/placement", test_placement},
+    {"/qr/pdf-vectors", test_pdf_vectors},
+    {"/qr/errors", test_errors},
+};
+
+CG_TEST_MAIN(cases)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-rate-limit.h"
+#include "cg-test-util.h"
 
 #define WINDOW (60 * G_USEC_PER_SEC)
 #define T0 (1000 * G_USEC_PER_SEC)
@@ -86,13 +87,11 @@ test_pruned_on_check(void)
 	g_assert_cmpuint(cg_rate_limit_count(rl), ==, 0);
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/rate-limit/limit", test_limit);
-	g_test_add_func("/rate-limit/zero-limit", test_zero_limit);
-	g_test_add_func("/rate-limit/pruned", test_pruned);
-	g_test_add_func("/rate-limit/pruned-on-check", test_pruned_on_check);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/rate-limit/limit", test_limit},
+    {"/rate-limit/zero-limit", test_zero_limit},
+    {"/rate-limit/pruned", test_pruned},
+    {"/rate-limit/pruned-on-check", test_pruned_on_check},
+};
+
+CG_TEST_MAIN(cases)

@@ -19,6 +19,7 @@
 #include "cg-error.h"
 #include "cg-render.h"
 #include "cg-template.h"
+#include "cg-test-util.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerDocument, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerPage, g_object_unref)
@@ -871,12 +872,28 @@ test_render_timing(void)
 	g_assert_cmpuint(count_forms(pdf), ==, 1);
 }
 
+static const CgTestCase cases[] = {
+    {"/render/number", test_render_number},
+    {"/render/single", test_render_single},
+    {"/render/fonts", test_render_fonts},
+    {"/render/qr", test_render_qr},
+    {"/render/scripts", test_render_scripts},
+    {"/render/long-name", test_render_long_name},
+    {"/render/batch", test_render_batch},
+    {"/render/reproducible", test_render_reproducible},
+    {"/render/cancel", test_render_cancel},
+    {"/render/write-error", test_render_write_error},
+    {"/render/modern", test_render_modern},
+    {"/render/extreme-template", test_render_extreme_template},
+    {"/render/threads", test_render_threads},
+    {"/render/timing", test_render_timing},
+};
+
 int
 main(int argc, char **argv)
 {
 	g_autofree char *root = NULL;
 	g_autofree char *templates = NULL;
-	g_autoptr(GError) error = NULL;
 	int ret;
 
 	g_test_init(&argc, &argv, NULL);
@@ -888,36 +905,12 @@ main(int argc, char **argv)
 
 		store = cg_template_store_new(dirs);
 	}
-	tmp_dir = g_dir_make_tmp("certgen-render-XXXXXX", &error);
-	g_assert_no_error(error);
+	tmp_dir = cg_test_make_scratch_dir("certgen-render-XXXXXX");
 
-	g_test_add_func("/render/number", test_render_number);
-	g_test_add_func("/render/single", test_render_single);
-	g_test_add_func("/render/fonts", test_render_fonts);
-	g_test_add_func("/render/qr", test_render_qr);
-	g_test_add_func("/render/scripts", test_render_scripts);
-	g_test_add_func("/render/long-name", test_render_long_name);
-	g_test_add_func("/render/batch", test_render_batch);
-	g_test_add_func("/render/reproducible", test_render_reproducible);
-	g_test_add_func("/render/cancel", test_render_cancel);
-	g_test_add_func("/render/write-error", test_render_write_error);
-	g_test_add_func("/render/modern", test_render_modern);
-	g_test_add_func("/render/extreme-template", test_render_extreme_template);
-	g_test_add_func("/render/threads", test_render_threads);
-	g_test_add_func("/render/timing", test_render_timing);
+	cg_test_add_cases(cases, G_N_ELEMENTS(cases), NULL);
 	ret = g_test_run();
 
-	{
-		g_autoptr(GDir) dir = g_dir_open(tmp_dir, 0, NULL);
-		const char *name;
-
-		while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-			g_autofree char *path = g_build_filename(tmp_dir, name, NULL);
-
-			g_remove(path);
-		}
-		g_rmdir(tmp_dir);
-	}
+	cg_test_remove_tree(tmp_dir);
 	g_free(tmp_dir);
 	cg_template_store_free(store);
 	return ret;

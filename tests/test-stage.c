@@ -2,6 +2,7 @@
 /* Tests of cg-stage: the seven stage names and their order, the statuses,
  * and the overall progress derived from the stage weights. */
 #include "cg-stage.h"
+#include "cg-test-util.h"
 
 static const char *const expected_names[] = {
     "initializing",	"template_loading", "data_validation", "pdf_generation",
@@ -129,15 +130,13 @@ test_monotonic(void)
 			  cg_stage_overall_progress(CG_STAGE_PDF_GENERATION, 0));
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/stage/names", test_names);
-	g_test_add_func("/stage/name-out-of-range", test_name_out_of_range);
-	g_test_add_func("/stage/statuses", test_statuses);
-	g_test_add_func("/stage/weights-sum", test_weights_sum);
-	g_test_add_func("/stage/stage-starts", test_stage_starts);
-	g_test_add_func("/stage/monotonic", test_monotonic);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/stage/names", test_names},
+    {"/stage/name-out-of-range", test_name_out_of_range},
+    {"/stage/statuses", test_statuses},
+    {"/stage/weights-sum", test_weights_sum},
+    {"/stage/stage-starts", test_stage_starts},
+    {"/stage/monotonic", test_monotonic},
+};
+
+CG_TEST_MAIN(cases)

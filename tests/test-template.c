@@ -57,8 +57,7 @@ fixture_set_up(Fixture *fx, gconstpointer user_data)
 	g_autofree char *contents = NULL;
 	gsize length = 0;
 
-	fx->dir = g_dir_make_tmp("certgen-template-XXXXXX", &error);
-	g_assert_no_error(error);
+	fx->dir = cg_test_make_scratch_dir("certgen-template-XXXXXX");
 	g_file_get_contents(path, &contents, &length, &error);
 	g_assert_no_error(error);
 	fx->background = g_bytes_new_take(g_steal_pointer(&contents), length);
@@ -1037,31 +1036,20 @@ test_template_cancelled(void)
 	g_assert_nonnull(tmpl);
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
+static const CgTestCase cases[] = {
+    {"/template/ids", test_template_ids},
+    {"/template/not-found", test_template_not_found},
+    {"/template/shipped", test_template_shipped},
+    {"/template/threads", test_template_threads},
+    {"/template/cancelled", test_template_cancelled},
+    CG_TEST_FIXTURE_CASE("/template/date-format", test_template_date_format),
+    CG_TEST_FIXTURE_CASE("/template/broken", test_template_broken),
+    CG_TEST_FIXTURE_CASE("/template/special-files", test_template_special_files),
+    CG_TEST_FIXTURE_CASE("/template/no-disclosure", test_template_no_disclosure),
+    CG_TEST_FIXTURE_CASE("/template/valid-custom", test_template_valid_custom),
+    CG_TEST_FIXTURE_CASE("/template/dir-order", test_template_dir_order),
+    CG_TEST_FIXTURE_CASE("/template/cache", test_template_cache),
+    CG_TEST_FIXTURE_CASE("/template/strict-layout", test_template_strict_layout),
+};
 
-	g_test_add_func("/template/ids", test_template_ids);
-	g_test_add_func("/template/not-found", test_template_not_found);
-	g_test_add_func("/template/shipped", test_template_shipped);
-	g_test_add_func("/template/threads", test_template_threads);
-	g_test_add_func("/template/cancelled", test_template_cancelled);
-	g_test_add("/template/date-format", Fixture, NULL, fixture_set_up,
-		   test_template_date_format, fixture_tear_down);
-	g_test_add("/template/broken", Fixture, NULL, fixture_set_up, test_template_broken,
-		   fixture_tear_down);
-	g_test_add("/template/special-files", Fixture, NULL, fixture_set_up,
-		   test_template_special_files, fixture_tear_down);
-	g_test_add("/template/no-disclosure", Fixture, NULL, fixture_set_up,
-		   test_template_no_disclosure, fixture_tear_down);
-	g_test_add("/template/valid-custom", Fixture, NULL, fixture_set_up,
-		   test_template_valid_custom, fixture_tear_down);
-	g_test_add("/template/dir-order", Fixture, NULL, fixture_set_up, test_template_dir_order,
-		   fixture_tear_down);
-	g_test_add("/template/cache", Fixture, NULL, fixture_set_up, test_template_cache,
-		   fixture_tear_down);
-	g_test_add("/template/strict-layout", Fixture, NULL, fixture_set_up,
-		   test_template_strict_layout, fixture_tear_down);
-	return g_test_run();
-}
+CG_TEST_MAIN_WITH_FIXTURE(cases, Fixture, fixture_set_up, fixture_tear_down)

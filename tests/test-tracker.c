@@ -4,6 +4,7 @@
 
 #include "cg-error.h"
 #include "cg-tracker.h"
+#include "cg-test-util.h"
 
 /* Time is driven by hand: a fake monotonic and wall clock. */
 #define START_MONO (1000 * G_USEC_PER_SEC)
@@ -1230,41 +1231,36 @@ test_fail_after_cancel(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(get_s(update_at(f, -1), "status"), ==, "timed_out");
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
+static const CgTestCase cases[] = {
+    {"/tracker/options-defaults", test_options_defaults},
+    {"/tracker/result-copy", test_result_copy},
+    CG_TEST_FIXTURE_CASE("/tracker/add", test_add),
+    CG_TEST_FIXTURE_CASE("/tracker/sequence", test_sequence),
+    CG_TEST_FIXTURE_CASE("/tracker/stage-order", test_stage_order),
+    CG_TEST_FIXTURE_CASE("/tracker/progress-monotonic", test_progress_monotonic),
+    CG_TEST_FIXTURE_CASE("/tracker/coalesce", test_coalesce),
+    CG_TEST_FIXTURE_CASE("/tracker/stage-change-immediate", test_stage_change_immediate),
+    CG_TEST_FIXTURE_CASE("/tracker/terminal-last", test_terminal_last),
+    CG_TEST_FIXTURE_CASE("/tracker/fail-error-names", test_fail_error_names),
+    CG_TEST_FIXTURE_CASE("/tracker/complete", test_complete),
+    CG_TEST_FIXTURE_CASE("/tracker/timeout", test_timeout),
+    CG_TEST_FIXTURE_CASE("/tracker/timeout-lazy-cancellable", test_timeout_lazy_cancellable),
+    CG_TEST_FIXTURE_CASE("/tracker/cancel", test_cancel),
+    CG_TEST_FIXTURE_CASE("/tracker/cancel-disabled", test_cancel_disabled),
+    CG_TEST_FIXTURE_CASE("/tracker/cancel-lazy-cancellable", test_cancel_lazy_cancellable),
+    CG_TEST_FIXTURE_CASE("/tracker/analytics", test_analytics),
+    CG_TEST_FIXTURE_CASE("/tracker/expected-end", test_expected_end),
+    CG_TEST_FIXTURE_CASE("/tracker/cleanup-ttl", test_cleanup_ttl),
+    CG_TEST_FIXTURE_CASE("/tracker/cleanup-max-age", test_cleanup_max_age),
+    CG_TEST_FIXTURE_CASE("/tracker/cleanup-explicit", test_cleanup_explicit),
+    CG_TEST_FIXTURE_CASE("/tracker/cleanup-rate-limit", test_cleanup_rate_limit),
+    CG_TEST_FIXTURE_CASE("/tracker/snapshot-keys", test_snapshot_keys),
+    CG_TEST_FIXTURE_CASE("/tracker/free-deletes-files", test_free_deletes_files),
+    CG_TEST_FIXTURE_CASE("/tracker/active-set", test_active_set),
+    CG_TEST_FIXTURE_CASE("/tracker/default-clock-timer", test_default_clock_timer),
+    CG_TEST_FIXTURE_CASE("/tracker/cancel-wins-over-complete", test_cancel_wins_over_complete),
+    CG_TEST_FIXTURE_CASE("/tracker/timeout-wins-over-complete", test_timeout_wins_over_complete),
+    CG_TEST_FIXTURE_CASE("/tracker/fail-after-cancel", test_fail_after_cancel),
+};
 
-	g_test_add_func("/tracker/options-defaults", test_options_defaults);
-	g_test_add_func("/tracker/result-copy", test_result_copy);
-#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
-	ADD("/tracker/add", test_add);
-	ADD("/tracker/sequence", test_sequence);
-	ADD("/tracker/stage-order", test_stage_order);
-	ADD("/tracker/progress-monotonic", test_progress_monotonic);
-	ADD("/tracker/coalesce", test_coalesce);
-	ADD("/tracker/stage-change-immediate", test_stage_change_immediate);
-	ADD("/tracker/terminal-last", test_terminal_last);
-	ADD("/tracker/fail-error-names", test_fail_error_names);
-	ADD("/tracker/complete", test_complete);
-	ADD("/tracker/timeout", test_timeout);
-	ADD("/tracker/timeout-lazy-cancellable", test_timeout_lazy_cancellable);
-	ADD("/tracker/cancel", test_cancel);
-	ADD("/tracker/cancel-disabled", test_cancel_disabled);
-	ADD("/tracker/cancel-lazy-cancellable", test_cancel_lazy_cancellable);
-	ADD("/tracker/analytics", test_analytics);
-	ADD("/tracker/expected-end", test_expected_end);
-	ADD("/tracker/cleanup-ttl", test_cleanup_ttl);
-	ADD("/tracker/cleanup-max-age", test_cleanup_max_age);
-	ADD("/tracker/cleanup-explicit", test_cleanup_explicit);
-	ADD("/tracker/cleanup-rate-limit", test_cleanup_rate_limit);
-	ADD("/tracker/snapshot-keys", test_snapshot_keys);
-	ADD("/tracker/free-deletes-files", test_free_deletes_files);
-	ADD("/tracker/active-set", test_active_set);
-	ADD("/tracker/default-clock-timer", test_default_clock_timer);
-	ADD("/tracker/cancel-wins-over-complete", test_cancel_wins_over_complete);
-	ADD("/tracker/timeout-wins-over-complete", test_timeout_wins_over_complete);
-	ADD("/tracker/fail-after-cancel", test_fail_after_cancel);
-#undef ADD
-	return g_test_run();
-}
+CG_TEST_MAIN_WITH_FIXTURE(cases, Fixture, fixture_setup, fixture_teardown)

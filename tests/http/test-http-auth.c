@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cg-http-auth.h"
+#include "cg-test-util.h"
 
 static char *
 write_tokens(const char *contents)
@@ -192,15 +193,13 @@ test_user_names(void)
 	    "0123456789012345678901234567890123456789012345678901234567890123456789"));
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/http/auth/hash", test_hash);
-	g_test_add_func("/http/auth/tokens", test_tokens);
-	g_test_add_func("/http/auth/tokens-invalid", test_tokens_invalid);
-	g_test_add_func("/http/auth/sessions", test_sessions);
-	g_test_add_func("/http/auth/sessions-global-cap", test_sessions_global_cap);
-	g_test_add_func("/http/auth/user-names", test_user_names);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/http/auth/hash", test_hash},
+    {"/http/auth/tokens", test_tokens},
+    {"/http/auth/tokens-invalid", test_tokens_invalid},
+    {"/http/auth/sessions", test_sessions},
+    {"/http/auth/sessions-global-cap", test_sessions_global_cap},
+    {"/http/auth/user-names", test_user_names},
+};
+
+CG_TEST_MAIN(cases)

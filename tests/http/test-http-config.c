@@ -2,6 +2,7 @@
 /* Unit tests of the bridge's settings (cg-http-config.c): the documented
  * defaults, deep copies. */
 #include "cg-http-config.h"
+#include "cg-test-util.h"
 
 static void
 test_defaults(void)
@@ -39,11 +40,9 @@ test_copy(void)
 	cg_http_config_clear(&copy);
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/http/config/defaults", test_defaults);
-	g_test_add_func("/http/config/copy", test_copy);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/http/config/defaults", test_defaults},
+    {"/http/config/copy", test_copy},
+};
+
+CG_TEST_MAIN(cases)

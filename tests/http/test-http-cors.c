@@ -2,6 +2,7 @@
 /* Unit tests of the allowed-origin list (cg-http-cors.c); the headers and
  * preflight answers are covered by tests/http/test_http.py. */
 #include "cg-http-cors.h"
+#include "cg-test-util.h"
 
 static void
 test_origin_allowed(void)
@@ -17,10 +18,8 @@ test_origin_allowed(void)
 	g_assert_false(cg_http_cors_origin_is_allowed(NULL, "http://a.example"));
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/http/cors/origin-allowed", test_origin_allowed);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/http/cors/origin-allowed", test_origin_allowed},
+};
+
+CG_TEST_MAIN(cases)

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "cg-http-error.h"
+#include "cg-test-util.h"
 
 static void
 test_error_mapping(void)
@@ -65,11 +66,9 @@ test_error_local(void)
 	g_assert_cmpuint(cg_http_error_status(closed), ==, 500);
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/http/error/dbus-mapping", test_error_mapping);
-	g_test_add_func("/http/error/local", test_error_local);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/http/error/dbus-mapping", test_error_mapping},
+    {"/http/error/local", test_error_local},
+};
+
+CG_TEST_MAIN(cases)

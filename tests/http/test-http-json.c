@@ -5,6 +5,7 @@
 
 #include "cg-http-error.h"
 #include "cg-http-json.h"
+#include "cg-test-util.h"
 
 static void
 test_check_depth(void)
@@ -187,16 +188,14 @@ test_error_json(void)
 			"{\"error\":\"not_found\",\"message\":\"No \\\"generation\\\"\"}");
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/http/json/check-depth", test_check_depth);
-	g_test_add_func("/http/json/check-encoding", test_check_encoding);
-	g_test_add_func("/http/json/parse-object", test_parse_object);
-	g_test_add_func("/http/json/camel-case", test_camel_case);
-	g_test_add_func("/http/json/update", test_update_to_json);
-	g_test_add_func("/http/json/analytics", test_analytics_to_json);
-	g_test_add_func("/http/json/error", test_error_json);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/http/json/check-depth", test_check_depth},
+    {"/http/json/check-encoding", test_check_encoding},
+    {"/http/json/parse-object", test_parse_object},
+    {"/http/json/camel-case", test_camel_case},
+    {"/http/json/update", test_update_to_json},
+    {"/http/json/analytics", test_analytics_to_json},
+    {"/http/json/error", test_error_json},
+};
+
+CG_TEST_MAIN(cases)

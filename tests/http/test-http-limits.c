@@ -2,6 +2,7 @@
 /* Unit tests of the bridge's limits (cg-http-limits.c): Retry-After from the
  * common rate limiter, and the stream caps. */
 #include "cg-http-limits.h"
+#include "cg-test-util.h"
 
 /* The bridge's per-user limits are the service's CgRateLimit; what the
  * bridge adds is the Retry-After in whole seconds, at least 1. */
@@ -62,11 +63,9 @@ test_stream_caps(void)
 	g_assert_cmpuint(cg_http_stream_caps_get_user(caps, "alice"), ==, 0);
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/http/limits/rate", test_rate_limiter);
-	g_test_add_func("/http/limits/streams", test_stream_caps);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/http/limits/rate", test_rate_limiter},
+    {"/http/limits/streams", test_stream_caps},
+};
+
+CG_TEST_MAIN(cases)

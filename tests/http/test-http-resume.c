@@ -2,6 +2,7 @@
 /* Unit tests of the resume rules (cg-http-resume.c). */
 #include "cg-http-error.h"
 #include "cg-http-resume.h"
+#include "cg-test-util.h"
 
 static void
 test_parse_id(void)
@@ -134,14 +135,12 @@ test_table_full(void)
 	g_assert_cmpuint(cg_http_resume_table_get_size(table), ==, 2);
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/http/resume/parse-id", test_parse_id);
-	g_test_add_func("/http/resume/parse-query", test_parse_query);
-	g_test_add_func("/http/resume/plan", test_plan);
-	g_test_add_func("/http/resume/table", test_table);
-	g_test_add_func("/http/resume/table-full", test_table_full);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/http/resume/parse-id", test_parse_id},
+    {"/http/resume/parse-query", test_parse_query},
+    {"/http/resume/plan", test_plan},
+    {"/http/resume/table", test_table},
+    {"/http/resume/table-full", test_table_full},
+};
+
+CG_TEST_MAIN(cases)

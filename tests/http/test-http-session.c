@@ -3,6 +3,7 @@
  * cookie and the Bearer header. */
 #include "cg-http-error.h"
 #include "cg-http-session.h"
+#include "cg-test-util.h"
 
 static void
 test_cookie_value(void)
@@ -56,11 +57,9 @@ test_bearer(void)
 	}
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/http/session/cookie-value", test_cookie_value);
-	g_test_add_func("/http/session/bearer", test_bearer);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/http/session/cookie-value", test_cookie_value},
+    {"/http/session/bearer", test_bearer},
+};
+
+CG_TEST_MAIN(cases)

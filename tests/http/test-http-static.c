@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Unit tests of which web files are served and as what (cg-http-static.c). */
 #include "cg-http-static.h"
+#include "cg-test-util.h"
 
 static void
 test_content_type(void)
@@ -40,11 +41,9 @@ test_names(void)
 	g_assert_false(cg_http_static_name_is_valid(long_name->str));
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/http/static/content-type", test_content_type);
-	g_test_add_func("/http/static/names", test_names);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/http/static/content-type", test_content_type},
+    {"/http/static/names", test_names},
+};
+
+CG_TEST_MAIN(cases)

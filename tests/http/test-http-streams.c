@@ -4,6 +4,7 @@
  * shutdown. */
 #include "cg-http-error.h"
 #include "cg-http-streams.h"
+#include "cg-test-util.h"
 
 #define S ((gint64)G_USEC_PER_SEC)
 
@@ -147,13 +148,11 @@ test_open_and_shutdown(void)
 	cg_http_streams_prune(streams, g_get_monotonic_time() + 3600 * S);
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/http/streams/rate", test_rate);
-	g_test_add_func("/http/streams/genuine-resume", test_genuine_resume);
-	g_test_add_func("/http/streams/slots", test_slots);
-	g_test_add_func("/http/streams/open-and-shutdown", test_open_and_shutdown);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/http/streams/rate", test_rate},
+    {"/http/streams/genuine-resume", test_genuine_resume},
+    {"/http/streams/slots", test_slots},
+    {"/http/streams/open-and-shutdown", test_open_and_shutdown},
+};
+
+CG_TEST_MAIN(cases)

@@ -2,6 +2,7 @@
 /* Unit tests of WebSocket client message parsing (cg-http-ws.c). */
 #include "cg-http-error.h"
 #include "cg-http-ws.h"
+#include "cg-test-util.h"
 
 static void
 test_ws_messages(void)
@@ -43,10 +44,8 @@ test_ws_messages(void)
 	}
 }
 
-int
-main(int argc, char **argv)
-{
-	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/http/ws/messages", test_ws_messages);
-	return g_test_run();
-}
+static const CgTestCase cases[] = {
+    {"/http/ws/messages", test_ws_messages},
+};
+
+CG_TEST_MAIN(cases)
