@@ -359,6 +359,7 @@ cg_engine_start(CgEngine *self, const CgCaller *caller, const char *transaction_
 
 	generation = cg_tracker_add(self->tracker, transaction_id, caller->uid, caller->owner_label,
 				    options);
+	cg_generation_set_template_id(generation, template_id);
 	watchers = g_new0(CgWatchers, 1);
 	watchers->starter = g_strdup(caller->connection);
 	watchers->subscribers = g_ptr_array_new_with_free_func(g_free);
@@ -493,6 +494,13 @@ cg_engine_open_certificate(CgEngine *self, const CgCaller *caller, const char *p
 	if (generation == NULL)
 		return -1;
 	result = cg_generation_get_result(generation);
+	if (result == NULL && cg_generation_get_validate_only(generation) &&
+	    cg_generation_get_status(generation) == CG_STATUS_COMPLETED) {
+		g_set_error(error, CG_ERROR, CG_ERROR_NOT_READY,
+			    "Generation %s only validated its data (validate_only): it has no file",
+			    progress_id);
+		return -1;
+	}
 	if (result == NULL || cg_generation_get_status(generation) != CG_STATUS_COMPLETED) {
 		g_set_error(error, CG_ERROR, CG_ERROR_NOT_READY,
 			    "The certificate of %s is not ready (stage %s, status %s)", progress_id,
@@ -527,6 +535,12 @@ cg_engine_list(CgEngine *self, const CgCaller *caller)
 			g_variant_builder_add_value(&builder, cg_generation_snapshot(generation));
 	}
 	return g_variant_builder_end(&builder);
+}
+
+GPtrArray *
+cg_engine_list_templates(CgEngine *self)
+{
+	return cg_template_store_list(self->templates, NULL);
 }
 
 guint

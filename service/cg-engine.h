@@ -94,13 +94,18 @@ gboolean cg_engine_subscribe(CgEngine *engine, const CgCaller *caller, const cha
 gboolean cg_engine_unsubscribe(CgEngine *engine, const CgCaller *caller, const char *progress_id,
 			       GError **error);
 /* A read-only file descriptor of the finished certificate, or -1 with
- * CG_ERROR_NOT_READY (not completed) or CG_ERROR_FAILED. */
+ * CG_ERROR_NOT_READY (not completed, or validate_only: no file) or CG_ERROR_FAILED. */
 int cg_engine_open_certificate(CgEngine *engine, const CgCaller *caller, const char *progress_id,
 			       GError **error);
 
 /* Snapshots (floating aa{sv}) of the caller's generations, or all for an
  * administrator, oldest first. */
 GVariant *cg_engine_list(CgEngine *engine, const CgCaller *caller);
+/* Every template that loads (CgTemplate* references, sorted by id; see
+ * cg_template_store_list()): what StartGeneration accepts. Anyone who may
+ * generate may ask, so it takes no caller. Loads what is not cached yet on
+ * the calling thread (the shipped templates take milliseconds). */
+GPtrArray *cg_engine_list_templates(CgEngine *engine);
 /* Forget the caller's finished generations now (all for an administrator).
  * Returns how many. */
 guint cg_engine_cleanup(CgEngine *engine, const CgCaller *caller);

@@ -7,30 +7,6 @@
 #define CG_MAX_UPDATE_INTERVAL_MS 60000u
 
 gboolean
-cg_check_string_argument(const char *name, const char *value, GError **error)
-{
-	g_return_val_if_fail(name != NULL, FALSE);
-	g_return_val_if_fail(value != NULL, FALSE);
-
-	if (!g_utf8_validate(value, -1, NULL)) {
-		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT, "%s: not valid UTF-8",
-			    name);
-		return FALSE;
-	}
-	for (const char *p = value; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-
-		/* C0, DEL and C1: what a terminal or a log viewer would act on */
-		if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
-			g_set_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT,
-				    "%s: contains a control character (U+%04X)", name, c);
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
-gboolean
 cg_owner_label_is_valid(const char *label)
 {
 	gsize len = strlen(label);
@@ -98,6 +74,10 @@ cg_options_parse(GVariant *options, CgGenerationOptions *out, char **owner_label
 			if (!expect_type(key, value, G_VARIANT_TYPE_BOOLEAN, error))
 				return FALSE;
 			result.cancel_on_disconnect = g_variant_get_boolean(value);
+		} else if (g_str_equal(key, "validate_only")) {
+			if (!expect_type(key, value, G_VARIANT_TYPE_BOOLEAN, error))
+				return FALSE;
+			result.validate_only = g_variant_get_boolean(value);
 		} else if (g_str_equal(key, "owner_label")) {
 			if (!expect_type(key, value, G_VARIANT_TYPE_STRING, error))
 				return FALSE;
@@ -118,7 +98,7 @@ cg_options_parse(GVariant *options, CgGenerationOptions *out, char **owner_label
 			g_set_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT,
 				    "unknown option '%s' (known: timeout_ms, enable_cancellation, "
 				    "enable_persistence, update_interval_ms, cancel_on_disconnect, "
-				    "owner_label)",
+				    "owner_label, validate_only)",
 				    escaped);
 			return FALSE;
 		}

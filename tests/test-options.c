@@ -65,6 +65,7 @@ test_defaults(void)
 	g_assert_true(out.enable_cancellation);
 	g_assert_false(out.enable_persistence);
 	g_assert_false(out.cancel_on_disconnect);
+	g_assert_false(out.validate_only);
 	g_assert_null(label);
 }
 
@@ -85,6 +86,7 @@ test_all_keys(void)
 	g_variant_builder_add(&builder, "{sv}", "cancel_on_disconnect",
 			      g_variant_new_boolean(TRUE));
 	g_variant_builder_add(&builder, "{sv}", "owner_label", g_variant_new_string("web:alice"));
+	g_variant_builder_add(&builder, "{sv}", "validate_only", g_variant_new_boolean(TRUE));
 	g_assert_true(parse(g_variant_builder_end(&builder), &out, &label, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(out.timeout_ms, ==, 1234);
@@ -92,6 +94,7 @@ test_all_keys(void)
 	g_assert_false(out.enable_cancellation);
 	g_assert_true(out.enable_persistence);
 	g_assert_true(out.cancel_on_disconnect);
+	g_assert_true(out.validate_only);
 	g_assert_cmpstr(label, ==, "web:alice");
 }
 
@@ -102,7 +105,7 @@ test_each_key_alone(void)
 	CgGenerationOptions defaults;
 
 	cg_generation_options_init(&defaults);
-	for (guint i = 0; i < 5; i++) {
+	for (guint i = 0; i < 6; i++) {
 		g_autoptr(GError) error = NULL;
 		g_autofree char *label = NULL;
 		CgGenerationOptions out, expected = defaults;
@@ -125,9 +128,13 @@ test_each_key_alone(void)
 			options = one_option("enable_persistence", g_variant_new_boolean(TRUE));
 			expected.enable_persistence = TRUE;
 			break;
-		default:
+		case 4:
 			options = one_option("cancel_on_disconnect", g_variant_new_boolean(TRUE));
 			expected.cancel_on_disconnect = TRUE;
+			break;
+		default:
+			options = one_option("validate_only", g_variant_new_boolean(TRUE));
+			expected.validate_only = TRUE;
 			break;
 		}
 		g_assert_true(parse(options, &out, &label, &error));
@@ -138,6 +145,7 @@ test_each_key_alone(void)
 		g_assert_cmpint(out.enable_cancellation, ==, expected.enable_cancellation);
 		g_assert_cmpint(out.enable_persistence, ==, expected.enable_persistence);
 		g_assert_cmpint(out.cancel_on_disconnect, ==, expected.cancel_on_disconnect);
+		g_assert_cmpint(out.validate_only, ==, expected.validate_only);
 	}
 }
 
@@ -189,6 +197,8 @@ test_wrong_types(void)
 		       "option enable_persistence: expected type 'b', got 's'");
 	assert_refused("cancel_on_disconnect", g_variant_new_byte(1),
 		       "option cancel_on_disconnect: expected type 'b', got 'y'");
+	assert_refused("validate_only", g_variant_new_string("yes"),
+		       "option validate_only: expected type 'b', got 's'");
 	assert_refused("owner_label", g_variant_new_object_path("/web/alice"),
 		       "option owner_label: expected type 's', got 'o'");
 	assert_refused("owner_label", g_variant_new_uint32(7), "expected type 's', got 'u'");
