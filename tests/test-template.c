@@ -318,6 +318,12 @@ typedef struct {
 	const char *expected;	 /* in the message, after "Template <name>: <file>: " */
 } BrokenCase;
 
+/* A layout's text up to its fields array: the 842x595 page and the
+ * directory's background.pdf. */
+#define LAYOUT_FIELDS_START                                                                        \
+	"{ \"page\": { \"width\": 842, \"height\": 595 },"                                         \
+	"  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+
 static const BrokenCase broken_cases[] = {
     {"malformed", "{ \"page\": { \"width\": 842, ", "background.pdf", NULL, FALSE,
      "not valid JSON"},
@@ -347,14 +353,12 @@ static const BrokenCase broken_cases[] = {
      "background.pdf", NULL, FALSE,
      "page: 595×842 pt, but page 1 of the background has another size"},
     {"wrong-type",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"text\": \"Hello\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 },"
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": \"big\", \"maxWidth\": 100 } ] }",
      "background.pdf", NULL, FALSE, "fields[1].size: expected a number"},
     {"unknown-member",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100,"
      "    \"colour\": \"#000000\" } ] }",
      "background.pdf", NULL, FALSE, "fields[0]: unknown member"},
@@ -363,58 +367,47 @@ static const BrokenCase broken_cases[] = {
      "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": [] }",
      "background.pdf", NULL, FALSE, "unknown member at the top level"},
     {"bad-colour",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100,"
      "    \"color\": \"red\" } ] }",
      "background.pdf", NULL, FALSE, "fields[0].color: expected a colour as #rrggbb"},
     {"bad-align",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100,"
      "    \"align\": \"middle\" } ] }",
      "background.pdf", NULL, FALSE, "fields[0].align: expected one of left, center, right"},
     {"bad-key",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"a b\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 } ] }",
      "background.pdf", NULL, FALSE, "fields[0].key: not a data field name"},
     {"duplicate-key",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 },"
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 } ] }",
      "background.pdf", NULL, FALSE, "fields[1].key: the same data field appears twice"},
     {"key-and-text",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
-     "  { \"key\": \"name\", \"text\": \"x\", \"x\": 1, \"y\": 1, \"size\": 10,"
-     "    \"maxWidth\": 100 } ] }",
+     LAYOUT_FIELDS_START "  { \"key\": \"name\", \"text\": \"x\", \"x\": 1, \"y\": 1, \"size\": 10,"
+			 "    \"maxWidth\": 100 } ] }",
      "background.pdf", NULL, FALSE, "fields[0]: needs either \"key\" or \"text\""},
     {"qr-off-page",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
-     "  { \"key\": \"qr\", \"x\": 800, \"y\": 500, \"size\": 80 } ] }",
+     LAYOUT_FIELDS_START "  { \"key\": \"qr\", \"x\": 800, \"y\": 500, \"size\": 80 } ] }",
      "background.pdf", NULL, FALSE, "fields[0].size: the code does not fit"},
     {"bad-date-format",
      "{ \"page\": { \"width\": 842, \"height\": 595 }, \"dateFormat\": \"%Y %Q\","
      "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": [] }",
      "background.pdf", NULL, FALSE, "dateFormat: unknown conversion"},
     {"bad-rule",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"when\", \"type\": \"time\", \"x\": 1, \"y\": 1, \"size\": 10,"
      "    \"maxWidth\": 100 } ] }",
      "background.pdf", NULL, FALSE, "fields[0].type: expected one of string, date"},
     {"min-over-max",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"name\", \"minLength\": 5, \"maxLength\": 2, \"x\": 1, \"y\": 1,"
      "    \"size\": 10, \"maxWidth\": 100 } ] }",
      "background.pdf", NULL, FALSE, "fields[0].minLength: larger than maxLength"},
     {"negative-size",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": -3, \"maxWidth\": 100 } ] }",
      "background.pdf", NULL, FALSE, "fields[0].size: must be a number from 0.5 to 500"},
 /* numbers: finite and in range before any conversion to an integer */
@@ -458,8 +451,7 @@ static const BrokenCase broken_cases[] = {
 #undef NUMBER_CASE
 #undef STYLE_CASE
     {"quiet-zone-fraction",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"qr\", \"x\": 700, \"y\": 450, \"size\": 80, \"quietZone\": 2.5 } ] }",
      "background.pdf", NULL, FALSE, "fields[0].quietZone: must be an integer from 0 to 16"},
     {"page-width-huge",
@@ -699,20 +691,17 @@ test_template_no_disclosure(Fixture *fx, gconstpointer user_data)
 	    {"secret-member", "{ \"secret-root-token-4711\": 1 }", "4711",
 	     "layout.json: unknown member at the top level"},
 	    {"secret-field-member",
-	     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-	     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	     LAYOUT_FIELDS_START
 	     "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100,"
 	     "    \"hunter2-4711\": 1 } ] }",
 	     "4711", "layout.json: fields[0]: unknown member"},
 	    {"secret-key",
-	     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-	     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	     LAYOUT_FIELDS_START
 	     "  { \"key\": \"root:x:4711\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 }"
 	     "  ] }",
 	     "4711", "fields[0].key: not a data field name"},
 	    {"secret-value",
-	     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-	     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	     LAYOUT_FIELDS_START
 	     "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 4711, \"maxWidth\": 100 } ] }",
 	     "4711", "fields[0].size: must be a number from 0.5 to 500"},
 	    {"secret-syntax", "{ \"page\": 4711x }", "4711", "layout.json: not valid JSON"},
