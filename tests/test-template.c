@@ -25,24 +25,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PangoContext, g_object_unref)
 	"      \"x\": 421, \"y\": 300, \"size\": 30, \"maxWidth\": 500, \"align\": \"center\" },"  \
 	"    { \"key\": \"qr\", \"x\": 700, \"y\": 450, \"size\": 80 } ] }"
 
-static char *
-source_root(void)
-{
-	const char *env = g_getenv("CERTGEN_SOURCE_ROOT");
-
-	if (env != NULL)
-		return g_strdup(env);
-	return g_build_filename(g_test_get_dir(G_TEST_DIST), "..", NULL);
-}
-
-static char *
-shipped_dir(void)
-{
-	g_autofree char *root = source_root();
-
-	return g_build_filename(root, "data", "templates", NULL);
-}
-
 typedef struct {
 	char *dir; /* a temporary template directory */
 	GBytes *background;
@@ -52,7 +34,7 @@ static void
 fixture_set_up(Fixture *fx, gconstpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *shipped = shipped_dir();
+	g_autofree char *shipped = cg_test_shipped_templates_dir();
 	g_autofree char *path = g_build_filename(shipped, "classic", "background.pdf", NULL);
 	g_autofree char *contents = NULL;
 	gsize length = 0;
@@ -106,7 +88,7 @@ store_for(const char *dir)
 static void
 test_template_ids(void)
 {
-	g_autofree char *shipped = shipped_dir();
+	g_autofree char *shipped = cg_test_shipped_templates_dir();
 	g_autoptr(CgTemplateStore) store = store_for(shipped);
 	g_autofree char *id64 = g_strnfill(64, 'a');
 	g_autofree char *id65 = g_strnfill(65, 'a');
@@ -139,7 +121,7 @@ test_template_ids(void)
 static void
 test_template_not_found(void)
 {
-	g_autofree char *shipped = shipped_dir();
+	g_autofree char *shipped = cg_test_shipped_templates_dir();
 	g_autoptr(CgTemplateStore) store = store_for(shipped);
 	g_autoptr(CgTemplateStore) empty = cg_template_store_new(NULL);
 	g_autoptr(GError) error = NULL;
@@ -189,7 +171,7 @@ font_is_installed(const CgTemplateField *field)
 static void
 test_template_shipped(void)
 {
-	g_autofree char *shipped = shipped_dir();
+	g_autofree char *shipped = cg_test_shipped_templates_dir();
 	g_autoptr(CgTemplateStore) store = store_for(shipped);
 	const char *ids[] = {"classic", "modern"};
 
@@ -929,7 +911,7 @@ load_thread(gpointer user_data)
 static void
 test_template_threads(void)
 {
-	g_autofree char *shipped = shipped_dir();
+	g_autofree char *shipped = cg_test_shipped_templates_dir();
 	g_autoptr(CgTemplateStore) store = store_for(shipped);
 	ThreadData data[] = {
 	    {store, "classic"}, {store, "modern"}, {store, "classic"}, {store, "modern"}};
@@ -1008,7 +990,7 @@ test_template_strict_layout(Fixture *fx, gconstpointer user_data)
 static void
 test_template_cancelled(void)
 {
-	g_autofree char *shipped = shipped_dir();
+	g_autofree char *shipped = cg_test_shipped_templates_dir();
 	g_autoptr(CgTemplateStore) store = store_for(shipped);
 	g_autoptr(GCancellable) cancellable = g_cancellable_new();
 	g_autoptr(GError) error = NULL;
