@@ -849,14 +849,68 @@ parse_timeout(const char *s)
 	return 0;
 }
 
-static const struct option_name {
+static int
+take_timeout(const char *value)
+{
+	int r = parse_timeout(value);
+
+	if (r < 0)
+		cg_log_error("Invalid --timeout \"%s\": expected a number of seconds "
+			     "greater than 0 and at most %u.",
+			     value, UINT32_MAX / 1000);
+	return r;
+}
+
+/* The options only some commands take: how each is spelled and where its
+ * value goes (a string that must not be empty, a flag, or a parser). */
+typedef struct {
 	unsigned bit;
 	const char *name;
-} option_names[] = {
-    {OPT_JSON, "--json"},	{OPT_TEMPLATE, "--template"}, {OPT_TRANSACTION, "--transaction"},
-    {OPT_DATA, "--data"},	{OPT_OUTPUT, "--output"},     {OPT_TIMEOUT, "--timeout"},
-    {OPT_NO_WAIT, "--no-wait"}, {OPT_POLL, "--poll"},
+	char short_name;
+	const char **string;
+	const char *needs; /* what an empty string option lacks */
+	bool *flag;
+	int (*parse)(const char *value);
+} VerbOption;
+
+static const VerbOption verb_options[] = {
+    {OPT_JSON, "--json", 0, NULL, NULL, &arg_json, NULL},
+    {OPT_TEMPLATE, "--template", 't', &arg_template, "a template id", NULL, NULL},
+    {OPT_TRANSACTION, "--transaction", 0, &arg_transaction, "a non-empty id", NULL, NULL},
+    {OPT_DATA, "--data", 'd', &arg_data, "a file name, or - for standard input", NULL, NULL},
+    {OPT_OUTPUT, "--output", 'o', &arg_output, "a file name", NULL, NULL},
+    {OPT_TIMEOUT, "--timeout", 0, NULL, NULL, NULL, take_timeout},
+    {OPT_NO_WAIT, "--no-wait", 0, NULL, NULL, &arg_no_wait, NULL},
+    {OPT_POLL, "--poll", 0, NULL, NULL, &arg_poll, NULL},
 };
+
+/* getopt's value for a verb option without a short name. */
+#define ARG_VERB_OPTION 0x200
+
+static int
+take_verb_option(int c, const char *value)
+{
+	for (size_t i = 0; i < ELEMENTSOF(verb_options); i++) {
+		const VerbOption *o = &verb_options[i];
+		int r = 0;
+
+		if (c != (o->short_name != 0 ? o->short_name : ARG_VERB_OPTION + (int)i))
+			continue;
+		if (o->flag != NULL) {
+			*o->flag = true;
+		} else if (o->parse != NULL) {
+			r = o->parse(value);
+		} else if (isempty(value)) {
+			cg_log_error("%s needs %s.", o->name, o->needs);
+			r = -EINVAL;
+		} else {
+			*o->string = value;
+		}
+		arg_given |= o->bit;
+		return r;
+	}
+	return -EINVAL;
+}
 
 static int
 parse_argv(int argc, char *argv[], bool *ret_version)
@@ -865,31 +919,37 @@ parse_argv(int argc, char *argv[], bool *ret_version)
 		ARG_VERSION = 0x100,
 		ARG_SYSTEM,
 		ARG_USER,
-		ARG_JSON,
-		ARG_TRANSACTION,
-		ARG_TIMEOUT,
-		ARG_NO_WAIT,
-		ARG_POLL,
 	};
-	static const struct option options[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, ARG_VERSION},
-	    {"system", no_argument, NULL, ARG_SYSTEM},
-	    {"user", no_argument, NULL, ARG_USER},
+	static const struct option global_options[] = {
+	    {"help", no_argument, NULL, 'h'},	       {"version", no_argument, NULL, ARG_VERSION},
+	    {"system", no_argument, NULL, ARG_SYSTEM}, {"user", no_argument, NULL, ARG_USER},
 	    {"session", no_argument, NULL, ARG_USER},
-	    {"json", no_argument, NULL, ARG_JSON},
-	    {"template", required_argument, NULL, 't'},
-	    {"transaction", required_argument, NULL, ARG_TRANSACTION},
-	    {"data", required_argument, NULL, 'd'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"timeout", required_argument, NULL, ARG_TIMEOUT},
-	    {"no-wait", no_argument, NULL, ARG_NO_WAIT},
-	    {"poll", no_argument, NULL, ARG_POLL},
-	    {0}};
+	};
+	struct option options[ELEMENTSOF(global_options) + ELEMENTSOF(verb_options) + 1];
+	char short_options[2 * ELEMENTSOF(verb_options) + 2] = "h";
+	size_t n = 0;
 	int c, r;
 
+	memset(options, 0, sizeof(options));
+	for (size_t i = 0; i < ELEMENTSOF(global_options); i++)
+		options[n++] = global_options[i];
+	for (size_t i = 0; i < ELEMENTSOF(verb_options); i++) {
+		const VerbOption *o = &verb_options[i];
+		bool takes_value = o->flag == NULL;
+
+		options[n++] = (struct option){
+		    o->name + 2, takes_value ? required_argument : no_argument, NULL,
+		    o->short_name != 0 ? o->short_name : ARG_VERB_OPTION + (int)i};
+		if (o->short_name != 0) {
+			size_t len = strlen(short_options);
+
+			short_options[len] = o->short_name;
+			short_options[len + 1] = takes_value ? ':' : '\0';
+		}
+	}
+
 	*ret_version = false;
-	while ((c = getopt_long(argc, argv, "ht:d:o:", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, short_options, options, NULL)) >= 0) {
 		switch (c) {
 		case 'h':
 			arg_help = true;
@@ -903,66 +963,13 @@ parse_argv(int argc, char *argv[], bool *ret_version)
 		case ARG_USER:
 			arg_scope = CG_BUS_USER;
 			break;
-		case ARG_JSON:
-			arg_json = true;
-			arg_given |= OPT_JSON;
-			break;
-		case 't':
-			if (isempty(optarg)) {
-				cg_log_error("--template needs a template id.");
-				return -EINVAL;
-			}
-			arg_template = optarg;
-			arg_given |= OPT_TEMPLATE;
-			break;
-		case ARG_TRANSACTION:
-			if (isempty(optarg)) {
-				cg_log_error("--transaction needs a non-empty id.");
-				return -EINVAL;
-			}
-			arg_transaction = optarg;
-			arg_given |= OPT_TRANSACTION;
-			break;
-		case 'd':
-			if (isempty(optarg)) {
-				cg_log_error("--data needs a file name, or - for standard input.");
-				return -EINVAL;
-			}
-			arg_data = optarg;
-			arg_given |= OPT_DATA;
-			break;
-		case 'o':
-			if (isempty(optarg)) {
-				cg_log_error("--output needs a file name.");
-				return -EINVAL;
-			}
-			arg_output = optarg;
-			arg_given |= OPT_OUTPUT;
-			break;
-		case ARG_TIMEOUT:
-			r = parse_timeout(optarg);
-			if (r < 0) {
-				cg_log_error(
-				    "Invalid --timeout \"%s\": expected a number of seconds "
-				    "greater than 0 and at most %u.",
-				    optarg, UINT32_MAX / 1000);
-				return r;
-			}
-			arg_given |= OPT_TIMEOUT;
-			break;
-		case ARG_NO_WAIT:
-			arg_no_wait = true;
-			arg_given |= OPT_NO_WAIT;
-			break;
-		case ARG_POLL:
-			arg_poll = true;
-			arg_given |= OPT_POLL;
-			break;
 		case '?':
 			/* getopt_long said what was wrong. */
 			return -EINVAL;
 		default:
-			return -EINVAL;
+			r = take_verb_option(c, optarg);
+			if (r < 0)
+				return r;
 		}
 	}
 	return 0;
@@ -995,9 +1002,9 @@ verify_usage(const Verb *v, int n_args)
 			     v->synopsis);
 		return -EINVAL;
 	}
-	for (i = 0; i < ELEMENTSOF(option_names); i++)
-		if ((arg_given & option_names[i].bit) && !(v->options & option_names[i].bit)) {
-			cg_log_error("Option %s does not apply to \"%s\".", option_names[i].name,
+	for (i = 0; i < ELEMENTSOF(verb_options); i++)
+		if ((arg_given & verb_options[i].bit) && !(v->options & verb_options[i].bit)) {
+			cg_log_error("Option %s does not apply to \"%s\".", verb_options[i].name,
 				     v->name);
 			return -EINVAL;
 		}

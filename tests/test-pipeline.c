@@ -67,8 +67,7 @@ static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *templates =
-	    g_build_filename(g_test_get_dir(G_TEST_DIST), "..", "data", "templates", NULL);
+	g_autofree char *templates = cg_test_shipped_templates_dir();
 	const char *dirs[] = {templates, NULL};
 
 	f->state_dir = cg_test_make_scratch_dir("test-pipeline-XXXXXX");

@@ -31,16 +31,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PangoContext, g_object_unref)
 static CgTemplateStore *store;
 static char *tmp_dir;
 
-static char *
-source_root(void)
-{
-	const char *env = g_getenv("CERTGEN_SOURCE_ROOT");
-
-	if (env != NULL)
-		return g_strdup(env);
-	return g_build_filename(g_test_get_dir(G_TEST_DIST), "..", NULL);
-}
-
 static CgTemplate *
 load_template(const char *id)
 {
@@ -892,14 +882,12 @@ static const CgTestCase cases[] = {
 int
 main(int argc, char **argv)
 {
-	g_autofree char *root = NULL;
 	g_autofree char *templates = NULL;
 	int ret;
 
 	g_test_init(&argc, &argv, NULL);
 
-	root = source_root();
-	templates = g_build_filename(root, "data", "templates", NULL);
+	templates = cg_test_shipped_templates_dir();
 	{
 		const char *dirs[] = {templates, NULL};
 

@@ -48,21 +48,21 @@ except (ImportError, ValueError) as _e:  # pragma: no cover
     sys.stderr.write(f"Skipping: python3-gi with Gio is not available: {_e}\n")
     sys.exit(77)
 
+from .cg_client import (  # noqa: E402  (the names the scripted client shares)
+    BUS_NAME, MANAGER_IFACE, METHODS, OBJECT_PATH, TERMINAL, read_to_end, strip_remote)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("CERTGEN_SOURCE_ROOT") or os.path.dirname(os.path.dirname(HERE))
 BUILD_ROOT = os.environ.get("CERTGEN_BUILD_ROOT") or os.path.join(SOURCE_ROOT, "build")
 CERTGEND = os.environ.get("CERTGEND") or os.path.join(BUILD_ROOT, "service", "certgend")
 TEMPLATE_DIR = os.path.join(SOURCE_ROOT, "data", "templates")
 POLICY_FILE = os.path.join(SOURCE_ROOT, "data", "dbus-1", "org.certgen.Certificates1.conf")
-CLIENT_SCRIPT = os.path.join(SOURCE_ROOT, "tests", "integration", "cg_client.py")
+CLIENT_SCRIPT = os.path.join(HERE, "cg_client.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 WRAPPER = shlex.split(os.environ.get("CERTGEN_DAEMON_WRAPPER", ""))
 TIMEOUT_FACTOR = float(os.environ.get("CERTGEN_TIMEOUT_FACTOR") or (10 if WRAPPER else 1))
 
-BUS_NAME = "org.certgen.Certificates1"
-OBJECT_PATH = "/org/certgen/Certificates1"
-MANAGER_IFACE = "org.certgen.Certificates1.Manager"
 ERROR_PREFIX = "org.certgen.Certificates1.Error."
 POLKIT_NAME = "org.freedesktop.PolicyKit1"
 POLKIT_PATH = "/org/freedesktop/PolicyKit1/Authority"
@@ -72,7 +72,6 @@ ACTION_DELEGATE = "org.certgen.Certificates1.delegate"
 
 STAGES = ["initializing", "template_loading", "data_validation", "pdf_generation",
           "file_preparation", "download_ready", "completed"]
-TERMINAL = ("completed", "failed", "cancelled", "timed_out")
 UPDATE_KEYS = {
     "progress_id": "s", "transaction_id": "s", "stage": "s", "stage_index": "u",
     "stage_progress": "u", "progress": "d", "status": "s", "message": "s",
@@ -218,11 +217,6 @@ def spin(seconds):
         time.sleep(0.005)
 
 
-def strip_remote(message, name):
-    prefix = f"GDBus.Error:{name}: "
-    return message[len(prefix):] if name and message.startswith(prefix) else message
-
-
 def _to_variant(key, value):
     if isinstance(value, GLib.Variant):
         return value
@@ -246,17 +240,7 @@ class BusClient:
     connection is recorded in self.received (in arrival order) and per id in
     self.updates."""
 
-    METHODS = {
-        "StartGeneration": ("(sssa{sv})", "(s)"),
-        "Cancel": ("(s)", "()"),
-        "GetProgress": ("(s)", "(a{sv})"),
-        "GetAnalytics": ("(s)", "(a{sv})"),
-        "Subscribe": ("(s)", "()"),
-        "Unsubscribe": ("(s)", "()"),
-        "ListGenerations": ("()", "(aa{sv})"),
-        "OpenCertificate": ("(s)", "(h)"),
-        "Cleanup": ("()", "(u)"),
-    }
+    METHODS = METHODS
 
     def __init__(self, address, daemon_name=None):
         flags = (Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
@@ -543,17 +527,10 @@ def ensure_service_users():
 # The test case
 
 
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<!-- certgen integration tests: a private system bus. Derived from Debian's
-     /usr/share/dbus-1/system.conf (no fork, no pidfile, no syslog, no
-     activation, runs as the test's user). -->
-<busconfig>
-  <type>system</type>
-  <auth>EXTERNAL</auth>
-  <listen>unix:path={socket}</listen>
-
-  <policy context="default">
+# The default policy of Debian's /usr/share/dbus-1/system.conf: deny by
+# default, then what every connection may do. Every private system bus of the
+# tests starts with it.
+SYSTEM_DEFAULT_POLICY = """  <policy context="default">
     <allow user="*"/>
     <deny own="*"/>
     <deny send_type="method_call"/>
@@ -570,6 +547,20 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
            send_interface="org.freedesktop.DBus.Introspectable"/>
     <allow send_destination="org.freedesktop.DBus"
            send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>
+"""
+
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<!-- certgen integration tests: a private system bus. Derived from Debian's
+     /usr/share/dbus-1/system.conf (no fork, no pidfile, no syslog, no
+     activation, runs as the test's user). -->
+<busconfig>
+  <type>system</type>
+  <auth>EXTERNAL</auth>
+  <listen>unix:path={socket}</listen>
+
+""" + SYSTEM_DEFAULT_POLICY + """  <policy context="default">
     <deny send_destination="org.freedesktop.DBus"
           send_interface="org.freedesktop.DBus"
           send_member="UpdateActivationEnvironment"/>

@@ -54,7 +54,7 @@ import xml.etree.ElementTree as ET
 from certgen_test import testbus as cg_testbus  # noqa: E402
 # pylint: disable-next=wrong-import-position
 from certgen_test.testbus import (  # noqa: E402
-    BUILD_ROOT, BUS_NAME, CERTGEND, MANAGER_IFACE, OBJECT_PATH, SOURCE_ROOT,
+    BUILD_ROOT, BUS_NAME, CERTGEND, MANAGER_IFACE, OBJECT_PATH, SOURCE_ROOT, SYSTEM_DEFAULT_POLICY,
     BusClient, CertgenTestCase, ClientProcess, Gio, GLib, multi_uid, no_daemon,
     single_json, spin, timeout, wait_until)
 
@@ -761,25 +761,7 @@ SYSTEM_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus
   <auth>EXTERNAL</auth>
   <listen>unix:path={socket}</listen>
   {servicedirs}
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus"
-           send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus"
-           send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus"
-           send_interface="org.freedesktop.DBus.Properties"/>
-  </policy>
-  {includes}
+""" + SYSTEM_DEFAULT_POLICY + """  {includes}
   {extra}
 </busconfig>
 """

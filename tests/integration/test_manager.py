@@ -17,7 +17,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 from certgen_test.testbus import (BIG_BATCH, BUS_NAME, MANAGER_IFACE, OBJECT_PATH, SOURCE_ROOT, STAGES,
                         UPDATE_KEYS, CertgenTestCase, GLib, batch_json, drain_main_context,
                         main, no_daemon, sha256_file, single_json, this_year_prefixes,
-                        wait_until)
+                        read_to_end, wait_until)
 
 CERT_NUMBER = re.compile(r"^CERT(\d{4})(\d{6})$")
 
@@ -329,13 +329,7 @@ class ManagerTests(CertgenTestCase):
             with self.assertRaises(OSError) as cm:
                 os.write(fd, b"overwrite")
             self.assertEqual(cm.exception.errno, errno.EBADF)
-            chunks = []
-            while True:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-            data = b"".join(chunks)
+            data = read_to_end(fd)
         finally:
             os.close(fd)
         self.assertTrue(data.startswith(b"%PDF-"))
