@@ -13,6 +13,7 @@ static GVariant *
 cg_template_info_field(const CgTemplateField *field)
 {
 	const CgFieldRule *rule = field->rule;
+	gboolean is_date = rule->type == CG_FIELD_TYPE_DATE;
 	GVariantDict dict;
 
 	g_variant_dict_init(&dict, NULL);
@@ -20,8 +21,9 @@ cg_template_info_field(const CgTemplateField *field)
 	g_variant_dict_insert(&dict, "label", "s", field->label);
 	g_variant_dict_insert(&dict, "required", "b", rule->required);
 	g_variant_dict_insert(&dict, "type", "s", cg_field_type_to_string(rule->type));
-	g_variant_dict_insert(&dict, "min_length", "u", rule->min_length);
-	g_variant_dict_insert(&dict, "max_length", "u", rule->max_length);
+	/* lengths are for strings; a date is YYYY-MM-DD whatever they say */
+	g_variant_dict_insert(&dict, "min_length", "u", is_date ? 0 : rule->min_length);
+	g_variant_dict_insert(&dict, "max_length", "u", is_date ? 0 : rule->max_length);
 	g_variant_dict_insert(&dict, "shared", "b", cg_field_rule_is_shared(rule));
 	return g_variant_dict_end(&dict);
 }

@@ -92,6 +92,7 @@ test_template_info_entry(void)
 	    {"recipientName", "max_length", "128"},
 	    {"issueDate", "label", "'Date of issue'"},
 	    {"issueDate", "type", "'date'"},
+	    {"issueDate", "min_length", "0"}, /* required, but lengths are for strings */
 	    {"issueDate", "max_length", "0"},
 	    {"issuer", "required", "false"},
 	    {"issuer", "min_length", "0"},
