@@ -30,6 +30,29 @@ cg_test_shipped_templates_dir(void)
 }
 
 char *
+cg_test_repeat(const char *unit, guint n)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < n; i++)
+		g_string_append(s, unit);
+	return g_string_free(s, FALSE);
+}
+
+char *
+cg_test_batch_json(guint n)
+{
+	GString *json = g_string_new("{\"courseName\": \"Batch\", \"issueDate\": \"2026-11-28\","
+				     " \"recipients\": [");
+
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(json, "%s{\"recipientName\": \"Recipient %u\"}",
+				       i > 0 ? ", " : "", i);
+	g_string_append(json, "]}");
+	return g_string_free(json, FALSE);
+}
+
+char *
 cg_test_make_scratch_dir(const char *name_template)
 {
 	g_autoptr(GError) error = NULL;

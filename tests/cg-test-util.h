@@ -17,6 +17,13 @@ void cg_test_remove_tree(const char *path);
  * ($CERTGEN_SOURCE_ROOT, or the test's G_TEST_DIST directory's parent). */
 char *cg_test_shipped_templates_dir(void);
 
+/* @unit @n times over. */
+char *cg_test_repeat(const char *unit, guint n);
+
+/* A data_json with shared courseName and issueDate and @n recipients
+ * ("Recipient 0", ...). */
+char *cg_test_batch_json(guint n);
+
 /* Makes a new scratch directory under the temporary directory, named from
  * @name_template (g_dir_make_tmp's XXXXXX rule); a test fails if it cannot. */
 char *cg_test_make_scratch_dir(const char *name_template);

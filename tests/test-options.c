@@ -228,16 +228,6 @@ test_ranges(void)
 	g_assert_cmpuint(out.timeout_ms, ==, 86400000);
 }
 
-static char *
-repeat(const char *unit, guint n)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < n; i++)
-		g_string_append(s, unit);
-	return g_string_free(s, FALSE);
-}
-
 static void
 test_owner_label(void)
 {
@@ -245,8 +235,8 @@ test_owner_label(void)
 	g_autofree char *label = NULL;
 	g_autofree char *max = g_strnfill(64, 'a');
 	g_autofree char *too_long = g_strnfill(65, 'a');
-	g_autofree char *e32 = repeat("é", 32);
-	g_autofree char *e33 = repeat("é", 33);
+	g_autofree char *e32 = cg_test_repeat("é", 32);
+	g_autofree char *e33 = cg_test_repeat("é", 33);
 	CgGenerationOptions out;
 
 	g_assert_true(

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 
-from .testbus import (BUILD_ROOT, LOG_BAD_PATTERNS, SOURCE_ROOT,
+from .testbus import (BIG_BATCH, BUILD_ROOT, LOG_BAD_PATTERNS, SOURCE_ROOT,
                         CertgenTestCase, ensure_test_users, multi_uid_unavailable_reason,
                         timeout, wait_until)
 
@@ -456,6 +456,17 @@ class HttpTestCase(CertgenTestCase):
             h["Authorization"] = f"Bearer {token}"
         h.update(headers or {})
         return WebSocket(self.port, f"/api/certificates/ws/{pid}{query}", h)
+
+    def big_batch_followed_twice(self):
+        """A big batch followed by an SSE stream and a WebSocket, each past
+        its first event -> (progress id, stream, ws)."""
+        pid = self.start(batch_data(BIG_BATCH))
+        stream = self.sse(pid)
+        self.assertIsNotNone(stream.next_event())
+        ws = self.websocket(pid)
+        self.assertEqual(ws.status, 101)
+        self.assertIsNotNone(ws.recv_message())
+        return pid, stream, ws
 
     def wait_finished(self, pid, token=ALICE, seconds=60):
         """Follow the SSE stream to the terminal event -> its JSON."""

@@ -137,6 +137,26 @@ def batch_json(n, **shared):
     return json.dumps(data)
 
 
+def spawn_socket_activated(argv, listener, env, log):
+    """Starts argv as systemd's socket activation does: listener as fd 3,
+    LISTEN_FDS=1 and LISTEN_PID its own pid; output to the file log."""
+    fd = listener.fileno()
+
+    def as_fd3():
+        os.dup2(fd, 3)
+        os.set_inheritable(3, True)
+    return subprocess.Popen(  # pylint: disable=consider-using-with
+        ["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh"] + list(argv),
+        stdout=log, stderr=subprocess.STDOUT, env=dict(env, LISTEN_FDS="1"),
+        preexec_fn=as_fd3, pass_fds=(fd, 3))
+
+
+def read_text(path):
+    """A log file's text so far (undecodable bytes replaced)."""
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
 def random_id():
     return secrets.token_hex(16)
 

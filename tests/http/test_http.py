@@ -24,8 +24,8 @@ from certgen_test.bridge import (ALICE, BOB, BRIDGE, SSE_KEYS, TERMINAL, TOKENS,
                              WEB_ROOT, HttpTestCase, batch_data, bridge_args, bridge_user,
                              no_bridge, recipient_data, recv_all, token_hash)
 from certgen_test.testbus import (ACTION_DELEGATE, ACTION_GENERATE, BIG_BATCH, MANAGER_IFACE,  # noqa: E402
-                        OBJECT_PATH, GLib, daemon_config, main, random_id, spin, timeout,
-                        wait_until, with_polkit)
+                        OBJECT_PATH, GLib, daemon_config, main, random_id, read_text,
+                        spawn_socket_activated, spin, timeout, wait_until, with_polkit)
 
 
 class AuthTests(HttpTestCase):
@@ -579,12 +579,7 @@ class ErrorStatusTests(HttpTestCase):
 
     def test_daemon_vanishes_mid_stream(self):
         """certgend leaving the bus ends open streams with an error event."""
-        pid = self.start(batch_data(BIG_BATCH))
-        stream = self.sse(pid)
-        self.assertIsNotNone(stream.next_event())
-        ws = self.websocket(pid)
-        self.assertEqual(ws.status, 101)
-        self.assertIsNotNone(ws.recv_message())
+        pid, stream, ws = self.big_batch_followed_twice()
         self.stop_daemon()
         events = stream.events_until_terminal()
         last = events[-1].json
@@ -770,25 +765,17 @@ class ActivationTests(HttpTestCase):
         listener.listen(16)
         port = listener.getsockname()[1]
         log_path = os.path.join(self.tmpdir, "certgen-http-activated.log")
-        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus_address, LISTEN_FDS="1")
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus_address)
         env.setdefault("G_DEBUG", "fatal-criticals")
-        fd = listener.fileno()
-
-        def as_fd3():
-            os.dup2(fd, 3)
-            os.set_inheritable(3, True)
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(  # pylint: disable=consider-using-with
-                ["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh", BRIDGE, "--tokens",
-                 self.tokens_path, "--listen", "127.0.0.1:1", "--debug"],
-                stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=as_fd3,
-                pass_fds=(fd, 3))
+            proc = spawn_socket_activated(
+                [BRIDGE, "--tokens", self.tokens_path, "--listen", "127.0.0.1:1", "--debug"],
+                listener, env, log)
         try:
             listener.close()
 
             def log_text():
-                with open(log_path, "rb") as f:
-                    return f.read().decode("utf-8", "replace")
+                return read_text(log_path)
             wait_until(lambda: "certgend is :" in log_text() or proc.poll() is not None, 20,
                        "the activated bridge")
             self.assertIsNone(proc.poll(), log_text())
@@ -807,12 +794,7 @@ class ShutdownTests(HttpTestCase):
     def test_sigterm_with_open_streams(self):
         """SIGTERM while streams are open: SSE responses end, WebSockets close with
         1001, the bridge exits 0 with a clean log (checked by stop_bridge)."""
-        pid = self.start(batch_data(BIG_BATCH))
-        stream = self.sse(pid)
-        self.assertIsNotNone(stream.next_event())
-        ws = self.websocket(pid)
-        self.assertEqual(ws.status, 101)
-        self.assertIsNotNone(ws.recv_message())
+        pid, stream, ws = self.big_batch_followed_twice()
         idle = socket.create_connection(("127.0.0.1", self.port))
         self.bridge.send_signal(signal.SIGTERM)
         ws.messages_until_close()

@@ -56,7 +56,7 @@ from certgen_test import testbus as cg_testbus  # noqa: E402
 from certgen_test.testbus import (  # noqa: E402
     BUILD_ROOT, BUS_NAME, CERTGEND, MANAGER_IFACE, OBJECT_PATH, SOURCE_ROOT, SYSTEM_DEFAULT_POLICY,
     BusClient, CertgenTestCase, ClientProcess, Gio, GLib, multi_uid, no_daemon,
-    single_json, spin, timeout, wait_until)
+    read_text, single_json, spawn_socket_activated, spin, timeout, wait_until)
 
 MAX_EXPOSURE = 1.0  # systemd-analyze security ceiling for certgend.service
 MAX_BRIDGE_EXPOSURE = 2.0  # ... and for certgen-http.service
@@ -532,25 +532,16 @@ class UnitTests(TmpdirTestCase):
         listener.bind(("127.0.0.1", 0))
         listener.listen(16)
         port = listener.getsockname()[1]
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LISTEN_FDS": "1",
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                "NOTIFY_SOCKET": notify_path, "G_DEBUG": "fatal-criticals",
                # no bus: the bridge serves its page and retries the bus
                "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={self.tmpdir}/no-bus"}
         log_path = os.path.join(self.tmpdir, "certgen-http.log")
-        fd = listener.fileno()
-
-        def as_fd3():
-            os.dup2(fd, 3)
-            os.set_inheritable(3, True)
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(  # pylint: disable=consider-using-with
-                ["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh"] + netns + argv,
-                stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=as_fd3,
-                pass_fds=(fd, 3))
+            proc = spawn_socket_activated(netns + argv, listener, env, log)
 
         def log_text():
-            with open(log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
+            return read_text(log_path)
 
         def stop():
             if proc.poll() is None:
