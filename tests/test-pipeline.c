@@ -235,7 +235,7 @@ reserve_one(Fixture *f)
 static void
 test_validate_only(Fixture *f, gconstpointer data)
 {
-	g_autofree char *batch = batch_json(3);
+	g_autofree char *batch = cg_test_batch_json(3);
 	CgPipeline *pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
 	CgGenerationOptions options;
 	g_autoptr(GDir) dir = NULL;

@@ -10,13 +10,9 @@
 static CgTemplateStore *
 shipped_store(void)
 {
-	const char *root = g_getenv("CERTGEN_SOURCE_ROOT");
-	g_autofree char *dir = NULL;
-	const char *dirs[2] = {NULL, NULL};
+	g_autofree char *dir = cg_test_shipped_templates_dir();
+	const char *dirs[] = {dir, NULL};
 
-	g_assert_nonnull(root);
-	dir = g_build_filename(root, "data", "templates", NULL);
-	dirs[0] = dir;
 	return cg_template_store_new(dirs);
 }
 
