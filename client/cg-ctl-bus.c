@@ -329,6 +329,50 @@ cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, v
 	return sd_bus_message_exit_container(m);
 }
 
+int
+cg_bus_read_array(sd_bus_message *m, bool in_variant, const char *contents, CgBusElementFunc read,
+		  void *userdata, CgCtlJson *json)
+{
+	/* "a{st}": dictionary entries, a JSON object; "aa{sv}": an array */
+	char bracket = contents[1] == '{' ? '{' : '[';
+	int r;
+
+	if (in_variant) {
+		r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
+		if (r < 0)
+			return r;
+	}
+	r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, contents + 1);
+	if (r < 0)
+		return r;
+	if (json != NULL)
+		cg_ctl_json_open_container(json, bracket);
+	while ((r = sd_bus_message_peek_type(m, NULL, NULL)) > 0) {
+		r = read(m, userdata, json);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	if (json != NULL)
+		cg_ctl_json_close_container(json, bracket == '{' ? '}' : ']');
+	r = sd_bus_message_exit_container(m);
+	if (r >= 0 && in_variant)
+		r = sd_bus_message_exit_container(m);
+	return r < 0 ? r : 1;
+}
+
+int
+cg_grow(void **items, size_t n, size_t size)
+{
+	void *p = realloc(*items, (n + 1) * size);
+
+	if (p == NULL)
+		return -ENOMEM;
+	*items = p;
+	return 0;
+}
+
 #define UPDATE_FIELD(key, type, member)                                                            \
 	{                                                                                          \
 		key, type, offsetof(CgUpdate, member)                                              \
@@ -351,6 +395,7 @@ static const CgBusField update_fields[] = {
     UPDATE_FIELD("pages_done", SD_BUS_TYPE_UINT32, pages_done),
     UPDATE_FIELD("pages_total", SD_BUS_TYPE_UINT32, pages_total),
     UPDATE_FIELD("owner_label", SD_BUS_TYPE_STRING, owner_label),
+    UPDATE_FIELD("template_id", SD_BUS_TYPE_STRING, template_id),
     UPDATE_FIELD("error", SD_BUS_TYPE_STRING, error),
     UPDATE_FIELD("error_message", SD_BUS_TYPE_STRING, error_message),
 };
