@@ -7,6 +7,20 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+/* read(2), again after EINTR; -errno on failure. */
+static ssize_t
+read_retrying(int fd, void *buf, size_t size)
+{
+	for (;;) {
+		ssize_t n = read(fd, buf, size);
+
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
 int
 cg_read_file(const char *path, size_t max, char **ret, size_t *ret_size)
 {
@@ -38,12 +52,9 @@ cg_read_file(const char *path, size_t max, char **ret, size_t *ret_size)
 			buf = p;
 			allocated = want;
 		}
-		n = read(fd, buf + size, allocated - size);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		n = read_retrying(fd, buf + size, allocated - size);
+		if (n < 0)
+			return (int)n;
 		if (n == 0)
 			break;
 		size += (size_t)n;
@@ -113,14 +124,11 @@ copy_all(int in_fd, int out_fd, uint64_t *ret_copied)
 	uint64_t copied = 0;
 
 	for (;;) {
-		ssize_t n = read(in_fd, buf, sizeof(buf));
+		ssize_t n = read_retrying(in_fd, buf, sizeof(buf));
 		const char *p = buf;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		if (n < 0)
+			return (int)n;
 		if (n == 0)
 			break;
 		while (n > 0) {

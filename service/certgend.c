@@ -33,10 +33,10 @@ typedef struct {
 } CgDaemon;
 
 static void
-update_status(CgManager *manager, gpointer user_data)
+update_status(CgEngine *engine, gpointer user_data)
 {
-	sd_notifyf(0, "STATUS=%u active, %u tracked generations", cg_manager_count_active(manager),
-		   cg_manager_count_tracked(manager));
+	sd_notifyf(0, "STATUS=%u active, %u tracked generations", cg_engine_count_active(engine),
+		   cg_engine_count_tracked(engine));
 }
 
 static void
@@ -163,7 +163,7 @@ main(int argc, char **argv)
 		g_printerr("Could not start: %s\n", error->message);
 		return EXIT_FAILURE;
 	}
-	cg_manager_set_status_func(daemon.manager, update_status, &daemon);
+	cg_engine_set_status_func(cg_manager_get_engine(daemon.manager), update_status, &daemon);
 	if (!cg_manager_export(daemon.manager, &error)) {
 		g_printerr("Could not export the manager: %s\n", error->message);
 		cg_manager_free(daemon.manager);

@@ -157,6 +157,15 @@ def read_text(path):
         return f.read().decode("utf-8", "replace")
 
 
+def stage_sequence(updates, key="stage"):
+    """The stages the updates went through, each once, in order."""
+    stages = []
+    for u in updates:
+        if not stages or stages[-1] != u[key]:
+            stages.append(u[key])
+    return stages
+
+
 def random_id():
     return secrets.token_hex(16)
 
@@ -165,21 +174,23 @@ def random_id():
 # Decorators read by CertgenTestCase.setUp
 
 
+def case_setting(attribute, value):
+    """A decorator that sets attribute = value on a test method, for setUp."""
+    def deco(func):
+        setattr(func, attribute, value)
+        return func
+    return deco
+
+
 def daemon_config(**groups):
     """Per-test config groups merged over DEFAULT_CONFIG, e.g.
     @daemon_config(limits={"start_per_minute": 3})."""
-    def deco(func):
-        func.cg_config = groups
-        return func
-    return deco
+    return case_setting("cg_config", groups)
 
 
 def with_polkit(*allowed):
     """Start the polkit mock before certgend, allowing these actions."""
-    def deco(func):
-        func.cg_polkit = list(allowed)
-        return func
-    return deco
+    return case_setting("cg_polkit", list(allowed))
 
 
 def multi_uid(func):
@@ -606,13 +617,9 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
   </policy>
   <!-- As polkit's own system.d file: everyone may ask the authority. -->
   <policy context="default">
-    <allow send_destination="org.freedesktop.PolicyKit1"
-           send_interface="org.freedesktop.PolicyKit1.Authority"/>
-    <allow send_destination="org.freedesktop.PolicyKit1"
-           send_interface="org.freedesktop.DBus.Properties"/>
-    <allow send_destination="org.freedesktop.PolicyKit1"
-           send_interface="org.freedesktop.DBus.Introspectable"/>
-  </policy>
+""" + "".join(f"""    <allow send_destination="org.freedesktop.PolicyKit1" send_interface="{interface}"/>
+""" for interface in ("org.freedesktop.PolicyKit1.Authority", "org.freedesktop.DBus.Properties",
+                      "org.freedesktop.DBus.Introspectable")) + """  </policy>
 </busconfig>
 """
 
@@ -929,6 +936,23 @@ class CertgenTestCase(unittest.TestCase):
         self.assertTrue(0 <= update["stage_progress"] <= 100, update)
         self.assertTrue(0.0 <= update["progress"] <= 100.0, update)
         self.assertIn(update["status"], TERMINAL + ("in_progress",))
+
+    def unique_name_of(self, pid):
+        """The unique bus name of the connection of process pid."""
+        def find():
+            (names,) = self.root.bus("ListNames", None, "(as)")
+            for name in names:
+                if not name.startswith(":"):
+                    continue
+                try:
+                    (p,) = self.root.bus("GetConnectionUnixProcessID",
+                                         GLib.Variant("(s)", (name,)), "(u)")
+                except DBusCallError:
+                    continue
+                if p == pid:
+                    return name
+            return None
+        return wait_until(find, 10, f"a bus connection of pid {pid}")
 
     def assert_sequence_consecutive(self, updates):
         seqs = [u["sequence"] for u in updates]

@@ -25,7 +25,8 @@ from certgen_test.bridge import (ALICE, BOB, BRIDGE, SSE_KEYS, TERMINAL, TOKENS,
                              no_bridge, recipient_data, recv_all, token_hash)
 from certgen_test.testbus import (ACTION_DELEGATE, ACTION_GENERATE, BIG_BATCH, MANAGER_IFACE,  # noqa: E402
                         OBJECT_PATH, GLib, daemon_config, main, random_id, read_text,
-                        spawn_socket_activated, spin, timeout, wait_until, with_polkit)
+                        spawn_socket_activated, spin, stage_sequence, timeout, wait_until,
+                        with_polkit)
 
 
 class AuthTests(HttpTestCase):
@@ -137,7 +138,6 @@ class RouteTests(HttpTestCase):
         self.assertEqual(stream.lines[2], "")
         self.assertIn("connected", stream.comments)
         seqs = []
-        stages = []
         for event in events:
             data = event.json
             self.assertTrue(SSE_KEYS <= set(data), f"missing {SSE_KEYS - set(data)}")
@@ -148,12 +148,10 @@ class RouteTests(HttpTestCase):
             self.assertEqual(data["transactionId"], "tx-sse")
             self.assertLess(abs(data["timestamp"] / 1000 - time.time()), 60)
             seqs.append(data["sequence"])
-            if not stages or stages[-1] != data["stage"]:
-                stages.append(data["stage"])
         self.assertEqual(seqs, sorted(set(seqs)), "sequences must grow")
         progress = [e.json["progress"] for e in events]
         self.assertEqual(progress, sorted(progress))
-        self.assertEqual(stages[-1], "completed")
+        self.assertEqual(stage_sequence([e.json for e in events])[-1], "completed")
         last = events[-1].json
         self.assertEqual(last["status"], "completed")
         self.assertEqual(last["progress"], 100.0)
@@ -347,19 +345,7 @@ class ScopingTests(HttpTestCase):
         stream = self.sse(pid)
         first = stream.next_event()
         self.assertIsNotNone(first)
-        bridge_name = None
-        names = self.root.bus("ListNames", None, "(as)")[0]
-        for name in names:
-            if not name.startswith(":"):
-                continue
-            try:
-                (upid,) = self.root.bus("GetConnectionUnixProcessID",
-                                        GLib.Variant("(s)", (name,)), "(u)")
-            except Exception:  # pylint: disable=broad-except
-                continue
-            if upid == self.bridge.pid:
-                bridge_name = name
-        self.assertIsNotNone(bridge_name)
+        bridge_name = self.unique_name_of(self.bridge.pid)
         forger = self.new_client(listen=False)
         forged = {"progress_id": GLib.Variant("s", pid), "status": GLib.Variant("s", "completed"),
                   "stage": GLib.Variant("s", "completed"), "sequence": GLib.Variant("t", 10**9),
@@ -1145,13 +1131,18 @@ class BridgeResumeTests(HttpTestCase):
         self.assertEqual([m["sequence"] for m in ws.messages_until_close()], [last["sequence"]])
         ws.close()
 
-    def test_sse_fake_resume_is_rate_limited(self):
-        """Last-Event-ID on ids this user never streamed counts as a new stream: the
-        11th in a minute is 429; a genuine resume stays exempt."""
+    def finished_and_unknown_ids(self):
+        """Three finished generations of alice's, and ten ids to resume: two
+        of hers, then eight that never existed -> (pids, ids)."""
         pids = [self.start(transaction=f"tx-{i}") for i in range(3)]
         for pid in pids:
             wait_status(self, pid, "completed")
-        ids = pids[:2] + [random_id() for _ in range(8)]
+        return pids, pids[:2] + [random_id() for _ in range(8)]
+
+    def test_sse_fake_resume_is_rate_limited(self):
+        """Last-Event-ID on ids this user never streamed counts as a new stream: the
+        11th in a minute is 429; a genuine resume stays exempt."""
+        pids, ids = self.finished_and_unknown_ids()
         last = {}
         for i, pid in enumerate(ids):
             stream = self.sse(pid, headers={"Last-Event-ID": "0"})
@@ -1185,10 +1176,7 @@ class BridgeResumeTests(HttpTestCase):
 
     def test_ws_fake_resume_is_rate_limited(self):
         """The same for ?lastEventId= on the WebSocket."""
-        pids = [self.start(transaction=f"tx-{i}") for i in range(3)]
-        for pid in pids:
-            wait_status(self, pid, "completed")
-        ids = pids[:2] + [random_id() for _ in range(8)]
+        pids, ids = self.finished_and_unknown_ids()
         last = {}
         for i, pid in enumerate(ids):
             ws = self.websocket(pid, query="?lastEventId=0")

@@ -390,6 +390,11 @@ class UnitTests(TmpdirTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         return score
 
+    def assert_directives(self, section, expect):
+        """Each directive of expect has exactly these values in the unit section."""
+        for key, value in expect.items():
+            self.assertEqual(section.get(key), value, key)
+
     def test_unit_directives(self):
         """Type=dbus on the right name, its own user, a state directory, the
         watchdog, and only the D-Bus socket's address family."""
@@ -408,8 +413,7 @@ class UnitTests(TmpdirTestCase):
             "CapabilityBoundingSet": [""],
             "UMask": ["0027"],
         }
-        for key, value in expect.items():
-            self.assertEqual(service.get(key), value, key)
+        self.assert_directives(service, expect)
         self.assertIn("WatchdogSec", service)
         self.assertIn("@system-service", service["SystemCallFilter"])
 
@@ -462,8 +466,7 @@ class UnitTests(TmpdirTestCase):
             "CapabilityBoundingSet": [""],
             "NoNewPrivileges": ["yes"],
         }
-        for key, value in expect.items():
-            self.assertEqual(service.get(key), value, key)
+        self.assert_directives(service, expect)
         self.assertIn("@system-service", service["SystemCallFilter"])
         self.assertGreaterEqual(int(service["LimitNOFILE"][0]), 5000 + 1024,
                                 "room for --max-streams' 5000 streams")

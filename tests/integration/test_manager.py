@@ -17,7 +17,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 from certgen_test.testbus import (BIG_BATCH, BUS_NAME, MANAGER_IFACE, OBJECT_PATH, SOURCE_ROOT, STAGES,
                         UPDATE_KEYS, CertgenTestCase, GLib, batch_json, drain_main_context,
                         main, no_daemon, sha256_file, single_json, this_year_prefixes,
-                        read_to_end, wait_until)
+                        read_to_end, stage_sequence, wait_until)
 
 CERT_NUMBER = re.compile(r"^CERT(\d{4})(\d{6})$")
 
@@ -61,11 +61,7 @@ class ManagerTests(CertgenTestCase):
             self.assert_update_shape(u)
             self.assertEqual(u["progress_id"], pid)
             self.assertEqual(u["transaction_id"], "tx-stages")
-        stages_seen = []
-        for u in updates:
-            if not stages_seen or stages_seen[-1] != u["stage"]:
-                stages_seen.append(u["stage"])
-        self.assertEqual(stages_seen, STAGES)
+        self.assertEqual(stage_sequence(updates), STAGES)
         self.assert_sequence_consecutive(updates)
         progress = [u["progress"] for u in updates]
         self.assertEqual(progress, sorted(progress), "progress went down")
