@@ -93,6 +93,22 @@ log_read_error(int r)
 	return r == -ENOMEM ? cg_log_oom() : cg_bus_log_parse_error(r);
 }
 
+/* GetProgress of @progress_id, read (logs). */
+static int
+get_progress(sd_bus *bus, const char *progress_id, bool want_json, CgUpdate **ret)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int r;
+
+	r = cg_bus_call(bus, arg_scope, "GetProgress", &reply, "s", progress_id);
+	if (r < 0)
+		return r;
+	r = cg_update_read(reply, want_json, ret);
+	if (r < 0)
+		return cg_bus_log_parse_error(r);
+	return 0;
+}
+
 static int
 json_print_update(const CgUpdate *u)
 {
@@ -420,19 +436,15 @@ static int
 verb_status(char **args)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_(cg_update_freep) CgUpdate *u = NULL;
 	int r;
 
 	r = connect_bus(&bus);
 	if (r < 0)
 		return r;
-	r = cg_bus_call(bus, arg_scope, "GetProgress", &reply, "s", args[0]);
+	r = get_progress(bus, args[0], arg_json, &u);
 	if (r < 0)
 		return r;
-	r = cg_update_read(reply, arg_json, &u);
-	if (r < 0)
-		return cg_bus_log_parse_error(r);
 
 	if (arg_json)
 		return json_print_update(u);
@@ -507,17 +519,12 @@ analytics_hook(sd_bus_message *m, const char *key, const char *contents, void *b
 	return cg_bus_read_array(m, true, contents, analytics_read_stage, base, json);
 }
 
-#define ANALYTICS_FIELD(key, type, member)                                                         \
-	{                                                                                          \
-		key, type, offsetof(Analytics, member)                                             \
-	}
-
 static const CgBusField analytics_fields[] = {
-    ANALYTICS_FIELD("total_duration_ms", SD_BUS_TYPE_UINT64, total_duration_ms),
-    ANALYTICS_FIELD("average_progress_rate", SD_BUS_TYPE_DOUBLE, average_progress_rate),
-    ANALYTICS_FIELD("status", SD_BUS_TYPE_STRING, status),
-    ANALYTICS_FIELD("started_at_us", SD_BUS_TYPE_INT64, started_at_us),
-    ANALYTICS_FIELD("finished_at_us", SD_BUS_TYPE_INT64, finished_at_us),
+    CG_BUS_FIELD(Analytics, "total_duration_ms", SD_BUS_TYPE_UINT64, total_duration_ms),
+    CG_BUS_FIELD(Analytics, "average_progress_rate", SD_BUS_TYPE_DOUBLE, average_progress_rate),
+    CG_BUS_FIELD(Analytics, "status", SD_BUS_TYPE_STRING, status),
+    CG_BUS_FIELD(Analytics, "started_at_us", SD_BUS_TYPE_INT64, started_at_us),
+    CG_BUS_FIELD(Analytics, "finished_at_us", SD_BUS_TYPE_INT64, finished_at_us),
 };
 
 static int
@@ -686,7 +693,6 @@ static int
 verb_fetch(char **args)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_(cg_update_freep) CgUpdate *u = NULL;
 	int r;
 
@@ -702,12 +708,9 @@ verb_fetch(char **args)
 	if (r < 0)
 		return r;
 	/* The snapshot says how long the file must be. */
-	r = cg_bus_call(bus, arg_scope, "GetProgress", &reply, "s", args[0]);
+	r = get_progress(bus, args[0], false, &u);
 	if (r < 0)
 		return r;
-	r = cg_update_read(reply, false, &u);
-	if (r < 0)
-		return cg_bus_log_parse_error(r);
 
 	r = save_certificate(bus, args[0], arg_output, u->has_result ? u->result.file_size : 0);
 	if (r < 0)

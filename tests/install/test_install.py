@@ -594,6 +594,16 @@ class UnitTests(TmpdirTestCase):
         wait_until(lambda: received("STOPPING", "1"), 10, "STOPPING=1 from the bridge")
         self.assertEqual(proc.wait(timeout(15)), 0, log_text())
 
+    def sysusers_root(self, sysusers, dirs):
+        """A DESTDIR install and a scratch root with its sysusers.d applied
+        -> (destdir, root)."""
+        destdir = destdir_install(self.tmpdir)
+        root = os.path.join(self.tmpdir, "root")
+        os.makedirs(os.path.join(root, "etc"))
+        run([sysusers, f"--root={root}",
+             in_destdir(destdir, f"{dirs['sysusersdir']}/certgen.conf")])
+        return destdir, root
+
     def test_sysusers(self):
         """sysusers.d creates the service user and the bridge's user as
         system users without a login shell."""
@@ -601,11 +611,7 @@ class UnitTests(TmpdirTestCase):
         dirs = install_dirs()
         if dirs["sysusersdir"] == "no":
             self.skipTest("sysusers.d is not installed")
-        destdir = destdir_install(self.tmpdir)
-        root = os.path.join(self.tmpdir, "root")
-        os.makedirs(os.path.join(root, "etc"))
-        run([sysusers, f"--root={root}",
-             in_destdir(destdir, f"{dirs['sysusersdir']}/certgen.conf")])
+        destdir, root = self.sysusers_root(sysusers, dirs)
         users = {}
         with open(os.path.join(root, "etc", "passwd"), encoding="utf-8") as f:
             for line in f:
@@ -627,11 +633,7 @@ class UnitTests(TmpdirTestCase):
         dirs = install_dirs()
         if "no" in (dirs["sysusersdir"], dirs["tmpfilesdir"]):
             self.skipTest("sysusers.d or tmpfiles.d is not installed")
-        destdir = destdir_install(self.tmpdir)
-        root = os.path.join(self.tmpdir, "root")
-        os.makedirs(os.path.join(root, "etc"))
-        run([sysusers, f"--root={root}",
-             in_destdir(destdir, f"{dirs['sysusersdir']}/certgen.conf")])
+        destdir, root = self.sysusers_root(sysusers, dirs)
         run([tmpfiles, f"--root={root}", "--create",
              in_destdir(destdir, f"{dirs['tmpfilesdir']}/certgen.conf")])
         with open(os.path.join(root, "etc", "passwd"), encoding="utf-8") as f:
