@@ -8,21 +8,23 @@
 
 #include "cg-ctl-bus.h"
 
-static const CgBusField template_fields[] = {
-    CG_BUS_FIELD(CgCtlTemplate, "id", SD_BUS_TYPE_STRING, id),
-    CG_BUS_FIELD(CgCtlTemplate, "title", SD_BUS_TYPE_STRING, title),
-    CG_BUS_FIELD(CgCtlTemplate, "description", SD_BUS_TYPE_STRING, description),
-    CG_BUS_FIELD(CgCtlTemplate, "width_pt", SD_BUS_TYPE_DOUBLE, width_pt),
-    CG_BUS_FIELD(CgCtlTemplate, "height_pt", SD_BUS_TYPE_DOUBLE, height_pt)};
+/* A row whose key is the member's name. */
+#define NAMED(Struct, member, bus_type) CG_BUS_FIELD(Struct, #member, bus_type, member)
+
+static const CgBusField template_fields[] = {NAMED(CgCtlTemplate, id, SD_BUS_TYPE_STRING),
+					     NAMED(CgCtlTemplate, title, SD_BUS_TYPE_STRING),
+					     NAMED(CgCtlTemplate, description, SD_BUS_TYPE_STRING),
+					     NAMED(CgCtlTemplate, width_pt, SD_BUS_TYPE_DOUBLE),
+					     NAMED(CgCtlTemplate, height_pt, SD_BUS_TYPE_DOUBLE)};
 
 static const CgBusField field_fields[] = {
-    CG_BUS_FIELD(CgCtlTemplateField, "name", SD_BUS_TYPE_STRING, name),
-    CG_BUS_FIELD(CgCtlTemplateField, "label", SD_BUS_TYPE_STRING, label),
-    CG_BUS_FIELD(CgCtlTemplateField, "type", SD_BUS_TYPE_STRING, type),
-    CG_BUS_FIELD(CgCtlTemplateField, "required", SD_BUS_TYPE_BOOLEAN, required),
-    CG_BUS_FIELD(CgCtlTemplateField, "shared", SD_BUS_TYPE_BOOLEAN, shared),
-    CG_BUS_FIELD(CgCtlTemplateField, "min_length", SD_BUS_TYPE_UINT32, min_length),
-    CG_BUS_FIELD(CgCtlTemplateField, "max_length", SD_BUS_TYPE_UINT32, max_length)};
+    NAMED(CgCtlTemplateField, name, SD_BUS_TYPE_STRING),
+    NAMED(CgCtlTemplateField, label, SD_BUS_TYPE_STRING),
+    NAMED(CgCtlTemplateField, type, SD_BUS_TYPE_STRING),
+    NAMED(CgCtlTemplateField, required, SD_BUS_TYPE_BOOLEAN),
+    NAMED(CgCtlTemplateField, shared, SD_BUS_TYPE_BOOLEAN),
+    NAMED(CgCtlTemplateField, min_length, SD_BUS_TYPE_UINT32),
+    NAMED(CgCtlTemplateField, max_length, SD_BUS_TYPE_UINT32)};
 
 /* One template being read, and where escaped strings go. */
 typedef struct {
