@@ -16,7 +16,9 @@ JsonNode *cg_http_json_parse_object(const char *data, gsize len, guint max_depth
 
 /* The StartGeneration arguments (sss@a{sv}: transaction id, template id,
  * data_json, options with owner_label @user) of a POST /api/certificates
- * body {transactionId, templateId, data, options}. data_json is the "data"
+ * body {transactionId, templateId, data, options} (options: timeout,
+ * updateInterval in ms; enableCancellation, enablePersistence, validateOnly
+ * booleans; anything else is refused). data_json is the "data"
  * member's text exactly as sent. What certgend would refuse as InvalidData
  * (a NUL escape, a repeated key, a comment, a single quote, a bad escape
  * ... inside "data") is CG_HTTP_ERROR_INVALID_DATA named by its path in
@@ -35,6 +37,11 @@ char *cg_http_invalid_data_json(const char *message, const char *path);
  * converted, "error" as the short code with "errorName" and "errorMessage";
  * "owner_label" is left out. */
 char *cg_http_update_to_json(GVariant *update);
+
+/* ListTemplates' aa{sv} as [{id, title, description, widthPt, heightPt,
+ * fields: [{name, label, required, type, minLength, maxLength, shared}]}]:
+ * every key camelCased, the values as they are. */
+char *cg_http_templates_to_json(GVariant *templates);
 
 /* GetAnalytics' a{sv} as {totalDuration, averageProgressRate, stageDurations,
  * status, startedAt, finishedAt}. */
