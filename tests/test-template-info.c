@@ -86,7 +86,7 @@ test_template_info_entry(void)
 	    {"recipientName", "type", "'string'"},
 	    {"recipientName", "min_length", "1"},
 	    {"recipientName", "max_length", "128"},
-	    {"issueDate", "label", "'Date of issue'"},
+	    {"issueDate", "label", "'Issue date'"},
 	    {"issueDate", "type", "'date'"},
 	    {"issueDate", "min_length", "0"}, /* required, but lengths are for strings */
 	    {"issueDate", "max_length", "0"},

@@ -476,7 +476,7 @@ class CertgenctlTests(CertgenTestCase):
         for line in ("Template: classic", "Title: Classic", "Description: A4 landscape.*",
                      "Page: 842 x 595 pt", "NAME +LABEL +TYPE +REQUIRED +LENGTH +SHARED",
                      "recipientName +Recipient name +string +yes +1-128 +yes",
-                     "issueDate +Date of issue +date +yes +- +yes",
+                     "issueDate +Issue date +date +yes +- +yes",
                      "issuer +Issued by +string +no +0-128 +yes"):
             self.assertRegex(stdout, rf"(^|\n) *{line}\n")
         rc, stdout, stderr = self.ctl("templates", "modern", "--json")
