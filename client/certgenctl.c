@@ -77,15 +77,6 @@ connect_bus(sd_bus **ret)
 	return cg_bus_connect(arg_scope, ret);
 }
 
-/* Connects and calls a method that takes no arguments; logs. */
-static int
-call_without_arguments(const char *method, sd_bus **ret_bus, sd_bus_message **ret_reply)
-{
-	int r = connect_bus(ret_bus);
-
-	return r < 0 ? r : cg_bus_call(*ret_bus, arg_scope, method, ret_reply, NULL);
-}
-
 /* Logs why a reply could not be read. */
 static int
 log_read_error(int r)
@@ -93,14 +84,55 @@ log_read_error(int r)
 	return r == -ENOMEM ? cg_log_oom() : cg_bus_log_parse_error(r);
 }
 
-/* GetProgress of @progress_id, read (logs). */
+/* The end of a command's output on stdout: 0, or a negative errno
+ * (logged) when it did not all get out (a full disk, a closed pipe). */
 static int
-get_progress(sd_bus *bus, const char *progress_id, bool want_json, CgUpdate **ret)
+flush_stdout(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		return cg_log_error_errno(errno != 0 ? errno : EIO,
+					  "Could not write to standard output: %s",
+					  cg_strerror(errno != 0 ? errno : EIO));
+	return 0;
+}
+
+/* connect_bus() once --output (if given) names a file that can be written:
+ * nothing is asked of certgend when the result could not be saved. */
+static int
+connect_bus_for_output(sd_bus **ret)
+{
+	if (arg_output != NULL) {
+		int r = cg_check_output_path(arg_output);
+
+		if (r < 0)
+			return r;
+	}
+	return connect_bus(ret);
+}
+
+/* Connects and calls @member, a method without arguments. */
+static int
+connect_and_call(sd_bus **bus, const char *member, sd_bus_message **ret_reply)
+{
+	int r = connect_bus(bus);
+
+	if (r < 0)
+		return r;
+	return cg_bus_call(*bus, arg_scope, member, ret_reply, NULL);
+}
+
+/* Connects (connect_bus_for_output) and reads GetProgress of
+ * @progress_id (logs). */
+static int
+get_progress(sd_bus **bus, const char *progress_id, bool want_json, CgUpdate **ret)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	int r;
 
-	r = cg_bus_call(bus, arg_scope, "GetProgress", &reply, "s", progress_id);
+	r = connect_bus_for_output(bus);
+	if (r < 0)
+		return r;
+	r = cg_bus_call(*bus, arg_scope, "GetProgress", &reply, "s", progress_id);
 	if (r < 0)
 		return r;
 	r = cg_update_read(reply, want_json, ret);
@@ -357,17 +389,11 @@ verb_watch(char **args)
 	_cleanup_(cg_follow_freep) CgFollow *follow = NULL;
 	int r;
 
-	if (arg_output != NULL) {
-		if (streq(arg_output, "-")) {
-			cg_log_error("watch --output needs a file name.");
-			return CG_EXIT_USAGE;
-		}
-		r = cg_check_output_path(arg_output);
-		if (r < 0)
-			return r;
+	if (arg_output != NULL && streq(arg_output, "-")) {
+		cg_log_error("watch --output needs a file name.");
+		return CG_EXIT_USAGE;
 	}
-
-	r = connect_bus(&bus);
+	r = connect_bus_for_output(&bus);
 	if (r < 0)
 		return r;
 
@@ -439,18 +465,14 @@ verb_status(char **args)
 	_cleanup_(cg_update_freep) CgUpdate *u = NULL;
 	int r;
 
-	r = connect_bus(&bus);
-	if (r < 0)
-		return r;
-	r = get_progress(bus, args[0], arg_json, &u);
+	r = get_progress(&bus, args[0], arg_json, &u);
 	if (r < 0)
 		return r;
 
 	if (arg_json)
 		return json_print_update(u);
 	print_update(u);
-	fflush(stdout);
-	return 0;
+	return flush_stdout();
 }
 
 /* ---- cancel ---- */
@@ -581,8 +603,7 @@ verb_analytics(char **args)
 			printf("%-18s %7llu ms\n", a.stages[i].stage,
 			       (unsigned long long)a.stages[i].ms);
 	}
-	fflush(stdout);
-	return 0;
+	return flush_stdout();
 }
 
 /* ---- list ---- */
@@ -643,7 +664,7 @@ verb_list(char **args)
 	size_t i, w_tx = strlen("TRANSACTION"), w_id = strlen("ID");
 	int r;
 
-	r = call_without_arguments("ListGenerations", &bus, &reply);
+	r = connect_and_call(&bus, "ListGenerations", &reply);
 	if (r < 0)
 		return r;
 	r = update_list_read(reply, arg_json, &list);
@@ -683,8 +704,7 @@ verb_list(char **args)
 		       strna(u->stage), u->progress);
 	}
 	printf("\n%zu generation%s listed.\n", list.n, list.n == 1 ? "" : "s");
-	fflush(stdout);
-	return 0;
+	return flush_stdout();
 }
 
 /* ---- fetch ---- */
@@ -700,15 +720,8 @@ verb_fetch(char **args)
 		cg_log_error("fetch needs --output FILE (or --output - for standard output).");
 		return CG_EXIT_USAGE;
 	}
-	r = cg_check_output_path(arg_output);
-	if (r < 0)
-		return r;
-
-	r = connect_bus(&bus);
-	if (r < 0)
-		return r;
 	/* The snapshot says how long the file must be. */
-	r = get_progress(bus, args[0], false, &u);
+	r = get_progress(&bus, args[0], false, &u);
 	if (r < 0)
 		return r;
 
@@ -732,10 +745,7 @@ verb_cleanup(char **args)
 	uint32_t removed;
 	int r;
 
-	r = connect_bus(&bus);
-	if (r < 0)
-		return r;
-	r = cg_bus_call(bus, arg_scope, "Cleanup", &reply, NULL);
+	r = connect_and_call(&bus, "Cleanup", &reply);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_read(reply, "u", &removed);
@@ -745,8 +755,7 @@ verb_cleanup(char **args)
 		printf("{\"removed\":%u}\n", removed);
 	else
 		printf("Removed %u finished generation%s.\n", removed, removed == 1 ? "" : "s");
-	fflush(stdout);
-	return 0;
+	return flush_stdout();
 }
 
 /* ---- templates ---- */
@@ -760,7 +769,7 @@ verb_templates(char **args)
 	const CgCtlTemplate *one = NULL;
 	int r;
 
-	r = call_without_arguments("ListTemplates", &bus, &reply);
+	r = connect_and_call(&bus, "ListTemplates", &reply);
 	if (r < 0)
 		return r;
 	r = cg_ctl_templates_read(reply, &list);
@@ -795,8 +804,7 @@ verb_templates(char **args)
 	} else {
 		cg_ctl_templates_print_table(&list);
 	}
-	fflush(stdout);
-	return r < 0 ? r : 0;
+	return r < 0 ? r : flush_stdout();
 }
 
 /* ---- command line ---- */

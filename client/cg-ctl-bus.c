@@ -284,13 +284,7 @@ cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, v
 		if (field != NULL && basic_type_matches(contents, field->type)) {
 			void *p = (uint8_t *)base + field->offset;
 
-			r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
-			if (r < 0)
-				return r;
-			r = sd_bus_message_read_basic(m, field->type, p);
-			if (r < 0)
-				return r;
-			r = sd_bus_message_exit_container(m);
+			r = sd_bus_message_read(m, "v", contents, p);
 			if (r < 0)
 				return r;
 			if (json != NULL)

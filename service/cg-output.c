@@ -11,6 +11,7 @@
 
 #include "cg-error.h"
 #include "cg-fsutil.h"
+#include "cg-getter.h"
 
 struct _CgOutput {
 	char *dir;
@@ -239,23 +240,6 @@ cg_output_commit(CgOutput *output, guint expected_pages, GError **error)
 	return TRUE;
 }
 
-const char *
-cg_output_get_path(const CgOutput *output)
-{
-	g_return_val_if_fail(output != NULL, NULL);
-	return output->path;
-}
-
-guint64
-cg_output_get_size(const CgOutput *output)
-{
-	g_return_val_if_fail(output != NULL, 0);
-	return output->size;
-}
-
-const char *
-cg_output_get_checksum(const CgOutput *output)
-{
-	g_return_val_if_fail(output != NULL, NULL);
-	return output->checksum_hex;
-}
+CG_DEFINE_GETTER(CgOutput, cg_output_get_path, const char *, path, NULL)
+CG_DEFINE_GETTER(CgOutput, cg_output_get_size, guint64, size, 0)
+CG_DEFINE_GETTER(CgOutput, cg_output_get_checksum, const char *, checksum_hex, NULL)

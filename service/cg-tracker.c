@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "cg-error.h"
+#include "cg-getter.h"
 
 /*
  * Memory: the service may hold many finished generations (they are kept for
@@ -1150,26 +1151,9 @@ cg_generation_unref(CgGeneration *generation)
 	g_free(generation);
 }
 
-const char *
-cg_generation_get_id(const CgGeneration *generation)
-{
-	g_return_val_if_fail(generation != NULL, NULL);
-	return generation->id;
-}
-
-const char *
-cg_generation_get_transaction_id(const CgGeneration *generation)
-{
-	g_return_val_if_fail(generation != NULL, NULL);
-	return generation->transaction_id;
-}
-
-guint32
-cg_generation_get_owner_uid(const CgGeneration *generation)
-{
-	g_return_val_if_fail(generation != NULL, 0);
-	return generation->owner_uid;
-}
+CG_DEFINE_GETTER(CgGeneration, cg_generation_get_id, const char *, id, NULL)
+CG_DEFINE_GETTER(CgGeneration, cg_generation_get_transaction_id, const char *, transaction_id, NULL)
+CG_DEFINE_GETTER(CgGeneration, cg_generation_get_owner_uid, guint32, owner_uid, 0)
 
 const char *
 cg_generation_get_owner_label(const CgGeneration *generation)
@@ -1180,19 +1164,8 @@ cg_generation_get_owner_label(const CgGeneration *generation)
 	return generation->transaction_id + strlen(generation->transaction_id) + 1;
 }
 
-CgStage
-cg_generation_get_stage(const CgGeneration *generation)
-{
-	g_return_val_if_fail(generation != NULL, CG_STAGE_INITIALIZING);
-	return generation->stage;
-}
-
-CgStatus
-cg_generation_get_status(const CgGeneration *generation)
-{
-	g_return_val_if_fail(generation != NULL, CG_STATUS_FAILED);
-	return generation->status;
-}
+CG_DEFINE_GETTER(CgGeneration, cg_generation_get_stage, CgStage, stage, CG_STAGE_INITIALIZING)
+CG_DEFINE_GETTER(CgGeneration, cg_generation_get_status, CgStatus, status, CG_STATUS_FAILED)
 
 double
 cg_generation_get_progress(const CgGeneration *generation)
@@ -1201,12 +1174,7 @@ cg_generation_get_progress(const CgGeneration *generation)
 	return generation->progress / 100.0;
 }
 
-guint64
-cg_generation_get_sequence(const CgGeneration *generation)
-{
-	g_return_val_if_fail(generation != NULL, 0);
-	return generation->sequence;
-}
+CG_DEFINE_GETTER(CgGeneration, cg_generation_get_sequence, guint64, sequence, 0)
 
 /* Whether @generation was started with the option of @flag. */
 static gboolean
@@ -1263,12 +1231,7 @@ cg_generation_ref_cancellable(CgGeneration *generation)
 	return g_object_ref(generation->cancellable);
 }
 
-gpointer
-cg_generation_get_user_data(const CgGeneration *generation)
-{
-	g_return_val_if_fail(generation != NULL, NULL);
-	return generation->user_data;
-}
+CG_DEFINE_GETTER(CgGeneration, cg_generation_get_user_data, gpointer, user_data, NULL)
 
 void
 cg_generation_set_user_data(CgGeneration *generation, gpointer data)
