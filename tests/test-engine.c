@@ -7,6 +7,7 @@
 
 #include "cg-engine.h"
 #include "cg-error.h"
+#include "cg-template.h"
 #include "cg-test-util.h"
 
 #define ONE_RECIPIENT                                                                              \
@@ -294,6 +295,41 @@ test_invalid_data_fails(Fixture *f, gconstpointer data)
 	last = last_update(f, ":1.1", id);
 	g_assert_true(g_variant_lookup(last->update, "error", "&s", &name));
 	g_assert_cmpstr(name, ==, "org.certgen.Certificates1.Error.InvalidData");
+}
+
+/* validate_only: completed without a result; OpenCertificate says why
+ * there is no file (NotReady), nothing was written; the templates list. */
+static void
+test_validate_only_and_templates(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	CgGenerationOptions options;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) templates = NULL;
+	g_autofree char *id = NULL;
+	g_autofree char *certificates = g_build_filename(f->state_dir, "certificates", NULL);
+	g_autoptr(GDir) dir = NULL;
+	const Update *last;
+
+	cg_generation_options_init(&options);
+	options.validate_only = TRUE;
+	id = start(f, &alice, &options, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(wait_terminal(f, ":1.1", id), ==, "completed");
+	last = last_update(f, ":1.1", id);
+	g_assert_false(g_variant_lookup(last->update, "result", "@a{sv}", NULL));
+	g_assert_true(g_variant_lookup(last->update, "template_id", "&s", NULL));
+	g_assert_cmpint(cg_engine_open_certificate(engine(f), &alice, id, &error), ==, -1);
+	g_assert_error(error, CG_ERROR, CG_ERROR_NOT_READY);
+	g_assert_nonnull(strstr(error->message, "validate_only"));
+	dir = g_dir_open(certificates, 0, NULL);
+	g_assert_nonnull(dir);
+	g_assert_null(g_dir_read_name(dir));
+
+	templates = cg_engine_list_templates(engine(f));
+	g_assert_cmpuint(templates->len, ==, 2);
+	g_assert_cmpstr(cg_template_get_id(templates->pdata[0]), ==, "classic");
+	g_assert_cmpstr(cg_template_get_id(templates->pdata[1]), ==, "modern");
 }
 
 static void
@@ -633,6 +669,7 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/engine/start-complete", test_start_complete),
     CG_TEST_FIXTURE_CASE("/engine/check-start", test_check_start),
     CG_TEST_FIXTURE_CASE("/engine/invalid-data-fails", test_invalid_data_fails),
+    CG_TEST_FIXTURE_CASE("/engine/validate-only", test_validate_only_and_templates),
     CG_TEST_FIXTURE_CASE("/engine/caps", test_caps),
     CG_TEST_FIXTURE_CASE("/engine/max-tracked", test_max_tracked),
     CG_TEST_FIXTURE_CASE("/engine/rate-limit", test_rate_limit),
