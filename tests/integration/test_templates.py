@@ -6,7 +6,9 @@ and the validate_only option (issue 10 items 1 and 5; DESIGN.md, Wave 2)."""
 import json
 import os
 import pwd
+import shutil
 import sys
+import tempfile
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
@@ -189,6 +191,55 @@ class TemplateTests(CertgenTestCase):
         self.assertDBusError("InvalidArgument", self.root.start, single_json(),
                              validate_only=GLib.Variant("s", "yes"))
         self.assertEqual(self.root.call("ListGenerations"), [])
+
+
+class TemplateDirTests(CertgenTestCase):
+    """An administrator's template directory before the shipped one: its
+    templates are listed (its copy of an id wins), a broken one is left out
+    and logged, and certgend keeps serving."""
+
+    def setUp(self):
+        self.admin_dir = tempfile.mkdtemp(prefix="certgen-templates-")
+        self.addCleanup(shutil.rmtree, self.admin_dir, True)
+        background = os.path.join(TEMPLATE_DIR, "classic", "background.pdf")
+        with open(os.path.join(TEMPLATE_DIR, "classic", "layout.json"), encoding="utf-8") as f:
+            classic = json.load(f)
+        layouts = {
+            "classic": dict(classic, title="Our Classic"),
+            "award": {"title": "Award", "page": classic["page"],
+                      "background": {"file": "background.pdf"},
+                      "fields": [{"key": "recipientName", "label": "Awardee", "required": True,
+                                  "x": 421, "y": 200, "size": 24, "maxWidth": 600}]},
+            "broken": dict(classic, title="A\u001bB"),
+            "Not-An-Id": classic,
+        }
+        for name, layout in layouts.items():
+            os.makedirs(os.path.join(self.admin_dir, name))
+            shutil.copy(background, os.path.join(self.admin_dir, name))
+            with open(os.path.join(self.admin_dir, name, "layout.json"), "w",
+                      encoding="utf-8") as f:
+                json.dump(layout, f)  # the ESC of "broken" written as an escape
+        self.extra_template_dirs = [self.admin_dir]
+        super().setUp()
+
+    def test_admin_templates_listed(self):
+        templates = self.root.call("ListTemplates")
+        self.assertEqual([t["id"] for t in templates], ["award", "classic", "modern"])
+        self.assertEqual(templates[1]["title"], "Our Classic")
+        self.assertEqual(templates[0]["fields"],
+                         [{"name": "recipientName", "label": "Awardee", "required": True,
+                           "type": "string", "min_length": 1, "max_length": 0,
+                           "shared": True}])
+        with open(self.daemon_log_path, encoding="utf-8", errors="replace") as f:
+            log = f.read()
+        self.assertIn("Template broken is left out of the list", log)
+        self.assertIn("title: contains a control character", log)
+        # the ids there are, broken or not; never a name that is not an id
+        e = self.assertDBusError("TemplateNotFound", self.root.start, single_json(),
+                                 template="fancy")
+        self.assertEqual(e.message, "Template 'fancy' not found; "
+                         "available: award, broken, classic, modern")
+        self.assert_healthy()
 
 
 if __name__ == "__main__":
