@@ -39,6 +39,7 @@ class AuthTests(HttpTestCase):
                              ("DELETE", f"/api/certificates/progress/{pid}"),
                              ("GET", f"/api/certificates/progress/{pid}/analytics"),
                              ("GET", f"/api/certificates/{pid}/download"),
+                             ("GET", "/api/templates"),
                              ("POST", "/api/session"), ("DELETE", "/api/session")):
             with self.subTest(method=method, path=path):
                 resp = self.request(method, path, {"data": recipient_data()}
