@@ -38,6 +38,9 @@ struct _CgEngine {
 	gpointer update_data;
 	CgEngineStatusFunc status;
 	gpointer status_data;
+	GMutex listing_lock;
+	GCond listing_done;
+	guint n_listing; /* ListTemplates threads using the store */
 };
 
 /* Who receives a generation's updates: the tracker's user data of a
@@ -537,10 +540,37 @@ cg_engine_list(CgEngine *self, const CgCaller *caller)
 	return g_variant_builder_end(&builder);
 }
 
-GPtrArray *
-cg_engine_list_templates(CgEngine *self)
+static void
+list_templates_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-	return cg_template_store_list(self->templates, NULL);
+	CgEngine *self = task_data;
+	GPtrArray *templates = cg_template_store_list(self->templates, cancellable);
+
+	g_task_return_pointer(task, templates, (GDestroyNotify)g_ptr_array_unref);
+	/* the store is no longer used: cg_engine_free() may go on */
+	g_mutex_lock(&self->listing_lock);
+	self->n_listing--;
+	g_cond_broadcast(&self->listing_done);
+	g_mutex_unlock(&self->listing_lock);
+}
+
+void
+cg_engine_list_templates_async(CgEngine *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
+
+	g_task_set_task_data(task, self, NULL);
+	g_mutex_lock(&self->listing_lock);
+	self->n_listing++;
+	g_mutex_unlock(&self->listing_lock);
+	g_task_run_in_thread(task, list_templates_thread);
+}
+
+GPtrArray *
+cg_engine_list_templates_finish(GAsyncResult *result, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+	return g_task_propagate_pointer(G_TASK(result), error);
 }
 
 guint
@@ -627,6 +657,8 @@ cg_engine_new(const CgConfig *config, const char *const *template_dirs, const ch
 	if (self->counter == NULL)
 		return NULL;
 	self->templates = cg_template_store_new(template_dirs);
+	g_mutex_init(&self->listing_lock);
+	g_cond_init(&self->listing_done);
 	self->starts = cg_rate_limit_new(config->start_per_minute, CG_RATE_WINDOW_US);
 	self->subscriptions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->tracker = cg_tracker_new(&tracker_config, tracker_emit_cb, tracker_forget_cb, self);
@@ -692,6 +724,13 @@ cg_engine_free(CgEngine *self)
 	}
 	g_clear_pointer(&self->subscriptions, g_hash_table_unref);
 	g_clear_pointer(&self->starts, cg_rate_limit_free);
+	/* a listing still loading templates holds on to the store */
+	g_mutex_lock(&self->listing_lock);
+	while (self->n_listing > 0)
+		g_cond_wait(&self->listing_done, &self->listing_lock);
+	g_mutex_unlock(&self->listing_lock);
+	g_mutex_clear(&self->listing_lock);
+	g_cond_clear(&self->listing_done);
 	g_clear_pointer(&self->templates, cg_template_store_free);
 	g_clear_pointer(&self->counter, cg_counter_free);
 	g_free(self->output_dir);

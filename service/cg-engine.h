@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "cg-config.h"
 #include "cg-tracker.h"
@@ -103,9 +103,13 @@ int cg_engine_open_certificate(CgEngine *engine, const CgCaller *caller, const c
 GVariant *cg_engine_list(CgEngine *engine, const CgCaller *caller);
 /* Every template that loads (CgTemplate* references, sorted by id; see
  * cg_template_store_list()): what StartGeneration accepts. Anyone who may
- * generate may ask, so it takes no caller. Loads what is not cached yet on
- * the calling thread (the shipped templates take milliseconds). */
-GPtrArray *cg_engine_list_templates(CgEngine *engine);
+ * generate may ask, so it takes no caller. The templates are loaded (or
+ * checked against their files) off the main loop, in a thread of GLib's
+ * pool; cg_engine_free() waits for a listing still running. The callback
+ * comes on the calling thread's main context. */
+void cg_engine_list_templates_async(CgEngine *engine, GAsyncReadyCallback callback,
+				    gpointer user_data);
+GPtrArray *cg_engine_list_templates_finish(GAsyncResult *result, GError **error);
 /* Forget the caller's finished generations now (all for an administrator).
  * Returns how many. */
 guint cg_engine_cleanup(CgEngine *engine, const CgCaller *caller);

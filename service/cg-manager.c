@@ -504,20 +504,35 @@ handle_list_generations(CgDBusManager *skeleton, GDBusMethodInvocation *invocati
 }
 
 static void
+templates_listed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CgCall) call = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) templates = cg_engine_list_templates_finish(res, &error);
+
+	if (templates == NULL) {
+		reply_error(call, error);
+		return;
+	}
+	cg_dbus_manager_complete_list_templates(call->self->skeleton,
+						g_steal_pointer(&call->invocation),
+						cg_template_info_new_list(templates));
+}
+
+static void
 list_templates_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(CgCall) call = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) templates = NULL;
+	CgEngine *engine;
 
 	if (!authorize_finish(res, &call->caller, &error)) {
 		reply_error(call, error);
 		return;
 	}
-	templates = cg_engine_list_templates(call->self->engine);
-	cg_dbus_manager_complete_list_templates(call->self->skeleton,
-						g_steal_pointer(&call->invocation),
-						cg_template_info_new_list(templates));
+	/* loading templates is work: off the main loop */
+	engine = call->self->engine;
+	cg_engine_list_templates_async(engine, templates_listed_cb, g_steal_pointer(&call));
 }
 
 /* Whoever may generate may see what to generate with. */
