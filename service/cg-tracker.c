@@ -1215,6 +1215,12 @@ cg_generation_snapshot(const CgGeneration *generation)
 
 	g_return_val_if_fail(generation != NULL, NULL);
 	now = tracker_now(generation->tracker, &now_real);
+	/* The snapshot repeats the last update sent (its sequence), so it
+	 * carries that update's time, not the time of the question (to the
+	 * millisecond: last_sent_ms is rounded up). */
+	if (generation->sequence > 0)
+		now_real = MIN(now_real,
+			       generation->started_real + (gint64)generation->last_sent_ms * 1000);
 	return generation_to_variant(generation, generation->sequence, now, now_real);
 }
 

@@ -412,6 +412,10 @@ class HttpTestCase(CertgenTestCase):
 
     def assertError(self, resp, status, code, what=""):
         self.assertEqual(resp.status, status, f"{what}: {resp!r}")
+        # a reason phrase for every status (libsoup knows none for 429)
+        self.assertNotEqual(resp.reason, "Unknown Error", f"{what}: {resp!r}")
+        if status == 429:
+            self.assertEqual(resp.reason, "Too Many Requests", f"{what}: {resp!r}")
         self.assertTrue(resp.header("Content-Type").startswith("application/json"), resp)
         body = resp.json
         self.assertEqual(set(body), {"error", "message"}, body)

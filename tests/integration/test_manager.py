@@ -192,6 +192,18 @@ class ManagerTests(CertgenTestCase):
         snap = self.assert_terminal_last(self.root, pid)
         self.assertEqual(snap["status"], "cancelled")
 
+    def test_snapshot_time_is_the_last_update(self):
+        """A later GetProgress of a finished generation tells when its last
+        update was sent, not when it was asked (issue 10 item 8)."""
+        pid, updates = self.run_to_end(single_json())
+        time.sleep(1.2)
+        asked_at_us = int(time.time() * 1e6)
+        snap = self.root.progress(pid)
+        self.assertEqual(snap["sequence"], updates[-1]["sequence"])
+        # last_sent is kept to the millisecond, rounded up
+        self.assertLessEqual(abs(snap["timestamp_us"] - updates[-1]["timestamp_us"]), 1000)
+        self.assertLess(snap["timestamp_us"], asked_at_us - 1_000_000)
+
     def test_file_appears_atomically(self):
         """No partial file is ever visible: whenever <id>.pdf can be seen it is
         the complete final file; temporary files are hidden dot-files and gone
