@@ -148,8 +148,11 @@ main(int argc, char **argv)
 	connection =
 	    g_bus_get_sync(opt_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, &error);
 	if (connection == NULL) {
-		g_printerr("Could not connect to the %s bus: %s\n",
-			   opt_session ? "session" : "system", error->message);
+		g_printerr("Could not connect to the %s bus: %s\n"
+			   "(To use another bus, set %s to its address%s.)\n",
+			   opt_session ? "session" : "system", error->message,
+			   opt_session ? "DBUS_SESSION_BUS_ADDRESS" : "DBUS_SYSTEM_BUS_ADDRESS",
+			   opt_session ? "" : ", or pass --session for the session bus");
 		return EXIT_FAILURE;
 	}
 	g_dbus_connection_set_exit_on_close(connection, FALSE);

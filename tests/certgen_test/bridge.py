@@ -46,7 +46,7 @@ BOB = TOKENS["bob"]
 
 SSE_KEYS = {"progressId", "stage", "stageIndex", "stageProgress", "progress", "status",
             "message", "sequence", "timestamp", "pagesDone", "pagesTotal", "expectedEnd",
-            "cancellable", "transactionId", "startedAt"}
+            "cancellable", "transactionId", "startedAt", "persistent", "expiresAt"}
 TERMINAL = ("completed", "failed", "cancelled", "timed_out")
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -412,6 +412,10 @@ class HttpTestCase(CertgenTestCase):
 
     def assertError(self, resp, status, code, what=""):
         self.assertEqual(resp.status, status, f"{what}: {resp!r}")
+        # a reason phrase for every status (libsoup knows none for 429)
+        self.assertNotEqual(resp.reason, "Unknown Error", f"{what}: {resp!r}")
+        if status == 429:
+            self.assertEqual(resp.reason, "Too Many Requests", f"{what}: {resp!r}")
         self.assertTrue(resp.header("Content-Type").startswith("application/json"), resp)
         body = resp.json
         self.assertEqual(set(body), {"error", "message"}, body)

@@ -288,6 +288,8 @@ class InstallTreeTests(TmpdirTestCase):
                  "--state-dir", os.path.join(self.tmpdir, "state")], check=False, env=env)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("Could not connect to the system bus", r.stderr)
+        # ... and says how to point it at another bus
+        self.assertIn("set DBUS_SYSTEM_BUS_ADDRESS", r.stderr)
         self.assertNotIn("Invalid configuration", r.stderr)
 
     def test_debian_layout(self):
