@@ -21,8 +21,9 @@ BUS_NAME = "org.certgen.Certificates1"
 class PrivateBus:
     """with PrivateBus(build_root, config={...}) as bus: bus.address, bus.state_dir"""
 
-    def __init__(self, build_root, config=None, daemon=True, quiet=True):
+    def __init__(self, build_root, config=None, daemon=True, quiet=True, max_connections=None):
         self.build_root = os.path.abspath(build_root)
+        self.max_connections = max_connections
         self.config = config or {}
         self.want_daemon = daemon
         self.quiet = quiet
@@ -33,9 +34,16 @@ class PrivateBus:
         os.chmod(self.tmpdir, 0o755)
         socket = os.path.join(self.tmpdir, "system_bus_socket")
         conf = os.path.join(self.tmpdir, "bus.conf")
+        text = BUS_CONFIG.format(socket=socket, policy=POLICY_FILE,
+                                 user=pwd.getpwuid(os.geteuid()).pw_name)
+        if self.max_connections is not None:
+            # the system bus allows 256 connections per user
+            limits = "".join(f'  <limit name="{name}">{self.max_connections}</limit>\n'
+                             for name in ("max_completed_connections",
+                                          "max_connections_per_user"))
+            text = text.replace("</busconfig>", limits + "</busconfig>")
         with open(conf, "w", encoding="utf-8") as f:
-            f.write(BUS_CONFIG.format(socket=socket, policy=POLICY_FILE,
-                                      user=pwd.getpwuid(os.geteuid()).pw_name))
+            f.write(text)
         self.bus = subprocess.Popen(["dbus-daemon", f"--config-file={conf}", "--nofork",
                                      "--nopidfile", "--print-address=1"],
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
