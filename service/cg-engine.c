@@ -160,8 +160,9 @@ tracker_emit_cb(CgTracker *tracker, CgGeneration *generation, GVariant *update, 
 
 	if (watchers == NULL)
 		return;
-	for (guint i = 0; i < watchers->subscribers->len && self->update != NULL; i++)
-		self->update(watchers->subscribers->pdata[i], id, update, self->update_data);
+	if (watchers->subscribers->len > 0 && self->update != NULL)
+		self->update((const char *const *)watchers->subscribers->pdata,
+			     watchers->subscribers->len, id, update, self->update_data);
 
 	if (cg_status_is_terminal(cg_generation_get_status(generation))) {
 		log_generation(G_LOG_LEVEL_MESSAGE, generation, "finished");

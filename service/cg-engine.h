@@ -36,9 +36,11 @@ typedef struct {
 	gboolean is_admin;
 } CgCaller;
 
-/* @connection is to receive @update (a{sv}, borrowed) of @progress_id. */
-typedef void (*CgEngineUpdateFunc)(const char *connection, const char *progress_id,
-				   GVariant *update, gpointer user_data);
+/* @connections (@n_connections of them, at least one) are to receive
+ * @update (a{sv}, borrowed) of @progress_id: called once per update, so the
+ * message is built once however many receive it. */
+typedef void (*CgEngineUpdateFunc)(const char *const *connections, guint n_connections,
+				   const char *progress_id, GVariant *update, gpointer user_data);
 /* The number of active or tracked generations changed. */
 typedef void (*CgEngineStatusFunc)(CgEngine *engine, gpointer user_data);
 

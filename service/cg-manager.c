@@ -265,17 +265,33 @@ authorize_for_id(CgManager *self, GDBusMethodInvocation *invocation, const char 
 
 /* ---- updates ---------------------------------------------------------------- */
 
+/* One ProgressChanged, unicast to each receiver: the message and its body
+ * (serialized once, then shared) are built once, each receiver gets a copy
+ * with its destination (a sent message is locked to its serial). */
 static void
-engine_update_cb(const char *connection, const char *progress_id, GVariant *update,
-		 gpointer user_data)
+engine_update_cb(const char *const *connections, guint n_connections, const char *progress_id,
+		 GVariant *update, gpointer user_data)
 {
 	CgManager *self = user_data;
-	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusMessage) signal =
+	    g_dbus_message_new_signal(CG_OBJECT_PATH, CG_MANAGER_INTERFACE, "ProgressChanged");
 
-	if (!g_dbus_connection_emit_signal(self->connection, connection, CG_OBJECT_PATH,
-					   CG_MANAGER_INTERFACE, "ProgressChanged",
-					   g_variant_new("(s@a{sv})", progress_id, update), &error))
-		g_debug("Could not send ProgressChanged to %s: %s", connection, error->message);
+	g_dbus_message_set_body(signal, g_variant_new("(s@a{sv})", progress_id, update));
+	for (guint i = 0; i < n_connections; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GDBusMessage) copy = i + 1 < n_connections
+						   ? g_dbus_message_copy(signal, &error)
+						   : g_object_ref(signal);
+
+		if (copy != NULL) {
+			g_dbus_message_set_destination(copy, connections[i]);
+			g_dbus_connection_send_message(
+			    self->connection, copy, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, &error);
+		}
+		if (error != NULL)
+			g_debug("Could not send ProgressChanged to %s: %s", connections[i],
+				error->message);
+	}
 }
 
 static void

@@ -39,15 +39,21 @@ update_free(Update *update)
 }
 
 static void
-update_cb(const char *connection, const char *progress_id, GVariant *update, gpointer user_data)
+update_cb(const char *const *connections, guint n_connections, const char *progress_id,
+	  GVariant *update, gpointer user_data)
 {
 	Fixture *f = user_data;
-	Update *u = g_new0(Update, 1);
 
-	u->connection = g_strdup(connection);
-	u->progress_id = g_strdup(progress_id);
-	u->update = g_variant_ref(update);
-	g_ptr_array_add(f->updates, u);
+	/* once per update, with every receiver */
+	g_assert_cmpuint(n_connections, >, 0);
+	for (guint i = 0; i < n_connections; i++) {
+		Update *u = g_new0(Update, 1);
+
+		u->connection = g_strdup(connections[i]);
+		u->progress_id = g_strdup(progress_id);
+		u->update = g_variant_ref(update);
+		g_ptr_array_add(f->updates, u);
+	}
 }
 
 static void

@@ -23,8 +23,10 @@ class PrivateBus:
 
     template_dirs: directories searched before the shipped templates."""
 
-    def __init__(self, build_root, config=None, daemon=True, quiet=True, template_dirs=()):
+    def __init__(self, build_root, config=None, daemon=True, quiet=True, max_connections=None,
+                 template_dirs=()):
         self.build_root = os.path.abspath(build_root)
+        self.max_connections = max_connections
         self.config = config or {}
         self.template_dirs = list(template_dirs)
         self.want_daemon = daemon
@@ -36,9 +38,16 @@ class PrivateBus:
         os.chmod(self.tmpdir, 0o755)
         socket = os.path.join(self.tmpdir, "system_bus_socket")
         conf = os.path.join(self.tmpdir, "bus.conf")
+        text = BUS_CONFIG.format(socket=socket, policy=POLICY_FILE,
+                                 user=pwd.getpwuid(os.geteuid()).pw_name)
+        if self.max_connections is not None:
+            # the system bus allows 256 connections per user
+            limits = "".join(f'  <limit name="{name}">{self.max_connections}</limit>\n'
+                             for name in ("max_completed_connections",
+                                          "max_connections_per_user"))
+            text = text.replace("</busconfig>", limits + "</busconfig>")
         with open(conf, "w", encoding="utf-8") as f:
-            f.write(BUS_CONFIG.format(socket=socket, policy=POLICY_FILE,
-                                      user=pwd.getpwuid(os.geteuid()).pw_name))
+            f.write(text)
         self.bus = subprocess.Popen(["dbus-daemon", f"--config-file={conf}", "--nofork",
                                      "--nopidfile", "--print-address=1"],
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)

@@ -292,7 +292,7 @@ class RouteTests(HttpTestCase):
         pid = random_id()
         self.assertError(self.request("GET", "/api/nothing"), 404, "not_found")
         self.assertError(self.request("GET", "/api/certificates/progress/"), 404, "not_found")
-        for method, path, allow in (("GET", "/api/certificates", "POST"),
+        for method, path, allow in (("PUT", "/api/certificates", "GET, POST"),
                                     ("PUT", f"/api/certificates/progress/{pid}", "GET, DELETE"),
                                     ("POST", f"/api/certificates/{pid}/download", "GET"),
                                     ("GET", "/api/session", "POST, DELETE")):
