@@ -772,3 +772,28 @@ cg_json_parse(const char *text, gsize length, const CgJsonLimits *limits, GError
 {
 	return cg_json_parse_with_spans(text, length, limits, NULL, error);
 }
+
+/* The two-character escapes of RFC 8259; other control characters are
+ * written as \u00XX. */
+static const char *const cg_json_escapes[128] = {
+    ['"'] = "\\\"", ['\\'] = "\\\\", ['\b'] = "\\b", ['\f'] = "\\f",
+    ['\n'] = "\\n", ['\r'] = "\\r",  ['\t'] = "\\t",
+};
+
+void
+cg_json_append_string(GString *out, const char *text)
+{
+	g_string_append_c(out, '"');
+	for (const char *p = text; *p != '\0'; p++) {
+		guchar c = *p;
+		const char *escape = c < G_N_ELEMENTS(cg_json_escapes) ? cg_json_escapes[c] : NULL;
+
+		if (escape != NULL)
+			g_string_append(out, escape);
+		else if (c < 0x20)
+			g_string_append_printf(out, "\\u%04x", c);
+		else
+			g_string_append_c(out, (char)c);
+	}
+	g_string_append_c(out, '"');
+}

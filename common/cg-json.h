@@ -100,4 +100,8 @@ const char *cg_json_error_describe(const GError *error);
  * written as two quotes. */
 char *cg_json_quote(const char *text);
 
+/* Appends @text (valid UTF-8) to @out as a JSON string: quotes, backslashes
+ * and control characters escaped, everything else as it is. */
+void cg_json_append_string(GString *out, const char *text);
+
 G_END_DECLS

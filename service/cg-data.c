@@ -540,45 +540,6 @@ cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_
 	return data;
 }
 
-static void
-cg_data_append_json_string(GString *out, const char *text)
-{
-	g_string_append_c(out, '"');
-	for (const char *p = text; *p != '\0'; p++) {
-		guchar c = *p;
-
-		switch (c) {
-		case '"':
-			g_string_append(out, "\\\"");
-			break;
-		case '\\':
-			g_string_append(out, "\\\\");
-			break;
-		case '\b':
-			g_string_append(out, "\\b");
-			break;
-		case '\f':
-			g_string_append(out, "\\f");
-			break;
-		case '\n':
-			g_string_append(out, "\\n");
-			break;
-		case '\r':
-			g_string_append(out, "\\r");
-			break;
-		case '\t':
-			g_string_append(out, "\\t");
-			break;
-		default:
-			if (c < 0x20)
-				g_string_append_printf(out, "\\u%04x", c);
-			else
-				g_string_append_c(out, (char)c);
-		}
-	}
-	g_string_append_c(out, '"');
-}
-
 static int
 cg_data_compare_keys(gconstpointer a, gconstpointer b)
 {
@@ -602,9 +563,9 @@ cg_recipient_canonical_json(const CgRecipient *recipient)
 	for (guint i = 0; i < n_keys; i++) {
 		if (i > 0)
 			g_string_append_c(out, ',');
-		cg_data_append_json_string(out, keys[i]);
+		cg_json_append_string(out, keys[i]);
 		g_string_append_c(out, ':');
-		cg_data_append_json_string(out, g_hash_table_lookup(recipient->fields, keys[i]));
+		cg_json_append_string(out, g_hash_table_lookup(recipient->fields, keys[i]));
 	}
 	g_string_append_c(out, '}');
 	return g_string_free(out, FALSE);
