@@ -14,7 +14,7 @@ cg_ctl_csv_to_json(const char *source, const char *text, size_t size, char *cons
 {
 	CgCsvOptions options = {
 	    .max_bytes = CG_DATA_MAX_BYTES,
-	    .max_rows = CG_CTL_CSV_MAX_ROWS,
+	    .max_rows = CG_CSV_MAX_ROWS,
 	    .set = (const char *const *)set,
 	    .set_label = CG_CTL_CSV_SET_LABEL,
 	};

@@ -10,10 +10,6 @@
 
 #include "cg-ctl-bus.h"
 
-/* The most recipients a CSV may have here: certgend's own [limits]
- * max_recipients (at most this) decides the rest. */
-#define CG_CTL_CSV_MAX_ROWS 1000000U
-
 /* How shared fields are named in messages: "--set courseName". */
 #define CG_CTL_CSV_SET_LABEL "--set "
 

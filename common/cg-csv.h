@@ -43,6 +43,12 @@ typedef enum {
 
 GQuark cg_csv_error_quark(void);
 
+/* What the clients allow at most: as many recipients as certgend's
+ * [limits] max_recipients can be set to (certgend's own setting decides
+ * the rest), and as much data JSON as certgenctl reads. */
+#define CG_CSV_MAX_ROWS 1000000U
+#define CG_CSV_MAX_BYTES (32U * 1024U * 1024U)
+
 /* At most this many issues are collected (certgend's "errors" cap too). */
 #define CG_CSV_MAX_ISSUES 100
 
