@@ -783,17 +783,23 @@ static const char *const cg_json_escapes[128] = {
 void
 cg_json_append_string(GString *out, const char *text)
 {
+	const char *run = text;
+
 	g_string_append_c(out, '"');
 	for (const char *p = text; *p != '\0'; p++) {
 		guchar c = *p;
 		const char *escape = c < G_N_ELEMENTS(cg_json_escapes) ? cg_json_escapes[c] : NULL;
 
+		if (escape == NULL && c >= 0x20)
+			continue;
+		/* the text since the last escape at once, then this one */
+		g_string_append_len(out, run, p - run);
+		run = p + 1;
 		if (escape != NULL)
 			g_string_append(out, escape);
-		else if (c < 0x20)
-			g_string_append_printf(out, "\\u%04x", c);
 		else
-			g_string_append_c(out, (char)c);
+			g_string_append_printf(out, "\\u%04x", c);
 	}
+	g_string_append(out, run);
 	g_string_append_c(out, '"');
 }
