@@ -326,15 +326,15 @@ char *
 cg_http_invalid_data_json(const char *message, const char *path)
 {
 	g_autofree char *prefix = g_strconcat(path, ": ", NULL);
-	CgCsvIssue issue = {
-	    .path = (char *)path,
-	    .message =
-		(char *)(g_str_has_prefix(message, prefix) ? message + strlen(prefix) : message),
-	};
-	CgCsvIssue *issues[] = {&issue};
-	GPtrArray one = {.pdata = (gpointer *)issues, .len = 1};
+	g_autoptr(GPtrArray) issues =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)cg_csv_issue_free);
+	CgCsvIssue *issue = g_new0(CgCsvIssue, 1);
 
-	return cg_http_invalid_data_issues_json(message, &one);
+	issue->path = g_strdup(path);
+	issue->message =
+	    g_strdup(g_str_has_prefix(message, prefix) ? message + strlen(prefix) : message);
+	g_ptr_array_add(issues, issue);
+	return cg_http_invalid_data_issues_json(message, issues);
 }
 
 char *
