@@ -158,6 +158,22 @@ cg_json_quote(const char *text)
 	return g_string_free(out, FALSE);
 }
 
+const char *
+cg_json_escape_byte(unsigned char c, char buf[8])
+{
+	static const char *const short_escapes[] = {
+	    ['"'] = "\\\"", ['\\'] = "\\\\", ['\b'] = "\\b", ['\f'] = "\\f",
+	    ['\n'] = "\\n", ['\r'] = "\\r",  ['\t'] = "\\t",
+	};
+
+	if (c < G_N_ELEMENTS(short_escapes) && short_escapes[c] != NULL)
+		return short_escapes[c];
+	if (c >= 0x20)
+		return NULL;
+	g_snprintf(buf, 8, "\\u%04x", c);
+	return buf;
+}
+
 guint64
 cg_json_values_budget(gsize length)
 {
@@ -773,32 +789,22 @@ cg_json_parse(const char *text, gsize length, const CgJsonLimits *limits, GError
 	return cg_json_parse_with_spans(text, length, limits, NULL, error);
 }
 
-/* The two-character escapes of RFC 8259; other control characters are
- * written as \u00XX. */
-static const char *const cg_json_escapes[128] = {
-    ['"'] = "\\\"", ['\\'] = "\\\\", ['\b'] = "\\b", ['\f'] = "\\f",
-    ['\n'] = "\\n", ['\r'] = "\\r",  ['\t'] = "\\t",
-};
-
 void
 cg_json_append_string(GString *out, const char *text)
 {
 	const char *run = text;
+	char buf[8];
 
 	g_string_append_c(out, '"');
 	for (const char *p = text; *p != '\0'; p++) {
-		guchar c = *p;
-		const char *escape = c < G_N_ELEMENTS(cg_json_escapes) ? cg_json_escapes[c] : NULL;
+		const char *escape = cg_json_escape_byte((guchar)*p, buf);
 
-		if (escape == NULL && c >= 0x20)
+		if (escape == NULL)
 			continue;
 		/* the text since the last escape at once, then this one */
 		g_string_append_len(out, run, p - run);
+		g_string_append(out, escape);
 		run = p + 1;
-		if (escape != NULL)
-			g_string_append(out, escape);
-		else
-			g_string_append_printf(out, "\\u%04x", c);
 	}
 	g_string_append(out, run);
 	g_string_append_c(out, '"');

@@ -100,8 +100,14 @@ const char *cg_json_error_describe(const GError *error);
  * written as two quotes. */
 char *cg_json_quote(const char *text);
 
-/* Appends @text (valid UTF-8) to @out as a JSON string: quotes, backslashes
- * and control characters escaped, everything else as it is. */
+/* How byte @c is written inside a JSON string literal: its escape (\n,
+ * \", \u001f — written to @buf for the \u ones), or NULL when it
+ * stands for itself (every byte >= 0x20 but '"' and '\\'; UTF-8 passes
+ * through). The one escaping rule of every JSON writer of certgen. */
+const char *cg_json_escape_byte(unsigned char c, char buf[8]);
+
+/* Appends @text (valid UTF-8) to @out as a JSON string, escaped by
+ * cg_json_escape_byte(). */
 void cg_json_append_string(GString *out, const char *text);
 
 G_END_DECLS

@@ -216,23 +216,6 @@ class CertgenctlTests(CertgenTestCase):
         left = [e for e in os.listdir(directory) if e not in allowed]
         self.assertEqual(left, [], f"unexpected files in {directory}")
 
-    def unique_name_of(self, pid):
-        """The unique bus name of the connection of process pid."""
-        def find():
-            (names,) = self.root.bus("ListNames", None, "(as)")
-            for name in names:
-                if not name.startswith(":"):
-                    continue
-                try:
-                    (p,) = self.root.bus("GetConnectionUnixProcessID",
-                                         GLib.Variant("(s)", (name,)), "(u)")
-                except cg_testbus.DBusCallError:
-                    continue
-                if p == pid:
-                    return name
-            return None
-        return wait_until(find, 10, f"a bus connection of pid {pid}")
-
     # -- generate -----------------------------------------------------------
 
     def test_generate_plain_output(self):
