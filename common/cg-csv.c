@@ -93,7 +93,7 @@ cg_csv_set_label(const CgCsvOptions *options)
 	return options->set_label != NULL ? options->set_label : CG_CSV_DEFAULT_SET_LABEL;
 }
 
-/* "no rows", "not a field name ..." in one wording for headers and sets. */
+/* One wording for the names of the header and of the shared fields. */
 #define CG_CSV_NOT_A_NAME "not a field name (a letter, then letters, digits or _, at most %u)"
 
 static void
