@@ -772,6 +772,11 @@ verb_fetch(char **args)
 		cg_log_error("fetch needs --output FILE (or --output - for standard output).");
 		return CG_EXIT_USAGE;
 	}
+	if (streq(arg_output, "-") && isatty(STDOUT_FILENO)) {
+		cg_log_error("Refusing to write a certificate to the terminal: redirect standard "
+			     "output, or use --output FILE.");
+		return CG_EXIT_USAGE;
+	}
 	/* The snapshot says how long the file must be. */
 	r = get_progress(&bus, args[0], false, &u);
 	if (r < 0)

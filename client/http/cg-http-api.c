@@ -87,6 +87,9 @@ start_finished(GObject *source, GAsyncResult *result, CgHttpPending *pending, gb
 
 	reply = cg_http_bus_call_finish(CG_HTTP_BUS(source), result, NULL, &error);
 	if (reply == NULL) {
+		/* certgend created nothing: the request does not count */
+		cg_rate_limit_remove(CG_HTTP_API(pending->owner)->starts_limiter, pending->user,
+				     pending->rate_event_us);
 		cg_http_pending_fail_dbus(pending, error);
 		return;
 	}
@@ -125,6 +128,17 @@ csv_started_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	start_finished(source, result, user_data, TRUE);
 }
 
+/* Answers a start request refused with @error; with @invalid_data_json,
+ * an invalid_data answer with its "errors", when there is one. */
+static void
+respond_start_error(SoupServerMessage *msg, const GError *error, const char *invalid_data_json)
+{
+	if (invalid_data_json != NULL)
+		cg_http_respond_json(msg, cg_http_error_status(error), invalid_data_json);
+	else
+		cg_http_respond_error(msg, error, 0);
+}
+
 /* The StartGeneration arguments of a text/csv body (cg-http-csv.h), or
  * NULL with @msg answered: 400 invalid_data with every CSV problem in
  * "errors", or the error. */
@@ -138,12 +152,35 @@ csv_start_parameters(SoupServerMessage *msg, GBytes *body, const char *user)
 	parameters = cg_http_csv_start_parameters(
 	    g_bytes_get_data(body, NULL), g_bytes_get_size(body),
 	    g_uri_get_query(soup_server_message_get_uri(msg)), user, &issues, &error);
-	if (parameters == NULL && issues != NULL) {
-		g_autofree char *json = cg_http_invalid_data_issues_json(error->message, issues);
+	if (parameters == NULL) {
+		g_autofree char *json =
+		    issues != NULL ? cg_http_invalid_data_issues_json(error->message, issues)
+				   : NULL;
 
-		cg_http_respond_json(msg, cg_http_error_status(error), json);
-	} else if (parameters == NULL) {
-		cg_http_respond_error(msg, error, 0);
+		respond_start_error(msg, error, json);
+	}
+	return parameters;
+}
+
+/* The StartGeneration arguments of a JSON body, or NULL with @msg answered:
+ * 400 invalid_data (with "errors") for what certgend would call
+ * InvalidData, or the error. */
+static GVariant *
+json_start_parameters(CgHttpApi *self, SoupServerMessage *msg, GBytes *body, const char *user)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *data_path = NULL;
+	GVariant *parameters;
+
+	parameters = cg_http_start_parameters_from_body(
+	    g_bytes_get_data(body, NULL), g_bytes_get_size(body), self->config->max_json_depth,
+	    user, &data_path, &error);
+	if (parameters == NULL) {
+		/* what certgend would call InvalidData, with its "errors" list */
+		g_autofree char *json =
+		    data_path != NULL ? cg_http_invalid_data_json(error->message, data_path) : NULL;
+
+		respond_start_error(msg, error, json);
 	}
 	return parameters;
 }
@@ -178,16 +215,19 @@ handle_start(CgHttpApi *self, SoupServerMessage *msg)
 {
 	g_autofree char *user = authenticate_or_respond(self, msg, FALSE);
 	g_autoptr(GBytes) body = NULL;
-	g_autoptr(GError) error = NULL;
-	g_autofree char *data_path = NULL;
 	GVariant *parameters;
 	guint retry_after_s = 0;
 	gint64 wait_us = 0;
 	gboolean csv = FALSE;
+	gint64 now = g_get_monotonic_time();
+	CgHttpPending *pending;
 
 	if (user == NULL)
 		return;
-	if (!cg_rate_limit_try(self->starts_limiter, user, g_get_monotonic_time(), &wait_us)) {
+	/* Checked first (a refused client is told so before it sends more),
+	 * but recorded only once the request is sound; taken back when
+	 * certgend refuses it (start_finished): only generations count. */
+	if (!cg_rate_limit_check(self->starts_limiter, user, now, &wait_us)) {
 		retry_after_s = cg_http_retry_after_s(wait_us);
 		cg_http_respond_new_error(
 		    msg, CG_HTTP_ERROR_RATE_LIMITED, retry_after_s,
@@ -198,30 +238,17 @@ handle_start(CgHttpApi *self, SoupServerMessage *msg)
 	if (!start_body_is_csv(msg, &csv))
 		return;
 	body = soup_message_body_flatten(soup_server_message_get_request_body(msg));
-	if (csv) {
+	if (csv)
 		parameters = csv_start_parameters(msg, body, user);
-		if (parameters != NULL)
-			cg_http_bus_call(self->context->bus, "StartGeneration", parameters,
-					 G_VARIANT_TYPE("(s)"), NULL, csv_started_cb,
-					 pending_new(self, msg, user, NULL));
+	else
+		parameters = json_start_parameters(self, msg, body, user);
+	if (parameters == NULL)
 		return;
-	}
-	parameters = cg_http_start_parameters_from_body(
-	    g_bytes_get_data(body, NULL), g_bytes_get_size(body), self->config->max_json_depth,
-	    user, &data_path, &error);
-	if (parameters == NULL && data_path != NULL) {
-		/* what certgend would call InvalidData, with its "errors" list */
-		g_autofree char *json = cg_http_invalid_data_json(error->message, data_path);
-
-		cg_http_respond_json(msg, cg_http_error_status(error), json);
-		return;
-	}
-	if (parameters == NULL) {
-		cg_http_respond_error(msg, error, 0);
-		return;
-	}
+	cg_rate_limit_add(self->starts_limiter, user, now);
+	pending = pending_new(self, msg, user, NULL);
+	pending->rate_event_us = now;
 	cg_http_bus_call(self->context->bus, "StartGeneration", parameters, G_VARIANT_TYPE("(s)"),
-			 NULL, started_cb, pending_new(self, msg, user, NULL));
+			 NULL, csv ? csv_started_cb : started_cb, pending);
 }
 
 /* ---- DELETE /api/certificates/progress/{id} ---------------------------------------------- */

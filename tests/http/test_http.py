@@ -477,6 +477,26 @@ class ErrorStatusTests(HttpTestCase):
         self.assertTrue(1 <= retry <= 60, retry)
         self.start(token=BOB)
 
+    def test_refused_requests_do_not_count(self):
+        """Requests refused before anything is created (415, 400, certgend's
+        InvalidArgument and TemplateNotFound) do not use up the generation
+        rate limit; the 6th generation still gets 429 (issue 10 item 8)."""
+        for _ in range(3):
+            resp = self.request("POST", "/api/certificates", raw=b"x=1",
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+            self.assertError(resp, 415, "unsupported_media_type")
+            resp = self.request("POST", "/api/certificates", raw=b"{not json",
+                                headers={"Content-Type": "application/json"})
+            self.assertEqual(resp.status, 400, resp)
+        for body in ({"templateId": "no-such-template", "data": recipient_data()},
+                     {"transactionId": "tx-\u001b[2J", "data": recipient_data()}):
+            resp = self.request("POST", "/api/certificates", body)
+            self.assertEqual(resp.status, 400, resp)
+        for i in range(5):
+            self.start(transaction=f"tx-{i}")
+        resp = self.request("POST", "/api/certificates", {"data": recipient_data()})
+        self.assertError(resp, 429, "rate_limited")
+
     def test_rate_limit_streams(self):
         """The 11th SSE connection in a minute: 429 with Retry-After; reconnects that
         carry a Last-Event-ID are not counted."""
