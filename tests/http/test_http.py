@@ -1419,7 +1419,7 @@ class CsvTests(HttpTestCase):
 
     def test_csv_problems_named_by_row(self):
         """The CSV's own problems: 400 invalid_data listing every one by row and
-        column; nothing is started."""
+        column; nothing is started, and the rate limit is not used up."""
         csv = (self.HEADER + "Ada,C,2024-05-17\r\n" + "Bob,C\r\n").encode() + \
             b"Caf\xe9,C,2024-05-17\r\n"
         self.assert_invalid_data(self.post_csv(csv), [
@@ -1436,6 +1436,10 @@ class CsvTests(HttpTestCase):
                                                "set.recipientName=Eve"), [
             ("set.recipientName", "also a column of the CSV (column 1)")])
         self.assertEqual(self.root.call("ListGenerations"), [])
+        # refused before anything was created: none of the five counted in
+        # the limit of 5 generation requests a minute
+        resp = self.post_csv(self.HEADER + "Ada,C,2024-05-17\r\n")
+        self.assertEqual(resp.status, 201, resp)
 
     @bridge_args("--generations-per-minute", "1000")
     def test_csv_service_errors_named_by_row(self):
