@@ -18,6 +18,7 @@
 #include "cg-error.h"
 #include "cg-options.h"
 #include "cg-peers.h"
+#include "cg-template-info.h"
 
 struct _CgManager {
 	GDBusConnection *connection;
@@ -519,6 +520,47 @@ handle_list_generations(CgDBusManager *skeleton, GDBusMethodInvocation *invocati
 }
 
 static void
+templates_listed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CgCall) call = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) templates = cg_engine_list_templates_finish(res, &error);
+
+	if (templates == NULL) {
+		reply_error(call, error);
+		return;
+	}
+	cg_dbus_manager_complete_list_templates(call->self->skeleton,
+						g_steal_pointer(&call->invocation),
+						cg_template_info_new_list(templates));
+}
+
+static void
+list_templates_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CgCall) call = user_data;
+	g_autoptr(GError) error = NULL;
+	CgEngine *engine;
+
+	if (!authorize_finish(res, &call->caller, &error)) {
+		reply_error(call, error);
+		return;
+	}
+	/* loading templates is work: off the main loop */
+	engine = call->self->engine;
+	cg_engine_list_templates_async(engine, templates_listed_cb, g_steal_pointer(&call));
+}
+
+/* Whoever may generate may see what to generate with. */
+static gboolean
+handle_list_templates(CgDBusManager *skeleton, GDBusMethodInvocation *invocation, CgManager *self)
+{
+	authorize_async(self, invocation, CG_NEED_GENERATE, NULL, FALSE,
+			list_templates_authorized_cb, cg_call_new(self, invocation, NULL));
+	return TRUE;
+}
+
+static void
 cleanup_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(CgCall) call = user_data;
@@ -573,6 +615,8 @@ cg_manager_new(GDBusConnection *connection, const CgConfig *config,
 	g_signal_connect(self->skeleton, "handle-open-certificate",
 			 G_CALLBACK(handle_open_certificate), self);
 	g_signal_connect(self->skeleton, "handle-cleanup", G_CALLBACK(handle_cleanup), self);
+	g_signal_connect(self->skeleton, "handle-list-templates", G_CALLBACK(handle_list_templates),
+			 self);
 	return g_steal_pointer(&self);
 }
 

@@ -19,12 +19,18 @@ BUS_NAME = "org.certgen.Certificates1"
 
 
 class PrivateBus:
-    """with PrivateBus(build_root, config={...}) as bus: bus.address, bus.state_dir"""
+    """with PrivateBus(build_root, config={...}) as bus: bus.address, bus.state_dir
 
-    def __init__(self, build_root, config=None, daemon=True, quiet=True, max_connections=None):
+    template_dirs: directories searched before the shipped templates;
+    max_connections: the bus's connection limits (the system bus allows 256
+    per user)."""
+
+    def __init__(self, build_root, config=None, daemon=True, quiet=True, template_dirs=(),
+                 max_connections=None):
         self.build_root = os.path.abspath(build_root)
         self.max_connections = max_connections
         self.config = config or {}
+        self.template_dirs = list(template_dirs)
         self.want_daemon = daemon
         self.quiet = quiet
         self.daemon = None
@@ -65,8 +71,9 @@ class PrivateBus:
         self.log_path = os.path.join(self.tmpdir, "certgend.log")
         log = open(self.log_path, "wb")  # pylint: disable=consider-using-with
         self.daemon = subprocess.Popen(
-            [os.path.join(self.build_root, "service", "certgend"), "--config", cfg,
-             "--template-dir", TEMPLATE_DIR, "--state-dir", self.state_dir],
+            [os.path.join(self.build_root, "service", "certgend"), "--config", cfg]
+            + [arg for d in self.template_dirs + [TEMPLATE_DIR] for arg in ("--template-dir", d)]
+            + ["--state-dir", self.state_dir],
             stdout=log, stderr=subprocess.STDOUT,
             env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address))
         log.close()
