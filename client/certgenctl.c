@@ -28,6 +28,7 @@
 #include "cg-ctl-follow.h"
 #include "cg-ctl-json.h"
 #include "cg-ctl-progress.h"
+#include "cg-ctl-templates.h"
 #include "cg-ctl-util.h"
 
 /* Options that only some commands take; the others refuse them. */
@@ -40,8 +41,10 @@ enum {
 	OPT_TIMEOUT = 1 << 5,
 	OPT_NO_WAIT = 1 << 6,
 	OPT_POLL = 1 << 7,
-	OPT_CSV = 1 << 8,
-	OPT_SET = 1 << 9,
+	OPT_PERSIST = 1 << 8,
+	OPT_DRY_RUN = 1 << 9,
+	OPT_CSV = 1 << 10,
+	OPT_SET = 1 << 11,
 };
 
 static CgBusScope arg_scope = CG_BUS_SYSTEM;
@@ -56,6 +59,8 @@ static const char *arg_output = NULL;
 static uint32_t arg_timeout_ms = 0; /* 0: the service's default */
 static bool arg_no_wait = false;
 static bool arg_poll = false;
+static bool arg_persist = false;
+static bool arg_dry_run = false;
 static bool arg_help = false;
 static unsigned arg_given = 0; /* OPT_* seen on the command line */
 
@@ -78,6 +83,13 @@ static int
 connect_bus(sd_bus **ret)
 {
 	return cg_bus_connect(arg_scope, ret);
+}
+
+/* Logs why a reply could not be read. */
+static int
+log_read_error(int r)
+{
+	return r == -ENOMEM ? cg_log_oom() : cg_bus_log_parse_error(r);
 }
 
 /* The end of a command's output on stdout: 0, or a negative errno
@@ -245,6 +257,16 @@ append_options(sd_bus_message *m)
 		if (r < 0)
 			return r;
 	}
+	if (arg_persist) {
+		r = sd_bus_message_append(m, "{sv}", "enable_persistence", "b", 1);
+		if (r < 0)
+			return r;
+	}
+	if (arg_dry_run) {
+		r = sd_bus_message_append(m, "{sv}", "validate_only", "b", 1);
+		if (r < 0)
+			return r;
+	}
 	return sd_bus_message_close_container(m);
 }
 
@@ -361,6 +383,11 @@ verb_generate(char **args)
 			     "beside \"recipients\".");
 		return CG_EXIT_USAGE;
 	}
+	if (arg_output != NULL && arg_dry_run) {
+		cg_log_error("--output cannot be combined with --dry-run: a dry run makes no "
+			     "file.");
+		return CG_EXIT_USAGE;
+	}
 	if (arg_output != NULL && arg_no_wait) {
 		cg_log_error("--output cannot be combined with --no-wait; use "
 			     "\"certgenctl fetch ID --output FILE\" later.");
@@ -454,6 +481,7 @@ print_update(const CgUpdate *u)
 
 	print_field("Generation", "%s", strna(u->progress_id));
 	print_field("Transaction", "%s", strna(u->transaction_id));
+	print_field("Template", "%s", strna(u->template_id));
 	if (u->owner_label != NULL)
 		print_field("On behalf of", "%s", u->owner_label);
 	print_field("Status", "%s", strna(u->status));
@@ -476,6 +504,12 @@ print_update(const CgUpdate *u)
 	cg_format_timestamp(when, sizeof(when), u->timestamp_us);
 	print_field("Updated", "%s (update %llu)", when, (unsigned long long)u->sequence);
 	print_field("Cancellable", "%s", u->cancellable ? "yes" : "no");
+	if (u->persistent) {
+		print_field("Kept", "until its owner's cleanup");
+	} else if (u->expires_at_us > 0) {
+		cg_format_timestamp(when, sizeof(when), u->expires_at_us);
+		print_field("Kept", "until %s", when);
+	}
 	if (u->has_result) {
 		if (u->result.pages > 1 && u->result.last_certificate_number != NULL)
 			print_field("Certificates", "%s to %s", strna(u->result.certificate_number),
@@ -541,54 +575,40 @@ typedef struct Analytics {
 	CgStrings *strings; /* escaped copies */
 } Analytics;
 
+/* One {st} of stage_durations. */
+static int
+analytics_read_stage(sd_bus_message *m, void *userdata, CgCtlJson *json)
+{
+	Analytics *a = userdata;
+	const char *stage;
+	uint64_t ms;
+	int r;
+
+	r = sd_bus_message_read(m, "{st}", &stage, &ms);
+	if (r < 0)
+		return r;
+	if (json != NULL) {
+		cg_ctl_json_key(json, stage);
+		cg_ctl_json_unsigned(json, ms);
+	}
+	if (a->n_stages < ELEMENTSOF(a->stages)) {
+		stage = cg_strings_safe(a->strings, stage);
+		if (stage == NULL)
+			return -ENOMEM;
+		a->stages[a->n_stages].stage = stage;
+		a->stages[a->n_stages].ms = ms;
+		a->n_stages++;
+	}
+	return 0;
+}
+
 static int
 analytics_hook(sd_bus_message *m, const char *key, const char *contents, void *base,
 	       CgCtlJson *json)
 {
-	Analytics *a = base;
-	int r;
-
 	if (!streq(key, "stage_durations") || !streq(contents, "a{st}"))
 		return 0;
-	r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{st}");
-	if (r < 0)
-		return r;
-	if (json != NULL)
-		cg_ctl_json_begin_object(json);
-	for (;;) {
-		const char *stage;
-		uint64_t ms;
-
-		r = sd_bus_message_read(m, "{st}", &stage, &ms);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			break;
-		if (json != NULL) {
-			cg_ctl_json_key(json, stage);
-			cg_ctl_json_unsigned(json, ms);
-		}
-		if (a->n_stages < ELEMENTSOF(a->stages)) {
-			stage = cg_strings_safe(a->strings, stage);
-			if (stage == NULL)
-				return -ENOMEM;
-			a->stages[a->n_stages].stage = stage;
-			a->stages[a->n_stages].ms = ms;
-			a->n_stages++;
-		}
-	}
-	if (json != NULL)
-		cg_ctl_json_end_object(json);
-	r = sd_bus_message_exit_container(m);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_exit_container(m);
-	if (r < 0)
-		return r;
-	return 1;
+	return cg_bus_read_array(m, true, contents, analytics_read_stage, base, json);
 }
 
 static const CgBusField analytics_fields[] = {
@@ -718,10 +738,8 @@ verb_list(char **args)
 	if (r < 0)
 		return r;
 	r = update_list_read(reply, arg_json, &list);
-	if (r == -ENOMEM)
-		return cg_log_oom();
 	if (r < 0)
-		return cg_bus_log_parse_error(r);
+		return log_read_error(r);
 
 	if (arg_json) {
 		/* One array: the snapshots, oldest first. */
@@ -815,12 +833,61 @@ verb_cleanup(char **args)
 	return flush_stdout();
 }
 
+/* ---- templates ---- */
+
+static int
+verb_templates(char **args)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(cg_ctl_templates_done) CgCtlTemplates list = {0};
+	const CgCtlTemplate *one = NULL;
+	int r;
+
+	r = connect_and_call(&bus, "ListTemplates", &reply);
+	if (r < 0)
+		return r;
+	r = cg_ctl_templates_read(reply, &list);
+	if (r < 0)
+		return log_read_error(r);
+
+	if (args[0] != NULL) {
+		one = cg_ctl_templates_find(&list, args[0]);
+		if (one == NULL) {
+			_cleanup_(cg_strings_done) CgStrings strings = {0};
+			_cleanup_free_ char *ids = cg_ctl_templates_ids(&list);
+			const char *shown = cg_strings_safe(&strings, args[0]);
+
+			if (ids == NULL || shown == NULL)
+				return cg_log_oom();
+			cg_log_error("Template '%s' not found; available: %s", shown,
+				     isempty(ids) ? "none" : ids);
+			return CG_EXIT_REFUSED;
+		}
+	}
+
+	if (arg_json && one != NULL) {
+		r = cg_print_json_line(one->json);
+	} else if (arg_json) {
+		/* One array: the entries, sorted by id. */
+		fputc('[', stdout);
+		for (size_t i = 0; i < list.n; i++)
+			printf("%s%s", i > 0 ? "," : "", list.items[i].json);
+		fputs("]\n", stdout);
+	} else if (one != NULL) {
+		cg_ctl_template_print(one);
+	} else {
+		cg_ctl_templates_print_table(&list);
+	}
+	return r < 0 ? r : flush_stdout();
+}
+
 /* ---- command line ---- */
 
 static const Verb verbs[] = {
     {"generate", 0, 0,
      OPT_JSON | OPT_TEMPLATE | OPT_TRANSACTION | OPT_DATA | OPT_OUTPUT | OPT_TIMEOUT | OPT_NO_WAIT |
-	 OPT_POLL | OPT_CSV | OPT_SET,
+	 OPT_POLL | OPT_PERSIST | OPT_DRY_RUN | OPT_CSV | OPT_SET,
      verb_generate, "generate --data FILE|- | --csv FILE|-",
      "Start a generation and follow it until it ends",
      "Start a generation and follow it until it ends: a progress bar on a terminal,\n"
@@ -840,7 +907,11 @@ static const Verb verbs[] = {
      "                        temporary file and renamed; nothing otherwise)\n"
      "     --timeout=SECONDS  End the generation as timed out after this long\n"
      "                        (option timeout_ms; certgend's default is 300)\n"
+     "     --dry-run          Only load the template and validate the data\n"
+     "                        (option validate_only): no file, no numbers\n"
      "     --no-wait          Print the generation's id and return at once\n"
+     "     --persist          Keep the PDF in certgend until your cleanup, rather than\n"
+     "                        for [cleanup] finished_ttl_s (option enable_persistence)\n"
      "     --poll             Poll GetProgress every 200 ms instead of using signals\n"
      "     --json             One JSON object per update, then a result object\n"},
     {"status", 1, 1, OPT_JSON, verb_status, "status ID", "Show the state of a generation",
@@ -866,6 +937,13 @@ static const Verb verbs[] = {
      "Save the PDF of a completed generation (OpenCertificate passes a file\n"
      "descriptor). The file is written to a temporary file and renamed.\n\n"
      "  -o --output=FILE|-    Where to save it; '-' writes to standard output\n"},
+    {"templates", 0, 1, OPT_JSON, verb_templates, "templates [ID]",
+     "List the templates, or show one",
+     "List the templates certgend has (ListTemplates), or show one template's\n"
+     "title, page size and data fields: the JSON keys of --data, with their\n"
+     "labels, types, length limits, whether they are required and whether a\n"
+     "batch may share them beside \"recipients\".\n\n"
+     "     --json             One JSON array of templates (one object with ID)\n"},
     {"cleanup", 0, 0, OPT_JSON, verb_cleanup, "cleanup", "Forget finished generations now",
      "Forget your finished generations now (and delete their files).\n\n"
      "     --json             {\"removed\": N}\n"},
@@ -905,7 +983,7 @@ help(void)
 	       "Command options (see COMMAND --help):\n"
 	       "  -d --data=FILE|-  --csv=FILE|-  --set=FIELD=VALUE  -t --template=ID\n"
 	       "  --transaction=ID  -o --output=FILE\n"
-	       "  --timeout=SECONDS  --no-wait  --poll  --json\n"
+	       "  --timeout=SECONDS  --no-wait  --poll  --dry-run  --json\n"
 	       "\n%s\n"
 	       "Environment: DBUS_SYSTEM_BUS_ADDRESS names the system bus; NO_COLOR turns\n"
 	       "colours off; CERTGENCTL_DEBUG=1 prints debug messages.\n"
@@ -984,6 +1062,8 @@ static const VerbOption verb_options[] = {
     {OPT_TIMEOUT, "--timeout", 0, NULL, NULL, NULL, take_timeout},
     {OPT_NO_WAIT, "--no-wait", 0, NULL, NULL, &arg_no_wait, NULL},
     {OPT_POLL, "--poll", 0, NULL, NULL, &arg_poll, NULL},
+    {OPT_PERSIST, "--persist", 0, NULL, NULL, &arg_persist, NULL},
+    {OPT_DRY_RUN, "--dry-run", 0, NULL, NULL, &arg_dry_run, NULL},
     {OPT_CSV, "--csv", 0, &arg_csv, "a file name, or - for standard input", NULL, NULL},
     {OPT_SET, "--set", 0, NULL, NULL, NULL, take_set},
 };

@@ -308,6 +308,8 @@ show_result_json(const CgUpdate *u, const char *output_path)
 	cg_ctl_json_string(&j, u->transaction_id);
 	cg_ctl_json_key(&j, "status");
 	cg_ctl_json_string(&j, u->status);
+	cg_ctl_json_key(&j, "pages_total");
+	cg_ctl_json_unsigned(&j, u->pages_total);
 	if (u->has_result) {
 		cg_ctl_json_key(&j, "result");
 		cg_ctl_json_begin_object(&j);
@@ -335,6 +337,10 @@ show_result_json(const CgUpdate *u, const char *output_path)
 		cg_ctl_json_key(&j, "output");
 		cg_ctl_json_string(&j, output_path);
 	}
+	cg_ctl_json_key(&j, "persistent");
+	cg_ctl_json_boolean(&j, u->persistent);
+	cg_ctl_json_key(&j, "expires_at_us");
+	cg_ctl_json_signed(&j, u->expires_at_us);
 	cg_ctl_json_end_object(&j);
 	if (cg_ctl_json_finish(&j, &text) < 0) {
 		cg_log_oom();
@@ -373,6 +379,34 @@ print_wrapped(const CgProgress *p, const char *text)
 	fputc('\n', stdout);
 }
 
+/* Where the result is and until when certgend keeps it. */
+static void
+show_lifetime(const CgProgress *p, const CgUpdate *u)
+{
+	_cleanup_free_ char *text = NULL;
+	char when[64];
+	int r;
+
+	if (u->persistent)
+		r = asprintf(&text,
+			     "certgend keeps the PDF until you clean it up: certgenctl fetch %s "
+			     "--output FILE.",
+			     strna(u->progress_id));
+	else if (u->expires_at_us > 0) {
+		cg_format_timestamp(when, sizeof(when), u->expires_at_us);
+		r = asprintf(&text,
+			     "certgend keeps the PDF until %s: certgenctl fetch %s --output FILE "
+			     "(generate --persist keeps it longer).",
+			     when, strna(u->progress_id));
+	} else
+		return;
+	if (r < 0) {
+		cg_log_oom();
+		return;
+	}
+	print_wrapped(p, text);
+}
+
 void
 cg_progress_show_result(CgProgress *p, const CgUpdate *u, const char *output_path)
 {
@@ -384,6 +418,17 @@ cg_progress_show_result(CgProgress *p, const CgUpdate *u, const char *output_pat
 	if (p->mode == CG_OUTPUT_JSON)
 		show_result_json(u, output_path);
 
+	if (streq_ptr(u->status, "completed") && !u->has_result) {
+		/* validate_only (--dry-run): nothing was made */
+		if (p->mode == CG_OUTPUT_JSON)
+			return;
+		printf("Generation %s: valid: %u page%s for template %s; nothing generated "
+		       "(dry run).\n",
+		       strna(u->progress_id), u->pages_total, u->pages_total == 1 ? "" : "s",
+		       strna(u->template_id));
+		fflush(stdout);
+		return;
+	}
 	if (streq_ptr(u->status, "completed")) {
 		if (p->mode == CG_OUTPUT_JSON)
 			return;
@@ -410,6 +455,7 @@ cg_progress_show_result(CgProgress *p, const CgUpdate *u, const char *output_pat
 		print_wrapped(p, summary);
 		if (output_path != NULL)
 			printf("Saved to %s.\n", output_path);
+		show_lifetime(p, u);
 		fflush(stdout);
 		return;
 	}

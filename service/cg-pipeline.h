@@ -57,7 +57,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgPipeline, cg_pipeline_free)
  * to it until its done report is delivered, and checks its cancellable
  * (cg_generation_ref_cancellable(), taken now). The file is named after the
  * generation's id. @issued_at_us: wall-clock time stamped on the
- * certificate (PDF creation date, year of the number). */
+ * certificate (PDF creation date, year of the number). A generation with
+ * validate_only stops after data_validation: its done report has a result
+ * with only `pages` set, and no number is reserved, no file written. */
 void cg_pipeline_submit(CgPipeline *pipeline, CgGeneration *generation, const char *template_id,
 			const char *data_json, gint64 issued_at_us);
 

@@ -32,6 +32,7 @@ enum {
 	FLAG_MESSAGE_OWNED = 1 << 6,	/* message is g_strdup()ed, else static */
 	FLAG_FORGOTTEN = 1 << 7,	/* no longer in the tracker */
 	FLAG_HAS_LABEL = 1 << 8,	/* owner label stored after the transaction id */
+	FLAG_OPT_VALIDATE_ONLY = 1 << 9,
 };
 
 /* Stages that can have a duration (completed is a point in time). */
@@ -68,7 +69,8 @@ struct _CgGeneration {
 		const char *error_name; /* CG_STATUS_FAILED: static D-Bus name */
 	};
 	gpointer user_data;
-	char transaction_id[]; /* then the owner label when FLAG_HAS_LABEL */
+	const char *template_id; /* interned; NULL until set */
+	char transaction_id[];	 /* then the owner label when FLAG_HAS_LABEL */
 };
 
 G_STATIC_ASSERT(offsetof(CgGeneration, id) == 0);
@@ -110,6 +112,7 @@ cg_generation_options_init(CgGenerationOptions *options)
 	options->enable_cancellation = TRUE;
 	options->enable_persistence = FALSE;
 	options->cancel_on_disconnect = FALSE;
+	options->validate_only = FALSE;
 }
 
 void
@@ -317,6 +320,23 @@ generation_forget_deadline(const CgTracker *tracker, const CgGeneration *generat
 	return deadline;
 }
 
+/* When the tracker will forget @generation and delete its file, in real
+ * time, as far as it is known now: a running one by max_age_s, a finished
+ * one also by finished_ttl_s. 0 when its file is kept (persistent), or
+ * when no limit applies. */
+static gint64
+generation_expires_at_us(const CgGeneration *generation)
+{
+	gint64 deadline;
+
+	if ((generation->flags & FLAG_OPT_PERSISTENCE) != 0 || generation->tracker == NULL)
+		return 0;
+	deadline = generation_forget_deadline(generation->tracker, generation);
+	if (deadline == G_MAXINT64)
+		return 0;
+	return generation->started_real + (deadline - generation->started_mono);
+}
+
 static void
 tracker_schedule_sweep(CgTracker *tracker, gint64 deadline)
 {
@@ -384,7 +404,7 @@ generation_expected_end_us(const CgGeneration *generation, gint64 now)
 
 /* a{sv} without format strings: updates are built often. */
 typedef struct {
-	GVariant *entries[20];
+	GVariant *entries[32]; /* the update keys of the interface, with room to grow */
 	guint n;
 } Vardict;
 
@@ -443,6 +463,13 @@ generation_to_variant(const CgGeneration *generation, guint64 sequence, gint64 n
 		    g_variant_new_boolean(generation_is_cancellable(generation)));
 	vardict_add(&dict, "pages_done", g_variant_new_uint32(generation->pages_done));
 	vardict_add(&dict, "pages_total", g_variant_new_uint32(generation->pages_total));
+	vardict_add(&dict, "persistent",
+		    g_variant_new_boolean((generation->flags & FLAG_OPT_PERSISTENCE) != 0));
+	vardict_add(&dict, "expires_at_us",
+		    g_variant_new_int64(generation_expires_at_us(generation)));
+	vardict_add(
+	    &dict, "template_id",
+	    g_variant_new_string(generation->template_id != NULL ? generation->template_id : ""));
 	if (label != NULL)
 		vardict_add(&dict, "owner_label", g_variant_new_string(label));
 	if (generation->status == CG_STATUS_COMPLETED && generation->result != NULL)
@@ -679,6 +706,8 @@ cg_tracker_add(CgTracker *tracker, const char *transaction_id, guint32 owner_uid
 		generation->flags |= FLAG_OPT_PERSISTENCE;
 	if (options->cancel_on_disconnect)
 		generation->flags |= FLAG_OPT_CANCEL_ON_DISCONNECT;
+	if (options->validate_only)
+		generation->flags |= FLAG_OPT_VALIDATE_ONLY;
 	generation->started_mono = now;
 	generation->started_real = now_real;
 
@@ -691,6 +720,16 @@ cg_tracker_add(CgTracker *tracker, const char *transaction_id, guint32 owner_uid
 		tracker_arm(tracker, generation_timeout_deadline(generation));
 	tracker_schedule_sweep(tracker, generation_forget_deadline(tracker, generation));
 	return generation;
+}
+
+void
+cg_generation_set_template_id(CgGeneration *generation, const char *template_id)
+{
+	g_return_if_fail(generation != NULL);
+	g_return_if_fail(template_id != NULL);
+	/* interned: the ids of existing templates are few, and the record
+	 * stays small */
+	generation->template_id = g_intern_string(template_id);
 }
 
 CgGeneration *
@@ -860,13 +899,16 @@ cg_tracker_complete(CgTracker *tracker, CgGeneration *generation, const CgResult
 		return;
 	}
 	now = tracker_now(tracker, &now_real);
-	generation->result = result_copy_compact(result);
 	if (result->pages > 0) {
 		generation->pages_done = result->pages;
 		generation->pages_total = result->pages;
 	}
 
-	if (generation->stage < CG_STAGE_DOWNLOAD_READY) {
+	/* validate_only: no file and no numbers, so no result and nothing to
+	 * download; straight to completed */
+	if ((generation->flags & FLAG_OPT_VALIDATE_ONLY) == 0)
+		generation->result = result_copy_compact(result);
+	if (generation->result != NULL && generation->stage < CG_STAGE_DOWNLOAD_READY) {
 		generation_enter_stage(generation, CG_STAGE_DOWNLOAD_READY, now);
 		generation->stage_progress = 100;
 		generation_set_message(generation, stage_messages[CG_STAGE_DOWNLOAD_READY], FALSE);
@@ -1155,18 +1197,30 @@ cg_generation_get_progress(const CgGeneration *generation)
 
 CG_DEFINE_GETTER(CgGeneration, cg_generation_get_sequence, guint64, sequence, 0)
 
+/* Whether @generation was started with the option of @flag. */
+static gboolean
+generation_has_option(const CgGeneration *generation, guint flag)
+{
+	g_return_val_if_fail(generation != NULL, FALSE);
+	return (generation->flags & flag) != 0;
+}
+
 gboolean
 cg_generation_get_cancel_on_disconnect(const CgGeneration *generation)
 {
-	g_return_val_if_fail(generation != NULL, FALSE);
-	return (generation->flags & FLAG_OPT_CANCEL_ON_DISCONNECT) != 0;
+	return generation_has_option(generation, FLAG_OPT_CANCEL_ON_DISCONNECT);
+}
+
+gboolean
+cg_generation_get_validate_only(const CgGeneration *generation)
+{
+	return generation_has_option(generation, FLAG_OPT_VALIDATE_ONLY);
 }
 
 gboolean
 cg_generation_get_persistent(const CgGeneration *generation)
 {
-	g_return_val_if_fail(generation != NULL, FALSE);
-	return (generation->flags & FLAG_OPT_PERSISTENCE) != 0;
+	return generation_has_option(generation, FLAG_OPT_PERSISTENCE);
 }
 
 const CgResult *

@@ -177,6 +177,7 @@ test_options_defaults(void)
 	g_assert_true(options.enable_cancellation);
 	g_assert_false(options.enable_persistence);
 	g_assert_false(options.cancel_on_disconnect);
+	g_assert_false(options.validate_only);
 }
 
 static void
@@ -541,6 +542,37 @@ test_complete(Fixture *f, gconstpointer data)
 	complete_with_file(f, other, "/nonexistent/other.pdf");
 	g_assert_cmpuint(f->updates->len, ==, 5);
 	g_assert_cmpstr(get_s(update_at(f, -1), "status"), ==, "completed");
+}
+
+/* validate_only: the pages of the result count, nothing else is kept:
+ * straight to completed, no result, no download_ready. */
+static void
+test_complete_validate_only(Fixture *f, gconstpointer data)
+{
+	g_autoptr(CgResult) result = g_new0(CgResult, 1);
+	CgGenerationOptions options;
+	CgGeneration *generation;
+	GVariant *last;
+
+	cg_generation_options_init(&options);
+	g_assert_false(options.validate_only);
+	options.validate_only = TRUE;
+	generation = cg_tracker_add(f->tracker, "tx-validate", 1000, NULL, &options);
+	g_assert_true(cg_generation_get_validate_only(generation));
+	cg_tracker_report(f->tracker, generation, CG_STAGE_DATA_VALIDATION, 100, 0, 0, NULL);
+	g_assert_cmpuint(f->updates->len, ==, 1);
+	result->pages = 7;
+	cg_tracker_complete(f->tracker, generation, result);
+
+	g_assert_cmpuint(f->updates->len, ==, 2);
+	last = update_at(f, 1);
+	g_assert_cmpstr(get_s(last, "stage"), ==, "completed");
+	g_assert_cmpstr(get_s(last, "status"), ==, "completed");
+	g_assert_cmpfloat(get_d(last, "progress"), ==, 100.0);
+	g_assert_cmpuint(get_u(last, "pages_total"), ==, 7);
+	g_assert_cmpuint(get_u(last, "pages_done"), ==, 7);
+	g_assert_false(g_variant_lookup(last, "result", "@a{sv}", NULL));
+	g_assert_null(cg_generation_get_result(generation));
 }
 
 static void
@@ -959,6 +991,7 @@ test_snapshot_keys(Fixture *f, gconstpointer data)
 	    {"status", "s"},	   {"message", "s"},	    {"sequence", "t"},
 	    {"timestamp_us", "x"}, {"started_at_us", "x"},  {"expected_end_us", "x"},
 	    {"cancellable", "b"},  {"pages_done", "u"},	    {"pages_total", "u"},
+	    {"persistent", "b"},   {"expires_at_us", "x"},  {"template_id", "s"},
 	};
 	CgGenerationOptions options;
 	CgGeneration *generation;
@@ -970,6 +1003,7 @@ test_snapshot_keys(Fixture *f, gconstpointer data)
 	cg_generation_options_init(&options);
 	generation = cg_tracker_add(f->tracker, "tx-snap", 1000, NULL, &options);
 	labelled = cg_tracker_add(f->tracker, "tx-label", 0, "web-bob", &options);
+	cg_generation_set_template_id(generation, "modern");
 	advance_ms(f, 20);
 	cg_tracker_report(f->tracker, generation, CG_STAGE_PDF_GENERATION, 50, 2, 4, "Rendering");
 
@@ -992,10 +1026,12 @@ test_snapshot_keys(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(get_u(snapshot, "pages_done"), ==, 2);
 	g_assert_cmpuint(get_u(snapshot, "pages_total"), ==, 4);
 	g_assert_false(g_variant_lookup(snapshot, "owner_label", "&s", NULL));
+	g_assert_cmpstr(get_s(snapshot, "template_id"), ==, "modern");
 
 	labelled_snapshot = g_variant_ref_sink(cg_generation_snapshot(labelled));
 	g_assert_cmpuint(g_variant_n_children(labelled_snapshot), ==, G_N_ELEMENTS(keys) + 1);
 	g_assert_cmpstr(get_s(labelled_snapshot, "owner_label"), ==, "web-bob");
+	g_assert_cmpstr(get_s(labelled_snapshot, "template_id"), ==, ""); /* never set */
 	g_assert_cmpuint(get_t(labelled_snapshot, "sequence"), ==, 0);
 	g_assert_cmpstr(get_s(labelled_snapshot, "message"), ==, "Initializing");
 
@@ -1195,6 +1231,38 @@ test_fail_after_cancel(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(get_s(update_at(f, -1), "status"), ==, "timed_out");
 }
 
+/* expires_at_us: while running, the max_age_s limit; once finished, the
+ * earlier of that and finish + finished_ttl_s; 0 for a persistent one. */
+static void
+test_expires_at(Fixture *f, gconstpointer data)
+{
+	CgGenerationOptions options, persistent;
+	CgGeneration *a, *p;
+	g_autoptr(GVariant) running = NULL;
+	g_autoptr(GVariant) finished = NULL;
+	g_autoptr(GVariant) kept = NULL;
+	CgResult result = {.certificate_number = (char *)"CERT1", .file_size = 1, .pages = 1};
+
+	cg_generation_options_init(&options);
+	persistent = options;
+	persistent.enable_persistence = TRUE;
+	a = cg_tracker_add(f->tracker, "tx-a", 1000, NULL, &options);
+	p = cg_tracker_add(f->tracker, "tx-p", 1000, NULL, &persistent);
+	running = g_variant_ref_sink(cg_generation_snapshot(a));
+	g_assert_cmpint(get_x(running, "expires_at_us"), ==,
+			get_x(running, "started_at_us") + 1800 * G_USEC_PER_SEC);
+	g_assert_false(get_b(running, "persistent"));
+	advance_ms(f, 2000);
+	cg_tracker_complete(f->tracker, a, &result);
+	finished = g_variant_ref_sink(cg_generation_snapshot(a));
+	g_assert_cmpint(get_x(finished, "expires_at_us"), ==,
+			get_x(finished, "started_at_us") + (2 + 60) * G_USEC_PER_SEC);
+	cg_tracker_complete(f->tracker, p, &result);
+	kept = g_variant_ref_sink(cg_generation_snapshot(p));
+	g_assert_cmpint(get_x(kept, "expires_at_us"), ==, 0);
+	g_assert_true(get_b(kept, "persistent"));
+}
+
 static const CgTestCase cases[] = {
     {"/tracker/options-defaults", test_options_defaults},
     {"/tracker/result-copy", test_result_copy},
@@ -1207,6 +1275,7 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/tracker/terminal-last", test_terminal_last),
     CG_TEST_FIXTURE_CASE("/tracker/fail-error-names", test_fail_error_names),
     CG_TEST_FIXTURE_CASE("/tracker/complete", test_complete),
+    CG_TEST_FIXTURE_CASE("/tracker/complete-validate-only", test_complete_validate_only),
     CG_TEST_FIXTURE_CASE("/tracker/timeout", test_timeout),
     CG_TEST_FIXTURE_CASE("/tracker/timeout-lazy-cancellable", test_timeout_lazy_cancellable),
     CG_TEST_FIXTURE_CASE("/tracker/cancel", test_cancel),
@@ -1219,6 +1288,7 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/tracker/cleanup-explicit", test_cleanup_explicit),
     CG_TEST_FIXTURE_CASE("/tracker/cleanup-rate-limit", test_cleanup_rate_limit),
     CG_TEST_FIXTURE_CASE("/tracker/snapshot-keys", test_snapshot_keys),
+    CG_TEST_FIXTURE_CASE("/tracker/expires-at", test_expires_at),
     CG_TEST_FIXTURE_CASE("/tracker/free-deletes-files", test_free_deletes_files),
     CG_TEST_FIXTURE_CASE("/tracker/active-set", test_active_set),
     CG_TEST_FIXTURE_CASE("/tracker/default-clock-timer", test_default_clock_timer),

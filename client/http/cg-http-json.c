@@ -163,6 +163,36 @@ get_bool_option(JsonNode *node, const char *name, gboolean *out, GError **error)
 	return TRUE;
 }
 
+/* The boolean options of a POST body: its name, certgend's name. */
+static const char *const bool_options[][2] = {
+    {"enableCancellation", "enable_cancellation"},
+    {"enablePersistence", "enable_persistence"},
+    {"validateOnly", "validate_only"},
+};
+
+static const char *
+bool_option_key(const char *name)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(bool_options); i++)
+		if (g_str_equal(bool_options[i][0], name))
+			return bool_options[i][1];
+	return NULL;
+}
+
+static gboolean
+unknown_option(const char *name, GError **error)
+{
+	g_autofree char *escaped = g_strescape(name, NULL);
+	g_autoptr(GString) known = g_string_new("timeout");
+
+	for (gsize i = 0; i < G_N_ELEMENTS(bool_options); i++)
+		g_string_append_printf(known, ", %s", bool_options[i][0]);
+	g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+		    "options: unknown option '%.64s' (known: %s, updateInterval)", escaped,
+		    known->str);
+	return FALSE;
+}
+
 static gboolean
 build_options(JsonNode *node, const char *user, GVariantBuilder *options, GError **error)
 {
@@ -182,10 +212,15 @@ build_options(JsonNode *node, const char *user, GVariantBuilder *options, GError
 	object = json_node_get_object(node);
 	json_object_iter_init(&iter, object);
 	while (json_object_iter_next(&iter, &name, &value)) {
+		const char *key = bool_option_key(name);
 		guint ms;
 		gboolean flag;
 
-		if (g_str_equal(name, "timeout")) {
+		if (key != NULL) {
+			if (!get_bool_option(value, name, &flag, error))
+				return FALSE;
+			g_variant_builder_add(options, "{sv}", key, g_variant_new_boolean(flag));
+		} else if (g_str_equal(name, "timeout")) {
 			if (!get_ms_option(value, name, 1, CG_HTTP_MAX_TIMEOUT_MS, &ms, error))
 				return FALSE;
 			g_variant_builder_add(options, "{sv}", "timeout_ms",
@@ -196,24 +231,8 @@ build_options(JsonNode *node, const char *user, GVariantBuilder *options, GError
 				return FALSE;
 			g_variant_builder_add(options, "{sv}", "update_interval_ms",
 					      g_variant_new_uint32(ms));
-		} else if (g_str_equal(name, "enableCancellation")) {
-			if (!get_bool_option(value, name, &flag, error))
-				return FALSE;
-			g_variant_builder_add(options, "{sv}", "enable_cancellation",
-					      g_variant_new_boolean(flag));
-		} else if (g_str_equal(name, "enablePersistence")) {
-			if (!get_bool_option(value, name, &flag, error))
-				return FALSE;
-			g_variant_builder_add(options, "{sv}", "enable_persistence",
-					      g_variant_new_boolean(flag));
 		} else {
-			g_autofree char *escaped = g_strescape(name, NULL);
-
-			g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-				    "options: unknown option '%.64s' (known: timeout, "
-				    "enableCancellation, enablePersistence, updateInterval)",
-				    escaped);
-			return FALSE;
+			return unknown_option(name, error);
 		}
 	}
 	return TRUE;
@@ -398,12 +417,25 @@ us_to_ms(gint64 us)
 	return us / 1000;
 }
 
-/* Any other value: the plain JSON rendering of a basic type. */
+static void add_vardict(JsonBuilder *builder, GVariant *dict);
+
+/* A basic value as plain JSON, an a{sv} as an object with camelCase keys,
+ * an aa{sv} as an array of them; anything else null. */
 static void
 add_variant_value(JsonBuilder *builder, GVariant *value)
 {
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
-	    g_variant_is_of_type(value, G_VARIANT_TYPE_OBJECT_PATH))
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_VARDICT)) {
+		add_vardict(builder, value);
+	} else if (g_variant_is_of_type(value, G_VARIANT_TYPE("aa{sv}"))) {
+		json_builder_begin_array(builder);
+		for (gsize i = 0; i < g_variant_n_children(value); i++) {
+			g_autoptr(GVariant) child = g_variant_get_child_value(value, i);
+
+			add_vardict(builder, child);
+		}
+		json_builder_end_array(builder);
+	} else if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
+		   g_variant_is_of_type(value, G_VARIANT_TYPE_OBJECT_PATH))
 		json_builder_add_string_value(builder, g_variant_get_string(value, NULL));
 	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN))
 		json_builder_add_boolean_value(builder, g_variant_get_boolean(value));
@@ -423,14 +455,14 @@ add_variant_value(JsonBuilder *builder, GVariant *value)
 }
 
 static void
-add_result(JsonBuilder *builder, GVariant *result)
+add_vardict(JsonBuilder *builder, GVariant *dict)
 {
 	GVariantIter iter;
 	const char *key;
 	GVariant *raw;
 
 	json_builder_begin_object(builder);
-	g_variant_iter_init(&iter, result);
+	g_variant_iter_init(&iter, dict);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &raw)) {
 		g_autoptr(GVariant) value = raw;
 		g_autofree char *name = cg_http_camel_case(key);
@@ -441,11 +473,9 @@ add_result(JsonBuilder *builder, GVariant *result)
 	json_builder_end_object(builder);
 }
 
-char *
-cg_http_update_to_json(GVariant *update)
+static void
+add_update(JsonBuilder *builder, GVariant *update)
 {
-	g_autoptr(JsonBuilder) builder = json_builder_new_immutable();
-	g_autoptr(JsonNode) root = NULL;
 	const char *progress_id = NULL;
 	GVariantIter iter;
 	const char *key;
@@ -464,20 +494,22 @@ cg_http_update_to_json(GVariant *update)
 		if (g_str_has_suffix(key, "_us") &&
 		    g_variant_is_of_type(value, G_VARIANT_TYPE_INT64)) {
 			/* timestamp_us -> timestamp, expected_end_us -> expectedEnd
-			 * (null while unknown), started_at_us -> startedAt; in ms. */
+			 * (null while unknown), expires_at_us -> expiresAt (null
+			 * when kept), started_at_us -> startedAt; in ms. */
 			g_autofree char *base = g_strndup(key, strlen(key) - 3);
 			g_autofree char *name = cg_http_camel_case(base);
 			gint64 us = g_variant_get_int64(value);
 
 			json_builder_set_member_name(builder, name);
-			if (us == 0 && g_str_equal(key, "expected_end_us"))
+			if (us == 0 && (g_str_equal(key, "expected_end_us") ||
+					g_str_equal(key, "expires_at_us")))
 				json_builder_add_null_value(builder);
 			else
 				json_builder_add_int_value(builder, us_to_ms(us));
 		} else if (g_str_equal(key, "result") &&
 			   g_variant_is_of_type(value, G_VARIANT_TYPE_VARDICT)) {
 			json_builder_set_member_name(builder, "result");
-			add_result(builder, value);
+			add_vardict(builder, value);
 		} else if (g_str_equal(key, "error") &&
 			   g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)) {
 			const char *name = g_variant_get_string(value, NULL);
@@ -507,6 +539,52 @@ cg_http_update_to_json(GVariant *update)
 		}
 	}
 	json_builder_end_object(builder);
+}
+
+char *
+cg_http_update_to_json(GVariant *update)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new_immutable();
+	g_autoptr(JsonNode) root = NULL;
+
+	add_update(builder, update);
+	root = json_builder_get_root(builder);
+	return cg_http_json_to_string(root);
+}
+
+char *
+cg_http_owned_list_to_json(GVariant *list, const char *owner_label)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new_immutable();
+	g_autoptr(JsonNode) root = NULL;
+	GVariantIter iter;
+	GVariant *raw;
+
+	json_builder_begin_array(builder);
+	g_variant_iter_init(&iter, list);
+	while ((raw = g_variant_iter_next_value(&iter)) != NULL) {
+		g_autoptr(GVariant) update = raw;
+		const char *label = NULL;
+
+		/* the bridge's own uid sees every web user's generations (and,
+		 * as root, everyone's): only this web user's are listed */
+		if (g_variant_lookup(update, "owner_label", "&s", &label) &&
+		    g_str_equal(label, owner_label))
+			add_update(builder, update);
+	}
+	json_builder_end_array(builder);
+	root = json_builder_get_root(builder);
+	return cg_http_json_to_string(root);
+}
+
+char *
+cg_http_templates_to_json(GVariant *templates)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new_immutable();
+	g_autoptr(JsonNode) root = NULL;
+
+	g_return_val_if_fail(g_variant_is_of_type(templates, G_VARIANT_TYPE("aa{sv}")), NULL);
+	add_variant_value(builder, templates);
 	root = json_builder_get_root(builder);
 	return cg_http_json_to_string(root);
 }

@@ -39,6 +39,7 @@ class AuthTests(HttpTestCase):
                              ("DELETE", f"/api/certificates/progress/{pid}"),
                              ("GET", f"/api/certificates/progress/{pid}/analytics"),
                              ("GET", f"/api/certificates/{pid}/download"),
+                             ("GET", "/api/templates"),
                              ("POST", "/api/session"), ("DELETE", "/api/session")):
             with self.subTest(method=method, path=path):
                 resp = self.request(method, path, {"data": recipient_data()}
@@ -291,7 +292,7 @@ class RouteTests(HttpTestCase):
         pid = random_id()
         self.assertError(self.request("GET", "/api/nothing"), 404, "not_found")
         self.assertError(self.request("GET", "/api/certificates/progress/"), 404, "not_found")
-        for method, path, allow in (("GET", "/api/certificates", "POST"),
+        for method, path, allow in (("PUT", "/api/certificates", "GET, POST"),
                                     ("PUT", f"/api/certificates/progress/{pid}", "GET, DELETE"),
                                     ("POST", f"/api/certificates/{pid}/download", "GET"),
                                     ("GET", "/api/session", "POST, DELETE")):
@@ -329,6 +330,35 @@ class ScopingTests(HttpTestCase):
         ws.close()
         # alice still sees and finishes it; bob never cancelled it
         self.assertEqual(self.wait_finished(pid)["status"], "completed")
+
+    def test_list_is_the_web_users_own(self):
+        """GET /api/certificates lists the web user's generations only — never
+        another web user's, nor one started on D-Bus without a label — as the
+        objects of the progress stream, download URL included (issue 10
+        item 7); it needs a token like every /api route."""
+        mine = [self.start(transaction=f"tx-mine-{i}", token=ALICE) for i in range(2)]
+        theirs = self.start(transaction="tx-bob", token=BOB)
+        local = self.root.start(transaction="tx-local")
+        for pid in mine:
+            self.assertEqual(self.wait_finished(pid)["status"], "completed")
+        resp = self.request("GET", "/api/certificates", token=ALICE)
+        self.assertEqual(resp.status, 200, resp)
+        listed = resp.json
+        self.assertEqual(sorted(g["progressId"] for g in listed), sorted(mine))
+        for g in listed:
+            for key in ("progressId", "transactionId", "status", "stage", "progress",
+                        "pagesTotal", "startedAt", "expiresAt", "result", "downloadUrl"):
+                self.assertIn(key, g)
+            self.assertNotIn("ownerLabel", g)
+            self.assertEqual(g["downloadUrl"], f"/api/certificates/{g['progressId']}/download")
+        resp = self.request("GET", "/api/certificates", token=BOB)
+        self.assertEqual([g["progressId"] for g in resp.json], [theirs])
+        self.assertNotIn(local, resp.body.decode())
+        resp = self.request("GET", "/api/certificates", token=None)
+        self.assertError(resp, 401, "unauthorized")
+        resp = self.request("PUT", "/api/certificates", {"data": recipient_data()})
+        self.assertEqual(resp.status, 405, resp)
+        self.assertEqual(resp.header("Allow"), "GET, POST")
 
     def test_local_users_generations_hidden(self):
         """A generation started on D-Bus without a label (a local user) is 404 for
@@ -1369,6 +1399,83 @@ class BridgeDelegateTests(HttpTestCase):
         ws.close()
         self.assertIn({"type": "cancel", "success": True}, messages)
         self.assertEqual(self.wait_finished(mine)["status"], "cancelled")
+
+
+def camel(key):
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def camel_keys(value):
+    """ListTemplates' entries as GET /api/templates must give them."""
+    if isinstance(value, list):
+        return [camel_keys(v) for v in value]
+    if isinstance(value, dict):
+        return {camel(k): camel_keys(v) for k, v in value.items()}
+    return value
+
+
+class TemplateRouteTests(HttpTestCase):
+
+    def test_templates_body(self):
+        """GET /api/templates: ListTemplates' entries with camelCase keys."""
+        resp = self.request("GET", "/api/templates")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertTrue(resp.header("Content-Type").startswith("application/json"), resp)
+        body = resp.json
+        self.assertEqual(body, camel_keys(self.root.call("ListTemplates")))
+        self.assertEqual([t["id"] for t in body], ["classic", "modern"])
+        self.assertEqual(set(body[0]), {"id", "title", "description", "widthPt", "heightPt",
+                                        "fields"})
+        self.assertEqual(body[0]["widthPt"], 842.0)
+        self.assertEqual(body[0]["fields"][0],
+                         {"name": "recipientName", "label": "Recipient name", "required": True,
+                          "type": "string", "minLength": 1, "maxLength": 128, "shared": True})
+
+    def test_templates_auth(self):
+        """Like the other /api routes: 401 without credentials (or a wrong token),
+        a session cookie does for this GET, other methods 405."""
+        self.assertError(self.request("GET", "/api/templates", token=None), 401, "unauthorized")
+        self.assertError(self.request("GET", "/api/templates", token="wrong"), 401,
+                         "unauthorized")
+        resp = self.request("POST", "/api/session")
+        cookie = {"Cookie": resp.header("Set-Cookie").split(";")[0]}
+        self.assertEqual(self.request("GET", "/api/templates", token=None,
+                                      headers=cookie).status, 200)
+        for method in ("POST", "DELETE", "PUT"):
+            resp = self.request(method, "/api/templates")
+            self.assertError(resp, 405, "method_not_allowed", method)
+            self.assertEqual(resp.header("Allow"), "GET")
+        self.assertError(self.request("GET", "/api/templates/classic"), 404, "not_found")
+
+    def test_template_not_found_lists_ids(self):
+        resp = self.request("POST", "/api/certificates",
+                            {"templateId": "fancy", "data": recipient_data()})
+        body = self.assertError(resp, 400, "template_not_found")
+        self.assertEqual(body["message"], "Template 'fancy' not found; available: classic, modern")
+
+    def test_validate_only(self):
+        """options.validateOnly: completed with pagesTotal, no result, no
+        downloadUrl; the download is 409 not_ready."""
+        pid = self.start(batch_data(3), template="modern", validateOnly=True)
+        last = self.wait_finished(pid)
+        self.assertEqual(last["status"], "completed", last)
+        self.assertEqual(last["pagesTotal"], 3)
+        self.assertEqual(last["templateId"], "modern")
+        self.assertNotIn("result", last)
+        self.assertNotIn("downloadUrl", last)
+        self.assertError(self.request("GET", f"/api/certificates/{pid}/download"), 409,
+                         "not_ready")
+        self.assertEqual(os.listdir(self.cert_dir), [])
+
+    def test_validate_only_refused(self):
+        """A wrong type, or certgend's own spelling: 400, nothing started."""
+        for options in ({"validateOnly": "yes"}, {"validate_only": True}):
+            with self.subTest(options=options):
+                resp = self.request("POST", "/api/certificates",
+                                    {"data": recipient_data(), "options": options})
+                self.assertError(resp, 400, "invalid_argument")
+        self.assertEqual(self.root.call("ListGenerations"), [])
 
 
 class CsvTests(HttpTestCase):
