@@ -556,23 +556,6 @@ cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_
 	return data;
 }
 
-static void
-cg_data_append_json_string(GString *out, const char *text)
-{
-	char buf[8];
-
-	g_string_append_c(out, '"');
-	for (const char *p = text; *p != '\0'; p++) {
-		const char *escape = cg_json_escape_byte((guchar)*p, buf);
-
-		if (escape != NULL)
-			g_string_append(out, escape);
-		else
-			g_string_append_c(out, *p);
-	}
-	g_string_append_c(out, '"');
-}
-
 static int
 cg_data_compare_keys(gconstpointer a, gconstpointer b)
 {
@@ -596,9 +579,9 @@ cg_recipient_canonical_json(const CgRecipient *recipient)
 	for (guint i = 0; i < n_keys; i++) {
 		if (i > 0)
 			g_string_append_c(out, ',');
-		cg_data_append_json_string(out, keys[i]);
+		cg_json_append_string(out, keys[i]);
 		g_string_append_c(out, ':');
-		cg_data_append_json_string(out, g_hash_table_lookup(recipient->fields, keys[i]));
+		cg_json_append_string(out, g_hash_table_lookup(recipient->fields, keys[i]));
 	}
 	g_string_append_c(out, '}');
 	return g_string_free(out, FALSE);
