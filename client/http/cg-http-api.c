@@ -275,15 +275,24 @@ listed_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	cg_http_pending_done(pending);
 }
 
+/* A GET answered by @bus_method, which takes no arguments and returns an
+ * aa{sv}, for an authenticated web user (the session cookie does). */
 static void
-handle_list(CgHttpApi *self, SoupServerMessage *msg)
+list_route(CgHttpApi *self, SoupServerMessage *msg, const char *bus_method,
+	   GAsyncReadyCallback callback)
 {
 	g_autofree char *user = authenticate_or_respond(self, msg, TRUE);
 
 	if (user == NULL)
 		return;
-	cg_http_bus_call(self->context->bus, "ListGenerations", NULL, G_VARIANT_TYPE("(aa{sv})"),
-			 NULL, listed_cb, pending_new(self, msg, user, NULL));
+	cg_http_bus_call(self->context->bus, bus_method, NULL, G_VARIANT_TYPE("(aa{sv})"), NULL,
+			 callback, pending_new(self, msg, user, NULL));
+}
+
+static void
+handle_list(CgHttpApi *self, SoupServerMessage *msg)
+{
+	list_route(self, msg, "ListGenerations", listed_cb);
 }
 
 /* ---- DELETE /api/certificates/progress/{id} ---------------------------------------------- */
@@ -359,12 +368,7 @@ templates_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 handle_templates(CgHttpApi *self, SoupServerMessage *msg)
 {
-	g_autofree char *user = authenticate_or_respond(self, msg, TRUE);
-
-	if (user == NULL)
-		return;
-	cg_http_bus_call(self->context->bus, "ListTemplates", NULL, G_VARIANT_TYPE("(aa{sv})"),
-			 NULL, templates_cb, pending_new(self, msg, user, NULL));
+	list_route(self, msg, "ListTemplates", templates_cb);
 }
 
 /* ---- GET /api/certificates/{id}/download ------------------------------------------------- */
