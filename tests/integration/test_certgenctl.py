@@ -1135,6 +1135,18 @@ class CertgenctlCsvTests(CertgenctlTests):
         self.assertIn('Option --csv does not apply to "status"', stderr)
         self.assertEqual(self.root.call("ListGenerations"), [])
 
+    def test_csv_dry_run(self):
+        """--csv with --dry-run: validated only, errors by row and column as ever."""
+        rc, stdout, stderr = self.ctl("generate", "--csv", self.data_file(csv_rows(2)),
+                                      "--dry-run")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertIn("valid: 2 pages for template classic", stdout)
+        self.assertEqual(self.cert_dir_entries(), [])
+        csv = csv_rows(1) + ",Missing Name,2024-05-17\r\n"
+        rc, stdout, stderr = self.ctl("generate", "--csv", self.data_file(csv), "--dry-run")
+        self.assertEqual(rc, EXIT_FAILED, stderr)
+        self.assertIn("Invalid data: row 3, column recipientName: required", stderr)
+
     @daemon_config(limits={"max_recipients": 2})
     def test_csv_max_recipients(self):
         """certgend's own cap: three rows with max_recipients=2 fail, named as
