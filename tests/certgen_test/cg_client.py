@@ -62,6 +62,7 @@ METHODS = {
     "OpenCertificate": ("(s)", "(h)"),
     "Cleanup": ("()", "(u)"),
     "ListTemplates": ("()", "(aa{sv})"),
+    "RenderPreview": ("(ssu)", "(h)"),
 }
 
 TERMINAL = ("completed", "failed", "cancelled", "timed_out")
