@@ -554,6 +554,29 @@ test_preview_refused(Fixture *f, gconstpointer data)
 	g_free(start_ok(f, &alice));
 }
 
+/* Freeing the engine waits for a preview still rendering; its fd stays
+ * good without the engine. */
+static void
+test_free_while_previewing(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	g_autoptr(GAsyncResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	char magic[4] = {0};
+	int fd;
+
+	cg_engine_render_preview_async(engine(f), &alice, "classic", ONE_RECIPIENT, 1, rendered_cb,
+				       &result);
+	g_clear_pointer(&f->engine, cg_engine_free);
+	while (result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	fd = (int)g_task_propagate_int(G_TASK(result), &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(read(fd, magic, sizeof(magic)), ==, sizeof(magic));
+	g_assert_cmpmem(magic, 4, "\x89PNG", 4);
+	close(fd);
+}
+
 static void
 test_cancel(Fixture *f, gconstpointer data)
 {
@@ -823,6 +846,7 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/engine/rate-limit", test_rate_limit),
     CG_TEST_FIXTURE_CASE("/engine/preview-no-number", test_preview_no_number),
     CG_TEST_FIXTURE_CASE("/engine/preview-refused", test_preview_refused),
+    CG_TEST_FIXTURE_CASE("/engine/free-while-previewing", test_free_while_previewing),
     CG_TEST_FIXTURE_CASE("/engine/cancel", test_cancel),
     CG_TEST_FIXTURE_CASE("/engine/ownership", test_ownership),
     CG_TEST_FIXTURE_CASE("/engine/subscriptions", test_subscriptions),

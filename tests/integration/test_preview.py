@@ -54,6 +54,17 @@ class PreviewTests(CertgenTestCase):
         finally:
             os.close(fd)
 
+    def test_preview_leaves_no_fd(self):
+        """certgend keeps no descriptor of a preview, answered or refused."""
+        fd_dir = f"/proc/{self.daemon.pid}/fd"
+        self.root.render_preview()
+        before = len(os.listdir(fd_dir))
+        for page in (1, 2, 3):
+            self.root.render_preview(batch_json(3), "classic", page)
+            self.assertDBusError("InvalidArgument", self.root.render_preview, batch_json(3),
+                                 "classic", 4)
+        self.assertEqual(len(os.listdir(fd_dir)), before, os.listdir(fd_dir))
+
     def test_preview_page_is_recipient(self):
         """Page N is recipient N: pages differ, the same page is the same."""
         data = batch_json(3)
