@@ -98,6 +98,20 @@ cg_options_parse(GVariant *options, CgGenerationOptions *out, char **owner_label
 			if (!expect_type(key, value, G_VARIANT_TYPE_BOOLEAN, error))
 				return FALSE;
 			result.cancel_on_disconnect = g_variant_get_boolean(value);
+		} else if (g_str_equal(key, "output_format")) {
+			if (!expect_type(key, value, G_VARIANT_TYPE_STRING, error))
+				return FALSE;
+			if (!cg_output_format_from_string(g_variant_get_string(value, NULL),
+							  &result.output_format)) {
+				g_autofree char *escaped =
+				    g_strescape(g_variant_get_string(value, NULL), NULL);
+
+				g_set_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT,
+					    "option output_format: unknown value '%.64s' "
+					    "(allowed: pdf, zip)",
+					    escaped);
+				return FALSE;
+			}
 		} else if (g_str_equal(key, "owner_label")) {
 			if (!expect_type(key, value, G_VARIANT_TYPE_STRING, error))
 				return FALSE;
@@ -118,7 +132,7 @@ cg_options_parse(GVariant *options, CgGenerationOptions *out, char **owner_label
 			g_set_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT,
 				    "unknown option '%s' (known: timeout_ms, enable_cancellation, "
 				    "enable_persistence, update_interval_ms, cancel_on_disconnect, "
-				    "owner_label)",
+				    "owner_label, output_format)",
 				    escaped);
 			return FALSE;
 		}

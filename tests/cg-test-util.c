@@ -29,6 +29,12 @@ cg_test_make_scratch_dir(const char *name_template)
 	return dir;
 }
 
+char *
+cg_test_templates_dir(void)
+{
+	return g_build_filename(g_test_get_dir(G_TEST_DIST), "..", "data", "templates", NULL);
+}
+
 void
 cg_test_add_cases(const CgTestCase *cases, gsize n_cases, const CgTestFixture *fixture)
 {

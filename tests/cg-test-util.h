@@ -17,6 +17,9 @@ void cg_test_remove_tree(const char *path);
  * @name_template (g_dir_make_tmp's XXXXXX rule); a test fails if it cannot. */
 char *cg_test_make_scratch_dir(const char *name_template);
 
+/* The shipped templates (data/templates in the source tree). */
+char *cg_test_templates_dir(void);
+
 /* One test case of a unit test's table: a plain test (@func), or one that
  * runs with the file's fixture (@fixture_func, written with
  * CG_TEST_FIXTURE_CASE). */

@@ -60,8 +60,7 @@ static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *templates =
-	    g_build_filename(g_test_get_dir(G_TEST_DIST), "..", "data", "templates", NULL);
+	g_autofree char *templates = cg_test_templates_dir();
 	const char *dirs[] = {templates, NULL};
 
 	f->state_dir = cg_test_make_scratch_dir("test-pipeline-XXXXXX");
@@ -173,8 +172,10 @@ test_free_joins_workers(Fixture *f, gconstpointer data)
 
 	f->config.threads = 2;
 	pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
-	cg_pipeline_submit(pipeline, add(f, "a"), "classic", ONE_RECIPIENT, g_get_real_time());
-	cg_pipeline_submit(pipeline, add(f, "b"), "classic", ONE_RECIPIENT, g_get_real_time());
+	cg_pipeline_submit(pipeline, add(f, "a"), "classic", ONE_RECIPIENT, NULL,
+			   g_get_real_time());
+	cg_pipeline_submit(pipeline, add(f, "b"), "classic", ONE_RECIPIENT, NULL,
+			   g_get_real_time());
 	wait_done(f, "a");
 	wait_done(f, "b");
 	assert_completed(f, "a");
@@ -196,8 +197,8 @@ test_cancel_queued(Fixture *f, gconstpointer data)
 	CgPipeline *pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
 	const GError *error;
 
-	cg_pipeline_submit(pipeline, busy, "classic", big, g_get_real_time());
-	cg_pipeline_submit(pipeline, queued, "classic", ONE_RECIPIENT, g_get_real_time());
+	cg_pipeline_submit(pipeline, busy, "classic", big, NULL, g_get_real_time());
+	cg_pipeline_submit(pipeline, queued, "classic", ONE_RECIPIENT, NULL, g_get_real_time());
 	cancel(f, queued);
 	wait_done(f, "queued");
 	error = g_hash_table_lookup(f->done, "queued");
@@ -206,14 +207,15 @@ test_cancel_queued(Fixture *f, gconstpointer data)
 
 	/* cancelled before it was submitted: the same */
 	cancel(f, early);
-	cg_pipeline_submit(pipeline, early, "classic", ONE_RECIPIENT, g_get_real_time());
+	cg_pipeline_submit(pipeline, early, "classic", ONE_RECIPIENT, NULL, g_get_real_time());
 	wait_done(f, "early");
 	error = g_hash_table_lookup(f->done, "early");
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
 	cancel(f, busy);
 	wait_done(f, "busy");
-	cg_pipeline_submit(pipeline, add(f, "after"), "classic", ONE_RECIPIENT, g_get_real_time());
+	cg_pipeline_submit(pipeline, add(f, "after"), "classic", ONE_RECIPIENT, NULL,
+			   g_get_real_time());
 	wait_done(f, "after");
 	assert_completed(f, "after");
 	cg_pipeline_free(pipeline);
@@ -222,9 +224,63 @@ test_cancel_queued(Fixture *f, gconstpointer data)
 	g_assert_true(g_hash_table_contains(f->reports, "after"));
 }
 
+/* Issue 10 item 4: a ZIP batch is rendered by both workers (the second
+ * is started for it), and a job submitted meanwhile still runs: the
+ * helping worker leaves the batch for it. */
+static void
+test_zip_both_workers(Fixture *f, gconstpointer data)
+{
+	CgGeneration *zip = add(f, "zip");
+	g_autofree char *big = batch_json(60);
+	g_autofree char *zip_path = NULL;
+	CgGenerationOptions options;
+	CgPipeline *pipeline;
+	guint before = count_threads();
+
+	cg_generation_options_init(&options);
+	options.output_format = CG_OUTPUT_FORMAT_ZIP;
+	f->config.threads = 2;
+	pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
+	cg_pipeline_submit(pipeline, zip, "classic", big, &options, g_get_real_time());
+	cg_pipeline_submit(pipeline, add(f, "pdf"), "classic", ONE_RECIPIENT, NULL,
+			   g_get_real_time());
+	wait_done(f, "pdf");
+	assert_completed(f, "pdf");
+	wait_done(f, "zip");
+	assert_completed(f, "zip");
+	g_assert_cmpuint(count_threads(), ==, before + 2);
+	zip_path = g_strdup_printf("%s/%s.zip", f->output_dir, cg_generation_get_id(zip));
+	g_assert_true(g_file_test(zip_path, G_FILE_TEST_IS_REGULAR));
+	/* one report per page written at least */
+	g_assert_cmpuint(GPOINTER_TO_UINT(g_hash_table_lookup(f->reports, "zip")), >=, 60);
+	cg_pipeline_free(pipeline);
+	g_assert_cmpuint(count_threads(), ==, before);
+}
+
+/* Alone in the pool, the ZIP batch's worker renders every page itself. */
+static void
+test_zip_one_worker(Fixture *f, gconstpointer data)
+{
+	CgGeneration *zip = add(f, "zip");
+	g_autofree char *big = batch_json(10);
+	CgGenerationOptions options;
+	CgPipeline *pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
+	guint before = count_threads();
+
+	cg_generation_options_init(&options);
+	options.output_format = CG_OUTPUT_FORMAT_ZIP;
+	cg_pipeline_submit(pipeline, zip, "classic", big, &options, g_get_real_time());
+	wait_done(f, "zip");
+	assert_completed(f, "zip");
+	g_assert_cmpuint(count_threads(), ==, before + 1);
+	cg_pipeline_free(pipeline);
+}
+
 static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/pipeline/free-joins-workers", test_free_joins_workers),
     CG_TEST_FIXTURE_CASE("/pipeline/cancel-queued", test_cancel_queued),
+    CG_TEST_FIXTURE_CASE("/pipeline/zip-both-workers", test_zip_both_workers),
+    CG_TEST_FIXTURE_CASE("/pipeline/zip-one-worker", test_zip_one_worker),
 };
 
 CG_TEST_MAIN_WITH_FIXTURE(cases, Fixture, fixture_setup, fixture_teardown)
