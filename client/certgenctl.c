@@ -20,6 +20,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cg-ctl-bus.h"
@@ -39,6 +40,7 @@ enum {
 	OPT_TIMEOUT = 1 << 5,
 	OPT_NO_WAIT = 1 << 6,
 	OPT_POLL = 1 << 7,
+	OPT_ZIP = 1 << 8,
 };
 
 static CgBusScope arg_scope = CG_BUS_SYSTEM;
@@ -50,6 +52,7 @@ static const char *arg_output = NULL;
 static uint32_t arg_timeout_ms = 0; /* 0: the service's default */
 static bool arg_no_wait = false;
 static bool arg_poll = false;
+static bool arg_zip = false; /* --zip, or --output FILE.zip */
 static bool arg_help = false;
 static unsigned arg_given = 0; /* OPT_* seen on the command line */
 
@@ -119,6 +122,14 @@ print_field(const char *name, const char *format, ...)
 
 /* ---- generate ---- */
 
+static bool
+has_zip_suffix(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 4 && strcasecmp(path + n - 4, ".zip") == 0;
+}
+
 static int
 append_options(sd_bus_message *m)
 {
@@ -129,6 +140,11 @@ append_options(sd_bus_message *m)
 		return r;
 	if (arg_timeout_ms > 0) {
 		r = sd_bus_message_append(m, "{sv}", "timeout_ms", "u", arg_timeout_ms);
+		if (r < 0)
+			return r;
+	}
+	if (arg_zip) {
+		r = sd_bus_message_append(m, "{sv}", "output_format", "s", "zip");
 		if (r < 0)
 			return r;
 	}
@@ -266,6 +282,9 @@ verb_generate(char **args)
 		    EINVAL, "Data %s contains a NUL byte; expected JSON text.", arg_data);
 
 	/* Fail before starting anything when the result could not be saved. */
+	/* --output FILE.zip asks for a ZIP as --zip does */
+	if (arg_output != NULL && has_zip_suffix(arg_output))
+		arg_zip = true;
 	if (arg_output != NULL) {
 		r = cg_check_output_path(arg_output);
 		if (r < 0)
@@ -348,6 +367,8 @@ print_update(const CgUpdate *u)
 	print_field("Transaction", "%s", strna(u->transaction_id));
 	if (u->owner_label != NULL)
 		print_field("On behalf of", "%s", u->owner_label);
+	if (u->output_format != NULL)
+		print_field("Output", "%s", u->output_format);
 	print_field("Status", "%s", strna(u->status));
 	print_field("Stage", "%s (%u/%u), %u%%", strna(u->stage), u->stage_index + 1,
 		    (unsigned)ELEMENTSOF(stage_names), u->stage_progress);
@@ -379,6 +400,8 @@ print_update(const CgUpdate *u)
 			    u->result.pages == 1 ? "" : "s", buf,
 			    (unsigned long long)u->result.file_size);
 		print_field("SHA-256", "%s", strna(u->result.checksum));
+		if (u->result.content_type != NULL)
+			print_field("Content type", "%s", u->result.content_type);
 	}
 	if (u->error != NULL || u->error_message != NULL) {
 		sentence = cg_bus_error_sentence(u->error, u->error_message);
@@ -740,7 +763,7 @@ verb_cleanup(char **args)
 static const Verb verbs[] = {
     {"generate", 0, 0,
      OPT_JSON | OPT_TEMPLATE | OPT_TRANSACTION | OPT_DATA | OPT_OUTPUT | OPT_TIMEOUT | OPT_NO_WAIT |
-	 OPT_POLL,
+	 OPT_POLL | OPT_ZIP,
      verb_generate, "generate --data FILE|-", "Start a generation and follow it until it ends",
      "Start a generation and follow it until it ends: a progress bar on a terminal,\n"
      "one line per update otherwise, one JSON object per update with --json.\n"
@@ -750,7 +773,11 @@ static const Verb verbs[] = {
      "  -t --template=ID      Template (default: classic)\n"
      "     --transaction=ID   Your own reference (default: certgenctl-PID-TIME)\n"
      "  -o --output=FILE      Save the PDF to FILE once completed (written to a\n"
-     "                        temporary file and renamed; nothing otherwise)\n"
+     "                        temporary file and renamed; nothing otherwise);\n"
+     "                        a FILE ending in .zip implies --zip\n"
+     "     --zip              A ZIP of one PDF per recipient, named by its\n"
+     "                        certificate number, and manifest.csv (number,\n"
+     "                        recipient_name, sha256) (option output_format)\n"
      "     --timeout=SECONDS  End the generation as timed out after this long\n"
      "                        (option timeout_ms; certgend's default is 300)\n"
      "     --no-wait          Print the generation's id and return at once\n"
@@ -855,7 +882,7 @@ static const struct option_name {
 } option_names[] = {
     {OPT_JSON, "--json"},	{OPT_TEMPLATE, "--template"}, {OPT_TRANSACTION, "--transaction"},
     {OPT_DATA, "--data"},	{OPT_OUTPUT, "--output"},     {OPT_TIMEOUT, "--timeout"},
-    {OPT_NO_WAIT, "--no-wait"}, {OPT_POLL, "--poll"},
+    {OPT_NO_WAIT, "--no-wait"}, {OPT_POLL, "--poll"},	      {OPT_ZIP, "--zip"},
 };
 
 static int
@@ -870,6 +897,7 @@ parse_argv(int argc, char *argv[], bool *ret_version)
 		ARG_TIMEOUT,
 		ARG_NO_WAIT,
 		ARG_POLL,
+		ARG_ZIP,
 	};
 	static const struct option options[] = {
 	    {"help", no_argument, NULL, 'h'},
@@ -885,6 +913,7 @@ parse_argv(int argc, char *argv[], bool *ret_version)
 	    {"timeout", required_argument, NULL, ARG_TIMEOUT},
 	    {"no-wait", no_argument, NULL, ARG_NO_WAIT},
 	    {"poll", no_argument, NULL, ARG_POLL},
+	    {"zip", no_argument, NULL, ARG_ZIP},
 	    {0}};
 	int c, r;
 
@@ -957,6 +986,10 @@ parse_argv(int argc, char *argv[], bool *ret_version)
 		case ARG_POLL:
 			arg_poll = true;
 			arg_given |= OPT_POLL;
+			break;
+		case ARG_ZIP:
+			arg_zip = true;
+			arg_given |= OPT_ZIP;
 			break;
 		case '?':
 			/* getopt_long said what was wrong. */

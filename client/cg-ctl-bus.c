@@ -351,6 +351,7 @@ static const CgBusField update_fields[] = {
     UPDATE_FIELD("pages_done", SD_BUS_TYPE_UINT32, pages_done),
     UPDATE_FIELD("pages_total", SD_BUS_TYPE_UINT32, pages_total),
     UPDATE_FIELD("owner_label", SD_BUS_TYPE_STRING, owner_label),
+    UPDATE_FIELD("output_format", SD_BUS_TYPE_STRING, output_format),
     UPDATE_FIELD("error", SD_BUS_TYPE_STRING, error),
     UPDATE_FIELD("error_message", SD_BUS_TYPE_STRING, error_message),
 };
@@ -361,6 +362,7 @@ static const CgBusField result_fields[] = {
     UPDATE_FIELD("checksum", SD_BUS_TYPE_STRING, result.checksum),
     UPDATE_FIELD("file_size", SD_BUS_TYPE_UINT64, result.file_size),
     UPDATE_FIELD("pages", SD_BUS_TYPE_UINT32, result.pages),
+    UPDATE_FIELD("content_type", SD_BUS_TYPE_STRING, result.content_type),
 };
 
 static int
