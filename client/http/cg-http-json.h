@@ -16,7 +16,7 @@ JsonNode *cg_http_json_parse_object(const char *data, gsize len, guint max_depth
 
 /* The StartGeneration arguments (sss@a{sv}: transaction id, template id,
  * data_json, options with owner_label @user) of a POST /api/certificates
- * body {transactionId, templateId, data, options}. data_json is the "data"
+ * body {transactionId, templateId, data, options, outputFormat}. data_json is the "data"
  * member's text exactly as sent. What certgend would refuse as InvalidData
  * (a NUL escape, a repeated key, a comment, a single quote, a bad escape
  * ... inside "data") is CG_HTTP_ERROR_INVALID_DATA named by its path in
@@ -25,6 +25,12 @@ JsonNode *cg_http_json_parse_object(const char *data, gsize len, guint max_depth
  * pure function: no server, no bus. */
 GVariant *cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth,
 					     const char *user, char **data_path, GError **error);
+
+/* Adds option output_format for @value ("pdf" or "zip"; NULL adds nothing)
+ * to @options; anything else is CG_HTTP_ERROR_INVALID_ARGUMENT naming
+ * @name (the body field, or the CSV upload's query parameter). */
+gboolean cg_http_add_output_format(GVariantBuilder *options, const char *name, const char *value,
+				   GError **error);
 
 /* {"error": "invalid_data", "message": @message, "errors": [{"path": @path,
  * "message": @message without its "@path: "}]}. */
