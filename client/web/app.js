@@ -198,7 +198,7 @@ function collect() {
   if (issuer) shared.issuer = issuer;
   if (description) shared.description = description;
   if (mode() === 'single') {
-    return { data: shared, title: shared.recipientName, count: 1 };
+    return { data: shared, title: shared.recipientName, count: 1, outputFormat: 'pdf' };
   }
   const names = recipientNames();
   if (names.length === 0) throw fail('recipients', 'Paste at least one name, one per line.');
@@ -211,6 +211,8 @@ function collect() {
     data: { recipients: names.map((recipientName) => ({ recipientName })), ...shared },
     title: `Batch of ${names.length.toLocaleString()}`,
     count: names.length,
+    // one PDF per recipient in a ZIP, or one PDF with a page each
+    outputFormat: $('outputZip').checked ? 'zip' : 'pdf',
   };
 }
 
@@ -245,6 +247,7 @@ $('generate-form').addEventListener('submit', async (e) => {
       templateId,
       data: request.data,
       options: {},
+      outputFormat: request.outputFormat,
     });
     if (!body || !body.progressId) throw new ApiError(500, 'bad_reply', 'The service did not return a progress id.');
     addJob(body.progressId, request, templateId);
@@ -305,9 +308,16 @@ function addJob(progressId, request, templateId) {
     const url = progress.update?.downloadUrl;
     link.href = typeof url === 'string' && url.startsWith('/api/')
       ? url : `/api/certificates/${encodeURIComponent(progressId)}/download`;
-    const number = r.certificateNumber || progressId;
-    link.setAttribute('download', `certificate-${number}.pdf`);
-    link.textContent = request.count > 1 ? `Download PDF (${(r.pages || request.count).toLocaleString()} pages)` : 'Download PDF';
+    // named as certgen-http names it: after the number range
+    const zip = r.contentType === 'application/zip';
+    const ext = zip ? 'zip' : 'pdf';
+    const first = r.certificateNumber || progressId;
+    const last = r.lastCertificateNumber;
+    link.setAttribute('download', last && last !== first
+      ? `certificates-${first}-${last}.${ext}` : `${first}.${ext}`);
+    const pages = (r.pages || request.count).toLocaleString();
+    if (zip) link.textContent = `Download ZIP (${pages} PDFs)`;
+    else link.textContent = request.count > 1 ? `Download PDF (${pages} pages)` : 'Download PDF';
     const facts = node.querySelector('.result-facts');
     facts.replaceChildren();
     addFact(facts, 'Certificate no.', r.lastCertificateNumber && r.lastCertificateNumber !== r.certificateNumber
