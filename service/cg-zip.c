@@ -9,12 +9,21 @@
 
 #define CG_ZIP_NAME_MAX 64
 
+/*
+ * libarchive is never told that a write failed: an archive in its fatal
+ * state is freed without closing its client, which leaks the client's
+ * block buffer (libarchive 3.6). A failed write (or an archive abandoned
+ * unclosed) makes the write callback discard everything from then on, and
+ * the writer's own calls report the failure.
+ */
 struct _CgZipWriter {
 	struct archive *archive;
 	cairo_write_func_t write;
 	void *closure;
 	gint64 mtime_s;
 	gboolean closed;
+	gboolean discard; /* nothing more reaches @write */
+	gboolean failed;  /* a write to @write failed */
 };
 
 typedef struct archive_entry CgArchiveEntry;
@@ -25,13 +34,25 @@ cg_zip_write_cb(struct archive *archive, void *client_data, const void *buffer, 
 {
 	CgZipWriter *writer = client_data;
 
+	if (writer->discard)
+		return (la_ssize_t)length;
 	/* libarchive writes blocks of bytes_per_block (10240) bytes at most */
 	if (length > G_MAXUINT ||
 	    writer->write(writer->closure, buffer, (unsigned int)length) != CAIRO_STATUS_SUCCESS) {
-		archive_set_error(archive, EIO, "cannot write the archive");
-		return -1;
+		writer->discard = TRUE;
+		writer->failed = TRUE;
 	}
 	return (la_ssize_t)length;
+}
+
+/* After a libarchive call: FALSE (with @error) when a write failed. */
+static gboolean
+cg_zip_check_written(CgZipWriter *writer, const char *name, GError **error)
+{
+	if (!writer->failed)
+		return TRUE;
+	g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Cannot write %s to the ZIP archive", name);
+	return FALSE;
 }
 
 static gboolean
@@ -94,11 +115,11 @@ cg_zip_writer_new(cairo_write_func_t write, void *closure, gint64 mtime_s, GErro
 void
 cg_zip_writer_free(CgZipWriter *writer)
 {
-	/* not closed: archive_write_free() writes nothing more */
-	if (writer != NULL && writer->archive != NULL && !writer->closed)
-		archive_write_fail(writer->archive);
+	/* not closed: the rest of the archive goes nowhere */
 	if (writer != NULL)
-		archive_write_free(writer->archive); /* NULL: nothing */
+		writer->discard = TRUE;
+	if (writer != NULL)
+		archive_write_free(writer->archive); /* closes it; NULL: nothing */
 	g_free(writer);
 }
 
@@ -135,12 +156,14 @@ cg_zip_writer_add(CgZipWriter *writer, const char *name, const void *data, gsize
 	archive_entry_set_size(entry, (la_int64_t)length);
 	if (archive_write_header(writer->archive, entry) != ARCHIVE_OK)
 		return cg_zip_set_error(error, writer->archive, "write a member header of");
+	if (!cg_zip_check_written(writer, name, error))
+		return FALSE;
 	written = archive_write_data(writer->archive, data, length);
 	if (written < 0 || (gsize)written != length)
 		return cg_zip_set_error(error, writer->archive, "write a member of");
 	if (archive_write_finish_entry(writer->archive) != ARCHIVE_OK)
 		return cg_zip_set_error(error, writer->archive, "finish a member of");
-	return TRUE;
+	return cg_zip_check_written(writer, name, error);
 }
 
 gboolean
@@ -157,7 +180,7 @@ cg_zip_writer_close(CgZipWriter *writer, GError **error)
 	writer->closed = TRUE;
 	if (archive_write_close(writer->archive) != ARCHIVE_OK)
 		return cg_zip_set_error(error, writer->archive, "finish");
-	return TRUE;
+	return cg_zip_check_written(writer, "the central directory", error);
 }
 
 typedef struct archive CgArchiveReader;
