@@ -162,8 +162,11 @@ class RouteTests(HttpTestCase):
         self.assertEqual(last["stageIndex"], 6)
         self.assertEqual(set(last["result"]),
                          {"certificateNumber", "lastCertificateNumber", "fileSize", "checksum",
-                          "pages"} & set(last["result"]) | {"certificateNumber", "fileSize",
-                                                             "checksum", "pages"})
+                          "pages", "contentType"} & set(last["result"]) | {
+                              "certificateNumber", "fileSize", "checksum", "pages",
+                              "contentType"})
+        self.assertEqual(last["result"]["contentType"], "application/pdf")
+        self.assertEqual(last["outputFormat"], "pdf")
         self.assertRegex(last["result"]["checksum"], r"^[0-9a-f]{64}$")
         self.assertEqual(last["downloadUrl"], f"/api/certificates/{pid}/download")
         # every line of the stream is a field, a comment or blank

@@ -121,12 +121,16 @@ class ZipTests(CertgenTestCase):
         self.assertEqual(snap["output_format"], "zip")
 
     def test_zip_single_recipient(self):
-        """One recipient: one PDF and the manifest."""
+        """One recipient: one PDF and the manifest; Cleanup deletes the ZIP."""
         pid, updates = self.run_to_end(single_json(recipientName="Solo Person"),
                                        output_format="zip")
         result = updates[-1]["result"]
         self.assertEqual(result["certificate_number"], result["last_certificate_number"])
         self.check_zip(self.read_fd(pid), result, ["Solo Person"])
+        # forgotten, the ZIP goes as a PDF does
+        self.assertEqual(self.root.call("Cleanup"), 1)
+        self.assert_no_file_for(pid)
+        self.assertEqual(self.cert_dir_entries(), [])
 
     def test_pdf_is_default(self):
         """Without the option, and with output_format "pdf": a PDF."""
