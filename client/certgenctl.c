@@ -77,6 +77,63 @@ connect_bus(sd_bus **ret)
 	return cg_bus_connect(arg_scope, ret);
 }
 
+/* The end of a command's output on stdout: 0, or a negative errno
+ * (logged) when it did not all get out (a full disk, a closed pipe). */
+static int
+flush_stdout(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		return cg_log_error_errno(errno != 0 ? errno : EIO,
+					  "Could not write to standard output: %s",
+					  cg_strerror(errno != 0 ? errno : EIO));
+	return 0;
+}
+
+/* connect_bus() once --output (if given) names a file that can be written:
+ * nothing is asked of certgend when the result could not be saved. */
+static int
+connect_bus_for_output(sd_bus **ret)
+{
+	if (arg_output != NULL) {
+		int r = cg_check_output_path(arg_output);
+
+		if (r < 0)
+			return r;
+	}
+	return connect_bus(ret);
+}
+
+/* Connects and calls @member, a method without arguments. */
+static int
+connect_and_call(sd_bus **bus, const char *member, sd_bus_message **ret_reply)
+{
+	int r = connect_bus(bus);
+
+	if (r < 0)
+		return r;
+	return cg_bus_call(*bus, arg_scope, member, ret_reply, NULL);
+}
+
+/* Connects (connect_bus_for_output) and reads GetProgress of
+ * @progress_id (logs). */
+static int
+get_progress(sd_bus **bus, const char *progress_id, bool want_json, CgUpdate **ret)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int r;
+
+	r = connect_bus_for_output(bus);
+	if (r < 0)
+		return r;
+	r = cg_bus_call(*bus, arg_scope, "GetProgress", &reply, "s", progress_id);
+	if (r < 0)
+		return r;
+	r = cg_update_read(reply, want_json, ret);
+	if (r < 0)
+		return cg_bus_log_parse_error(r);
+	return 0;
+}
+
 static int
 json_print_update(const CgUpdate *u)
 {
@@ -331,17 +388,11 @@ verb_watch(char **args)
 	_cleanup_(cg_follow_freep) CgFollow *follow = NULL;
 	int r;
 
-	if (arg_output != NULL) {
-		if (streq(arg_output, "-")) {
-			cg_log_error("watch --output needs a file name.");
-			return CG_EXIT_USAGE;
-		}
-		r = cg_check_output_path(arg_output);
-		if (r < 0)
-			return r;
+	if (arg_output != NULL && streq(arg_output, "-")) {
+		cg_log_error("watch --output needs a file name.");
+		return CG_EXIT_USAGE;
 	}
-
-	r = connect_bus(&bus);
+	r = connect_bus_for_output(&bus);
 	if (r < 0)
 		return r;
 
@@ -413,25 +464,17 @@ static int
 verb_status(char **args)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_(cg_update_freep) CgUpdate *u = NULL;
 	int r;
 
-	r = connect_bus(&bus);
+	r = get_progress(&bus, args[0], arg_json, &u);
 	if (r < 0)
 		return r;
-	r = cg_bus_call(bus, arg_scope, "GetProgress", &reply, "s", args[0]);
-	if (r < 0)
-		return r;
-	r = cg_update_read(reply, arg_json, &u);
-	if (r < 0)
-		return cg_bus_log_parse_error(r);
 
 	if (arg_json)
 		return json_print_update(u);
 	print_update(u);
-	fflush(stdout);
-	return 0;
+	return flush_stdout();
 }
 
 /* ---- cancel ---- */
@@ -514,17 +557,12 @@ analytics_hook(sd_bus_message *m, const char *key, const char *contents, void *b
 	return 1;
 }
 
-#define ANALYTICS_FIELD(key, type, member)                                                         \
-	{                                                                                          \
-		key, type, offsetof(Analytics, member)                                             \
-	}
-
 static const CgBusField analytics_fields[] = {
-    ANALYTICS_FIELD("total_duration_ms", SD_BUS_TYPE_UINT64, total_duration_ms),
-    ANALYTICS_FIELD("average_progress_rate", SD_BUS_TYPE_DOUBLE, average_progress_rate),
-    ANALYTICS_FIELD("status", SD_BUS_TYPE_STRING, status),
-    ANALYTICS_FIELD("started_at_us", SD_BUS_TYPE_INT64, started_at_us),
-    ANALYTICS_FIELD("finished_at_us", SD_BUS_TYPE_INT64, finished_at_us),
+    CG_BUS_FIELD(Analytics, "total_duration_ms", SD_BUS_TYPE_UINT64, total_duration_ms),
+    CG_BUS_FIELD(Analytics, "average_progress_rate", SD_BUS_TYPE_DOUBLE, average_progress_rate),
+    CG_BUS_FIELD(Analytics, "status", SD_BUS_TYPE_STRING, status),
+    CG_BUS_FIELD(Analytics, "started_at_us", SD_BUS_TYPE_INT64, started_at_us),
+    CG_BUS_FIELD(Analytics, "finished_at_us", SD_BUS_TYPE_INT64, finished_at_us),
 };
 
 static int
@@ -581,8 +619,7 @@ verb_analytics(char **args)
 			printf("%-18s %7llu ms\n", a.stages[i].stage,
 			       (unsigned long long)a.stages[i].ms);
 	}
-	fflush(stdout);
-	return 0;
+	return flush_stdout();
 }
 
 /* ---- list ---- */
@@ -643,10 +680,7 @@ verb_list(char **args)
 	size_t i, w_tx = strlen("TRANSACTION"), w_id = strlen("ID");
 	int r;
 
-	r = connect_bus(&bus);
-	if (r < 0)
-		return r;
-	r = cg_bus_call(bus, arg_scope, "ListGenerations", &reply, NULL);
+	r = connect_and_call(&bus, "ListGenerations", &reply);
 	if (r < 0)
 		return r;
 	r = update_list_read(reply, arg_json, &list);
@@ -688,8 +722,7 @@ verb_list(char **args)
 		       strna(u->stage), u->progress);
 	}
 	printf("\n%zu generation%s listed.\n", list.n, list.n == 1 ? "" : "s");
-	fflush(stdout);
-	return 0;
+	return flush_stdout();
 }
 
 /* ---- fetch ---- */
@@ -698,7 +731,6 @@ static int
 verb_fetch(char **args)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_(cg_update_freep) CgUpdate *u = NULL;
 	int r;
 
@@ -706,20 +738,15 @@ verb_fetch(char **args)
 		cg_log_error("fetch needs --output FILE (or --output - for standard output).");
 		return CG_EXIT_USAGE;
 	}
-	r = cg_check_output_path(arg_output);
-	if (r < 0)
-		return r;
-
-	r = connect_bus(&bus);
-	if (r < 0)
-		return r;
+	if (streq(arg_output, "-") && isatty(STDOUT_FILENO)) {
+		cg_log_error("Refusing to write a certificate to the terminal: redirect standard "
+			     "output, or use --output FILE.");
+		return CG_EXIT_USAGE;
+	}
 	/* The snapshot says how long the file must be. */
-	r = cg_bus_call(bus, arg_scope, "GetProgress", &reply, "s", args[0]);
+	r = get_progress(&bus, args[0], false, &u);
 	if (r < 0)
 		return r;
-	r = cg_update_read(reply, false, &u);
-	if (r < 0)
-		return cg_bus_log_parse_error(r);
 
 	r = save_certificate(bus, args[0], arg_output, u->has_result ? u->result.file_size : 0);
 	if (r < 0)
@@ -741,10 +768,7 @@ verb_cleanup(char **args)
 	uint32_t removed;
 	int r;
 
-	r = connect_bus(&bus);
-	if (r < 0)
-		return r;
-	r = cg_bus_call(bus, arg_scope, "Cleanup", &reply, NULL);
+	r = connect_and_call(&bus, "Cleanup", &reply);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_read(reply, "u", &removed);
@@ -754,8 +778,7 @@ verb_cleanup(char **args)
 		printf("{\"removed\":%u}\n", removed);
 	else
 		printf("Removed %u finished generation%s.\n", removed, removed == 1 ? "" : "s");
-	fflush(stdout);
-	return 0;
+	return flush_stdout();
 }
 
 /* ---- command line ---- */
@@ -876,14 +899,69 @@ parse_timeout(const char *s)
 	return 0;
 }
 
-static const struct option_name {
+static int
+take_timeout(const char *value)
+{
+	int r = parse_timeout(value);
+
+	if (r < 0)
+		cg_log_error("Invalid --timeout \"%s\": expected a number of seconds "
+			     "greater than 0 and at most %u.",
+			     value, UINT32_MAX / 1000);
+	return r;
+}
+
+/* The options only some commands take: how each is spelled and where its
+ * value goes (a string that must not be empty, a flag, or a parser). */
+typedef struct {
 	unsigned bit;
 	const char *name;
-} option_names[] = {
-    {OPT_JSON, "--json"},	{OPT_TEMPLATE, "--template"}, {OPT_TRANSACTION, "--transaction"},
-    {OPT_DATA, "--data"},	{OPT_OUTPUT, "--output"},     {OPT_TIMEOUT, "--timeout"},
-    {OPT_NO_WAIT, "--no-wait"}, {OPT_POLL, "--poll"},	      {OPT_ZIP, "--zip"},
+	char short_name;
+	const char **string;
+	const char *needs; /* what an empty string option lacks */
+	bool *flag;
+	int (*parse)(const char *value);
+} VerbOption;
+
+static const VerbOption verb_options[] = {
+    {OPT_JSON, "--json", 0, NULL, NULL, &arg_json, NULL},
+    {OPT_TEMPLATE, "--template", 't', &arg_template, "a template id", NULL, NULL},
+    {OPT_TRANSACTION, "--transaction", 0, &arg_transaction, "a non-empty id", NULL, NULL},
+    {OPT_DATA, "--data", 'd', &arg_data, "a file name, or - for standard input", NULL, NULL},
+    {OPT_OUTPUT, "--output", 'o', &arg_output, "a file name", NULL, NULL},
+    {OPT_TIMEOUT, "--timeout", 0, NULL, NULL, NULL, take_timeout},
+    {OPT_NO_WAIT, "--no-wait", 0, NULL, NULL, &arg_no_wait, NULL},
+    {OPT_POLL, "--poll", 0, NULL, NULL, &arg_poll, NULL},
+    {OPT_ZIP, "--zip", 0, NULL, NULL, &arg_zip, NULL},
 };
+
+/* getopt's value for a verb option without a short name. */
+#define ARG_VERB_OPTION 0x200
+
+static int
+take_verb_option(int c, const char *value)
+{
+	for (size_t i = 0; i < ELEMENTSOF(verb_options); i++) {
+		const VerbOption *o = &verb_options[i];
+		int r = 0;
+
+		if (c != (o->short_name != 0 ? o->short_name : ARG_VERB_OPTION + (int)i))
+			continue;
+		if (o->flag != NULL) {
+			*o->flag = true;
+		} else if (o->parse != NULL) {
+			r = o->parse(value);
+		} else if (isempty(value)) {
+			cg_log_error("%s needs %s.", o->name, o->needs);
+			r = -EINVAL;
+		} else {
+			*o->string = value;
+		}
+		arg_given |= o->bit;
+		return r;
+	}
+	return -EINVAL;
+}
 
 static int
 parse_argv(int argc, char *argv[], bool *ret_version)
@@ -892,33 +970,37 @@ parse_argv(int argc, char *argv[], bool *ret_version)
 		ARG_VERSION = 0x100,
 		ARG_SYSTEM,
 		ARG_USER,
-		ARG_JSON,
-		ARG_TRANSACTION,
-		ARG_TIMEOUT,
-		ARG_NO_WAIT,
-		ARG_POLL,
-		ARG_ZIP,
 	};
-	static const struct option options[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, ARG_VERSION},
-	    {"system", no_argument, NULL, ARG_SYSTEM},
-	    {"user", no_argument, NULL, ARG_USER},
+	static const struct option global_options[] = {
+	    {"help", no_argument, NULL, 'h'},	       {"version", no_argument, NULL, ARG_VERSION},
+	    {"system", no_argument, NULL, ARG_SYSTEM}, {"user", no_argument, NULL, ARG_USER},
 	    {"session", no_argument, NULL, ARG_USER},
-	    {"json", no_argument, NULL, ARG_JSON},
-	    {"template", required_argument, NULL, 't'},
-	    {"transaction", required_argument, NULL, ARG_TRANSACTION},
-	    {"data", required_argument, NULL, 'd'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"timeout", required_argument, NULL, ARG_TIMEOUT},
-	    {"no-wait", no_argument, NULL, ARG_NO_WAIT},
-	    {"poll", no_argument, NULL, ARG_POLL},
-	    {"zip", no_argument, NULL, ARG_ZIP},
-	    {0}};
+	};
+	struct option options[ELEMENTSOF(global_options) + ELEMENTSOF(verb_options) + 1];
+	char short_options[2 * ELEMENTSOF(verb_options) + 2] = "h";
+	size_t n = 0;
 	int c, r;
 
+	memset(options, 0, sizeof(options));
+	for (size_t i = 0; i < ELEMENTSOF(global_options); i++)
+		options[n++] = global_options[i];
+	for (size_t i = 0; i < ELEMENTSOF(verb_options); i++) {
+		const VerbOption *o = &verb_options[i];
+		bool takes_value = o->flag == NULL;
+
+		options[n++] = (struct option){
+		    o->name + 2, takes_value ? required_argument : no_argument, NULL,
+		    o->short_name != 0 ? o->short_name : ARG_VERB_OPTION + (int)i};
+		if (o->short_name != 0) {
+			size_t len = strlen(short_options);
+
+			short_options[len] = o->short_name;
+			short_options[len + 1] = takes_value ? ':' : '\0';
+		}
+	}
+
 	*ret_version = false;
-	while ((c = getopt_long(argc, argv, "ht:d:o:", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, short_options, options, NULL)) >= 0) {
 		switch (c) {
 		case 'h':
 			arg_help = true;
@@ -932,70 +1014,13 @@ parse_argv(int argc, char *argv[], bool *ret_version)
 		case ARG_USER:
 			arg_scope = CG_BUS_USER;
 			break;
-		case ARG_JSON:
-			arg_json = true;
-			arg_given |= OPT_JSON;
-			break;
-		case 't':
-			if (isempty(optarg)) {
-				cg_log_error("--template needs a template id.");
-				return -EINVAL;
-			}
-			arg_template = optarg;
-			arg_given |= OPT_TEMPLATE;
-			break;
-		case ARG_TRANSACTION:
-			if (isempty(optarg)) {
-				cg_log_error("--transaction needs a non-empty id.");
-				return -EINVAL;
-			}
-			arg_transaction = optarg;
-			arg_given |= OPT_TRANSACTION;
-			break;
-		case 'd':
-			if (isempty(optarg)) {
-				cg_log_error("--data needs a file name, or - for standard input.");
-				return -EINVAL;
-			}
-			arg_data = optarg;
-			arg_given |= OPT_DATA;
-			break;
-		case 'o':
-			if (isempty(optarg)) {
-				cg_log_error("--output needs a file name.");
-				return -EINVAL;
-			}
-			arg_output = optarg;
-			arg_given |= OPT_OUTPUT;
-			break;
-		case ARG_TIMEOUT:
-			r = parse_timeout(optarg);
-			if (r < 0) {
-				cg_log_error(
-				    "Invalid --timeout \"%s\": expected a number of seconds "
-				    "greater than 0 and at most %u.",
-				    optarg, UINT32_MAX / 1000);
-				return r;
-			}
-			arg_given |= OPT_TIMEOUT;
-			break;
-		case ARG_NO_WAIT:
-			arg_no_wait = true;
-			arg_given |= OPT_NO_WAIT;
-			break;
-		case ARG_POLL:
-			arg_poll = true;
-			arg_given |= OPT_POLL;
-			break;
-		case ARG_ZIP:
-			arg_zip = true;
-			arg_given |= OPT_ZIP;
-			break;
 		case '?':
 			/* getopt_long said what was wrong. */
 			return -EINVAL;
 		default:
-			return -EINVAL;
+			r = take_verb_option(c, optarg);
+			if (r < 0)
+				return r;
 		}
 	}
 	return 0;
@@ -1028,9 +1053,9 @@ verify_usage(const Verb *v, int n_args)
 			     v->synopsis);
 		return -EINVAL;
 	}
-	for (i = 0; i < ELEMENTSOF(option_names); i++)
-		if ((arg_given & option_names[i].bit) && !(v->options & option_names[i].bit)) {
-			cg_log_error("Option %s does not apply to \"%s\".", option_names[i].name,
+	for (i = 0; i < ELEMENTSOF(verb_options); i++)
+		if ((arg_given & verb_options[i].bit) && !(v->options & verb_options[i].bit)) {
+			cg_log_error("Option %s does not apply to \"%s\".", verb_options[i].name,
 				     v->name);
 			return -EINVAL;
 		}

@@ -284,13 +284,7 @@ cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, v
 		if (field != NULL && basic_type_matches(contents, field->type)) {
 			void *p = (uint8_t *)base + field->offset;
 
-			r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
-			if (r < 0)
-				return r;
-			r = sd_bus_message_read_basic(m, field->type, p);
-			if (r < 0)
-				return r;
-			r = sd_bus_message_exit_container(m);
+			r = sd_bus_message_read(m, "v", contents, p);
 			if (r < 0)
 				return r;
 			if (json != NULL)
@@ -329,40 +323,36 @@ cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, v
 	return sd_bus_message_exit_container(m);
 }
 
-#define UPDATE_FIELD(key, type, member)                                                            \
-	{                                                                                          \
-		key, type, offsetof(CgUpdate, member)                                              \
-	}
-
 static const CgBusField update_fields[] = {
-    UPDATE_FIELD("progress_id", SD_BUS_TYPE_STRING, progress_id),
-    UPDATE_FIELD("transaction_id", SD_BUS_TYPE_STRING, transaction_id),
-    UPDATE_FIELD("stage", SD_BUS_TYPE_STRING, stage),
-    UPDATE_FIELD("stage_index", SD_BUS_TYPE_UINT32, stage_index),
-    UPDATE_FIELD("stage_progress", SD_BUS_TYPE_UINT32, stage_progress),
-    UPDATE_FIELD("progress", SD_BUS_TYPE_DOUBLE, progress),
-    UPDATE_FIELD("status", SD_BUS_TYPE_STRING, status),
-    UPDATE_FIELD("message", SD_BUS_TYPE_STRING, text),
-    UPDATE_FIELD("sequence", SD_BUS_TYPE_UINT64, sequence),
-    UPDATE_FIELD("timestamp_us", SD_BUS_TYPE_INT64, timestamp_us),
-    UPDATE_FIELD("started_at_us", SD_BUS_TYPE_INT64, started_at_us),
-    UPDATE_FIELD("expected_end_us", SD_BUS_TYPE_INT64, expected_end_us),
-    UPDATE_FIELD("cancellable", SD_BUS_TYPE_BOOLEAN, cancellable),
-    UPDATE_FIELD("pages_done", SD_BUS_TYPE_UINT32, pages_done),
-    UPDATE_FIELD("pages_total", SD_BUS_TYPE_UINT32, pages_total),
-    UPDATE_FIELD("owner_label", SD_BUS_TYPE_STRING, owner_label),
-    UPDATE_FIELD("output_format", SD_BUS_TYPE_STRING, output_format),
-    UPDATE_FIELD("error", SD_BUS_TYPE_STRING, error),
-    UPDATE_FIELD("error_message", SD_BUS_TYPE_STRING, error_message),
+    CG_BUS_FIELD(CgUpdate, "progress_id", SD_BUS_TYPE_STRING, progress_id),
+    CG_BUS_FIELD(CgUpdate, "transaction_id", SD_BUS_TYPE_STRING, transaction_id),
+    CG_BUS_FIELD(CgUpdate, "stage", SD_BUS_TYPE_STRING, stage),
+    CG_BUS_FIELD(CgUpdate, "stage_index", SD_BUS_TYPE_UINT32, stage_index),
+    CG_BUS_FIELD(CgUpdate, "stage_progress", SD_BUS_TYPE_UINT32, stage_progress),
+    CG_BUS_FIELD(CgUpdate, "progress", SD_BUS_TYPE_DOUBLE, progress),
+    CG_BUS_FIELD(CgUpdate, "status", SD_BUS_TYPE_STRING, status),
+    CG_BUS_FIELD(CgUpdate, "message", SD_BUS_TYPE_STRING, text),
+    CG_BUS_FIELD(CgUpdate, "sequence", SD_BUS_TYPE_UINT64, sequence),
+    CG_BUS_FIELD(CgUpdate, "timestamp_us", SD_BUS_TYPE_INT64, timestamp_us),
+    CG_BUS_FIELD(CgUpdate, "started_at_us", SD_BUS_TYPE_INT64, started_at_us),
+    CG_BUS_FIELD(CgUpdate, "expected_end_us", SD_BUS_TYPE_INT64, expected_end_us),
+    CG_BUS_FIELD(CgUpdate, "cancellable", SD_BUS_TYPE_BOOLEAN, cancellable),
+    CG_BUS_FIELD(CgUpdate, "pages_done", SD_BUS_TYPE_UINT32, pages_done),
+    CG_BUS_FIELD(CgUpdate, "pages_total", SD_BUS_TYPE_UINT32, pages_total),
+    CG_BUS_FIELD(CgUpdate, "owner_label", SD_BUS_TYPE_STRING, owner_label),
+    CG_BUS_FIELD(CgUpdate, "output_format", SD_BUS_TYPE_STRING, output_format),
+    CG_BUS_FIELD(CgUpdate, "error", SD_BUS_TYPE_STRING, error),
+    CG_BUS_FIELD(CgUpdate, "error_message", SD_BUS_TYPE_STRING, error_message),
 };
 
 static const CgBusField result_fields[] = {
-    UPDATE_FIELD("certificate_number", SD_BUS_TYPE_STRING, result.certificate_number),
-    UPDATE_FIELD("last_certificate_number", SD_BUS_TYPE_STRING, result.last_certificate_number),
-    UPDATE_FIELD("checksum", SD_BUS_TYPE_STRING, result.checksum),
-    UPDATE_FIELD("file_size", SD_BUS_TYPE_UINT64, result.file_size),
-    UPDATE_FIELD("pages", SD_BUS_TYPE_UINT32, result.pages),
-    UPDATE_FIELD("content_type", SD_BUS_TYPE_STRING, result.content_type),
+    CG_BUS_FIELD(CgUpdate, "certificate_number", SD_BUS_TYPE_STRING, result.certificate_number),
+    CG_BUS_FIELD(CgUpdate, "last_certificate_number", SD_BUS_TYPE_STRING,
+		 result.last_certificate_number),
+    CG_BUS_FIELD(CgUpdate, "checksum", SD_BUS_TYPE_STRING, result.checksum),
+    CG_BUS_FIELD(CgUpdate, "file_size", SD_BUS_TYPE_UINT64, result.file_size),
+    CG_BUS_FIELD(CgUpdate, "pages", SD_BUS_TYPE_UINT32, result.pages),
+    CG_BUS_FIELD(CgUpdate, "content_type", SD_BUS_TYPE_STRING, result.content_type),
 };
 
 static int

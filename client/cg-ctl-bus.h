@@ -107,6 +107,12 @@ typedef struct CgBusField {
 	size_t offset;
 } CgBusField;
 
+/* A table row: @key of D-Bus type @type goes to Struct's @member. */
+#define CG_BUS_FIELD(Struct, key, type, member)                                                    \
+	{                                                                                          \
+		(key), (type), offsetof(Struct, member)                                            \
+	}
+
 /* Called for keys not in the table; returns > 0 when it has consumed the
  * variant, 0 to let the reader skip it. */
 typedef int (*CgBusFieldHook)(sd_bus_message *m, const char *key, const char *contents, void *base,

@@ -7,6 +7,20 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+/* read(2), again after EINTR; -errno on failure. */
+static ssize_t
+read_retrying(int fd, void *buf, size_t size)
+{
+	for (;;) {
+		ssize_t n = read(fd, buf, size);
+
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
 int
 cg_read_file(const char *path, size_t max, char **ret, size_t *ret_size)
 {
@@ -38,12 +52,9 @@ cg_read_file(const char *path, size_t max, char **ret, size_t *ret_size)
 			buf = p;
 			allocated = want;
 		}
-		n = read(fd, buf + size, allocated - size);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		n = read_retrying(fd, buf + size, allocated - size);
+		if (n < 0)
+			return (int)n;
 		if (n == 0)
 			break;
 		size += (size_t)n;
@@ -113,14 +124,11 @@ copy_all(int in_fd, int out_fd, uint64_t *ret_copied)
 	uint64_t copied = 0;
 
 	for (;;) {
-		ssize_t n = read(in_fd, buf, sizeof(buf));
+		ssize_t n = read_retrying(in_fd, buf, sizeof(buf));
 		const char *p = buf;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		if (n < 0)
+			return (int)n;
 		if (n == 0)
 			break;
 		while (n > 0) {
@@ -151,15 +159,48 @@ random_name(const char *base, char **ret)
 											 : 0;
 }
 
+/* One try at a name: >= 0 when it took it (the result), -EEXIST to try
+ * another, or another negative errno. */
+typedef int (*NameAttempt)(int dir_fd, const char *name, const void *data);
+
+/* Tries up to 16 random hidden names for @base in dir_fd; *ret_name is the
+ * one @attempt took. */
+static int
+with_random_name(int dir_fd, const char *base, NameAttempt attempt, const void *data,
+		 char **ret_name)
+{
+	for (int i = 0; i < 16; i++) {
+		_cleanup_free_ char *name = NULL;
+		int r = random_name(base, &name);
+
+		if (r < 0)
+			return r;
+		r = attempt(dir_fd, name, data);
+		if (r >= 0) {
+			*ret_name = TAKE_PTR(name);
+			return r;
+		}
+		if (r != -EEXIST)
+			return r;
+	}
+	return -EEXIST;
+}
+
+static int
+create_exclusive(int dir_fd, const char *name, const void *data)
+{
+	int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+
+	return fd >= 0 ? fd : -errno;
+}
+
 /* Opens an unnamed (O_TMPFILE) file in dir_fd, or a hidden named one when
  * the file system cannot do that; *ret_name is set for the latter. */
 static int
 open_tmpfile(int dir_fd, const char *base, char **ret_name)
 {
-	_cleanup_free_ char *name = NULL;
-	int fd = -1, r, i;
+	int fd = openat(dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
 
-	fd = openat(dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
 	if (fd >= 0) {
 		*ret_name = NULL;
 		return fd;
@@ -167,24 +208,13 @@ open_tmpfile(int dir_fd, const char *base, char **ret_name)
 	/* Kernels or file systems without O_TMPFILE say one of these. */
 	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
 		return -errno;
+	return with_random_name(dir_fd, base, create_exclusive, NULL, ret_name);
+}
 
-	for (i = 0; i < 16; i++) {
-		free(name);
-		name = NULL;
-		r = random_name(base, &name);
-		if (r < 0)
-			return r;
-		fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-			    0666);
-		if (fd >= 0)
-			break;
-		if (errno != EEXIST)
-			return -errno;
-	}
-	if (fd < 0)
-		return -EEXIST;
-	*ret_name = TAKE_PTR(name);
-	return fd;
+static int
+link_proc_fd(int dir_fd, const char *name, const void *data)
+{
+	return linkat(AT_FDCWD, data, dir_fd, name, AT_SYMLINK_FOLLOW) >= 0 ? 0 : -errno;
 }
 
 /* Gives the O_TMPFILE a temporary name (linkat via /proc/self/fd, which
@@ -192,25 +222,10 @@ open_tmpfile(int dir_fd, const char *base, char **ret_name)
 static int
 link_tmpfile(int fd, int dir_fd, const char *base, char **ret_name)
 {
-	_cleanup_free_ char *name = NULL;
 	char proc[64];
-	int r, i;
 
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	for (i = 0; i < 16; i++) {
-		free(name);
-		name = NULL;
-		r = random_name(base, &name);
-		if (r < 0)
-			return r;
-		if (linkat(AT_FDCWD, proc, dir_fd, name, AT_SYMLINK_FOLLOW) >= 0) {
-			*ret_name = TAKE_PTR(name);
-			return 0;
-		}
-		if (errno != EEXIST)
-			return -errno;
-	}
-	return -EEXIST;
+	return with_random_name(dir_fd, base, link_proc_fd, proc, ret_name);
 }
 
 int

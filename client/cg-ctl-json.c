@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "cg-json.h"
+
 int
 cg_ctl_json_open(CgCtlJson *j)
 {
@@ -53,71 +55,37 @@ separate(CgCtlJson *j)
 }
 
 void
-cg_ctl_json_begin_object(CgCtlJson *j)
+cg_ctl_json_open_container(CgCtlJson *j, char bracket)
 {
 	separate(j);
-	fputc('{', j->f);
+	fputc(bracket, j->f);
 	j->comma = false;
 }
 
 void
-cg_ctl_json_end_object(CgCtlJson *j)
+cg_ctl_json_close_container(CgCtlJson *j, char bracket)
 {
-	fputc('}', j->f);
-	j->comma = true;
-}
-
-void
-cg_ctl_json_begin_array(CgCtlJson *j)
-{
-	separate(j);
-	fputc('[', j->f);
-	j->comma = false;
-}
-
-void
-cg_ctl_json_end_array(CgCtlJson *j)
-{
-	fputc(']', j->f);
+	fputc(bracket, j->f);
 	j->comma = true;
 }
 
 void
 cg_ctl_json_write_string(FILE *f, const char *s)
 {
-	const unsigned char *p;
+	char buf[8];
 
 	fputc('"', f);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\b':
-			fputs("\\b", f);
-			break;
-		case '\f':
-			fputs("\\f", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			/* D-Bus strings are valid UTF-8: bytes >= 0x80 pass through. */
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(f, "\\u%04x", (unsigned)*p);
-			else
-				fputc(*p, f);
-		}
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		const char *escape = cg_json_escape_byte(*p, buf);
+
+		/* D-Bus strings are valid UTF-8: bytes >= 0x80 pass through. DEL
+		 * is escaped too, for terminals. */
+		if (escape == NULL && *p == 0x7f)
+			escape = "\\u007f";
+		if (escape != NULL)
+			fputs(escape, f);
+		else
+			fputc(*p, f);
 	}
 	fputc('"', f);
 }
@@ -232,66 +200,33 @@ cg_ctl_json_basic(CgCtlJson *j, char type, const void *p)
 	}
 }
 
-/* A dictionary key of any basic type, as a JSON string. */
+/* A dictionary key of any basic type, as a JSON string: strings as they
+ * are, numbers and booleans as their JSON text. */
 static int
 json_bus_key(CgCtlJson *j, sd_bus_message *m, char type)
 {
-	union {
-		uint8_t u8;
-		int b;
-		int16_t s16;
-		uint16_t u16;
-		int32_t s32;
-		uint32_t u32;
-		int64_t s64;
-		uint64_t u64;
-		double d;
-		const char *s;
-	} v;
-	char buf[64];
+	CgCtlBusBasic v;
+	CgCtlJson text;
+	char *buf = NULL;
 	int r;
 
 	r = sd_bus_message_read_basic(m, type, &v);
 	if (r < 0)
 		return r;
-	switch (type) {
-	case SD_BUS_TYPE_STRING:
-	case SD_BUS_TYPE_OBJECT_PATH:
-	case SD_BUS_TYPE_SIGNATURE:
+	if (type == SD_BUS_TYPE_STRING || type == SD_BUS_TYPE_OBJECT_PATH ||
+	    type == SD_BUS_TYPE_SIGNATURE) {
 		cg_ctl_json_key(j, v.s);
 		return 0;
-	case SD_BUS_TYPE_BYTE:
-		snprintf(buf, sizeof(buf), "%u", (unsigned)v.u8);
-		break;
-	case SD_BUS_TYPE_BOOLEAN:
-		snprintf(buf, sizeof(buf), "%s", v.b ? "true" : "false");
-		break;
-	case SD_BUS_TYPE_INT16:
-		snprintf(buf, sizeof(buf), "%d", (int)v.s16);
-		break;
-	case SD_BUS_TYPE_UINT16:
-		snprintf(buf, sizeof(buf), "%u", (unsigned)v.u16);
-		break;
-	case SD_BUS_TYPE_INT32:
-	case SD_BUS_TYPE_UNIX_FD:
-		snprintf(buf, sizeof(buf), "%d", (int)v.s32);
-		break;
-	case SD_BUS_TYPE_UINT32:
-		snprintf(buf, sizeof(buf), "%u", (unsigned)v.u32);
-		break;
-	case SD_BUS_TYPE_INT64:
-		snprintf(buf, sizeof(buf), "%lld", (long long)v.s64);
-		break;
-	case SD_BUS_TYPE_UINT64:
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v.u64);
-		break;
-	case SD_BUS_TYPE_DOUBLE:
-		snprintf(buf, sizeof(buf), "%.17g", v.d);
-		break;
-	default:
-		return -EBADMSG;
 	}
+	r = cg_ctl_json_open(&text);
+	if (r < 0)
+		return r;
+	cg_ctl_json_basic(&text, type, &v);
+	r = cg_ctl_json_finish(&text, &buf);
+	if (r < 0)
+		return r;
 	cg_ctl_json_key(j, buf);
+	free(buf);
 	return 0;
 }
 
@@ -325,9 +260,9 @@ cg_ctl_json_bus_value(CgCtlJson *j, sd_bus_message *m)
 		if (r < 0)
 			return r;
 		if (dict)
-			cg_ctl_json_begin_object(j);
+			cg_ctl_json_open_container(j, '{');
 		else
-			cg_ctl_json_begin_array(j);
+			cg_ctl_json_open_container(j, '[');
 		for (;;) {
 			const char *entry_contents = NULL;
 			char entry_type;
@@ -358,9 +293,9 @@ cg_ctl_json_bus_value(CgCtlJson *j, sd_bus_message *m)
 				return r;
 		}
 		if (dict)
-			cg_ctl_json_end_object(j);
+			cg_ctl_json_close_container(j, '}');
 		else
-			cg_ctl_json_end_array(j);
+			cg_ctl_json_close_container(j, ']');
 		return sd_bus_message_exit_container(m);
 	}
 
@@ -368,7 +303,7 @@ cg_ctl_json_bus_value(CgCtlJson *j, sd_bus_message *m)
 		r = sd_bus_message_enter_container(m, type, contents);
 		if (r < 0)
 			return r;
-		cg_ctl_json_begin_array(j);
+		cg_ctl_json_open_container(j, '[');
 		for (;;) {
 			r = sd_bus_message_peek_type(m, NULL, NULL);
 			if (r < 0)
@@ -379,22 +314,11 @@ cg_ctl_json_bus_value(CgCtlJson *j, sd_bus_message *m)
 			if (r < 0)
 				return r;
 		}
-		cg_ctl_json_end_array(j);
+		cg_ctl_json_close_container(j, ']');
 		return sd_bus_message_exit_container(m);
 
 	default: {
-		union {
-			uint8_t u8;
-			int b;
-			int16_t s16;
-			uint16_t u16;
-			int32_t s32;
-			uint32_t u32;
-			int64_t s64;
-			uint64_t u64;
-			double d;
-			const char *s;
-		} v;
+		CgCtlBusBasic v;
 
 		r = sd_bus_message_read_basic(m, type, &v);
 		if (r < 0)

@@ -10,6 +10,20 @@
 
 #include "cg-ctl-util.h"
 
+/* Room for any basic D-Bus value, as sd_bus_message_read_basic writes it. */
+typedef union {
+	uint8_t u8;
+	int b;
+	int16_t s16;
+	uint16_t u16;
+	int32_t s32;
+	uint32_t u32;
+	int64_t s64;
+	uint64_t u64;
+	double d;
+	const char *s;
+} CgCtlBusBasic;
+
 typedef struct CgCtlJson {
 	FILE *f;
 	char *buf;
@@ -22,10 +36,13 @@ int cg_ctl_json_open(CgCtlJson *j);
 int cg_ctl_json_finish(CgCtlJson *j, char **ret);
 void cg_ctl_json_done(CgCtlJson *j);
 
-void cg_ctl_json_begin_object(CgCtlJson *j);
-void cg_ctl_json_end_object(CgCtlJson *j);
-void cg_ctl_json_begin_array(CgCtlJson *j);
-void cg_ctl_json_end_array(CgCtlJson *j);
+/* @bracket is one of '{' '[' (open) and '}' ']' (close). */
+void cg_ctl_json_open_container(CgCtlJson *j, char bracket);
+void cg_ctl_json_close_container(CgCtlJson *j, char bracket);
+#define cg_ctl_json_begin_object(j) cg_ctl_json_open_container((j), '{')
+#define cg_ctl_json_end_object(j) cg_ctl_json_close_container((j), '}')
+#define cg_ctl_json_begin_array(j) cg_ctl_json_open_container((j), '[')
+#define cg_ctl_json_end_array(j) cg_ctl_json_close_container((j), ']')
 void cg_ctl_json_key(CgCtlJson *j, const char *key);
 void cg_ctl_json_string(CgCtlJson *j, const char *s);
 void cg_ctl_json_unsigned(CgCtlJson *j, uint64_t v);

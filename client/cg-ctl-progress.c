@@ -95,7 +95,10 @@ format_eta(char *buf, size_t size, const CgUpdate *u)
 	if (u->expected_end_us <= 0 || !streq_ptr(u->status, "in_progress"))
 		return;
 	left = u->expected_end_us - cg_now_realtime_us();
-	cg_format_timespan(span, sizeof(span), left > 0 ? (uint64_t)left : 0);
+	/* Whole seconds, rounded up, so the unit does not flip between ms and s
+	 * as the end nears: "ETA 1s" down to the end. */
+	left = left > 0 ? (left + 999999) / 1000000 * 1000000 : 1000000;
+	cg_format_timespan(span, sizeof(span), (uint64_t)left);
 	snprintf(buf, size, "ETA %s", span);
 }
 
@@ -149,36 +152,52 @@ draw_bar(CgProgress *p, const CgUpdate *u, unsigned width)
 	fputc(']', stdout);
 }
 
+/* The narrowest bar worth drawing; below it the tail gives way. */
+#define MIN_BAR_WIDTH 10
+/* Columns left free at the end of the line: the last one (some terminals
+ * wrap there) and two for the "^C" a terminal echoes on Ctrl-C, which
+ * would otherwise wrap and leave a stray "^" behind. */
+#define RIGHT_MARGIN 3
+
 static void
 show_terminal(CgProgress *p, const CgUpdate *u)
 {
-	char label[LABEL_WIDTH + 1], percent[16], tail[96], eta[48], total[16];
+	char label[LABEL_WIDTH + 1], percent[16], pages[48] = "", eta[48], total[16];
+	char tail[96];
 	unsigned columns = cg_terminal_columns();
-	size_t fixed, width, reserve;
+	size_t fixed, width, reserve_pages = 0, reserve_eta = strlen("  ETA 59m59s");
 
 	/* While running the stage, at the end the outcome. */
 	snprintf(label, sizeof(label), "%s",
 		 strna(cg_update_is_terminal(u) ? u->status : u->stage));
 	snprintf(percent, sizeof(percent), "%5.1f%%", u->progress);
 	format_eta(eta, sizeof(eta), u);
-	tail[0] = '\0';
-	if (u->pages_total > 0)
-		snprintf(tail, sizeof(tail), "  %u/%u page%s", u->pages_done, u->pages_total,
+	if (u->pages_total > 0) {
+		snprintf(pages, sizeof(pages), "  %u/%u page%s", u->pages_done, u->pages_total,
 			 u->pages_total == 1 ? "" : "s");
-	if (eta[0] != '\0')
-		snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail), "  %s", eta);
-	/* Room for the longest tail of this generation, so the bar keeps its
-	 * size while the numbers change: "  N/N pages" and "  ETA 59m59s". */
-	snprintf(total, sizeof(total), "%u", u->pages_total);
-	reserve = (u->pages_total > 0 ? 2 + 2 * strlen(total) + 1 + 6 : 0) + strlen("  ETA 59m59s");
-	if (strlen(tail) < reserve && reserve < sizeof(tail))
-		snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail), "%*s",
-			 (int)(reserve - strlen(tail)), "");
+		/* Room for the longest "  N/N pages" of this generation, so the
+		 * bar keeps its size while the numbers change. */
+		snprintf(total, sizeof(total), "%u", u->pages_total);
+		reserve_pages = 2 + 2 * strlen(total) + 1 + 6;
+	}
 
-	/* Never write into the last column: some terminals wrap there. */
-	width = columns > 1 ? columns - 1 : 1;
-	fixed = LABEL_WIDTH + 1 /* space */ + 2 /* [] */ + 1 /* space */ + strlen(percent) +
-		strlen(tail);
+	width = columns > RIGHT_MARGIN ? columns - RIGHT_MARGIN : 1;
+	fixed = LABEL_WIDTH + 1 /* space */ + 2 /* [] */ + 1 /* space */ + strlen(percent);
+	/* On a narrow terminal the bar stays: the ETA goes first, then the
+	 * pages. */
+	if (width < fixed + reserve_pages + reserve_eta + MIN_BAR_WIDTH) {
+		reserve_eta = 0;
+		eta[0] = '\0';
+	}
+	if (width < fixed + reserve_pages + MIN_BAR_WIDTH) {
+		reserve_pages = 0;
+		pages[0] = '\0';
+	}
+	snprintf(tail, sizeof(tail), "%s%s%s", pages, eta[0] != '\0' ? "  " : "", eta);
+	if (strlen(tail) < reserve_pages + reserve_eta)
+		snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail), "%*s",
+			 (int)(reserve_pages + reserve_eta - strlen(tail)), "");
+	fixed += strlen(tail);
 
 	fputc('\r', stdout);
 	if (p->colors)
@@ -191,10 +210,8 @@ show_terminal(CgProgress *p, const CgUpdate *u)
 		draw_bar(p, u, (unsigned)(width - fixed));
 		fprintf(stdout, " %s%s", percent, tail);
 	} else if (width >= LABEL_WIDTH + 1 + strlen(percent)) {
-		/* Too narrow for a bar: as much as fits. */
-		size_t room = width - LABEL_WIDTH - 1 - strlen(percent);
-
-		fprintf(stdout, " %s%.*s", percent, (int)room, tail);
+		/* Too narrow for a bar: the percentage. */
+		fprintf(stdout, " %s", percent);
 	}
 	fputs(ANSI_ERASE_LINE, stdout);
 	fflush(stdout);
@@ -334,12 +351,43 @@ show_result_json(const CgUpdate *u, const char *output_path)
 	(void)cg_print_json_line(text);
 }
 
+/* @text and a newline; on a terminal wrapped between words to its width
+ * (a word longer than a line stands alone on its own). */
+static void
+print_wrapped(const CgProgress *p, const char *text)
+{
+	size_t width = cg_terminal_columns() > 1 ? cg_terminal_columns() - 1 : 1;
+	size_t column = 0;
+
+	if (p->mode != CG_OUTPUT_TERMINAL) {
+		printf("%s\n", text);
+		return;
+	}
+	while (*text != '\0') {
+		size_t len = strcspn(text, " ");
+
+		if (column > 0 && column + 1 + len > width) {
+			fputc('\n', stdout);
+			column = 0;
+		} else if (column > 0) {
+			fputc(' ', stdout);
+			column++;
+		}
+		fwrite(text, 1, len, stdout);
+		column += len;
+		text += len;
+		text += strspn(text, " ");
+	}
+	fputc('\n', stdout);
+}
+
 void
 cg_progress_show_result(CgProgress *p, const CgUpdate *u, const char *output_path)
 {
-	_cleanup_free_ char *sentence = NULL;
+	_cleanup_free_ char *sentence = NULL, *summary = NULL;
 	const char *kind;
 	char size[32];
+	int r;
 
 	cg_progress_end(p);
 	if (p->mode == CG_OUTPUT_JSON)
@@ -352,16 +400,26 @@ cg_progress_show_result(CgProgress *p, const CgUpdate *u, const char *output_pat
 		/* a ZIP says so: "(3 pages, ZIP, 120.0 KiB, ...)" */
 		kind = streq_ptr(u->output_format, "zip") ? "ZIP, " : "";
 		if (u->result.pages > 1 && u->result.last_certificate_number != NULL)
-			printf("Generation %s completed: certificates %s to %s (%u pages, %s%s, "
-			       "sha256 %s).\n",
-			       strna(u->progress_id), strna(u->result.certificate_number),
-			       u->result.last_certificate_number, u->result.pages, kind, size,
-			       strna(u->result.checksum));
+			r = asprintf(
+			    &summary,
+			    "Generation %s completed: certificates %s to %s (%u pages, %s%s, "
+			    "sha256 %s).",
+			    strna(u->progress_id), strna(u->result.certificate_number),
+			    u->result.last_certificate_number, u->result.pages, kind, size,
+			    strna(u->result.checksum));
 		else
-			printf("Generation %s completed: certificate %s (%u page, %s%s, sha256 "
-			       "%s).\n",
-			       strna(u->progress_id), strna(u->result.certificate_number),
-			       u->result.pages, kind, size, strna(u->result.checksum));
+			r = asprintf(
+			    &summary,
+			    "Generation %s completed: certificate %s (%u page, %s%s, sha256 "
+			    "%s).",
+			    strna(u->progress_id), strna(u->result.certificate_number),
+			    u->result.pages, kind, size, strna(u->result.checksum));
+		if (r < 0) {
+			summary = NULL;
+			cg_log_oom();
+			return;
+		}
+		print_wrapped(p, summary);
 		if (output_path != NULL)
 			printf("Saved to %s.\n", output_path);
 		fflush(stdout);

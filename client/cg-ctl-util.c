@@ -36,27 +36,7 @@ log_va(int error, const char *format, va_list ap)
 }
 
 void
-cg_log_error(const char *format, ...)
-{
-	va_list ap;
-
-	va_start(ap, format);
-	log_va(errno, format, ap);
-	va_end(ap);
-}
-
-void
-cg_log_warning(const char *format, ...)
-{
-	va_list ap;
-
-	va_start(ap, format);
-	log_va(errno, format, ap);
-	va_end(ap);
-}
-
-void
-cg_log_info(const char *format, ...)
+cg_log_message(const char *format, ...)
 {
 	va_list ap;
 

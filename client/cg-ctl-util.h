@@ -116,9 +116,11 @@ bool cg_log_debug_enabled(void);
 
 /* Print a message to stderr. The _errno variants set errno to -error (or
  * error) first so "%m" works, and return -abs(error). */
-void cg_log_error(const char *format, ...) _printf_(1, 2);
-void cg_log_warning(const char *format, ...) _printf_(1, 2);
-void cg_log_info(const char *format, ...) _printf_(1, 2);
+void cg_log_message(const char *format, ...) _printf_(1, 2);
+/* Every level but debug goes to stderr alike; the names say what it is. */
+#define cg_log_error cg_log_message
+#define cg_log_warning cg_log_message
+#define cg_log_info cg_log_message
 void cg_log_debug(const char *format, ...) _printf_(1, 2);
 int cg_log_error_errno(int error, const char *format, ...) _printf_(2, 3);
 /* strerror() of an errno or a negative errno (sd-bus style); "%s" with it

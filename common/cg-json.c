@@ -158,6 +158,22 @@ cg_json_quote(const char *text)
 	return g_string_free(out, FALSE);
 }
 
+const char *
+cg_json_escape_byte(unsigned char c, char buf[8])
+{
+	static const char *const short_escapes[] = {
+	    ['"'] = "\\\"", ['\\'] = "\\\\", ['\b'] = "\\b", ['\f'] = "\\f",
+	    ['\n'] = "\\n", ['\r'] = "\\r",  ['\t'] = "\\t",
+	};
+
+	if (c < G_N_ELEMENTS(short_escapes) && short_escapes[c] != NULL)
+		return short_escapes[c];
+	if (c >= 0x20)
+		return NULL;
+	g_snprintf(buf, 8, "\\u%04x", c);
+	return buf;
+}
+
 guint64
 cg_json_values_budget(gsize length)
 {

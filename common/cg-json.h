@@ -100,4 +100,10 @@ const char *cg_json_error_describe(const GError *error);
  * written as two quotes. */
 char *cg_json_quote(const char *text);
 
+/* How byte @c is written inside a JSON string literal: its escape (\n,
+ * \", \u001f — written to @buf for the \u ones), or NULL when it
+ * stands for itself (every byte >= 0x20 but '"' and '\\'; UTF-8 passes
+ * through). The one escaping rule of every JSON writer of certgen. */
+const char *cg_json_escape_byte(unsigned char c, char buf[8]);
+
 G_END_DECLS

@@ -22,6 +22,7 @@
 #include "cg-config.h"
 #include "cg-contract.h"
 #include "cg-manager.h"
+#include "cg-command-line.h"
 
 typedef struct {
 	GMainLoop *loop;
@@ -32,10 +33,10 @@ typedef struct {
 } CgDaemon;
 
 static void
-update_status(CgManager *manager, gpointer user_data)
+update_status(CgEngine *engine, gpointer user_data)
 {
-	sd_notifyf(0, "STATUS=%u active, %u tracked generations", cg_manager_count_active(manager),
-		   cg_manager_count_tracked(manager));
+	sd_notifyf(0, "STATUS=%u active, %u tracked generations", cg_engine_count_active(engine),
+		   cg_engine_count_tracked(engine));
 }
 
 static void
@@ -84,8 +85,6 @@ int
 main(int argc, char **argv)
 {
 	gboolean opt_session = FALSE;
-	gboolean opt_debug = FALSE;
-	gboolean opt_version = FALSE;
 	g_autofree char *opt_config = NULL;
 	g_autofree char *opt_state_dir = NULL;
 	g_auto(GStrv) opt_template_dirs = NULL;
@@ -100,12 +99,11 @@ main(int argc, char **argv)
 	     "Keep certificates and the counter in DIR (default $STATE_DIRECTORY or " CG_STATE_DIR
 	     ")",
 	     "DIR"},
-	    {"debug", 0, 0, G_OPTION_ARG_NONE, &opt_debug, "Print debug messages", NULL},
-	    {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL},
 	    {NULL},
 	};
 	const char *default_template_dirs[] = {CG_SYSCONF_TEMPLATE_DIR, CG_TEMPLATE_DIR, NULL};
 	g_autoptr(GOptionContext) context = NULL;
+	int exit_status;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GDBusConnection) connection = NULL;
 	g_autoptr(GMainLoop) loop = NULL;
@@ -127,20 +125,9 @@ main(int argc, char **argv)
 	g_option_context_set_summary(context, "Generates certificate PDFs for D-Bus clients and "
 					      "reports their progress stage by stage.");
 	g_option_context_add_main_entries(context, entries, NULL);
-	if (!g_option_context_parse(context, &argc, &argv, &error)) {
-		g_printerr("%s\n", error->message);
-		return 2;
-	}
-	if (opt_version) {
-		g_print("certgend %s\n", CG_VERSION);
-		return EXIT_SUCCESS;
-	}
-	if (argc > 1) {
-		g_printerr("Unexpected argument: %s\n", argv[1]);
-		return 2;
-	}
-	if (opt_debug)
-		g_log_set_debug_enabled(TRUE);
+	exit_status = cg_command_line_parse(context, "certgend", &argc, &argv);
+	if (exit_status >= 0)
+		return exit_status;
 
 	cg_config_init_defaults(&config);
 	if (opt_config != NULL || g_file_test(CG_CONFIG_FILE, G_FILE_TEST_EXISTS)) {
@@ -161,8 +148,11 @@ main(int argc, char **argv)
 	connection =
 	    g_bus_get_sync(opt_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, &error);
 	if (connection == NULL) {
-		g_printerr("Could not connect to the %s bus: %s\n",
-			   opt_session ? "session" : "system", error->message);
+		g_printerr("Could not connect to the %s bus: %s\n"
+			   "(To use another bus, set %s to its address%s.)\n",
+			   opt_session ? "session" : "system", error->message,
+			   opt_session ? "DBUS_SESSION_BUS_ADDRESS" : "DBUS_SYSTEM_BUS_ADDRESS",
+			   opt_session ? "" : ", or pass --session for the session bus");
 		return EXIT_FAILURE;
 	}
 	g_dbus_connection_set_exit_on_close(connection, FALSE);
@@ -176,7 +166,7 @@ main(int argc, char **argv)
 		g_printerr("Could not start: %s\n", error->message);
 		return EXIT_FAILURE;
 	}
-	cg_manager_set_status_func(daemon.manager, update_status, &daemon);
+	cg_engine_set_status_func(cg_manager_get_engine(daemon.manager), update_status, &daemon);
 	if (!cg_manager_export(daemon.manager, &error)) {
 		g_printerr("Could not export the manager: %s\n", error->message);
 		cg_manager_free(daemon.manager);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cg-error.h"
+#include "cg-fsutil.h"
 
 #define CG_COUNTER_FILE "counter"
 #define CG_COUNTER_TMP_FILE "counter.tmp"
@@ -80,39 +81,6 @@ cg_counter_load(CgCounter *counter, GError **error)
 	return cg_counter_parse(counter->path, contents, length, &counter->last, error);
 }
 
-static gboolean
-cg_counter_write_all(int fd, const char *data, gsize length)
-{
-	while (length > 0) {
-		ssize_t n = write(fd, data, length);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return FALSE;
-		data += n;
-		length -= (gsize)n;
-	}
-	return TRUE;
-}
-
-static gboolean
-cg_counter_fsync_dir(const char *dir, GError **error)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int errsv;
-
-	if (fd < 0)
-		return cg_counter_set_errno(error, errno, "open directory", dir);
-	if (fsync(fd) < 0) {
-		errsv = errno;
-		close(fd);
-		return cg_counter_set_errno(error, errsv, "fsync directory", dir);
-	}
-	close(fd);
-	return TRUE;
-}
-
 /* Writes @value to the counter file: temporary file, fsync, rename, fsync
  * of the directory. Called with the mutex held. */
 static gboolean
@@ -127,8 +95,10 @@ cg_counter_store(CgCounter *counter, guint64 value, GError **error)
 	fd = open(counter->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return cg_counter_set_errno(error, errno, "create", counter->tmp_path);
-	if (!cg_counter_write_all(fd, text, length) || fsync(fd) < 0) {
+	errsv = cg_fs_write_all(fd, text, length);
+	if (errsv == 0 && fsync(fd) < 0)
 		errsv = errno;
+	if (errsv != 0) {
 		close(fd);
 		g_unlink(counter->tmp_path);
 		return cg_counter_set_errno(error, errsv, "write", counter->tmp_path);
@@ -143,7 +113,10 @@ cg_counter_store(CgCounter *counter, guint64 value, GError **error)
 		g_unlink(counter->tmp_path);
 		return cg_counter_set_errno(error, errsv, "replace", counter->path);
 	}
-	return cg_counter_fsync_dir(counter->state_dir, error);
+	errsv = cg_fs_fsync_dir(counter->state_dir);
+	if (errsv != 0)
+		return cg_counter_set_errno(error, errsv, "fsync directory", counter->state_dir);
+	return TRUE;
 }
 
 /* Two processes handing out numbers from one state directory would repeat

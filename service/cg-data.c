@@ -543,38 +543,16 @@ cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_
 static void
 cg_data_append_json_string(GString *out, const char *text)
 {
+	char buf[8];
+
 	g_string_append_c(out, '"');
 	for (const char *p = text; *p != '\0'; p++) {
-		guchar c = *p;
+		const char *escape = cg_json_escape_byte((guchar)*p, buf);
 
-		switch (c) {
-		case '"':
-			g_string_append(out, "\\\"");
-			break;
-		case '\\':
-			g_string_append(out, "\\\\");
-			break;
-		case '\b':
-			g_string_append(out, "\\b");
-			break;
-		case '\f':
-			g_string_append(out, "\\f");
-			break;
-		case '\n':
-			g_string_append(out, "\\n");
-			break;
-		case '\r':
-			g_string_append(out, "\\r");
-			break;
-		case '\t':
-			g_string_append(out, "\\t");
-			break;
-		default:
-			if (c < 0x20)
-				g_string_append_printf(out, "\\u%04x", c);
-			else
-				g_string_append_c(out, (char)c);
-		}
+		if (escape != NULL)
+			g_string_append(out, escape);
+		else
+			g_string_append_c(out, *p);
 	}
 	g_string_append_c(out, '"');
 }

@@ -25,8 +25,6 @@ struct _CgManager {
 	CgEngine *engine;
 	CgPeers *peers;
 	CgAuth *auth;
-	CgManagerStatusFunc status_func;
-	gpointer status_data;
 };
 
 /* ---- one call: its arguments, from the handler to the reply -------------- */
@@ -277,15 +275,6 @@ engine_update_cb(const char *connection, const char *progress_id, GVariant *upda
 					   CG_MANAGER_INTERFACE, "ProgressChanged",
 					   g_variant_new("(s@a{sv})", progress_id, update), &error))
 		g_debug("Could not send ProgressChanged to %s: %s", connection, error->message);
-}
-
-static void
-engine_status_cb(CgEngine *engine, gpointer user_data)
-{
-	CgManager *self = user_data;
-
-	if (self->status_func != NULL)
-		self->status_func(self, self->status_data);
 }
 
 static void
@@ -548,7 +537,6 @@ cg_manager_new(GDBusConnection *connection, const CgConfig *config,
 	if (self->engine == NULL)
 		return NULL;
 	cg_engine_set_update_func(self->engine, engine_update_cb, self);
-	cg_engine_set_status_func(self->engine, engine_status_cb, self);
 	self->peers = cg_peers_new(connection, peer_vanished_cb, self);
 	self->auth = cg_auth_new(connection);
 
@@ -606,21 +594,8 @@ cg_manager_free(CgManager *self)
 	g_free(self);
 }
 
-void
-cg_manager_set_status_func(CgManager *self, CgManagerStatusFunc func, gpointer user_data)
+CgEngine *
+cg_manager_get_engine(CgManager *self)
 {
-	self->status_func = func;
-	self->status_data = user_data;
-}
-
-guint
-cg_manager_count_active(CgManager *self)
-{
-	return self->engine != NULL ? cg_engine_count_active(self->engine) : 0;
-}
-
-guint
-cg_manager_count_tracked(CgManager *self)
-{
-	return self->engine != NULL ? cg_engine_count_tracked(self->engine) : 0;
+	return self->engine;
 }

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "cg-config.h"
+#include "cg-engine.h"
 
 G_BEGIN_DECLS
 
@@ -19,7 +20,6 @@ G_BEGIN_DECLS
 typedef struct _CgManager CgManager;
 
 /* Called when the number of active or tracked generations changed. */
-typedef void (*CgManagerStatusFunc)(CgManager *manager, gpointer user_data);
 
 CgManager *cg_manager_new(GDBusConnection *connection, const CgConfig *config,
 			  const char *const *template_dirs, const char *state_dir, GError **error);
@@ -28,8 +28,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgManager, cg_manager_free)
 
 /* Export the object on the connection. */
 gboolean cg_manager_export(CgManager *manager, GError **error);
-void cg_manager_set_status_func(CgManager *manager, CgManagerStatusFunc func, gpointer user_data);
-guint cg_manager_count_active(CgManager *manager);
-guint cg_manager_count_tracked(CgManager *manager);
+/* The engine behind the bus face (its counts and status callback are
+ * certgend's sd_notify STATUS). */
+CgEngine *cg_manager_get_engine(CgManager *manager);
 
 G_END_DECLS

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "cg-error.h"
+#include "cg-fsutil.h"
+#include "cg-getter.h"
 
 struct _CgOutput {
 	char *dir;
@@ -59,23 +61,6 @@ cg_output_discard(CgOutput *output)
 		g_unlink(output->tmp_path);
 		g_clear_pointer(&output->tmp_path, g_free);
 	}
-}
-
-static gboolean
-cg_output_fsync_dir(const char *dir, GError **error)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int errsv;
-
-	if (fd < 0)
-		return cg_output_set_errno(error, errno, "open directory", dir);
-	if (fsync(fd) < 0) {
-		errsv = errno;
-		close(fd);
-		return cg_output_set_errno(error, errsv, "fsync directory", dir);
-	}
-	close(fd);
-	return TRUE;
 }
 
 CgOutput *
@@ -139,8 +124,7 @@ cairo_status_t
 cg_output_write(void *closure, const unsigned char *data, unsigned int length)
 {
 	CgOutput *output = closure;
-	const unsigned char *p = data;
-	gsize left = length;
+	int errsv;
 
 	g_return_val_if_fail(output != NULL, CAIRO_STATUS_WRITE_ERROR);
 
@@ -151,17 +135,10 @@ cg_output_write(void *closure, const unsigned char *data, unsigned int length)
 			    "Cannot write %s: already closed", output->path);
 		return CAIRO_STATUS_WRITE_ERROR;
 	}
-	while (left > 0) {
-		ssize_t n = write(output->fd, p, left);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			cg_output_set_errno(&output->write_error, errno, "write", output->tmp_path);
-			return CAIRO_STATUS_WRITE_ERROR;
-		}
-		p += n;
-		left -= (gsize)n;
+	errsv = cg_fs_write_all(output->fd, data, length);
+	if (errsv != 0) {
+		cg_output_set_errno(&output->write_error, errsv, "write", output->tmp_path);
+		return CAIRO_STATUS_WRITE_ERROR;
 	}
 	g_checksum_update(output->checksum, data, length);
 	output->size += length;
@@ -218,6 +195,8 @@ static gboolean
 cg_output_commit_steps(CgOutput *output, CgOutputVerifyFunc verify, gpointer user_data,
 		       GError **error)
 {
+	int errsv;
+
 	if (output->write_error != NULL) {
 		g_propagate_error(error, g_steal_pointer(&output->write_error));
 		return FALSE;
@@ -234,11 +213,12 @@ cg_output_commit_steps(CgOutput *output, CgOutputVerifyFunc verify, gpointer use
 	if (rename(output->tmp_path, output->path) < 0)
 		return cg_output_set_errno(error, errno, "rename into place", output->path);
 	g_clear_pointer(&output->tmp_path, g_free);
-	if (!cg_output_fsync_dir(output->dir, error)) {
+	errsv = cg_fs_fsync_dir(output->dir);
+	if (errsv != 0) {
 		/* not durable: take it back rather than report a file
 		 * that may vanish */
 		g_unlink(output->path);
-		return FALSE;
+		return cg_output_set_errno(error, errsv, "fsync directory", output->dir);
 	}
 	return TRUE;
 }
@@ -272,23 +252,6 @@ cg_output_commit_verified(CgOutput *output, CgOutputVerifyFunc verify, gpointer 
 	return TRUE;
 }
 
-const char *
-cg_output_get_path(const CgOutput *output)
-{
-	g_return_val_if_fail(output != NULL, NULL);
-	return output->path;
-}
-
-guint64
-cg_output_get_size(const CgOutput *output)
-{
-	g_return_val_if_fail(output != NULL, 0);
-	return output->size;
-}
-
-const char *
-cg_output_get_checksum(const CgOutput *output)
-{
-	g_return_val_if_fail(output != NULL, NULL);
-	return output->checksum_hex;
-}
+CG_DEFINE_GETTER(CgOutput, cg_output_get_path, const char *, path, NULL)
+CG_DEFINE_GETTER(CgOutput, cg_output_get_size, guint64, size, 0)
+CG_DEFINE_GETTER(CgOutput, cg_output_get_checksum, const char *, checksum_hex, NULL)

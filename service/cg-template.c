@@ -90,6 +90,7 @@
 #include "cg-date.h"
 #include "cg-error.h"
 #include "cg-json.h"
+#include "cg-getter.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerDocument, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerPage, g_object_unref)
@@ -266,33 +267,10 @@ cg_template_unref(CgTemplate *tmpl)
 	g_atomic_rc_box_release_full(tmpl, (GDestroyNotify)cg_template_clear);
 }
 
-const char *
-cg_template_get_id(const CgTemplate *tmpl)
-{
-	g_return_val_if_fail(tmpl != NULL, NULL);
-	return tmpl->id;
-}
-
-const char *
-cg_template_get_path(const CgTemplate *tmpl)
-{
-	g_return_val_if_fail(tmpl != NULL, NULL);
-	return tmpl->layout_path;
-}
-
-const GPtrArray *
-cg_template_get_rules(const CgTemplate *tmpl)
-{
-	g_return_val_if_fail(tmpl != NULL, NULL);
-	return tmpl->rules;
-}
-
-const GPtrArray *
-cg_template_get_fields(const CgTemplate *tmpl)
-{
-	g_return_val_if_fail(tmpl != NULL, NULL);
-	return tmpl->fields;
-}
+CG_DEFINE_GETTER(CgTemplate, cg_template_get_id, const char *, id, NULL)
+CG_DEFINE_GETTER(CgTemplate, cg_template_get_path, const char *, layout_path, NULL)
+CG_DEFINE_GETTER(CgTemplate, cg_template_get_rules, const GPtrArray *, rules, NULL)
+CG_DEFINE_GETTER(CgTemplate, cg_template_get_fields, const GPtrArray *, fields, NULL)
 
 void
 cg_template_get_page_size(const CgTemplate *tmpl, double *width, double *height)
@@ -578,15 +556,16 @@ cg_layout_check_members(const CgLayoutObject *obj, const char *const *allowed,
 	return TRUE;
 }
 
-/* The member's node; NULL and no error when absent and not @required. */
-static JsonNode *
-cg_layout_member(const CgLayoutObject *obj, const char *member, gboolean required, GError **error)
+/* The member's node in *ret, NULL when absent; FALSE (an error) only when
+ * it is absent and @required. */
+static gboolean
+cg_layout_member(const CgLayoutObject *obj, const char *member, gboolean required, JsonNode **ret,
+		 GError **error)
 {
-	JsonNode *node = json_object_get_member(obj->object, member);
-
-	if (node == NULL && required)
-		cg_layout_error(error, obj, member, "missing");
-	return node;
+	*ret = json_object_get_member(obj->object, member);
+	if (*ret == NULL && required)
+		return cg_layout_error(error, obj, member, "missing");
+	return TRUE;
 }
 
 static gboolean
@@ -600,41 +579,18 @@ cg_layout_node_is_number(JsonNode *node)
 	return type == G_TYPE_INT64 || type == G_TYPE_DOUBLE;
 }
 
-/* A number in [min, max]; *out keeps its default when absent and optional. */
+/* A number in [min, max] (an integer when @integer); *out keeps its
+ * default when absent and optional. */
 static gboolean
-cg_layout_number(const CgLayoutObject *obj, const char *member, gboolean required, double min,
-		 double max, double *out, GError **error)
+cg_layout_numeric(const CgLayoutObject *obj, const char *member, gboolean required, double min,
+		  double max, gboolean integer, double *out, GError **error)
 {
-	g_autoptr(GError) local_error = NULL;
-	JsonNode *node = cg_layout_member(obj, member, required, &local_error);
+	g_autofree char *detail = NULL;
+	JsonNode *node;
 	double value;
 
-	if (local_error != NULL) {
-		g_propagate_error(error, g_steal_pointer(&local_error));
+	if (!cg_layout_member(obj, member, required, &node, error))
 		return FALSE;
-	}
-	if (node == NULL)
-		return TRUE;
-	if (!cg_layout_node_is_number(node))
-		return cg_layout_error(error, obj, member, "expected a number");
-	value = json_node_get_double(node);
-	if (!isfinite(value) || !(value >= min && value <= max)) {
-		g_autofree char *detail = g_strdup_printf("the value is %g", value);
-
-		return cg_layout_error_detail(error, obj, member, detail,
-					      "must be a number from %g to %g", min, max);
-	}
-	*out = value;
-	return TRUE;
-}
-
-static gboolean
-cg_layout_uint(const CgLayoutObject *obj, const char *member, guint min, guint max, guint *out,
-	       GError **error)
-{
-	JsonNode *node = json_object_get_member(obj->object, member);
-	double value;
-
 	if (node == NULL)
 		return TRUE;
 	if (!cg_layout_node_is_number(node))
@@ -642,47 +598,74 @@ cg_layout_uint(const CgLayoutObject *obj, const char *member, guint min, guint m
 	value = json_node_get_double(node);
 	/* checked before any conversion: 11e308 is inf, and casting that (or
 	 * anything out of range) to an integer type is undefined */
-	if (!isfinite(value) || !(value >= min && value <= max) || floor(value) != value) {
-		g_autofree char *detail = g_strdup_printf("the value is %g", value);
-
-		return cg_layout_error_detail(error, obj, member, detail,
-					      "must be an integer from %u to %u", min, max);
+	if (isfinite(value) && value >= min && value <= max &&
+	    (!integer || floor(value) == value)) {
+		*out = value;
+		return TRUE;
 	}
+	detail = g_strdup_printf("the value is %g", value);
+	if (integer)
+		return cg_layout_error_detail(error, obj, member, detail,
+					      "must be an integer from %.0f to %.0f", min, max);
+	return cg_layout_error_detail(error, obj, member, detail, "must be a number from %g to %g",
+				      min, max);
+}
+
+static gboolean
+cg_layout_number(const CgLayoutObject *obj, const char *member, gboolean required, double min,
+		 double max, double *out, GError **error)
+{
+	return cg_layout_numeric(obj, member, required, min, max, FALSE, out, error);
+}
+
+static gboolean
+cg_layout_uint(const CgLayoutObject *obj, const char *member, guint min, guint max, guint *out,
+	       GError **error)
+{
+	double value = *out;
+
+	if (!cg_layout_numeric(obj, member, FALSE, min, max, TRUE, &value, error))
+		return FALSE;
 	*out = (guint)value;
 	return TRUE;
 }
 
+/* A boolean (@type G_TYPE_BOOLEAN, *out a gboolean) or a string borrowed
+ * from the JSON tree (G_TYPE_STRING, *out a const char *); *out unchanged
+ * when absent and not @required. Called as cg_layout_bool() and
+ * cg_layout_string(), which keep the types of @out straight. */
 static gboolean
-cg_layout_bool(const CgLayoutObject *obj, const char *member, gboolean *out, GError **error)
+cg_layout_scalar(const CgLayoutObject *obj, const char *member, gboolean required, GType type,
+		 gpointer out, GError **error)
 {
-	JsonNode *node = json_object_get_member(obj->object, member);
+	JsonNode *node;
 
+	if (!cg_layout_member(obj, member, required, &node, error))
+		return FALSE;
 	if (node == NULL)
 		return TRUE;
-	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_BOOLEAN)
-		return cg_layout_error(error, obj, member, "expected true or false");
-	*out = json_node_get_boolean(node);
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != type)
+		return cg_layout_error(error, obj, member, "%s",
+				       type == G_TYPE_BOOLEAN ? "expected true or false"
+							      : "expected a string");
+	if (type == G_TYPE_BOOLEAN)
+		*(gboolean *)out = json_node_get_boolean(node);
+	else
+		*(const char **)out = json_node_get_string(node);
 	return TRUE;
 }
 
-/* A string, borrowed from the JSON tree; *out unchanged when absent. */
-static gboolean
+static inline gboolean
+cg_layout_bool(const CgLayoutObject *obj, const char *member, gboolean *out, GError **error)
+{
+	return cg_layout_scalar(obj, member, FALSE, G_TYPE_BOOLEAN, out, error);
+}
+
+static inline gboolean
 cg_layout_string(const CgLayoutObject *obj, const char *member, gboolean required, const char **out,
 		 GError **error)
 {
-	g_autoptr(GError) local_error = NULL;
-	JsonNode *node = cg_layout_member(obj, member, required, &local_error);
-
-	if (local_error != NULL) {
-		g_propagate_error(error, g_steal_pointer(&local_error));
-		return FALSE;
-	}
-	if (node == NULL)
-		return TRUE;
-	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
-		return cg_layout_error(error, obj, member, "expected a string");
-	*out = json_node_get_string(node);
-	return TRUE;
+	return cg_layout_scalar(obj, member, required, G_TYPE_STRING, (gpointer)out, error);
 }
 
 /* One of @names (NULL-terminated); *out is its index. */
@@ -765,13 +748,10 @@ static gboolean
 cg_layout_object(const CgLayoutObject *obj, const char *member, CgLayoutObject *child,
 		 GError **error)
 {
-	g_autoptr(GError) local_error = NULL;
-	JsonNode *node = cg_layout_member(obj, member, TRUE, &local_error);
+	JsonNode *node;
 
-	if (node == NULL) {
-		g_propagate_error(error, g_steal_pointer(&local_error));
+	if (!cg_layout_member(obj, member, TRUE, &node, error))
 		return FALSE;
-	}
 	if (!JSON_NODE_HOLDS_OBJECT(node))
 		return cg_layout_error(error, obj, member, "expected an object");
 	child->load = obj->load;
@@ -1147,8 +1127,7 @@ cg_template_load(CgLoad *load, const char *id, const char *layout_path, GError *
 	}
 	tmpl->date_format = g_strdup(date_format);
 
-	fields_node = cg_layout_member(&root, "fields", TRUE, error);
-	if (fields_node == NULL)
+	if (!cg_layout_member(&root, "fields", TRUE, &fields_node, error))
 		return NULL;
 	if (!JSON_NODE_HOLDS_ARRAY(fields_node)) {
 		cg_layout_error(error, &root, "fields", "expected an array");

@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "cg-error.h"
+#include "cg-getter.h"
 
 /*
  * Memory: the service may hold many finished generations (they are kept for
@@ -1170,26 +1171,9 @@ cg_generation_unref(CgGeneration *generation)
 	g_free(generation);
 }
 
-const char *
-cg_generation_get_id(const CgGeneration *generation)
-{
-	g_return_val_if_fail(generation != NULL, NULL);
-	return generation->id;
-}
-
-const char *
-cg_generation_get_transaction_id(const CgGeneration *generation)
-{
-	g_return_val_if_fail(generation != NULL, NULL);
-	return generation->transaction_id;
-}
-
-guint32
-cg_generation_get_owner_uid(const CgGeneration *generation)
-{
-	g_return_val_if_fail(generation != NULL, 0);
-	return generation->owner_uid;
-}
+CG_DEFINE_GETTER(CgGeneration, cg_generation_get_id, const char *, id, NULL)
+CG_DEFINE_GETTER(CgGeneration, cg_generation_get_transaction_id, const char *, transaction_id, NULL)
+CG_DEFINE_GETTER(CgGeneration, cg_generation_get_owner_uid, guint32, owner_uid, 0)
 
 const char *
 cg_generation_get_owner_label(const CgGeneration *generation)
@@ -1200,19 +1184,8 @@ cg_generation_get_owner_label(const CgGeneration *generation)
 	return generation->transaction_id + strlen(generation->transaction_id) + 1;
 }
 
-CgStage
-cg_generation_get_stage(const CgGeneration *generation)
-{
-	g_return_val_if_fail(generation != NULL, CG_STAGE_INITIALIZING);
-	return generation->stage;
-}
-
-CgStatus
-cg_generation_get_status(const CgGeneration *generation)
-{
-	g_return_val_if_fail(generation != NULL, CG_STATUS_FAILED);
-	return generation->status;
-}
+CG_DEFINE_GETTER(CgGeneration, cg_generation_get_stage, CgStage, stage, CG_STAGE_INITIALIZING)
+CG_DEFINE_GETTER(CgGeneration, cg_generation_get_status, CgStatus, status, CG_STATUS_FAILED)
 
 double
 cg_generation_get_progress(const CgGeneration *generation)
@@ -1221,12 +1194,7 @@ cg_generation_get_progress(const CgGeneration *generation)
 	return generation->progress / 100.0;
 }
 
-guint64
-cg_generation_get_sequence(const CgGeneration *generation)
-{
-	g_return_val_if_fail(generation != NULL, 0);
-	return generation->sequence;
-}
+CG_DEFINE_GETTER(CgGeneration, cg_generation_get_sequence, guint64, sequence, 0)
 
 gboolean
 cg_generation_get_cancel_on_disconnect(const CgGeneration *generation)
@@ -1271,12 +1239,7 @@ cg_generation_ref_cancellable(CgGeneration *generation)
 	return g_object_ref(generation->cancellable);
 }
 
-gpointer
-cg_generation_get_user_data(const CgGeneration *generation)
-{
-	g_return_val_if_fail(generation != NULL, NULL);
-	return generation->user_data;
-}
+CG_DEFINE_GETTER(CgGeneration, cg_generation_get_user_data, gpointer, user_data, NULL)
 
 void
 cg_generation_set_user_data(CgGeneration *generation, gpointer data)
@@ -1293,6 +1256,12 @@ cg_generation_snapshot(const CgGeneration *generation)
 
 	g_return_val_if_fail(generation != NULL, NULL);
 	now = tracker_now(generation->tracker, &now_real);
+	/* The snapshot repeats the last update sent (its sequence), so it
+	 * carries that update's time, not the time of the question (to the
+	 * millisecond: last_sent_ms is rounded up). */
+	if (generation->sequence > 0)
+		now_real = MIN(now_real,
+			       generation->started_real + (gint64)generation->last_sent_ms * 1000);
 	return generation_to_variant(generation, generation->sequence, now, now_real);
 }
 

@@ -210,8 +210,9 @@ void cg_generation_set_user_data(CgGeneration *generation, gpointer data);
 /* The current state as a{sv} with the keys of a ProgressChanged update
  * (see the interface XML); floating reference. It holds the latest reported
  * values (even those a coalesced update has not sent yet) and the sequence
- * of the last update sent. `cancellable` is true only while in progress,
- * with enable_cancellation, and before any cancel or timeout.
+ * of the last update sent, with timestamp_us that update's time.
+ * `cancellable` is true only while in progress, with enable_cancellation,
+ * and before any cancel or timeout.
  * `expected_end_us`: while running, started_at_us + elapsed × 100 / progress
  * once progress > 0 and time has passed, else 0; when ended, the finish
  * time. */

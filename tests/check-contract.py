@@ -52,15 +52,19 @@ def header_contract():
 
 
 def python_contract():
-    tree = ast.parse(read("tests", "certgen_test", "testbus.py"))
     values = {}
-    for node in tree.body:
+    for name in ("cg_client.py", "testbus.py"):
+        python_assignments(read("tests", "certgen_test", name), values)
+    return values
+
+
+def python_assignments(text, values):
+    for node in ast.parse(text).body:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             try:
                 values[node.targets[0].id] = ast.literal_eval(node.value)
             except ValueError:
                 pass
-    return values
 
 
 def main():
@@ -82,9 +86,9 @@ def main():
     same("cg-contract.h CG_N_STAGE_NAMES", n, len(xml["stages"]))
 
     py = python_contract()
-    same("testbus.py BUS_NAME", py.get("BUS_NAME"), xml["bus_name"])
-    same("testbus.py OBJECT_PATH", py.get("OBJECT_PATH"), xml["object_path"])
-    same("testbus.py MANAGER_IFACE", py.get("MANAGER_IFACE"), xml["interface"])
+    same("cg_client.py BUS_NAME", py.get("BUS_NAME"), xml["bus_name"])
+    same("cg_client.py OBJECT_PATH", py.get("OBJECT_PATH"), xml["object_path"])
+    same("cg_client.py MANAGER_IFACE", py.get("MANAGER_IFACE"), xml["interface"])
     same("testbus.py ERROR_PREFIX", py.get("ERROR_PREFIX"), xml["error_prefix"])
     same("testbus.py STAGES", py.get("STAGES"), xml["stages"])
 

@@ -69,25 +69,7 @@ assert_config_equal(const CgConfig *a, const CgConfig *b)
 	}
 }
 
-typedef struct {
-	char *dir;
-	char *path;
-} Fixture;
-
-static void
-fixture_setup(Fixture *f, gconstpointer data)
-{
-	f->dir = cg_test_make_scratch_dir("test-config-XXXXXX");
-	f->path = g_build_filename(f->dir, "certgen.conf", NULL);
-}
-
-static void
-fixture_teardown(Fixture *f, gconstpointer data)
-{
-	cg_test_remove_tree(f->dir);
-	g_free(f->path);
-	g_free(f->dir);
-}
+typedef CgTestScratch Fixture;
 
 /* Writes @contents to the fixture's file and loads it over the defaults. */
 static gboolean
@@ -428,4 +410,4 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/config/not-a-key-file", test_not_a_key_file),
 };
 
-CG_TEST_MAIN_WITH_FIXTURE(cases, Fixture, fixture_setup, fixture_teardown)
+CG_TEST_MAIN_WITH_SCRATCH(cases, "certgen.conf")

@@ -10,25 +10,7 @@
 #define N_THREADS 8
 #define N_RESERVATIONS 50
 
-typedef struct {
-	char *dir;
-	char *path;
-} Fixture;
-
-static void
-fixture_set_up(Fixture *fixture, gconstpointer user_data)
-{
-	fixture->dir = cg_test_make_scratch_dir("cg-test-counter-XXXXXX");
-	fixture->path = g_build_filename(fixture->dir, "counter", NULL);
-}
-
-static void
-fixture_tear_down(Fixture *fixture, gconstpointer user_data)
-{
-	cg_test_remove_tree(fixture->dir);
-	g_free(fixture->dir);
-	g_free(fixture->path);
-}
+typedef CgTestScratch Fixture;
 
 static char *
 read_counter_file(Fixture *fixture)
@@ -334,4 +316,4 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/counter/exclusive", test_counter_exclusive),
 };
 
-CG_TEST_MAIN_WITH_FIXTURE(cases, Fixture, fixture_set_up, fixture_tear_down)
+CG_TEST_MAIN_WITH_SCRATCH(cases, "counter")

@@ -70,16 +70,6 @@ assert_valid(const char *json)
 	return data;
 }
 
-static char *
-repeat(const char *unit, guint n)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < n; i++)
-		g_string_append(s, unit);
-	return g_string_free(s, FALSE);
-}
-
 #define VALID_REST "\"courseName\":\"C\",\"issueDate\":\"2024-01-01\""
 
 typedef struct {
@@ -407,16 +397,16 @@ fields_json(const char *field, const char *value)
 static void
 test_data_lengths(void)
 {
-	g_autofree char *e128 = repeat("\xc3\xa9", 128); /* é: 2 bytes */
-	g_autofree char *e129 = repeat("\xc3\xa9", 129);
-	g_autofree char *emoji128 = repeat("\xf0\x9f\x98\x80", 128); /* 4 bytes */
-	g_autofree char *escaped128 = repeat("\\u00e9", 128);
-	g_autofree char *a128 = repeat("a", 128);
-	g_autofree char *a129 = repeat("a", 129);
-	g_autofree char *a200 = repeat("a", 200);
-	g_autofree char *a201 = repeat("a", 201);
-	g_autofree char *a1000 = repeat("a", 1000);
-	g_autofree char *a1001 = repeat("a", 1001);
+	g_autofree char *e128 = cg_test_repeat("\xc3\xa9", 128); /* é: 2 bytes */
+	g_autofree char *e129 = cg_test_repeat("\xc3\xa9", 129);
+	g_autofree char *emoji128 = cg_test_repeat("\xf0\x9f\x98\x80", 128); /* 4 bytes */
+	g_autofree char *escaped128 = cg_test_repeat("\\u00e9", 128);
+	g_autofree char *a128 = cg_test_repeat("a", 128);
+	g_autofree char *a129 = cg_test_repeat("a", 129);
+	g_autofree char *a200 = cg_test_repeat("a", 200);
+	g_autofree char *a201 = cg_test_repeat("a", 201);
+	g_autofree char *a1000 = cg_test_repeat("a", 1000);
+	g_autofree char *a1001 = cg_test_repeat("a", 1001);
 	struct {
 		const char *field;
 		const char *value;
@@ -553,7 +543,7 @@ test_data_dates(void)
 	}
 	/* quoted values are cut in messages */
 	{
-		g_autofree char *long_value = repeat("x", 100);
+		g_autofree char *long_value = cg_test_repeat("x", 100);
 		g_autofree char *json = g_strdup_printf(
 		    "{\"recipientName\":\"N\",\"courseName\":\"C\",\"issueDate\":\"%s\"}",
 		    long_value);

@@ -61,7 +61,7 @@ static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
 	f->state_dir = cg_test_make_scratch_dir("test-engine-XXXXXX");
-	f->templates = cg_test_templates_dir();
+	f->templates = cg_test_shipped_templates_dir();
 	cg_config_init_defaults(&f->config);
 	f->config.threads = 1;
 	f->updates = g_ptr_array_new_with_free_func((GDestroyNotify)update_free);

@@ -368,6 +368,26 @@ test_json_spans(void)
 	g_assert_null(spans);
 }
 
+/* The one escaping rule of the JSON writers (cg-data's canonical JSON,
+ * certgenctl's output). */
+static void
+test_json_escape_byte(void)
+{
+	char buf[8];
+
+	g_assert_cmpstr(cg_json_escape_byte('"', buf), ==, "\\\"");
+	g_assert_cmpstr(cg_json_escape_byte('\\', buf), ==, "\\\\");
+	g_assert_cmpstr(cg_json_escape_byte('\n', buf), ==, "\\n");
+	g_assert_cmpstr(cg_json_escape_byte('\t', buf), ==, "\\t");
+	g_assert_cmpstr(cg_json_escape_byte('\b', buf), ==, "\\b");
+	g_assert_cmpstr(cg_json_escape_byte(0x01, buf), ==, "\\u0001");
+	g_assert_cmpstr(cg_json_escape_byte(0x1f, buf), ==, "\\u001f");
+	g_assert_null(cg_json_escape_byte(' ', buf));
+	g_assert_null(cg_json_escape_byte('a', buf));
+	g_assert_null(cg_json_escape_byte(0x7f, buf));
+	g_assert_null(cg_json_escape_byte(0xc3, buf));
+}
+
 static void
 test_json_quote(void)
 {
@@ -414,6 +434,7 @@ static const CgTestCase cases[] = {
     {"/json/not-nul-terminated", test_json_not_nul_terminated},
     {"/json/spans", test_json_spans},
     {"/json/quote", test_json_quote},
+    {"/json/escape-byte", test_json_escape_byte},
     {"/json/other-errors", test_json_other_errors},
 };
 

@@ -72,21 +72,16 @@ test_defaults(void)
 static void
 test_all_keys(void)
 {
+	GVariant *options =
+	    g_variant_new_parsed("{'timeout_ms': <@u 1234>, 'update_interval_ms': <@u 0>, "
+				 "'enable_cancellation': <false>,"
+				 " 'enable_persistence': <true>, 'cancel_on_disconnect': <true>,"
+				 " 'owner_label': <'web:alice'>}");
 	g_autoptr(GError) error = NULL;
 	g_autofree char *label = NULL;
-	GVariantBuilder builder;
 	CgGenerationOptions out;
 
-	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
-	g_variant_builder_add(&builder, "{sv}", "timeout_ms", g_variant_new_uint32(1234));
-	g_variant_builder_add(&builder, "{sv}", "update_interval_ms", g_variant_new_uint32(0));
-	g_variant_builder_add(&builder, "{sv}", "enable_cancellation",
-			      g_variant_new_boolean(FALSE));
-	g_variant_builder_add(&builder, "{sv}", "enable_persistence", g_variant_new_boolean(TRUE));
-	g_variant_builder_add(&builder, "{sv}", "cancel_on_disconnect",
-			      g_variant_new_boolean(TRUE));
-	g_variant_builder_add(&builder, "{sv}", "owner_label", g_variant_new_string("web:alice"));
-	g_assert_true(parse(g_variant_builder_end(&builder), &out, &label, &error));
+	g_assert_true(parse(options, &out, &label, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(out.timeout_ms, ==, 1234);
 	g_assert_cmpuint(out.update_interval_ms, ==, 0);
@@ -158,16 +153,13 @@ test_unknown_key(void)
 static void
 test_unknown_among_known(void)
 {
+	GVariant *options = g_variant_new_parsed(
+	    "{'timeout_ms': <@u 1000>, 'owner_label': <'web:bob'>, 'extra': <true>}");
 	g_autoptr(GError) error = NULL;
 	g_autofree char *label = NULL;
-	GVariantBuilder builder;
 	CgGenerationOptions out;
 
-	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
-	g_variant_builder_add(&builder, "{sv}", "timeout_ms", g_variant_new_uint32(1000));
-	g_variant_builder_add(&builder, "{sv}", "owner_label", g_variant_new_string("web:bob"));
-	g_variant_builder_add(&builder, "{sv}", "extra", g_variant_new_boolean(TRUE));
-	g_assert_false(parse(g_variant_builder_end(&builder), &out, &label, &error));
+	g_assert_false(parse(options, &out, &label, &error));
 	g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT);
 	g_assert_nonnull(strstr(error->message, "'extra'"));
 	/* the label parsed before the failure is not leaked to the caller */
@@ -219,16 +211,6 @@ test_ranges(void)
 	g_assert_cmpuint(out.timeout_ms, ==, 86400000);
 }
 
-static char *
-repeat(const char *unit, guint n)
-{
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; i < n; i++)
-		g_string_append(s, unit);
-	return g_string_free(s, FALSE);
-}
-
 static void
 test_owner_label(void)
 {
@@ -236,8 +218,8 @@ test_owner_label(void)
 	g_autofree char *label = NULL;
 	g_autofree char *max = g_strnfill(64, 'a');
 	g_autofree char *too_long = g_strnfill(65, 'a');
-	g_autofree char *e32 = repeat("é", 32);
-	g_autofree char *e33 = repeat("é", 33);
+	g_autofree char *e32 = cg_test_repeat("é", 32);
+	g_autofree char *e33 = cg_test_repeat("é", 33);
 	CgGenerationOptions out;
 
 	g_assert_true(
@@ -301,17 +283,16 @@ test_output_format(void)
 static void
 test_repeated_key(void)
 {
+	/* an array of entries, so the keys can repeat */
+	GVariant *options =
+	    g_variant_new_parsed("@a{sv} [{'owner_label', <'first'>}, {'timeout_ms', <@u 10>},"
+				 " {'owner_label', <'second'>}, {'timeout_ms', <@u 20>}]");
 	g_autoptr(GError) error = NULL;
 	g_autofree char *label = NULL;
-	GVariantBuilder builder;
 	CgGenerationOptions out;
 
-	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
-	g_variant_builder_add(&builder, "{sv}", "owner_label", g_variant_new_string("first"));
-	g_variant_builder_add(&builder, "{sv}", "timeout_ms", g_variant_new_uint32(10));
-	g_variant_builder_add(&builder, "{sv}", "owner_label", g_variant_new_string("second"));
-	g_variant_builder_add(&builder, "{sv}", "timeout_ms", g_variant_new_uint32(20));
-	g_assert_true(parse(g_variant_builder_end(&builder), &out, &label, &error));
+	g_assert_cmpuint(g_variant_n_children(options), ==, 4);
+	g_assert_true(parse(options, &out, &label, &error));
 	g_assert_no_error(error);
 	g_assert_cmpstr(label, ==, "second");
 	g_assert_cmpuint(out.timeout_ms, ==, 20);

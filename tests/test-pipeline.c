@@ -60,7 +60,7 @@ static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *templates = cg_test_templates_dir();
+	g_autofree char *templates = cg_test_shipped_templates_dir();
 	const char *dirs[] = {templates, NULL};
 
 	f->state_dir = cg_test_make_scratch_dir("test-pipeline-XXXXXX");
@@ -149,18 +149,6 @@ count_threads(void)
 	return n;
 }
 
-static char *
-batch_json(guint n)
-{
-	GString *s = g_string_new("{\"courseName\": \"Pipelines\", \"issueDate\": \"2024-05-17\", "
-				  "\"recipients\": [");
-
-	for (guint i = 0; i < n; i++)
-		g_string_append_printf(s, "%s{\"recipientName\": \"Person %u\"}", i ? ", " : "", i);
-	g_string_append(s, "]}");
-	return g_string_free(s, FALSE);
-}
-
 /* Issue 15 item 12: the workers are joined by cg_pipeline_free(), so none
  * (with its thread-local render state: poppler documents) is left to exit
  * while the process runs exit(). A GThreadPool left its threads behind. */
@@ -193,7 +181,7 @@ test_cancel_queued(Fixture *f, gconstpointer data)
 	CgGeneration *busy = add(f, "busy");
 	CgGeneration *queued = add(f, "queued");
 	CgGeneration *early = add(f, "early");
-	g_autofree char *big = batch_json(2000);
+	g_autofree char *big = cg_test_batch_json(2000);
 	CgPipeline *pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
 	const GError *error;
 
@@ -231,7 +219,7 @@ static void
 test_zip_both_workers(Fixture *f, gconstpointer data)
 {
 	CgGeneration *zip = add(f, "zip");
-	g_autofree char *big = batch_json(60);
+	g_autofree char *big = cg_test_batch_json(60);
 	g_autofree char *zip_path = NULL;
 	CgGenerationOptions options;
 	CgPipeline *pipeline;
@@ -262,7 +250,7 @@ static void
 test_zip_one_worker(Fixture *f, gconstpointer data)
 {
 	CgGeneration *zip = add(f, "zip");
-	g_autofree char *big = batch_json(10);
+	g_autofree char *big = cg_test_batch_json(10);
 	CgGenerationOptions options;
 	CgPipeline *pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
 	guint before = count_threads();

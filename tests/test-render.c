@@ -31,16 +31,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PangoContext, g_object_unref)
 static CgTemplateStore *store;
 static char *tmp_dir;
 
-static char *
-source_root(void)
-{
-	const char *env = g_getenv("CERTGEN_SOURCE_ROOT");
-
-	if (env != NULL)
-		return g_strdup(env);
-	return g_build_filename(g_test_get_dir(G_TEST_DIST), "..", NULL);
-}
-
 static CgTemplate *
 load_template(const char *id)
 {
@@ -590,24 +580,11 @@ cancel_page_done(guint pages_done, guint pages_total, gpointer user_data)
 	return TRUE;
 }
 
-static char *
-batch_json(guint n)
-{
-	GString *json = g_string_new("{\"courseName\": \"Batch\", \"issueDate\": \"2026-11-28\","
-				     " \"recipients\": [");
-
-	for (guint i = 0; i < n; i++)
-		g_string_append_printf(json, "%s{\"recipientName\": \"Recipient %u\"}",
-				       i > 0 ? ", " : "", i);
-	g_string_append(json, "]}");
-	return g_string_free(json, FALSE);
-}
-
 static void
 test_render_cancel(void)
 {
 	g_autoptr(CgTemplate) tmpl = load_template("classic");
-	g_autofree char *json = batch_json(50);
+	g_autofree char *json = cg_test_batch_json(50);
 	g_autoptr(CgData) data = parse_data(tmpl, json);
 
 	for (int refuse = 0; refuse < 2; refuse++) {
@@ -648,7 +625,7 @@ static void
 test_render_write_error(void)
 {
 	g_autoptr(CgTemplate) tmpl = load_template("classic");
-	g_autofree char *json = batch_json(3);
+	g_autofree char *json = cg_test_batch_json(3);
 	g_autoptr(CgData) data = parse_data(tmpl, json);
 	g_autoptr(GError) error = NULL;
 	CgRenderParams params = {1, ISSUED_AT_US};
@@ -783,7 +760,7 @@ static void
 test_render_threads(void)
 {
 	g_autoptr(CgTemplate) tmpl = load_template("classic");
-	g_autofree char *json = batch_json(4);
+	g_autofree char *json = cg_test_batch_json(4);
 	g_autoptr(CgData) data = parse_data(tmpl, json);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) expected = render(tmpl, data, 1, NULL, NULL, NULL, &error);
@@ -825,7 +802,7 @@ test_render_timing(void)
 	g_autoptr(CgData) single = parse_data(tmpl, one);
 	guint runs = RUNNING_ON_VALGRIND ? 3 : 200;
 	guint pages = RUNNING_ON_VALGRIND ? 20 : 1000;
-	g_autofree char *batch = batch_json(pages);
+	g_autofree char *batch = cg_test_batch_json(pages);
 	g_autoptr(CgData) many = parse_data(tmpl, batch);
 	g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(double));
 	g_autoptr(GArray) cpu_times = g_array_new(FALSE, FALSE, sizeof(double));
@@ -892,14 +869,12 @@ static const CgTestCase cases[] = {
 int
 main(int argc, char **argv)
 {
-	g_autofree char *root = NULL;
 	g_autofree char *templates = NULL;
 	int ret;
 
 	g_test_init(&argc, &argv, NULL);
 
-	root = source_root();
-	templates = g_build_filename(root, "data", "templates", NULL);
+	templates = cg_test_shipped_templates_dir();
 	{
 		const char *dirs[] = {templates, NULL};
 

@@ -25,24 +25,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PangoContext, g_object_unref)
 	"      \"x\": 421, \"y\": 300, \"size\": 30, \"maxWidth\": 500, \"align\": \"center\" },"  \
 	"    { \"key\": \"qr\", \"x\": 700, \"y\": 450, \"size\": 80 } ] }"
 
-static char *
-source_root(void)
-{
-	const char *env = g_getenv("CERTGEN_SOURCE_ROOT");
-
-	if (env != NULL)
-		return g_strdup(env);
-	return g_build_filename(g_test_get_dir(G_TEST_DIST), "..", NULL);
-}
-
-static char *
-shipped_dir(void)
-{
-	g_autofree char *root = source_root();
-
-	return g_build_filename(root, "data", "templates", NULL);
-}
-
 typedef struct {
 	char *dir; /* a temporary template directory */
 	GBytes *background;
@@ -52,7 +34,7 @@ static void
 fixture_set_up(Fixture *fx, gconstpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *shipped = shipped_dir();
+	g_autofree char *shipped = cg_test_shipped_templates_dir();
 	g_autofree char *path = g_build_filename(shipped, "classic", "background.pdf", NULL);
 	g_autofree char *contents = NULL;
 	gsize length = 0;
@@ -106,7 +88,7 @@ store_for(const char *dir)
 static void
 test_template_ids(void)
 {
-	g_autofree char *shipped = shipped_dir();
+	g_autofree char *shipped = cg_test_shipped_templates_dir();
 	g_autoptr(CgTemplateStore) store = store_for(shipped);
 	g_autofree char *id64 = g_strnfill(64, 'a');
 	g_autofree char *id65 = g_strnfill(65, 'a');
@@ -139,7 +121,7 @@ test_template_ids(void)
 static void
 test_template_not_found(void)
 {
-	g_autofree char *shipped = shipped_dir();
+	g_autofree char *shipped = cg_test_shipped_templates_dir();
 	g_autoptr(CgTemplateStore) store = store_for(shipped);
 	g_autoptr(CgTemplateStore) empty = cg_template_store_new(NULL);
 	g_autoptr(GError) error = NULL;
@@ -189,7 +171,7 @@ font_is_installed(const CgTemplateField *field)
 static void
 test_template_shipped(void)
 {
-	g_autofree char *shipped = shipped_dir();
+	g_autofree char *shipped = cg_test_shipped_templates_dir();
 	g_autoptr(CgTemplateStore) store = store_for(shipped);
 	const char *ids[] = {"classic", "modern"};
 
@@ -318,6 +300,12 @@ typedef struct {
 	const char *expected;	 /* in the message, after "Template <name>: <file>: " */
 } BrokenCase;
 
+/* A layout's text up to its fields array: the 842x595 page and the
+ * directory's background.pdf. */
+#define LAYOUT_FIELDS_START                                                                        \
+	"{ \"page\": { \"width\": 842, \"height\": 595 },"                                         \
+	"  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+
 static const BrokenCase broken_cases[] = {
     {"malformed", "{ \"page\": { \"width\": 842, ", "background.pdf", NULL, FALSE,
      "not valid JSON"},
@@ -347,14 +335,12 @@ static const BrokenCase broken_cases[] = {
      "background.pdf", NULL, FALSE,
      "page: 595×842 pt, but page 1 of the background has another size"},
     {"wrong-type",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"text\": \"Hello\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 },"
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": \"big\", \"maxWidth\": 100 } ] }",
      "background.pdf", NULL, FALSE, "fields[1].size: expected a number"},
     {"unknown-member",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100,"
      "    \"colour\": \"#000000\" } ] }",
      "background.pdf", NULL, FALSE, "fields[0]: unknown member"},
@@ -363,58 +349,47 @@ static const BrokenCase broken_cases[] = {
      "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": [] }",
      "background.pdf", NULL, FALSE, "unknown member at the top level"},
     {"bad-colour",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100,"
      "    \"color\": \"red\" } ] }",
      "background.pdf", NULL, FALSE, "fields[0].color: expected a colour as #rrggbb"},
     {"bad-align",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100,"
      "    \"align\": \"middle\" } ] }",
      "background.pdf", NULL, FALSE, "fields[0].align: expected one of left, center, right"},
     {"bad-key",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"a b\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 } ] }",
      "background.pdf", NULL, FALSE, "fields[0].key: not a data field name"},
     {"duplicate-key",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 },"
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 } ] }",
      "background.pdf", NULL, FALSE, "fields[1].key: the same data field appears twice"},
     {"key-and-text",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
-     "  { \"key\": \"name\", \"text\": \"x\", \"x\": 1, \"y\": 1, \"size\": 10,"
-     "    \"maxWidth\": 100 } ] }",
+     LAYOUT_FIELDS_START "  { \"key\": \"name\", \"text\": \"x\", \"x\": 1, \"y\": 1, \"size\": 10,"
+			 "    \"maxWidth\": 100 } ] }",
      "background.pdf", NULL, FALSE, "fields[0]: needs either \"key\" or \"text\""},
     {"qr-off-page",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
-     "  { \"key\": \"qr\", \"x\": 800, \"y\": 500, \"size\": 80 } ] }",
+     LAYOUT_FIELDS_START "  { \"key\": \"qr\", \"x\": 800, \"y\": 500, \"size\": 80 } ] }",
      "background.pdf", NULL, FALSE, "fields[0].size: the code does not fit"},
     {"bad-date-format",
      "{ \"page\": { \"width\": 842, \"height\": 595 }, \"dateFormat\": \"%Y %Q\","
      "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": [] }",
      "background.pdf", NULL, FALSE, "dateFormat: unknown conversion"},
     {"bad-rule",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"when\", \"type\": \"time\", \"x\": 1, \"y\": 1, \"size\": 10,"
      "    \"maxWidth\": 100 } ] }",
      "background.pdf", NULL, FALSE, "fields[0].type: expected one of string, date"},
     {"min-over-max",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"name\", \"minLength\": 5, \"maxLength\": 2, \"x\": 1, \"y\": 1,"
      "    \"size\": 10, \"maxWidth\": 100 } ] }",
      "background.pdf", NULL, FALSE, "fields[0].minLength: larger than maxLength"},
     {"negative-size",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": -3, \"maxWidth\": 100 } ] }",
      "background.pdf", NULL, FALSE, "fields[0].size: must be a number from 0.5 to 500"},
 /* numbers: finite and in range before any conversion to an integer */
@@ -458,8 +433,7 @@ static const BrokenCase broken_cases[] = {
 #undef NUMBER_CASE
 #undef STYLE_CASE
     {"quiet-zone-fraction",
-     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+     LAYOUT_FIELDS_START
      "  { \"key\": \"qr\", \"x\": 700, \"y\": 450, \"size\": 80, \"quietZone\": 2.5 } ] }",
      "background.pdf", NULL, FALSE, "fields[0].quietZone: must be an integer from 0 to 16"},
     {"page-width-huge",
@@ -699,20 +673,17 @@ test_template_no_disclosure(Fixture *fx, gconstpointer user_data)
 	    {"secret-member", "{ \"secret-root-token-4711\": 1 }", "4711",
 	     "layout.json: unknown member at the top level"},
 	    {"secret-field-member",
-	     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-	     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	     LAYOUT_FIELDS_START
 	     "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100,"
 	     "    \"hunter2-4711\": 1 } ] }",
 	     "4711", "layout.json: fields[0]: unknown member"},
 	    {"secret-key",
-	     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-	     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	     LAYOUT_FIELDS_START
 	     "  { \"key\": \"root:x:4711\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 }"
 	     "  ] }",
 	     "4711", "fields[0].key: not a data field name"},
 	    {"secret-value",
-	     "{ \"page\": { \"width\": 842, \"height\": 595 },"
-	     "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+	     LAYOUT_FIELDS_START
 	     "  { \"key\": \"name\", \"x\": 1, \"y\": 1, \"size\": 4711, \"maxWidth\": 100 } ] }",
 	     "4711", "fields[0].size: must be a number from 0.5 to 500"},
 	    {"secret-syntax", "{ \"page\": 4711x }", "4711", "layout.json: not valid JSON"},
@@ -940,7 +911,7 @@ load_thread(gpointer user_data)
 static void
 test_template_threads(void)
 {
-	g_autofree char *shipped = shipped_dir();
+	g_autofree char *shipped = cg_test_shipped_templates_dir();
 	g_autoptr(CgTemplateStore) store = store_for(shipped);
 	ThreadData data[] = {
 	    {store, "classic"}, {store, "modern"}, {store, "classic"}, {store, "modern"}};
@@ -1019,7 +990,7 @@ test_template_strict_layout(Fixture *fx, gconstpointer user_data)
 static void
 test_template_cancelled(void)
 {
-	g_autofree char *shipped = shipped_dir();
+	g_autofree char *shipped = cg_test_shipped_templates_dir();
 	g_autoptr(CgTemplateStore) store = store_for(shipped);
 	g_autoptr(GCancellable) cancellable = g_cancellable_new();
 	g_autoptr(GError) error = NULL;

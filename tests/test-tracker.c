@@ -109,59 +109,23 @@ update_at(Fixture *f, gint index)
 	return f->updates->pdata[index];
 }
 
-static const char *
-get_s(GVariant *dict, const char *key)
-{
-	const char *value = NULL;
+/* get_X(dict, key): the value of @key, which must be in @dict with the
+ * basic type X. */
+#define DEFINE_GETTER(name, type, format)                                                          \
+	static type name(GVariant *dict, const char *key)                                          \
+	{                                                                                          \
+		type value = 0;                                                                    \
+                                                                                                   \
+		g_assert_true(g_variant_lookup(dict, key, format, &value));                        \
+		return value;                                                                      \
+	}
 
-	g_assert_true(g_variant_lookup(dict, key, "&s", &value));
-	return value;
-}
-
-static guint32
-get_u(GVariant *dict, const char *key)
-{
-	guint32 value = 0;
-
-	g_assert_true(g_variant_lookup(dict, key, "u", &value));
-	return value;
-}
-
-static guint64
-get_t(GVariant *dict, const char *key)
-{
-	guint64 value = 0;
-
-	g_assert_true(g_variant_lookup(dict, key, "t", &value));
-	return value;
-}
-
-static gint64
-get_x(GVariant *dict, const char *key)
-{
-	gint64 value = 0;
-
-	g_assert_true(g_variant_lookup(dict, key, "x", &value));
-	return value;
-}
-
-static double
-get_d(GVariant *dict, const char *key)
-{
-	double value = 0;
-
-	g_assert_true(g_variant_lookup(dict, key, "d", &value));
-	return value;
-}
-
-static gboolean
-get_b(GVariant *dict, const char *key)
-{
-	gboolean value = FALSE;
-
-	g_assert_true(g_variant_lookup(dict, key, "b", &value));
-	return value;
-}
+DEFINE_GETTER(get_s, const char *, "&s")
+DEFINE_GETTER(get_u, guint32, "u")
+DEFINE_GETTER(get_t, guint64, "t")
+DEFINE_GETTER(get_x, gint64, "x")
+DEFINE_GETTER(get_d, double, "d")
+DEFINE_GETTER(get_b, gboolean, "b")
 
 static void
 assert_key_type(GVariant *dict, const char *key, const char *type)

@@ -216,7 +216,7 @@ typedef struct {
 static void
 fixture_set_up(Fixture *f, gconstpointer user_data)
 {
-	g_autofree char *templates = cg_test_templates_dir();
+	g_autofree char *templates = cg_test_shipped_templates_dir();
 	const char *dirs[] = {templates, NULL};
 	g_autoptr(GError) error = NULL;
 

@@ -365,6 +365,21 @@ cg_http_api_start_websocket(CgHttpApi *self, SoupServerMessage *msg, const char 
 	cg_http_ws_start(self->context, connection, progress_id, user, have_since, since);
 }
 
+/* A route that calls @bus_method on generation @progress_id for the web
+ * user: authenticated (@allow_cookie: by the session cookie too), the id
+ * checked, then the call through the bridge's one owner check. */
+static void
+owned_route(CgHttpApi *self, SoupServerMessage *msg, gboolean allow_cookie, const char *progress_id,
+	    const char *bus_method, const GVariantType *reply_type, GAsyncReadyCallback callback)
+{
+	g_autofree char *user = authenticate_or_respond(self, msg, allow_cookie);
+
+	if (user == NULL || !check_progress_id(msg, progress_id))
+		return;
+	cg_http_owned_call(self->context->bus, progress_id, user, bus_method, reply_type, NULL,
+			   callback, pending_new(self, msg, user, progress_id));
+}
+
 void
 cg_http_api_handle(CgHttpApi *self, SoupServerMessage *msg, const char *path, const char *method)
 {
@@ -388,8 +403,6 @@ cg_http_api_handle(CgHttpApi *self, SoupServerMessage *msg, const char *path, co
 			return;
 		}
 		if (n == 3 && g_str_equal(parts[1], "progress")) {
-			g_autofree char *user = NULL;
-
 			if (get) {
 				handle_stream(self, msg, parts[2]);
 				return;
@@ -398,43 +411,27 @@ cg_http_api_handle(CgHttpApi *self, SoupServerMessage *msg, const char *path, co
 				cg_http_respond_method_not_allowed(msg, "GET, DELETE");
 				return;
 			}
-			user = authenticate_or_respond(self, msg, FALSE);
-			if (user == NULL || !check_progress_id(msg, parts[2]))
-				return;
-			cg_http_owned_call(self->context->bus, parts[2], user, "Cancel",
-					   G_VARIANT_TYPE("()"), NULL, cancelled_cb,
-					   pending_new(self, msg, user, parts[2]));
+			owned_route(self, msg, FALSE, parts[2], "Cancel", G_VARIANT_TYPE("()"),
+				    cancelled_cb);
 			return;
 		}
 		if (n == 4 && g_str_equal(parts[1], "progress") &&
 		    g_str_equal(parts[3], "analytics")) {
-			g_autofree char *user = NULL;
-
 			if (!get) {
 				cg_http_respond_method_not_allowed(msg, "GET");
 				return;
 			}
-			user = authenticate_or_respond(self, msg, TRUE);
-			if (user == NULL || !check_progress_id(msg, parts[2]))
-				return;
-			cg_http_owned_call(self->context->bus, parts[2], user, "GetAnalytics",
-					   G_VARIANT_TYPE("(a{sv})"), NULL, analytics_cb,
-					   pending_new(self, msg, user, parts[2]));
+			owned_route(self, msg, TRUE, parts[2], "GetAnalytics",
+				    G_VARIANT_TYPE("(a{sv})"), analytics_cb);
 			return;
 		}
 		if (n == 3 && g_str_equal(parts[2], "download")) {
-			g_autofree char *user = NULL;
-
 			if (!get) {
 				cg_http_respond_method_not_allowed(msg, "GET");
 				return;
 			}
-			user = authenticate_or_respond(self, msg, TRUE);
-			if (user == NULL || !check_progress_id(msg, parts[1]))
-				return;
-			cg_http_owned_call(self->context->bus, parts[1], user, "OpenCertificate",
-					   G_VARIANT_TYPE("(h)"), NULL, opened_cb,
-					   pending_new(self, msg, user, parts[1]));
+			owned_route(self, msg, TRUE, parts[1], "OpenCertificate",
+				    G_VARIANT_TYPE("(h)"), opened_cb);
 			return;
 		}
 	}

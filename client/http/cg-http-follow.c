@@ -30,6 +30,7 @@ struct _CgHttpFollow {
 	gint ref_count;
 	gboolean stopped;
 	gboolean ready;
+	gboolean subscribed; /* Subscribe succeeded: the next snapshot makes it ready */
 	CgHttpBus *bus;
 	char *progress_id;
 	char *user;
@@ -119,23 +120,7 @@ become_ready(CgHttpFollow *self, GVariant *snapshot)
 		deliver(self, buffer->pdata[i]);
 }
 
-static void
-snapshot_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-	g_autoptr(CgHttpFollow) self = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) snapshot = NULL;
-	guint retry_after_s = 0;
-
-	snapshot = cg_http_get_owned_progress_finish(result, &retry_after_s, &error);
-	if (self->stopped)
-		return;
-	if (snapshot == NULL) {
-		follow_fail(self, error, retry_after_s);
-		return;
-	}
-	become_ready(self, snapshot);
-}
+static void snapshot_cb(GObject *source, GAsyncResult *result, gpointer user_data);
 
 static void
 subscribed_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -160,12 +145,14 @@ subscribed_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		follow_fail(self, mapped, retry_after_s);
 		return;
 	}
+	self->subscribed = TRUE;
 	cg_http_get_owned_progress(self->bus, self->progress_id, self->user, self->cancellable,
 				   snapshot_cb, follow_ref(self));
 }
 
+/* The owner check's snapshot, asked for first and again once subscribed. */
 static void
-checked_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+snapshot_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
 	g_autoptr(CgHttpFollow) self = user_data;
 	g_autoptr(GError) error = NULL;
@@ -179,8 +166,9 @@ checked_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		follow_fail(self, error, retry_after_s);
 		return;
 	}
-	/* Finished: nothing more will be sent; the snapshot is the end. */
-	if (cg_http_update_is_terminal(snapshot)) {
+	/* Subscribed (updates from here on come as signals), or finished
+	 * (nothing more will be sent; the snapshot is the end). */
+	if (self->subscribed || cg_http_update_is_terminal(snapshot)) {
 		become_ready(self, snapshot);
 		return;
 	}
@@ -203,7 +191,7 @@ cg_http_follow_start(CgHttpBus *bus, const char *progress_id, const char *user,
 	self->cancellable = g_cancellable_new();
 	self->buffer = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
 	self->watch_id = cg_http_bus_watch(bus, progress_id, update_cb, vanished_cb, self);
-	cg_http_get_owned_progress(bus, progress_id, user, self->cancellable, checked_cb,
+	cg_http_get_owned_progress(bus, progress_id, user, self->cancellable, snapshot_cb,
 				   follow_ref(self));
 	return self;
 }

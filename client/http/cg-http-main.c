@@ -14,6 +14,7 @@
 #include "cg-http-auth.h"
 #include "cg-http-bus.h"
 #include "cg-http-server.h"
+#include "cg-command-line.h"
 
 #define CG_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
 #define CG_HTTP_SHUTDOWN_GRACE_MS 3000
@@ -190,8 +191,6 @@ main(int argc, char **argv)
 	g_autofree char *opt_tokens = NULL;
 	g_autofree char *opt_web_root = NULL;
 	g_auto(GStrv) opt_origins = NULL;
-	gboolean opt_debug = FALSE;
-	gboolean opt_version = FALSE;
 	CgHttpConfig config;
 	gint64 max_body = 0;
 	const GOptionEntry entries[] = {
@@ -228,11 +227,10 @@ main(int argc, char **argv)
 	     "Lifetime of browser sessions in seconds (default 43200)", "SECONDS"},
 	    {"keepalive-ms", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &config.keepalive_ms,
 	     "Keep-alive interval of streams (default 15000)", "MS"},
-	    {"debug", 0, 0, G_OPTION_ARG_NONE, &opt_debug, "Print debug messages", NULL},
-	    {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL},
 	    {NULL},
 	};
 	g_autoptr(GOptionContext) context = NULL;
+	int exit_status;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GMainLoop) loop = NULL;
 	g_autoptr(GSocketAddress) address = NULL;
@@ -260,20 +258,9 @@ main(int argc, char **argv)
 		     "\"certgen-http hash-token\" reads a token on standard input and prints "
 		     "the SHA-256 to put in the tokens file.");
 	g_option_context_add_main_entries(context, entries, NULL);
-	if (!g_option_context_parse(context, &argc, &argv, &error)) {
-		g_printerr("%s\n", error->message);
-		return 2;
-	}
-	if (opt_version) {
-		g_print("certgen-http %s\n", CG_VERSION);
-		return EXIT_SUCCESS;
-	}
-	if (argc > 1) {
-		g_printerr("Unexpected argument: %s\n", argv[1]);
-		return 2;
-	}
-	if (opt_debug)
-		g_log_set_debug_enabled(TRUE);
+	exit_status = cg_command_line_parse(context, "certgen-http", &argc, &argv);
+	if (exit_status >= 0)
+		return exit_status;
 	if (max_body < 0 || max_body > G_MAXINT32 || (gint)config.starts_per_minute < 0 ||
 	    (gint)config.streams_per_minute < 0 || (gint)config.resumes_per_minute < 0 ||
 	    (gint)config.max_streams < 0 || (gint)config.max_streams_per_user < 0 ||

@@ -5,13 +5,23 @@
 
 #include "cg-http-json.h"
 
+/* libsoup's own phrase, or one it does not know (it would say "Unknown
+ * Error"). */
+static const char *
+reason_phrase(guint status)
+{
+	if (status == 429) /* RFC 6585 */
+		return "Too Many Requests";
+	return NULL;
+}
+
 void
 cg_http_respond_json(SoupServerMessage *msg, guint status, const char *json)
 {
 	SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
 
 	soup_message_headers_replace(headers, "Cache-Control", "no-store");
-	soup_server_message_set_status(msg, status, NULL);
+	soup_server_message_set_status(msg, status, reason_phrase(status));
 	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, json,
 					 strlen(json));
 }

@@ -68,30 +68,34 @@ cg_http_streams_free(CgHttpStreams *self)
 	g_free(self);
 }
 
+/* One attempt against @limiter; refused: RateLimited saying "At most
+ * @per_minute @what per minute". */
+static gboolean
+try_limiter(CgRateLimit *limiter, const char *user, gint64 now_us, guint per_minute,
+	    const char *what, guint *retry_after_s, GError **error)
+{
+	gint64 wait_us = 0;
+
+	if (cg_rate_limit_try(limiter, user, now_us, &wait_us))
+		return TRUE;
+	*retry_after_s = cg_http_retry_after_s(wait_us);
+	g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_RATE_LIMITED,
+		    "At most %u %s per minute; try again in %u s", per_minute, what,
+		    *retry_after_s);
+	return FALSE;
+}
+
 gboolean
 cg_http_streams_check_rate(CgHttpStreams *self, const char *user, const char *progress_id,
 			   gboolean have_since, guint64 since, gint64 now_us, guint *retry_after_s,
 			   GError **error)
 {
-	gint64 wait_us = 0;
-
 	if (have_since &&
-	    cg_http_resume_table_check(self->resumable, user, progress_id, since, now_us)) {
-		if (cg_rate_limit_try(self->resumes_limiter, user, now_us, &wait_us))
-			return TRUE;
-		*retry_after_s = cg_http_retry_after_s(wait_us);
-		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_RATE_LIMITED,
-			    "At most %u stream reconnects per minute; try again in %u s",
-			    self->resumes_per_minute, *retry_after_s);
-		return FALSE;
-	}
-	if (cg_rate_limit_try(self->streams_limiter, user, now_us, &wait_us))
-		return TRUE;
-	*retry_after_s = cg_http_retry_after_s(wait_us);
-	g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_RATE_LIMITED,
-		    "At most %u progress streams per minute; try again in %u s",
-		    self->streams_per_minute, *retry_after_s);
-	return FALSE;
+	    cg_http_resume_table_check(self->resumable, user, progress_id, since, now_us))
+		return try_limiter(self->resumes_limiter, user, now_us, self->resumes_per_minute,
+				   "stream reconnects", retry_after_s, error);
+	return try_limiter(self->streams_limiter, user, now_us, self->streams_per_minute,
+			   "progress streams", retry_after_s, error);
 }
 
 gboolean

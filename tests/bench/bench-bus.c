@@ -15,6 +15,8 @@
 #include <gio/gio.h>
 #include <stdlib.h>
 
+#include "cg-bench-clock.h"
+
 #define BUS_NAME "org.certgen.Certificates1"
 #define PATH "/org/certgen/Certificates1"
 #define IFACE "org.certgen.Certificates1.Manager"
@@ -76,20 +78,12 @@ cancel(GDBusConnection *connection, const char *id)
 	    G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
 }
 
-static int
-compare_doubles(gconstpointer a, gconstpointer b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static double
 percentile(GArray *values, double p)
 {
 	guint index;
 
-	g_array_sort(values, compare_doubles);
+	g_array_sort(values, cg_bench_compare_doubles);
 	index = (guint)(p / 100.0 * (values->len - 1) + 0.5);
 	return g_array_index(values, double, index);
 }

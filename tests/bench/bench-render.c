@@ -38,6 +38,8 @@
 #include "cg-render.h"
 #include "cg-template.h"
 
+#include "cg-bench-clock.h"
+
 /* 2026-11-28T10:00:00Z, as in the tests and the peers */
 #define ISSUED_AT_US (G_GINT64_CONSTANT(1795860000) * G_USEC_PER_SEC)
 #define COURSE "Advanced Rust Programming"
@@ -129,25 +131,6 @@ parse(CgTemplate *tmpl, const char *json)
 	return data;
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The process's CPU time, all threads. */
-static double
-cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static cairo_status_t
 append_bytes(void *closure, const unsigned char *data, unsigned int length)
 {
@@ -221,9 +204,9 @@ worker_run(gpointer user_data)
 		g_cond_wait(w->cond, w->lock);
 	g_mutex_unlock(w->lock);
 
-	t0 = now_s();
+	t0 = cg_bench_monotonic_s();
 	render(w->tmpl, w->data, w->first_number, out);
-	w->seconds = now_s() - t0;
+	w->seconds = cg_bench_monotonic_s() - t0;
 	w->bytes = out->len;
 	return NULL;
 }
@@ -311,11 +294,11 @@ main(int argc, char **argv)
 	for (int i = 0; i < n_single; i++) {
 		const CgData *data = g_ptr_array_index(singles, n_warmup + i);
 
-		c0 = cpu_s();
-		t0 = now_s();
+		c0 = cg_bench_cpu_s();
+		t0 = cg_bench_monotonic_s();
 		render(tmpl, data, (guint64)(n_warmup + i) + 1, out);
-		times[i] = (now_s() - t0) * 1000.0;
-		cpu[i] = (cpu_s() - c0) * 1000.0;
+		times[i] = (cg_bench_monotonic_s() - t0) * 1000.0;
+		cpu[i] = (cg_bench_cpu_s() - c0) * 1000.0;
 	}
 	single_bytes = out->len;
 	qsort(times, n_single, sizeof(double), compare_double);
@@ -337,11 +320,11 @@ main(int argc, char **argv)
 		for (int r = 0; r < batch_runs; r++) {
 			double cpu_used;
 
-			c0 = cpu_s();
-			t0 = now_s();
+			c0 = cg_bench_cpu_s();
+			t0 = cg_bench_monotonic_s();
 			render(tmpl, data, BATCH_FIRST_NUMBER, out);
-			wall = now_s() - t0;
-			cpu_used = cpu_s() - c0;
+			wall = cg_bench_monotonic_s() - t0;
+			cpu_used = cg_bench_cpu_s() - c0;
 			batch_rates[r] = n_batch / wall;
 			batch_cpu_rates[r] = n_batch / cpu_used;
 			batch_bytes = out->len;
@@ -391,14 +374,14 @@ main(int argc, char **argv)
 			while (ready < 2)
 				g_cond_wait(&cond, &lock);
 			go = TRUE;
-			c0 = cpu_s();
-			t0 = now_s();
+			c0 = cg_bench_cpu_s();
+			t0 = cg_bench_monotonic_s();
 			g_cond_broadcast(&cond);
 			g_mutex_unlock(&lock);
 			for (guint k = 0; k < 2; k++)
 				g_thread_join(threads[k]);
-			wall = now_s() - t0;
-			cpu_rates[r] = 2.0 * half / (cpu_s() - c0);
+			wall = cg_bench_monotonic_s() - t0;
+			cpu_rates[r] = 2.0 * half / (cg_bench_cpu_s() - c0);
 			rates[r] = 2.0 * half / wall;
 			printf("2 threads: 2 x %u pages in %.3f s = %.0f pages/s "
 			       "(threads %.3f s, %.3f s; %.0f pages per CPU-s; %zu + %zu bytes)\n",

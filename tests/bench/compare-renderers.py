@@ -208,34 +208,35 @@ def tools(build, quick):
     slow: smaller batches, said in the table)."""
     q = 4 if quick else 1
     node = shutil.which("node") or "node"
-    pc = lambda *a: [str(x) for x in a]  # noqa: E731
     bench = os.path.join(build, "tests", "bench", "bench-render")
+
+    def tool(key, label, background, argv, warmup, single, batch, *extra):
+        """One row: argv plus the counts (single and batch divided for --quick)."""
+        command = list(argv) + ["--warmup", warmup, "--single", single // q,
+                                "--batch", batch // q] + list(extra)
+        return (key, label, background, [str(x) for x in command], 300)
+
+    def peer(*parts):
+        return os.path.join(HERE, *parts)
+
+    weasyprint = f"WeasyPrint {py_version('weasyprint', '__version__')}"
+    reportlab = f"ReportLab {py_version('reportlab', 'Version')}"
+    pdfkit = f"PDFKit {node_version('pdfkit')}"
     return [
-        ("certgen", "certgen (C)", "PDF page (poppler), vectors, form",
-         pc(bench, "--warmup", 30 // q, "--single", 300 // q, "--batch", 1000,
-            "--batch-runs", 3 if not quick else 1), 300),
-        ("weasyprint-png", f"WeasyPrint {py_version('weasyprint', '__version__')}",
-         "PNG 150 dpi <img>",
-         pc(PY, os.path.join(HERE, "peer_weasyprint.py"), "--variant", "png",
-            "--warmup", 3, "--single", 20 // q, "--batch", 100 // q), 300),
-        ("reportlab-drawn", f"ReportLab {py_version('reportlab', 'Version')} drawn",
-         "vector paths by script, form",
-         pc(PY, os.path.join(HERE, "peer_reportlab.py"), "--variant", "drawn",
-            "--warmup", 5, "--single", 60 // q, "--batch", 500 // q), 300),
-        ("reportlab-image", f"ReportLab {py_version('reportlab', 'Version')} image",
-         "JPEG 150 dpi, form",
-         pc(PY, os.path.join(HERE, "peer_reportlab.py"), "--variant", "image",
-            "--warmup", 5, "--single", 60 // q, "--batch", 500 // q), 300),
-        ("pdfkit-vector", f"PDFKit {node_version('pdfkit')} vector",
-         "vector paths, every page",
-         pc(node, os.path.join(HERE, "node", "peer_pdfkit.mjs"), "--variant", "vector",
-            "--warmup", 20, "--single", 300 // q, "--batch", 1000 // q), 300),
-        ("pdfkit-image", f"PDFKit {node_version('pdfkit')} image", "PNG 150 dpi",
-         pc(node, os.path.join(HERE, "node", "peer_pdfkit.mjs"), "--variant", "image",
-            "--warmup", 20, "--single", 300 // q, "--batch", 1000 // q), 300),
-        ("pdf-lib", f"pdf-lib {node_version('pdf-lib')}", "PDF page (embedPdf), form",
-         pc(node, os.path.join(HERE, "node", "peer_pdflib.mjs"),
-            "--warmup", 20, "--single", 200 // q, "--batch", 1000 // q), 300),
+        tool("certgen", "certgen (C)", "PDF page (poppler), vectors, form", [bench], 30 // q, 300,
+             1000 * q, "--batch-runs", 3 if not quick else 1),
+        tool("weasyprint-png", weasyprint, "PNG 150 dpi <img>",
+             [PY, peer("peer_weasyprint.py"), "--variant", "png"], 3, 20, 100),
+        tool("reportlab-drawn", f"{reportlab} drawn", "vector paths by script, form",
+             [PY, peer("peer_reportlab.py"), "--variant", "drawn"], 5, 60, 500),
+        tool("reportlab-image", f"{reportlab} image", "JPEG 150 dpi, form",
+             [PY, peer("peer_reportlab.py"), "--variant", "image"], 5, 60, 500),
+        tool("pdfkit-vector", f"{pdfkit} vector", "vector paths, every page",
+             [node, peer("node", "peer_pdfkit.mjs"), "--variant", "vector"], 20, 300, 1000),
+        tool("pdfkit-image", f"{pdfkit} image", "PNG 150 dpi",
+             [node, peer("node", "peer_pdfkit.mjs"), "--variant", "image"], 20, 300, 1000),
+        tool("pdf-lib", f"pdf-lib {node_version('pdf-lib')}", "PDF page (embedPdf), form",
+             [node, peer("node", "peer_pdflib.mjs")], 20, 200, 1000),
     ]
 
 

@@ -144,3 +144,12 @@ def measure(name, spec, args, make_doc):
           f"single_cpu_p50_ms={cpu50:.3f} batch_pages_per_s={rate:.1f} "
           f"batch_cpu_pages_per_s={args.batch / cpu_s:.1f} batch_pages={args.batch} "
           f"single_bytes={size} batch_bytes={len(batch)}", flush=True)
+
+
+def main(doc, name, certificate_class, default_variant):
+    """A peer's whole command line: python3 peer_NAME.py [options] (see parse_args)."""
+    args = parse_args(doc)
+    spec = load_spec(args.spec)
+    variant = args.variant or default_variant
+    cert = certificate_class(spec, variant)
+    measure(f"{name}-{variant}", spec, args, cert.make)

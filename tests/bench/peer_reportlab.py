@@ -157,13 +157,5 @@ class Certificate:
         return buf.getvalue()
 
 
-def main():
-    args = peer_common.parse_args(__doc__)
-    spec = peer_common.load_spec(args.spec)
-    variant = args.variant or "drawn"
-    cert = Certificate(spec, variant)
-    peer_common.measure(f"reportlab-{variant}", spec, args, cert.make)
-
-
 if __name__ == "__main__":
-    main()
+    peer_common.main(__doc__, "reportlab", Certificate, "drawn")

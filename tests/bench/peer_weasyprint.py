@@ -162,13 +162,5 @@ class Certificate:
             stylesheets=[self.css], font_config=self.font_config, image_cache=self.image_cache)
 
 
-def main():
-    args = peer_common.parse_args(__doc__)
-    spec = peer_common.load_spec(args.spec)
-    variant = args.variant or "png"
-    cert = Certificate(spec, variant)
-    peer_common.measure(f"weasyprint-{variant}", spec, args, cert.make)
-
-
 if __name__ == "__main__":
-    main()
+    peer_common.main(__doc__, "weasyprint", Certificate, "png")

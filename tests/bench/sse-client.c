@@ -47,6 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cg-bench-clock.h"
+
 #define MAX_IDS 64
 #define MAX_HEADERS 8
 #define LINE_MAX_BYTES 8192
@@ -101,34 +103,6 @@ static size_t dropped_samples;
 static int recording;
 static int64_t now_rx_us, now_read_us; /* of the bytes being parsed */
 static long n_ended_early, n_bad_status, n_connect_errors, n_overlong;
-
-static int64_t
-realtime_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static double
-mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static void
 die(const char *what)
@@ -462,7 +436,7 @@ conn_read(int epfd, Conn *c)
 			conn_close(epfd, c, c->state == C_BODY ? C_DONE : C_FAILED);
 			return;
 		}
-		now_read_us = realtime_us();
+		now_read_us = cg_bench_realtime_us();
 		now_rx_us = now_read_us;
 		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
 			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
@@ -563,14 +537,6 @@ load_map(void)
 		}
 	}
 	fclose(f);
-}
-
-static int
-cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static double
@@ -694,11 +660,11 @@ main(int argc, char **argv)
 		die("epoll_create1");
 
 	/* Connect, at most --max-pending streams not yet answered at a time. */
-	t0 = mono_s();
+	t0 = cg_bench_monotonic_s();
 	while (n_ready + n_connect_errors + n_bad_status < opt_n) {
 		int nev;
 
-		if (mono_s() - t0 > opt_connect_timeout_s)
+		if (cg_bench_monotonic_s() - t0 > opt_connect_timeout_s)
 			break;
 		while (next < opt_n && n_pending < opt_max_pending)
 			conn_open(epfd, &conns[next], next), next++;
@@ -706,20 +672,20 @@ main(int argc, char **argv)
 		for (int i = 0; i < nev; i++)
 			handle_event(epfd, &evs[i]);
 	}
-	t_ready = mono_s();
+	t_ready = cg_bench_monotonic_s();
 	printf("READY streams=%ld failed=%ld connect_s=%.2f\n", n_ready, (long)opt_n - n_ready,
 	       t_ready - t0);
 	fflush(stdout);
 
 	/* Settle, then record for the window. */
 	while (1) {
-		double now = mono_s();
+		double now = cg_bench_monotonic_s();
 		int nev;
 
 		if (!recording && now - t_ready >= opt_settle_ms / 1000.0) {
 			recording = 1;
 			t_rec = now;
-			cpu0 = cpu_s();
+			cpu0 = cg_bench_cpu_s();
 			for (int i = 0; i < opt_n; i++)
 				conns[i].events = 0;
 		}
@@ -729,8 +695,8 @@ main(int argc, char **argv)
 		for (int i = 0; i < nev; i++)
 			handle_event(epfd, &evs[i]);
 	}
-	t_end = mono_s();
-	cpu1 = cpu_s();
+	t_end = cg_bench_monotonic_s();
+	cpu1 = cg_bench_cpu_s();
 	recording = 0;
 	for (int i = 0; i < opt_n; i++) {
 		if (conns[i].state == C_BODY || conns[i].state == C_DONE) {
@@ -775,9 +741,9 @@ main(int argc, char **argv)
 		lat_ms[n_lat] = s->rx_us - s->ts_ms * 1000;
 		n_lat++;
 	}
-	qsort(lat, n_lat, sizeof(int64_t), cmp_i64);
-	qsort(lat_read, n_lat, sizeof(int64_t), cmp_i64);
-	qsort(lat_ms, n_lat, sizeof(int64_t), cmp_i64);
+	qsort(lat, n_lat, sizeof(int64_t), cg_bench_compare_i64);
+	qsort(lat_read, n_lat, sizeof(int64_t), cg_bench_compare_i64);
+	qsort(lat_ms, n_lat, sizeof(int64_t), cg_bench_compare_i64);
 	printf("RESULT sse-client streams=%ld ready=%ld open_at_end=%ld ended_early=%ld "
 	       "bad_status=%ld connect_errors=%ld events=%zu dropped=%zu from_map=%zu "
 	       "streams_with_events=%ld events_per_stream_min=%u events_per_stream_max=%u "

@@ -36,6 +36,8 @@
 #include "cg-http-follow.h"
 #include "cg-http-json.h"
 
+#include "cg-bench-clock.h"
+
 static int opt_nchan_port;
 static char *opt_map;
 static int opt_seconds = 600;
@@ -196,14 +198,6 @@ quit_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static int
-cmp_i64(gconstpointer a, gconstpointer b)
-{
-	gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static double
 pct_ms(GArray *a, double p)
 {
@@ -211,7 +205,7 @@ pct_ms(GArray *a, double p)
 
 	if (a->len == 0)
 		return -1;
-	g_array_sort(a, cmp_i64);
+	g_array_sort(a, cg_bench_compare_i64);
 	k = (guint)(p / 100.0 * (a->len - 1) + 0.5);
 	return (double)g_array_index(a, gint64, MIN(k, a->len - 1)) / 1000.0;
 }

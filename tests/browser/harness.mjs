@@ -299,3 +299,14 @@ export async function withStack(t, { name, users } = {}, body) {
     await stack.stop();
   }
 }
+
+// Adds a <certificate-progress> for generation @id to the page's job list,
+// as the page does for one it started itself.
+export async function followInPage(page, id, token) {
+  await page.evaluate(([pid, tok]) => {
+    const el = document.createElement('certificate-progress');
+    el.token = tok;
+    el.setAttribute('progress-id', pid);
+    document.querySelector('#jobs').append(el);
+  }, [id, token]);
+}

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  withStack, newPage, signIn, waitForEvent, events, elementState, batchNames, seconds,
+  withStack, newPage, signIn, waitForEvent, events, elementState, batchNames, seconds, followInPage,
 } from './harness.mjs';
 
 test('the element backs off and retries after 429', { timeout: seconds(230) }, async (t) => {
@@ -51,12 +51,7 @@ test('the element backs off and retries after 429', { timeout: seconds(230) }, a
     page.on('response', (r) => {
       if (r.url() === url) attempts.push({ at: Date.now(), status: r.status(), type: r.request().resourceType() });
     });
-    await page.evaluate(([pid, token]) => {
-      const el = document.createElement('certificate-progress');
-      el.token = token;
-      el.setAttribute('progress-id', pid);
-      document.querySelector('#jobs').append(el);
-    }, [id, stack.token]);
+    await followInPage(page, id, stack.token);
 
     // Refused first, and the element says it will retry.
     await page.waitForFunction(() => document.querySelector('#jobs certificate-progress')

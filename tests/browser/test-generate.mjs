@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import {
   withStack, newPage, signIn, fillSingle, fillBatch, submit, progressElement, waitForEvent,
-  events, elementState, screenshot, seconds, batchNames,
+  events, elementState, screenshot, seconds, batchNames, followInPage,
 } from './harness.mjs';
 
 test('the page generates a certificate end to end', { timeout: seconds(90) }, async (t) => {
@@ -189,12 +189,7 @@ test('errors are shown clearly', { timeout: seconds(90) }, async (t) => {
     });
     assert.equal(res.status, 201, await res.clone().text());
     const { progressId: id } = await res.json();
-    await page.evaluate(([pid, token]) => {
-      const el = document.createElement('certificate-progress');
-      el.token = token;
-      el.setAttribute('progress-id', pid);
-      document.querySelector('#jobs').append(el);
-    }, [id, stack.token]);
+    await followInPage(page, id, stack.token);
     const error = await waitForEvent(page, id, 'error', seconds(30));
     assert.equal(error.detail.error, 'timed_out', JSON.stringify(error.detail));
     assert.ok(error.detail.message.length > 0);

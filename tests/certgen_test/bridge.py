@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 
-from .testbus import (BUILD_ROOT, LOG_BAD_PATTERNS, SOURCE_ROOT,
+from .testbus import (BIG_BATCH, BUILD_ROOT, LOG_BAD_PATTERNS, SOURCE_ROOT, case_setting,
                         CertgenTestCase, ensure_test_users, multi_uid_unavailable_reason,
                         timeout, wait_until)
 
@@ -53,20 +53,14 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 def bridge_args(*args):
     """Extra command-line arguments for the bridge of one case."""
-    def deco(func):
-        func.cg_bridge_args = list(args)
-        return func
-    return deco
+    return case_setting("cg_bridge_args", list(args))
 
 
 def bridge_user(user):
     """Run the bridge of one case as @user (a test user: needs root and
     setpriv; the case is skipped otherwise), a delegate like the installed
     certgen-http user rather than root."""
-    def deco(func):
-        func.cg_bridge_user = user
-        return func
-    return deco
+    return case_setting("cg_bridge_user", user)
 
 
 def no_bridge(func):
@@ -169,14 +163,13 @@ class SseStream:
                 event.event = value
 
     def events_until_terminal(self):
+        """The events up to the first terminal one, or to the end."""
         events = []
-        while True:
-            event = self.next_event()
-            if event is None:
-                return events
+        for event in iter(self.next_event, None):
             events.append(event)
             if event.json.get("status") in TERMINAL:
-                return events
+                break
+        return events
 
     def at_end(self):
         """True when nothing follows (the response is complete)."""
@@ -286,12 +279,8 @@ class WebSocket:
                 self.send_frame(0xA, payload)
 
     def messages_until_close(self):
-        messages = []
-        while True:
-            m = self.recv_message()
-            if m is None:
-                return messages
-            messages.append(m)
+        """The text messages up to the close frame."""
+        return list(iter(self.recv_message, None))
 
     def close(self):
         self.sock.close()
@@ -423,6 +412,10 @@ class HttpTestCase(CertgenTestCase):
 
     def assertError(self, resp, status, code, what=""):
         self.assertEqual(resp.status, status, f"{what}: {resp!r}")
+        # a reason phrase for every status (libsoup knows none for 429)
+        self.assertNotEqual(resp.reason, "Unknown Error", f"{what}: {resp!r}")
+        if status == 429:
+            self.assertEqual(resp.reason, "Too Many Requests", f"{what}: {resp!r}")
         self.assertTrue(resp.header("Content-Type").startswith("application/json"), resp)
         body = resp.json
         self.assertEqual(set(body), {"error", "message"}, body)
@@ -459,6 +452,17 @@ class HttpTestCase(CertgenTestCase):
             h["Authorization"] = f"Bearer {token}"
         h.update(headers or {})
         return WebSocket(self.port, f"/api/certificates/ws/{pid}{query}", h)
+
+    def big_batch_followed_twice(self):
+        """A big batch followed by an SSE stream and a WebSocket, each past
+        its first event -> (progress id, stream, ws)."""
+        pid = self.start(batch_data(BIG_BATCH))
+        stream = self.sse(pid)
+        self.assertIsNotNone(stream.next_event())
+        ws = self.websocket(pid)
+        self.assertEqual(ws.status, 101)
+        self.assertIsNotNone(ws.recv_message())
+        return pid, stream, ws
 
     def wait_finished(self, pid, token=ALICE, seconds=60):
         """Follow the SSE stream to the terminal event -> its JSON."""

@@ -48,21 +48,21 @@ except (ImportError, ValueError) as _e:  # pragma: no cover
     sys.stderr.write(f"Skipping: python3-gi with Gio is not available: {_e}\n")
     sys.exit(77)
 
+from .cg_client import (  # noqa: E402  (the names the scripted client shares)
+    BUS_NAME, MANAGER_IFACE, METHODS, OBJECT_PATH, TERMINAL, read_to_end, strip_remote)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("CERTGEN_SOURCE_ROOT") or os.path.dirname(os.path.dirname(HERE))
 BUILD_ROOT = os.environ.get("CERTGEN_BUILD_ROOT") or os.path.join(SOURCE_ROOT, "build")
 CERTGEND = os.environ.get("CERTGEND") or os.path.join(BUILD_ROOT, "service", "certgend")
 TEMPLATE_DIR = os.path.join(SOURCE_ROOT, "data", "templates")
 POLICY_FILE = os.path.join(SOURCE_ROOT, "data", "dbus-1", "org.certgen.Certificates1.conf")
-CLIENT_SCRIPT = os.path.join(SOURCE_ROOT, "tests", "integration", "cg_client.py")
+CLIENT_SCRIPT = os.path.join(HERE, "cg_client.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 WRAPPER = shlex.split(os.environ.get("CERTGEN_DAEMON_WRAPPER", ""))
 TIMEOUT_FACTOR = float(os.environ.get("CERTGEN_TIMEOUT_FACTOR") or (10 if WRAPPER else 1))
 
-BUS_NAME = "org.certgen.Certificates1"
-OBJECT_PATH = "/org/certgen/Certificates1"
-MANAGER_IFACE = "org.certgen.Certificates1.Manager"
 ERROR_PREFIX = "org.certgen.Certificates1.Error."
 POLKIT_NAME = "org.freedesktop.PolicyKit1"
 POLKIT_PATH = "/org/freedesktop/PolicyKit1/Authority"
@@ -72,7 +72,6 @@ ACTION_DELEGATE = "org.certgen.Certificates1.delegate"
 
 STAGES = ["initializing", "template_loading", "data_validation", "pdf_generation",
           "file_preparation", "download_ready", "completed"]
-TERMINAL = ("completed", "failed", "cancelled", "timed_out")
 UPDATE_KEYS = {
     "progress_id": "s", "transaction_id": "s", "stage": "s", "stage_index": "u",
     "stage_progress": "u", "progress": "d", "status": "s", "message": "s",
@@ -138,6 +137,35 @@ def batch_json(n, **shared):
     return json.dumps(data)
 
 
+def spawn_socket_activated(argv, listener, env, log):
+    """Starts argv as systemd's socket activation does: listener as fd 3,
+    LISTEN_FDS=1 and LISTEN_PID its own pid; output to the file log."""
+    fd = listener.fileno()
+
+    def as_fd3():
+        os.dup2(fd, 3)
+        os.set_inheritable(3, True)
+    return subprocess.Popen(  # pylint: disable=consider-using-with
+        ["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh"] + list(argv),
+        stdout=log, stderr=subprocess.STDOUT, env=dict(env, LISTEN_FDS="1"),
+        preexec_fn=as_fd3, pass_fds=(fd, 3))
+
+
+def read_text(path):
+    """A log file's text so far (undecodable bytes replaced)."""
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def stage_sequence(updates, key="stage"):
+    """The stages the updates went through, each once, in order."""
+    stages = []
+    for u in updates:
+        if not stages or stages[-1] != u[key]:
+            stages.append(u[key])
+    return stages
+
+
 def random_id():
     return secrets.token_hex(16)
 
@@ -146,21 +174,23 @@ def random_id():
 # Decorators read by CertgenTestCase.setUp
 
 
+def case_setting(attribute, value):
+    """A decorator that sets attribute = value on a test method, for setUp."""
+    def deco(func):
+        setattr(func, attribute, value)
+        return func
+    return deco
+
+
 def daemon_config(**groups):
     """Per-test config groups merged over DEFAULT_CONFIG, e.g.
     @daemon_config(limits={"start_per_minute": 3})."""
-    def deco(func):
-        func.cg_config = groups
-        return func
-    return deco
+    return case_setting("cg_config", groups)
 
 
 def with_polkit(*allowed):
     """Start the polkit mock before certgend, allowing these actions."""
-    def deco(func):
-        func.cg_polkit = list(allowed)
-        return func
-    return deco
+    return case_setting("cg_polkit", list(allowed))
 
 
 def multi_uid(func):
@@ -218,11 +248,6 @@ def spin(seconds):
         time.sleep(0.005)
 
 
-def strip_remote(message, name):
-    prefix = f"GDBus.Error:{name}: "
-    return message[len(prefix):] if name and message.startswith(prefix) else message
-
-
 def _to_variant(key, value):
     if isinstance(value, GLib.Variant):
         return value
@@ -246,17 +271,7 @@ class BusClient:
     connection is recorded in self.received (in arrival order) and per id in
     self.updates."""
 
-    METHODS = {
-        "StartGeneration": ("(sssa{sv})", "(s)"),
-        "Cancel": ("(s)", "()"),
-        "GetProgress": ("(s)", "(a{sv})"),
-        "GetAnalytics": ("(s)", "(a{sv})"),
-        "Subscribe": ("(s)", "()"),
-        "Unsubscribe": ("(s)", "()"),
-        "ListGenerations": ("()", "(aa{sv})"),
-        "OpenCertificate": ("(s)", "(h)"),
-        "Cleanup": ("()", "(u)"),
-    }
+    METHODS = METHODS
 
     def __init__(self, address, daemon_name=None):
         flags = (Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
@@ -543,17 +558,10 @@ def ensure_service_users():
 # The test case
 
 
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<!-- certgen integration tests: a private system bus. Derived from Debian's
-     /usr/share/dbus-1/system.conf (no fork, no pidfile, no syslog, no
-     activation, runs as the test's user). -->
-<busconfig>
-  <type>system</type>
-  <auth>EXTERNAL</auth>
-  <listen>unix:path={socket}</listen>
-
-  <policy context="default">
+# The default policy of Debian's /usr/share/dbus-1/system.conf: deny by
+# default, then what every connection may do. Every private system bus of the
+# tests starts with it.
+SYSTEM_DEFAULT_POLICY = """  <policy context="default">
     <allow user="*"/>
     <deny own="*"/>
     <deny send_type="method_call"/>
@@ -570,6 +578,20 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
            send_interface="org.freedesktop.DBus.Introspectable"/>
     <allow send_destination="org.freedesktop.DBus"
            send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>
+"""
+
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<!-- certgen integration tests: a private system bus. Derived from Debian's
+     /usr/share/dbus-1/system.conf (no fork, no pidfile, no syslog, no
+     activation, runs as the test's user). -->
+<busconfig>
+  <type>system</type>
+  <auth>EXTERNAL</auth>
+  <listen>unix:path={socket}</listen>
+
+""" + SYSTEM_DEFAULT_POLICY + """  <policy context="default">
     <deny send_destination="org.freedesktop.DBus"
           send_interface="org.freedesktop.DBus"
           send_member="UpdateActivationEnvironment"/>
@@ -595,13 +617,9 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
   </policy>
   <!-- As polkit's own system.d file: everyone may ask the authority. -->
   <policy context="default">
-    <allow send_destination="org.freedesktop.PolicyKit1"
-           send_interface="org.freedesktop.PolicyKit1.Authority"/>
-    <allow send_destination="org.freedesktop.PolicyKit1"
-           send_interface="org.freedesktop.DBus.Properties"/>
-    <allow send_destination="org.freedesktop.PolicyKit1"
-           send_interface="org.freedesktop.DBus.Introspectable"/>
-  </policy>
+""" + "".join(f"""    <allow send_destination="org.freedesktop.PolicyKit1" send_interface="{interface}"/>
+""" for interface in ("org.freedesktop.PolicyKit1.Authority", "org.freedesktop.DBus.Properties",
+                      "org.freedesktop.DBus.Introspectable")) + """  </policy>
 </busconfig>
 """
 
@@ -918,6 +936,23 @@ class CertgenTestCase(unittest.TestCase):
         self.assertTrue(0 <= update["stage_progress"] <= 100, update)
         self.assertTrue(0.0 <= update["progress"] <= 100.0, update)
         self.assertIn(update["status"], TERMINAL + ("in_progress",))
+
+    def unique_name_of(self, pid):
+        """The unique bus name of the connection of process pid."""
+        def find():
+            (names,) = self.root.bus("ListNames", None, "(as)")
+            for name in names:
+                if not name.startswith(":"):
+                    continue
+                try:
+                    (p,) = self.root.bus("GetConnectionUnixProcessID",
+                                         GLib.Variant("(s)", (name,)), "(u)")
+                except DBusCallError:
+                    continue
+                if p == pid:
+                    return name
+            return None
+        return wait_until(find, 10, f"a bus connection of pid {pid}")
 
     def assert_sequence_consecutive(self, updates):
         seqs = [u["sequence"] for u in updates]

@@ -26,8 +26,9 @@ from certgen_test.bridge import (ALICE, BOB, BRIDGE, SSE_KEYS, TERMINAL, TOKENS,
                              WEB_ROOT, HttpTestCase, batch_data, bridge_args, bridge_user,
                              no_bridge, recipient_data, recv_all, token_hash)
 from certgen_test.testbus import (ACTION_DELEGATE, ACTION_GENERATE, BIG_BATCH, MANAGER_IFACE,  # noqa: E402
-                        OBJECT_PATH, GLib, daemon_config, main, random_id, spin, timeout,
-                        wait_until, with_polkit)
+                        OBJECT_PATH, GLib, daemon_config, main, random_id, read_text,
+                        spawn_socket_activated, spin, stage_sequence, timeout, wait_until,
+                        with_polkit)
 
 
 class AuthTests(HttpTestCase):
@@ -139,7 +140,6 @@ class RouteTests(HttpTestCase):
         self.assertEqual(stream.lines[2], "")
         self.assertIn("connected", stream.comments)
         seqs = []
-        stages = []
         for event in events:
             data = event.json
             self.assertTrue(SSE_KEYS <= set(data), f"missing {SSE_KEYS - set(data)}")
@@ -150,12 +150,10 @@ class RouteTests(HttpTestCase):
             self.assertEqual(data["transactionId"], "tx-sse")
             self.assertLess(abs(data["timestamp"] / 1000 - time.time()), 60)
             seqs.append(data["sequence"])
-            if not stages or stages[-1] != data["stage"]:
-                stages.append(data["stage"])
         self.assertEqual(seqs, sorted(set(seqs)), "sequences must grow")
         progress = [e.json["progress"] for e in events]
         self.assertEqual(progress, sorted(progress))
-        self.assertEqual(stages[-1], "completed")
+        self.assertEqual(stage_sequence([e.json for e in events])[-1], "completed")
         last = events[-1].json
         self.assertEqual(last["status"], "completed")
         self.assertEqual(last["progress"], 100.0)
@@ -399,19 +397,7 @@ class ScopingTests(HttpTestCase):
         stream = self.sse(pid)
         first = stream.next_event()
         self.assertIsNotNone(first)
-        bridge_name = None
-        names = self.root.bus("ListNames", None, "(as)")[0]
-        for name in names:
-            if not name.startswith(":"):
-                continue
-            try:
-                (upid,) = self.root.bus("GetConnectionUnixProcessID",
-                                        GLib.Variant("(s)", (name,)), "(u)")
-            except Exception:  # pylint: disable=broad-except
-                continue
-            if upid == self.bridge.pid:
-                bridge_name = name
-        self.assertIsNotNone(bridge_name)
+        bridge_name = self.unique_name_of(self.bridge.pid)
         forger = self.new_client(listen=False)
         forged = {"progress_id": GLib.Variant("s", pid), "status": GLib.Variant("s", "completed"),
                   "stage": GLib.Variant("s", "completed"), "sequence": GLib.Variant("t", 10**9),
@@ -631,12 +617,7 @@ class ErrorStatusTests(HttpTestCase):
 
     def test_daemon_vanishes_mid_stream(self):
         """certgend leaving the bus ends open streams with an error event."""
-        pid = self.start(batch_data(BIG_BATCH))
-        stream = self.sse(pid)
-        self.assertIsNotNone(stream.next_event())
-        ws = self.websocket(pid)
-        self.assertEqual(ws.status, 101)
-        self.assertIsNotNone(ws.recv_message())
+        pid, stream, ws = self.big_batch_followed_twice()
         self.stop_daemon()
         events = stream.events_until_terminal()
         last = events[-1].json
@@ -822,25 +803,17 @@ class ActivationTests(HttpTestCase):
         listener.listen(16)
         port = listener.getsockname()[1]
         log_path = os.path.join(self.tmpdir, "certgen-http-activated.log")
-        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus_address, LISTEN_FDS="1")
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus_address)
         env.setdefault("G_DEBUG", "fatal-criticals")
-        fd = listener.fileno()
-
-        def as_fd3():
-            os.dup2(fd, 3)
-            os.set_inheritable(3, True)
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(  # pylint: disable=consider-using-with
-                ["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh", BRIDGE, "--tokens",
-                 self.tokens_path, "--listen", "127.0.0.1:1", "--debug"],
-                stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=as_fd3,
-                pass_fds=(fd, 3))
+            proc = spawn_socket_activated(
+                [BRIDGE, "--tokens", self.tokens_path, "--listen", "127.0.0.1:1", "--debug"],
+                listener, env, log)
         try:
             listener.close()
 
             def log_text():
-                with open(log_path, "rb") as f:
-                    return f.read().decode("utf-8", "replace")
+                return read_text(log_path)
             wait_until(lambda: "certgend is :" in log_text() or proc.poll() is not None, 20,
                        "the activated bridge")
             self.assertIsNone(proc.poll(), log_text())
@@ -859,12 +832,7 @@ class ShutdownTests(HttpTestCase):
     def test_sigterm_with_open_streams(self):
         """SIGTERM while streams are open: SSE responses end, WebSockets close with
         1001, the bridge exits 0 with a clean log (checked by stop_bridge)."""
-        pid = self.start(batch_data(BIG_BATCH))
-        stream = self.sse(pid)
-        self.assertIsNotNone(stream.next_event())
-        ws = self.websocket(pid)
-        self.assertEqual(ws.status, 101)
-        self.assertIsNotNone(ws.recv_message())
+        pid, stream, ws = self.big_batch_followed_twice()
         idle = socket.create_connection(("127.0.0.1", self.port))
         self.bridge.send_signal(signal.SIGTERM)
         ws.messages_until_close()
@@ -1215,13 +1183,18 @@ class BridgeResumeTests(HttpTestCase):
         self.assertEqual([m["sequence"] for m in ws.messages_until_close()], [last["sequence"]])
         ws.close()
 
-    def test_sse_fake_resume_is_rate_limited(self):
-        """Last-Event-ID on ids this user never streamed counts as a new stream: the
-        11th in a minute is 429; a genuine resume stays exempt."""
+    def finished_and_unknown_ids(self):
+        """Three finished generations of alice's, and ten ids to resume: two
+        of hers, then eight that never existed -> (pids, ids)."""
         pids = [self.start(transaction=f"tx-{i}") for i in range(3)]
         for pid in pids:
             wait_status(self, pid, "completed")
-        ids = pids[:2] + [random_id() for _ in range(8)]
+        return pids, pids[:2] + [random_id() for _ in range(8)]
+
+    def test_sse_fake_resume_is_rate_limited(self):
+        """Last-Event-ID on ids this user never streamed counts as a new stream: the
+        11th in a minute is 429; a genuine resume stays exempt."""
+        pids, ids = self.finished_and_unknown_ids()
         last = {}
         for i, pid in enumerate(ids):
             stream = self.sse(pid, headers={"Last-Event-ID": "0"})
@@ -1255,10 +1228,7 @@ class BridgeResumeTests(HttpTestCase):
 
     def test_ws_fake_resume_is_rate_limited(self):
         """The same for ?lastEventId= on the WebSocket."""
-        pids = [self.start(transaction=f"tx-{i}") for i in range(3)]
-        for pid in pids:
-            wait_status(self, pid, "completed")
-        ids = pids[:2] + [random_id() for _ in range(8)]
+        pids, ids = self.finished_and_unknown_ids()
         last = {}
         for i, pid in enumerate(ids):
             ws = self.websocket(pid, query="?lastEventId=0")

@@ -54,9 +54,9 @@ import xml.etree.ElementTree as ET
 from certgen_test import testbus as cg_testbus  # noqa: E402
 # pylint: disable-next=wrong-import-position
 from certgen_test.testbus import (  # noqa: E402
-    BUILD_ROOT, BUS_NAME, CERTGEND, MANAGER_IFACE, OBJECT_PATH, SOURCE_ROOT,
+    BUILD_ROOT, BUS_NAME, CERTGEND, MANAGER_IFACE, OBJECT_PATH, SOURCE_ROOT, SYSTEM_DEFAULT_POLICY,
     BusClient, CertgenTestCase, ClientProcess, Gio, GLib, multi_uid, no_daemon,
-    single_json, spin, timeout, wait_until)
+    read_text, single_json, spawn_socket_activated, spin, timeout, wait_until)
 
 MAX_EXPOSURE = 1.0  # systemd-analyze security ceiling for certgend.service
 MAX_BRIDGE_EXPOSURE = 2.0  # ... and for certgen-http.service
@@ -288,6 +288,8 @@ class InstallTreeTests(TmpdirTestCase):
                  "--state-dir", os.path.join(self.tmpdir, "state")], check=False, env=env)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("Could not connect to the system bus", r.stderr)
+        # ... and says how to point it at another bus
+        self.assertIn("set DBUS_SYSTEM_BUS_ADDRESS", r.stderr)
         self.assertNotIn("Invalid configuration", r.stderr)
 
     def test_debian_layout(self):
@@ -390,6 +392,11 @@ class UnitTests(TmpdirTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         return score
 
+    def assert_directives(self, section, expect):
+        """Each directive of expect has exactly these values in the unit section."""
+        for key, value in expect.items():
+            self.assertEqual(section.get(key), value, key)
+
     def test_unit_directives(self):
         """Type=dbus on the right name, its own user, a state directory, the
         watchdog, and only the D-Bus socket's address family."""
@@ -408,8 +415,7 @@ class UnitTests(TmpdirTestCase):
             "CapabilityBoundingSet": [""],
             "UMask": ["0027"],
         }
-        for key, value in expect.items():
-            self.assertEqual(service.get(key), value, key)
+        self.assert_directives(service, expect)
         self.assertIn("WatchdogSec", service)
         self.assertIn("@system-service", service["SystemCallFilter"])
 
@@ -462,8 +468,7 @@ class UnitTests(TmpdirTestCase):
             "CapabilityBoundingSet": [""],
             "NoNewPrivileges": ["yes"],
         }
-        for key, value in expect.items():
-            self.assertEqual(service.get(key), value, key)
+        self.assert_directives(service, expect)
         self.assertIn("@system-service", service["SystemCallFilter"])
         self.assertGreaterEqual(int(service["LimitNOFILE"][0]), 5000 + 1024,
                                 "room for --max-streams' 5000 streams")
@@ -532,25 +537,16 @@ class UnitTests(TmpdirTestCase):
         listener.bind(("127.0.0.1", 0))
         listener.listen(16)
         port = listener.getsockname()[1]
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LISTEN_FDS": "1",
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                "NOTIFY_SOCKET": notify_path, "G_DEBUG": "fatal-criticals",
                # no bus: the bridge serves its page and retries the bus
                "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={self.tmpdir}/no-bus"}
         log_path = os.path.join(self.tmpdir, "certgen-http.log")
-        fd = listener.fileno()
-
-        def as_fd3():
-            os.dup2(fd, 3)
-            os.set_inheritable(3, True)
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(  # pylint: disable=consider-using-with
-                ["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh"] + netns + argv,
-                stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=as_fd3,
-                pass_fds=(fd, 3))
+            proc = spawn_socket_activated(netns + argv, listener, env, log)
 
         def log_text():
-            with open(log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
+            return read_text(log_path)
 
         def stop():
             if proc.poll() is None:
@@ -600,6 +596,16 @@ class UnitTests(TmpdirTestCase):
         wait_until(lambda: received("STOPPING", "1"), 10, "STOPPING=1 from the bridge")
         self.assertEqual(proc.wait(timeout(15)), 0, log_text())
 
+    def sysusers_root(self, sysusers, dirs):
+        """A DESTDIR install and a scratch root with its sysusers.d applied
+        -> (destdir, root)."""
+        destdir = destdir_install(self.tmpdir)
+        root = os.path.join(self.tmpdir, "root")
+        os.makedirs(os.path.join(root, "etc"))
+        run([sysusers, f"--root={root}",
+             in_destdir(destdir, f"{dirs['sysusersdir']}/certgen.conf")])
+        return destdir, root
+
     def test_sysusers(self):
         """sysusers.d creates the service user and the bridge's user as
         system users without a login shell."""
@@ -607,11 +613,7 @@ class UnitTests(TmpdirTestCase):
         dirs = install_dirs()
         if dirs["sysusersdir"] == "no":
             self.skipTest("sysusers.d is not installed")
-        destdir = destdir_install(self.tmpdir)
-        root = os.path.join(self.tmpdir, "root")
-        os.makedirs(os.path.join(root, "etc"))
-        run([sysusers, f"--root={root}",
-             in_destdir(destdir, f"{dirs['sysusersdir']}/certgen.conf")])
+        destdir, root = self.sysusers_root(sysusers, dirs)
         users = {}
         with open(os.path.join(root, "etc", "passwd"), encoding="utf-8") as f:
             for line in f:
@@ -633,11 +635,7 @@ class UnitTests(TmpdirTestCase):
         dirs = install_dirs()
         if "no" in (dirs["sysusersdir"], dirs["tmpfilesdir"]):
             self.skipTest("sysusers.d or tmpfiles.d is not installed")
-        destdir = destdir_install(self.tmpdir)
-        root = os.path.join(self.tmpdir, "root")
-        os.makedirs(os.path.join(root, "etc"))
-        run([sysusers, f"--root={root}",
-             in_destdir(destdir, f"{dirs['sysusersdir']}/certgen.conf")])
+        destdir, root = self.sysusers_root(sysusers, dirs)
         run([tmpfiles, f"--root={root}", "--create",
              in_destdir(destdir, f"{dirs['tmpfilesdir']}/certgen.conf")])
         with open(os.path.join(root, "etc", "passwd"), encoding="utf-8") as f:
@@ -761,25 +759,7 @@ SYSTEM_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus
   <auth>EXTERNAL</auth>
   <listen>unix:path={socket}</listen>
   {servicedirs}
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus"
-           send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus"
-           send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus"
-           send_interface="org.freedesktop.DBus.Properties"/>
-  </policy>
-  {includes}
+""" + SYSTEM_DEFAULT_POLICY + """  {includes}
   {extra}
 </busconfig>
 """

@@ -217,23 +217,6 @@ class CertgenctlTests(CertgenTestCase):
         left = [e for e in os.listdir(directory) if e not in allowed]
         self.assertEqual(left, [], f"unexpected files in {directory}")
 
-    def unique_name_of(self, pid):
-        """The unique bus name of the connection of process pid."""
-        def find():
-            (names,) = self.root.bus("ListNames", None, "(as)")
-            for name in names:
-                if not name.startswith(":"):
-                    continue
-                try:
-                    (p,) = self.root.bus("GetConnectionUnixProcessID",
-                                         GLib.Variant("(s)", (name,)), "(u)")
-                except cg_testbus.DBusCallError:
-                    continue
-                if p == pid:
-                    return name
-            return None
-        return wait_until(find, 10, f"a bus connection of pid {pid}")
-
     # -- generate -----------------------------------------------------------
 
     def test_generate_plain_output(self):
@@ -370,15 +353,17 @@ class CertgenctlTests(CertgenTestCase):
         segments = self.redraws(output)
         self.assertGreaterEqual(len(segments), 5, segments)
         for seg in segments:
-            self.assertLessEqual(len(seg), columns - 1, f"line wider than the terminal: {seg!r}")
+            self.assertLessEqual(len(seg), columns - 3, f"line wider than the terminal: {seg!r}")
             self.assertRegex(seg, r"^\S+ +" + BAR.pattern + r" +\d+\.\d%", seg)
-            # the bar uses the width left over: the line fills columns - 1
-            self.assertEqual(len(seg), columns - 1, seg)
+            # the bar uses the width left over: the line fills columns - 3
+            # (the last column, and room for an echoed ^C)
+            self.assertEqual(len(seg), columns - 3, seg)
         self.assertTrue(any(f"/{n} pages" in seg for seg in segments), segments)
         self.assertTrue(segments[-1].startswith("completed"), segments[-1])
         self.assertIn("100.0%", segments[-1])
-        self.assertRegex(output, r"\nGeneration [0-9a-f]{32} completed: certificates "
-                                 r"CERT\d{10} to CERT\d{10} \(300 pages")
+        # the summary, wrapped between words to the terminal's width
+        self.assertRegex(output, r"\nGeneration [0-9a-f]{32} completed: certificates\s+"
+                                 r"CERT\d{10}\s+to\s+CERT\d{10}\s+\(300\s+pages")
         # the in-place line is written once per update, not once per line
         self.assertEqual(output.replace("\r\n", "\n").split("\n", 1)[0].count("\r"),
                          len(segments))
@@ -397,10 +382,50 @@ class CertgenctlTests(CertgenTestCase):
         segments = self.redraws(output)
         self.assertGreaterEqual(len(segments), 3, segments)
         for seg in segments:
-            self.assertEqual(len(seg), columns - 1, seg)
+            self.assertEqual(len(seg), columns - 3, seg)
             # LANG=C: an ASCII bar
             self.assertRegex(seg, r"\[[#-]+\]")
         self.assertTrue(segments[-1].startswith("completed"), segments)
+
+    def test_generate_terminal_40_columns(self):
+        """A 40-column terminal still shows a bar: the ETA and the page
+        count give way first; nothing is wider than the terminal allows, and
+        a long summary is wrapped between words, never inside one (issue
+        10 item 8)."""
+        data = self.data_file(batch_json(300))
+        columns = 40
+        rc, output, stderr = self.pty_run(["generate", "--data", data], columns,
+                                          self.ctl_env(TERM="xterm", NO_COLOR="1"))
+        self.assertEqual(rc, EXIT_OK, f"{stderr}\n{output!r}")
+        segments = self.redraws(output)
+        self.assertGreaterEqual(len(segments), 3, segments)
+        for seg in segments:
+            self.assertEqual(len(seg), columns - 3, seg)
+            self.assertRegex(seg, BAR.pattern, seg)
+            self.assertNotIn("ETA", seg)
+        summary = ANSI.sub("", output.replace("\r\n", "\n").split("\n", 1)[1])
+        lines = [line for line in summary.split("\n") if line]
+        self.assertGreater(len(lines), 1, summary)
+        for line in lines:
+            # a word longer than a line stands alone
+            if " " in line:
+                self.assertLessEqual(len(line), columns - 1, line)
+        words = " ".join(lines).split()
+        self.assertIn("completed:", words)
+        # the checksum (64 hex digits, longer than the line) stands alone, whole
+        self.assertTrue(any(re.fullmatch(r"[0-9a-f]{64}\)?\.?", w) for w in words), words)
+
+    def test_generate_terminal_eta_in_seconds(self):
+        """The ETA is in whole seconds (or minutes) all along, never in
+        milliseconds, so its unit does not flip near the end."""
+        data = self.data_file(batch_json(BIG_BATCH))
+        rc, output, stderr = self.pty_run(["generate", "--data", data], 120,
+                                          self.ctl_env(TERM="xterm", NO_COLOR="1"))
+        self.assertEqual(rc, EXIT_OK, f"{stderr}\n{output!r}")
+        etas = re.findall(r"ETA (\S+)", output)
+        self.assertTrue(etas, output[-2000:])
+        for eta in etas:
+            self.assertRegex(eta, r"^(\d+s|\d+m\d\ds|\d+h\d\dm)$", etas)
 
     def test_generate_invalid_data_names_field(self):
         """A batch whose second recipient lacks recipientName: the generation
@@ -715,6 +740,11 @@ class CertgenctlTests(CertgenTestCase):
         self.assertEqual(rc, EXIT_OK, stderr)
         self.assertEqual(len(data), result["file_size"])
         self.assertTrue(data.startswith(b"%PDF-"))
+        # ... but not onto a terminal (issue 10 item 8)
+        rc, output, stderr = self.pty_run(["fetch", pid, "--output", "-"], 80, self.ctl_env())
+        self.assertEqual(rc, EXIT_USAGE, stderr)
+        self.assertIn("Refusing to write a certificate to the terminal", stderr)
+        self.assertNotIn("%PDF", output)
 
         failed, _ = self.run_to_end(bad_batch_json())
         out2 = os.path.join(self.out_dir(), "failed.pdf")

@@ -456,22 +456,25 @@ class StringArgumentTests(CertgenTestCase):
             self.assertFalse(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f,
                              f"raw control character in the error: {e.message!r}")
 
-    def test_transaction_id(self):
+    def assert_start_refuses_hostile(self, argument, make_kwargs):
+        """StartGeneration with each HOSTILE value put into an argument by
+        make_kwargs(value) is refused, naming it; nothing is created."""
         for value, code in self.HOSTILE:
             with self.subTest(value=value):
-                self.assert_refused("transaction_id", code, self.root.start, single_json(),
-                                    transaction=f"tx-{value}")
+                self.assert_refused(argument, code, self.root.start, single_json(),
+                                    **make_kwargs(value))
         self.assertEqual(self.root.call("ListGenerations"), [])
+
+    def test_transaction_id(self):
+        self.assert_start_refuses_hostile("transaction_id",
+                                          lambda value: {"transaction": f"tx-{value}"})
         # printable Unicode stays allowed
         pid, updates = self.run_to_end(single_json(), transaction="tx-ü-✓-日本")
         self.assertEqual(updates[-1]["transaction_id"], "tx-ü-✓-日本")
 
     def test_template_id(self):
-        for value, code in self.HOSTILE:
-            with self.subTest(value=value):
-                self.assert_refused("template_id", code, self.root.start, single_json(),
-                                    template=f"classic{value}")
-        self.assertEqual(self.root.call("ListGenerations"), [])
+        self.assert_start_refuses_hostile("template_id",
+                                          lambda value: {"template": f"classic{value}"})
 
     def test_owner_label(self):
         """owner_label (the delegate's web user; root may delegate)."""

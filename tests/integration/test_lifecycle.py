@@ -12,7 +12,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 from certgen_test.testbus import (BIG_BATCH, ERROR_PREFIX, STAGES, TIMEOUT_FACTOR, CertgenTestCase,
                         DBusCallError, batch_json, daemon_config, drain_main_context, main,
                         multi_uid_unavailable_reason, ensure_test_users, single_json,
-                        wait_until)
+                        stage_sequence, wait_until)
 
 
 def in_stage_updates(updates, stage):
@@ -45,11 +45,7 @@ class LifecycleTests(CertgenTestCase):
         slow = self.root.updates[pid_slow]
         for updates in (fast, slow):
             self.assertEqual(updates[-1]["status"], "completed", updates[-1])
-            stages = []
-            for u in updates:
-                if not stages or stages[-1] != u["stage"]:
-                    stages.append(u["stage"])
-            self.assertEqual(stages, STAGES)
+            self.assertEqual(stage_sequence(updates), STAGES)
             self.assert_sequence_consecutive(updates)
         pdf_ms = self.root.call("GetAnalytics", pid_slow)["stage_durations"]["pdf_generation"]
         slow_in_stage = in_stage_updates(slow, "pdf_generation")

@@ -17,7 +17,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 from certgen_test.testbus import (BIG_BATCH, BUS_NAME, MANAGER_IFACE, OBJECT_PATH, SOURCE_ROOT, STAGES,
                         UPDATE_KEYS, CertgenTestCase, GLib, batch_json, drain_main_context,
                         main, no_daemon, sha256_file, single_json, this_year_prefixes,
-                        wait_until)
+                        read_to_end, stage_sequence, wait_until)
 
 CERT_NUMBER = re.compile(r"^CERT(\d{4})(\d{6})$")
 
@@ -60,11 +60,7 @@ class ManagerTests(CertgenTestCase):
             self.assert_update_shape(u)
             self.assertEqual(u["progress_id"], pid)
             self.assertEqual(u["transaction_id"], "tx-stages")
-        stages_seen = []
-        for u in updates:
-            if not stages_seen or stages_seen[-1] != u["stage"]:
-                stages_seen.append(u["stage"])
-        self.assertEqual(stages_seen, STAGES)
+        self.assertEqual(stage_sequence(updates), STAGES)
         self.assert_sequence_consecutive(updates)
         progress = [u["progress"] for u in updates]
         self.assertEqual(progress, sorted(progress), "progress went down")
@@ -195,6 +191,18 @@ class ManagerTests(CertgenTestCase):
         self.root.wait_terminal(pid)
         snap = self.assert_terminal_last(self.root, pid)
         self.assertEqual(snap["status"], "cancelled")
+
+    def test_snapshot_time_is_the_last_update(self):
+        """A later GetProgress of a finished generation tells when its last
+        update was sent, not when it was asked (issue 10 item 8)."""
+        pid, updates = self.run_to_end(single_json())
+        time.sleep(1.2)
+        asked_at_us = int(time.time() * 1e6)
+        snap = self.root.progress(pid)
+        self.assertEqual(snap["sequence"], updates[-1]["sequence"])
+        # last_sent is kept to the millisecond, rounded up
+        self.assertLessEqual(abs(snap["timestamp_us"] - updates[-1]["timestamp_us"]), 1000)
+        self.assertLess(snap["timestamp_us"], asked_at_us - 1_000_000)
 
     def test_file_appears_atomically(self):
         """No partial file is ever visible: whenever <id>.pdf can be seen it is
@@ -329,13 +337,7 @@ class ManagerTests(CertgenTestCase):
             with self.assertRaises(OSError) as cm:
                 os.write(fd, b"overwrite")
             self.assertEqual(cm.exception.errno, errno.EBADF)
-            chunks = []
-            while True:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-            data = b"".join(chunks)
+            data = read_to_end(fd)
         finally:
             os.close(fd)
         self.assertTrue(data.startswith(b"%PDF-"))

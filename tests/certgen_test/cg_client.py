@@ -2,6 +2,11 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """certgen integration tests: a scripted D-Bus client for another process/uid.
 
+It is also where the harness's D-Bus names, method signatures and small
+helpers are defined once: testbus.py imports them. This file must import
+nothing of the harness, because the harness copies it alone to a scratch
+directory another uid can read.
+
 The harness (certgen_test/testbus.py) runs this file as a subprocess, usually under
 `setpriv --reuid=USER --regid=USER --clear-groups`, so that calls reach
 certgend with that user's uid. It reads one JSON command per line on stdin
@@ -59,6 +64,17 @@ METHODS = {
 }
 
 TERMINAL = ("completed", "failed", "cancelled", "timed_out")
+
+
+def read_to_end(fd):
+    """Everything left to read from the file descriptor fd."""
+    chunks = []
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def strip_remote(message, name):
@@ -130,13 +146,7 @@ class Client:
             index = result.unpack()[0]
             fd = fd_list.get(index)
             try:
-                chunks = []
-                while True:
-                    chunk = os.read(fd, 65536)
-                    if not chunk:
-                        break
-                    chunks.append(chunk)
-                data = b"".join(chunks)
+                data = read_to_end(fd)
             finally:
                 os.close(fd)
             return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
