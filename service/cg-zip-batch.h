@@ -12,8 +12,9 @@ G_BEGIN_DECLS
 /*
  * A ZIP batch: every recipient rendered as its own one-page PDF (by
  * cg_render_pdf_pages()), written in recipient order as
- * `<certificate number>.pdf`, then manifest.csv (cg-manifest.h), to a ZIP
- * (cg-zip.h).
+ * `<certificate number>.pdf`, then manifest.csv (cg-manifest.h; its
+ * recipient_name is the recipient's recipientName field, empty for a
+ * template without one), to a ZIP (cg-zip.h).
  *
  * The pages are independent, so several threads render them at once: the
  * thread that runs the batch (cg_zip_batch_run()) and any number of helpers
