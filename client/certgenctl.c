@@ -40,7 +40,8 @@ enum {
 	OPT_TIMEOUT = 1 << 5,
 	OPT_NO_WAIT = 1 << 6,
 	OPT_POLL = 1 << 7,
-	OPT_ZIP = 1 << 8,
+	OPT_PERSIST = 1 << 8,
+	OPT_ZIP = 1 << 9,
 };
 
 static CgBusScope arg_scope = CG_BUS_SYSTEM;
@@ -52,6 +53,7 @@ static const char *arg_output = NULL;
 static uint32_t arg_timeout_ms = 0; /* 0: the service's default */
 static bool arg_no_wait = false;
 static bool arg_poll = false;
+static bool arg_persist = false;
 static bool arg_zip = false; /* --zip, or --output FILE.zip */
 static bool arg_help = false;
 static unsigned arg_given = 0; /* OPT_* seen on the command line */
@@ -197,6 +199,11 @@ append_options(sd_bus_message *m)
 		return r;
 	if (arg_timeout_ms > 0) {
 		r = sd_bus_message_append(m, "{sv}", "timeout_ms", "u", arg_timeout_ms);
+		if (r < 0)
+			return r;
+	}
+	if (arg_persist) {
+		r = sd_bus_message_append(m, "{sv}", "enable_persistence", "b", 1);
 		if (r < 0)
 			return r;
 	}
@@ -440,6 +447,12 @@ print_update(const CgUpdate *u)
 	cg_format_timestamp(when, sizeof(when), u->timestamp_us);
 	print_field("Updated", "%s (update %llu)", when, (unsigned long long)u->sequence);
 	print_field("Cancellable", "%s", u->cancellable ? "yes" : "no");
+	if (u->persistent) {
+		print_field("Kept", "until its owner's cleanup");
+	} else if (u->expires_at_us > 0) {
+		cg_format_timestamp(when, sizeof(when), u->expires_at_us);
+		print_field("Kept", "until %s", when);
+	}
 	if (u->has_result) {
 		if (u->result.pages > 1 && u->result.last_certificate_number != NULL)
 			print_field("Certificates", "%s to %s", strna(u->result.certificate_number),
@@ -786,7 +799,7 @@ verb_cleanup(char **args)
 static const Verb verbs[] = {
     {"generate", 0, 0,
      OPT_JSON | OPT_TEMPLATE | OPT_TRANSACTION | OPT_DATA | OPT_OUTPUT | OPT_TIMEOUT | OPT_NO_WAIT |
-	 OPT_POLL | OPT_ZIP,
+	 OPT_POLL | OPT_PERSIST | OPT_ZIP,
      verb_generate, "generate --data FILE|-", "Start a generation and follow it until it ends",
      "Start a generation and follow it until it ends: a progress bar on a terminal,\n"
      "one line per update otherwise, one JSON object per update with --json.\n"
@@ -804,6 +817,8 @@ static const Verb verbs[] = {
      "     --timeout=SECONDS  End the generation as timed out after this long\n"
      "                        (option timeout_ms; certgend's default is 300)\n"
      "     --no-wait          Print the generation's id and return at once\n"
+     "     --persist          Keep the PDF in certgend until your cleanup, rather than\n"
+     "                        for [cleanup] finished_ttl_s (option enable_persistence)\n"
      "     --poll             Poll GetProgress every 200 ms instead of using signals\n"
      "     --json             One JSON object per update, then a result object\n"},
     {"status", 1, 1, OPT_JSON, verb_status, "status ID", "Show the state of a generation",
@@ -932,6 +947,7 @@ static const VerbOption verb_options[] = {
     {OPT_TIMEOUT, "--timeout", 0, NULL, NULL, NULL, take_timeout},
     {OPT_NO_WAIT, "--no-wait", 0, NULL, NULL, &arg_no_wait, NULL},
     {OPT_POLL, "--poll", 0, NULL, NULL, &arg_poll, NULL},
+    {OPT_PERSIST, "--persist", 0, NULL, NULL, &arg_persist, NULL},
     {OPT_ZIP, "--zip", 0, NULL, NULL, &arg_zip, NULL},
 };
 

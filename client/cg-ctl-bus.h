@@ -68,7 +68,9 @@ typedef struct CgUpdate {
 	int64_t timestamp_us;
 	int64_t started_at_us;
 	int64_t expected_end_us;
+	int64_t expires_at_us; /* when certgend forgets it; 0: kept, or not known */
 	int cancellable;
+	int persistent;
 	bool has_result;
 	struct {
 		const char *certificate_number;

@@ -343,6 +343,10 @@ show_result_json(const CgUpdate *u, const char *output_path)
 		cg_ctl_json_key(&j, "output");
 		cg_ctl_json_string(&j, output_path);
 	}
+	cg_ctl_json_key(&j, "persistent");
+	cg_ctl_json_boolean(&j, u->persistent);
+	cg_ctl_json_key(&j, "expires_at_us");
+	cg_ctl_json_signed(&j, u->expires_at_us);
 	cg_ctl_json_end_object(&j);
 	if (cg_ctl_json_finish(&j, &text) < 0) {
 		cg_log_oom();
@@ -379,6 +383,34 @@ print_wrapped(const CgProgress *p, const char *text)
 		text += strspn(text, " ");
 	}
 	fputc('\n', stdout);
+}
+
+/* Where the result is and until when certgend keeps it. */
+static void
+show_lifetime(const CgProgress *p, const CgUpdate *u)
+{
+	_cleanup_free_ char *text = NULL;
+	char when[64];
+	int r;
+
+	if (u->persistent)
+		r = asprintf(&text,
+			     "certgend keeps the PDF until you clean it up: certgenctl fetch %s "
+			     "--output FILE.",
+			     strna(u->progress_id));
+	else if (u->expires_at_us > 0) {
+		cg_format_timestamp(when, sizeof(when), u->expires_at_us);
+		r = asprintf(&text,
+			     "certgend keeps the PDF until %s: certgenctl fetch %s --output FILE "
+			     "(generate --persist keeps it longer).",
+			     when, strna(u->progress_id));
+	} else
+		return;
+	if (r < 0) {
+		cg_log_oom();
+		return;
+	}
+	print_wrapped(p, text);
 }
 
 void
@@ -422,6 +454,7 @@ cg_progress_show_result(CgProgress *p, const CgUpdate *u, const char *output_pat
 		print_wrapped(p, summary);
 		if (output_path != NULL)
 			printf("Saved to %s.\n", output_path);
+		show_lifetime(p, u);
 		fflush(stdout);
 		return;
 	}

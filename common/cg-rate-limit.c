@@ -105,6 +105,25 @@ cg_rate_limit_add(CgRateLimit *rate_limit, const char *key, gint64 now)
 	g_array_append_val(events, now);
 }
 
+void
+cg_rate_limit_remove(CgRateLimit *rate_limit, const char *key, gint64 when)
+{
+	GArray *events;
+
+	g_return_if_fail(rate_limit != NULL);
+	g_return_if_fail(key != NULL);
+
+	events = g_hash_table_lookup(rate_limit->keys, key);
+	for (guint i = 0; events != NULL && i < events->len; i++) {
+		if (g_array_index(events, gint64, i) == when) {
+			g_array_remove_index(events, i);
+			break;
+		}
+	}
+	if (events != NULL && events->len == 0)
+		g_hash_table_remove(rate_limit->keys, key);
+}
+
 gint64
 cg_rate_limit_next_expiry(CgRateLimit *rate_limit)
 {

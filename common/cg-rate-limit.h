@@ -29,6 +29,9 @@ gboolean cg_rate_limit_check(CgRateLimit *rate_limit, const char *key, gint64 no
 			     gint64 *retry_after_us);
 /* Record an event of @key at @now. */
 void cg_rate_limit_add(CgRateLimit *rate_limit, const char *key, gint64 now);
+/* Take back the event of @key recorded at @when (the event did not happen
+ * after all: the request behind it was refused); nothing when it is gone. */
+void cg_rate_limit_remove(CgRateLimit *rate_limit, const char *key, gint64 when);
 /* cg_rate_limit_check(), then cg_rate_limit_add() when it allows the event. */
 gboolean cg_rate_limit_try(CgRateLimit *rate_limit, const char *key, gint64 now,
 			   gint64 *retry_after_us);

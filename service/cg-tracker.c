@@ -349,6 +349,23 @@ generation_forget_deadline(const CgTracker *tracker, const CgGeneration *generat
 	return deadline;
 }
 
+/* When the tracker will forget @generation and delete its file, in real
+ * time, as far as it is known now: a running one by max_age_s, a finished
+ * one also by finished_ttl_s. 0 when its file is kept (persistent), or
+ * when no limit applies. */
+static gint64
+generation_expires_at_us(const CgGeneration *generation)
+{
+	gint64 deadline;
+
+	if ((generation->flags & FLAG_OPT_PERSISTENCE) != 0 || generation->tracker == NULL)
+		return 0;
+	deadline = generation_forget_deadline(generation->tracker, generation);
+	if (deadline == G_MAXINT64)
+		return 0;
+	return generation->started_real + (deadline - generation->started_mono);
+}
+
 static void
 tracker_schedule_sweep(CgTracker *tracker, gint64 deadline)
 {
@@ -416,7 +433,7 @@ generation_expected_end_us(const CgGeneration *generation, gint64 now)
 
 /* a{sv} without format strings: updates are built often. */
 typedef struct {
-	GVariant *entries[24];
+	GVariant *entries[32]; /* the update keys of the interface, with room to grow */
 	guint n;
 } Vardict;
 
@@ -477,6 +494,10 @@ generation_to_variant(const CgGeneration *generation, guint64 sequence, gint64 n
 		    g_variant_new_boolean(generation_is_cancellable(generation)));
 	vardict_add(&dict, "pages_done", g_variant_new_uint32(generation->pages_done));
 	vardict_add(&dict, "pages_total", g_variant_new_uint32(generation->pages_total));
+	vardict_add(&dict, "persistent",
+		    g_variant_new_boolean((generation->flags & FLAG_OPT_PERSISTENCE) != 0));
+	vardict_add(&dict, "expires_at_us",
+		    g_variant_new_int64(generation_expires_at_us(generation)));
 	vardict_add(
 	    &dict, "output_format",
 	    g_variant_new_string(cg_output_format_to_string(generation_output_format(generation))));

@@ -87,11 +87,32 @@ test_pruned_on_check(void)
 	g_assert_cmpuint(cg_rate_limit_count(rl), ==, 0);
 }
 
+/* An event taken back frees its place at once; only that one goes. */
+static void
+test_remove(void)
+{
+	g_autoptr(CgRateLimit) rl = cg_rate_limit_new(2, 60 * G_USEC_PER_SEC);
+
+	g_assert_true(cg_rate_limit_try(rl, "alice", 1000, NULL));
+	g_assert_true(cg_rate_limit_try(rl, "alice", 2000, NULL));
+	g_assert_false(cg_rate_limit_check(rl, "alice", 3000, NULL));
+	cg_rate_limit_remove(rl, "alice", 2000);
+	g_assert_true(cg_rate_limit_check(rl, "alice", 3000, NULL));
+	/* unknown times and keys change nothing */
+	cg_rate_limit_remove(rl, "alice", 42);
+	cg_rate_limit_remove(rl, "bob", 1000);
+	g_assert_true(cg_rate_limit_try(rl, "alice", 3000, NULL));
+	g_assert_false(cg_rate_limit_check(rl, "alice", 4000, NULL));
+	/* a key whose last event is taken back is forgotten */
+	cg_rate_limit_remove(rl, "alice", 1000);
+	cg_rate_limit_remove(rl, "alice", 3000);
+	g_assert_cmpuint(cg_rate_limit_count(rl), ==, 0);
+}
+
 static const CgTestCase cases[] = {
-    {"/rate-limit/limit", test_limit},
-    {"/rate-limit/zero-limit", test_zero_limit},
-    {"/rate-limit/pruned", test_pruned},
-    {"/rate-limit/pruned-on-check", test_pruned_on_check},
+    {"/rate-limit/limit", test_limit},	 {"/rate-limit/zero-limit", test_zero_limit},
+    {"/rate-limit/pruned", test_pruned}, {"/rate-limit/pruned-on-check", test_pruned_on_check},
+    {"/rate-limit/remove", test_remove},
 };
 
 CG_TEST_MAIN(cases)

@@ -955,12 +955,12 @@ test_snapshot_keys(Fixture *f, gconstpointer data)
 		const char *key;
 		const char *type;
 	} keys[] = {
-	    {"progress_id", "s"},   {"transaction_id", "s"}, {"stage", "s"},
-	    {"stage_index", "u"},   {"stage_progress", "u"}, {"progress", "d"},
-	    {"status", "s"},	    {"message", "s"},	     {"sequence", "t"},
-	    {"timestamp_us", "x"},  {"started_at_us", "x"},  {"expected_end_us", "x"},
-	    {"cancellable", "b"},   {"pages_done", "u"},     {"pages_total", "u"},
-	    {"output_format", "s"},
+	    {"progress_id", "s"},  {"transaction_id", "s"}, {"stage", "s"},
+	    {"stage_index", "u"},  {"stage_progress", "u"}, {"progress", "d"},
+	    {"status", "s"},	   {"message", "s"},	    {"sequence", "t"},
+	    {"timestamp_us", "x"}, {"started_at_us", "x"},  {"expected_end_us", "x"},
+	    {"cancellable", "b"},  {"pages_done", "u"},	    {"pages_total", "u"},
+	    {"persistent", "b"},   {"expires_at_us", "x"},  {"output_format", "s"},
 	};
 	CgGenerationOptions options;
 	CgGeneration *generation;
@@ -1200,6 +1200,38 @@ test_fail_after_cancel(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(get_s(update_at(f, -1), "status"), ==, "timed_out");
 }
 
+/* expires_at_us: while running, the max_age_s limit; once finished, the
+ * earlier of that and finish + finished_ttl_s; 0 for a persistent one. */
+static void
+test_expires_at(Fixture *f, gconstpointer data)
+{
+	CgGenerationOptions options, persistent;
+	CgGeneration *a, *p;
+	g_autoptr(GVariant) running = NULL;
+	g_autoptr(GVariant) finished = NULL;
+	g_autoptr(GVariant) kept = NULL;
+	CgResult result = {.certificate_number = (char *)"CERT1", .file_size = 1, .pages = 1};
+
+	cg_generation_options_init(&options);
+	persistent = options;
+	persistent.enable_persistence = TRUE;
+	a = cg_tracker_add(f->tracker, "tx-a", 1000, NULL, &options);
+	p = cg_tracker_add(f->tracker, "tx-p", 1000, NULL, &persistent);
+	running = g_variant_ref_sink(cg_generation_snapshot(a));
+	g_assert_cmpint(get_x(running, "expires_at_us"), ==,
+			get_x(running, "started_at_us") + 1800 * G_USEC_PER_SEC);
+	g_assert_false(get_b(running, "persistent"));
+	advance_ms(f, 2000);
+	cg_tracker_complete(f->tracker, a, &result);
+	finished = g_variant_ref_sink(cg_generation_snapshot(a));
+	g_assert_cmpint(get_x(finished, "expires_at_us"), ==,
+			get_x(finished, "started_at_us") + (2 + 60) * G_USEC_PER_SEC);
+	cg_tracker_complete(f->tracker, p, &result);
+	kept = g_variant_ref_sink(cg_generation_snapshot(p));
+	g_assert_cmpint(get_x(kept, "expires_at_us"), ==, 0);
+	g_assert_true(get_b(kept, "persistent"));
+}
+
 static const CgTestCase cases[] = {
     {"/tracker/options-defaults", test_options_defaults},
     {"/tracker/result-copy", test_result_copy},
@@ -1224,6 +1256,7 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/tracker/cleanup-explicit", test_cleanup_explicit),
     CG_TEST_FIXTURE_CASE("/tracker/cleanup-rate-limit", test_cleanup_rate_limit),
     CG_TEST_FIXTURE_CASE("/tracker/snapshot-keys", test_snapshot_keys),
+    CG_TEST_FIXTURE_CASE("/tracker/expires-at", test_expires_at),
     CG_TEST_FIXTURE_CASE("/tracker/free-deletes-files", test_free_deletes_files),
     CG_TEST_FIXTURE_CASE("/tracker/active-set", test_active_set),
     CG_TEST_FIXTURE_CASE("/tracker/default-clock-timer", test_default_clock_timer),

@@ -86,6 +86,9 @@ started_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 
 	reply = cg_http_bus_call_finish(CG_HTTP_BUS(source), result, NULL, &error);
 	if (reply == NULL) {
+		/* certgend created nothing: the request does not count */
+		cg_rate_limit_remove(CG_HTTP_API(pending->owner)->starts_limiter, pending->user,
+				     pending->rate_event_us);
 		cg_http_pending_fail_dbus(pending, error);
 		return;
 	}
@@ -121,10 +124,15 @@ handle_start(CgHttpApi *self, SoupServerMessage *msg)
 	const char *content_type;
 	guint retry_after_s = 0;
 	gint64 wait_us = 0;
+	gint64 now = g_get_monotonic_time();
+	CgHttpPending *pending;
 
 	if (user == NULL)
 		return;
-	if (!cg_rate_limit_try(self->starts_limiter, user, g_get_monotonic_time(), &wait_us)) {
+	/* Checked first (a refused client is told so before it sends more),
+	 * but recorded only once the request is sound; taken back when
+	 * certgend refuses it (started_cb): only generations count. */
+	if (!cg_rate_limit_check(self->starts_limiter, user, now, &wait_us)) {
 		retry_after_s = cg_http_retry_after_s(wait_us);
 		cg_http_respond_new_error(
 		    msg, CG_HTTP_ERROR_RATE_LIMITED, retry_after_s,
@@ -153,8 +161,46 @@ handle_start(CgHttpApi *self, SoupServerMessage *msg)
 		cg_http_respond_error(msg, error, 0);
 		return;
 	}
+	cg_rate_limit_add(self->starts_limiter, user, now);
+	pending = pending_new(self, msg, user, NULL);
+	pending->rate_event_us = now;
 	cg_http_bus_call(self->context->bus, "StartGeneration", parameters, G_VARIANT_TYPE("(s)"),
-			 NULL, started_cb, pending_new(self, msg, user, NULL));
+			 NULL, started_cb, pending);
+}
+
+/* ---- GET /api/certificates: the web user's generations ----------------------------------- */
+
+static void
+listed_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	CgHttpPending *pending = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) list = NULL;
+	g_autofree char *json = NULL;
+
+	reply = cg_http_bus_call_finish(CG_HTTP_BUS(source), result, NULL, &error);
+	if (reply == NULL) {
+		cg_http_pending_fail_dbus(pending, error);
+		return;
+	}
+	if (!pending->closed) {
+		list = g_variant_get_child_value(reply, 0);
+		json = cg_http_owned_list_to_json(list, pending->user);
+		cg_http_respond_json(pending->msg, SOUP_STATUS_OK, json);
+	}
+	cg_http_pending_done(pending);
+}
+
+static void
+handle_list(CgHttpApi *self, SoupServerMessage *msg)
+{
+	g_autofree char *user = authenticate_or_respond(self, msg, TRUE);
+
+	if (user == NULL)
+		return;
+	cg_http_bus_call(self->context->bus, "ListGenerations", NULL, G_VARIANT_TYPE("(aa{sv})"),
+			 NULL, listed_cb, pending_new(self, msg, user, NULL));
 }
 
 /* ---- DELETE /api/certificates/progress/{id} ---------------------------------------------- */
@@ -395,11 +441,12 @@ cg_http_api_handle(CgHttpApi *self, SoupServerMessage *msg, const char *path, co
 	}
 	if (n >= 1 && g_str_equal(parts[0], "certificates")) {
 		if (n == 1) {
-			if (!g_str_equal(method, SOUP_METHOD_POST)) {
-				cg_http_respond_method_not_allowed(msg, "POST");
-				return;
-			}
-			handle_start(self, msg);
+			if (get)
+				handle_list(self, msg);
+			else if (g_str_equal(method, SOUP_METHOD_POST))
+				handle_start(self, msg);
+			else
+				cg_http_respond_method_not_allowed(msg, "GET, POST");
 			return;
 		}
 		if (n == 3 && g_str_equal(parts[1], "progress")) {

@@ -438,11 +438,9 @@ add_result(JsonBuilder *builder, GVariant *result)
 	json_builder_end_object(builder);
 }
 
-char *
-cg_http_update_to_json(GVariant *update)
+static void
+add_update(JsonBuilder *builder, GVariant *update)
 {
-	g_autoptr(JsonBuilder) builder = json_builder_new_immutable();
-	g_autoptr(JsonNode) root = NULL;
 	const char *progress_id = NULL;
 	GVariantIter iter;
 	const char *key;
@@ -461,13 +459,15 @@ cg_http_update_to_json(GVariant *update)
 		if (g_str_has_suffix(key, "_us") &&
 		    g_variant_is_of_type(value, G_VARIANT_TYPE_INT64)) {
 			/* timestamp_us -> timestamp, expected_end_us -> expectedEnd
-			 * (null while unknown), started_at_us -> startedAt; in ms. */
+			 * (null while unknown), expires_at_us -> expiresAt (null
+			 * when kept), started_at_us -> startedAt; in ms. */
 			g_autofree char *base = g_strndup(key, strlen(key) - 3);
 			g_autofree char *name = cg_http_camel_case(base);
 			gint64 us = g_variant_get_int64(value);
 
 			json_builder_set_member_name(builder, name);
-			if (us == 0 && g_str_equal(key, "expected_end_us"))
+			if (us == 0 && (g_str_equal(key, "expected_end_us") ||
+					g_str_equal(key, "expires_at_us")))
 				json_builder_add_null_value(builder);
 			else
 				json_builder_add_int_value(builder, us_to_ms(us));
@@ -504,6 +504,40 @@ cg_http_update_to_json(GVariant *update)
 		}
 	}
 	json_builder_end_object(builder);
+}
+
+char *
+cg_http_update_to_json(GVariant *update)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new_immutable();
+	g_autoptr(JsonNode) root = NULL;
+
+	add_update(builder, update);
+	root = json_builder_get_root(builder);
+	return cg_http_json_to_string(root);
+}
+
+char *
+cg_http_owned_list_to_json(GVariant *list, const char *owner_label)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new_immutable();
+	g_autoptr(JsonNode) root = NULL;
+	GVariantIter iter;
+	GVariant *raw;
+
+	json_builder_begin_array(builder);
+	g_variant_iter_init(&iter, list);
+	while ((raw = g_variant_iter_next_value(&iter)) != NULL) {
+		g_autoptr(GVariant) update = raw;
+		const char *label = NULL;
+
+		/* the bridge's own uid sees every web user's generations (and,
+		 * as root, everyone's): only this web user's are listed */
+		if (g_variant_lookup(update, "owner_label", "&s", &label) &&
+		    g_str_equal(label, owner_label))
+			add_update(builder, update);
+	}
+	json_builder_end_array(builder);
 	root = json_builder_get_root(builder);
 	return cg_http_json_to_string(root);
 }

@@ -42,6 +42,11 @@ char *cg_http_invalid_data_json(const char *message, const char *path);
  * "owner_label" is left out. */
 char *cg_http_update_to_json(GVariant *update);
 
+/* ListGenerations' aa{sv} as a JSON array of the generations whose
+ * owner_label is @owner_label (a web user's), each as
+ * cg_http_update_to_json() writes it. */
+char *cg_http_owned_list_to_json(GVariant *list, const char *owner_label);
+
 /* GetAnalytics' a{sv} as {totalDuration, averageProgressRate, stageDurations,
  * status, startedAt, finishedAt}. */
 char *cg_http_analytics_to_json(GVariant *analytics);

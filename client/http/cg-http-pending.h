@@ -20,6 +20,7 @@ typedef struct {
 	gulong finished_id;
 	gulong disconnected_id;
 	GVariant *snapshot;
+	gint64 rate_event_us; /* the rate-limit event to take back if refused (0: none) */
 } CgHttpPending;
 
 /* Pauses @msg. */

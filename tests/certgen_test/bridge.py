@@ -46,7 +46,7 @@ BOB = TOKENS["bob"]
 
 SSE_KEYS = {"progressId", "stage", "stageIndex", "stageProgress", "progress", "status",
             "message", "sequence", "timestamp", "pagesDone", "pagesTotal", "expectedEnd",
-            "cancellable", "transactionId", "startedAt"}
+            "cancellable", "transactionId", "startedAt", "persistent", "expiresAt"}
 TERMINAL = ("completed", "failed", "cancelled", "timed_out")
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 

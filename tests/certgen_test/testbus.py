@@ -76,7 +76,8 @@ UPDATE_KEYS = {
     "progress_id": "s", "transaction_id": "s", "stage": "s", "stage_index": "u",
     "stage_progress": "u", "progress": "d", "status": "s", "message": "s",
     "sequence": "t", "timestamp_us": "x", "started_at_us": "x", "expected_end_us": "x",
-    "cancellable": "b", "pages_done": "u", "pages_total": "u", "output_format": "s",
+    "cancellable": "b", "pages_done": "u", "pages_total": "u", "persistent": "b",
+    "expires_at_us": "x", "output_format": "s",
 }
 TEST_USERS = ("certgen-test1", "certgen-test2")
 

@@ -382,6 +382,35 @@ class ScopingTests(HttpTestCase):
         # alice still sees and finishes it; bob never cancelled it
         self.assertEqual(self.wait_finished(pid)["status"], "completed")
 
+    def test_list_is_the_web_users_own(self):
+        """GET /api/certificates lists the web user's generations only — never
+        another web user's, nor one started on D-Bus without a label — as the
+        objects of the progress stream, download URL included (issue 10
+        item 7); it needs a token like every /api route."""
+        mine = [self.start(transaction=f"tx-mine-{i}", token=ALICE) for i in range(2)]
+        theirs = self.start(transaction="tx-bob", token=BOB)
+        local = self.root.start(transaction="tx-local")
+        for pid in mine:
+            self.assertEqual(self.wait_finished(pid)["status"], "completed")
+        resp = self.request("GET", "/api/certificates", token=ALICE)
+        self.assertEqual(resp.status, 200, resp)
+        listed = resp.json
+        self.assertEqual(sorted(g["progressId"] for g in listed), sorted(mine))
+        for g in listed:
+            for key in ("progressId", "transactionId", "status", "stage", "progress",
+                        "pagesTotal", "startedAt", "expiresAt", "result", "downloadUrl"):
+                self.assertIn(key, g)
+            self.assertNotIn("ownerLabel", g)
+            self.assertEqual(g["downloadUrl"], f"/api/certificates/{g['progressId']}/download")
+        resp = self.request("GET", "/api/certificates", token=BOB)
+        self.assertEqual([g["progressId"] for g in resp.json], [theirs])
+        self.assertNotIn(local, resp.body.decode())
+        resp = self.request("GET", "/api/certificates", token=None)
+        self.assertError(resp, 401, "unauthorized")
+        resp = self.request("PUT", "/api/certificates", {"data": recipient_data()})
+        self.assertEqual(resp.status, 405, resp)
+        self.assertEqual(resp.header("Allow"), "GET, POST")
+
     def test_local_users_generations_hidden(self):
         """A generation started on D-Bus without a label (a local user) is 404 for
         every web user."""
@@ -528,6 +557,26 @@ class ErrorStatusTests(HttpTestCase):
         retry = int(resp.header("Retry-After"))
         self.assertTrue(1 <= retry <= 60, retry)
         self.start(token=BOB)
+
+    def test_refused_requests_do_not_count(self):
+        """Requests refused before anything is created (415, 400, certgend's
+        InvalidArgument and TemplateNotFound) do not use up the generation
+        rate limit; the 6th generation still gets 429 (issue 10 item 8)."""
+        for _ in range(3):
+            resp = self.request("POST", "/api/certificates", raw=b"x=1",
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+            self.assertError(resp, 415, "unsupported_media_type")
+            resp = self.request("POST", "/api/certificates", raw=b"{not json",
+                                headers={"Content-Type": "application/json"})
+            self.assertEqual(resp.status, 400, resp)
+        for body in ({"templateId": "no-such-template", "data": recipient_data()},
+                     {"transactionId": "tx-\u001b[2J", "data": recipient_data()}):
+            resp = self.request("POST", "/api/certificates", body)
+            self.assertEqual(resp.status, 400, resp)
+        for i in range(5):
+            self.start(transaction=f"tx-{i}")
+        resp = self.request("POST", "/api/certificates", {"data": recipient_data()})
+        self.assertError(resp, 429, "rate_limited")
 
     def test_rate_limit_streams(self):
         """The 11th SSE connection in a minute: 429 with Retry-After; reconnects that

@@ -243,7 +243,10 @@ class CertgenctlTests(CertgenTestCase):
                       r"\(1 page, .*sha256 ([0-9a-f]{64})\)\.$", stdout, re.M)
         self.assertIsNotNone(m, stdout)
         pid, number, checksum = m.groups()
-        self.assertEqual(lines[-1], f"Saved to {out}.")
+        self.assertEqual(lines[-2], f"Saved to {out}.")
+        # where the result is and until when (issue 10 item 6)
+        self.assertRegex(lines[-1], rf"^certgend keeps the PDF until .+: certgenctl fetch {pid} "
+                                    r"--output FILE \(generate --persist keeps it longer\)\.$")
 
         snap = self.root.progress(pid)
         self.assertEqual(snap["status"], "completed")
@@ -386,6 +389,34 @@ class CertgenctlTests(CertgenTestCase):
             # LANG=C: an ASCII bar
             self.assertRegex(seg, r"\[[#-]+\]")
         self.assertTrue(segments[-1].startswith("completed"), segments)
+
+    def test_generate_persist(self):
+        """generate --persist: enable_persistence; certgenctl says the PDF is
+        kept until the owner's cleanup, status says so too, and the JSON
+        result carries persistent and expires_at_us."""
+        data = self.data_file(single_json())
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--persist")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        pid = re.search(r"Generation ([0-9a-f]{32}) completed", stdout).group(1)
+        self.assertIn(f"certgend keeps the PDF until you clean it up: certgenctl fetch {pid}",
+                      stdout)
+        snap = self.root.progress(pid)
+        self.assertTrue(snap["persistent"])
+        self.assertEqual(snap["expires_at_us"], 0)
+        rc, stdout, stderr = self.ctl("status", pid)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertRegex(stdout, r"Kept: +until its owner's cleanup")
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--json")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        final = json.loads(stdout.splitlines()[-1])
+        self.assertFalse(final["persistent"])
+        self.assertGreater(final["expires_at_us"], 0)
+        rc, stdout, stderr = self.ctl("status", final["progress_id"])
+        self.assertRegex(stdout, r"Kept: +until \w{3} \d{4}-\d\d-\d\d")
+        # --persist belongs to generate only
+        rc, _, stderr = self.ctl("status", pid, "--persist")
+        self.assertEqual(rc, EXIT_USAGE)
+        self.assertIn('Option --persist does not apply to "status"', stderr)
 
     def test_generate_terminal_40_columns(self):
         """A 40-column terminal still shows a bar: the ETA and the page

@@ -204,6 +204,22 @@ class ManagerTests(CertgenTestCase):
         self.assertLessEqual(abs(snap["timestamp_us"] - updates[-1]["timestamp_us"]), 1000)
         self.assertLess(snap["timestamp_us"], asked_at_us - 1_000_000)
 
+    def test_expires_at(self):
+        """expires_at_us says until when the file stays: while running the
+        max_age_s limit, after the end finish + finished_ttl_s (600 s here);
+        a persistent generation says 0 and persistent true."""
+        pid = self.root.start(batch_json(BIG_BATCH))
+        snap = self.root.progress(pid)
+        self.assertFalse(snap["persistent"])
+        self.assertEqual(snap["expires_at_us"], snap["started_at_us"] + 1800 * 1_000_000)
+        self.root.wait_terminal(pid)
+        last = self.root.updates[pid][-1]
+        self.assertAlmostEqual(last["expires_at_us"], last["timestamp_us"] + 600 * 1_000_000,
+                               delta=1_000_000)
+        kept, updates = self.run_to_end(single_json(), enable_persistence=True)
+        self.assertTrue(updates[-1]["persistent"])
+        self.assertEqual(updates[-1]["expires_at_us"], 0)
+
     def test_file_appears_atomically(self):
         """No partial file is ever visible: whenever <id>.pdf can be seen it is
         the complete final file; temporary files are hidden dot-files and gone

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Live demo: a private system bus, certgend from the build tree, and a
 client that follows a batch generation stage by stage, then fetches the PDF
-through OpenCertificate (fd passing) and prints the analytics.
+through OpenCertificate (fd passing) and prints the analytics; then the same
+with certgenctl generate.
 
 Usage: /usr/bin/python3 tests/scripts/demo.py BUILD_DIR [OUTPUT.pdf]"""
 
@@ -125,7 +126,21 @@ def main():
         print("\n".join(line for line in info.splitlines()
                         if line.split(":")[0] in ("Pages", "Page size", "Creator",
                                                   "CreationDate")))
-    return 0
+        return demo_certgenctl(build, bus, output)
+
+
+def demo_certgenctl(build, bus, output):
+    """The same from the command line: certgenctl generate, on the same bus."""
+    data_path = os.path.join(bus.tmpdir, "class.json")
+    with open(data_path, "w", encoding="utf-8") as f:
+        json.dump(dict(DATA, recipients=DATA["recipients"][:40]), f)
+    ctl_output = output.replace(".pdf", "-certgenctl.pdf")
+    command = [os.path.join(build, "client", "certgenctl"), "generate", "--data", data_path,
+               "--output", ctl_output]
+    print(f"\n$ DBUS_SYSTEM_BUS_ADDRESS={bus.address} certgenctl generate --data class.json "
+          f"--output {os.path.basename(ctl_output)}", flush=True)
+    return subprocess.run(command, env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=bus.address),
+                          check=False).returncode
 
 
 if __name__ == "__main__":
