@@ -28,6 +28,7 @@
 #include "cg-ctl-follow.h"
 #include "cg-ctl-json.h"
 #include "cg-ctl-progress.h"
+#include "cg-ctl-templates.h"
 #include "cg-ctl-util.h"
 
 /* Options that only some commands take; the others refuse them. */
@@ -41,7 +42,8 @@ enum {
 	OPT_NO_WAIT = 1 << 6,
 	OPT_POLL = 1 << 7,
 	OPT_PERSIST = 1 << 8,
-	OPT_ZIP = 1 << 9,
+	OPT_DRY_RUN = 1 << 9,
+	OPT_ZIP = 1 << 10,
 };
 
 static CgBusScope arg_scope = CG_BUS_SYSTEM;
@@ -54,6 +56,7 @@ static uint32_t arg_timeout_ms = 0; /* 0: the service's default */
 static bool arg_no_wait = false;
 static bool arg_poll = false;
 static bool arg_persist = false;
+static bool arg_dry_run = false;
 static bool arg_zip = false; /* --zip, or --output FILE.zip */
 static bool arg_help = false;
 static unsigned arg_given = 0; /* OPT_* seen on the command line */
@@ -77,6 +80,13 @@ static int
 connect_bus(sd_bus **ret)
 {
 	return cg_bus_connect(arg_scope, ret);
+}
+
+/* Logs why a reply could not be read. */
+static int
+log_read_error(int r)
+{
+	return r == -ENOMEM ? cg_log_oom() : cg_bus_log_parse_error(r);
 }
 
 /* The end of a command's output on stdout: 0, or a negative errno
@@ -207,6 +217,11 @@ append_options(sd_bus_message *m)
 		if (r < 0)
 			return r;
 	}
+	if (arg_dry_run) {
+		r = sd_bus_message_append(m, "{sv}", "validate_only", "b", 1);
+		if (r < 0)
+			return r;
+	}
 	if (arg_zip) {
 		r = sd_bus_message_append(m, "{sv}", "output_format", "s", "zip");
 		if (r < 0)
@@ -321,6 +336,11 @@ verb_generate(char **args)
 			     "standard input).");
 		return CG_EXIT_USAGE;
 	}
+	if (arg_output != NULL && arg_dry_run) {
+		cg_log_error("--output cannot be combined with --dry-run: a dry run makes no "
+			     "file.");
+		return CG_EXIT_USAGE;
+	}
 	if (arg_output != NULL && arg_no_wait) {
 		cg_log_error("--output cannot be combined with --no-wait; use "
 			     "\"certgenctl fetch ID --output FILE\" later.");
@@ -423,6 +443,7 @@ print_update(const CgUpdate *u)
 
 	print_field("Generation", "%s", strna(u->progress_id));
 	print_field("Transaction", "%s", strna(u->transaction_id));
+	print_field("Template", "%s", strna(u->template_id));
 	if (u->owner_label != NULL)
 		print_field("On behalf of", "%s", u->owner_label);
 	if (u->output_format != NULL)
@@ -520,54 +541,40 @@ typedef struct Analytics {
 	CgStrings *strings; /* escaped copies */
 } Analytics;
 
+/* One {st} of stage_durations. */
+static int
+analytics_read_stage(sd_bus_message *m, void *userdata, CgCtlJson *json)
+{
+	Analytics *a = userdata;
+	const char *stage;
+	uint64_t ms;
+	int r;
+
+	r = sd_bus_message_read(m, "{st}", &stage, &ms);
+	if (r < 0)
+		return r;
+	if (json != NULL) {
+		cg_ctl_json_key(json, stage);
+		cg_ctl_json_unsigned(json, ms);
+	}
+	if (a->n_stages < ELEMENTSOF(a->stages)) {
+		stage = cg_strings_safe(a->strings, stage);
+		if (stage == NULL)
+			return -ENOMEM;
+		a->stages[a->n_stages].stage = stage;
+		a->stages[a->n_stages].ms = ms;
+		a->n_stages++;
+	}
+	return 0;
+}
+
 static int
 analytics_hook(sd_bus_message *m, const char *key, const char *contents, void *base,
 	       CgCtlJson *json)
 {
-	Analytics *a = base;
-	int r;
-
 	if (!streq(key, "stage_durations") || !streq(contents, "a{st}"))
 		return 0;
-	r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{st}");
-	if (r < 0)
-		return r;
-	if (json != NULL)
-		cg_ctl_json_begin_object(json);
-	for (;;) {
-		const char *stage;
-		uint64_t ms;
-
-		r = sd_bus_message_read(m, "{st}", &stage, &ms);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			break;
-		if (json != NULL) {
-			cg_ctl_json_key(json, stage);
-			cg_ctl_json_unsigned(json, ms);
-		}
-		if (a->n_stages < ELEMENTSOF(a->stages)) {
-			stage = cg_strings_safe(a->strings, stage);
-			if (stage == NULL)
-				return -ENOMEM;
-			a->stages[a->n_stages].stage = stage;
-			a->stages[a->n_stages].ms = ms;
-			a->n_stages++;
-		}
-	}
-	if (json != NULL)
-		cg_ctl_json_end_object(json);
-	r = sd_bus_message_exit_container(m);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_exit_container(m);
-	if (r < 0)
-		return r;
-	return 1;
+	return cg_bus_read_array(m, true, contents, analytics_read_stage, base, json);
 }
 
 static const CgBusField analytics_fields[] = {
@@ -697,10 +704,8 @@ verb_list(char **args)
 	if (r < 0)
 		return r;
 	r = update_list_read(reply, arg_json, &list);
-	if (r == -ENOMEM)
-		return cg_log_oom();
 	if (r < 0)
-		return cg_bus_log_parse_error(r);
+		return log_read_error(r);
 
 	if (arg_json) {
 		/* One array: the snapshots, oldest first. */
@@ -794,12 +799,61 @@ verb_cleanup(char **args)
 	return flush_stdout();
 }
 
+/* ---- templates ---- */
+
+static int
+verb_templates(char **args)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(cg_ctl_templates_done) CgCtlTemplates list = {0};
+	const CgCtlTemplate *one = NULL;
+	int r;
+
+	r = connect_and_call(&bus, "ListTemplates", &reply);
+	if (r < 0)
+		return r;
+	r = cg_ctl_templates_read(reply, &list);
+	if (r < 0)
+		return log_read_error(r);
+
+	if (args[0] != NULL) {
+		one = cg_ctl_templates_find(&list, args[0]);
+		if (one == NULL) {
+			_cleanup_(cg_strings_done) CgStrings strings = {0};
+			_cleanup_free_ char *ids = cg_ctl_templates_ids(&list);
+			const char *shown = cg_strings_safe(&strings, args[0]);
+
+			if (ids == NULL || shown == NULL)
+				return cg_log_oom();
+			cg_log_error("Template '%s' not found; available: %s", shown,
+				     isempty(ids) ? "none" : ids);
+			return CG_EXIT_REFUSED;
+		}
+	}
+
+	if (arg_json && one != NULL) {
+		r = cg_print_json_line(one->json);
+	} else if (arg_json) {
+		/* One array: the entries, sorted by id. */
+		fputc('[', stdout);
+		for (size_t i = 0; i < list.n; i++)
+			printf("%s%s", i > 0 ? "," : "", list.items[i].json);
+		fputs("]\n", stdout);
+	} else if (one != NULL) {
+		cg_ctl_template_print(one);
+	} else {
+		cg_ctl_templates_print_table(&list);
+	}
+	return r < 0 ? r : flush_stdout();
+}
+
 /* ---- command line ---- */
 
 static const Verb verbs[] = {
     {"generate", 0, 0,
      OPT_JSON | OPT_TEMPLATE | OPT_TRANSACTION | OPT_DATA | OPT_OUTPUT | OPT_TIMEOUT | OPT_NO_WAIT |
-	 OPT_POLL | OPT_PERSIST | OPT_ZIP,
+	 OPT_POLL | OPT_PERSIST | OPT_DRY_RUN | OPT_ZIP,
      verb_generate, "generate --data FILE|-", "Start a generation and follow it until it ends",
      "Start a generation and follow it until it ends: a progress bar on a terminal,\n"
      "one line per update otherwise, one JSON object per update with --json.\n"
@@ -816,6 +870,8 @@ static const Verb verbs[] = {
      "                        recipient_name, sha256) (option output_format)\n"
      "     --timeout=SECONDS  End the generation as timed out after this long\n"
      "                        (option timeout_ms; certgend's default is 300)\n"
+     "     --dry-run          Only load the template and validate the data\n"
+     "                        (option validate_only): no file, no numbers\n"
      "     --no-wait          Print the generation's id and return at once\n"
      "     --persist          Keep the PDF in certgend until your cleanup, rather than\n"
      "                        for [cleanup] finished_ttl_s (option enable_persistence)\n"
@@ -844,6 +900,13 @@ static const Verb verbs[] = {
      "Save the PDF of a completed generation (OpenCertificate passes a file\n"
      "descriptor). The file is written to a temporary file and renamed.\n\n"
      "  -o --output=FILE|-    Where to save it; '-' writes to standard output\n"},
+    {"templates", 0, 1, OPT_JSON, verb_templates, "templates [ID]",
+     "List the templates, or show one",
+     "List the templates certgend has (ListTemplates), or show one template's\n"
+     "title, page size and data fields: the JSON keys of --data, with their\n"
+     "labels, types, length limits, whether they are required and whether a\n"
+     "batch may share them beside \"recipients\".\n\n"
+     "     --json             One JSON array of templates (one object with ID)\n"},
     {"cleanup", 0, 0, OPT_JSON, verb_cleanup, "cleanup", "Forget finished generations now",
      "Forget your finished generations now (and delete their files).\n\n"
      "     --json             {\"removed\": N}\n"},
@@ -882,7 +945,7 @@ help(void)
 	       "\n"
 	       "Command options (see COMMAND --help):\n"
 	       "  -d --data=FILE|-  -t --template=ID  --transaction=ID  -o --output=FILE\n"
-	       "  --timeout=SECONDS  --no-wait  --poll  --json\n"
+	       "  --timeout=SECONDS  --no-wait  --poll  --dry-run  --json\n"
 	       "\n%s\n"
 	       "Environment: DBUS_SYSTEM_BUS_ADDRESS names the system bus; NO_COLOR turns\n"
 	       "colours off; CERTGENCTL_DEBUG=1 prints debug messages.\n"
@@ -948,6 +1011,7 @@ static const VerbOption verb_options[] = {
     {OPT_NO_WAIT, "--no-wait", 0, NULL, NULL, &arg_no_wait, NULL},
     {OPT_POLL, "--poll", 0, NULL, NULL, &arg_poll, NULL},
     {OPT_PERSIST, "--persist", 0, NULL, NULL, &arg_persist, NULL},
+    {OPT_DRY_RUN, "--dry-run", 0, NULL, NULL, &arg_dry_run, NULL},
     {OPT_ZIP, "--zip", 0, NULL, NULL, &arg_zip, NULL},
 };
 

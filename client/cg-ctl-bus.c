@@ -323,6 +323,50 @@ cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, v
 	return sd_bus_message_exit_container(m);
 }
 
+int
+cg_bus_read_array(sd_bus_message *m, bool in_variant, const char *contents, CgBusElementFunc read,
+		  void *userdata, CgCtlJson *json)
+{
+	/* "a{st}": dictionary entries, a JSON object; "aa{sv}": an array */
+	char bracket = contents[1] == '{' ? '{' : '[';
+	int r;
+
+	if (in_variant) {
+		r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
+		if (r < 0)
+			return r;
+	}
+	r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, contents + 1);
+	if (r < 0)
+		return r;
+	if (json != NULL)
+		cg_ctl_json_open_container(json, bracket);
+	while ((r = sd_bus_message_peek_type(m, NULL, NULL)) > 0) {
+		r = read(m, userdata, json);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	if (json != NULL)
+		cg_ctl_json_close_container(json, bracket == '{' ? '}' : ']');
+	r = sd_bus_message_exit_container(m);
+	if (r >= 0 && in_variant)
+		r = sd_bus_message_exit_container(m);
+	return r < 0 ? r : 1;
+}
+
+int
+cg_grow(void **items, size_t n, size_t size)
+{
+	void *p = realloc(*items, (n + 1) * size);
+
+	if (p == NULL)
+		return -ENOMEM;
+	*items = p;
+	return 0;
+}
+
 static const CgBusField update_fields[] = {
     CG_BUS_FIELD(CgUpdate, "progress_id", SD_BUS_TYPE_STRING, progress_id),
     CG_BUS_FIELD(CgUpdate, "transaction_id", SD_BUS_TYPE_STRING, transaction_id),
@@ -342,6 +386,7 @@ static const CgBusField update_fields[] = {
     CG_BUS_FIELD(CgUpdate, "pages_done", SD_BUS_TYPE_UINT32, pages_done),
     CG_BUS_FIELD(CgUpdate, "pages_total", SD_BUS_TYPE_UINT32, pages_total),
     CG_BUS_FIELD(CgUpdate, "owner_label", SD_BUS_TYPE_STRING, owner_label),
+    CG_BUS_FIELD(CgUpdate, "template_id", SD_BUS_TYPE_STRING, template_id),
     CG_BUS_FIELD(CgUpdate, "output_format", SD_BUS_TYPE_STRING, output_format),
     CG_BUS_FIELD(CgUpdate, "error", SD_BUS_TYPE_STRING, error),
     CG_BUS_FIELD(CgUpdate, "error_message", SD_BUS_TYPE_STRING, error_message),

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stddef.h>
 #include <systemd/sd-bus.h>
 
 #include "cg-contract.h"
@@ -58,6 +59,7 @@ typedef struct CgUpdate {
 	const char *status;
 	const char *text; /* "message" */
 	const char *owner_label;
+	const char *template_id;
 	const char *output_format; /* "pdf" or "zip"; NULL from an older certgend */
 	uint32_t stage_index;
 	uint32_t stage_progress;
@@ -122,3 +124,18 @@ typedef int (*CgBusFieldHook)(sd_bus_message *m, const char *key, const char *co
 
 int cg_bus_read_dict(sd_bus_message *m, const CgBusField *fields, size_t n_fields, void *base,
 		     CgBusFieldHook hook, CgCtlJson *json, CgStrings *strings);
+
+/* Called with m at each element of an array; reads it (and writes it to
+ * json when not NULL). */
+typedef int (*CgBusElementFunc)(sd_bus_message *m, void *userdata, CgCtlJson *json);
+
+/* Reads the array at m's read position (in_variant: the variant holding it,
+ * of type contents, e.g. "a{st}" or "aa{sv}") element by element with read;
+ * json gets an object for an array of dictionary entries, else an array.
+ * Returns 1 (consumed, as a CgBusFieldHook returns) or a negative errno. */
+int cg_bus_read_array(sd_bus_message *m, bool in_variant, const char *contents,
+		      CgBusElementFunc read, void *userdata, CgCtlJson *json);
+
+/* Makes room for one more element of size bytes in *items (n of them);
+ * -ENOMEM when there is none. */
+int cg_grow(void **items, size_t n, size_t size);

@@ -308,6 +308,8 @@ show_result_json(const CgUpdate *u, const char *output_path)
 	cg_ctl_json_string(&j, u->transaction_id);
 	cg_ctl_json_key(&j, "status");
 	cg_ctl_json_string(&j, u->status);
+	cg_ctl_json_key(&j, "pages_total");
+	cg_ctl_json_unsigned(&j, u->pages_total);
 	if (u->output_format != NULL) {
 		cg_ctl_json_key(&j, "output_format");
 		cg_ctl_json_string(&j, u->output_format);
@@ -425,6 +427,17 @@ cg_progress_show_result(CgProgress *p, const CgUpdate *u, const char *output_pat
 	if (p->mode == CG_OUTPUT_JSON)
 		show_result_json(u, output_path);
 
+	if (streq_ptr(u->status, "completed") && !u->has_result) {
+		/* validate_only (--dry-run): nothing was made */
+		if (p->mode == CG_OUTPUT_JSON)
+			return;
+		printf("Generation %s: valid: %u page%s for template %s; nothing generated "
+		       "(dry run).\n",
+		       strna(u->progress_id), u->pages_total, u->pages_total == 1 ? "" : "s",
+		       strna(u->template_id));
+		fflush(stdout);
+		return;
+	}
 	if (streq_ptr(u->status, "completed")) {
 		if (p->mode == CG_OUTPUT_JSON)
 			return;

@@ -44,6 +44,16 @@ cg_field_rule_new(const char *name, CgFieldType type, gboolean required, guint m
 	return rule;
 }
 
+gboolean
+cg_field_rule_is_shared(const CgFieldRule *rule)
+{
+	g_return_val_if_fail(rule != NULL, FALSE);
+	/* a value shared by all is as valid as each recipient's own: a
+	 * batch may share any field, even recipientName (one name, many
+	 * courses) */
+	return TRUE;
+}
+
 static void
 cg_recipient_free(CgRecipient *recipient)
 {
@@ -347,6 +357,12 @@ cg_data_parse_batch(CgDataParse *parse, JsonObject *root, guint max_recipients, 
 		if (shared_error != NULL)
 			continue;
 		if (!cg_data_check_member(parse, -1, name, node, &rule, &value, &shared_error)) {
+			shared_error_first = list_node == NULL;
+			continue;
+		}
+		if (!cg_field_rule_is_shared(rule)) {
+			cg_data_set_error(&shared_error, -1, name,
+					  "may not be shared; set it per recipient");
 			shared_error_first = list_node == NULL;
 			continue;
 		}

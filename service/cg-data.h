@@ -32,6 +32,12 @@ CgFieldRule *cg_field_rule_new(const char *name, CgFieldType type, gboolean requ
 void cg_field_rule_free(CgFieldRule *rule);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgFieldRule, cg_field_rule_free)
 
+/* Whether @rule's field may stand beside "recipients" in a batch, shared by
+ * every recipient that does not set it. The one place that decides it, for
+ * the validator and for what ListTemplates says ("shared"): today every
+ * field may. */
+gboolean cg_field_rule_is_shared(const CgFieldRule *rule);
+
 /* TRUE for "YYYY-MM-DD" naming a real calendar date (year 0001 or later). */
 gboolean cg_data_date_is_valid(const char *value);
 

@@ -38,6 +38,9 @@ struct _CgEngine {
 	gpointer update_data;
 	CgEngineStatusFunc status;
 	gpointer status_data;
+	GMutex listing_lock;
+	GCond listing_done;
+	guint n_listing; /* ListTemplates threads using the store */
 };
 
 /* Who receives a generation's updates: the tracker's user data of a
@@ -157,8 +160,9 @@ tracker_emit_cb(CgTracker *tracker, CgGeneration *generation, GVariant *update, 
 
 	if (watchers == NULL)
 		return;
-	for (guint i = 0; i < watchers->subscribers->len && self->update != NULL; i++)
-		self->update(watchers->subscribers->pdata[i], id, update, self->update_data);
+	if (watchers->subscribers->len > 0 && self->update != NULL)
+		self->update((const char *const *)watchers->subscribers->pdata,
+			     watchers->subscribers->len, id, update, self->update_data);
 
 	if (cg_status_is_terminal(cg_generation_get_status(generation))) {
 		log_generation(G_LOG_LEVEL_MESSAGE, generation, "finished");
@@ -359,6 +363,7 @@ cg_engine_start(CgEngine *self, const CgCaller *caller, const char *transaction_
 
 	generation = cg_tracker_add(self->tracker, transaction_id, caller->uid, caller->owner_label,
 				    options);
+	cg_generation_set_template_id(generation, template_id);
 	watchers = g_new0(CgWatchers, 1);
 	watchers->starter = g_strdup(caller->connection);
 	watchers->subscribers = g_ptr_array_new_with_free_func(g_free);
@@ -494,6 +499,13 @@ cg_engine_open_certificate(CgEngine *self, const CgCaller *caller, const char *p
 	if (generation == NULL)
 		return -1;
 	result = cg_generation_get_result(generation);
+	if (result == NULL && cg_generation_get_validate_only(generation) &&
+	    cg_generation_get_status(generation) == CG_STATUS_COMPLETED) {
+		g_set_error(error, CG_ERROR, CG_ERROR_NOT_READY,
+			    "Generation %s only validated its data (validate_only): it has no file",
+			    progress_id);
+		return -1;
+	}
 	if (result == NULL || cg_generation_get_status(generation) != CG_STATUS_COMPLETED) {
 		g_set_error(error, CG_ERROR, CG_ERROR_NOT_READY,
 			    "The certificate of %s is not ready (stage %s, status %s)", progress_id,
@@ -528,6 +540,39 @@ cg_engine_list(CgEngine *self, const CgCaller *caller)
 			g_variant_builder_add_value(&builder, cg_generation_snapshot(generation));
 	}
 	return g_variant_builder_end(&builder);
+}
+
+static void
+list_templates_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	CgEngine *self = task_data;
+	GPtrArray *templates = cg_template_store_list(self->templates, cancellable);
+
+	g_task_return_pointer(task, templates, (GDestroyNotify)g_ptr_array_unref);
+	/* the store is no longer used: cg_engine_free() may go on */
+	g_mutex_lock(&self->listing_lock);
+	self->n_listing--;
+	g_cond_broadcast(&self->listing_done);
+	g_mutex_unlock(&self->listing_lock);
+}
+
+void
+cg_engine_list_templates_async(CgEngine *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
+
+	g_task_set_task_data(task, self, NULL);
+	g_mutex_lock(&self->listing_lock);
+	self->n_listing++;
+	g_mutex_unlock(&self->listing_lock);
+	g_task_run_in_thread(task, list_templates_thread);
+}
+
+GPtrArray *
+cg_engine_list_templates_finish(GAsyncResult *result, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
+	return g_task_propagate_pointer(G_TASK(result), error);
 }
 
 guint
@@ -614,6 +659,8 @@ cg_engine_new(const CgConfig *config, const char *const *template_dirs, const ch
 	if (self->counter == NULL)
 		return NULL;
 	self->templates = cg_template_store_new(template_dirs);
+	g_mutex_init(&self->listing_lock);
+	g_cond_init(&self->listing_done);
 	self->starts = cg_rate_limit_new(config->start_per_minute, CG_RATE_WINDOW_US);
 	self->subscriptions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->tracker = cg_tracker_new(&tracker_config, tracker_emit_cb, tracker_forget_cb, self);
@@ -679,6 +726,13 @@ cg_engine_free(CgEngine *self)
 	}
 	g_clear_pointer(&self->subscriptions, g_hash_table_unref);
 	g_clear_pointer(&self->starts, cg_rate_limit_free);
+	/* a listing still loading templates holds on to the store */
+	g_mutex_lock(&self->listing_lock);
+	while (self->n_listing > 0)
+		g_cond_wait(&self->listing_done, &self->listing_lock);
+	g_mutex_unlock(&self->listing_lock);
+	g_mutex_clear(&self->listing_lock);
+	g_cond_clear(&self->listing_done);
 	g_clear_pointer(&self->templates, cg_template_store_free);
 	g_clear_pointer(&self->counter, cg_counter_free);
 	g_free(self->output_dir);

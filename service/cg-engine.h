@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "cg-config.h"
 #include "cg-tracker.h"
@@ -36,9 +36,11 @@ typedef struct {
 	gboolean is_admin;
 } CgCaller;
 
-/* @connection is to receive @update (a{sv}, borrowed) of @progress_id. */
-typedef void (*CgEngineUpdateFunc)(const char *connection, const char *progress_id,
-				   GVariant *update, gpointer user_data);
+/* @connections (@n_connections of them, at least one) are to receive
+ * @update (a{sv}, borrowed) of @progress_id: called once per update, so the
+ * message is built once however many receive it. */
+typedef void (*CgEngineUpdateFunc)(const char *const *connections, guint n_connections,
+				   const char *progress_id, GVariant *update, gpointer user_data);
 /* The number of active or tracked generations changed. */
 typedef void (*CgEngineStatusFunc)(CgEngine *engine, gpointer user_data);
 
@@ -94,13 +96,22 @@ gboolean cg_engine_subscribe(CgEngine *engine, const CgCaller *caller, const cha
 gboolean cg_engine_unsubscribe(CgEngine *engine, const CgCaller *caller, const char *progress_id,
 			       GError **error);
 /* A read-only file descriptor of the finished certificate, or -1 with
- * CG_ERROR_NOT_READY (not completed) or CG_ERROR_FAILED. */
+ * CG_ERROR_NOT_READY (not completed, or validate_only: no file) or CG_ERROR_FAILED. */
 int cg_engine_open_certificate(CgEngine *engine, const CgCaller *caller, const char *progress_id,
 			       GError **error);
 
 /* Snapshots (floating aa{sv}) of the caller's generations, or all for an
  * administrator, oldest first. */
 GVariant *cg_engine_list(CgEngine *engine, const CgCaller *caller);
+/* Every template that loads (CgTemplate* references, sorted by id; see
+ * cg_template_store_list()): what StartGeneration accepts. Anyone who may
+ * generate may ask, so it takes no caller. The templates are loaded (or
+ * checked against their files) off the main loop, in a thread of GLib's
+ * pool; cg_engine_free() waits for a listing still running. The callback
+ * comes on the calling thread's main context. */
+void cg_engine_list_templates_async(CgEngine *engine, GAsyncReadyCallback callback,
+				    gpointer user_data);
+GPtrArray *cg_engine_list_templates_finish(GAsyncResult *result, GError **error);
 /* Forget the caller's finished generations now (all for an administrator).
  * Returns how many. */
 guint cg_engine_cleanup(CgEngine *engine, const CgCaller *caller);

@@ -18,6 +18,7 @@
 #include "cg-error.h"
 #include "cg-options.h"
 #include "cg-peers.h"
+#include "cg-template-info.h"
 
 struct _CgManager {
 	GDBusConnection *connection;
@@ -264,17 +265,33 @@ authorize_for_id(CgManager *self, GDBusMethodInvocation *invocation, const char 
 
 /* ---- updates ---------------------------------------------------------------- */
 
+/* One ProgressChanged, unicast to each receiver: the message and its body
+ * (serialized once, then shared) are built once, each receiver gets a copy
+ * with its destination (a sent message is locked to its serial). */
 static void
-engine_update_cb(const char *connection, const char *progress_id, GVariant *update,
-		 gpointer user_data)
+engine_update_cb(const char *const *connections, guint n_connections, const char *progress_id,
+		 GVariant *update, gpointer user_data)
 {
 	CgManager *self = user_data;
-	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusMessage) signal =
+	    g_dbus_message_new_signal(CG_OBJECT_PATH, CG_MANAGER_INTERFACE, "ProgressChanged");
 
-	if (!g_dbus_connection_emit_signal(self->connection, connection, CG_OBJECT_PATH,
-					   CG_MANAGER_INTERFACE, "ProgressChanged",
-					   g_variant_new("(s@a{sv})", progress_id, update), &error))
-		g_debug("Could not send ProgressChanged to %s: %s", connection, error->message);
+	g_dbus_message_set_body(signal, g_variant_new("(s@a{sv})", progress_id, update));
+	for (guint i = 0; i < n_connections; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GDBusMessage) copy = i + 1 < n_connections
+						   ? g_dbus_message_copy(signal, &error)
+						   : g_object_ref(signal);
+
+		if (copy != NULL) {
+			g_dbus_message_set_destination(copy, connections[i]);
+			g_dbus_connection_send_message(
+			    self->connection, copy, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, &error);
+		}
+		if (error != NULL)
+			g_debug("Could not send ProgressChanged to %s: %s", connections[i],
+				error->message);
+	}
 }
 
 static void
@@ -503,6 +520,47 @@ handle_list_generations(CgDBusManager *skeleton, GDBusMethodInvocation *invocati
 }
 
 static void
+templates_listed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CgCall) call = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) templates = cg_engine_list_templates_finish(res, &error);
+
+	if (templates == NULL) {
+		reply_error(call, error);
+		return;
+	}
+	cg_dbus_manager_complete_list_templates(call->self->skeleton,
+						g_steal_pointer(&call->invocation),
+						cg_template_info_new_list(templates));
+}
+
+static void
+list_templates_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CgCall) call = user_data;
+	g_autoptr(GError) error = NULL;
+	CgEngine *engine;
+
+	if (!authorize_finish(res, &call->caller, &error)) {
+		reply_error(call, error);
+		return;
+	}
+	/* loading templates is work: off the main loop */
+	engine = call->self->engine;
+	cg_engine_list_templates_async(engine, templates_listed_cb, g_steal_pointer(&call));
+}
+
+/* Whoever may generate may see what to generate with. */
+static gboolean
+handle_list_templates(CgDBusManager *skeleton, GDBusMethodInvocation *invocation, CgManager *self)
+{
+	authorize_async(self, invocation, CG_NEED_GENERATE, NULL, FALSE,
+			list_templates_authorized_cb, cg_call_new(self, invocation, NULL));
+	return TRUE;
+}
+
+static void
 cleanup_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(CgCall) call = user_data;
@@ -557,6 +615,8 @@ cg_manager_new(GDBusConnection *connection, const CgConfig *config,
 	g_signal_connect(self->skeleton, "handle-open-certificate",
 			 G_CALLBACK(handle_open_certificate), self);
 	g_signal_connect(self->skeleton, "handle-cleanup", G_CALLBACK(handle_cleanup), self);
+	g_signal_connect(self->skeleton, "handle-list-templates", G_CALLBACK(handle_list_templates),
+			 self);
 	return g_steal_pointer(&self);
 }
 

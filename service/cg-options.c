@@ -7,30 +7,6 @@
 #define CG_MAX_UPDATE_INTERVAL_MS 60000u
 
 gboolean
-cg_check_string_argument(const char *name, const char *value, GError **error)
-{
-	g_return_val_if_fail(name != NULL, FALSE);
-	g_return_val_if_fail(value != NULL, FALSE);
-
-	if (!g_utf8_validate(value, -1, NULL)) {
-		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT, "%s: not valid UTF-8",
-			    name);
-		return FALSE;
-	}
-	for (const char *p = value; *p != '\0'; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-
-		/* C0, DEL and C1: what a terminal or a log viewer would act on */
-		if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
-			g_set_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT,
-				    "%s: contains a control character (U+%04X)", name, c);
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
-gboolean
 cg_owner_label_is_valid(const char *label)
 {
 	gsize len = strlen(label);
@@ -72,6 +48,8 @@ static const CgOptionSpec option_specs[] = {
      G_STRUCT_OFFSET(CgGenerationOptions, update_interval_ms), 0, CG_MAX_UPDATE_INTERVAL_MS},
     {"cancel_on_disconnect", G_VARIANT_TYPE_BOOLEAN,
      G_STRUCT_OFFSET(CgGenerationOptions, cancel_on_disconnect), 0, 0},
+    {"validate_only", G_VARIANT_TYPE_BOOLEAN, G_STRUCT_OFFSET(CgGenerationOptions, validate_only),
+     0, 0},
 };
 
 static gboolean

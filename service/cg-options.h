@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "cg-check.h"
 #include "cg-tracker.h"
 
 G_BEGIN_DECLS
@@ -12,13 +13,6 @@ G_BEGIN_DECLS
  * *owner_label gets the "owner_label" option (NULL when absent). */
 gboolean cg_options_parse(GVariant *options, CgGenerationOptions *out, char **owner_label,
 			  GError **error);
-
-/* The one check of every string argument the service stores or echoes
- * (transaction_id, template_id, progress_id, option keys and strings):
- * valid UTF-8 without C0 (U+0000–U+001F), DEL (U+007F) or C1 (U+0080–U+009F)
- * control characters, which would reach terminals and logs raw. Else
- * CG_ERROR_INVALID_ARGUMENT "NAME: contains a control character (U+001B)". */
-gboolean cg_check_string_argument(const char *name, const char *value, GError **error);
 
 /* Whether @label is acceptable as an owner label: 1–64 bytes of UTF-8 without
  * control characters. */

@@ -24,6 +24,7 @@ typedef struct {
 	char *template_id;
 	char *data_json;
 	gint64 issued_at_us;
+	gboolean validate_only; /* stop after data_validation: no file, no numbers */
 	CgOutputFormat output_format;
 	GCancellable *cancellable;
 	gulong cancelled_id; /* g_cancellable_connect() while queued */
@@ -271,6 +272,12 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	report(reporter, CG_STAGE_DATA_VALIDATION, 100, 0, message);
 	if (g_cancellable_set_error_if_cancelled(job->cancellable, error))
 		return NULL;
+	if (job->validate_only) {
+		/* no counter reserved, no file: the pages are the whole result */
+		result = g_new0(CgResult, 1);
+		result->pages = pages;
+		return g_steal_pointer(&result);
+	}
 
 	report(reporter, CG_STAGE_PDF_GENERATION, 0, 0, "Rendering");
 	if (!cg_counter_reserve(config->counter, pages, &params.first_number, error))
@@ -483,6 +490,7 @@ cg_job_new(CgGeneration *generation, const char *template_id, const char *data_j
 	job->template_id = g_strdup(template_id);
 	job->data_json = g_strdup(data_json);
 	job->issued_at_us = issued_at_us;
+	job->validate_only = cg_generation_get_validate_only(generation);
 	job->cancellable = cg_generation_ref_cancellable(generation);
 	job->link.data = job;
 	return job;

@@ -58,7 +58,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgPipeline, cg_pipeline_free)
  * (cg_generation_ref_cancellable(), taken now). The file is named after the
  * generation's id. @options (NULL: the defaults) say what to write
  * (output_format). @issued_at_us: wall-clock time stamped on the
- * certificate (PDF creation date, year of the number).
+ * certificate (PDF creation date, year of the number). A generation with
+ * validate_only stops after data_validation: its done report has a result
+ * with only `pages` set, and no number is reserved, no file written.
  *
  * A ZIP batch renders its pages on the worker that runs it and on any idle
  * worker (one more is started when the pool has room); a job queued

@@ -9,6 +9,9 @@
  *
  *   {
  *     "version": 1,                                optional, 1
+ *     "title": "Classic",                          optional, 1–128 characters;
+ *                                                  default the id
+ *     "description": "A4 landscape, ...",          optional, 0–1000 characters
  *     "page": { "width": 842, "height": 595 },     must match the background page
  *     "background": { "file": "background.pdf",    a plain file name in the
  *                     "page": 1 },                 template directory; page
@@ -44,6 +47,9 @@
  *                     wrapped at maxWidth, at most "maxLines" lines (0 = no
  *                     limit), then ellipsized; default "shrink"
  *   "letterSpacing"   extra space between characters (-10 to 100); 0
+ * "label" of a data field: what a form calls it (1–128 characters, default
+ * the key). Title, description and labels are shown by clients
+ * (ListTemplates), so they may hold no control characters.
  * RULE members of data fields (the data validation of cg-data.h):
  *   "required" (false), "type" ("string" or "date": YYYY-MM-DD drawn with
  *   dateFormat), "minLength" (1 when required, else 0), "maxLength" (0 = no
@@ -87,6 +93,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cg-check.h"
 #include "cg-date.h"
 #include "cg-error.h"
 #include "cg-json.h"
@@ -106,6 +113,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerPage, g_object_unref)
 #define CG_DEFAULT_FONT "DejaVu Sans"
 #define CG_DEFAULT_DATE_FORMAT "%-d %B %Y"
 #define CG_QR_DEFAULT_QUIET_ZONE 4
+#define CG_TITLE_MAX 128	/* characters, title and labels */
+#define CG_DESCRIPTION_MAX 1000 /* characters */
+#define CG_NOT_FOUND_MAX_IDS 50 /* ids a TemplateNotFound message lists */
 
 typedef struct {
 	gboolean exists;
@@ -117,6 +127,8 @@ typedef struct {
 
 struct _CgTemplate {
 	char *id;
+	char *title;
+	char *description;
 	char *layout_path;
 	char *background_path;
 	CgFileStamp layout_stamp;
@@ -221,6 +233,7 @@ cg_template_field_free(CgTemplateField *field)
 	if (field == NULL)
 		return;
 	g_free(field->key);
+	g_free(field->label);
 	g_free(field->text);
 	g_free(field->prefix);
 	g_free(field->suffix);
@@ -234,6 +247,8 @@ static void
 cg_template_clear(CgTemplate *tmpl)
 {
 	g_free(tmpl->id);
+	g_free(tmpl->title);
+	g_free(tmpl->description);
 	g_free(tmpl->layout_path);
 	g_free(tmpl->background_path);
 	g_clear_pointer(&tmpl->background, g_bytes_unref);
@@ -271,6 +286,16 @@ CG_DEFINE_GETTER(CgTemplate, cg_template_get_id, const char *, id, NULL)
 CG_DEFINE_GETTER(CgTemplate, cg_template_get_path, const char *, layout_path, NULL)
 CG_DEFINE_GETTER(CgTemplate, cg_template_get_rules, const GPtrArray *, rules, NULL)
 CG_DEFINE_GETTER(CgTemplate, cg_template_get_fields, const GPtrArray *, fields, NULL)
+
+void
+cg_template_get_texts(const CgTemplate *tmpl, const char **title, const char **description)
+{
+	g_return_if_fail(tmpl != NULL);
+	if (title != NULL)
+		*title = tmpl->title;
+	if (description != NULL)
+		*description = tmpl->description;
+}
 
 void
 cg_template_get_page_size(const CgTemplate *tmpl, double *width, double *height)
@@ -690,6 +715,32 @@ cg_layout_enum(const CgLayoutObject *obj, const char *member, const char *const 
 	return cg_layout_error(error, obj, member, "expected one of %s", expected);
 }
 
+/* Text a client shows (title, description, labels): @min_chars to
+ * @max_chars characters without control characters (the rule of
+ * cg_check_string_argument()); *out unchanged when absent. */
+static gboolean
+cg_layout_display_text(const CgLayoutObject *obj, const char *member, guint min_chars,
+		       guint max_chars, const char **out, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	const char *value = NULL;
+	glong n_chars;
+
+	if (!cg_layout_string(obj, member, FALSE, &value, error))
+		return FALSE;
+	if (value == NULL)
+		return TRUE;
+	if (!cg_check_string_argument(member, value, &local_error))
+		return cg_layout_error_detail(error, obj, member, local_error->message,
+					      "contains a control character");
+	n_chars = g_utf8_strlen(value, -1);
+	if (n_chars < (glong)min_chars || n_chars > (glong)max_chars)
+		return cg_layout_error(error, obj, member, "must be %u to %u characters", min_chars,
+				       max_chars);
+	*out = value;
+	return TRUE;
+}
+
 static gboolean
 cg_layout_color(const CgLayoutObject *obj, const char *member, double rgb[3], GError **error)
 {
@@ -766,7 +817,7 @@ static const char *const text_members[] = {
 };
 static const char *const static_text_members[] = {"text", NULL};
 static const char *const data_members[] = {
-    "key", "prefix", "suffix", "required", "type", "minLength", "maxLength", NULL,
+    "key", "label", "prefix", "suffix", "required", "type", "minLength", "maxLength", NULL,
 };
 static const char *const number_members[] = {"key", "prefix", "suffix", NULL};
 static const char *const qr_members[] = {
@@ -849,6 +900,17 @@ cg_layout_parse_affixes(const CgLayoutObject *obj, CgTemplateField *field, GErro
 		return FALSE;
 	field->prefix = g_strdup(prefix);
 	field->suffix = g_strdup(suffix);
+	return TRUE;
+}
+
+static gboolean
+cg_layout_parse_label(const CgLayoutObject *obj, CgTemplateField *field, GError **error)
+{
+	const char *label = field->key;
+
+	if (!cg_layout_display_text(obj, "label", 1, CG_TITLE_MAX, &label, error))
+		return FALSE;
+	field->label = g_strdup(label);
 	return TRUE;
 }
 
@@ -960,6 +1022,7 @@ cg_layout_parse_field(CgLoad *load, JsonNode *node, guint index, CgTemplate *tmp
 		return NULL;
 	}
 	if (!cg_layout_check_members(&obj, text_members, data_members, error) ||
+	    !cg_layout_parse_label(&obj, field, error) ||
 	    !cg_layout_parse_text_style(&obj, tmpl, field, error) ||
 	    !cg_layout_parse_affixes(&obj, field, error) ||
 	    !cg_layout_parse_rule(&obj, tmpl, field, error))
@@ -1048,7 +1111,7 @@ static CgTemplate *
 cg_template_load(CgLoad *load, const char *id, const char *layout_path, GError **error)
 {
 	static const char *const root_members[] = {
-	    "version", "page", "background", "dateFormat", "fields", NULL,
+	    "version", "title", "description", "page", "background", "dateFormat", "fields", NULL,
 	};
 	static const char *const page_members[] = {"width", "height", NULL};
 	g_autoptr(CgTemplate) tmpl = cg_template_new();
@@ -1060,6 +1123,8 @@ cg_template_load(CgLoad *load, const char *id, const char *layout_path, GError *
 	CgLayoutObject root = {load, NULL, NULL};
 	CgLayoutObject page;
 	const char *date_format = CG_DEFAULT_DATE_FORMAT;
+	const char *title = id;
+	const char *description = "";
 	CgJsonLimits json_limits = {CG_LAYOUT_MAX_BYTES, CG_LAYOUT_MAX_DEPTH, 0, 0};
 	JsonNode *fields_node;
 	JsonArray *fields;
@@ -1109,6 +1174,9 @@ cg_template_load(CgLoad *load, const char *id, const char *layout_path, GError *
 	root.object = json_node_get_object(root_node);
 	if (!cg_layout_check_members(&root, root_members, NULL, error) ||
 	    !cg_layout_number(&root, "version", FALSE, 1, 1, &version, error) ||
+	    !cg_layout_display_text(&root, "title", 1, CG_TITLE_MAX, &title, error) ||
+	    !cg_layout_display_text(&root, "description", 0, CG_DESCRIPTION_MAX, &description,
+				    error) ||
 	    !cg_layout_object(&root, "page", &page, error) ||
 	    !cg_layout_check_members(&page, page_members, NULL, error) ||
 	    !cg_layout_number(&page, "width", TRUE, 1, CG_PAGE_MAX, &tmpl->width, error) ||
@@ -1126,6 +1194,8 @@ cg_template_load(CgLoad *load, const char *id, const char *layout_path, GError *
 		return NULL;
 	}
 	tmpl->date_format = g_strdup(date_format);
+	tmpl->title = g_strdup(title);
+	tmpl->description = g_strdup(description);
 
 	if (!cg_layout_member(&root, "fields", TRUE, &fields_node, error))
 		return NULL;
@@ -1177,6 +1247,69 @@ cg_template_store_free(CgTemplateStore *store)
 	g_free(store);
 }
 
+static int
+cg_compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+GStrv
+cg_template_store_list_ids(CgTemplateStore *store)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GPtrArray) ids = g_ptr_array_new();
+	GHashTableIter iter;
+	gpointer id;
+
+	g_return_val_if_fail(store != NULL, NULL);
+
+	for (guint i = 0; store->dirs[i] != NULL; i++) {
+		g_autoptr(GDir) dir = g_dir_open(store->dirs[i], 0, NULL);
+		const char *name;
+
+		if (dir == NULL)
+			continue;
+		/* names only, never paths: what is not an id is not a template */
+		while ((name = g_dir_read_name(dir)) != NULL) {
+			g_autofree char *path = NULL;
+			struct stat st;
+
+			if (!cg_template_id_is_valid(name) || g_hash_table_contains(seen, name))
+				continue;
+			path = g_build_filename(store->dirs[i], name, "layout.json", NULL);
+			if (stat(path, &st) == 0)
+				g_hash_table_add(seen, g_strdup(name));
+		}
+	}
+	g_hash_table_iter_init(&iter, seen);
+	while (g_hash_table_iter_next(&iter, &id, NULL))
+		g_ptr_array_add(ids, g_strdup(id));
+	g_ptr_array_sort(ids, cg_compare_strings);
+	g_ptr_array_add(ids, NULL);
+	return (GStrv)g_ptr_array_free(g_steal_pointer(&ids), FALSE);
+}
+
+/* "Template 'x' not found; available: classic, modern": @id is a valid id
+ * (a name of [a-z0-9_-]), so it is shown as it is. */
+static void
+cg_template_store_set_not_found(CgTemplateStore *store, const char *id, GError **error)
+{
+	g_auto(GStrv) ids = cg_template_store_list_ids(store);
+	g_autoptr(GString) available = g_string_new(NULL);
+	guint n = g_strv_length(ids);
+
+	for (guint i = 0; i < n && i < CG_NOT_FOUND_MAX_IDS; i++)
+		g_string_append_printf(available, "%s%s", i > 0 ? ", " : "", ids[i]);
+	if (n > CG_NOT_FOUND_MAX_IDS)
+		g_string_append_printf(available, " and %u more", n - CG_NOT_FOUND_MAX_IDS);
+	if (n == 0)
+		g_set_error(error, CG_ERROR, CG_ERROR_TEMPLATE_NOT_FOUND,
+			    "Template '%s' not found; no templates are installed", id);
+	else
+		g_set_error(error, CG_ERROR, CG_ERROR_TEMPLATE_NOT_FOUND,
+			    "Template '%s' not found; available: %s", id, available->str);
+}
+
 /* The layout.json of @id in the first directory that has it. */
 static char *
 cg_template_store_find(CgTemplateStore *store, CgLoad *load, CgFileStamp *stamp, GError **error)
@@ -1218,7 +1351,7 @@ cg_template_store_find(CgTemplateStore *store, CgLoad *load, CgFileStamp *stamp,
 			cg_file_stamp_from_stat(stamp, &st);
 		return g_steal_pointer(&path);
 	}
-	g_set_error(error, CG_ERROR, CG_ERROR_TEMPLATE_NOT_FOUND, "Template “%s” not found", id);
+	cg_template_store_set_not_found(store, id, error);
 	return NULL;
 }
 
@@ -1323,4 +1456,30 @@ cg_template_store_load(CgTemplateStore *store, const char *id, GCancellable *can
 	g_hash_table_replace(store->cache, g_strdup(id), cg_template_ref(tmpl));
 	g_mutex_unlock(&store->lock);
 	return tmpl;
+}
+
+GPtrArray *
+cg_template_store_list(CgTemplateStore *store, GCancellable *cancellable)
+{
+	g_auto(GStrv) ids = NULL;
+	GPtrArray *templates;
+
+	g_return_val_if_fail(store != NULL, NULL);
+
+	ids = cg_template_store_list_ids(store);
+	templates = g_ptr_array_new_with_free_func((GDestroyNotify)cg_template_unref);
+	for (guint i = 0; ids[i] != NULL; i++) {
+		g_autoptr(GError) error = NULL;
+		CgTemplate *tmpl = cg_template_store_load(store, ids[i], cancellable, &error);
+
+		/* a broken template is no reason to hide the others; the load
+		 * logged the detail */
+		if (tmpl == NULL) {
+			g_message("Template %s is left out of the list: %s", ids[i],
+				  error->message);
+			continue;
+		}
+		g_ptr_array_add(templates, tmpl);
+	}
+	return templates;
 }

@@ -44,11 +44,25 @@ gboolean cg_template_store_check(CgTemplateStore *store, const char *id, GError 
 CgTemplate *cg_template_store_load(CgTemplateStore *store, const char *id,
 				   GCancellable *cancellable, GError **error);
 
+/* The ids of every directory of a template directory that is named like
+ * an id and has a layout.json, in all directories, sorted, each once (not
+ * loaded: one may still fail to load). NULL-terminated; g_strfreev(). */
+GStrv cg_template_store_list_ids(CgTemplateStore *store);
+
+/* Every template that loads, sorted by id (an id in several directories:
+ * the first directory's, as cg_template_store_load() finds it); one that
+ * fails to load is left out and logged. Array of CgTemplate* references.
+ * Thread-safe; cached templates cost a stat() of their files each. */
+GPtrArray *cg_template_store_list(CgTemplateStore *store, GCancellable *cancellable);
+
 CgTemplate *cg_template_ref(CgTemplate *tmpl);
 void cg_template_unref(CgTemplate *tmpl);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgTemplate, cg_template_unref)
 
 const char *cg_template_get_id(const CgTemplate *tmpl);
+/* What clients show: layout.json's "title" (default the id) and
+ * "description" (default ""), borrowed. Either may be NULL. */
+void cg_template_get_texts(const CgTemplate *tmpl, const char **title, const char **description);
 /* Field rules for data validation: array of CgFieldRule* (cg-data.h). */
 const GPtrArray *cg_template_get_rules(const CgTemplate *tmpl);
 /* Page size in PostScript points. */
@@ -79,6 +93,7 @@ typedef enum {
 typedef struct {
 	CgTemplateFieldKind kind;
 	char *key;		 /* data field name or special key; NULL for static text */
+	char *label;		 /* data fields: what a form calls it (default the key) */
 	char *text;		 /* static text; NULL otherwise */
 	const CgFieldRule *rule; /* data fields: its validation rule */
 	gboolean is_date;	 /* data fields of type date: formatted with date_format */

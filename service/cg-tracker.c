@@ -32,7 +32,8 @@ enum {
 	FLAG_MESSAGE_OWNED = 1 << 6,	/* message is g_strdup()ed, else static */
 	FLAG_FORGOTTEN = 1 << 7,	/* no longer in the tracker */
 	FLAG_HAS_LABEL = 1 << 8,	/* owner label stored after the transaction id */
-	FLAG_OUTPUT_ZIP = 1 << 9,	/* output_format zip */
+	FLAG_OPT_VALIDATE_ONLY = 1 << 9,
+	FLAG_OUTPUT_ZIP = 1 << 10, /* output_format zip */
 };
 
 /* Stages that can have a duration (completed is a point in time). */
@@ -69,7 +70,8 @@ struct _CgGeneration {
 		const char *error_name; /* CG_STATUS_FAILED: static D-Bus name */
 	};
 	gpointer user_data;
-	char transaction_id[]; /* then the owner label when FLAG_HAS_LABEL */
+	const char *template_id; /* interned; NULL until set */
+	char transaction_id[];	 /* then the owner label when FLAG_HAS_LABEL */
 };
 
 G_STATIC_ASSERT(offsetof(CgGeneration, id) == 0);
@@ -111,6 +113,7 @@ cg_generation_options_init(CgGenerationOptions *options)
 	options->enable_cancellation = TRUE;
 	options->enable_persistence = FALSE;
 	options->cancel_on_disconnect = FALSE;
+	options->validate_only = FALSE;
 	options->output_format = CG_OUTPUT_FORMAT_PDF;
 }
 
@@ -499,6 +502,9 @@ generation_to_variant(const CgGeneration *generation, guint64 sequence, gint64 n
 	vardict_add(&dict, "expires_at_us",
 		    g_variant_new_int64(generation_expires_at_us(generation)));
 	vardict_add(
+	    &dict, "template_id",
+	    g_variant_new_string(generation->template_id != NULL ? generation->template_id : ""));
+	vardict_add(
 	    &dict, "output_format",
 	    g_variant_new_string(cg_output_format_to_string(generation_output_format(generation))));
 	if (label != NULL)
@@ -739,6 +745,8 @@ cg_tracker_add(CgTracker *tracker, const char *transaction_id, guint32 owner_uid
 		generation->flags |= FLAG_OPT_PERSISTENCE;
 	if (options->cancel_on_disconnect)
 		generation->flags |= FLAG_OPT_CANCEL_ON_DISCONNECT;
+	if (options->validate_only)
+		generation->flags |= FLAG_OPT_VALIDATE_ONLY;
 	if (options->output_format == CG_OUTPUT_FORMAT_ZIP)
 		generation->flags |= FLAG_OUTPUT_ZIP;
 	generation->started_mono = now;
@@ -753,6 +761,16 @@ cg_tracker_add(CgTracker *tracker, const char *transaction_id, guint32 owner_uid
 		tracker_arm(tracker, generation_timeout_deadline(generation));
 	tracker_schedule_sweep(tracker, generation_forget_deadline(tracker, generation));
 	return generation;
+}
+
+void
+cg_generation_set_template_id(CgGeneration *generation, const char *template_id)
+{
+	g_return_if_fail(generation != NULL);
+	g_return_if_fail(template_id != NULL);
+	/* interned: the ids of existing templates are few, and the record
+	 * stays small */
+	generation->template_id = g_intern_string(template_id);
 }
 
 CgGeneration *
@@ -922,13 +940,16 @@ cg_tracker_complete(CgTracker *tracker, CgGeneration *generation, const CgResult
 		return;
 	}
 	now = tracker_now(tracker, &now_real);
-	generation->result = result_copy_compact(result);
 	if (result->pages > 0) {
 		generation->pages_done = result->pages;
 		generation->pages_total = result->pages;
 	}
 
-	if (generation->stage < CG_STAGE_DOWNLOAD_READY) {
+	/* validate_only: no file and no numbers, so no result and nothing to
+	 * download; straight to completed */
+	if ((generation->flags & FLAG_OPT_VALIDATE_ONLY) == 0)
+		generation->result = result_copy_compact(result);
+	if (generation->result != NULL && generation->stage < CG_STAGE_DOWNLOAD_READY) {
 		generation_enter_stage(generation, CG_STAGE_DOWNLOAD_READY, now);
 		generation->stage_progress = 100;
 		generation_set_message(generation, stage_messages[CG_STAGE_DOWNLOAD_READY], FALSE);
@@ -1217,18 +1238,30 @@ cg_generation_get_progress(const CgGeneration *generation)
 
 CG_DEFINE_GETTER(CgGeneration, cg_generation_get_sequence, guint64, sequence, 0)
 
+/* Whether @generation was started with the option of @flag. */
+static gboolean
+generation_has_option(const CgGeneration *generation, guint flag)
+{
+	g_return_val_if_fail(generation != NULL, FALSE);
+	return (generation->flags & flag) != 0;
+}
+
 gboolean
 cg_generation_get_cancel_on_disconnect(const CgGeneration *generation)
 {
-	g_return_val_if_fail(generation != NULL, FALSE);
-	return (generation->flags & FLAG_OPT_CANCEL_ON_DISCONNECT) != 0;
+	return generation_has_option(generation, FLAG_OPT_CANCEL_ON_DISCONNECT);
+}
+
+gboolean
+cg_generation_get_validate_only(const CgGeneration *generation)
+{
+	return generation_has_option(generation, FLAG_OPT_VALIDATE_ONLY);
 }
 
 gboolean
 cg_generation_get_persistent(const CgGeneration *generation)
 {
-	g_return_val_if_fail(generation != NULL, FALSE);
-	return (generation->flags & FLAG_OPT_PERSISTENCE) != 0;
+	return generation_has_option(generation, FLAG_OPT_PERSISTENCE);
 }
 
 const CgResult *

@@ -49,6 +49,7 @@ typedef struct {
 	gboolean enable_cancellation;
 	gboolean enable_persistence;
 	gboolean cancel_on_disconnect;
+	gboolean validate_only;	      /* template_loading and data_validation only */
 	CgOutputFormat output_format; /* default CG_OUTPUT_FORMAT_PDF */
 } CgGenerationOptions;
 
@@ -151,7 +152,9 @@ void cg_tracker_report(CgTracker *tracker, CgGeneration *generation, CgStage sta
  * complete: stage download_ready then completed with the result: an update
  * for download_ready (unless already there), then the terminal one with
  * `result`. The tracker keeps its own copy of @result; pages_done and
- * pages_total become result->pages.
+ * pages_total become result->pages. A generation with validate_only has
+ * neither file nor numbers: @result gives its pages only, none is kept, and
+ * it goes straight to completed without `result`.
  * fail: status failed; error/error_message from @error (cg_error_to_dbus_name);
  * the message becomes error->message too. A cancellation error
  * (G_IO_ERROR_CANCELLED, CG_ERROR_CANCELLED, CG_ERROR_TIMED_OUT) is handed
@@ -195,6 +198,11 @@ double cg_generation_get_progress(const CgGeneration *generation);
 guint64 cg_generation_get_sequence(const CgGeneration *generation);
 gboolean cg_generation_get_cancel_on_disconnect(const CgGeneration *generation);
 gboolean cg_generation_get_persistent(const CgGeneration *generation);
+gboolean cg_generation_get_validate_only(const CgGeneration *generation);
+/* The template it was started with: "template_id" of its updates ("" until
+ * set). Set once, right after cg_tracker_add(); kept interned, so only ids
+ * of templates that exist may be set (they are few). */
+void cg_generation_set_template_id(CgGeneration *generation, const char *template_id);
 /* The result once completed, else NULL. */
 const CgResult *cg_generation_get_result(const CgGeneration *generation);
 /* The cancellable the worker checks; valid until the generation finishes.

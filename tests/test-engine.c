@@ -7,6 +7,7 @@
 
 #include "cg-engine.h"
 #include "cg-error.h"
+#include "cg-template.h"
 #include "cg-test-util.h"
 
 #define ONE_RECIPIENT                                                                              \
@@ -38,15 +39,21 @@ update_free(Update *update)
 }
 
 static void
-update_cb(const char *connection, const char *progress_id, GVariant *update, gpointer user_data)
+update_cb(const char *const *connections, guint n_connections, const char *progress_id,
+	  GVariant *update, gpointer user_data)
 {
 	Fixture *f = user_data;
-	Update *u = g_new0(Update, 1);
 
-	u->connection = g_strdup(connection);
-	u->progress_id = g_strdup(progress_id);
-	u->update = g_variant_ref(update);
-	g_ptr_array_add(f->updates, u);
+	/* once per update, with every receiver */
+	g_assert_cmpuint(n_connections, >, 0);
+	for (guint i = 0; i < n_connections; i++) {
+		Update *u = g_new0(Update, 1);
+
+		u->connection = g_strdup(connections[i]);
+		u->progress_id = g_strdup(progress_id);
+		u->update = g_variant_ref(update);
+		g_ptr_array_add(f->updates, u);
+	}
 }
 
 static void
@@ -294,6 +301,72 @@ test_invalid_data_fails(Fixture *f, gconstpointer data)
 	last = last_update(f, ":1.1", id);
 	g_assert_true(g_variant_lookup(last->update, "error", "&s", &name));
 	g_assert_cmpstr(name, ==, "org.certgen.Certificates1.Error.InvalidData");
+}
+
+static void
+listed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	*(GAsyncResult **)user_data = g_object_ref(res);
+}
+
+/* validate_only: completed without a result; OpenCertificate says why
+ * there is no file (NotReady), nothing was written; the templates list. */
+static void
+test_validate_only_and_templates(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	CgGenerationOptions options;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) templates = NULL;
+	g_autoptr(GAsyncResult) result = NULL;
+	g_autofree char *id = NULL;
+	g_autofree char *certificates = g_build_filename(f->state_dir, "certificates", NULL);
+	g_autoptr(GDir) dir = NULL;
+	const Update *last;
+
+	cg_generation_options_init(&options);
+	options.validate_only = TRUE;
+	id = start(f, &alice, &options, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(wait_terminal(f, ":1.1", id), ==, "completed");
+	last = last_update(f, ":1.1", id);
+	g_assert_false(g_variant_lookup(last->update, "result", "@a{sv}", NULL));
+	g_assert_true(g_variant_lookup(last->update, "template_id", "&s", NULL));
+	g_assert_cmpint(cg_engine_open_certificate(engine(f), &alice, id, &error), ==, -1);
+	g_assert_error(error, CG_ERROR, CG_ERROR_NOT_READY);
+	g_assert_nonnull(strstr(error->message, "validate_only"));
+	g_clear_error(&error);
+	dir = g_dir_open(certificates, 0, NULL);
+	g_assert_nonnull(dir);
+	g_assert_null(g_dir_read_name(dir));
+
+	cg_engine_list_templates_async(engine(f), listed_cb, &result);
+	while (result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	templates = cg_engine_list_templates_finish(result, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(templates->len, ==, 2);
+	g_assert_cmpstr(cg_template_get_id(templates->pdata[0]), ==, "classic");
+	g_assert_cmpstr(cg_template_get_id(templates->pdata[1]), ==, "modern");
+}
+
+/* Freeing the engine waits for a listing still loading templates; the
+ * templates it gives stay valid without the engine. */
+static void
+test_free_while_listing(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GAsyncResult) result = NULL;
+	g_autoptr(GPtrArray) templates = NULL;
+	g_autoptr(GError) error = NULL;
+
+	cg_engine_list_templates_async(engine(f), listed_cb, &result);
+	g_clear_pointer(&f->engine, cg_engine_free);
+	while (result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	templates = cg_engine_list_templates_finish(result, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(templates->len, ==, 2);
+	g_assert_cmpuint(cg_template_get_fields(templates->pdata[1])->len, >, 0);
 }
 
 static void
@@ -633,6 +706,8 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/engine/start-complete", test_start_complete),
     CG_TEST_FIXTURE_CASE("/engine/check-start", test_check_start),
     CG_TEST_FIXTURE_CASE("/engine/invalid-data-fails", test_invalid_data_fails),
+    CG_TEST_FIXTURE_CASE("/engine/validate-only", test_validate_only_and_templates),
+    CG_TEST_FIXTURE_CASE("/engine/free-while-listing", test_free_while_listing),
     CG_TEST_FIXTURE_CASE("/engine/caps", test_caps),
     CG_TEST_FIXTURE_CASE("/engine/max-tracked", test_max_tracked),
     CG_TEST_FIXTURE_CASE("/engine/rate-limit", test_rate_limit),

@@ -65,6 +65,7 @@ test_defaults(void)
 	g_assert_true(out.enable_cancellation);
 	g_assert_false(out.enable_persistence);
 	g_assert_false(out.cancel_on_disconnect);
+	g_assert_false(out.validate_only);
 	g_assert_cmpint(out.output_format, ==, CG_OUTPUT_FORMAT_PDF);
 	g_assert_null(label);
 }
@@ -76,7 +77,7 @@ test_all_keys(void)
 	    g_variant_new_parsed("{'timeout_ms': <@u 1234>, 'update_interval_ms': <@u 0>, "
 				 "'enable_cancellation': <false>,"
 				 " 'enable_persistence': <true>, 'cancel_on_disconnect': <true>,"
-				 " 'owner_label': <'web:alice'>}");
+				 " 'owner_label': <'web:alice'>, 'validate_only': <true>}");
 	g_autoptr(GError) error = NULL;
 	g_autofree char *label = NULL;
 	CgGenerationOptions out;
@@ -88,6 +89,7 @@ test_all_keys(void)
 	g_assert_false(out.enable_cancellation);
 	g_assert_true(out.enable_persistence);
 	g_assert_true(out.cancel_on_disconnect);
+	g_assert_true(out.validate_only);
 	g_assert_cmpstr(label, ==, "web:alice");
 }
 
@@ -98,7 +100,7 @@ test_each_key_alone(void)
 	CgGenerationOptions defaults;
 
 	cg_generation_options_init(&defaults);
-	for (guint i = 0; i < 5; i++) {
+	for (guint i = 0; i < 6; i++) {
 		g_autoptr(GError) error = NULL;
 		g_autofree char *label = NULL;
 		CgGenerationOptions out, expected = defaults;
@@ -121,9 +123,13 @@ test_each_key_alone(void)
 			options = one_option("enable_persistence", g_variant_new_boolean(TRUE));
 			expected.enable_persistence = TRUE;
 			break;
-		default:
+		case 4:
 			options = one_option("cancel_on_disconnect", g_variant_new_boolean(TRUE));
 			expected.cancel_on_disconnect = TRUE;
+			break;
+		default:
+			options = one_option("validate_only", g_variant_new_boolean(TRUE));
+			expected.validate_only = TRUE;
 			break;
 		}
 		g_assert_true(parse(options, &out, &label, &error));
@@ -134,6 +140,7 @@ test_each_key_alone(void)
 		g_assert_cmpint(out.enable_cancellation, ==, expected.enable_cancellation);
 		g_assert_cmpint(out.enable_persistence, ==, expected.enable_persistence);
 		g_assert_cmpint(out.cancel_on_disconnect, ==, expected.cancel_on_disconnect);
+		g_assert_cmpint(out.validate_only, ==, expected.validate_only);
 	}
 }
 
@@ -182,6 +189,8 @@ test_wrong_types(void)
 		       "option enable_persistence: expected type 'b', got 's'");
 	assert_refused("cancel_on_disconnect", g_variant_new_byte(1),
 		       "option cancel_on_disconnect: expected type 'b', got 'y'");
+	assert_refused("validate_only", g_variant_new_string("yes"),
+		       "option validate_only: expected type 'b', got 's'");
 	assert_refused("owner_label", g_variant_new_object_path("/web/alice"),
 		       "option owner_label: expected type 's', got 'o'");
 	assert_refused("owner_label", g_variant_new_uint32(7), "expected type 's', got 'u'");

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 
 #include "cg-counter.h"
+#include "cg-error.h"
 #include "cg-pipeline.h"
 #include "cg-template.h"
 #include "cg-tracker.h"
@@ -19,9 +20,10 @@ typedef struct {
 	CgTemplateStore *templates;
 	CgCounter *counter;
 	CgPipelineConfig config;
-	CgTracker *tracker;  /* only makes the generations; reports go to the fixture */
-	GHashTable *reports; /* transaction id → number of progress reports */
-	GHashTable *done;    /* transaction id → GError* (NULL value: completed) */
+	CgTracker *tracker;    /* only makes the generations; reports go to the fixture */
+	GHashTable *reports;   /* transaction id → number of progress reports */
+	GHashTable *done;      /* transaction id → GError* (NULL value: completed) */
+	GHashTable *validated; /* transaction id → pages of a result without a file */
 } Fixture;
 
 /* The jobs are named by their generation's transaction id. */
@@ -45,6 +47,11 @@ done_cb(CgGeneration *generation, const CgResult *result, const GError *error, g
 
 	g_assert_false(g_hash_table_contains(f->done, progress_id));
 	g_assert_true((result == NULL) != (error == NULL));
+	if (result != NULL && result->path == NULL) {
+		g_assert_null(result->certificate_number);
+		g_hash_table_insert(f->validated, g_strdup(progress_id),
+				    GUINT_TO_POINTER(result->pages));
+	}
 	g_hash_table_insert(f->done, g_strdup(progress_id),
 			    error != NULL ? g_error_copy(error) : NULL);
 }
@@ -78,11 +85,13 @@ fixture_setup(Fixture *f, gconstpointer data)
 	f->tracker = cg_tracker_new(NULL, NULL, NULL, NULL);
 	f->reports = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	f->done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_error);
+	f->validated = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
+	g_hash_table_unref(f->validated);
 	g_hash_table_unref(f->done);
 	g_hash_table_unref(f->reports);
 	cg_tracker_free(f->tracker);
@@ -277,11 +286,59 @@ test_zip_one_worker(Fixture *f, gconstpointer data)
 	cg_pipeline_free(pipeline);
 }
 
+static guint64
+reserve_one(Fixture *f)
+{
+	g_autoptr(GError) error = NULL;
+	guint64 number = 0;
+
+	g_assert_true(cg_counter_reserve(f->counter, 1, &number, &error));
+	g_assert_no_error(error);
+	return number;
+}
+
+/* validate_only: the template and the data are checked, then the job ends
+ * with the pages only: no number reserved, no file written; bad data still
+ * fails as it would otherwise. */
+static void
+test_validate_only(Fixture *f, gconstpointer data)
+{
+	g_autofree char *batch = cg_test_batch_json(3);
+	CgPipeline *pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
+	CgGenerationOptions options;
+	g_autoptr(GDir) dir = NULL;
+	const GError *error;
+	guint64 before = reserve_one(f);
+
+	cg_generation_options_init(&options);
+	options.validate_only = TRUE;
+	cg_pipeline_submit(pipeline, cg_tracker_add(f->tracker, "valid", 1000, NULL, &options),
+			   "classic", batch, &options, g_get_real_time());
+	cg_pipeline_submit(pipeline, cg_tracker_add(f->tracker, "invalid", 1000, NULL, &options),
+			   "classic", "{\"recipientName\": \"Ada\"}", &options, g_get_real_time());
+	wait_done(f, "valid");
+	wait_done(f, "invalid");
+	cg_pipeline_free(pipeline);
+
+	assert_completed(f, "valid");
+	g_assert_cmpuint(GPOINTER_TO_UINT(g_hash_table_lookup(f->validated, "valid")), ==, 3);
+	error = g_hash_table_lookup(f->done, "invalid");
+	g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_DATA);
+	g_assert_false(g_hash_table_contains(f->validated, "invalid"));
+
+	/* nothing issued, nothing written */
+	g_assert_cmpuint(reserve_one(f), ==, before + 1);
+	dir = g_dir_open(f->output_dir, 0, NULL);
+	g_assert_nonnull(dir);
+	g_assert_null(g_dir_read_name(dir));
+}
+
 static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/pipeline/free-joins-workers", test_free_joins_workers),
     CG_TEST_FIXTURE_CASE("/pipeline/cancel-queued", test_cancel_queued),
     CG_TEST_FIXTURE_CASE("/pipeline/zip-both-workers", test_zip_both_workers),
     CG_TEST_FIXTURE_CASE("/pipeline/zip-one-worker", test_zip_one_worker),
+    CG_TEST_FIXTURE_CASE("/pipeline/validate-only", test_validate_only),
 };
 
 CG_TEST_MAIN_WITH_FIXTURE(cases, Fixture, fixture_setup, fixture_teardown)

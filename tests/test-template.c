@@ -86,6 +86,17 @@ store_for(const char *dir)
 }
 
 static void
+assert_texts(const CgTemplate *tmpl, const char *title, const char *description)
+{
+	const char *got_title = NULL;
+	const char *got_description = NULL;
+
+	cg_template_get_texts(tmpl, &got_title, &got_description);
+	g_assert_cmpstr(got_title, ==, title);
+	g_assert_cmpstr(got_description, ==, description);
+}
+
+static void
 test_template_ids(void)
 {
 	g_autofree char *shipped = cg_test_shipped_templates_dir();
@@ -129,14 +140,75 @@ test_template_not_found(void)
 
 	g_assert_false(cg_template_store_check(store, "no-such-template", &error));
 	g_assert_error(error, CG_ERROR, CG_ERROR_TEMPLATE_NOT_FOUND);
+	/* the ids there are, sorted */
+	g_assert_cmpstr(error->message, ==,
+			"Template 'no-such-template' not found; available: classic, modern");
 	g_clear_error(&error);
 	tmpl = cg_template_store_load(store, "no-such-template", NULL, &error);
 	g_assert_null(tmpl);
 	g_assert_error(error, CG_ERROR, CG_ERROR_TEMPLATE_NOT_FOUND);
+	g_assert_cmpstr(error->message, ==,
+			"Template 'no-such-template' not found; available: classic, modern");
 	g_clear_error(&error);
 	/* "templates" dir itself has no layout.json: a directory is not a template */
 	g_assert_false(cg_template_store_check(empty, "classic", &error));
 	g_assert_error(error, CG_ERROR, CG_ERROR_TEMPLATE_NOT_FOUND);
+	g_assert_cmpstr(error->message, ==,
+			"Template 'classic' not found; no templates are installed");
+}
+
+/* Listing: ids of directories named like ids that have a layout.json, in
+ * every directory, sorted, once each; cg_template_store_list() gives those
+ * that load (the first directory's copy), leaving broken ones out. */
+static void
+test_template_list(Fixture *fx, gconstpointer user_data)
+{
+	g_autofree char *admin = g_build_filename(fx->dir, "admin", NULL);
+	g_autofree char *shipped = g_build_filename(fx->dir, "shipped", NULL);
+	g_autofree char *outside = g_build_filename(fx->dir, "outside", NULL);
+	const char *dirs[] = {admin, shipped, NULL};
+	g_autoptr(CgTemplateStore) store = cg_template_store_new(dirs);
+	g_autofree char *titled = NULL;
+	g_autofree char *stray = NULL;
+	g_autofree char *sub = NULL;
+	g_autoptr(GPtrArray) templates = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) ids = NULL;
+	const GPtrArray *fields;
+	const CgTemplateField *field;
+	const char *expected_ids[] = {"both", "broken", "only", NULL};
+
+	titled = g_strdup_printf("{ \"title\": \"Admin's\", \"description\": \"Caf\u00e9\", %s",
+				 VALID_LAYOUT + 1);
+	g_free(write_template(admin, "both", titled, "background.pdf", fx->background));
+	g_free(write_template(shipped, "both", VALID_LAYOUT, "background.pdf", fx->background));
+	g_free(write_template(shipped, "only", VALID_LAYOUT, "background.pdf", fx->background));
+	g_free(write_template(shipped, "broken", "{", "background.pdf", fx->background));
+	/* not ids, or no layout.json: not templates */
+	g_free(write_template(shipped, "Upper", VALID_LAYOUT, "background.pdf", fx->background));
+	g_free(write_template(shipped, ".hidden", VALID_LAYOUT, "background.pdf", fx->background));
+	g_free(
+	    write_template(outside, "elsewhere", VALID_LAYOUT, "background.pdf", fx->background));
+	sub = g_build_filename(shipped, "empty", NULL);
+	g_assert_cmpint(g_mkdir_with_parents(sub, 0755), ==, 0);
+	stray = g_build_filename(shipped, "file", NULL);
+	g_file_set_contents(stray, "x", -1, &error);
+	g_assert_no_error(error);
+
+	ids = cg_template_store_list_ids(store);
+	g_assert_cmpstrv(ids, expected_ids);
+
+	/* "broken" is logged, not listed */
+	templates = cg_template_store_list(store, NULL);
+	g_assert_cmpuint(templates->len, ==, 2);
+	g_assert_cmpstr(cg_template_get_id(templates->pdata[0]), ==, "both");
+	assert_texts(templates->pdata[0], "Admin's", "Caf\u00e9");
+	g_assert_cmpstr(cg_template_get_id(templates->pdata[1]), ==, "only");
+	/* the defaults: the id, no description, the key as label */
+	assert_texts(templates->pdata[1], "only", "");
+	fields = cg_template_get_fields(templates->pdata[1]);
+	field = g_ptr_array_index(fields, 0);
+	g_assert_cmpstr(field->label, ==, "recipientName");
 }
 
 /* Whether fontconfig gives the field's own family, not a substitute. */
@@ -198,6 +270,11 @@ test_template_shipped(void)
 			g_assert_cmpfloat(height, ==, 842);
 		}
 		g_assert_nonnull(cg_template_get_background(tmpl, NULL));
+		assert_texts(tmpl, i == 0 ? "Classic" : "Modern",
+			     i == 0
+				 ? "A4 landscape: serif lettering on ivory, navy and gold frames."
+				 : "A4 portrait: sans-serif lettering, a teal band and amber "
+				   "accents.");
 
 		/* every font family a shipped template names is installed */
 		fields = cg_template_get_fields(tmpl);
@@ -206,6 +283,11 @@ test_template_shipped(void)
 
 			n_qr += field->kind == CG_TEMPLATE_FIELD_QR;
 			n_number += field->kind == CG_TEMPLATE_FIELD_NUMBER;
+			/* every data field has a label of its own, other kinds none */
+			if (field->kind == CG_TEMPLATE_FIELD_DATA)
+				g_assert_cmpstr(field->label, !=, field->key);
+			else
+				g_assert_null(field->label);
 			if (field->kind == CG_TEMPLATE_FIELD_QR)
 				continue;
 			if (!font_is_installed(field))
@@ -1007,6 +1089,96 @@ test_template_cancelled(void)
 	g_assert_nonnull(tmpl);
 }
 
+/* What clients show (title, description, labels) is checked like every
+ * string the service shows: its length in characters, no control
+ * characters; labels only on data fields. @top: members put at the top
+ * level; @field: members put in the data field. */
+static void
+test_template_display_texts(Fixture *fx, gconstpointer user_data)
+{
+	g_autofree char *chars_128 = NULL;
+	g_autofree char *chars_129 = NULL;
+	const struct {
+		const char *top;
+		const char *field;
+		const char *expected; /* NULL: loads */
+	} cases[] = {
+	    {"\"title\": \"\",", NULL, "title: must be 1 to 128 characters"},
+	    {"\"title\": 7,", NULL, "title: expected a string"},
+	    {"\"title\": \"A\\u001b[31mB\",", NULL, "title: contains a control character"},
+	    {"\"description\": \"x\\u0085y\",", NULL, "description: contains a control character"},
+	    {"\"description\": [\"x\"],", NULL, "description: expected a string"},
+	    {"\"description\": \"\",", NULL, NULL},
+	    {NULL, "\"label\": \"\",", "fields[0].label: must be 1 to 128 characters"},
+	    {NULL, "\"label\": \"a\\nb\",", "fields[0].label: contains a control character"},
+	    {NULL, "\"label\": true,", "fields[0].label: expected a string"},
+	    {NULL, "\"label\": \"Name\",", NULL},
+	};
+	g_autoptr(CgTemplateStore) store = store_for(fx->dir);
+	GString *long_text = g_string_new(NULL);
+
+	/* in characters, not bytes: "é" is two */
+	for (guint i = 0; i < 128; i++)
+		g_string_append(long_text, "\u00e9");
+	chars_128 = g_strdup_printf("\"title\": \"%s\", ", long_text->str);
+	chars_129 = g_strdup_printf("\"title\": \"%s\u00e9\", ", long_text->str);
+	g_string_free(long_text, TRUE);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases) + 2; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(CgTemplate) tmpl = NULL;
+		g_autofree char *id = g_strdup_printf("texts%zu", i);
+		g_autofree char *layout = NULL;
+		const char *top = i < G_N_ELEMENTS(cases) ? cases[i].top : NULL;
+		const char *field = i < G_N_ELEMENTS(cases) ? cases[i].field : NULL;
+		const char *expected = i < G_N_ELEMENTS(cases) ? cases[i].expected : NULL;
+
+		if (i == G_N_ELEMENTS(cases))
+			top = chars_128;
+		if (i == G_N_ELEMENTS(cases) + 1) {
+			top = chars_129;
+			expected = "title: must be 1 to 128 characters";
+		}
+		layout = g_strdup_printf(
+		    "{ %s \"page\": { \"width\": 842, \"height\": 595 },"
+		    "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": ["
+		    "  { \"key\": \"name\", %s \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 "
+		    "},"
+		    "  { \"text\": \"Hi\", \"x\": 1, \"y\": 1, \"size\": 10, \"maxWidth\": 100 } ] "
+		    "}",
+		    top != NULL ? top : "", field != NULL ? field : "");
+		g_free(write_template(fx->dir, id, layout, "background.pdf", fx->background));
+		tmpl = cg_template_store_load(store, id, NULL, &error);
+		g_test_message("%s: %s", layout, error != NULL ? error->message : "loads");
+		if (expected == NULL) {
+			g_assert_no_error(error);
+			continue;
+		}
+		g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+		if (strstr(error->message, expected) == NULL)
+			g_error("%s: expected “%s”", error->message, expected);
+	}
+
+	/* a label on static text or the QR code is an unknown member there */
+	for (guint i = 0; i < 2; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(CgTemplate) tmpl = NULL;
+		g_autofree char *id = g_strdup_printf("label-where%u", i);
+		g_autofree char *layout = g_strdup_printf(
+		    "{ \"page\": { \"width\": 842, \"height\": 595 },"
+		    "  \"background\": { \"file\": \"background.pdf\" }, \"fields\": [ %s ] }",
+		    i == 0 ? "{ \"text\": \"Hi\", \"label\": \"Greeting\", \"x\": 1, \"y\": 1, "
+			     "\"size\": 10, \"maxWidth\": 100 }"
+			   : "{ \"key\": \"qr\", \"label\": \"Code\", \"x\": 700, \"y\": 450, "
+			     "\"size\": 80 }");
+
+		g_free(write_template(fx->dir, id, layout, "background.pdf", fx->background));
+		tmpl = cg_template_store_load(store, id, NULL, &error);
+		g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+		g_assert_nonnull(strstr(error->message, "fields[0]: unknown member"));
+	}
+}
+
 static const CgTestCase cases[] = {
     {"/template/ids", test_template_ids},
     {"/template/not-found", test_template_not_found},
@@ -1019,6 +1191,8 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/template/no-disclosure", test_template_no_disclosure),
     CG_TEST_FIXTURE_CASE("/template/valid-custom", test_template_valid_custom),
     CG_TEST_FIXTURE_CASE("/template/dir-order", test_template_dir_order),
+    CG_TEST_FIXTURE_CASE("/template/list", test_template_list),
+    CG_TEST_FIXTURE_CASE("/template/display-texts", test_template_display_texts),
     CG_TEST_FIXTURE_CASE("/template/cache", test_template_cache),
     CG_TEST_FIXTURE_CASE("/template/strict-layout", test_template_strict_layout),
 };

@@ -177,6 +177,7 @@ test_options_defaults(void)
 	g_assert_true(options.enable_cancellation);
 	g_assert_false(options.enable_persistence);
 	g_assert_false(options.cancel_on_disconnect);
+	g_assert_false(options.validate_only);
 }
 
 static void
@@ -542,6 +543,37 @@ test_complete(Fixture *f, gconstpointer data)
 	complete_with_file(f, other, "/nonexistent/other.pdf");
 	g_assert_cmpuint(f->updates->len, ==, 5);
 	g_assert_cmpstr(get_s(update_at(f, -1), "status"), ==, "completed");
+}
+
+/* validate_only: the pages of the result count, nothing else is kept:
+ * straight to completed, no result, no download_ready. */
+static void
+test_complete_validate_only(Fixture *f, gconstpointer data)
+{
+	g_autoptr(CgResult) result = g_new0(CgResult, 1);
+	CgGenerationOptions options;
+	CgGeneration *generation;
+	GVariant *last;
+
+	cg_generation_options_init(&options);
+	g_assert_false(options.validate_only);
+	options.validate_only = TRUE;
+	generation = cg_tracker_add(f->tracker, "tx-validate", 1000, NULL, &options);
+	g_assert_true(cg_generation_get_validate_only(generation));
+	cg_tracker_report(f->tracker, generation, CG_STAGE_DATA_VALIDATION, 100, 0, 0, NULL);
+	g_assert_cmpuint(f->updates->len, ==, 1);
+	result->pages = 7;
+	cg_tracker_complete(f->tracker, generation, result);
+
+	g_assert_cmpuint(f->updates->len, ==, 2);
+	last = update_at(f, 1);
+	g_assert_cmpstr(get_s(last, "stage"), ==, "completed");
+	g_assert_cmpstr(get_s(last, "status"), ==, "completed");
+	g_assert_cmpfloat(get_d(last, "progress"), ==, 100.0);
+	g_assert_cmpuint(get_u(last, "pages_total"), ==, 7);
+	g_assert_cmpuint(get_u(last, "pages_done"), ==, 7);
+	g_assert_false(g_variant_lookup(last, "result", "@a{sv}", NULL));
+	g_assert_null(cg_generation_get_result(generation));
 }
 
 static void
@@ -955,12 +987,13 @@ test_snapshot_keys(Fixture *f, gconstpointer data)
 		const char *key;
 		const char *type;
 	} keys[] = {
-	    {"progress_id", "s"},  {"transaction_id", "s"}, {"stage", "s"},
-	    {"stage_index", "u"},  {"stage_progress", "u"}, {"progress", "d"},
-	    {"status", "s"},	   {"message", "s"},	    {"sequence", "t"},
-	    {"timestamp_us", "x"}, {"started_at_us", "x"},  {"expected_end_us", "x"},
-	    {"cancellable", "b"},  {"pages_done", "u"},	    {"pages_total", "u"},
-	    {"persistent", "b"},   {"expires_at_us", "x"},  {"output_format", "s"},
+	    {"progress_id", "s"},   {"transaction_id", "s"}, {"stage", "s"},
+	    {"stage_index", "u"},   {"stage_progress", "u"}, {"progress", "d"},
+	    {"status", "s"},	    {"message", "s"},	     {"sequence", "t"},
+	    {"timestamp_us", "x"},  {"started_at_us", "x"},  {"expected_end_us", "x"},
+	    {"cancellable", "b"},   {"pages_done", "u"},     {"pages_total", "u"},
+	    {"persistent", "b"},    {"expires_at_us", "x"},  {"template_id", "s"},
+	    {"output_format", "s"},
 	};
 	CgGenerationOptions options;
 	CgGeneration *generation;
@@ -973,6 +1006,7 @@ test_snapshot_keys(Fixture *f, gconstpointer data)
 	generation = cg_tracker_add(f->tracker, "tx-snap", 1000, NULL, &options);
 	options.output_format = CG_OUTPUT_FORMAT_ZIP;
 	labelled = cg_tracker_add(f->tracker, "tx-label", 0, "web-bob", &options);
+	cg_generation_set_template_id(generation, "modern");
 	advance_ms(f, 20);
 	cg_tracker_report(f->tracker, generation, CG_STAGE_PDF_GENERATION, 50, 2, 4, "Rendering");
 
@@ -995,11 +1029,13 @@ test_snapshot_keys(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(get_u(snapshot, "pages_done"), ==, 2);
 	g_assert_cmpuint(get_u(snapshot, "pages_total"), ==, 4);
 	g_assert_false(g_variant_lookup(snapshot, "owner_label", "&s", NULL));
+	g_assert_cmpstr(get_s(snapshot, "template_id"), ==, "modern");
 	g_assert_cmpstr(get_s(snapshot, "output_format"), ==, "pdf");
 
 	labelled_snapshot = g_variant_ref_sink(cg_generation_snapshot(labelled));
 	g_assert_cmpuint(g_variant_n_children(labelled_snapshot), ==, G_N_ELEMENTS(keys) + 1);
 	g_assert_cmpstr(get_s(labelled_snapshot, "owner_label"), ==, "web-bob");
+	g_assert_cmpstr(get_s(labelled_snapshot, "template_id"), ==, ""); /* never set */
 	g_assert_cmpstr(get_s(labelled_snapshot, "output_format"), ==, "zip");
 	g_assert_cmpuint(get_t(labelled_snapshot, "sequence"), ==, 0);
 	g_assert_cmpstr(get_s(labelled_snapshot, "message"), ==, "Initializing");
@@ -1244,6 +1280,7 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/tracker/terminal-last", test_terminal_last),
     CG_TEST_FIXTURE_CASE("/tracker/fail-error-names", test_fail_error_names),
     CG_TEST_FIXTURE_CASE("/tracker/complete", test_complete),
+    CG_TEST_FIXTURE_CASE("/tracker/complete-validate-only", test_complete_validate_only),
     CG_TEST_FIXTURE_CASE("/tracker/timeout", test_timeout),
     CG_TEST_FIXTURE_CASE("/tracker/timeout-lazy-cancellable", test_timeout_lazy_cancellable),
     CG_TEST_FIXTURE_CASE("/tracker/cancel", test_cancel),

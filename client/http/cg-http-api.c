@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The /api handlers: start, progress stream and WebSocket entry, cancel,
- * analytics, download, and the routing of /api paths among them and
+ * analytics, download, templates, and the routing of /api paths among them and
  * /api/session (cg-http-session.c). */
 #include "cg-http-api.h"
 
@@ -223,6 +223,19 @@ cancelled_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	cg_http_pending_done(pending);
 }
 
+/* Answers 200 with @to_json of the reply's one value, unless the client
+ * has gone. */
+static void
+respond_converted(CgHttpPending *pending, GVariant *reply, char *(*to_json)(GVariant *value))
+{
+	g_autoptr(GVariant) value = g_variant_get_child_value(reply, 0);
+	g_autofree char *json = to_json(value);
+
+	if (!pending->closed)
+		cg_http_respond_json(pending->msg, SOUP_STATUS_OK, json);
+	cg_http_pending_done(pending);
+}
+
 /* ---- GET .../{id}/analytics ----------------------------------------------------------------- */
 
 static void
@@ -231,8 +244,6 @@ analytics_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	CgHttpPending *pending = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GVariant) analytics = NULL;
-	g_autofree char *json = NULL;
 	guint retry_after_s = 0;
 
 	reply = cg_http_owned_call_finish(result, NULL, NULL, &retry_after_s, &error);
@@ -240,11 +251,37 @@ analytics_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		cg_http_pending_fail(pending, error, retry_after_s);
 		return;
 	}
-	g_variant_get(reply, "(@a{sv})", &analytics);
-	json = cg_http_analytics_to_json(analytics);
-	if (!pending->closed)
-		cg_http_respond_json(pending->msg, SOUP_STATUS_OK, json);
-	cg_http_pending_done(pending);
+	respond_converted(pending, reply, cg_http_analytics_to_json);
+}
+
+/* ---- GET /api/templates ------------------------------------------------------------------ */
+
+static void
+templates_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	CgHttpPending *pending = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	reply = cg_http_bus_call_finish(CG_HTTP_BUS(source), result, NULL, &error);
+	if (reply == NULL) {
+		cg_http_pending_fail_dbus(pending, error);
+		return;
+	}
+	respond_converted(pending, reply, cg_http_templates_to_json);
+}
+
+/* The templates are the same for every web user; the bridge asks as
+ * itself (it may generate), for an authenticated user only. */
+static void
+handle_templates(CgHttpApi *self, SoupServerMessage *msg)
+{
+	g_autofree char *user = authenticate_or_respond(self, msg, TRUE);
+
+	if (user == NULL)
+		return;
+	cg_http_bus_call(self->context->bus, "ListTemplates", NULL, G_VARIANT_TYPE("(aa{sv})"),
+			 NULL, templates_cb, pending_new(self, msg, user, NULL));
 }
 
 /* ---- GET /api/certificates/{id}/download ------------------------------------------------- */
@@ -437,6 +474,14 @@ cg_http_api_handle(CgHttpApi *self, SoupServerMessage *msg, const char *path, co
 	if (n == 1 && g_str_equal(parts[0], "session")) {
 		cg_http_session_handle(self->auth, (const char *const *)self->config->allow_origins,
 				       msg, method);
+		return;
+	}
+	if (n == 1 && g_str_equal(parts[0], "templates")) {
+		if (!get) {
+			cg_http_respond_method_not_allowed(msg, "GET");
+			return;
+		}
+		handle_templates(self, msg);
 		return;
 	}
 	if (n >= 1 && g_str_equal(parts[0], "certificates")) {

@@ -162,6 +162,36 @@ get_bool_option(JsonNode *node, const char *name, gboolean *out, GError **error)
 	return TRUE;
 }
 
+/* The boolean options of a POST body: its name, certgend's name. */
+static const char *const bool_options[][2] = {
+    {"enableCancellation", "enable_cancellation"},
+    {"enablePersistence", "enable_persistence"},
+    {"validateOnly", "validate_only"},
+};
+
+static const char *
+bool_option_key(const char *name)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(bool_options); i++)
+		if (g_str_equal(bool_options[i][0], name))
+			return bool_options[i][1];
+	return NULL;
+}
+
+static gboolean
+unknown_option(const char *name, GError **error)
+{
+	g_autofree char *escaped = g_strescape(name, NULL);
+	g_autoptr(GString) known = g_string_new("timeout");
+
+	for (gsize i = 0; i < G_N_ELEMENTS(bool_options); i++)
+		g_string_append_printf(known, ", %s", bool_options[i][0]);
+	g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+		    "options: unknown option '%.64s' (known: %s, updateInterval)", escaped,
+		    known->str);
+	return FALSE;
+}
+
 static gboolean
 build_options(JsonNode *node, const char *user, GVariantBuilder *options, GError **error)
 {
@@ -181,10 +211,15 @@ build_options(JsonNode *node, const char *user, GVariantBuilder *options, GError
 	object = json_node_get_object(node);
 	json_object_iter_init(&iter, object);
 	while (json_object_iter_next(&iter, &name, &value)) {
+		const char *key = bool_option_key(name);
 		guint ms;
 		gboolean flag;
 
-		if (g_str_equal(name, "timeout")) {
+		if (key != NULL) {
+			if (!get_bool_option(value, name, &flag, error))
+				return FALSE;
+			g_variant_builder_add(options, "{sv}", key, g_variant_new_boolean(flag));
+		} else if (g_str_equal(name, "timeout")) {
 			if (!get_ms_option(value, name, 1, CG_HTTP_MAX_TIMEOUT_MS, &ms, error))
 				return FALSE;
 			g_variant_builder_add(options, "{sv}", "timeout_ms",
@@ -195,24 +230,8 @@ build_options(JsonNode *node, const char *user, GVariantBuilder *options, GError
 				return FALSE;
 			g_variant_builder_add(options, "{sv}", "update_interval_ms",
 					      g_variant_new_uint32(ms));
-		} else if (g_str_equal(name, "enableCancellation")) {
-			if (!get_bool_option(value, name, &flag, error))
-				return FALSE;
-			g_variant_builder_add(options, "{sv}", "enable_cancellation",
-					      g_variant_new_boolean(flag));
-		} else if (g_str_equal(name, "enablePersistence")) {
-			if (!get_bool_option(value, name, &flag, error))
-				return FALSE;
-			g_variant_builder_add(options, "{sv}", "enable_persistence",
-					      g_variant_new_boolean(flag));
 		} else {
-			g_autofree char *escaped = g_strescape(name, NULL);
-
-			g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-				    "options: unknown option '%.64s' (known: timeout, "
-				    "enableCancellation, enablePersistence, updateInterval)",
-				    escaped);
-			return FALSE;
+			return unknown_option(name, error);
 		}
 	}
 	return TRUE;
@@ -395,12 +414,25 @@ us_to_ms(gint64 us)
 	return us / 1000;
 }
 
-/* Any other value: the plain JSON rendering of a basic type. */
+static void add_vardict(JsonBuilder *builder, GVariant *dict);
+
+/* A basic value as plain JSON, an a{sv} as an object with camelCase keys,
+ * an aa{sv} as an array of them; anything else null. */
 static void
 add_variant_value(JsonBuilder *builder, GVariant *value)
 {
-	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
-	    g_variant_is_of_type(value, G_VARIANT_TYPE_OBJECT_PATH))
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_VARDICT)) {
+		add_vardict(builder, value);
+	} else if (g_variant_is_of_type(value, G_VARIANT_TYPE("aa{sv}"))) {
+		json_builder_begin_array(builder);
+		for (gsize i = 0; i < g_variant_n_children(value); i++) {
+			g_autoptr(GVariant) child = g_variant_get_child_value(value, i);
+
+			add_vardict(builder, child);
+		}
+		json_builder_end_array(builder);
+	} else if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) ||
+		   g_variant_is_of_type(value, G_VARIANT_TYPE_OBJECT_PATH))
 		json_builder_add_string_value(builder, g_variant_get_string(value, NULL));
 	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN))
 		json_builder_add_boolean_value(builder, g_variant_get_boolean(value));
@@ -420,14 +452,14 @@ add_variant_value(JsonBuilder *builder, GVariant *value)
 }
 
 static void
-add_result(JsonBuilder *builder, GVariant *result)
+add_vardict(JsonBuilder *builder, GVariant *dict)
 {
 	GVariantIter iter;
 	const char *key;
 	GVariant *raw;
 
 	json_builder_begin_object(builder);
-	g_variant_iter_init(&iter, result);
+	g_variant_iter_init(&iter, dict);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &raw)) {
 		g_autoptr(GVariant) value = raw;
 		g_autofree char *name = cg_http_camel_case(key);
@@ -474,7 +506,7 @@ add_update(JsonBuilder *builder, GVariant *update)
 		} else if (g_str_equal(key, "result") &&
 			   g_variant_is_of_type(value, G_VARIANT_TYPE_VARDICT)) {
 			json_builder_set_member_name(builder, "result");
-			add_result(builder, value);
+			add_vardict(builder, value);
 		} else if (g_str_equal(key, "error") &&
 			   g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)) {
 			const char *name = g_variant_get_string(value, NULL);
@@ -538,6 +570,18 @@ cg_http_owned_list_to_json(GVariant *list, const char *owner_label)
 			add_update(builder, update);
 	}
 	json_builder_end_array(builder);
+	root = json_builder_get_root(builder);
+	return cg_http_json_to_string(root);
+}
+
+char *
+cg_http_templates_to_json(GVariant *templates)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new_immutable();
+	g_autoptr(JsonNode) root = NULL;
+
+	g_return_val_if_fail(g_variant_is_of_type(templates, G_VARIANT_TYPE("aa{sv}")), NULL);
+	add_variant_value(builder, templates);
 	root = json_builder_get_root(builder);
 	return cg_http_json_to_string(root);
 }

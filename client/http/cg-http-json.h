@@ -16,7 +16,10 @@ JsonNode *cg_http_json_parse_object(const char *data, gsize len, guint max_depth
 
 /* The StartGeneration arguments (sss@a{sv}: transaction id, template id,
  * data_json, options with owner_label @user) of a POST /api/certificates
- * body {transactionId, templateId, data, options, outputFormat}. data_json is the "data"
+ * body {transactionId, templateId, data, options, outputFormat} (options:
+ * timeout, updateInterval in ms; enableCancellation, enablePersistence,
+ * validateOnly booleans; anything else is refused; outputFormat "pdf" or
+ * "zip"). data_json is the "data"
  * member's text exactly as sent. What certgend would refuse as InvalidData
  * (a NUL escape, a repeated key, a comment, a single quote, a bad escape
  * ... inside "data") is CG_HTTP_ERROR_INVALID_DATA named by its path in
@@ -46,6 +49,11 @@ char *cg_http_update_to_json(GVariant *update);
  * owner_label is @owner_label (a web user's), each as
  * cg_http_update_to_json() writes it. */
 char *cg_http_owned_list_to_json(GVariant *list, const char *owner_label);
+
+/* ListTemplates' aa{sv} as [{id, title, description, widthPt, heightPt,
+ * fields: [{name, label, required, type, minLength, maxLength, shared}]}]:
+ * every key camelCased, the values as they are. */
+char *cg_http_templates_to_json(GVariant *templates);
 
 /* GetAnalytics' a{sv} as {totalDuration, averageProgressRate, stageDurations,
  * status, startedAt, finishedAt}. */

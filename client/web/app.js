@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // The generation page served by certgen-http at "/": sign in with a token,
-// start a certificate (or a batch), follow it with <certificate-progress>,
-// download the PDF. The token is kept in sessionStorage (this tab only) and
+// choose a template (GET /api/templates: the form has one input per data
+// field of it), start a certificate (or a batch), follow it with
+// <certificate-progress>, download the PDF. The token is kept in sessionStorage (this tab only) and
 // sent as a Bearer header on state-changing requests; GET requests (the
 // progress stream, the download) use the session cookie POST /api/session set.
 
@@ -95,6 +96,7 @@ async function signIn(value) {
     const body = await api('POST', '/api/session');
     const name = body && (body.user || body.name || body.username);
     showView(true, typeof name === 'string' ? name : null);
+    await loadTemplates();
     return true;
   } catch (e) {
     saveToken(null);
@@ -135,11 +137,104 @@ $('sign-in-form').addEventListener('submit', async (e) => {
   button.textContent = 'Sign in';
   if (ok) {
     $('token').value = '';
-    $('recipientName').focus();
+    $('template-fields').querySelector('input, textarea')?.focus();
   }
 });
 
 $('sign-out').addEventListener('click', signOut);
+
+// -- templates -------------------------------------------------------------
+
+// [{id, title, description, widthPt, heightPt, fields: [{name, label,
+// required, type, minLength, maxLength, shared}]}], from GET /api/templates.
+let templates = [];
+
+function currentTemplate() {
+  return templates.find((t) => t.id === $('templateId').value) || null;
+}
+
+// The field a batch lists one value of per line: recipientName when the
+// template has it, else its first required text field; the others are
+// shared by every recipient.
+function perRecipientField(t) {
+  const text = t.fields.filter((f) => f.type === 'string');
+  return text.find((f) => f.name === 'recipientName') || text.find((f) => f.required) || text[0] || null;
+}
+
+const fieldId = (name) => `field-${name}`;
+
+// Long texts get a textarea, the others one line; dates a date picker.
+function fieldInput(f) {
+  if (f.type === 'date') {
+    const input = document.createElement('input');
+    input.type = 'date';
+    return input;
+  }
+  const long = f.maxLength === 0 || f.maxLength > 200;
+  const input = document.createElement(long ? 'textarea' : 'input');
+  if (long) input.rows = 2;
+  else input.autocomplete = 'off';
+  if (f.maxLength > 0) input.maxLength = f.maxLength;
+  if (f.minLength > 0) input.minLength = f.minLength;
+  return input;
+}
+
+// One labelled input per data field of the chosen template; what was typed
+// in a field of the same name stays when the template changes.
+function renderFields() {
+  const box = $('template-fields');
+  const typed = new Map([...box.querySelectorAll('[data-field]')].map((el) => [el.dataset.field, el.value]));
+  const t = currentTemplate();
+  box.replaceChildren();
+  $('template-description').textContent = t ? t.description : '';
+  if (!t) return;
+  const per = perRecipientField(t);
+  for (const f of t.fields) {
+    const wrap = document.createElement('div');
+    wrap.className = 'field';
+    if (per && f.name === per.name) wrap.dataset.mode = 'single';
+    const label = document.createElement('label');
+    label.htmlFor = fieldId(f.name);
+    label.textContent = f.label;
+    if (!f.required) {
+      const note = document.createElement('span');
+      note.className = 'label-note';
+      note.textContent = 'optional';
+      label.append(' ', note);
+    }
+    const input = fieldInput(f);
+    input.id = fieldId(f.name);
+    input.name = f.name;
+    input.dataset.field = f.name;
+    input.required = f.required;
+    input.value = typed.get(f.name) ?? (f.type === 'date' && f.required ? today() : '');
+    wrap.append(label, input);
+    box.append(wrap);
+  }
+  $('mode-batch').disabled = !per;
+  if (!per) $('mode-single').checked = true;
+  updateMode();
+}
+
+async function loadTemplates() {
+  const select = $('templateId');
+  try {
+    templates = (await api('GET', '/api/templates')) || [];
+  } catch (e) {
+    templates = [];
+    showAlert($('form-error'), `The templates could not be loaded: ${describe(e)}`);
+  }
+  const previous = select.value;
+  select.replaceChildren(...templates.map((t) => new Option(t.title, t.id)));
+  if (templates.length === 0) select.append(new Option('No templates', ''));
+  const keep = templates.find((t) => t.id === previous) || templates.find((t) => t.id === 'classic') || templates[0];
+  if (keep) select.value = keep.id;
+  select.disabled = templates.length === 0;
+  $('generate-button').disabled = templates.length === 0;
+  renderFields();
+}
+
+$('templateId').addEventListener('change', renderFields);
 
 // -- the form --------------------------------------------------------------
 
@@ -154,7 +249,9 @@ function recipientNames() {
 function updateMode() {
   const m = mode();
   for (const el of document.querySelectorAll('[data-mode]')) el.hidden = el.dataset.mode !== m;
-  $('recipientName').required = m === 'single';
+  const t = currentTemplate();
+  const per = t && perRecipientField(t);
+  if (per) $(fieldId(per.name)).required = m === 'single' && per.required;
   $('generate-button').textContent = m === 'single' ? 'Generate certificate' : 'Generate batch';
 }
 
@@ -177,38 +274,46 @@ function newTransactionId() {
   return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-// -> {data, title} or throws Error(message) with .field set.
+const fail = (field, message) => Object.assign(new Error(message), { field });
+
+// A value checked as certgend will: required, a date, its length in
+// characters. Returns the error message or null.
+function checkValue(f, value) {
+  if (!value) return f.required ? `Enter “${f.label}”.` : null;
+  if (f.type === 'date') return /^\d{4}-\d{2}-\d{2}$/.test(value) ? null : `Choose a date for “${f.label}”.`;
+  const n = [...value].length;
+  if (n < f.minLength) return `“${f.label}” needs at least ${f.minLength} characters.`;
+  if (f.maxLength > 0 && n > f.maxLength) return `“${f.label}” takes at most ${f.maxLength} characters.`;
+  return null;
+}
+
+// -> {data, title, count} or throws Error(message) with .field set.
 function collect() {
-  const fail = (field, message) => Object.assign(new Error(message), { field });
-  const value = (id) => $(id).value.trim();
-  const shared = {};
-  const courseName = value('courseName');
-  const issueDate = $('issueDate').value;
-  const issuer = value('issuer');
-  const description = value('description');
-  if (mode() === 'single') {
-    const recipientName = value('recipientName');
-    if (!recipientName) throw fail('recipientName', 'Enter the recipient’s name.');
-    shared.recipientName = recipientName;
+  const t = currentTemplate();
+  if (!t) throw fail(null, 'No template is available.');
+  const batch = mode() === 'batch';
+  const per = perRecipientField(t);
+  const values = {};
+  for (const f of t.fields) {
+    if (batch && f.name === per.name) continue;
+    const el = $(fieldId(f.name));
+    const value = f.type === 'date' ? el.value : el.value.trim();
+    const problem = checkValue(f, value);
+    if (problem) throw fail(el.id, problem);
+    if (value) values[f.name] = value;
   }
-  if (!courseName) throw fail('courseName', 'Enter the course name.');
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(issueDate)) throw fail('issueDate', 'Choose the issue date.');
-  shared.courseName = courseName;
-  shared.issueDate = issueDate;
-  if (issuer) shared.issuer = issuer;
-  if (description) shared.description = description;
-  if (mode() === 'single') {
-    return { data: shared, title: shared.recipientName, count: 1, outputFormat: 'pdf' };
-  }
+  if (!batch) return { data: values, title: (per && values[per.name]) || t.title, count: 1, outputFormat: 'pdf' };
   const names = recipientNames();
   if (names.length === 0) throw fail('recipients', 'Paste at least one name, one per line.');
   if (names.length > MAX_RECIPIENTS) {
     throw fail('recipients', `A batch holds at most ${MAX_RECIPIENTS.toLocaleString()} recipients.`);
   }
-  const tooLong = names.find((n) => [...n].length > 128);
-  if (tooLong) throw fail('recipients', `This name is longer than 128 characters: “${tooLong.slice(0, 40)}…”.`);
+  for (const name of names) {
+    const problem = checkValue(per, name);
+    if (problem) throw fail('recipients', `${problem} (“${name.slice(0, 40)}”)`);
+  }
   return {
-    data: { recipients: names.map((recipientName) => ({ recipientName })), ...shared },
+    data: { recipients: names.map((name) => ({ [per.name]: name })), ...values },
     title: `Batch of ${names.length.toLocaleString()}`,
     count: names.length,
     // one PDF per recipient in a ZIP, or one PDF with a page each
@@ -250,7 +355,7 @@ $('generate-form').addEventListener('submit', async (e) => {
       outputFormat: request.outputFormat,
     });
     if (!body || !body.progressId) throw new ApiError(500, 'bad_reply', 'The service did not return a progress id.');
-    addJob(body.progressId, request, templateId);
+    addJob(body.progressId, request, currentTemplate());
   } catch (err) {
     if (err.status === 401) {
       saveToken(null);
@@ -286,7 +391,7 @@ function addFact(dl, term, value) {
   dl.append(div);
 }
 
-function addJob(progressId, request, templateId) {
+function addJob(progressId, request, template) {
   const node = document.importNode($('job-template').content, true).firstElementChild;
   const article = node.querySelector('article');
   const titleId = `job-${progressId}`;
@@ -295,7 +400,8 @@ function addJob(progressId, request, templateId) {
   article.setAttribute('aria-labelledby', titleId);
   title.textContent = request.title;
   const course = request.data.courseName;
-  node.querySelector('.job-meta').textContent = `${course} · ${templateId} template · started ${new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
+  const started = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  node.querySelector('.job-meta').textContent = `${course ? `${course} · ` : ''}${template.title} template · started ${started}`;
 
   const progress = node.querySelector('certificate-progress');
   progress.token = token; // the element sends the DELETE for Cancel itself
@@ -338,7 +444,6 @@ function addJob(progressId, request, templateId) {
 
 // -- start -----------------------------------------------------------------
 
-$('issueDate').value = today();
 updateMode();
 updateCount();
 

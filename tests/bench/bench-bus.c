@@ -9,11 +9,15 @@
  *   fanout S SEC  ProgressChanged delivered to S subscriber connections per second
  *                 while certgend renders (update_interval_ms=0)
  *   ceiling S SEC the same fan-out from a trivial emitter on the same bus
+ *   starters N SEC N generations, each started by its own connection and
+ *                 followed by it alone: ProgressChanged delivered per second
+ *                 (compare with "ceiling N SEC": one signal to each of N)
  *
  * Prints one line "RESULT <mode> key=value ...".
  */
 #include <gio/gio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "cg-bench-clock.h"
 
@@ -322,6 +326,37 @@ bench_ceiling(guint n_subscribers, guint seconds)
 	return 0;
 }
 
+/* Room for @n connections of this process. */
+static void
+raise_fd_limit(guint n)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < n + 64) {
+		limit.rlim_cur = MIN((rlim_t)n + 64, limit.rlim_max);
+		(void)setrlimit(RLIMIT_NOFILE, &limit);
+	}
+}
+
+static int
+bench_starters(guint n, guint seconds)
+{
+	g_autoptr(GPtrArray) starters = NULL;
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *data = batch_json(2000);
+	double rate;
+
+	raise_fd_limit(n);
+	starters = subscribers_new(n);
+	for (guint i = 0; i < n; i++)
+		g_ptr_array_add(ids, start(starters->pdata[i], data, 0));
+	rate = measure(seconds);
+	for (guint i = 0; i < n; i++)
+		cancel(starters->pdata[i], ids->pdata[i]);
+	g_print("RESULT starters generations=%u signals_per_s=%.0f\n", n, rate);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -331,10 +366,14 @@ main(int argc, char **argv)
 		return bench_e2e(atoi(argv[2]));
 	if (argc >= 4 && g_str_equal(argv[1], "fanout"))
 		return bench_fanout(atoi(argv[2]), atoi(argv[3]));
-	if (argc >= 4 && g_str_equal(argv[1], "ceiling"))
+	if (argc >= 4 && g_str_equal(argv[1], "ceiling")) {
+		raise_fd_limit(atoi(argv[2]));
 		return bench_ceiling(atoi(argv[2]), atoi(argv[3]));
+	}
+	if (argc >= 4 && g_str_equal(argv[1], "starters"))
+		return bench_starters(atoi(argv[2]), atoi(argv[3]));
 	g_printerr("usage: %s latency N | e2e N | fanout SUBSCRIBERS SECONDS | ceiling "
-		   "SUBSCRIBERS SECONDS\n",
+		   "SUBSCRIBERS SECONDS | starters GENERATIONS SECONDS\n",
 		   argv[0]);
 	return 2;
 }

@@ -65,10 +65,11 @@ export async function screenshot(page, name) {
 // -- the stack --------------------------------------------------------------
 
 export class Stack {
-  static async start({ users = 3, name = 'stack' } = {}) {
+  static async start({ users = 3, name = 'stack', templateDirs = [] } = {}) {
     const stack = new Stack();
     const args = [path.join(HERE, 'stack.py'), '--users', String(users),
-      '--artifacts', path.join(artifactsDir(), `${name}-logs`)];
+      '--artifacts', path.join(artifactsDir(), `${name}-logs`),
+      ...templateDirs.flatMap((dir) => ['--template-dir', dir])];
     stack.proc = spawn(PYTHON, args, {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: {
@@ -285,8 +286,8 @@ export function batchNames(n, prefix = 'Browser Person') {
 
 // Run body(ctx) with a stack and a browser; print the logs and the page's
 // console when it throws; always tear down.
-export async function withStack(t, { name, users } = {}, body) {
-  const stack = await Stack.start({ name, users });
+export async function withStack(t, { name, users, templateDirs } = {}, body) {
+  const stack = await Stack.start({ name, users, templateDirs });
   const browser = await launchBrowser();
   try {
     await body({ stack, browser });

@@ -6,6 +6,7 @@ integration suite's bus configuration) and certgen-http in front of it,
 serving client/web.
 
     PYTHONPATH=tests /usr/bin/python3 tests/browser/stack.py [--users N] [--artifacts DIR]
+        [--template-dir DIR]...
 
 prints one JSON line when everything is up:
 
@@ -144,6 +145,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=3, help="web users (tokens) to create")
     parser.add_argument("--artifacts", help="copy the logs here on exit")
+    parser.add_argument("--template-dir", action="append", default=[],
+                        help="a template directory searched before the shipped one")
     args = parser.parse_args()
 
     # SIGTERM ends the command loop like end of input does.
@@ -151,7 +154,7 @@ def main():
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_term)
 
-    with PrivateBus(BUILD_ROOT, config=DEFAULT_CONFIG) as bus:
+    with PrivateBus(BUILD_ROOT, config=DEFAULT_CONFIG, template_dirs=args.template_dir) as bus:
         tokens = {f"web{i + 1}": secrets.token_urlsafe(24) for i in range(args.users)}
         tokens_file = os.path.join(bus.tmpdir, "tokens")
         with open(tokens_file, "w", encoding="ascii") as f:

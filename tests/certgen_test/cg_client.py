@@ -61,6 +61,7 @@ METHODS = {
     "ListGenerations": ("()", "(aa{sv})"),
     "OpenCertificate": ("(s)", "(h)"),
     "Cleanup": ("()", "(u)"),
+    "ListTemplates": ("()", "(aa{sv})"),
 }
 
 TERMINAL = ("completed", "failed", "cancelled", "timed_out")

@@ -19,11 +19,18 @@ BUS_NAME = "org.certgen.Certificates1"
 
 
 class PrivateBus:
-    """with PrivateBus(build_root, config={...}) as bus: bus.address, bus.state_dir"""
+    """with PrivateBus(build_root, config={...}) as bus: bus.address, bus.state_dir
 
-    def __init__(self, build_root, config=None, daemon=True, quiet=True):
+    template_dirs: directories searched before the shipped templates;
+    max_connections: the bus's connection limits (the system bus allows 256
+    per user)."""
+
+    def __init__(self, build_root, config=None, daemon=True, quiet=True, template_dirs=(),
+                 max_connections=None):
         self.build_root = os.path.abspath(build_root)
+        self.max_connections = max_connections
         self.config = config or {}
+        self.template_dirs = list(template_dirs)
         self.want_daemon = daemon
         self.quiet = quiet
         self.daemon = None
@@ -33,9 +40,16 @@ class PrivateBus:
         os.chmod(self.tmpdir, 0o755)
         socket = os.path.join(self.tmpdir, "system_bus_socket")
         conf = os.path.join(self.tmpdir, "bus.conf")
+        text = BUS_CONFIG.format(socket=socket, policy=POLICY_FILE,
+                                 user=pwd.getpwuid(os.geteuid()).pw_name)
+        if self.max_connections is not None:
+            # the system bus allows 256 connections per user
+            limits = "".join(f'  <limit name="{name}">{self.max_connections}</limit>\n'
+                             for name in ("max_completed_connections",
+                                          "max_connections_per_user"))
+            text = text.replace("</busconfig>", limits + "</busconfig>")
         with open(conf, "w", encoding="utf-8") as f:
-            f.write(BUS_CONFIG.format(socket=socket, policy=POLICY_FILE,
-                                      user=pwd.getpwuid(os.geteuid()).pw_name))
+            f.write(text)
         self.bus = subprocess.Popen(["dbus-daemon", f"--config-file={conf}", "--nofork",
                                      "--nopidfile", "--print-address=1"],
                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -57,8 +71,9 @@ class PrivateBus:
         self.log_path = os.path.join(self.tmpdir, "certgend.log")
         log = open(self.log_path, "wb")  # pylint: disable=consider-using-with
         self.daemon = subprocess.Popen(
-            [os.path.join(self.build_root, "service", "certgend"), "--config", cfg,
-             "--template-dir", TEMPLATE_DIR, "--state-dir", self.state_dir],
+            [os.path.join(self.build_root, "service", "certgend"), "--config", cfg]
+            + [arg for d in self.template_dirs + [TEMPLATE_DIR] for arg in ("--template-dir", d)]
+            + ["--state-dir", self.state_dir],
             stdout=log, stderr=subprocess.STDOUT,
             env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address))
         log.close()

@@ -77,7 +77,8 @@ UPDATE_KEYS = {
     "stage_progress": "u", "progress": "d", "status": "s", "message": "s",
     "sequence": "t", "timestamp_us": "x", "started_at_us": "x", "expected_end_us": "x",
     "cancellable": "b", "pages_done": "u", "pages_total": "u", "persistent": "b",
-    "expires_at_us": "x", "output_format": "s",
+    "expires_at_us": "x", "template_id": "s",
+    "output_format": "s",
 }
 TEST_USERS = ("certgen-test1", "certgen-test2")
 
@@ -779,8 +780,11 @@ class CertgenTestCase(unittest.TestCase):
         os.makedirs(self.state_dir, exist_ok=True)
         self.daemon_log_path = os.path.join(self.tmpdir, "certgend.log")
         self.daemon_log = open(self.daemon_log_path, "ab")  # pylint: disable=consider-using-with
-        cmd = WRAPPER + [CERTGEND, "--config", self.config_path, "--template-dir",
-                         TEMPLATE_DIR, "--state-dir", self.state_dir, "--debug"]
+        # a test's own template directories (extra_template_dirs) come first
+        dirs = list(getattr(self, "extra_template_dirs", ())) + [TEMPLATE_DIR]
+        cmd = WRAPPER + [CERTGEND, "--config", self.config_path] + [
+            arg for d in dirs for arg in ("--template-dir", d)] + [
+            "--state-dir", self.state_dir, "--debug"]
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus_address)
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
         env.setdefault("G_DEBUG", "fatal-criticals")

@@ -180,6 +180,73 @@ test_analytics_to_json(void)
 	g_assert_true(json_object_get_null_member(object, "finishedAt"));
 }
 
+/* ListTemplates' aa{sv}: every key camelCased, "fields" an array of
+ * objects, the values as they are. */
+static void
+test_templates_to_json(void)
+{
+	g_autoptr(GVariant) templates = g_variant_ref_sink(g_variant_new_parsed(
+	    "[{'id': <'classic'>, 'title': <'Classic'>, 'description': <''>,"
+	    "  'width_pt': <842.0>, 'height_pt': <595.5>,"
+	    "  'fields': <[{'name': <'recipientName'>, 'label': <'Recipient name'>,"
+	    "               'required': <true>, 'type': <'string'>, 'min_length': <uint32 1>,"
+	    "               'max_length': <uint32 128>, 'shared': <true>}]>}]"));
+	g_autoptr(GVariant) none = g_variant_ref_sink(g_variant_new_parsed("@aa{sv} []"));
+	g_autofree char *json = cg_http_templates_to_json(templates);
+	g_autofree char *empty = cg_http_templates_to_json(none);
+
+	g_assert_cmpstr(
+	    json, ==,
+	    "[{\"id\":\"classic\",\"title\":\"Classic\",\"description\":\"\","
+	    "\"widthPt\":842.0,\"heightPt\":595.5,\"fields\":[{\"name\":"
+	    "\"recipientName\",\"label\":\"Recipient name\",\"required\":true,"
+	    "\"type\":\"string\",\"minLength\":1,\"maxLength\":128,\"shared\":true}]}]");
+	g_assert_cmpstr(empty, ==, "[]");
+}
+
+/* The options of a POST body: validateOnly is certgend's validate_only;
+ * a wrong type or an unknown option is refused, naming the known ones. */
+typedef struct {
+	const char *options, *error; /* error NULL: accepted */
+} OptionsCase;
+
+static void
+test_start_options(void)
+{
+	static const OptionsCase cases[] = {
+	    {"{\"validateOnly\": true}", NULL},
+	    {"{\"validateOnly\": false, \"enablePersistence\": true}", NULL},
+	    {"{\"validateOnly\": 1}", "options.validateOnly: expected true or false"},
+	    {"{\"validate_only\": true}",
+	     "options: unknown option 'validate_only' (known: timeout, enableCancellation, "
+	     "enablePersistence, validateOnly, updateInterval)"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *body = g_strdup_printf(
+		    "{\"data\": {\"recipientName\": \"Ada\"}, \"options\": %s}", cases[i].options);
+		g_autoptr(GVariant) parameters = cg_http_start_parameters_from_body(
+		    body, strlen(body), 32, "web-user", NULL, &error);
+		g_autoptr(GVariant) options = NULL;
+		gboolean flag = FALSE;
+
+		g_test_message("%s", body);
+		if (cases[i].error != NULL) {
+			g_assert_null(parameters);
+			g_assert_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT);
+			g_assert_cmpstr(error->message, ==, cases[i].error);
+			continue;
+		}
+		g_assert_no_error(error);
+		g_variant_ref_sink(parameters);
+		options = g_variant_get_child_value(parameters, 3);
+		g_assert_true(g_variant_lookup(options, "validate_only", "b", &flag));
+		g_assert_cmpint(flag, ==, i == 0);
+		g_assert_true(g_variant_lookup(options, "owner_label", "&s", NULL));
+	}
+}
+
 static void
 test_error_json(void)
 {
@@ -249,6 +316,8 @@ static const CgTestCase cases[] = {
     {"/http/json/start-output-format", test_start_output_format},
     {"/http/json/update", test_update_to_json},
     {"/http/json/analytics", test_analytics_to_json},
+    {"/http/json/templates", test_templates_to_json},
+    {"/http/json/start-options", test_start_options},
     {"/http/json/error", test_error_json},
 };
 

@@ -41,6 +41,7 @@ class AuthTests(HttpTestCase):
                              ("DELETE", f"/api/certificates/progress/{pid}"),
                              ("GET", f"/api/certificates/progress/{pid}/analytics"),
                              ("GET", f"/api/certificates/{pid}/download"),
+                             ("GET", "/api/templates"),
                              ("POST", "/api/session"), ("DELETE", "/api/session")):
             with self.subTest(method=method, path=path):
                 resp = self.request(method, path, {"data": recipient_data()}
@@ -343,7 +344,7 @@ class RouteTests(HttpTestCase):
         pid = random_id()
         self.assertError(self.request("GET", "/api/nothing"), 404, "not_found")
         self.assertError(self.request("GET", "/api/certificates/progress/"), 404, "not_found")
-        for method, path, allow in (("GET", "/api/certificates", "POST"),
+        for method, path, allow in (("PUT", "/api/certificates", "GET, POST"),
                                     ("PUT", f"/api/certificates/progress/{pid}", "GET, DELETE"),
                                     ("POST", f"/api/certificates/{pid}/download", "GET"),
                                     ("GET", "/api/session", "POST, DELETE")):
@@ -1450,6 +1451,83 @@ class BridgeDelegateTests(HttpTestCase):
         ws.close()
         self.assertIn({"type": "cancel", "success": True}, messages)
         self.assertEqual(self.wait_finished(mine)["status"], "cancelled")
+
+
+def camel(key):
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def camel_keys(value):
+    """ListTemplates' entries as GET /api/templates must give them."""
+    if isinstance(value, list):
+        return [camel_keys(v) for v in value]
+    if isinstance(value, dict):
+        return {camel(k): camel_keys(v) for k, v in value.items()}
+    return value
+
+
+class TemplateRouteTests(HttpTestCase):
+
+    def test_templates_body(self):
+        """GET /api/templates: ListTemplates' entries with camelCase keys."""
+        resp = self.request("GET", "/api/templates")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertTrue(resp.header("Content-Type").startswith("application/json"), resp)
+        body = resp.json
+        self.assertEqual(body, camel_keys(self.root.call("ListTemplates")))
+        self.assertEqual([t["id"] for t in body], ["classic", "modern"])
+        self.assertEqual(set(body[0]), {"id", "title", "description", "widthPt", "heightPt",
+                                        "fields"})
+        self.assertEqual(body[0]["widthPt"], 842.0)
+        self.assertEqual(body[0]["fields"][0],
+                         {"name": "recipientName", "label": "Recipient name", "required": True,
+                          "type": "string", "minLength": 1, "maxLength": 128, "shared": True})
+
+    def test_templates_auth(self):
+        """Like the other /api routes: 401 without credentials (or a wrong token),
+        a session cookie does for this GET, other methods 405."""
+        self.assertError(self.request("GET", "/api/templates", token=None), 401, "unauthorized")
+        self.assertError(self.request("GET", "/api/templates", token="wrong"), 401,
+                         "unauthorized")
+        resp = self.request("POST", "/api/session")
+        cookie = {"Cookie": resp.header("Set-Cookie").split(";")[0]}
+        self.assertEqual(self.request("GET", "/api/templates", token=None,
+                                      headers=cookie).status, 200)
+        for method in ("POST", "DELETE", "PUT"):
+            resp = self.request(method, "/api/templates")
+            self.assertError(resp, 405, "method_not_allowed", method)
+            self.assertEqual(resp.header("Allow"), "GET")
+        self.assertError(self.request("GET", "/api/templates/classic"), 404, "not_found")
+
+    def test_template_not_found_lists_ids(self):
+        resp = self.request("POST", "/api/certificates",
+                            {"templateId": "fancy", "data": recipient_data()})
+        body = self.assertError(resp, 400, "template_not_found")
+        self.assertEqual(body["message"], "Template 'fancy' not found; available: classic, modern")
+
+    def test_validate_only(self):
+        """options.validateOnly: completed with pagesTotal, no result, no
+        downloadUrl; the download is 409 not_ready."""
+        pid = self.start(batch_data(3), template="modern", validateOnly=True)
+        last = self.wait_finished(pid)
+        self.assertEqual(last["status"], "completed", last)
+        self.assertEqual(last["pagesTotal"], 3)
+        self.assertEqual(last["templateId"], "modern")
+        self.assertNotIn("result", last)
+        self.assertNotIn("downloadUrl", last)
+        self.assertError(self.request("GET", f"/api/certificates/{pid}/download"), 409,
+                         "not_ready")
+        self.assertEqual(os.listdir(self.cert_dir), [])
+
+    def test_validate_only_refused(self):
+        """A wrong type, or certgend's own spelling: 400, nothing started."""
+        for options in ({"validateOnly": "yes"}, {"validate_only": True}):
+            with self.subTest(options=options):
+                resp = self.request("POST", "/api/certificates",
+                                    {"data": recipient_data(), "options": options})
+                self.assertError(resp, 400, "invalid_argument")
+        self.assertEqual(self.root.call("ListGenerations"), [])
 
 
 if __name__ == "__main__":

@@ -481,6 +481,97 @@ class CertgenctlTests(CertgenTestCase):
         self.assertEqual(final["error"], "org.certgen.Certificates1.Error.InvalidData")
         self.assertEqual(final["error_message"], "recipients[1].recipientName: required")
 
+    # -- generate --dry-run ----------------------------------------------------
+
+    def test_generate_dry_run(self):
+        """--dry-run: validate_only; "valid: N pages", exit 0, no file, no
+        number; --json ends with pages_total and no result."""
+        data = self.data_file(batch_json(3))
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--dry-run")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        m = re.search(r"^Generation ([0-9a-f]{32}): valid: 3 pages for template classic; "
+                      r"nothing generated \(dry run\)\.$", stdout, re.M)
+        self.assertIsNotNone(m, stdout)
+        self.assertEqual(stdout.splitlines()[-1], m.group(0))
+        pid = m.group(1)
+        snap = self.root.progress(pid)
+        self.assertEqual(snap["status"], "completed")
+        self.assertNotIn("result", snap)
+        self.assertEqual(self.cert_dir_entries(), [])
+
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--dry-run", "--json",
+                                      "--template", "modern")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        updates, final = self.assert_json_updates(self.json_lines(stdout.splitlines()))
+        self.assertEqual(final["status"], "completed")
+        self.assertEqual(final["pages_total"], 3)
+        self.assertNotIn("result", final)
+        self.assertEqual({u["template_id"] for u in updates}, {"modern"})
+        self.assertNotIn("pdf_generation", [u["stage"] for u in updates])
+        self.assertEqual(self.cert_dir_entries(), [])
+
+    def test_generate_dry_run_invalid(self):
+        """--dry-run with bad data fails like a real run (exit 1, the field
+        named); --dry-run and --output do not go together."""
+        data = self.data_file(bad_batch_json())
+        rc, _, stderr = self.ctl("generate", "--data", data, "--dry-run")
+        self.assertEqual(rc, EXIT_FAILED, stderr)
+        self.assertIn("Invalid data: recipients[1].recipientName: required", stderr)
+        out = os.path.join(self.out_dir(), "never.pdf")
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--dry-run", "--output", out)
+        self.assertEqual(rc, EXIT_USAGE, stderr)
+        self.assertIn("--output cannot be combined with --dry-run", stderr)
+        self.assertEqual(stdout, "")
+        self.assertFalse(os.path.exists(out))
+        rc, _, stderr = self.ctl("status", "--dry-run", "0" * 32)
+        self.assertEqual(rc, EXIT_USAGE, stderr)
+        self.assertEqual(self.root.call("ListGenerations")[-1]["status"], "failed")
+
+    # -- templates --------------------------------------------------------------
+
+    def test_templates_table(self):
+        """templates: one line per template; --json ListTemplates' entries."""
+        rc, stdout, stderr = self.ctl("templates")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        lines = stdout.splitlines()
+        self.assertRegex(lines[0], r"^ID +TITLE +PAGE \(PT\) +FIELDS$")
+        self.assertRegex(lines[1], r"^classic +Classic +842 x 595 +5$")
+        self.assertRegex(lines[2], r"^modern +Modern +595 x 842 +5$")
+        self.assertEqual(lines[-1], "2 templates listed.")
+        rc, stdout, stderr = self.ctl("templates", "--json")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(json.loads(stdout), self.root.call("ListTemplates"))
+        self.assertEqual(len(stdout.splitlines()), 1)
+
+    def test_templates_one(self):
+        """templates ID: title, page and a line per data field; --json the entry."""
+        rc, stdout, stderr = self.ctl("templates", "classic")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        for line in ("Template: classic", "Title: Classic", "Description: A4 landscape.*",
+                     "Page: 842 x 595 pt", "NAME +LABEL +TYPE +REQUIRED +LENGTH +SHARED",
+                     "recipientName +Recipient name +string +yes +1-128 +yes",
+                     "issueDate +Issue date +date +yes +- +yes",
+                     "issuer +Issued by +string +no +0-128 +yes"):
+            self.assertRegex(stdout, rf"(^|\n) *{line}\n")
+        rc, stdout, stderr = self.ctl("templates", "modern", "--json")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        (modern,) = [t for t in self.root.call("ListTemplates") if t["id"] == "modern"]
+        self.assertEqual(json.loads(stdout), modern)
+
+    def test_templates_unknown(self):
+        """An unknown id: exit 6 and the ids there are; hostile text escaped."""
+        for args in (["templates", "fancy"], ["templates", "fancy", "--json"]):
+            rc, stdout, stderr = self.ctl(*args)
+            self.assertEqual(rc, EXIT_REFUSED, stderr)
+            self.assertIn("Template 'fancy' not found; available: classic, modern", stderr)
+            self.assertEqual(stdout, "")
+        rc, stdout, stderr = self.ctl("templates", "\x1b[31mred")
+        self.assertEqual(rc, EXIT_REFUSED, stderr)
+        self.assertNotIn("\x1b", stderr)
+        self.assertIn("Template '\\x1b[31mred' not found", stderr)
+        rc, _, stderr = self.ctl("templates", "a", "b")
+        self.assertEqual(rc, EXIT_USAGE, stderr)
+
     def test_generate_data_errors(self):
         """Data that never reaches a generation: a missing file and text that is
         not UTF-8 are local errors (exit 1), an unknown template is refused by
@@ -693,6 +784,7 @@ class CertgenctlTests(CertgenTestCase):
         self.assertEqual(rc, EXIT_OK, stderr)
         self.assertRegex(stdout, rf"Generation: {pid}\n")
         self.assertRegex(stdout, r"Transaction: tx-status\n")
+        self.assertRegex(stdout, r"Template: classic\n")
         self.assertRegex(stdout, r"Status: completed\n")
         self.assertRegex(stdout, r"Stage: completed \(7/7\), 100%\n")
         self.assertRegex(stdout, r"Pages: 3/3\n")

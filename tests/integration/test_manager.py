@@ -44,7 +44,8 @@ class ManagerTests(CertgenTestCase):
                                     "Introspect", None, "(s)").unpack()
         self.assertIn(f'<interface name="{MANAGER_IFACE}">', xml)
         for method in ("StartGeneration", "Cancel", "GetProgress", "GetAnalytics", "Subscribe",
-                       "Unsubscribe", "ListGenerations", "OpenCertificate", "Cleanup"):
+                       "Unsubscribe", "ListGenerations", "OpenCertificate", "Cleanup",
+                       "ListTemplates"):
             self.assertIn(f'<method name="{method}">', xml)
         self.assertIn('<signal name="ProgressChanged">', xml)
         self.root.raw_call(BUS_NAME, OBJECT_PATH, "org.freedesktop.DBus.Peer", "Ping", None, None)
