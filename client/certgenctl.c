@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "cg-ctl-bus.h"
+#include "cg-ctl-csv.h"
 #include "cg-ctl-file.h"
 #include "cg-ctl-follow.h"
 #include "cg-ctl-json.h"
@@ -43,7 +44,9 @@ enum {
 	OPT_POLL = 1 << 7,
 	OPT_PERSIST = 1 << 8,
 	OPT_DRY_RUN = 1 << 9,
-	OPT_ZIP = 1 << 10,
+	OPT_CSV = 1 << 10,
+	OPT_SET = 1 << 11,
+	OPT_ZIP = 1 << 12,
 };
 
 static CgBusScope arg_scope = CG_BUS_SYSTEM;
@@ -51,6 +54,9 @@ static bool arg_json = false;
 static const char *arg_template = "classic";
 static const char *arg_transaction = NULL;
 static const char *arg_data = NULL;
+static const char *arg_csv = NULL;
+static char **arg_set = NULL; /* --set FIELD=VALUE..., NULL-terminated */
+static size_t arg_n_set = 0;
 static const char *arg_output = NULL;
 static uint32_t arg_timeout_ms = 0; /* 0: the service's default */
 static bool arg_no_wait = false;
@@ -199,6 +205,56 @@ has_zip_suffix(const char *path)
 	return n > 4 && strcasecmp(path + n - 4, ".zip") == 0;
 }
 
+/* The --data or --csv file, as messages name it. */
+static const char *
+data_source(void)
+{
+	const char *path = arg_csv != NULL ? arg_csv : arg_data;
+
+	return streq(path, "-") ? "on standard input" : path;
+}
+
+/* Reads the --data or --csv file; logs. */
+static int
+read_data(char **ret, size_t *ret_size)
+{
+	const char *path = arg_csv != NULL ? arg_csv : arg_data;
+	int r;
+
+	r = cg_read_file(path, CG_DATA_MAX_BYTES, ret, ret_size);
+	if (r == -EFBIG)
+		return cg_log_error_errno(r, "Data %s is larger than %u MiB.", data_source(),
+					  CG_DATA_MAX_BYTES / 1024 / 1024);
+	if (r < 0)
+		return cg_log_error_errno(r, "Failed to read the data from %s: %s",
+					  streq(path, "-") ? "standard input" : path,
+					  cg_strerror(r));
+	return 0;
+}
+
+/* The data JSON of --data FILE, or of --csv FILE and its --set fields;
+ * logs. */
+static int
+load_data(char **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t size = 0;
+	int r;
+
+	r = read_data(&text, &size);
+	if (r < 0)
+		return r;
+	if (arg_csv != NULL)
+		/* the CSV text is freed once converted: one copy at a time */
+		return cg_ctl_csv_to_json(streq(arg_csv, "-") ? "standard input" : arg_csv, text,
+					  size, arg_set, ret);
+	if (memchr(text, '\0', size) != NULL)
+		return cg_log_error_errno(
+		    EINVAL, "Data %s contains a NUL byte; expected JSON text.", data_source());
+	*ret = TAKE_PTR(text);
+	return 0;
+}
+
 static int
 append_options(sd_bus_message *m)
 {
@@ -251,8 +307,7 @@ start_generation(sd_bus *bus, const char *transaction, const char *data, char **
 	r = sd_bus_message_append(m, "s", data);
 	if (r < 0)
 		/* sd-bus refuses strings that are not UTF-8. */
-		return cg_log_error_errno(r, "Data %s is not valid UTF-8 text: %s",
-					  streq(arg_data, "-") ? "on standard input" : arg_data,
+		return cg_log_error_errno(r, "Data %s is not valid UTF-8 text: %s", data_source(),
 					  cg_strerror(r));
 	r = append_options(m);
 	if (r < 0)
@@ -328,12 +383,20 @@ verb_generate(char **args)
 	_cleanup_(cg_progress_done) CgProgress progress = {0};
 	_cleanup_(cg_follow_freep) CgFollow *follow = NULL;
 	_cleanup_free_ char *data = NULL, *transaction = NULL, *progress_id = NULL;
-	size_t size = 0;
 	int r;
 
-	if (arg_data == NULL) {
-		cg_log_error("generate needs the recipient data: --data FILE (or --data - for "
+	if (arg_data == NULL && arg_csv == NULL) {
+		cg_log_error("generate needs the recipient data: --data FILE or --csv FILE (- for "
 			     "standard input).");
+		return CG_EXIT_USAGE;
+	}
+	if (arg_data != NULL && arg_csv != NULL) {
+		cg_log_error("--data and --csv cannot be combined: the data is JSON or CSV.");
+		return CG_EXIT_USAGE;
+	}
+	if (arg_n_set > 0 && arg_csv == NULL) {
+		cg_log_error("--set applies to CSV data (--csv); JSON data sets shared fields "
+			     "beside \"recipients\".");
 		return CG_EXIT_USAGE;
 	}
 	if (arg_output != NULL && arg_dry_run) {
@@ -352,18 +415,11 @@ verb_generate(char **args)
 		return CG_EXIT_USAGE;
 	}
 
-	r = cg_read_file(arg_data, CG_DATA_MAX_BYTES, &data, &size);
-	if (r == -EFBIG)
-		return cg_log_error_errno(r, "Data %s is larger than %u MiB.",
-					  streq(arg_data, "-") ? "on standard input" : arg_data,
-					  CG_DATA_MAX_BYTES / 1024 / 1024);
+	r = load_data(&data);
+	if (r == -E2BIG)
+		return CG_EXIT_USAGE; /* a bad --set */
 	if (r < 0)
-		return cg_log_error_errno(r, "Failed to read the data from %s: %s",
-					  streq(arg_data, "-") ? "standard input" : arg_data,
-					  cg_strerror(r));
-	if (memchr(data, '\0', size) != NULL)
-		return cg_log_error_errno(
-		    EINVAL, "Data %s contains a NUL byte; expected JSON text.", arg_data);
+		return r;
 
 	/* Fail before starting anything when the result could not be saved. */
 	/* --output FILE.zip asks for a ZIP as --zip does */
@@ -389,7 +445,8 @@ verb_generate(char **args)
 	 * are handled (and so cancel) from here on. */
 	if (!arg_no_wait) {
 		r = cg_follow_new(bus, arg_scope, &progress,
-				  CG_FOLLOW_CANCEL_ON_SIGNAL | (arg_poll ? CG_FOLLOW_POLL : 0),
+				  CG_FOLLOW_CANCEL_ON_SIGNAL | (arg_poll ? CG_FOLLOW_POLL : 0) |
+				      (arg_csv != NULL ? CG_FOLLOW_CSV_ROWS : 0),
 				  &follow);
 		if (r < 0)
 			return r;
@@ -853,13 +910,20 @@ verb_templates(char **args)
 static const Verb verbs[] = {
     {"generate", 0, 0,
      OPT_JSON | OPT_TEMPLATE | OPT_TRANSACTION | OPT_DATA | OPT_OUTPUT | OPT_TIMEOUT | OPT_NO_WAIT |
-	 OPT_POLL | OPT_PERSIST | OPT_DRY_RUN | OPT_ZIP,
-     verb_generate, "generate --data FILE|-", "Start a generation and follow it until it ends",
+	 OPT_POLL | OPT_PERSIST | OPT_DRY_RUN | OPT_CSV | OPT_SET | OPT_ZIP,
+     verb_generate, "generate --data FILE|- | --csv FILE|-",
+     "Start a generation and follow it until it ends",
      "Start a generation and follow it until it ends: a progress bar on a terminal,\n"
      "one line per update otherwise, one JSON object per update with --json.\n"
      "Ctrl-C (SIGINT) or SIGTERM cancels the generation and waits for it to stop.\n\n"
      "  -d --data=FILE|-      Recipient data as JSON: one recipient object, or\n"
      "                        {\"recipients\": [...], shared fields}; '-' reads stdin\n"
+     "     --csv=FILE|-       Recipient data as CSV (RFC 4180, UTF-8): a header row\n"
+     "                        naming the fields, then a row per recipient; an\n"
+     "                        empty cell leaves the field out. Errors name the row\n"
+     "                        (the header is row 1) and the column\n"
+     "     --set=FIELD=VALUE  With --csv: a field shared by every recipient\n"
+     "                        (repeatable; not also a column)\n"
      "  -t --template=ID      Template (default: classic)\n"
      "     --transaction=ID   Your own reference (default: certgenctl-PID-TIME)\n"
      "  -o --output=FILE      Save the PDF to FILE once completed (written to a\n"
@@ -944,7 +1008,8 @@ help(void)
 	printf("\n%s"
 	       "\n"
 	       "Command options (see COMMAND --help):\n"
-	       "  -d --data=FILE|-  -t --template=ID  --transaction=ID  -o --output=FILE\n"
+	       "  -d --data=FILE|-  --csv=FILE|-  --set=FIELD=VALUE  -t --template=ID\n"
+	       "  --transaction=ID  -o --output=FILE\n"
 	       "  --timeout=SECONDS  --no-wait  --poll  --dry-run  --json\n"
 	       "\n%s\n"
 	       "Environment: DBUS_SYSTEM_BUS_ADDRESS names the system bus; NO_COLOR turns\n"
@@ -989,6 +1054,20 @@ take_timeout(const char *value)
 	return r;
 }
 
+/* --set FIELD=VALUE, once per field: kept in order (cg-csv checks them). */
+static int
+take_set(const char *value)
+{
+	char **set = realloc(arg_set, (arg_n_set + 2) * sizeof(*set));
+
+	if (set == NULL)
+		return cg_log_oom();
+	arg_set = set;
+	arg_set[arg_n_set++] = (char *)value;
+	arg_set[arg_n_set] = NULL;
+	return 0;
+}
+
 /* The options only some commands take: how each is spelled and where its
  * value goes (a string that must not be empty, a flag, or a parser). */
 typedef struct {
@@ -1012,6 +1091,8 @@ static const VerbOption verb_options[] = {
     {OPT_POLL, "--poll", 0, NULL, NULL, &arg_poll, NULL},
     {OPT_PERSIST, "--persist", 0, NULL, NULL, &arg_persist, NULL},
     {OPT_DRY_RUN, "--dry-run", 0, NULL, NULL, &arg_dry_run, NULL},
+    {OPT_CSV, "--csv", 0, &arg_csv, "a file name, or - for standard input", NULL, NULL},
+    {OPT_SET, "--set", 0, NULL, NULL, NULL, take_set},
     {OPT_ZIP, "--zip", 0, NULL, NULL, &arg_zip, NULL},
 };
 
@@ -1200,5 +1281,7 @@ main(int argc, char *argv[])
 	if (verify_usage(verb, argc - optind - 1) < 0)
 		return CG_EXIT_USAGE;
 
-	return exit_status(verb->run(argv + optind + 1));
+	r = exit_status(verb->run(argv + optind + 1));
+	free(arg_set);
+	return r;
 }

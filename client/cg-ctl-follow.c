@@ -3,6 +3,8 @@
 
 #include <signal.h>
 
+#include "cg-ctl-csv.h"
+
 struct CgFollow {
 	sd_bus *bus;
 	sd_event *event;
@@ -59,6 +61,10 @@ follow_handle_update(CgFollow *f, CgUpdate *update)
 	}
 	f->have_update = true;
 	f->last_sequence = u->sequence;
+	if ((f->flags & CG_FOLLOW_CSV_ROWS) && cg_ctl_csv_map_update(u) < 0) {
+		follow_finish(f, cg_log_oom());
+		return;
+	}
 	cg_progress_show(f->output, u);
 
 	if (cg_update_is_terminal(u)) {

@@ -22,6 +22,7 @@ typedef enum CgFollowFlags {
 	CG_FOLLOW_SUBSCRIBE = 1 << 0,	     /* Subscribe before catching up (watch) */
 	CG_FOLLOW_CANCEL_ON_SIGNAL = 1 << 1, /* SIGINT/SIGTERM call Cancel (generate) */
 	CG_FOLLOW_POLL = 1 << 2,	     /* do not use signals, poll GetProgress */
+	CG_FOLLOW_CSV_ROWS = 1 << 3, /* the data was CSV: InvalidData paths as rows and columns */
 } CgFollowFlags;
 
 #define CG_FOLLOW_POLL_INTERVAL_USEC (200 * USEC_PER_MSEC)

@@ -221,20 +221,26 @@ cg_strings_done(CgStrings *pool)
 }
 
 const char *
-cg_strings_safe(CgStrings *pool, const char *s)
+cg_strings_take(CgStrings *pool, char *s)
 {
 	char **items;
-	char *t;
 
+	if (s == NULL)
+		return NULL;
+	items = realloc(pool->items, (pool->n + 1) * sizeof(*items));
+	if (items == NULL) {
+		free(s);
+		return NULL;
+	}
+	pool->items = items;
+	pool->items[pool->n++] = s;
+	return s;
+}
+
+const char *
+cg_strings_safe(CgStrings *pool, const char *s)
+{
 	if (!cg_has_control(s))
 		return s;
-	items = realloc(pool->items, (pool->n + 1) * sizeof(*items));
-	if (items == NULL)
-		return NULL;
-	pool->items = items;
-	t = cg_escape_control(s);
-	if (t == NULL)
-		return NULL;
-	pool->items[pool->n++] = t;
-	return t;
+	return cg_strings_take(pool, cg_escape_control(s));
 }

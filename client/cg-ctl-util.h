@@ -160,3 +160,6 @@ void cg_strings_done(CgStrings *pool);
 /* s itself when it has no control character, else an escaped copy owned by
  * pool; NULL when out of memory. */
 const char *cg_strings_safe(CgStrings *pool, const char *s);
+/* Keeps s (malloc()ed, may be NULL) in pool and returns it; frees it and
+ * returns NULL when out of memory. */
+const char *cg_strings_take(CgStrings *pool, char *s);

@@ -788,3 +788,24 @@ cg_json_parse(const char *text, gsize length, const CgJsonLimits *limits, GError
 {
 	return cg_json_parse_with_spans(text, length, limits, NULL, error);
 }
+
+void
+cg_json_append_string(GString *out, const char *text)
+{
+	const char *run = text;
+	char buf[8];
+
+	g_string_append_c(out, '"');
+	for (const char *p = text; *p != '\0'; p++) {
+		const char *escape = cg_json_escape_byte((guchar)*p, buf);
+
+		if (escape == NULL)
+			continue;
+		/* the text since the last escape at once, then this one */
+		g_string_append_len(out, run, p - run);
+		g_string_append(out, escape);
+		run = p + 1;
+	}
+	g_string_append(out, run);
+	g_string_append_c(out, '"');
+}

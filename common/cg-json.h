@@ -106,4 +106,8 @@ char *cg_json_quote(const char *text);
  * through). The one escaping rule of every JSON writer of certgen. */
 const char *cg_json_escape_byte(unsigned char c, char buf[8]);
 
+/* Appends @text (valid UTF-8) to @out as a JSON string, escaped by
+ * cg_json_escape_byte(). */
+void cg_json_append_string(GString *out, const char *text);
+
 G_END_DECLS

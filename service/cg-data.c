@@ -10,6 +10,7 @@
 #include "cg-date.h"
 #include "cg-error.h"
 #include "cg-json.h"
+#include "cg-glyphs.h"
 
 /* Parses of data at least this large give their memory back at once. */
 #define CG_DATA_TRIM_BYTES (256 * 1024)
@@ -194,6 +195,42 @@ cg_data_date_is_valid(const char *value)
 	return cg_date_parse(value, NULL, NULL, NULL) == CG_DATE_OK;
 }
 
+/* The characters beyond ASCII: no bidi controls, and each one printable —
+ * assigned, and in some installed font (format characters such as ZWJ and
+ * ZWNJ shape the text and need no glyph of their own). */
+static gboolean
+cg_data_check_characters(const CgFieldRule *rule, gint index, const char *value, GError **error)
+{
+	for (const char *p = value; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c;
+		GUnicodeType type;
+
+		if ((guchar)*p < 0x80)
+			continue;
+		c = g_utf8_get_char(p);
+		type = g_unichar_type(c);
+		if (cg_glyphs_is_bidi_control(c)) {
+			cg_data_set_error(
+			    error, index, rule->name,
+			    "bidi control character U+%04X at byte offset %" G_GSIZE_FORMAT
+			    " (it would reorder the printed text)",
+			    c, (gsize)(p - value));
+			return FALSE;
+		}
+		if (type == G_UNICODE_FORMAT)
+			continue;
+		if (type == G_UNICODE_UNASSIGNED || type == G_UNICODE_PRIVATE_USE ||
+		    !cg_glyphs_available(c)) {
+			cg_data_set_error(error, index, rule->name,
+					  "U+%04X at byte offset %" G_GSIZE_FORMAT
+					  " cannot be printed: no installed font has it",
+					  c, (gsize)(p - value));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 /* Checks one string value against @rule: no control characters other than
  * tab, newline and carriage return, length in characters, dates. */
 static gboolean
@@ -218,6 +255,9 @@ cg_data_check_value(const CgFieldRule *rule, gint index, const char *value, GErr
 			return FALSE;
 		}
 	}
+
+	if (!cg_data_check_characters(rule, index, value, error))
+		return FALSE;
 
 	if (rule->type == CG_FIELD_TYPE_DATE) {
 		CgDateCheck check = cg_date_parse(value, NULL, NULL, NULL);
@@ -556,23 +596,6 @@ cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_
 	return data;
 }
 
-static void
-cg_data_append_json_string(GString *out, const char *text)
-{
-	char buf[8];
-
-	g_string_append_c(out, '"');
-	for (const char *p = text; *p != '\0'; p++) {
-		const char *escape = cg_json_escape_byte((guchar)*p, buf);
-
-		if (escape != NULL)
-			g_string_append(out, escape);
-		else
-			g_string_append_c(out, *p);
-	}
-	g_string_append_c(out, '"');
-}
-
 static int
 cg_data_compare_keys(gconstpointer a, gconstpointer b)
 {
@@ -596,9 +619,9 @@ cg_recipient_canonical_json(const CgRecipient *recipient)
 	for (guint i = 0; i < n_keys; i++) {
 		if (i > 0)
 			g_string_append_c(out, ',');
-		cg_data_append_json_string(out, keys[i]);
+		cg_json_append_string(out, keys[i]);
 		g_string_append_c(out, ':');
-		cg_data_append_json_string(out, g_hash_table_lookup(recipient->fields, keys[i]));
+		cg_json_append_string(out, g_hash_table_lookup(recipient->fields, keys[i]));
 	}
 	g_string_append_c(out, '}');
 	return g_string_free(out, FALSE);

@@ -60,7 +60,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgData, cg_data_free)
  * or strict JSON (RFC 8259; a key repeated in any object, "\u0000" and
  * nesting deeper than 32 levels are refused too), has unknown fields, wrong
  * types, control characters other than tab/newline/carriage return in a
- * value, missing required fields, lengths out of range, impossible dates, an
+ * value, bidi embedding/override/isolate controls, characters no installed
+ * font can print (unassigned, private use, or in no font; format characters
+ * such as ZWJ/ZWNJ are allowed), missing required fields, lengths out of range, impossible dates, an
  * empty batch or more than @max_recipients recipients (0 for @max_bytes or
  * @max_recipients: no limit).
  *

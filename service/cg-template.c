@@ -96,6 +96,7 @@
 #include "cg-check.h"
 #include "cg-date.h"
 #include "cg-error.h"
+#include "cg-field-name.h"
 #include "cg-json.h"
 #include "cg-getter.h"
 
@@ -103,7 +104,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerDocument, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerPage, g_object_unref)
 
 #define CG_TEMPLATE_ID_MAX 64
-#define CG_FIELD_NAME_MAX 64
 #define CG_LAYOUT_MAX_BYTES (1024 * 1024)
 #define CG_LAYOUT_MAX_DEPTH 32
 #define CG_BACKGROUND_MAX_BYTES (16 * 1024 * 1024)
@@ -193,22 +193,6 @@ cg_template_id_is_valid(const char *id)
 		if (i >= CG_TEMPLATE_ID_MAX)
 			return FALSE;
 		if (!(g_ascii_islower(c) || g_ascii_isdigit(c) || c == '_' || c == '-'))
-			return FALSE;
-	}
-	return TRUE;
-}
-
-static gboolean
-cg_field_name_is_valid(const char *name)
-{
-	gsize i;
-
-	if (!g_ascii_isalpha(name[0]))
-		return FALSE;
-	for (i = 1; name[i] != '\0'; i++) {
-		if (i >= CG_FIELD_NAME_MAX)
-			return FALSE;
-		if (!(g_ascii_isalnum(name[i]) || name[i] == '_'))
 			return FALSE;
 	}
 	return TRUE;
@@ -827,7 +811,7 @@ static const char *const align_names[] = {"left", "center", "right", NULL};
 static const char *const fit_names[] = {"shrink", "wrap", NULL};
 static const char *const style_names[] = {"normal", "italic", NULL};
 static const char *const type_names[] = {"string", "date", NULL};
-static const char *const reserved_keys[] = {"recipients", NULL};
+static const char *const reserved_keys[] = {CG_FIELD_RECIPIENTS, NULL};
 
 static gboolean
 cg_layout_parse_qr(const CgLayoutObject *obj, CgTemplate *tmpl, CgTemplateField *field,

@@ -948,8 +948,48 @@ test_data_cancelled(void)
 	}
 }
 
+/* Issue 14 item 2: every character can be printed, none reorders the text. */
+static void
+test_data_glyphs(void)
+{
+	static const BadCase bad[] = {
+	    /* unassigned */
+	    {"{\"recipientName\":\"A\u0378B\"," VALID_REST "}",
+	     "recipientName: U+0378 at byte offset 1 cannot be printed: no installed font has it"},
+	    /* private use */
+	    {"{\"recipientName\":\"\ue000\"," VALID_REST "}",
+	     "recipientName: U+E000 at byte offset 0 cannot be printed: no installed font has it"},
+	    /* bidi override and isolate controls */
+	    {"{\"recipientName\":\"Ada\u202eecalovoL\"," VALID_REST "}",
+	     "recipientName: bidi control character U+202E at byte offset 3 (it would reorder the "
+	     "printed text)"},
+	    {"{\"recipientName\":\"x\u202a\"," VALID_REST "}",
+	     "recipientName: bidi control character U+202A at byte offset 1 (it would reorder the "
+	     "printed text)"},
+	    {"{\"recipientName\":\"N\",\"courseName\":\"\u2066C\u2069\",\"issueDate\":"
+	     "\"2024-01-01\"}",
+	     "courseName: bidi control character U+2066 at byte offset 0 (it would reorder the "
+	     "printed text)"},
+	    {"{\"recipientName\":\"x\u2069\"," VALID_REST "}",
+	     "recipientName: bidi control character U+2069 at byte offset 1 (it would reorder the "
+	     "printed text)"},
+	};
+	/* ZWJ, ZWNJ, CJK, Arabic, Hebrew, combining marks and emoji stay valid */
+	static const char *const good[] = {
+	    "{\"recipientName\":\"\u0645\u200c\u0646 \u200d x\"," VALID_REST "}",
+	    "{\"recipientName\":\"\u738b\u5c0f\u660e \u5c71\u7530\u592a\u90ce\"," VALID_REST "}",
+	    "{\"recipientName\":\"\u05d3\u05d5\u05d3 \u0639\u0644\u064a\"," VALID_REST "}",
+	    "{\"recipientName\":\"Zoe\u0308 Ren\u00e9e\"," VALID_REST "}",
+	};
+
+	run_cases(bad, G_N_ELEMENTS(bad));
+	for (gsize i = 0; i < G_N_ELEMENTS(good); i++)
+		cg_data_free(assert_valid(good[i]));
+}
+
 static const CgTestCase cases[] = {
     {"/data/single-bad", test_data_single_bad},
+    {"/data/glyphs", test_data_glyphs},
     {"/data/not-json", test_data_not_json},
     {"/data/nesting", test_data_nesting},
     {"/data/batch-bad", test_data_batch_bad},

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include "cg-http-csv.h"
 #include "cg-http-download.h"
 #include "cg-http-error.h"
 #include "cg-http-json.h"
@@ -72,10 +73,11 @@ check_progress_id(SoupServerMessage *msg, const char *id)
 
 /* ---- POST /api/certificates ----------------------------------------------------------- */
 
+/* StartGeneration's reply: 201 {"progressId"}; a generation started from
+ * CSV (@csv) is remembered, so its streams name errors by row and column. */
 static void
-started_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+start_finished(GObject *source, GAsyncResult *result, CgHttpPending *pending, gboolean csv)
 {
-	CgHttpPending *pending = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
 	g_autoptr(JsonBuilder) builder = NULL;
@@ -93,7 +95,10 @@ started_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		return;
 	}
 	g_variant_get(reply, "(&s)", &progress_id);
-	g_debug("%s started %s", pending->user, progress_id);
+	g_debug("%s started %s%s", pending->user, progress_id, csv ? " from CSV" : "");
+	if (csv)
+		cg_http_csv_generations_add(CG_HTTP_API(pending->owner)->context->csv_generations,
+					    progress_id, g_get_monotonic_time());
 	if (pending->closed) {
 		cg_http_pending_done(pending);
 		return;
@@ -113,17 +118,108 @@ started_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-handle_start(CgHttpApi *self, SoupServerMessage *msg)
+started_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
-	SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
-	g_autofree char *user = authenticate_or_respond(self, msg, FALSE);
-	g_autoptr(GBytes) body = NULL;
+	start_finished(source, result, user_data, FALSE);
+}
+
+static void
+csv_started_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	start_finished(source, result, user_data, TRUE);
+}
+
+/* Answers a start request refused with @error; with @invalid_data_json,
+ * an invalid_data answer with its "errors", when there is one. */
+static void
+respond_start_error(SoupServerMessage *msg, const GError *error, const char *invalid_data_json)
+{
+	if (invalid_data_json != NULL)
+		cg_http_respond_json(msg, cg_http_error_status(error), invalid_data_json);
+	else
+		cg_http_respond_error(msg, error, 0);
+}
+
+/* The StartGeneration arguments of a text/csv body (cg-http-csv.h), or
+ * NULL with @msg answered: 400 invalid_data with every CSV problem in
+ * "errors", or the error. */
+static GVariant *
+csv_start_parameters(SoupServerMessage *msg, GBytes *body, const char *user)
+{
+	g_autoptr(GPtrArray) issues = NULL;
+	g_autoptr(GError) error = NULL;
+	GVariant *parameters;
+
+	parameters = cg_http_csv_start_parameters(
+	    g_bytes_get_data(body, NULL), g_bytes_get_size(body),
+	    g_uri_get_query(soup_server_message_get_uri(msg)), user, &issues, &error);
+	if (parameters == NULL) {
+		g_autofree char *json =
+		    issues != NULL ? cg_http_invalid_data_issues_json(error->message, issues)
+				   : NULL;
+
+		respond_start_error(msg, error, json);
+	}
+	return parameters;
+}
+
+/* The StartGeneration arguments of a JSON body, or NULL with @msg answered:
+ * 400 invalid_data (with "errors") for what certgend would call
+ * InvalidData, or the error. */
+static GVariant *
+json_start_parameters(CgHttpApi *self, SoupServerMessage *msg, GBytes *body, const char *user)
+{
 	g_autoptr(GError) error = NULL;
 	g_autofree char *data_path = NULL;
 	GVariant *parameters;
-	const char *content_type;
+
+	parameters = cg_http_start_parameters_from_body(
+	    g_bytes_get_data(body, NULL), g_bytes_get_size(body), self->config->max_json_depth,
+	    user, &data_path, &error);
+	if (parameters == NULL) {
+		/* what certgend would call InvalidData, with its "errors" list */
+		g_autofree char *json =
+		    data_path != NULL ? cg_http_invalid_data_json(error->message, data_path) : NULL;
+
+		respond_start_error(msg, error, json);
+	}
+	return parameters;
+}
+
+/* Whether the body is CSV; FALSE with @msg answered (415) when it is
+ * neither CSV nor JSON. */
+static gboolean
+start_body_is_csv(SoupServerMessage *msg, gboolean *csv)
+{
+	SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
+	g_autoptr(GHashTable) params = NULL;
+	const char *content_type = soup_message_headers_get_content_type(request, &params);
+	const char *charset = params != NULL ? g_hash_table_lookup(params, "charset") : NULL;
+
+	*csv = content_type != NULL && g_ascii_strcasecmp(content_type, "text/csv") == 0;
+	if (content_type != NULL && !*csv &&
+	    g_ascii_strcasecmp(content_type, "application/json") != 0) {
+		cg_http_respond_new_error(msg, CG_HTTP_ERROR_UNSUPPORTED_MEDIA_TYPE, 0,
+					  "The request body must be application/json or text/csv");
+		return FALSE;
+	}
+	if (*csv && charset != NULL && g_ascii_strcasecmp(charset, "utf-8") != 0) {
+		cg_http_respond_new_error(msg, CG_HTTP_ERROR_UNSUPPORTED_MEDIA_TYPE, 0,
+					  "A text/csv body must be UTF-8 (charset=utf-8)");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+handle_start(CgHttpApi *self, SoupServerMessage *msg)
+{
+	g_autofree char *user = authenticate_or_respond(self, msg, FALSE);
+	g_autoptr(GBytes) body = NULL;
+	GVariant *parameters;
 	guint retry_after_s = 0;
 	gint64 wait_us = 0;
+	gboolean csv = FALSE;
 	gint64 now = g_get_monotonic_time();
 	CgHttpPending *pending;
 
@@ -131,7 +227,7 @@ handle_start(CgHttpApi *self, SoupServerMessage *msg)
 		return;
 	/* Checked first (a refused client is told so before it sends more),
 	 * but recorded only once the request is sound; taken back when
-	 * certgend refuses it (started_cb): only generations count. */
+	 * certgend refuses it (start_finished): only generations count. */
 	if (!cg_rate_limit_check(self->starts_limiter, user, now, &wait_us)) {
 		retry_after_s = cg_http_retry_after_s(wait_us);
 		cg_http_respond_new_error(
@@ -140,32 +236,20 @@ handle_start(CgHttpApi *self, SoupServerMessage *msg)
 		    self->config->starts_per_minute, retry_after_s);
 		return;
 	}
-	content_type = soup_message_headers_get_content_type(request, NULL);
-	if (content_type != NULL && g_ascii_strcasecmp(content_type, "application/json") != 0) {
-		cg_http_respond_new_error(msg, CG_HTTP_ERROR_UNSUPPORTED_MEDIA_TYPE, 0,
-					  "The request body must be application/json");
+	if (!start_body_is_csv(msg, &csv))
 		return;
-	}
 	body = soup_message_body_flatten(soup_server_message_get_request_body(msg));
-	parameters = cg_http_start_parameters_from_body(
-	    g_bytes_get_data(body, NULL), g_bytes_get_size(body), self->config->max_json_depth,
-	    user, &data_path, &error);
-	if (parameters == NULL && data_path != NULL) {
-		/* what certgend would call InvalidData, with its "errors" list */
-		g_autofree char *json = cg_http_invalid_data_json(error->message, data_path);
-
-		cg_http_respond_json(msg, cg_http_error_status(error), json);
+	if (csv)
+		parameters = csv_start_parameters(msg, body, user);
+	else
+		parameters = json_start_parameters(self, msg, body, user);
+	if (parameters == NULL)
 		return;
-	}
-	if (parameters == NULL) {
-		cg_http_respond_error(msg, error, 0);
-		return;
-	}
 	cg_rate_limit_add(self->starts_limiter, user, now);
 	pending = pending_new(self, msg, user, NULL);
 	pending->rate_event_us = now;
 	cg_http_bus_call(self->context->bus, "StartGeneration", parameters, G_VARIANT_TYPE("(s)"),
-			 NULL, started_cb, pending);
+			 NULL, csv ? csv_started_cb : started_cb, pending);
 }
 
 /* ---- GET /api/certificates: the web user's generations ----------------------------------- */
@@ -192,15 +276,24 @@ listed_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	cg_http_pending_done(pending);
 }
 
+/* A GET answered by @bus_method, which takes no arguments and returns an
+ * aa{sv}, for an authenticated web user (the session cookie does). */
 static void
-handle_list(CgHttpApi *self, SoupServerMessage *msg)
+list_route(CgHttpApi *self, SoupServerMessage *msg, const char *bus_method,
+	   GAsyncReadyCallback callback)
 {
 	g_autofree char *user = authenticate_or_respond(self, msg, TRUE);
 
 	if (user == NULL)
 		return;
-	cg_http_bus_call(self->context->bus, "ListGenerations", NULL, G_VARIANT_TYPE("(aa{sv})"),
-			 NULL, listed_cb, pending_new(self, msg, user, NULL));
+	cg_http_bus_call(self->context->bus, bus_method, NULL, G_VARIANT_TYPE("(aa{sv})"), NULL,
+			 callback, pending_new(self, msg, user, NULL));
+}
+
+static void
+handle_list(CgHttpApi *self, SoupServerMessage *msg)
+{
+	list_route(self, msg, "ListGenerations", listed_cb);
 }
 
 /* ---- DELETE /api/certificates/progress/{id} ---------------------------------------------- */
@@ -276,12 +369,7 @@ templates_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 handle_templates(CgHttpApi *self, SoupServerMessage *msg)
 {
-	g_autofree char *user = authenticate_or_respond(self, msg, TRUE);
-
-	if (user == NULL)
-		return;
-	cg_http_bus_call(self->context->bus, "ListTemplates", NULL, G_VARIANT_TYPE("(aa{sv})"),
-			 NULL, templates_cb, pending_new(self, msg, user, NULL));
+	list_route(self, msg, "ListTemplates", templates_cb);
 }
 
 /* ---- GET /api/certificates/{id}/download ------------------------------------------------- */

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "cg-csv.h"
 #include "cg-http-error.h"
 #include "cg-json.h"
 
@@ -258,16 +259,17 @@ cg_http_add_output_format(GVariantBuilder *options, const char *name, const char
 {
 	g_autofree char *escaped = NULL;
 
-	if (value == NULL)
+	/* pdf is certgend's default: only zip is asked for */
+	if (value == NULL || g_str_equal(value, "pdf"))
 		return TRUE;
-	if (g_str_equal(value, "pdf") || g_str_equal(value, "zip")) {
+	if (g_str_equal(value, "zip")) {
 		g_variant_builder_add(options, "{sv}", "output_format",
-				      g_variant_new_string(value));
+				      g_variant_new_string("zip"));
 		return TRUE;
 	}
 	escaped = g_strescape(value, NULL);
 	g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-		    "%s: unknown output format '%.64s' (allowed: pdf, zip)", name, escaped);
+		    "%s: expected pdf or zip, not '%.64s'", name, escaped);
 	return FALSE;
 }
 
@@ -278,7 +280,6 @@ cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth,
 	g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 	g_autoptr(GHashTable) spans = NULL;
 	g_autoptr(JsonNode) root = NULL;
-	g_autofree char *generated_tx = NULL;
 	g_autofree char *data_json = NULL;
 	g_autofree char *path = NULL;
 	const char *transaction_id, *template_id, *output_format;
@@ -318,22 +319,9 @@ cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth,
 	transaction_id = get_string_member(object, "transactionId", error);
 	if (transaction_id == NULL && error != NULL && *error != NULL)
 		return NULL;
-	if (transaction_id == NULL) {
-		g_autofree char *uuid = g_uuid_string_random();
-
-		generated_tx = g_strconcat("web-", uuid, NULL);
-		transaction_id = generated_tx;
-	} else if (transaction_id[0] == '\0' ||
-		   strlen(transaction_id) > CG_HTTP_MAX_TRANSACTION_ID) {
-		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-			    "transactionId: must be 1–%u bytes", CG_HTTP_MAX_TRANSACTION_ID);
-		return NULL;
-	}
 	template_id = get_string_member(object, "templateId", error);
 	if (template_id == NULL && error != NULL && *error != NULL)
 		return NULL;
-	if (template_id == NULL)
-		template_id = "classic";
 	data = json_object_get_member(object, CG_HTTP_DATA_MEMBER);
 	span = spans != NULL ? g_hash_table_lookup(spans, CG_HTTP_DATA_MEMBER) : NULL;
 	if (data == NULL || !JSON_NODE_HOLDS_OBJECT(data) || span == NULL) {
@@ -351,17 +339,53 @@ cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth,
 	/* the data as sent, byte for byte: certgend parses the same text with
 	 * the same parser, nothing is lost or changed by a re-serialization */
 	data_json = g_strndup(body + span->start, span->end - span->start);
+	return cg_http_start_parameters_new(transaction_id, template_id, data_json, &options,
+					    error);
+}
+
+GVariant *
+cg_http_start_parameters_new(const char *transaction_id, const char *template_id,
+			     const char *data_json, GVariantBuilder *options, GError **error)
+{
+	g_autofree char *generated_tx = NULL;
+
+	if (transaction_id == NULL) {
+		g_autofree char *uuid = g_uuid_string_random();
+
+		generated_tx = g_strconcat("web-", uuid, NULL);
+		transaction_id = generated_tx;
+	} else if (transaction_id[0] == '\0' ||
+		   strlen(transaction_id) > CG_HTTP_MAX_TRANSACTION_ID) {
+		g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+			    "transactionId: must be 1–%u bytes", CG_HTTP_MAX_TRANSACTION_ID);
+		return NULL;
+	}
+	if (template_id == NULL)
+		template_id = "classic";
 	return g_variant_new("(sss@a{sv})", transaction_id, template_id, data_json,
-			     g_variant_builder_end(&options));
+			     g_variant_builder_end(options));
 }
 
 char *
 cg_http_invalid_data_json(const char *message, const char *path)
 {
+	g_autofree char *prefix = g_strconcat(path, ": ", NULL);
+	g_autoptr(GPtrArray) issues =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)cg_csv_issue_free);
+	CgCsvIssue *issue = g_new0(CgCsvIssue, 1);
+
+	issue->path = g_strdup(path);
+	issue->message =
+	    g_strdup(g_str_has_prefix(message, prefix) ? message + strlen(prefix) : message);
+	g_ptr_array_add(issues, issue);
+	return cg_http_invalid_data_issues_json(message, issues);
+}
+
+char *
+cg_http_invalid_data_issues_json(const char *message, const GPtrArray *issues)
+{
 	g_autoptr(JsonBuilder) builder = json_builder_new_immutable();
 	g_autoptr(JsonNode) root = NULL;
-	g_autofree char *prefix = g_strconcat(path, ": ", NULL);
-	const char *what = g_str_has_prefix(message, prefix) ? message + strlen(prefix) : message;
 
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "error");
@@ -370,12 +394,16 @@ cg_http_invalid_data_json(const char *message, const char *path)
 	json_builder_add_string_value(builder, message);
 	json_builder_set_member_name(builder, "errors");
 	json_builder_begin_array(builder);
-	json_builder_begin_object(builder);
-	json_builder_set_member_name(builder, "path");
-	json_builder_add_string_value(builder, path);
-	json_builder_set_member_name(builder, "message");
-	json_builder_add_string_value(builder, what);
-	json_builder_end_object(builder);
+	for (guint i = 0; i < issues->len; i++) {
+		const CgCsvIssue *issue = g_ptr_array_index(issues, i);
+
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "path");
+		json_builder_add_string_value(builder, issue->path);
+		json_builder_set_member_name(builder, "message");
+		json_builder_add_string_value(builder, issue->message);
+		json_builder_end_object(builder);
+	}
 	json_builder_end_array(builder);
 	json_builder_end_object(builder);
 	root = json_builder_get_root(builder);

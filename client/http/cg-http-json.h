@@ -29,15 +29,26 @@ JsonNode *cg_http_json_parse_object(const char *data, gsize len, guint max_depth
 GVariant *cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth,
 					     const char *user, char **data_path, GError **error);
 
-/* Adds option output_format for @value ("pdf" or "zip"; NULL adds nothing)
- * to @options; anything else is CG_HTTP_ERROR_INVALID_ARGUMENT naming
- * @name (the body field, or the CSV upload's query parameter). */
+/* The StartGeneration arguments of a start request: @transaction_id (NULL:
+ * "web-" and a random UUID; otherwise 1–128 bytes), @template_id (NULL:
+ * "classic"), @data_json and @options (ended here). */
+GVariant *cg_http_start_parameters_new(const char *transaction_id, const char *template_id,
+				       const char *data_json, GVariantBuilder *options,
+				       GError **error);
+
+/* Adds option output_format "zip" to @options for @value "zip" ("pdf",
+ * certgend's default, and NULL add nothing); anything else is
+ * CG_HTTP_ERROR_INVALID_ARGUMENT naming @name (the body field, or the CSV
+ * upload's query parameter) and the values allowed. */
 gboolean cg_http_add_output_format(GVariantBuilder *options, const char *name, const char *value,
 				   GError **error);
 
 /* {"error": "invalid_data", "message": @message, "errors": [{"path": @path,
  * "message": @message without its "@path: "}]}. */
 char *cg_http_invalid_data_json(const char *message, const char *path);
+/* The same with one "errors" entry per CgCsvIssue (common/cg-csv.h: path,
+ * message) of @issues. */
+char *cg_http_invalid_data_issues_json(const char *message, const GPtrArray *issues);
 
 /* A certgend update or snapshot (a{sv}) as the JSON of an SSE event / a
  * WebSocket message: camelCase keys, times in milliseconds, "result"

@@ -183,6 +183,7 @@ housekeeping_cb(gpointer user_data)
 	guint expired = cg_http_auth_sessions_expire(self->auth);
 
 	cg_http_streams_prune(self->context->streams, now);
+	cg_http_csv_generations_prune(self->context->csv_generations, now);
 	cg_http_api_prune(self->api, now);
 	if (expired > 0)
 		g_debug("%u sessions expired", expired);

@@ -122,7 +122,7 @@ sse_send_update(CgHttpSse *self, GVariant *update)
 
 	if (self->have_last_event_id && sequence <= self->last_sent)
 		return;
-	json = cg_http_update_to_json(update);
+	json = cg_http_stream_context_update_json(self->context, self->progress_id, update);
 	event = g_strdup_printf("id: %" G_GUINT64_FORMAT "\ndata: %s\n\n", sequence, json);
 	self->have_last_event_id = TRUE;
 	self->last_sent = sequence;

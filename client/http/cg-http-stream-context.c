@@ -2,12 +2,20 @@
 /* The context handed to the stream modules: config, bus and registry. */
 #include "cg-http-stream-context.h"
 
+#include "cg-http-json.h"
+
+/* Generations started from CSV are remembered this long, at most this
+ * many (starts are rate-limited per web user). */
+#define CG_HTTP_CSV_GENERATIONS_TTL_S 3600
+#define CG_HTTP_CSV_GENERATIONS_MAX 100000
+
 static void
 stream_context_clear(gpointer data)
 {
 	CgHttpStreamContext *self = data;
 
 	g_clear_pointer(&self->streams, cg_http_streams_free);
+	g_clear_pointer(&self->csv_generations, cg_http_csv_generations_free);
 	g_clear_object(&self->bus);
 	cg_http_config_clear(&self->config);
 }
@@ -20,6 +28,8 @@ cg_http_stream_context_new(const CgHttpConfig *config, CgHttpBus *bus)
 	cg_http_config_copy(&self->config, config);
 	self->bus = g_object_ref(bus);
 	self->streams = cg_http_streams_new(config);
+	self->csv_generations =
+	    cg_http_csv_generations_new(CG_HTTP_CSV_GENERATIONS_MAX, CG_HTTP_CSV_GENERATIONS_TTL_S);
 	return self;
 }
 
@@ -34,4 +44,16 @@ cg_http_stream_context_unref(CgHttpStreamContext *self)
 {
 	if (self != NULL)
 		g_rc_box_release_full(self, stream_context_clear);
+}
+
+char *
+cg_http_stream_context_update_json(CgHttpStreamContext *self, const char *progress_id,
+				   GVariant *update)
+{
+	g_autoptr(GVariant) shown = NULL;
+
+	if (!cg_http_csv_generations_contains(self->csv_generations, progress_id))
+		return cg_http_update_to_json(update);
+	shown = cg_http_csv_map_update(update);
+	return cg_http_update_to_json(shown);
 }

@@ -3,6 +3,7 @@
 
 #include "cg-http-bus.h"
 #include "cg-http-config.h"
+#include "cg-http-csv.h"
 #include "cg-http-streams.h"
 
 G_BEGIN_DECLS
@@ -14,13 +15,20 @@ G_BEGIN_DECLS
 typedef struct {
 	CgHttpConfig config; /* a copy */
 	CgHttpBus *bus;
-	CgHttpStreams *streams; /* owned */
+	CgHttpStreams *streams;		       /* owned */
+	CgHttpCsvGenerations *csv_generations; /* started from CSV; owned */
 } CgHttpStreamContext;
 
 /* Copies @config, takes a reference on @bus, creates the registry. */
 CgHttpStreamContext *cg_http_stream_context_new(const CgHttpConfig *config, CgHttpBus *bus);
 CgHttpStreamContext *cg_http_stream_context_ref(CgHttpStreamContext *self);
 void cg_http_stream_context_unref(CgHttpStreamContext *self);
+
+/* An update or snapshot of @progress_id as a stream sends it
+ * (cg_http_update_to_json()), in the CSV's words for a generation started
+ * from CSV. */
+char *cg_http_stream_context_update_json(CgHttpStreamContext *self, const char *progress_id,
+					 GVariant *update);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgHttpStreamContext, cg_http_stream_context_unref)
 

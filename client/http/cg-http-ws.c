@@ -123,7 +123,7 @@ ws_send_update(CgHttpWs *self, GVariant *update)
 	self->last_sent = sequence;
 	if (!ws_is_open(self))
 		return;
-	json = cg_http_update_to_json(update);
+	json = cg_http_stream_context_update_json(self->context, self->progress_id, update);
 	cg_http_streams_note_sent(self->context->streams, self->user, self->progress_id, sequence);
 	ws_send(self, json);
 }

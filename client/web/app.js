@@ -2,7 +2,7 @@
 //
 // The generation page served by certgen-http at "/": sign in with a token,
 // choose a template (GET /api/templates: the form has one input per data
-// field of it), start a certificate (or a batch), follow it with
+// field of it), start a certificate (or a batch, typed or from a CSV file), follow it with
 // <certificate-progress>, download the PDF. The token is kept in sessionStorage (this tab only) and
 // sent as a Bearer header on state-changing requests; GET requests (the
 // progress stream, the download) use the session cookie POST /api/session set.
@@ -37,23 +37,26 @@ function saveToken(value) {
 // fetch() for the API; returns the parsed JSON (or null) and throws an
 // ApiError carrying the bridge's {"error", "message"} otherwise.
 class ApiError extends Error {
-  constructor(status, code, message, retryAfter) {
+  constructor(status, code, message, retryAfter, errors = []) {
     super(message);
     this.status = status;
     this.code = code;
     this.retryAfter = retryAfter;
+    this.errors = errors;
   }
 }
 
+// body: a JSON-able value, or {raw: Blob, type: 'text/csv'} sent as it is.
 async function api(method, path, body) {
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const raw = body && body.raw instanceof Blob;
+  if (body !== undefined) headers['Content-Type'] = raw ? body.type : 'application/json';
   let res;
   try {
     res = await fetch(path, {
       method, headers, credentials: 'same-origin', cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? body.raw : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiError(0, 'network', 'The certificate service cannot be reached. Check your connection and try again.');
@@ -61,7 +64,7 @@ async function api(method, path, body) {
   if (!res.ok) {
     const err = await CertificateProgressElement.readError(res);
     const retry = res.headers.get('Retry-After');
-    throw new ApiError(res.status, err.error, err.message, retry ? Number(retry) || retry : null);
+    throw new ApiError(res.status, err.error, err.message, retry ? Number(retry) || retry : null, err.errors);
   }
   if (res.status === 204) return null;
   const type = res.headers.get('Content-Type') || '';
@@ -79,6 +82,29 @@ function describe(err) {
 function showAlert(el, text) {
   el.textContent = text || '';
   el.hidden = !text;
+}
+
+// An error with its list of problems (invalid_data's "errors": "row 12,
+// column recipientName: invalid UTF-8"), the first 20 of them.
+const SHOWN_PROBLEMS = 20;
+
+function showError(el, err) {
+  showAlert(el, describe(err));
+  const problems = err.errors || [];
+  if (problems.length < 2) return;
+  const list = document.createElement('ul');
+  list.className = 'problems';
+  for (const p of problems.slice(0, SHOWN_PROBLEMS)) {
+    const item = document.createElement('li');
+    item.textContent = `${p.path}: ${p.message}`;
+    list.append(item);
+  }
+  if (problems.length > SHOWN_PROBLEMS) {
+    const item = document.createElement('li');
+    item.textContent = `… and ${problems.length - SHOWN_PROBLEMS} more`;
+    list.append(item);
+  }
+  el.append(list);
 }
 
 // -- sign in ---------------------------------------------------------------
@@ -248,11 +274,15 @@ function recipientNames() {
 
 function updateMode() {
   const m = mode();
-  for (const el of document.querySelectorAll('[data-mode]')) el.hidden = el.dataset.mode !== m;
+  // data-mode: the modes (space-separated) an element shows in
+  for (const el of document.querySelectorAll('[data-mode]')) el.hidden = !el.dataset.mode.split(' ').includes(m);
   const t = currentTemplate();
   const per = t && perRecipientField(t);
+  // with a CSV file every field may be a column instead
+  for (const f of t ? t.fields : []) $(fieldId(f.name)).required = m !== 'csv' && f.required;
   if (per) $(fieldId(per.name)).required = m === 'single' && per.required;
-  $('generate-button').textContent = m === 'single' ? 'Generate certificate' : 'Generate batch';
+  $('csvFile').required = m === 'csv';
+  $('generate-button').textContent = { single: 'Generate certificate', batch: 'Generate batch', csv: 'Generate from CSV' }[m];
 }
 
 function updateCount() {
@@ -287,10 +317,62 @@ function checkValue(f, value) {
   return null;
 }
 
+// The field names of a CSV file's header row (its first record; RFC 4180
+// quoting), to tell which of the form's fields the file leaves to the form.
+// certgen-http checks the whole file; this only reads the header.
+async function csvHeader(file) {
+  const text = (await file.slice(0, 64 * 1024).text()).replace(/^\ufeff/, '');
+  const names = [];
+  let name = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { name += '"'; i++; } else if (c === '"') quoted = false; else name += c;
+    } else if (c === '"') {
+      quoted = true;
+    } else if (c === ',') {
+      names.push(name);
+      name = '';
+    } else if (c === '\r' || c === '\n') {
+      break;
+    } else {
+      name += c;
+    }
+  }
+  names.push(name);
+  return names;
+}
+
+// A CSV batch: the file as it is, and the form's filled fields that are not
+// columns of it as set.FIELD query parameters (the rows' own per-recipient
+// field never). -> {csv, set, title, count, data}
+async function collectCsv(t) {
+  const file = $('csvFile').files[0];
+  if (!file) throw fail('csvFile', 'Choose a CSV file: a header row naming the fields, then a row per recipient.');
+  const columns = new Set(await csvHeader(file));
+  const per = perRecipientField(t);
+  const set = {};
+  for (const f of t.fields) {
+    if ((per && f.name === per.name) || columns.has(f.name)) continue;
+    const el = $(fieldId(f.name));
+    const value = f.type === 'date' ? el.value : el.value.trim();
+    if (!value) continue; // perhaps a column after all: certgend says
+    const problem = checkValue(f, value);
+    if (problem) throw fail(el.id, problem);
+    set[f.name] = value;
+  }
+  return {
+    csv: file, set, title: file.name, count: 0, data: { courseName: set.courseName },
+    outputFormat: $('outputZip').checked ? 'zip' : 'pdf',
+  };
+}
+
 // -> {data, title, count} or throws Error(message) with .field set.
-function collect() {
+async function collect() {
   const t = currentTemplate();
   if (!t) throw fail(null, 'No template is available.');
+  if (mode() === 'csv') return collectCsv(t);
   const batch = mode() === 'batch';
   const per = perRecipientField(t);
   const values = {};
@@ -329,12 +411,20 @@ function markInvalid(fieldId) {
   }
 }
 
+// POST /api/certificates with the file as text/csv; the rest in the query.
+function startCsv(request, templateId) {
+  const query = new URLSearchParams({ transactionId: newTransactionId(), templateId });
+  if (request.outputFormat === 'zip') query.append('outputFormat', 'zip');
+  for (const [name, value] of Object.entries(request.set)) query.append(`set.${name}`, value);
+  return api('POST', `/api/certificates?${query}`, { raw: request.csv, type: 'text/csv' });
+}
+
 $('generate-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   showAlert($('form-error'), '');
   let request;
   try {
-    request = collect();
+    request = await collect();
     markInvalid(null);
   } catch (err) {
     showAlert($('form-error'), err.message);
@@ -347,7 +437,7 @@ $('generate-form').addEventListener('submit', async (e) => {
   button.disabled = true;
   button.textContent = 'Starting…';
   try {
-    const body = await api('POST', '/api/certificates', {
+    const body = request.csv ? await startCsv(request, templateId) : await api('POST', '/api/certificates', {
       transactionId: newTransactionId(),
       templateId,
       data: request.data,
@@ -363,7 +453,7 @@ $('generate-form').addEventListener('submit', async (e) => {
       showAlert($('sign-in-error'), 'Your session has ended. Sign in again.');
       $('token').focus();
     } else {
-      showAlert($('form-error'), describe(err));
+      showError($('form-error'), err);
     }
   } finally {
     button.disabled = false;
@@ -421,9 +511,9 @@ function addJob(progressId, request, template) {
     const last = r.lastCertificateNumber;
     link.setAttribute('download', last && last !== first
       ? `certificates-${first}-${last}.${ext}` : `${first}.${ext}`);
-    const pages = (r.pages || request.count).toLocaleString();
-    if (zip) link.textContent = `Download ZIP (${pages} PDFs)`;
-    else link.textContent = request.count > 1 ? `Download PDF (${pages} pages)` : 'Download PDF';
+    const pages = r.pages || request.count;
+    if (zip) link.textContent = `Download ZIP (${pages.toLocaleString()} PDFs)`;
+    else link.textContent = pages > 1 ? `Download PDF (${pages.toLocaleString()} pages)` : 'Download PDF';
     const facts = node.querySelector('.result-facts');
     facts.replaceChildren();
     addFact(facts, 'Certificate no.', r.lastCertificateNumber && r.lastCertificateNumber !== r.certificateNumber

@@ -392,6 +392,8 @@ export class CertificateProgressElement extends HTMLElement {
       status: res.status,
       error: (body && body.error) || `http_${res.status}`,
       message: (body && body.message) || res.statusText || `HTTP ${res.status}`,
+      // invalid_data: every problem, {path, message} ("row 12, column recipientName")
+      errors: body && Array.isArray(body.errors) ? body.errors : [],
     };
   }
 

@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))  # an entry point: the certgen_test package
 
-from certgen_test.privatebus import PrivateBus  # noqa: E402
+from certgen_test.privatebus import PrivateBus, reset_peak_rss, status_kib  # noqa: E402
 from certgen_test.testbus import BusClient, DBusCallError, TERMINAL, wait_until  # noqa: E402
 
 MIB = 1024 * 1024
@@ -83,23 +83,10 @@ SHAPES = {
 }
 
 
-def status_kib(pid, key):
-    with open(f"/proc/{pid}/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    raise KeyError(key)
-
-
-def reset_peak(pid):
-    with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as f:
-        f.write("5")
-
-
 def run_shape(client, pid, name, text):
     size = len(text.encode())
     rss_before = status_kib(pid, "VmRSS")
-    reset_peak(pid)
+    reset_peak_rss(pid)
     started = time.monotonic()
     outcome = None
     try:

@@ -217,7 +217,7 @@ export async function fillBatch(page, { names, courseName, issuer = '' }) {
 
 // Submit the form -> the new generation's progress id.
 export async function submit(page) {
-  const reply = page.waitForResponse((r) => r.url().endsWith('/api/certificates') && r.request().method() === 'POST');
+  const reply = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/certificates' && r.request().method() === 'POST');
   await page.locator('#generate-button').click();
   const res = await reply;
   if (res.status() !== 201) throw new Error(`POST /api/certificates: ${res.status()} ${await res.text()}`);

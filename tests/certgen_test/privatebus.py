@@ -18,6 +18,21 @@ from .testbus import BUS_CONFIG, POLICY_FILE, TEMPLATE_DIR
 BUS_NAME = "org.certgen.Certificates1"
 
 
+def status_kib(pid, key):
+    """A /proc/PID/status figure in KiB: "VmRSS", "VmHWM" (the peak) ..."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise KeyError(key)
+
+
+def reset_peak_rss(pid):
+    """Starts VmHWM again from the current RSS."""
+    with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as f:
+        f.write("5")
+
+
 class PrivateBus:
     """with PrivateBus(build_root, config={...}) as bus: bus.address, bus.state_dir
 

@@ -991,6 +991,17 @@ def sha256_file(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def pdf_text(pdf):
+    """The text of a PDF (a path, or its bytes), by pdftotext (poppler-utils)."""
+    if isinstance(pdf, bytes):
+        proc = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf,
+                              capture_output=True, check=True)
+    else:
+        proc = subprocess.run(["pdftotext", "-enc", "UTF-8", pdf, "-"],
+                              capture_output=True, check=True)
+    return proc.stdout.decode("utf-8")
+
+
 def main():
     """unittest.main that exits 77 when every selected case was skipped."""
     prog = unittest.main(module="__main__", exit=False, verbosity=2)

@@ -26,9 +26,9 @@ from certgen_test.bridge import (ALICE, BOB, BRIDGE, SSE_KEYS, TERMINAL, TOKENS,
                              WEB_ROOT, HttpTestCase, batch_data, bridge_args, bridge_user,
                              no_bridge, recipient_data, recv_all, token_hash)
 from certgen_test.testbus import (ACTION_DELEGATE, ACTION_GENERATE, BIG_BATCH, MANAGER_IFACE,  # noqa: E402
-                        OBJECT_PATH, GLib, daemon_config, main, random_id, read_text,
-                        spawn_socket_activated, spin, stage_sequence, timeout, wait_until,
-                        with_polkit)
+                        OBJECT_PATH, GLib, daemon_config, main, pdf_text, random_id,
+                        read_text, spawn_socket_activated, spin, stage_sequence, timeout,
+                        wait_until, with_polkit)
 
 
 class AuthTests(HttpTestCase):
@@ -1528,6 +1528,159 @@ class TemplateRouteTests(HttpTestCase):
                                     {"data": recipient_data(), "options": options})
                 self.assertError(resp, 400, "invalid_argument")
         self.assertEqual(self.root.call("ListGenerations"), [])
+
+
+class CsvTests(HttpTestCase):
+    """POST /api/certificates with Content-Type: text/csv (DESIGN.md, Wave 2):
+    the body is the recipients, the query the rest; errors name rows and
+    columns, the header being row 1."""
+
+    HEADER = "recipientName,courseName,issueDate\r\n"
+
+    def post_csv(self, csv, query="", token=ALICE, content_type="text/csv"):
+        if isinstance(csv, str):
+            csv = csv.encode()
+        return self.request("POST", "/api/certificates" + (f"?{query}" if query else ""),
+                            raw=csv, token=token, headers={"Content-Type": content_type})
+
+    def assert_invalid_data(self, resp, errors):
+        """400 invalid_data whose "errors" are exactly @errors [(path, message)]."""
+        self.assertEqual(resp.status, 400, resp)
+        body = resp.json
+        self.assertEqual(set(body), {"error", "message", "errors"}, body)
+        self.assertEqual(body["error"], "invalid_data", body)
+        self.assertEqual([(e["path"], e["message"]) for e in body["errors"]], errors, body)
+        self.assertTrue(body["message"].startswith(f"{errors[0][0]}: {errors[0][1]}"), body)
+        return body
+
+    def test_csv_start_and_pdf(self):
+        """201 {"progressId"}; the generation runs with the query's template and
+        transaction and the set. fields; the PDF has a page per row, each name."""
+        csv = ("\ufeffrecipientName,issuer\r\n"
+               '"Ada, Countess of Lovelace",Analytical Society\r\n'
+               '"Alan ""Prof"" Turing",\r\n'
+               "Grace Hopper,Navy\r\n")
+        resp = self.post_csv(csv, "templateId=classic&transactionId=tx-csv"
+                             "&set.courseName=CSV+Imports+%26+More&set.issueDate=2024-05-17")
+        self.assertEqual(resp.status, 201, resp)
+        self.assertEqual(set(resp.json), {"progressId"})
+        pid = resp.json["progressId"]
+        last = self.wait_finished(pid)
+        self.assertEqual(last["status"], "completed", last)
+        self.assertEqual(last["transactionId"], "tx-csv")
+        self.assertEqual(last["result"]["pages"], 3)
+        pdf = self.request("GET", f"/api/certificates/{pid}/download")
+        self.assertEqual(pdf.status, 200, pdf)
+        text = pdf_text(pdf.body)
+        for name in ("Ada, Countess of Lovelace", 'Alan "Prof" Turing', "Grace Hopper",
+                     "CSV Imports & More"):
+            self.assertIn(name, text)
+
+    def test_csv_problems_named_by_row(self):
+        """The CSV's own problems: 400 invalid_data listing every one by row and
+        column; nothing is started, and the rate limit is not used up."""
+        csv = (self.HEADER + "Ada,C,2024-05-17\r\n" + "Bob,C\r\n").encode() + \
+            b"Caf\xe9,C,2024-05-17\r\n"
+        self.assert_invalid_data(self.post_csv(csv), [
+            ("row 3", "expected 3 columns, found 2"),
+            ("row 4, column recipientName", "invalid UTF-8")])
+        self.assert_invalid_data(self.post_csv("a,a\n1,2\n"), [
+            ("row 1, column 2", "a named twice (also column 1)")])
+        self.assert_invalid_data(self.post_csv(self.HEADER + '"Ada,C,2024-05-17\r\n'), [
+            ("row 2, column recipientName",
+             "a quoted field is not closed by the end of the text")])
+        self.assert_invalid_data(self.post_csv(""), [
+            ("row 1", "no header row (the CSV is empty; the first row names the fields)")])
+        self.assert_invalid_data(self.post_csv("recipientName\nAda\n",
+                                               "set.recipientName=Eve"), [
+            ("set.recipientName", "also a column of the CSV (column 1)")])
+        self.assertEqual(self.root.call("ListGenerations"), [])
+        # refused before anything was created: none of the five counted in
+        # the limit of 5 generation requests a minute
+        resp = self.post_csv(self.HEADER + "Ada,C,2024-05-17\r\n")
+        self.assertEqual(resp.status, 201, resp)
+
+    @bridge_args("--generations-per-minute", "1000")
+    def test_csv_service_errors_named_by_row(self):
+        """certgend's InvalidData of a CSV generation comes back in the CSV's
+        words on SSE and WebSocket: recipient 1 is row 3, a set. field by its
+        parameter; another user cannot see the generation (404)."""
+        csv = self.HEADER + "Ada,C,2024-05-17\r\n" + ",No Name,2024-05-17\r\n"
+        resp = self.post_csv(csv)
+        self.assertEqual(resp.status, 201, resp)
+        pid = resp.json["progressId"]
+        last = self.wait_finished(pid)
+        self.assertEqual(last["status"], "failed", last)
+        self.assertEqual(last["error"], "invalid_data")
+        self.assertEqual(last["errorMessage"], "row 3, column recipientName: required")
+        self.assertEqual(last["message"], "row 3, column recipientName: required")
+        ws = self.websocket(pid)
+        messages = ws.messages_until_close()
+        ws.close()
+        self.assertIn("row 3, column recipientName: required",
+                      [m.get("errorMessage") for m in messages], messages)
+        self.assertEqual(self.sse(pid, token=BOB).status, 404)
+
+        resp = self.post_csv("recipientName\nAda\n",
+                             "set.courseName=C&set.issueDate=2024-02-31")
+        self.assertEqual(resp.status, 201, resp)
+        last = self.wait_finished(resp.json["progressId"])
+        self.assertTrue(last["errorMessage"].startswith("set.issueDate: not a real date"),
+                        last)
+
+        # the same data as JSON keeps certgend's paths
+        pid = self.start({"recipients": [{"recipientName": "A"}, {}], "courseName": "C",
+                          "issueDate": "2024-05-17"})
+        self.assertEqual(self.wait_finished(pid)["errorMessage"],
+                         "recipients[1].recipientName: required")
+
+    @bridge_args("--generations-per-minute", "1000")
+    def test_csv_query(self):
+        """The query is strict: an unknown or repeated parameter is 400
+        invalid_argument naming it, and so is a bad value; persist and
+        outputFormat=pdf are taken."""
+        csv = self.HEADER + "Ada,C,2024-05-17\r\n"
+        cases = [
+            ("data=x", "unknown query parameter 'data'"),
+            ("templateid=classic", "unknown query parameter 'templateid'"),
+            ("transactionId=a&transactionId=b", "query parameter 'transactionId' given twice"),
+            ("set.issuer=a&set.issuer=b", "query parameter 'set.issuer' given twice"),
+            ("set.bad%20name=x", "'set.bad name': not a shared field"),
+            ("set.recipients=x", "'set.recipients': not a shared field"),
+            ("set.=x", "'set.': not a shared field"),
+            ("outputFormat=tiff", "outputFormat: expected pdf or zip"),
+            ("persist=maybe", "persist: expected true or false"),
+            ("set.issuer=%ff", "query: "),
+            ("set.issuer=a%00b", "query: "),
+            ("transactionId=", "transactionId: must be 1"),
+            ("%1b%5b31m=1", "unknown query parameter '\\033[31m'"),
+        ]
+        for query, message in cases:
+            with self.subTest(query=query):
+                body = self.assertError(self.post_csv(csv, query), 400, "invalid_argument")
+                self.assertIn(message, body["message"])
+        self.assertEqual(self.root.call("ListGenerations"), [])
+        resp = self.post_csv(csv, "persist=true&outputFormat=pdf&transactionId=tx-p")
+        self.assertEqual(resp.status, 201, resp)
+        self.assertEqual(self.wait_finished(resp.json["progressId"])["status"], "completed")
+
+    @bridge_args("--max-body-bytes", "65536")
+    def test_csv_too_large_and_content_types(self):
+        """The body limit holds for CSV (413); a text/csv that is not UTF-8 and
+        other types are 415."""
+        big = self.HEADER + "".join(f"Person {i},C,2024-05-17\r\n" for i in range(4000))
+        self.assertGreater(len(big), 65536)
+        self.assertError(self.post_csv(big), 413, "payload_too_large")
+        small = self.HEADER + "Ada,C,2024-05-17\r\n"
+        body = self.assertError(self.post_csv(small, content_type="text/csv; charset=latin-1"),
+                                415, "unsupported_media_type")
+        self.assertIn("UTF-8", body["message"])
+        body = self.assertError(self.post_csv(small, content_type="text/plain"), 415,
+                                "unsupported_media_type")
+        self.assertIn("text/csv", body["message"])
+        self.assertEqual(self.root.call("ListGenerations"), [])
+        resp = self.post_csv(small, content_type="Text/CSV; charset=UTF-8")
+        self.assertEqual(resp.status, 201, resp)
 
 
 if __name__ == "__main__":

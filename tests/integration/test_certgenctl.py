@@ -24,7 +24,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean
 from certgen_test import testbus as cg_testbus  # noqa: E402  (BUS_CONFIG is patched for the no-AddMatch case)
 from certgen_test.testbus import (BIG_BATCH, BUILD_ROOT, MANAGER_IFACE, OBJECT_PATH, STAGES,  # noqa: E402
                         UPDATE_KEYS, CertgenTestCase, GLib, batch_json, daemon_config, main,
-                        no_daemon, sha256_file, single_json, timeout, wait_until)
+                        no_daemon, pdf_text, sha256_file, single_json, timeout, wait_until)
 
 CERTGENCTL = os.environ.get("CERTGENCTL") or os.path.join(BUILD_ROOT, "client", "certgenctl")
 
@@ -1082,6 +1082,147 @@ class CertgenctlEscapingTests(CertgenctlTests):
         self.assert_no_raw_control(stdout)
         rc, stdout, stderr = self.ctl("list", "--json")
         self.assertEqual(json.loads(stdout)[0]["transaction_id"], "tx-ü-✓-日本")
+
+
+# A CSV batch: the header is row 1, so recipient i is row i + 2.
+CSV_HEADER = "recipientName,courseName,issueDate\r\n"
+
+
+def csv_rows(n, course="CSV Course"):
+    return CSV_HEADER + "".join(f'"Csv Person {i}, Jr.","{course}",2024-05-17\r\n'
+                                for i in range(n))
+
+
+class CertgenctlCsvTests(CertgenctlTests):
+    """generate --csv FILE|- [--set FIELD=VALUE]...: the CSV becomes the same
+    data JSON; errors name rows and columns (certgenctl(1), CSV DATA)."""
+
+    def test_csv_file(self):
+        """--csv FILE: one page per row, in order, quoted commas kept; the PDF
+        holds every row's name."""
+        out = os.path.join(self.out_dir(), "csv.pdf")
+        rc, stdout, stderr = self.ctl("generate", "--csv", self.data_file(csv_rows(3)),
+                                      "--output", out)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertIn("(3 pages,", stdout)
+        text = pdf_text(out)
+        for i in range(3):
+            self.assertIn(f"Csv Person {i}, Jr.", text)
+        self.assertIn("CSV Course", text)
+
+    def test_csv_stdin_and_set(self):
+        """--csv - reads standard input; --set gives shared fields (with a BOM
+        and LF line ends, and a quoted field holding a line break)."""
+        csv = "\ufeffrecipientName\n\"Ada\nLovelace\"\nAlan Turing\n\n"
+        out = os.path.join(self.out_dir(), "set.pdf")
+        rc, stdout, stderr = self.ctl("generate", "--csv", "-", "--set", "courseName=Set Course",
+                                      "--set", "issueDate=2024-05-17", "--output", out,
+                                      stdin=csv.encode())
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertIn("(2 pages,", stdout)
+        text = pdf_text(out)
+        self.assertIn("Alan Turing", text)
+        self.assertIn("Set Course", text)
+
+    def test_csv_service_errors_name_rows(self):
+        """certgend's InvalidData paths come back as rows and columns: recipient
+        1 (the second row after the header) is row 3; a bad --set value is
+        named as the --set."""
+        csv = csv_rows(1) + ",Missing Name,2024-05-17\r\n"
+        rc, stdout, stderr = self.ctl("generate", "--csv", self.data_file(csv))
+        self.assertEqual(rc, EXIT_FAILED, stderr)
+        self.assertIn("Invalid data: row 3, column recipientName: required", stderr)
+        self.assertNotIn("recipients[", stderr + stdout)
+        self.assertIn("failed: row 3, column recipientName: required", stdout)
+
+        rc, stdout, stderr = self.ctl("generate", "--csv", "-", "--set", "issueDate=2024-02-31",
+                                      "--set", "courseName=C", "--json",
+                                      stdin=b"recipientName\nAda\n")
+        self.assertEqual(rc, EXIT_FAILED, stderr)
+        _, final = self.assert_json_updates(self.json_lines(stdout.splitlines()))
+        self.assertEqual(final["error"], "org.certgen.Certificates1.Error.InvalidData")
+        self.assertTrue(final["error_message"].startswith("--set issueDate: not a real date"),
+                        final)
+
+        # the same data as JSON keeps certgend's paths
+        rc, _, stderr = self.ctl("generate", "--data", self.data_file(bad_batch_json()))
+        self.assertIn("recipients[1].recipientName: required", stderr)
+
+    def test_csv_local_errors(self):
+        """Problems of the CSV itself are found before anything starts, all at
+        once, each named by row (and column): exit 1, no generation."""
+        csv = ("recipientName,courseName,issueDate\n"
+               "Ada,C,2024-05-17\n"
+               "Bob,C\n"
+               "Caf\xe9,C,2024-05-17\n").encode("latin-1")
+        rc, stdout, stderr = self.ctl("generate", "--csv", self.data_file(csv))
+        self.assertEqual(rc, EXIT_FAILED, stderr)
+        self.assertIn(": invalid CSV data: row 3: expected 3 columns, found 2 (and 1 more "
+                      "problem).", stderr)
+        self.assertIn("  row 3: expected 3 columns, found 2\n", stderr)
+        self.assertIn("  row 4, column recipientName: invalid UTF-8\n", stderr)
+
+        cases = [
+            (b"a,a\n1,2\n", "row 1, column 2: a named twice (also column 1)"),
+            (b"recipientName\n\"Ada\n", "row 2, column recipientName: a quoted field is not "
+                                         "closed by the end of the text"),
+            (b"recipientName\nA\"da\n", "row 2, column recipientName: a quote inside an "
+                                         "unquoted field"),
+            (b"recipientName\n", "row 2: no recipients"),
+            (b"", "row 1: no header row"),
+            (b"recipientName\nA\0da\n", "row 2, column recipientName: NUL byte"),
+        ]
+        for csv, message in cases:
+            with self.subTest(csv=csv):
+                rc, _, stderr = self.ctl("generate", "--csv", "-", stdin=csv)
+                self.assertEqual(rc, EXIT_FAILED, stderr)
+                self.assertIn(f"standard input: invalid CSV data: {message}", stderr)
+        self.assertEqual(self.root.call("ListGenerations"), [])
+
+    def test_csv_usage_errors(self):
+        """--set problems and option clashes are usage errors (exit 2)."""
+        data = self.data_file(csv_rows(1))
+        cases = [
+            (("--csv", data, "--set", "recipientName=X"),
+             "--set recipientName: also a column of the CSV (column 1)"),
+            (("--csv", data, "--set", "issuer"), "--set issuer: expected FIELD=VALUE"),
+            (("--csv", data, "--set", "a=1", "--set", "a=2"), "--set a: given twice"),
+            (("--csv", data, "--set", "no way=1"), "--set no way: not a field name"),
+            (("--csv", data, "--data", data), "--data and --csv cannot be combined"),
+            (("--data", data, "--set", "a=1"), "--set applies to CSV data (--csv)"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                rc, _, stderr = self.ctl("generate", *args)
+                self.assertIn(message, stderr)
+                if "also a column" not in message:
+                    self.assertEqual(rc, EXIT_USAGE, stderr)
+                else:
+                    self.assertEqual(rc, EXIT_FAILED, stderr)
+        rc, _, stderr = self.ctl("status", "x", "--csv", data)
+        self.assertEqual(rc, EXIT_USAGE, stderr)
+        self.assertIn('Option --csv does not apply to "status"', stderr)
+        self.assertEqual(self.root.call("ListGenerations"), [])
+
+    def test_csv_dry_run(self):
+        """--csv with --dry-run: validated only, errors by row and column as ever."""
+        rc, stdout, stderr = self.ctl("generate", "--csv", self.data_file(csv_rows(2)),
+                                      "--dry-run")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertIn("valid: 2 pages for template classic", stdout)
+        self.assertEqual(self.cert_dir_entries(), [])
+        csv = csv_rows(1) + ",Missing Name,2024-05-17\r\n"
+        rc, stdout, stderr = self.ctl("generate", "--csv", self.data_file(csv), "--dry-run")
+        self.assertEqual(rc, EXIT_FAILED, stderr)
+        self.assertIn("Invalid data: row 3, column recipientName: required", stderr)
+
+    @daemon_config(limits={"max_recipients": 2})
+    def test_csv_max_recipients(self):
+        """certgend's own cap: three rows with max_recipients=2 fail, named as
+        the rows."""
+        rc, _, stderr = self.ctl("generate", "--csv", self.data_file(csv_rows(3)))
+        self.assertEqual(rc, EXIT_FAILED, stderr)
+        self.assertIn("Invalid data: rows: at most 2 recipients", stderr)
 
 
 if __name__ == "__main__":

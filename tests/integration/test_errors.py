@@ -162,6 +162,21 @@ class ErrorTests(CertgenTestCase):
                 self.check_validation_failure(json.dumps(data), field)
         self.assert_healthy()
 
+    def test_invalid_data_glyphs_and_bidi(self):
+        """A character no installed font has, or a bidi control, fails the
+        generation in data_validation naming the field and the code point;
+        ZWJ and ZWNJ stay allowed (issue 14 item 2)."""
+        batch = {"recipients": [{"recipientName": "Fine"}, {"recipientName": "Bad\u0378"}],
+                 "courseName": "C", "issueDate": "2024-01-31"}
+        final = self.check_validation_failure(json.dumps(batch), "recipients[1].recipientName")
+        self.assertIn("U+0378", final["error_message"])
+        final = self.check_validation_failure(
+            json.dumps(dict(recipient(0), issuer="Acme\u202e Ltd")), "issuer")
+        self.assertIn("bidi control character U+202E", final["error_message"])
+        pid, updates = self.run_to_end(
+            json.dumps(dict(recipient(0), recipientName="\u0645\u200c\u0646\u200d")))
+        self.assertEqual(updates[-1]["status"], "completed", updates[-1])
+
     def test_invalid_data_limits_exact(self):
         """The documented maxima themselves are accepted (128/200/128/1000 characters,
         counted as characters, not bytes)."""

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
 	build-essential pkg-config meson ninja-build
-	libglib2.0-dev libglib2.0-dev-bin libsystemd-dev libjson-glib-dev
+	libglib2.0-dev libglib2.0-dev-bin libsystemd-dev libjson-glib-dev libcsv-dev
 	libpoppler-glib-dev libcairo2-dev libpango1.0-dev libqrencode-dev libsoup-3.0-dev
 	dbus python3 python3-dbusmock python3-dbus python3-gi
 	poppler-utils zbar-tools valgrind util-linux passwd
