@@ -74,9 +74,13 @@ test('a batch as one PDF per recipient (ZIP) downloads the ZIP', { timeout: seco
   await withStack(t, { name: 'zip' }, async ({ stack, browser }) => {
     const page = await newPage(browser);
     await signIn(page, stack);
+    // the choice is there for a batch, from a list or a CSV file, not for one
+    const zip = page.getByLabel('One PDF per recipient (ZIP)');
+    assert.equal(await zip.isVisible(), false);
+    await page.locator('label[for="mode-csv"]').click();
+    assert.equal(await zip.isVisible(), true);
     const names = batchNames(3, 'Zip Person');
     await fillBatch(page, { names, courseName: 'Archives 101' });
-    const zip = page.getByLabel('One PDF per recipient (ZIP)');
     assert.equal(await zip.isVisible(), true);
     assert.equal(await zip.isChecked(), false);
     await zip.check();
