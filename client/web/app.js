@@ -109,6 +109,28 @@ function showError(el, err) {
 
 // -- sign in ---------------------------------------------------------------
 
+// After a reload: the web user's generations certgend still keeps (GET
+// /api/certificates, oldest first), each followed again by its element,
+// downloads included.
+async function loadGenerations() {
+  let list = [];
+  try {
+    list = (await api('GET', '/api/certificates')) || [];
+  } catch (e) {
+    showAlert($('form-error'), `Your earlier generations could not be listed: ${describe(e)}`);
+    return;
+  }
+  for (const g of list) {
+    if (typeof g.progressId !== 'string') continue;
+    const template = templates.find((t) => t.id === g.templateId) || { title: g.templateId || 'unknown' };
+    const count = Number(g.pagesTotal) || 1;
+    addJob(g.progressId, {
+      title: count > 1 ? `Batch of ${count.toLocaleString()}` : (g.transactionId || g.progressId),
+      data: {}, count, startedAt: Number(g.startedAt) || Date.now(),
+    }, template);
+  }
+}
+
 function showView(signedIn, name) {
   $('sign-in-view').hidden = signedIn;
   $('app-view').hidden = !signedIn;
@@ -123,6 +145,7 @@ async function signIn(value) {
     const name = body && (body.user || body.name || body.username);
     showView(true, typeof name === 'string' ? name : null);
     await loadTemplates();
+    await loadGenerations();
     return true;
   } catch (e) {
     saveToken(null);
@@ -481,8 +504,49 @@ function addFact(dl, term, value) {
   dl.append(div);
 }
 
+function formatTime(ms) {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+// How long certgend keeps the result (expiresAt, ms; null when kept until the
+// owner's cleanup), and what the page says once it is gone: an expired file
+// is said to be so rather than offered as a download that fails.
+function showLifetime(node, update) {
+  const facts = node.querySelector('.result-facts');
+  const link = node.querySelector('.download');
+  const note = node.querySelector('.job-lifetime');
+  const expiresAt = Number(update.expiresAt);
+  clearTimeout(node.expiryTimer);
+  if (update.persistent) {
+    addFact(facts, 'Available', 'until you clean it up');
+    return;
+  }
+  if (!Number.isFinite(expiresAt) || expiresAt <= 0) return;
+  const expire = () => {
+    link.hidden = true;
+    link.style.display = 'none'; // .button sets display, which [hidden] does not override
+    note.textContent = `This file has expired: certgend kept it until ${formatTime(expiresAt)}. Generate it again to download it.`;
+    note.hidden = false;
+    node.dataset.expired = 'true';
+  };
+  addFact(facts, 'Available until', formatTime(expiresAt));
+  if (Date.now() >= expiresAt) {
+    expire();
+    return;
+  }
+  node.expiryTimer = setTimeout(expire, Math.min(expiresAt - Date.now(), 2 ** 31 - 1));
+  link.addEventListener('click', (e) => {
+    if (Date.now() < expiresAt) return;
+    e.preventDefault();
+    expire();
+  });
+}
+
 function addJob(progressId, request, template) {
+  const known = CSS.escape(progressId);
+  if (document.querySelector(`#jobs [data-progress-id="${known}"], #jobs certificate-progress[progress-id="${known}"]`)) return;
   const node = document.importNode($('job-template').content, true).firstElementChild;
+  node.dataset.progressId = progressId;
   const article = node.querySelector('article');
   const titleId = `job-${progressId}`;
   const title = node.querySelector('.job-title');
@@ -490,7 +554,7 @@ function addJob(progressId, request, template) {
   article.setAttribute('aria-labelledby', titleId);
   title.textContent = request.title;
   const course = request.data.courseName;
-  const started = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const started = formatTime(request.startedAt || Date.now());
   node.querySelector('.job-meta').textContent = `${course ? `${course} · ` : ''}${template.title} template · started ${started}`;
 
   const progress = node.querySelector('certificate-progress');
@@ -520,6 +584,7 @@ function addJob(progressId, request, template) {
       ? `${r.certificateNumber} – ${r.lastCertificateNumber}` : r.certificateNumber);
     addFact(facts, 'Size', formatBytes(Number(r.fileSize)));
     if (r.checksum) addFact(facts, 'SHA-256', `${String(r.checksum).slice(0, 16)}…`);
+    showLifetime(node, progress.update || {});
     result.hidden = false;
     node.dataset.state = 'completed';
   });
