@@ -731,7 +731,7 @@ cg_engine_new(const CgConfig *config, const char *const *template_dirs, const ch
 		return NULL;
 	self->templates = cg_template_store_new(template_dirs);
 	self->state_dir = g_strdup(state_dir);
-	self->statistics = cg_statistics_new(0);
+	self->statistics = cg_statistics_new(config->statistics_window);
 	if (!cg_statistics_load(self->statistics, state_dir, &error_local))
 		g_warning("%s; the statistics start empty", error_local->message);
 	g_mutex_init(&self->listing_lock);

@@ -12,8 +12,8 @@ import sys
 sys.dont_write_bytecode = True  # keep the source tree clean
 
 from certgen_test.testbus import (ACTION_GENERATE, BUS_NAME, MANAGER_IFACE, OBJECT_PATH,
-                                  CertgenTestCase, batch_json, main, multi_uid, single_json,
-                                  wait_until, with_polkit)
+                                  CertgenTestCase, batch_json, daemon_config, main, multi_uid,
+                                  single_json, wait_until, with_polkit)
 
 TOP_TYPES = {"window": "u", "by_status": "a{st}", "templates": "a{sa{sv}}"}
 TEMPLATE_TYPES = {"generations": "t", "pages": "t", "stage_ms_p50": "a{sd}",
@@ -63,6 +63,21 @@ class StatisticsTests(CertgenTestCase):
         self.assertGreaterEqual(classic["page_ms_p95"], classic["page_ms_p50"])
         self.assertGreaterEqual(classic["stage_ms_p95"]["pdf_generation"],
                                 classic["stage_ms_p50"]["pdf_generation"])
+
+    @daemon_config(statistics={"window": 2})
+    def test_window_config(self):
+        """[statistics] window: only the newest generations count; after a
+        restart with a smaller window, the newest of the file."""
+        self.run_mix()
+        stats = self.root.call("GetStatistics")
+        self.assertEqual(stats["window"], 2)
+        self.assertEqual(stats["by_status"]["failed"], 1)
+        self.assertEqual(sorted(stats["templates"]), ["classic", "modern"])
+        self.stop_daemon()
+        self.start_daemon({"statistics": {"window": 1}})
+        stats = self.root.call("GetStatistics")
+        self.assertEqual(stats["window"], 1)
+        self.assertEqual(list(stats["templates"]), ["modern"])
 
     def test_wire_types(self):
         self.run_mix()
