@@ -409,7 +409,9 @@ generation_history_end_us(const CgGeneration *generation, gint64 now)
 	double page_ms = generation->history_page_ms;
 	double left_ms;
 
-	if (generation->history_page_ms <= 0.0f || generation->stage > CG_STAGE_DOWNLOAD_READY)
+	/* validate_only stops before pdf_generation: the history does not apply */
+	if (generation->history_page_ms <= 0.0f || generation->stage > CG_STAGE_DOWNLOAD_READY ||
+	    (generation->flags & FLAG_OPT_VALIDATE_ONLY) != 0)
 		return -1;
 	stage_ms = MAX(stage_ms, 0.0);
 	if (generation->stage > CG_STAGE_PDF_GENERATION) {

@@ -195,7 +195,7 @@ const char *cg_generation_get_template_id(const CgGeneration *generation);
  * now + pages left x ms per page + @tail_ms, the ms per page blended from
  * @page_ms towards the rate observed in pdf_generation as pages are done
  * (weight done / (done + 100)); after pdf_generation, what is left of
- * @tail_ms. Set right after cg_tracker_add(). */
+ * @tail_ms. Not used with validate_only. Set right after cg_tracker_add(). */
 void cg_generation_set_history(CgGeneration *generation, double page_ms, double tail_ms);
 /* The result once completed, else NULL. */
 const CgResult *cg_generation_get_result(const CgGeneration *generation);

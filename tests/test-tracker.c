@@ -902,12 +902,26 @@ test_expected_end_no_history(Fixture *f, gconstpointer data)
 {
 	CgGeneration *generation = add_generation(f, 0, 0);
 
+	CgGenerationOptions options;
+	CgGeneration *checking;
+
 	cg_generation_set_history(generation, 0.0, 0.0);
 	advance_ms(f, 10000);
 	cg_tracker_report(f->tracker, generation, CG_STAGE_PDF_GENERATION, 50, 500, 1000, NULL);
 	g_assert_cmpint(get_x(update_at(f, -1), "expected_end_us"), ==,
 			START_REAL + 20 * G_USEC_PER_SEC);
 	g_assert_cmpstr(cg_generation_get_template_id(generation), ==, "");
+
+	/* validate_only never renders: a history of pages does not apply */
+	cg_generation_options_init(&options);
+	options.update_interval_ms = 0;
+	options.validate_only = TRUE;
+	checking = cg_tracker_add(f->tracker, "tx-2", 1000, NULL, &options);
+	cg_generation_set_history(checking, 1000.0, 0.0);
+	advance_ms(f, 1000);
+	cg_tracker_report(f->tracker, checking, CG_STAGE_DATA_VALIDATION, 50, 0, 1000, NULL);
+	g_assert_cmpint(get_x(update_at(f, -1), "expected_end_us"), <,
+			START_REAL + 60 * G_USEC_PER_SEC);
 }
 
 static void
