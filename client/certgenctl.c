@@ -20,6 +20,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cg-ctl-bus.h"
@@ -46,6 +47,7 @@ enum {
 	OPT_DRY_RUN = 1 << 9,
 	OPT_CSV = 1 << 10,
 	OPT_SET = 1 << 11,
+	OPT_ZIP = 1 << 12,
 };
 
 static CgBusScope arg_scope = CG_BUS_SYSTEM;
@@ -62,6 +64,7 @@ static bool arg_no_wait = false;
 static bool arg_poll = false;
 static bool arg_persist = false;
 static bool arg_dry_run = false;
+static bool arg_zip = false; /* --zip, or --output FILE.zip */
 static bool arg_help = false;
 static unsigned arg_given = 0; /* OPT_* seen on the command line */
 
@@ -223,6 +226,14 @@ print_field(const char *name, const char *format, ...)
 
 /* ---- generate ---- */
 
+static bool
+has_zip_suffix(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 4 && strcasecmp(path + n - 4, ".zip") == 0;
+}
+
 /* The --data or --csv file, as messages name it. */
 static const char *
 data_source(void)
@@ -293,6 +304,11 @@ append_options(sd_bus_message *m)
 	}
 	if (arg_dry_run) {
 		r = sd_bus_message_append(m, "{sv}", "validate_only", "b", 1);
+		if (r < 0)
+			return r;
+	}
+	if (arg_zip) {
+		r = sd_bus_message_append(m, "{sv}", "output_format", "s", "zip");
 		if (r < 0)
 			return r;
 	}
@@ -435,6 +451,9 @@ verb_generate(char **args)
 		return r;
 
 	/* Fail before starting anything when the result could not be saved. */
+	/* --output FILE.zip asks for a ZIP as --zip does */
+	if (arg_output != NULL && has_zip_suffix(arg_output))
+		arg_zip = true;
 	if (arg_output != NULL) {
 		r = cg_check_output_path(arg_output);
 		if (r < 0)
@@ -513,6 +532,8 @@ print_update(const CgUpdate *u)
 	print_field("Template", "%s", strna(u->template_id));
 	if (u->owner_label != NULL)
 		print_field("On behalf of", "%s", u->owner_label);
+	if (u->output_format != NULL)
+		print_field("Output", "%s", u->output_format);
 	print_field("Status", "%s", strna(u->status));
 	print_field("Stage", "%s (%u/%u), %u%%", strna(u->stage), u->stage_index + 1,
 		    (unsigned)ELEMENTSOF(stage_names), u->stage_progress);
@@ -550,6 +571,8 @@ print_update(const CgUpdate *u)
 			    u->result.pages == 1 ? "" : "s", buf,
 			    (unsigned long long)u->result.file_size);
 		print_field("SHA-256", "%s", strna(u->result.checksum));
+		if (u->result.content_type != NULL)
+			print_field("Content type", "%s", u->result.content_type);
 	}
 	if (u->error != NULL || u->error_message != NULL) {
 		sentence = cg_bus_error_sentence(u->error, u->error_message);
@@ -937,7 +960,7 @@ verb_stats(char **args)
 static const Verb verbs[] = {
     {"generate", 0, 0,
      OPT_JSON | OPT_TEMPLATE | OPT_TRANSACTION | OPT_DATA | OPT_OUTPUT | OPT_TIMEOUT | OPT_NO_WAIT |
-	 OPT_POLL | OPT_PERSIST | OPT_DRY_RUN | OPT_CSV | OPT_SET,
+	 OPT_POLL | OPT_PERSIST | OPT_DRY_RUN | OPT_CSV | OPT_SET | OPT_ZIP,
      verb_generate, "generate --data FILE|- | --csv FILE|-",
      "Start a generation and follow it until it ends",
      "Start a generation and follow it until it ends: a progress bar on a terminal,\n"
@@ -954,7 +977,11 @@ static const Verb verbs[] = {
      "  -t --template=ID      Template (default: classic)\n"
      "     --transaction=ID   Your own reference (default: certgenctl-PID-TIME)\n"
      "  -o --output=FILE      Save the PDF to FILE once completed (written to a\n"
-     "                        temporary file and renamed; nothing otherwise)\n"
+     "                        temporary file and renamed; nothing otherwise);\n"
+     "                        a FILE ending in .zip implies --zip\n"
+     "     --zip              A ZIP of one PDF per recipient, named by its\n"
+     "                        certificate number, and manifest.csv (number,\n"
+     "                        recipient_name, sha256) (option output_format)\n"
      "     --timeout=SECONDS  End the generation as timed out after this long\n"
      "                        (option timeout_ms; certgend's default is 300)\n"
      "     --dry-run          Only load the template and validate the data\n"
@@ -1121,6 +1148,7 @@ static const VerbOption verb_options[] = {
     {OPT_DRY_RUN, "--dry-run", 0, NULL, NULL, &arg_dry_run, NULL},
     {OPT_CSV, "--csv", 0, &arg_csv, "a file name, or - for standard input", NULL, NULL},
     {OPT_SET, "--set", 0, NULL, NULL, NULL, take_set},
+    {OPT_ZIP, "--zip", 0, NULL, NULL, &arg_zip, NULL},
 };
 
 /* getopt's value for a verb option without a short name. */

@@ -412,6 +412,7 @@ static const CgBusField update_fields[] = {
     CG_BUS_FIELD(CgUpdate, "pages_total", SD_BUS_TYPE_UINT32, pages_total),
     CG_BUS_FIELD(CgUpdate, "owner_label", SD_BUS_TYPE_STRING, owner_label),
     CG_BUS_FIELD(CgUpdate, "template_id", SD_BUS_TYPE_STRING, template_id),
+    CG_BUS_FIELD(CgUpdate, "output_format", SD_BUS_TYPE_STRING, output_format),
     CG_BUS_FIELD(CgUpdate, "error", SD_BUS_TYPE_STRING, error),
     CG_BUS_FIELD(CgUpdate, "error_message", SD_BUS_TYPE_STRING, error_message),
 };
@@ -423,6 +424,7 @@ static const CgBusField result_fields[] = {
     CG_BUS_FIELD(CgUpdate, "checksum", SD_BUS_TYPE_STRING, result.checksum),
     CG_BUS_FIELD(CgUpdate, "file_size", SD_BUS_TYPE_UINT64, result.file_size),
     CG_BUS_FIELD(CgUpdate, "pages", SD_BUS_TYPE_UINT32, result.pages),
+    CG_BUS_FIELD(CgUpdate, "content_type", SD_BUS_TYPE_STRING, result.content_type),
 };
 
 static int

@@ -60,6 +60,7 @@ typedef struct CgUpdate {
 	const char *text; /* "message" */
 	const char *owner_label;
 	const char *template_id;
+	const char *output_format; /* "pdf" or "zip"; NULL from an older certgend */
 	uint32_t stage_index;
 	uint32_t stage_progress;
 	uint32_t pages_done;
@@ -77,6 +78,7 @@ typedef struct CgUpdate {
 		const char *certificate_number;
 		const char *last_certificate_number;
 		const char *checksum;
+		const char *content_type; /* "application/pdf" or "application/zip" */
 		uint64_t file_size;
 		uint32_t pages;
 	} result;

@@ -446,7 +446,8 @@ cg_engine_start(CgEngine *self, const CgCaller *caller, const char *transaction_
 
 	cg_tracker_report(self->tracker, generation, CG_STAGE_INITIALIZING, 0, 0, 0,
 			  "Waiting for a worker");
-	cg_pipeline_submit(self->pipeline, generation, template_id, data_json, g_get_real_time());
+	cg_pipeline_submit(self->pipeline, generation, template_id, data_json, options,
+			   g_get_real_time());
 	notify_status(self);
 	return g_strdup(cg_generation_get_id(generation));
 }

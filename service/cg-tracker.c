@@ -33,6 +33,7 @@ enum {
 	FLAG_FORGOTTEN = 1 << 7,	/* no longer in the tracker */
 	FLAG_HAS_LABEL = 1 << 8,	/* owner label stored after the transaction id */
 	FLAG_OPT_VALIDATE_ONLY = 1 << 9,
+	FLAG_OUTPUT_ZIP = 1 << 10, /* output_format zip */
 };
 
 /* Stages that can have a duration (completed is a point in time). */
@@ -117,6 +118,37 @@ cg_generation_options_init(CgGenerationOptions *options)
 	options->enable_persistence = FALSE;
 	options->cancel_on_disconnect = FALSE;
 	options->validate_only = FALSE;
+	options->output_format = CG_OUTPUT_FORMAT_PDF;
+}
+
+const char *
+cg_output_format_to_string(CgOutputFormat format)
+{
+	return format == CG_OUTPUT_FORMAT_ZIP ? "zip" : "pdf";
+}
+
+const char *
+cg_output_format_content_type(CgOutputFormat format)
+{
+	return format == CG_OUTPUT_FORMAT_ZIP ? "application/zip" : "application/pdf";
+}
+
+gboolean
+cg_output_format_from_string(const char *name, CgOutputFormat *format)
+{
+	if (g_strcmp0(name, "pdf") == 0)
+		*format = CG_OUTPUT_FORMAT_PDF;
+	else if (g_strcmp0(name, "zip") == 0)
+		*format = CG_OUTPUT_FORMAT_ZIP;
+	else
+		return FALSE;
+	return TRUE;
+}
+
+static CgOutputFormat
+generation_output_format(const CgGeneration *generation)
+{
+	return (generation->flags & FLAG_OUTPUT_ZIP) ? CG_OUTPUT_FORMAT_ZIP : CG_OUTPUT_FORMAT_PDF;
 }
 
 void
@@ -470,7 +502,7 @@ vardict_end(Vardict *dict)
 }
 
 static GVariant *
-result_to_variant(const CgResult *result)
+result_to_variant(const CgResult *result, CgOutputFormat format)
 {
 	Vardict dict = {0};
 	const char *number = result->certificate_number != NULL ? result->certificate_number : "";
@@ -483,6 +515,8 @@ result_to_variant(const CgResult *result)
 	vardict_add(&dict, "checksum",
 		    g_variant_new_string(result->checksum != NULL ? result->checksum : ""));
 	vardict_add(&dict, "pages", g_variant_new_uint32(result->pages));
+	vardict_add(&dict, "content_type",
+		    g_variant_new_string(cg_output_format_content_type(format)));
 	return vardict_end(&dict);
 }
 
@@ -517,10 +551,15 @@ generation_to_variant(const CgGeneration *generation, guint64 sequence, gint64 n
 	vardict_add(
 	    &dict, "template_id",
 	    g_variant_new_string(generation->template_id != NULL ? generation->template_id : ""));
+	vardict_add(
+	    &dict, "output_format",
+	    g_variant_new_string(cg_output_format_to_string(generation_output_format(generation))));
 	if (label != NULL)
 		vardict_add(&dict, "owner_label", g_variant_new_string(label));
 	if (generation->status == CG_STATUS_COMPLETED && generation->result != NULL)
-		vardict_add(&dict, "result", result_to_variant(generation->result));
+		vardict_add(
+		    &dict, "result",
+		    result_to_variant(generation->result, generation_output_format(generation)));
 	if (generation->status == CG_STATUS_FAILED) {
 		vardict_add(&dict, "error", g_variant_new_string(generation->error_name));
 		vardict_add(&dict, "error_message", g_variant_new_string(generation->message));
@@ -755,6 +794,8 @@ cg_tracker_add(CgTracker *tracker, const char *transaction_id, guint32 owner_uid
 		generation->flags |= FLAG_OPT_CANCEL_ON_DISCONNECT;
 	if (options->validate_only)
 		generation->flags |= FLAG_OPT_VALIDATE_ONLY;
+	if (options->output_format == CG_OUTPUT_FORMAT_ZIP)
+		generation->flags |= FLAG_OUTPUT_ZIP;
 	generation->started_mono = now;
 	generation->started_real = now_real;
 

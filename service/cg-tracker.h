@@ -29,13 +29,28 @@ G_BEGIN_DECLS
 typedef struct _CgTracker CgTracker;
 typedef struct _CgGeneration CgGeneration;
 
+/* What a generation writes: one PDF with a page per recipient, or a ZIP of
+ * one one-page PDF per recipient plus manifest.csv (option output_format). */
+typedef enum {
+	CG_OUTPUT_FORMAT_PDF,
+	CG_OUTPUT_FORMAT_ZIP,
+} CgOutputFormat;
+
+/* "pdf" / "zip", and the MIME type of the file ("application/pdf" /
+ * "application/zip"). */
+const char *cg_output_format_to_string(CgOutputFormat format);
+const char *cg_output_format_content_type(CgOutputFormat format);
+/* FALSE for anything but "pdf" and "zip". */
+gboolean cg_output_format_from_string(const char *name, CgOutputFormat *format);
+
 typedef struct {
 	guint32 timeout_ms;	    /* default 300000; 0 = no timeout */
 	guint32 update_interval_ms; /* default 500 */
 	gboolean enable_cancellation;
 	gboolean enable_persistence;
 	gboolean cancel_on_disconnect;
-	gboolean validate_only; /* template_loading and data_validation only */
+	gboolean validate_only;	      /* template_loading and data_validation only */
+	CgOutputFormat output_format; /* default CG_OUTPUT_FORMAT_PDF */
 } CgGenerationOptions;
 
 void cg_generation_options_init(CgGenerationOptions *options);

@@ -526,6 +526,7 @@ test_complete(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(get_t(dict, "file_size"), ==, 4242);
 	g_assert_cmpstr(get_s(dict, "checksum"), ==, "deadbeef");
 	g_assert_cmpuint(get_u(dict, "pages"), ==, 3);
+	g_assert_cmpstr(get_s(dict, "content_type"), ==, "application/pdf");
 	g_assert_cmpuint(get_u(last, "pages_done"), ==, 3);
 	g_assert_cmpuint(get_u(last, "pages_total"), ==, 3);
 
@@ -1083,12 +1084,13 @@ test_snapshot_keys(Fixture *f, gconstpointer data)
 		const char *key;
 		const char *type;
 	} keys[] = {
-	    {"progress_id", "s"},  {"transaction_id", "s"}, {"stage", "s"},
-	    {"stage_index", "u"},  {"stage_progress", "u"}, {"progress", "d"},
-	    {"status", "s"},	   {"message", "s"},	    {"sequence", "t"},
-	    {"timestamp_us", "x"}, {"started_at_us", "x"},  {"expected_end_us", "x"},
-	    {"cancellable", "b"},  {"pages_done", "u"},	    {"pages_total", "u"},
-	    {"persistent", "b"},   {"expires_at_us", "x"},  {"template_id", "s"},
+	    {"progress_id", "s"},   {"transaction_id", "s"}, {"stage", "s"},
+	    {"stage_index", "u"},   {"stage_progress", "u"}, {"progress", "d"},
+	    {"status", "s"},	    {"message", "s"},	     {"sequence", "t"},
+	    {"timestamp_us", "x"},  {"started_at_us", "x"},  {"expected_end_us", "x"},
+	    {"cancellable", "b"},   {"pages_done", "u"},     {"pages_total", "u"},
+	    {"persistent", "b"},    {"expires_at_us", "x"},  {"template_id", "s"},
+	    {"output_format", "s"},
 	};
 	CgGenerationOptions options;
 	CgGeneration *generation;
@@ -1099,6 +1101,7 @@ test_snapshot_keys(Fixture *f, gconstpointer data)
 
 	cg_generation_options_init(&options);
 	generation = cg_tracker_add(f->tracker, "tx-snap", 1000, NULL, &options);
+	options.output_format = CG_OUTPUT_FORMAT_ZIP;
 	labelled = cg_tracker_add(f->tracker, "tx-label", 0, "web-bob", &options);
 	cg_generation_set_template_id(generation, "modern");
 	advance_ms(f, 20);
@@ -1124,11 +1127,13 @@ test_snapshot_keys(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(get_u(snapshot, "pages_total"), ==, 4);
 	g_assert_false(g_variant_lookup(snapshot, "owner_label", "&s", NULL));
 	g_assert_cmpstr(get_s(snapshot, "template_id"), ==, "modern");
+	g_assert_cmpstr(get_s(snapshot, "output_format"), ==, "pdf");
 
 	labelled_snapshot = g_variant_ref_sink(cg_generation_snapshot(labelled));
 	g_assert_cmpuint(g_variant_n_children(labelled_snapshot), ==, G_N_ELEMENTS(keys) + 1);
 	g_assert_cmpstr(get_s(labelled_snapshot, "owner_label"), ==, "web-bob");
 	g_assert_cmpstr(get_s(labelled_snapshot, "template_id"), ==, ""); /* never set */
+	g_assert_cmpstr(get_s(labelled_snapshot, "output_format"), ==, "zip");
 	g_assert_cmpuint(get_t(labelled_snapshot, "sequence"), ==, 0);
 	g_assert_cmpstr(get_s(labelled_snapshot, "message"), ==, "Initializing");
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cg-http-csv.h"
+#include "cg-http-download.h"
 #include "cg-http-error.h"
 #include "cg-http-json.h"
 #include "cg-http-limits.h"
@@ -373,28 +374,6 @@ handle_templates(CgHttpApi *self, SoupServerMessage *msg)
 
 /* ---- GET /api/certificates/{id}/download ------------------------------------------------- */
 
-static char *
-download_filename(CgHttpPending *pending)
-{
-	g_autoptr(GVariant) result = NULL;
-	const char *number = NULL;
-	GString *name = g_string_new(NULL);
-
-	result = g_variant_lookup_value(pending->snapshot, "result", G_VARIANT_TYPE_VARDICT);
-	if (result != NULL)
-		g_variant_lookup(result, "certificate_number", "&s", &number);
-	if (number == NULL)
-		number = pending->progress_id;
-	for (const char *p = number; *p != '\0' && name->len < 64; p++) {
-		if (g_ascii_isalnum(*p) || *p == '-' || *p == '_')
-			g_string_append_c(name, *p);
-	}
-	if (name->len == 0)
-		g_string_append(name, "certificate");
-	g_string_append(name, ".pdf");
-	return g_string_free(name, FALSE);
-}
-
 static void
 opened_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -409,6 +388,7 @@ opened_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	SoupMessageHeaders *headers;
 	gint32 handle = -1;
 	guint retry_after_s = 0;
+	gboolean zip;
 	int fd;
 
 	reply =
@@ -443,12 +423,14 @@ opened_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		return;
 	}
 	bytes = g_mapped_file_get_bytes(mapped);
-	filename = download_filename(pending);
+	zip = cg_http_download_is_zip(pending->snapshot);
+	filename = cg_http_download_filename(pending->snapshot, pending->progress_id, zip);
 	disposition = g_strdup_printf("attachment; filename=\"%s\"", filename);
 	headers = soup_server_message_get_response_headers(pending->msg);
 	soup_message_headers_replace(headers, "Content-Disposition", disposition);
 	soup_message_headers_replace(headers, "Cache-Control", "no-store");
-	soup_message_headers_set_content_type(headers, "application/pdf", NULL);
+	soup_message_headers_set_content_type(headers, zip ? "application/zip" : "application/pdf",
+					      NULL);
 	soup_message_headers_set_content_length(headers, (goffset)g_bytes_get_size(bytes));
 	soup_message_body_set_accumulate(soup_server_message_get_response_body(pending->msg),
 					 FALSE);

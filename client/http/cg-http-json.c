@@ -253,6 +253,26 @@ get_string_member(JsonObject *object, const char *name, GError **error)
 	return json_node_get_string(node);
 }
 
+gboolean
+cg_http_add_output_format(GVariantBuilder *options, const char *name, const char *value,
+			  GError **error)
+{
+	g_autofree char *escaped = NULL;
+
+	/* pdf is certgend's default: only zip is asked for */
+	if (value == NULL || g_str_equal(value, "pdf"))
+		return TRUE;
+	if (g_str_equal(value, "zip")) {
+		g_variant_builder_add(options, "{sv}", "output_format",
+				      g_variant_new_string("zip"));
+		return TRUE;
+	}
+	escaped = g_strescape(value, NULL);
+	g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+		    "%s: expected pdf or zip, not '%.64s'", name, escaped);
+	return FALSE;
+}
+
 GVariant *
 cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth, const char *user,
 				   char **data_path, GError **error)
@@ -262,7 +282,7 @@ cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth,
 	g_autoptr(JsonNode) root = NULL;
 	g_autofree char *data_json = NULL;
 	g_autofree char *path = NULL;
-	const char *transaction_id, *template_id;
+	const char *transaction_id, *template_id, *output_format;
 	const CgJsonSpan *span;
 	JsonObject *object;
 	JsonObjectIter iter;
@@ -285,12 +305,13 @@ cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth,
 	json_object_iter_init(&iter, object);
 	while (json_object_iter_next(&iter, &name, &value)) {
 		if (!g_str_equal(name, "transactionId") && !g_str_equal(name, "templateId") &&
-		    !g_str_equal(name, CG_HTTP_DATA_MEMBER) && !g_str_equal(name, "options")) {
+		    !g_str_equal(name, CG_HTTP_DATA_MEMBER) && !g_str_equal(name, "options") &&
+		    !g_str_equal(name, "outputFormat")) {
 			g_autofree char *escaped = g_strescape(name, NULL);
 
 			g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
 				    "unknown field '%.64s' (known: transactionId, templateId, "
-				    "data, options)",
+				    "data, options, outputFormat)",
 				    escaped);
 			return NULL;
 		}
@@ -309,7 +330,11 @@ cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth,
 				    "{\"recipients\": [...]})");
 		return NULL;
 	}
-	if (!build_options(json_object_get_member(object, "options"), user, &options, error))
+	output_format = get_string_member(object, "outputFormat", error);
+	if (output_format == NULL && error != NULL && *error != NULL)
+		return NULL;
+	if (!build_options(json_object_get_member(object, "options"), user, &options, error) ||
+	    !cg_http_add_output_format(&options, "outputFormat", output_format, error))
 		return NULL;
 	/* the data as sent, byte for byte: certgend parses the same text with
 	 * the same parser, nothing is lost or changed by a re-serialization */

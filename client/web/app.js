@@ -274,7 +274,8 @@ function recipientNames() {
 
 function updateMode() {
   const m = mode();
-  for (const el of document.querySelectorAll('[data-mode]')) el.hidden = el.dataset.mode !== m;
+  // data-mode: the modes (space-separated) an element shows in
+  for (const el of document.querySelectorAll('[data-mode]')) el.hidden = !el.dataset.mode.split(' ').includes(m);
   const t = currentTemplate();
   const per = t && perRecipientField(t);
   // with a CSV file every field may be a column instead
@@ -361,7 +362,10 @@ async function collectCsv(t) {
     if (problem) throw fail(el.id, problem);
     set[f.name] = value;
   }
-  return { csv: file, set, title: file.name, count: 0, data: { courseName: set.courseName } };
+  return {
+    csv: file, set, title: file.name, count: 0, data: { courseName: set.courseName },
+    outputFormat: $('outputZip').checked ? 'zip' : 'pdf',
+  };
 }
 
 // -> {data, title, count} or throws Error(message) with .field set.
@@ -380,7 +384,7 @@ async function collect() {
     if (problem) throw fail(el.id, problem);
     if (value) values[f.name] = value;
   }
-  if (!batch) return { data: values, title: (per && values[per.name]) || t.title, count: 1 };
+  if (!batch) return { data: values, title: (per && values[per.name]) || t.title, count: 1, outputFormat: 'pdf' };
   const names = recipientNames();
   if (names.length === 0) throw fail('recipients', 'Paste at least one name, one per line.');
   if (names.length > MAX_RECIPIENTS) {
@@ -394,6 +398,8 @@ async function collect() {
     data: { recipients: names.map((name) => ({ [per.name]: name })), ...values },
     title: `Batch of ${names.length.toLocaleString()}`,
     count: names.length,
+    // one PDF per recipient in a ZIP, or one PDF with a page each
+    outputFormat: $('outputZip').checked ? 'zip' : 'pdf',
   };
 }
 
@@ -408,6 +414,7 @@ function markInvalid(fieldId) {
 // POST /api/certificates with the file as text/csv; the rest in the query.
 function startCsv(request, templateId) {
   const query = new URLSearchParams({ transactionId: newTransactionId(), templateId });
+  if (request.outputFormat === 'zip') query.append('outputFormat', 'zip');
   for (const [name, value] of Object.entries(request.set)) query.append(`set.${name}`, value);
   return api('POST', `/api/certificates?${query}`, { raw: request.csv, type: 'text/csv' });
 }
@@ -435,6 +442,7 @@ $('generate-form').addEventListener('submit', async (e) => {
       templateId,
       data: request.data,
       options: {},
+      outputFormat: request.outputFormat,
     });
     if (!body || !body.progressId) throw new ApiError(500, 'bad_reply', 'The service did not return a progress id.');
     addJob(body.progressId, request, currentTemplate());
@@ -496,10 +504,16 @@ function addJob(progressId, request, template) {
     const url = progress.update?.downloadUrl;
     link.href = typeof url === 'string' && url.startsWith('/api/')
       ? url : `/api/certificates/${encodeURIComponent(progressId)}/download`;
-    const number = r.certificateNumber || progressId;
-    link.setAttribute('download', `certificate-${number}.pdf`);
+    // named as certgen-http names it: after the number range
+    const zip = r.contentType === 'application/zip';
+    const ext = zip ? 'zip' : 'pdf';
+    const first = r.certificateNumber || progressId;
+    const last = r.lastCertificateNumber;
+    link.setAttribute('download', last && last !== first
+      ? `certificates-${first}-${last}.${ext}` : `${first}.${ext}`);
     const pages = r.pages || request.count;
-    link.textContent = pages > 1 ? `Download PDF (${pages.toLocaleString()} pages)` : 'Download PDF';
+    if (zip) link.textContent = `Download ZIP (${pages.toLocaleString()} PDFs)`;
+    else link.textContent = pages > 1 ? `Download PDF (${pages.toLocaleString()} pages)` : 'Download PDF';
     const facts = node.querySelector('.result-facts');
     facts.replaceChildren();
     addFact(facts, 'Certificate no.', r.lastCertificateNumber && r.lastCertificateNumber !== r.certificateNumber

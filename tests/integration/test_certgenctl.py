@@ -17,6 +17,7 @@ import subprocess
 import sys
 import termios
 import time
+import zipfile
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
@@ -907,6 +908,74 @@ class CertgenctlTests(CertgenTestCase):
         rc, _, stderr = self.ctl("fetch", pid)
         self.assertEqual(rc, EXIT_USAGE, stderr)
         self.assertIn("fetch needs --output FILE", stderr)
+
+    def assert_zip_of(self, path, n):
+        """path is a ZIP of n PDFs and manifest.csv."""
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            self.assertEqual(len(names), n + 1, names)
+            self.assertEqual(names[-1], "manifest.csv")
+            self.assertTrue(all(name.endswith(".pdf") for name in names[:-1]), names)
+            self.assertTrue(archive.read(names[0]).startswith(b"%PDF-"))
+
+    def test_generate_zip(self):
+        """generate --zip: option output_format "zip"; --output saves the ZIP
+        (SHA-256 of the result); the summary says ZIP; --json's result object
+        carries output_format and content_type; status shows them."""
+        n = 4
+        data = self.data_file(batch_json(n))
+        out = os.path.join(self.out_dir(), "class.bin")
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--zip", "--output", out)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        m = re.search(r"^Generation ([0-9a-f]{32}) completed: certificates \S+ to \S+ "
+                      r"\(4 pages, ZIP, .*sha256 ([0-9a-f]{64})\)\.$", stdout, re.M)
+        self.assertIsNotNone(m, stdout)
+        pid, checksum = m.groups()
+        self.assertEqual(sha256_file(out), checksum)
+        self.assert_zip_of(out, n)
+        snap = self.root.progress(pid)
+        self.assertEqual(snap["output_format"], "zip")
+        self.assertEqual(snap["result"]["content_type"], "application/zip")
+        self.assert_no_temporary_files(self.out_dir(), allowed=["class.bin"])
+
+        rc, stdout, stderr = self.ctl("status", pid)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertRegex(stdout, r"Output: zip\n")
+        self.assertRegex(stdout, r"Content type: application/zip\n")
+        rc, stdout, stderr = self.ctl("status", pid, "--json")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(json.loads(stdout)["output_format"], "zip")
+        self.assertEqual(json.loads(stdout)["result"]["content_type"], "application/zip")
+
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--zip", "--json")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        final = self.json_lines(stdout.splitlines())[-1]
+        self.assertEqual(final["output_format"], "zip")
+        self.assertEqual(final["result"]["content_type"], "application/zip")
+
+        # fetch writes the ZIP as it is
+        fetched = os.path.join(self.out_dir(), "fetched.zip")
+        rc, _, stderr = self.ctl("fetch", pid, "--output", fetched)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(sha256_file(fetched), checksum)
+
+    def test_generate_output_zip_implies_zip(self):
+        """--output FILE.zip (any case) asks for a ZIP without --zip; a .pdf
+        name stays a PDF."""
+        data = self.data_file(batch_json(2))
+        out = os.path.join(self.out_dir(), "Class.ZIP")
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--output", out)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assert_zip_of(out, 2)
+        out_pdf = os.path.join(self.out_dir(), "class.pdf")
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--output", out_pdf)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        with open(out_pdf, "rb") as f:
+            self.assertEqual(f.read(5), b"%PDF-")
+        # --zip is an option of generate only
+        rc, _, stderr = self.ctl("status", "0123456789abcdef0123456789abcdef", "--zip")
+        self.assertEqual(rc, EXIT_USAGE, stderr)
+        self.assertIn("Option --zip does not apply to \"status\"", stderr)
 
     def test_cancel_and_cleanup(self):
         """cancel ends a running generation; a second cancel is refused;
