@@ -269,15 +269,16 @@ test_statistics_save_fails(CgTestScratch *fixture, gconstpointer data)
 	g_assert_nonnull(strstr(error->message, "Cannot create"));
 }
 
+/* The file's cases first, then the window's. */
 static const CgTestCase cases[] = {
-    {"/statistics/empty", test_statistics_empty, NULL},
-    {"/statistics/percentiles", test_statistics_percentiles, NULL},
-    {"/statistics/window", test_statistics_window, NULL},
-    {"/statistics/analytics", test_statistics_analytics, NULL},
     CG_TEST_FIXTURE_CASE("/statistics/round-trip", test_statistics_round_trip),
     CG_TEST_FIXTURE_CASE("/statistics/missing", test_statistics_missing),
     CG_TEST_FIXTURE_CASE("/statistics/corrupt", test_statistics_corrupt),
     CG_TEST_FIXTURE_CASE("/statistics/save-fails", test_statistics_save_fails),
+    {"/statistics/empty", test_statistics_empty, NULL},
+    {"/statistics/percentiles", test_statistics_percentiles, NULL},
+    {"/statistics/window", test_statistics_window, NULL},
+    {"/statistics/analytics", test_statistics_analytics, NULL},
 };
 
 CG_TEST_MAIN_WITH_SCRATCH(cases, "statistics")
