@@ -136,6 +136,13 @@ typedef int (*CgBusElementFunc)(sd_bus_message *m, void *userdata, CgCtlJson *js
 int cg_bus_read_array(sd_bus_message *m, bool in_variant, const char *contents,
 		      CgBusElementFunc read, void *userdata, CgCtlJson *json);
 
+/* Reads the dictionary entry {s<type>} at m's read position (@type a basic
+ * type: 't', 'd', ...): *ret_key, fit for a terminal (an escaped copy in
+ * strings when it has control characters), and *ret_value; json (or NULL)
+ * gets "key": value. */
+int cg_bus_read_entry(sd_bus_message *m, char type, CgStrings *strings, const char **ret_key,
+		      CgCtlBusBasic *ret_value, CgCtlJson *json);
+
 /* Makes room for one more element of size bytes in *items (n of them);
  * -ENOMEM when there is none. */
 int cg_grow(void **items, size_t n, size_t size);

@@ -21,6 +21,8 @@ typedef struct {
 	guint max_age_s;
 	/* [workers] */
 	guint threads;
+	/* [statistics] */
+	guint statistics_window;
 } CgConfig;
 
 void cg_config_init_defaults(CgConfig *config);

@@ -59,6 +59,10 @@ struct _CgGeneration {
 	guint32 last_sent_ms; /* rounded up, so coalescing never runs early */
 	guint32 finished_ms;
 	guint32 active_index; /* in tracker->active while in progress */
+	/* The template's history (cg_generation_set_history): ms per page and
+	 * ms of the stages after pdf_generation; 0: none. */
+	float history_page_ms;
+	float history_tail_ms;
 	guint32 stage_durations_ms[N_TIMED_STAGES];
 	gint64 started_mono;
 	gint64 started_real;
@@ -420,13 +424,56 @@ generation_is_cancellable(const CgGeneration *generation)
 	       (generation->flags & (FLAG_CANCEL_REQUESTED | FLAG_TIMED_OUT)) == 0;
 }
 
+/* How many pages of observation the history counts as: the observed rate
+ * takes over as pages are done (half-way at this many pages), so that a
+ * history that is off is corrected within the first tenth of a large batch. */
+#define HISTORY_WEIGHT_PAGES 100.0
+
+/* With a history: the pages left at the history's ms per page, blended
+ * towards the rate observed in pdf_generation, plus the stages after it;
+ * -1 when there is no history or the pages are not known yet. */
+static gint64
+generation_history_end_us(const CgGeneration *generation, gint64 now)
+{
+	gint64 now_real = generation->started_real + (now - generation->started_mono);
+	double stage_ms = (double)(now - generation->started_mono) / 1000.0 -
+			  (double)generation->stage_started_ms;
+	double page_ms = generation->history_page_ms;
+	double left_ms;
+
+	/* validate_only stops before pdf_generation: the history does not apply */
+	if (generation->history_page_ms <= 0.0f || generation->stage > CG_STAGE_DOWNLOAD_READY ||
+	    (generation->flags & FLAG_OPT_VALIDATE_ONLY) != 0)
+		return -1;
+	stage_ms = MAX(stage_ms, 0.0);
+	if (generation->stage > CG_STAGE_PDF_GENERATION) {
+		left_ms = MAX(generation->history_tail_ms - stage_ms, 0.0);
+	} else if (generation->pages_total == 0) {
+		return -1;
+	} else {
+		double done = generation->pages_done;
+
+		if (generation->stage == CG_STAGE_PDF_GENERATION && done > 0) {
+			double weight = done / (done + HISTORY_WEIGHT_PAGES);
+
+			page_ms = weight * (stage_ms / done) + (1.0 - weight) * page_ms;
+		}
+		left_ms = (generation->pages_total - done) * page_ms + generation->history_tail_ms;
+	}
+	return now_real + (gint64)(left_ms * 1000.0);
+}
+
 static gint64
 generation_expected_end_us(const CgGeneration *generation, gint64 now)
 {
 	gint64 elapsed = now - generation->started_mono;
+	gint64 from_history;
 
 	if (cg_status_is_terminal(generation->status))
 		return generation_finished_at_us(generation);
+	from_history = generation_history_end_us(generation, now);
+	if (from_history >= 0)
+		return from_history;
 	if (generation->progress == 0 || elapsed <= 0)
 		return 0;
 	/* progress is in hundredths: elapsed * 100% / (progress / 100). */
@@ -771,6 +818,21 @@ cg_generation_set_template_id(CgGeneration *generation, const char *template_id)
 	/* interned: the ids of existing templates are few, and the record
 	 * stays small */
 	generation->template_id = g_intern_string(template_id);
+}
+
+void
+cg_generation_set_history(CgGeneration *generation, double page_ms, double tail_ms)
+{
+	g_return_if_fail(generation != NULL);
+	generation->history_page_ms = (float)CLAMP(page_ms, 0.0, 3600.0 * 1000.0);
+	generation->history_tail_ms = (float)CLAMP(tail_ms, 0.0, 3600.0 * 1000.0);
+}
+
+const char *
+cg_generation_get_template_id(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, NULL);
+	return generation->template_id != NULL ? generation->template_id : "";
 }
 
 CgGeneration *

@@ -572,6 +572,35 @@ class CertgenctlTests(CertgenTestCase):
         rc, _, stderr = self.ctl("templates", "a", "b")
         self.assertEqual(rc, EXIT_USAGE, stderr)
 
+    # -- stats ------------------------------------------------------------------
+
+    def test_stats_table(self):
+        """stats: counts by status, a row per template, its stages; --json
+        GetStatistics as one object."""
+        rc, stdout, stderr = self.ctl("stats")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(stdout, "Generations: 0 (the last finished ones)\nBy status: "
+                         "completed 0, failed 0, cancelled 0, timed_out 0\n")
+        self.run_to_end(batch_json(3))
+        self.run_to_end(json.dumps({"recipientName": 5}))
+        self.run_to_end(single_json(), template="modern")
+        rc, stdout, stderr = self.ctl("stats")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        lines = stdout.splitlines()
+        self.assertEqual(lines[0], "Generations: 3 (the last finished ones)")
+        self.assertEqual(lines[1], "By status: completed 2, failed 1, cancelled 0, timed_out 0")
+        self.assertRegex(lines[3], r"^TEMPLATE +GENERATIONS +PAGES +PAGE P50 +PAGE P95$")
+        self.assertRegex(lines[4], r"^classic +2 +3 +\d+\.\d ms +\d+\.\d ms$")
+        self.assertRegex(lines[5], r"^modern +1 +1 +\d+\.\d ms +\d+\.\d ms$")
+        self.assertRegex(stdout, r"\nclassic\n  STAGE +P50 +P95\n  initializing +\d")
+        self.assertRegex(stdout, r"\n  pdf_generation +\d+\.\d ms +\d+\.\d ms\n")
+        rc, stdout, stderr = self.ctl("stats", "--json")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(len(stdout.splitlines()), 1)
+        self.assertEqual(json.loads(stdout), self.root.call("GetStatistics"))
+        rc, _, stderr = self.ctl("stats", "extra")
+        self.assertEqual(rc, EXIT_USAGE, stderr)
+
     def test_generate_data_errors(self):
         """Data that never reaches a generation: a missing file and text that is
         not UTF-8 are local errors (exit 1), an unknown template is refused by
