@@ -20,6 +20,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cg-ctl-bus.h"
@@ -28,6 +29,7 @@
 #include "cg-ctl-follow.h"
 #include "cg-ctl-json.h"
 #include "cg-ctl-progress.h"
+#include "cg-ctl-stats.h"
 #include "cg-ctl-templates.h"
 #include "cg-ctl-util.h"
 
@@ -45,7 +47,8 @@ enum {
 	OPT_DRY_RUN = 1 << 9,
 	OPT_CSV = 1 << 10,
 	OPT_SET = 1 << 11,
-	OPT_PAGE = 1 << 12,
+	OPT_ZIP = 1 << 12,
+	OPT_PAGE = 1 << 13,
 };
 
 static CgBusScope arg_scope = CG_BUS_SYSTEM;
@@ -62,6 +65,7 @@ static bool arg_no_wait = false;
 static bool arg_poll = false;
 static bool arg_persist = false;
 static bool arg_dry_run = false;
+static bool arg_zip = false;  /* --zip, or --output FILE.zip */
 static uint32_t arg_page = 1; /* preview: 1-based */
 static bool arg_help = false;
 static unsigned arg_given = 0; /* OPT_* seen on the command line */
@@ -129,6 +133,34 @@ connect_and_call(sd_bus **bus, const char *member, sd_bus_message **ret_reply)
 	if (r < 0)
 		return r;
 	return cg_bus_call(*bus, arg_scope, member, ret_reply, NULL);
+}
+
+/* Reads a reply's a{sv} into @data (json, or NULL, gets it as one
+ * object) / prints what was read. */
+typedef int (*ReplyReader)(sd_bus_message *m, CgCtlJson *json, void *data);
+typedef void (*ReplyPrinter)(const void *data);
+
+/* Reads @reply with @read, then prints it: one JSON line with --json,
+ * else with @print. Logs what fails. */
+static int
+show_reply(sd_bus_message *reply, ReplyReader read, ReplyPrinter print, void *data)
+{
+	_cleanup_(cg_ctl_json_done) CgCtlJson j = {0};
+	_cleanup_free_ char *text = NULL;
+	int r = 0;
+
+	if (arg_json)
+		r = cg_ctl_json_open(&j);
+	if (r >= 0)
+		r = read(reply, arg_json ? &j : NULL, data);
+	if (r >= 0 && arg_json)
+		r = cg_ctl_json_finish(&j, &text);
+	if (r < 0)
+		return log_read_error(r);
+	if (arg_json)
+		return cg_print_json_line(text);
+	print(data);
+	return flush_stdout();
 }
 
 /* Connects (connect_bus_for_output) and reads GetProgress of
@@ -223,6 +255,14 @@ print_field(const char *name, const char *format, ...)
 
 /* ---- generate ---- */
 
+static bool
+has_zip_suffix(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 4 && strcasecmp(path + n - 4, ".zip") == 0;
+}
+
 /* The --data or --csv file, as messages name it. */
 static const char *
 data_source(void)
@@ -302,6 +342,11 @@ append_options(sd_bus_message *m)
 	}
 	if (arg_dry_run) {
 		r = sd_bus_message_append(m, "{sv}", "validate_only", "b", 1);
+		if (r < 0)
+			return r;
+	}
+	if (arg_zip) {
+		r = sd_bus_message_append(m, "{sv}", "output_format", "s", "zip");
 		if (r < 0)
 			return r;
 	}
@@ -453,6 +498,9 @@ verb_generate(char **args)
 		return r;
 
 	/* Fail before starting anything when the result could not be saved. */
+	/* --output FILE.zip asks for a ZIP as --zip does */
+	if (arg_output != NULL && has_zip_suffix(arg_output))
+		arg_zip = true;
 	if (arg_output != NULL) {
 		r = cg_check_output_path(arg_output);
 		if (r < 0)
@@ -531,6 +579,8 @@ print_update(const CgUpdate *u)
 	print_field("Template", "%s", strna(u->template_id));
 	if (u->owner_label != NULL)
 		print_field("On behalf of", "%s", u->owner_label);
+	if (u->output_format != NULL)
+		print_field("Output", "%s", u->output_format);
 	print_field("Status", "%s", strna(u->status));
 	print_field("Stage", "%s (%u/%u), %u%%", strna(u->stage), u->stage_index + 1,
 		    (unsigned)ELEMENTSOF(stage_names), u->stage_progress);
@@ -568,6 +618,8 @@ print_update(const CgUpdate *u)
 			    u->result.pages == 1 ? "" : "s", buf,
 			    (unsigned long long)u->result.file_size);
 		print_field("SHA-256", "%s", strna(u->result.checksum));
+		if (u->result.content_type != NULL)
+			print_field("Content type", "%s", u->result.content_type);
 	}
 	if (u->error != NULL || u->error_message != NULL) {
 		sentence = cg_bus_error_sentence(u->error, u->error_message);
@@ -627,23 +679,15 @@ static int
 analytics_read_stage(sd_bus_message *m, void *userdata, CgCtlJson *json)
 {
 	Analytics *a = userdata;
+	CgCtlBusBasic ms;
 	const char *stage;
-	uint64_t ms;
-	int r;
+	int r = cg_bus_read_entry(m, SD_BUS_TYPE_UINT64, a->strings, &stage, &ms, json);
 
-	r = sd_bus_message_read(m, "{st}", &stage, &ms);
 	if (r < 0)
 		return r;
-	if (json != NULL) {
-		cg_ctl_json_key(json, stage);
-		cg_ctl_json_unsigned(json, ms);
-	}
 	if (a->n_stages < ELEMENTSOF(a->stages)) {
-		stage = cg_strings_safe(a->strings, stage);
-		if (stage == NULL)
-			return -ENOMEM;
 		a->stages[a->n_stages].stage = stage;
-		a->stages[a->n_stages].ms = ms;
+		a->stages[a->n_stages].ms = ms.u64;
 		a->n_stages++;
 	}
 	return 0;
@@ -667,16 +711,53 @@ static const CgBusField analytics_fields[] = {
 };
 
 static int
+analytics_read(sd_bus_message *m, CgCtlJson *json, void *data)
+{
+	Analytics *a = data;
+
+	return cg_bus_read_dict(m, analytics_fields, ELEMENTSOF(analytics_fields), a,
+				analytics_hook, json, a->strings);
+}
+
+static void
+analytics_print(const void *data)
+{
+	const Analytics *a = data;
+	char when[64];
+	size_t i, k;
+
+	print_field("Status", "%s", strna(a->status));
+	print_field("Total duration", "%llu ms", (unsigned long long)a->total_duration_ms);
+	print_field("Average rate", "%.1f %%/s", a->average_progress_rate);
+	cg_format_timestamp(when, sizeof(when), a->started_at_us);
+	print_field("Started", "%s", when);
+	cg_format_timestamp(when, sizeof(when), a->finished_at_us);
+	print_field("Finished", "%s", a->finished_at_us > 0 ? when : "not yet");
+	printf("\n%-18s %10s\n", "STAGE", "DURATION");
+	/* In pipeline order, then anything this client does not know. */
+	for (k = 0; k < ELEMENTSOF(stage_names); k++)
+		for (i = 0; i < a->n_stages; i++)
+			if (streq(a->stages[i].stage, stage_names[k]))
+				printf("%-18s %7llu ms\n", a->stages[i].stage,
+				       (unsigned long long)a->stages[i].ms);
+	for (i = 0; i < a->n_stages; i++) {
+		bool known = false;
+
+		for (k = 0; k < ELEMENTSOF(stage_names); k++)
+			known = known || streq(a->stages[i].stage, stage_names[k]);
+		if (!known)
+			printf("%-18s %7llu ms\n", a->stages[i].stage,
+			       (unsigned long long)a->stages[i].ms);
+	}
+}
+
+static int
 verb_analytics(char **args)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	_cleanup_free_ char *text = NULL;
-	_cleanup_(cg_ctl_json_done) CgCtlJson j = {0};
 	_cleanup_(cg_strings_done) CgStrings strings = {0};
 	Analytics a = {.strings = &strings};
-	char when[64];
-	size_t i, k;
 	int r;
 
 	r = connect_bus(&bus);
@@ -685,42 +766,7 @@ verb_analytics(char **args)
 	r = cg_bus_call(bus, arg_scope, "GetAnalytics", &reply, "s", args[0]);
 	if (r < 0)
 		return r;
-
-	if (arg_json && cg_ctl_json_open(&j) < 0)
-		return cg_log_oom();
-	r = cg_bus_read_dict(reply, analytics_fields, ELEMENTSOF(analytics_fields), &a,
-			     analytics_hook, arg_json ? &j : NULL, &strings);
-	if (r >= 0 && arg_json)
-		r = cg_ctl_json_finish(&j, &text);
-	if (r < 0)
-		return cg_bus_log_parse_error(r);
-	if (arg_json)
-		return cg_print_json_line(text);
-
-	print_field("Status", "%s", strna(a.status));
-	print_field("Total duration", "%llu ms", (unsigned long long)a.total_duration_ms);
-	print_field("Average rate", "%.1f %%/s", a.average_progress_rate);
-	cg_format_timestamp(when, sizeof(when), a.started_at_us);
-	print_field("Started", "%s", when);
-	cg_format_timestamp(when, sizeof(when), a.finished_at_us);
-	print_field("Finished", "%s", a.finished_at_us > 0 ? when : "not yet");
-	printf("\n%-18s %10s\n", "STAGE", "DURATION");
-	/* In pipeline order, then anything this client does not know. */
-	for (k = 0; k < ELEMENTSOF(stage_names); k++)
-		for (i = 0; i < a.n_stages; i++)
-			if (streq(a.stages[i].stage, stage_names[k]))
-				printf("%-18s %7llu ms\n", a.stages[i].stage,
-				       (unsigned long long)a.stages[i].ms);
-	for (i = 0; i < a.n_stages; i++) {
-		bool known = false;
-
-		for (k = 0; k < ELEMENTSOF(stage_names); k++)
-			known = known || streq(a.stages[i].stage, stage_names[k]);
-		if (!known)
-			printf("%-18s %7llu ms\n", a.stages[i].stage,
-			       (unsigned long long)a.stages[i].ms);
-	}
-	return flush_stdout();
+	return show_reply(reply, analytics_read, analytics_print, &a);
 }
 
 /* ---- list ---- */
@@ -955,12 +1001,39 @@ verb_templates(char **args)
 	return r < 0 ? r : flush_stdout();
 }
 
+/* ---- stats ---- */
+
+static int
+stats_read(sd_bus_message *m, CgCtlJson *json, void *data)
+{
+	return cg_ctl_stats_read(m, json, data);
+}
+
+static void
+stats_print(const void *data)
+{
+	cg_ctl_stats_print(data);
+}
+
+static int
+verb_stats(char **args)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(cg_ctl_stats_done) CgCtlStats stats = {0};
+	int r = connect_and_call(&bus, "GetStatistics", &reply);
+
+	if (r < 0)
+		return r;
+	return show_reply(reply, stats_read, stats_print, &stats);
+}
+
 /* ---- command line ---- */
 
 static const Verb verbs[] = {
     {"generate", 0, 0,
      OPT_JSON | OPT_TEMPLATE | OPT_TRANSACTION | OPT_DATA | OPT_OUTPUT | OPT_TIMEOUT | OPT_NO_WAIT |
-	 OPT_POLL | OPT_PERSIST | OPT_DRY_RUN | OPT_CSV | OPT_SET,
+	 OPT_POLL | OPT_PERSIST | OPT_DRY_RUN | OPT_CSV | OPT_SET | OPT_ZIP,
      verb_generate, "generate --data FILE|- | --csv FILE|-",
      "Start a generation and follow it until it ends",
      "Start a generation and follow it until it ends: a progress bar on a terminal,\n"
@@ -977,7 +1050,11 @@ static const Verb verbs[] = {
      "  -t --template=ID      Template (default: classic)\n"
      "     --transaction=ID   Your own reference (default: certgenctl-PID-TIME)\n"
      "  -o --output=FILE      Save the PDF to FILE once completed (written to a\n"
-     "                        temporary file and renamed; nothing otherwise)\n"
+     "                        temporary file and renamed; nothing otherwise);\n"
+     "                        a FILE ending in .zip implies --zip\n"
+     "     --zip              A ZIP of one PDF per recipient, named by its\n"
+     "                        certificate number, and manifest.csv (number,\n"
+     "                        recipient_name, sha256) (option output_format)\n"
      "     --timeout=SECONDS  End the generation as timed out after this long\n"
      "                        (option timeout_ms; certgend's default is 300)\n"
      "     --dry-run          Only load the template and validate the data\n"
@@ -1032,6 +1109,11 @@ static const Verb verbs[] = {
      "labels, types, length limits, whether they are required and whether a\n"
      "batch may share them beside \"recipients\".\n\n"
      "     --json             One JSON array of templates (one object with ID)\n"},
+    {"stats", 0, 0, OPT_JSON, verb_stats, "stats", "Show statistics of recent generations",
+     "Show what the last finished generations took (GetStatistics): how many\n"
+     "ended in each status and, per template, how many generations and pages,\n"
+     "the median (p50) and 95th percentile (p95) of each stage and of a page.\n\n"
+     "     --json             The statistics as one JSON object\n"},
     {"cleanup", 0, 0, OPT_JSON, verb_cleanup, "cleanup", "Forget finished generations now",
      "Forget your finished generations now (and delete their files).\n\n"
      "     --json             {\"removed\": N}\n"},
@@ -1172,6 +1254,7 @@ static const VerbOption verb_options[] = {
     {OPT_DRY_RUN, "--dry-run", 0, NULL, NULL, &arg_dry_run, NULL},
     {OPT_CSV, "--csv", 0, &arg_csv, "a file name, or - for standard input", NULL, NULL},
     {OPT_SET, "--set", 0, NULL, NULL, NULL, take_set},
+    {OPT_ZIP, "--zip", 0, NULL, NULL, &arg_zip, NULL},
     {OPT_PAGE, "--page", 0, NULL, NULL, NULL, take_page},
 };
 

@@ -357,6 +357,31 @@ cg_bus_read_array(sd_bus_message *m, bool in_variant, const char *contents, CgBu
 }
 
 int
+cg_bus_read_entry(sd_bus_message *m, char type, CgStrings *strings, const char **ret_key,
+		  CgCtlBusBasic *ret_value, CgCtlJson *json)
+{
+	const char signature[] = {SD_BUS_TYPE_STRING, type, '\0'};
+	const char *key = NULL;
+	int r;
+
+	r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, signature);
+	if (r >= 0)
+		r = sd_bus_message_read_basic(m, SD_BUS_TYPE_STRING, &key);
+	if (r >= 0)
+		r = sd_bus_message_read_basic(m, type, ret_value);
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	if (r < 0)
+		return r;
+	if (json != NULL) {
+		cg_ctl_json_key(json, key);
+		cg_ctl_json_basic(json, type, ret_value);
+	}
+	*ret_key = cg_strings_safe(strings, key);
+	return *ret_key == NULL ? -ENOMEM : 0;
+}
+
+int
 cg_grow(void **items, size_t n, size_t size)
 {
 	void *p = realloc(*items, (n + 1) * size);
@@ -387,6 +412,7 @@ static const CgBusField update_fields[] = {
     CG_BUS_FIELD(CgUpdate, "pages_total", SD_BUS_TYPE_UINT32, pages_total),
     CG_BUS_FIELD(CgUpdate, "owner_label", SD_BUS_TYPE_STRING, owner_label),
     CG_BUS_FIELD(CgUpdate, "template_id", SD_BUS_TYPE_STRING, template_id),
+    CG_BUS_FIELD(CgUpdate, "output_format", SD_BUS_TYPE_STRING, output_format),
     CG_BUS_FIELD(CgUpdate, "error", SD_BUS_TYPE_STRING, error),
     CG_BUS_FIELD(CgUpdate, "error_message", SD_BUS_TYPE_STRING, error_message),
 };
@@ -398,6 +424,7 @@ static const CgBusField result_fields[] = {
     CG_BUS_FIELD(CgUpdate, "checksum", SD_BUS_TYPE_STRING, result.checksum),
     CG_BUS_FIELD(CgUpdate, "file_size", SD_BUS_TYPE_UINT64, result.file_size),
     CG_BUS_FIELD(CgUpdate, "pages", SD_BUS_TYPE_UINT32, result.pages),
+    CG_BUS_FIELD(CgUpdate, "content_type", SD_BUS_TYPE_STRING, result.content_type),
 };
 
 static int

@@ -60,6 +60,7 @@ typedef struct CgUpdate {
 	const char *text; /* "message" */
 	const char *owner_label;
 	const char *template_id;
+	const char *output_format; /* "pdf" or "zip"; NULL from an older certgend */
 	uint32_t stage_index;
 	uint32_t stage_progress;
 	uint32_t pages_done;
@@ -77,6 +78,7 @@ typedef struct CgUpdate {
 		const char *certificate_number;
 		const char *last_certificate_number;
 		const char *checksum;
+		const char *content_type; /* "application/pdf" or "application/zip" */
 		uint64_t file_size;
 		uint32_t pages;
 	} result;
@@ -133,6 +135,13 @@ typedef int (*CgBusElementFunc)(sd_bus_message *m, void *userdata, CgCtlJson *js
  * Returns 1 (consumed, as a CgBusFieldHook returns) or a negative errno. */
 int cg_bus_read_array(sd_bus_message *m, bool in_variant, const char *contents,
 		      CgBusElementFunc read, void *userdata, CgCtlJson *json);
+
+/* Reads the dictionary entry {s<type>} at m's read position (@type a basic
+ * type: 't', 'd', ...): *ret_key, fit for a terminal (an escaped copy in
+ * strings when it has control characters), and *ret_value; json (or NULL)
+ * gets "key": value. */
+int cg_bus_read_entry(sd_bus_message *m, char type, CgStrings *strings, const char **ret_key,
+		      CgCtlBusBasic *ret_value, CgCtlJson *json);
 
 /* Makes room for one more element of size bytes in *items (n of them);
  * -ENOMEM when there is none. */

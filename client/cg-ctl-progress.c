@@ -310,6 +310,10 @@ show_result_json(const CgUpdate *u, const char *output_path)
 	cg_ctl_json_string(&j, u->status);
 	cg_ctl_json_key(&j, "pages_total");
 	cg_ctl_json_unsigned(&j, u->pages_total);
+	if (u->output_format != NULL) {
+		cg_ctl_json_key(&j, "output_format");
+		cg_ctl_json_string(&j, u->output_format);
+	}
 	if (u->has_result) {
 		cg_ctl_json_key(&j, "result");
 		cg_ctl_json_begin_object(&j);
@@ -325,6 +329,10 @@ show_result_json(const CgUpdate *u, const char *output_path)
 		cg_ctl_json_string(&j, u->result.checksum);
 		cg_ctl_json_key(&j, "pages");
 		cg_ctl_json_unsigned(&j, u->result.pages);
+		if (u->result.content_type != NULL) {
+			cg_ctl_json_key(&j, "content_type");
+			cg_ctl_json_string(&j, u->result.content_type);
+		}
 		cg_ctl_json_end_object(&j);
 	}
 	if (u->error != NULL) {
@@ -411,6 +419,7 @@ void
 cg_progress_show_result(CgProgress *p, const CgUpdate *u, const char *output_path)
 {
 	_cleanup_free_ char *sentence = NULL, *summary = NULL;
+	const char *kind;
 	char size[32];
 	int r;
 
@@ -433,20 +442,23 @@ cg_progress_show_result(CgProgress *p, const CgUpdate *u, const char *output_pat
 		if (p->mode == CG_OUTPUT_JSON)
 			return;
 		cg_format_bytes(size, sizeof(size), u->result.file_size);
+		/* a ZIP says so: "(3 pages, ZIP, 120.0 KiB, ...)" */
+		kind = streq_ptr(u->output_format, "zip") ? "ZIP, " : "";
 		if (u->result.pages > 1 && u->result.last_certificate_number != NULL)
 			r = asprintf(
 			    &summary,
-			    "Generation %s completed: certificates %s to %s (%u pages, %s, "
+			    "Generation %s completed: certificates %s to %s (%u pages, %s%s, "
 			    "sha256 %s).",
 			    strna(u->progress_id), strna(u->result.certificate_number),
-			    u->result.last_certificate_number, u->result.pages, size,
+			    u->result.last_certificate_number, u->result.pages, kind, size,
 			    strna(u->result.checksum));
 		else
-			r = asprintf(&summary,
-				     "Generation %s completed: certificate %s (%u page, %s, sha256 "
-				     "%s).",
-				     strna(u->progress_id), strna(u->result.certificate_number),
-				     u->result.pages, size, strna(u->result.checksum));
+			r = asprintf(
+			    &summary,
+			    "Generation %s completed: certificate %s (%u page, %s%s, sha256 "
+			    "%s).",
+			    strna(u->progress_id), strna(u->result.certificate_number),
+			    u->result.pages, kind, size, strna(u->result.checksum));
 		if (r < 0) {
 			summary = NULL;
 			cg_log_oom();

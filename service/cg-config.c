@@ -32,6 +32,7 @@ static const CgConfigKey config_keys[] = {
     KEY32("cleanup", "finished_ttl_s", finished_ttl_s, 0, 86400 * 365),
     KEY32("cleanup", "max_age_s", max_age_s, 1, 86400 * 365),
     KEY32("workers", "threads", threads, 1, 256),
+    KEY32("statistics", "window", statistics_window, 1, 100000),
 };
 
 void
@@ -48,6 +49,7 @@ cg_config_init_defaults(CgConfig *config)
 	config->finished_ttl_s = 60;
 	config->max_age_s = 1800;
 	config->threads = MAX(1u, g_get_num_processors());
+	config->statistics_window = 1000;
 }
 
 static const CgConfigKey *

@@ -22,6 +22,8 @@ typedef struct {
 	guint max_age_s;
 	/* [workers] */
 	guint threads;
+	/* [statistics] */
+	guint statistics_window;
 } CgConfig;
 
 void cg_config_init_defaults(CgConfig *config);

@@ -87,35 +87,16 @@ static gboolean
 cg_counter_store(CgCounter *counter, guint64 value, GError **error)
 {
 	char text[32];
-	int fd;
-	int errsv;
+	const char *step = NULL;
+	const char *step_path = NULL;
 	gsize length;
+	int errsv;
 
 	length = (gsize)g_snprintf(text, sizeof(text), "%" G_GUINT64_FORMAT "\n", value);
-	fd = open(counter->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0)
-		return cg_counter_set_errno(error, errno, "create", counter->tmp_path);
-	errsv = cg_fs_write_all(fd, text, length);
-	if (errsv == 0 && fsync(fd) < 0)
-		errsv = errno;
-	if (errsv != 0) {
-		close(fd);
-		g_unlink(counter->tmp_path);
-		return cg_counter_set_errno(error, errsv, "write", counter->tmp_path);
-	}
-	if (close(fd) < 0) {
-		errsv = errno;
-		g_unlink(counter->tmp_path);
-		return cg_counter_set_errno(error, errsv, "write", counter->tmp_path);
-	}
-	if (rename(counter->tmp_path, counter->path) < 0) {
-		errsv = errno;
-		g_unlink(counter->tmp_path);
-		return cg_counter_set_errno(error, errsv, "replace", counter->path);
-	}
-	errsv = cg_fs_fsync_dir(counter->state_dir);
+	errsv = cg_fs_replace_file(counter->state_dir, counter->path, counter->tmp_path, text,
+				   length, 0640, &step, &step_path);
 	if (errsv != 0)
-		return cg_counter_set_errno(error, errsv, "fsync directory", counter->state_dir);
+		return cg_counter_set_errno(error, errsv, step, step_path);
 	return TRUE;
 }
 

@@ -21,6 +21,7 @@
 #include "cg-preview.h"
 #include "cg-rate-limit.h"
 #include "cg-render.h"
+#include "cg-statistics.h"
 #include "cg-template.h"
 
 #define CG_MAX_TRANSACTION_ID 128
@@ -44,7 +45,13 @@ struct _CgEngine {
 	GMutex listing_lock;
 	GCond listing_done;
 	guint n_listing; /* ListTemplates and RenderPreview threads using the store */
+	char *state_dir;
+	CgStatistics *statistics; /* the finished generations' window */
+	guint statistics_save_id; /* armed: the file is behind the window */
 };
+
+/* The statistics file is written at most once a second (and at the end). */
+#define CG_STATISTICS_SAVE_DELAY_MS 1000
 
 /* Who receives a generation's updates: the tracker's user data of a
  * generation in progress, dropped when it ends (no update is sent after the
@@ -152,6 +159,67 @@ drop_watchers(CgEngine *self, CgGeneration *generation)
 	cg_generation_set_user_data(generation, NULL);
 }
 
+/* ---- statistics --------------------------------------------------------- */
+
+static void
+save_statistics(CgEngine *self)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_clear_handle_id(&self->statistics_save_id, g_source_remove);
+	if (!cg_statistics_save(self->statistics, self->state_dir, &error))
+		g_warning("Statistics not saved: %s", error->message);
+}
+
+/* A once-source: save_statistics() removes it while it runs. */
+static void
+save_statistics_cb(gpointer user_data)
+{
+	save_statistics(user_data);
+}
+
+/* A generation ended (@update its terminal update): into the window. */
+static void
+record_statistics(CgEngine *self, CgGeneration *generation, GVariant *update)
+{
+	g_autoptr(GVariant) analytics = g_variant_ref_sink(cg_generation_analytics(generation));
+	const char *template_id = cg_generation_get_template_id(generation);
+	guint32 pages = 0;
+
+	if (*template_id == '\0')
+		return;
+	/* validate_only produces no page */
+	if (!cg_generation_get_validate_only(generation))
+		g_variant_lookup(update, "pages_total", "u", &pages);
+	cg_statistics_add_analytics(self->statistics, template_id, pages, analytics);
+	if (self->statistics_save_id == 0)
+		self->statistics_save_id =
+		    g_timeout_add_once(CG_STATISTICS_SAVE_DELAY_MS, save_statistics_cb, self);
+}
+
+/* What the template's history expects of a new generation (its ETA). */
+static void
+set_history(CgEngine *self, CgGeneration *generation, const char *template_id)
+{
+	double page_ms = 0.0;
+	double tail_ms;
+
+	if (!cg_statistics_get_page_ms_p50(self->statistics, template_id, &page_ms))
+		return;
+	tail_ms =
+	    cg_statistics_get_stage_ms_p50(self->statistics, template_id,
+					   CG_STAGE_FILE_PREPARATION) +
+	    cg_statistics_get_stage_ms_p50(self->statistics, template_id, CG_STAGE_DOWNLOAD_READY);
+	cg_generation_set_history(generation, page_ms, tail_ms);
+}
+
+GVariant *
+cg_engine_get_statistics(CgEngine *self)
+{
+	g_return_val_if_fail(self != NULL, NULL);
+	return cg_statistics_to_variant(self->statistics);
+}
+
 /* ---- tracker callbacks -------------------------------------------------- */
 
 static void
@@ -161,6 +229,8 @@ tracker_emit_cb(CgTracker *tracker, CgGeneration *generation, GVariant *update, 
 	CgWatchers *watchers = cg_generation_get_user_data(generation);
 	const char *id = cg_generation_get_id(generation);
 
+	if (cg_status_is_terminal(cg_generation_get_status(generation)))
+		record_statistics(self, generation, update);
 	if (watchers == NULL)
 		return;
 	if (watchers->subscribers->len > 0 && self->update != NULL)
@@ -374,6 +444,7 @@ cg_engine_start(CgEngine *self, const CgCaller *caller, const char *transaction_
 	generation = cg_tracker_add(self->tracker, transaction_id, caller->uid, caller->owner_label,
 				    options);
 	cg_generation_set_template_id(generation, template_id);
+	set_history(self, generation, template_id);
 	watchers = g_new0(CgWatchers, 1);
 	watchers->starter = g_strdup(caller->connection);
 	watchers->subscribers = g_ptr_array_new_with_free_func(g_free);
@@ -385,7 +456,8 @@ cg_engine_start(CgEngine *self, const CgCaller *caller, const char *transaction_
 
 	cg_tracker_report(self->tracker, generation, CG_STAGE_INITIALIZING, 0, 0, 0,
 			  "Waiting for a worker");
-	cg_pipeline_submit(self->pipeline, generation, template_id, data_json, g_get_real_time());
+	cg_pipeline_submit(self->pipeline, generation, template_id, data_json, options,
+			   g_get_real_time());
 	notify_status(self);
 	return g_strdup(cg_generation_get_id(generation));
 }
@@ -782,6 +854,7 @@ cg_engine_new(const CgConfig *config, const char *const *template_dirs, const ch
 	g_autoptr(CgEngine) self = g_new0(CgEngine, 1);
 	CgTrackerConfig tracker_config = {config->finished_ttl_s, config->max_age_s};
 	CgPipelineConfig pipeline_config = {0};
+	g_autoptr(GError) error_local = NULL;
 
 	self->config = *config;
 	self->output_dir = g_build_filename(state_dir, "certificates", NULL);
@@ -796,6 +869,10 @@ cg_engine_new(const CgConfig *config, const char *const *template_dirs, const ch
 	if (self->counter == NULL)
 		return NULL;
 	self->templates = cg_template_store_new(template_dirs);
+	self->state_dir = g_strdup(state_dir);
+	self->statistics = cg_statistics_new(config->statistics_window);
+	if (!cg_statistics_load(self->statistics, state_dir, &error_local))
+		g_warning("%s; the statistics start empty", error_local->message);
 	g_mutex_init(&self->listing_lock);
 	g_cond_init(&self->listing_done);
 	self->starts = cg_rate_limit_new(config->start_per_minute, CG_RATE_WINDOW_US);
@@ -862,6 +939,11 @@ cg_engine_free(CgEngine *self)
 		cg_tracker_cleanup(self->tracker, -1);
 		g_clear_pointer(&self->tracker, cg_tracker_free);
 	}
+	/* the last generations' figures, not yet written */
+	if (self->statistics_save_id != 0)
+		save_statistics(self);
+	g_clear_pointer(&self->statistics, cg_statistics_free);
+	g_free(self->state_dir);
 	g_clear_pointer(&self->subscriptions, g_hash_table_unref);
 	g_clear_pointer(&self->starts, cg_rate_limit_free);
 	g_clear_pointer(&self->previews, cg_rate_limit_free);

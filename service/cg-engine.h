@@ -112,6 +112,11 @@ GVariant *cg_engine_list(CgEngine *engine, const CgCaller *caller);
 void cg_engine_list_templates_async(CgEngine *engine, GAsyncReadyCallback callback,
 				    gpointer user_data);
 GPtrArray *cg_engine_list_templates_finish(GAsyncResult *result, GError **error);
+/* GetStatistics' a{sv} (floating; see CgStatistics): aggregates of the last
+ * finished generations, kept in STATE_DIR/statistics.json across restarts.
+ * Anyone who may generate may ask, so it takes no caller. The same window
+ * gives each new generation its template's history for expected_end_us. */
+GVariant *cg_engine_get_statistics(CgEngine *engine);
 /* RenderPreview: page @page (1-based, recipient @page) of what
  * StartGeneration would make of @template_id and @data_json, as PNG (see
  * cg-preview.h): no number is reserved, nothing is tracked. The same checks

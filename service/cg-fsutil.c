@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gstdio.h>
 #include <unistd.h>
 
 int
@@ -35,4 +36,42 @@ cg_fs_fsync_dir(const char *dir)
 		errsv = errno;
 	close(fd);
 	return errsv;
+}
+
+static int
+fs_failed(int errsv, const char *what, const char *where, const char **step, const char **step_path)
+{
+	*step = what;
+	*step_path = where;
+	return errsv;
+}
+
+int
+cg_fs_replace_file(const char *dir, const char *path, const char *tmp_path, const void *data,
+		   gsize length, int mode, const char **step, const char **step_path)
+{
+	int fd;
+	int errsv;
+
+	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return fs_failed(errno, "create", tmp_path, step, step_path);
+	errsv = cg_fs_write_all(fd, data, length);
+	if (errsv == 0 && fsync(fd) < 0)
+		errsv = errno;
+	if (close(fd) < 0 && errsv == 0)
+		errsv = errno;
+	if (errsv != 0) {
+		g_unlink(tmp_path);
+		return fs_failed(errsv, "write", tmp_path, step, step_path);
+	}
+	if (rename(tmp_path, path) < 0) {
+		errsv = errno;
+		g_unlink(tmp_path);
+		return fs_failed(errsv, "replace", path, step, step_path);
+	}
+	errsv = cg_fs_fsync_dir(dir);
+	if (errsv != 0)
+		return fs_failed(errsv, "fsync directory", dir, step, step_path);
+	return 0;
 }

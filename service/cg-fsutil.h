@@ -15,4 +15,12 @@ int cg_fs_write_all(int fd, const void *data, gsize length);
 /* fsync(2) of directory @dir: a rename in it is durable afterwards. */
 int cg_fs_fsync_dir(const char *dir);
 
+/* Replaces @path (in directory @dir) by @length bytes of @data, atomically
+ * and durably: @tmp_path created with @mode, written, fsync'ed, renamed
+ * over @path, then @dir fsync'ed. On failure @tmp_path is removed and
+ * *@step says which step failed ("create", "write", "replace", "fsync
+ * directory") and *@step_path on which file. */
+int cg_fs_replace_file(const char *dir, const char *path, const char *tmp_path, const void *data,
+		       gsize length, int mode, const char **step, const char **step_path);
+
 G_END_DECLS

@@ -567,16 +567,26 @@ handle_render_preview(CgDBusManager *skeleton, GDBusMethodInvocation *invocation
 
 /* ---- the methods on all of the caller's generations --------------------------- */
 
+/* authorize_finish() for calls that need no more checks: FALSE when
+ * refused, the error replied already. */
+static gboolean
+call_authorized(CgCall *call, GAsyncResult *res)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (authorize_finish(res, &call->caller, &error))
+		return TRUE;
+	reply_error(call, error);
+	return FALSE;
+}
+
 static void
 list_generations_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(CgCall) call = user_data;
-	g_autoptr(GError) error = NULL;
 
-	if (!authorize_finish(res, &call->caller, &error)) {
-		reply_error(call, error);
+	if (!call_authorized(call, res))
 		return;
-	}
 	cg_dbus_manager_complete_list_generations(
 	    call->self->skeleton, g_steal_pointer(&call->invocation),
 	    cg_engine_list(call->self->engine, &call->caller));
@@ -626,15 +636,33 @@ handle_list_templates(CgDBusManager *skeleton, GDBusMethodInvocation *invocation
 }
 
 static void
+get_statistics_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CgCall) call = user_data;
+
+	if (!call_authorized(call, res))
+		return;
+	cg_dbus_manager_complete_get_statistics(call->self->skeleton,
+						g_steal_pointer(&call->invocation),
+						cg_engine_get_statistics(call->self->engine));
+}
+
+/* Aggregates only (no ids, no owners): whoever may generate. */
+static gboolean
+handle_get_statistics(CgDBusManager *skeleton, GDBusMethodInvocation *invocation, CgManager *self)
+{
+	authorize_async(self, invocation, CG_NEED_GENERATE, NULL, FALSE,
+			get_statistics_authorized_cb, cg_call_new(self, invocation, NULL));
+	return TRUE;
+}
+
+static void
 cleanup_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(CgCall) call = user_data;
-	g_autoptr(GError) error = NULL;
 
-	if (!authorize_finish(res, &call->caller, &error)) {
-		reply_error(call, error);
+	if (!call_authorized(call, res))
 		return;
-	}
 	cg_dbus_manager_complete_cleanup(call->self->skeleton, g_steal_pointer(&call->invocation),
 					 cg_engine_cleanup(call->self->engine, &call->caller));
 }
@@ -681,6 +709,8 @@ cg_manager_new(GDBusConnection *connection, const CgConfig *config,
 			 G_CALLBACK(handle_open_certificate), self);
 	g_signal_connect(self->skeleton, "handle-cleanup", G_CALLBACK(handle_cleanup), self);
 	g_signal_connect(self->skeleton, "handle-list-templates", G_CALLBACK(handle_list_templates),
+			 self);
+	g_signal_connect(self->skeleton, "handle-get-statistics", G_CALLBACK(handle_get_statistics),
 			 self);
 	g_signal_connect(self->skeleton, "handle-render-preview", G_CALLBACK(handle_render_preview),
 			 self);

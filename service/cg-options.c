@@ -28,8 +28,8 @@ expect_type(const char *key, GVariant *value, const GVariantType *type, GError *
 
 /* The options of StartGeneration with a value in CgGenerationOptions, in
  * the order the "unknown option" message lists them: a uint32 in
- * [min, max] or a boolean, at @offset. owner_label, a string, is read on
- * its own. */
+ * [min, max] or a boolean, at @offset. owner_label and output_format,
+ * strings, are read on their own. */
 typedef struct {
 	const char *key;
 	const GVariantType *type;
@@ -93,6 +93,21 @@ read_owner_label(GVariant *value, GError **error)
 }
 
 static gboolean
+read_output_format(GVariant *value, CgOutputFormat *format, GError **error)
+{
+	g_autofree char *escaped = NULL;
+
+	if (!expect_type("output_format", value, G_VARIANT_TYPE_STRING, error))
+		return FALSE;
+	if (cg_output_format_from_string(g_variant_get_string(value, NULL), format))
+		return TRUE;
+	escaped = g_strescape(g_variant_get_string(value, NULL), NULL);
+	g_set_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT,
+		    "option output_format: unknown value '%.64s' (allowed: pdf, zip)", escaped);
+	return FALSE;
+}
+
+static gboolean
 unknown_option(const char *key, GError **error)
 {
 	g_autofree char *escaped = g_strescape(key, NULL);
@@ -100,7 +115,7 @@ unknown_option(const char *key, GError **error)
 
 	for (gsize i = 0; i < G_N_ELEMENTS(option_specs); i++)
 		g_string_append_printf(known, "%s, ", option_specs[i].key);
-	g_string_append(known, "owner_label");
+	g_string_append(known, "owner_label, output_format");
 	g_set_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT, "unknown option '%s' (known: %s)",
 		    escaped, known->str);
 	return FALSE;
@@ -140,6 +155,9 @@ cg_options_parse(GVariant *options, CgGenerationOptions *out, char **owner_label
 			g_free(label);
 			label = read_owner_label(value, error);
 			if (label == NULL)
+				return FALSE;
+		} else if (g_str_equal(key, "output_format")) {
+			if (!read_output_format(value, &result.output_format, error))
 				return FALSE;
 		} else {
 			return unknown_option(key, error);

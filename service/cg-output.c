@@ -158,24 +158,26 @@ cg_output_take_write_error(CgOutput *output, GError **error)
 	return TRUE;
 }
 
-/* Re-opens the written file with poppler and counts its pages. */
+/* Re-opens the written file with poppler and counts its pages
+ * (@user_data: the number expected, GUINT_TO_POINTER). */
 static gboolean
-cg_output_verify(CgOutput *output, guint expected_pages, GError **error)
+cg_output_verify_pdf(const char *path, gpointer user_data, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
 	PopplerDocument *document;
-	g_autofree char *uri = g_filename_to_uri(output->tmp_path, NULL, &error_local);
+	g_autofree char *uri = g_filename_to_uri(path, NULL, &error_local);
+	guint expected_pages = GPOINTER_TO_UINT(user_data);
 	int n_pages;
 
 	if (uri == NULL) {
-		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Cannot verify %s: %s",
-			    output->tmp_path, error_local->message);
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Cannot verify %s: %s", path,
+			    error_local->message);
 		return FALSE;
 	}
 	document = poppler_document_new_from_file(uri, NULL, &error_local);
 	if (document == NULL) {
 		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Written PDF %s is not readable: %s",
-			    output->tmp_path, error_local->message);
+			    path, error_local->message);
 		return FALSE;
 	}
 	n_pages = poppler_document_get_n_pages(document);
@@ -190,7 +192,8 @@ cg_output_verify(CgOutput *output, guint expected_pages, GError **error)
 }
 
 static gboolean
-cg_output_commit_steps(CgOutput *output, guint expected_pages, GError **error)
+cg_output_commit_steps(CgOutput *output, CgOutputVerifyFunc verify, gpointer user_data,
+		       GError **error)
 {
 	int errsv;
 
@@ -205,7 +208,7 @@ cg_output_commit_steps(CgOutput *output, guint expected_pages, GError **error)
 		return cg_output_set_errno(error, errno, "close", output->tmp_path);
 	}
 	output->fd = -1;
-	if (!cg_output_verify(output, expected_pages, error))
+	if (!verify(output->tmp_path, user_data, error))
 		return FALSE;
 	if (rename(output->tmp_path, output->path) < 0)
 		return cg_output_set_errno(error, errno, "rename into place", output->path);
@@ -223,7 +226,16 @@ cg_output_commit_steps(CgOutput *output, guint expected_pages, GError **error)
 gboolean
 cg_output_commit(CgOutput *output, guint expected_pages, GError **error)
 {
+	return cg_output_commit_verified(output, cg_output_verify_pdf,
+					 GUINT_TO_POINTER(expected_pages), error);
+}
+
+gboolean
+cg_output_commit_verified(CgOutput *output, CgOutputVerifyFunc verify, gpointer user_data,
+			  GError **error)
+{
 	g_return_val_if_fail(output != NULL, FALSE);
+	g_return_val_if_fail(verify != NULL, FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
 	if (output->committed || output->tmp_path == NULL) {
@@ -231,7 +243,7 @@ cg_output_commit(CgOutput *output, guint expected_pages, GError **error)
 			    output->committed ? "committed" : "discarded");
 		return FALSE;
 	}
-	if (!cg_output_commit_steps(output, expected_pages, error)) {
+	if (!cg_output_commit_steps(output, verify, user_data, error)) {
 		cg_output_discard(output);
 		return FALSE;
 	}

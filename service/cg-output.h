@@ -32,6 +32,15 @@ gboolean cg_output_take_write_error(CgOutput *output, GError **error);
 /* fsync, verify @expected_pages with poppler, rename into place, fsync dir. */
 gboolean cg_output_commit(CgOutput *output, guint expected_pages, GError **error);
 
+/* Checks the written file at @path (still the temporary one) before it is
+ * renamed into place. */
+typedef gboolean (*CgOutputVerifyFunc)(const char *path, gpointer user_data, GError **error);
+
+/* cg_output_commit() for a file that is not one PDF (a ZIP): the same steps,
+ * with @verify instead of poppler's page count. */
+gboolean cg_output_commit_verified(CgOutput *output, CgOutputVerifyFunc verify, gpointer user_data,
+				   GError **error);
+
 const char *cg_output_get_path(const CgOutput *output); /* final path */
 guint64 cg_output_get_size(const CgOutput *output);
 const char *cg_output_get_checksum(const CgOutput *output); /* sha256 hex, after commit */

@@ -8,6 +8,8 @@
 #include "cg-error.h"
 #include "cg-output.h"
 #include "cg-render.h"
+#include "cg-zip-batch.h"
+#include "cg-zip.h"
 
 /* Where a job is; changed under CgPipeline.jobs_lock. */
 typedef enum {
@@ -23,6 +25,7 @@ typedef struct {
 	char *data_json;
 	gint64 issued_at_us;
 	gboolean validate_only; /* stop after data_validation: no file, no numbers */
+	CgOutputFormat output_format;
 	GCancellable *cancellable;
 	gulong cancelled_id; /* g_cancellable_connect() while queued */
 	CgPipeline *pipeline;
@@ -64,9 +67,12 @@ struct _CgPipeline {
 	GQueue events;
 	GSource *source;
 
-	GMutex jobs_lock; /* protects jobs, threads, n_idle, stopping */
+	GMutex jobs_lock; /* protects jobs, help, threads, n_idle, stopping */
 	GCond jobs_cond;
 	GQueue jobs; /* CgJob, oldest first */
+	/* CgZipBatch references: ZIP batches running, whose pages idle workers
+	 * render too (queued jobs come first) */
+	GQueue help;
 	GPtrArray *threads;
 	guint n_idle;
 	gboolean stopping;
@@ -180,6 +186,52 @@ page_done_cb(guint pages_done, guint pages_total, gpointer user_data)
 	return TRUE;
 }
 
+static gpointer worker_thread(gpointer user_data);
+
+/* Under jobs_lock: one more worker thread, when the pool is not full. */
+static gboolean
+start_worker(CgPipeline *pipeline, GError **error)
+{
+	GThread *thread;
+
+	if (pipeline->threads->len >= pipeline->config.threads)
+		return TRUE;
+	thread = g_thread_try_new("certgen-worker", worker_thread, pipeline, error);
+	if (thread == NULL)
+		return pipeline->threads->len > 0;
+	g_ptr_array_add(pipeline->threads, thread);
+	pipeline->n_idle++;
+	return TRUE;
+}
+
+/* A ZIP batch's pages are independent PDFs: idle workers (or one more,
+ * when the pool has room) render them too, while this one writes them in
+ * order; per-page progress comes from the writing. */
+static gboolean
+run_zip(CgReporter *reporter, CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
+	CgOutput *output, GError **error)
+{
+	CgPipeline *pipeline = reporter->pipeline;
+	g_autoptr(CgZipBatch) batch =
+	    cg_zip_batch_new(tmpl, data, params, reporter->job->cancellable);
+	gboolean ok;
+
+	if (cg_data_get_n_recipients(data) > 1 && pipeline->config.threads > 1) {
+		g_mutex_lock(&pipeline->jobs_lock);
+		g_queue_push_tail(&pipeline->help, cg_zip_batch_ref(batch));
+		if (pipeline->n_idle == 0)
+			start_worker(pipeline, NULL); /* no helper: this one does it all */
+		g_cond_broadcast(&pipeline->jobs_cond);
+		g_mutex_unlock(&pipeline->jobs_lock);
+	}
+	ok = cg_zip_batch_run(batch, cg_output_write, output, page_done_cb, reporter, error);
+	g_mutex_lock(&pipeline->jobs_lock);
+	if (g_queue_remove(&pipeline->help, batch))
+		cg_zip_batch_unref(batch);
+	g_mutex_unlock(&pipeline->jobs_lock);
+	return ok;
+}
+
 static CgResult *
 run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job,
 	CgReporter *reporter, GError **error)
@@ -191,6 +243,7 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	g_autofree char *file_name = NULL;
 	g_autofree char *message = NULL;
 	CgRenderParams params = {0};
+	gboolean zip = job->output_format == CG_OUTPUT_FORMAT_ZIP;
 	guint pages;
 
 	report(reporter, CG_STAGE_INITIALIZING, 100, 0, "Worker started");
@@ -230,12 +283,14 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	if (!cg_counter_reserve(config->counter, pages, &params.first_number, error))
 		return NULL;
 	params.issued_at_us = job->issued_at_us;
-	file_name = g_strdup_printf("%s.pdf", cg_generation_get_id(job->generation));
+	file_name = g_strdup_printf("%s.%s", cg_generation_get_id(job->generation),
+				    cg_output_format_to_string(job->output_format));
 	output = cg_output_new(output_dir, file_name, error);
 	if (output == NULL)
 		return NULL;
-	if (!cg_render_pdf(tmpl, data, &params, cg_output_write, output, page_done_cb, reporter,
-			   job->cancellable, error)) {
+	if (!(zip ? run_zip(reporter, tmpl, data, &params, output, error)
+		  : cg_render_pdf(tmpl, data, &params, cg_output_write, output, page_done_cb,
+				  reporter, job->cancellable, error))) {
 		cg_output_take_write_error(output, error);
 		return NULL;
 	}
@@ -243,7 +298,10 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	report(reporter, CG_STAGE_FILE_PREPARATION, 0, pages, "Writing and verifying the file");
 	if (g_cancellable_set_error_if_cancelled(job->cancellable, error))
 		return NULL;
-	if (!cg_output_commit(output, pages, error))
+	/* a ZIP: the member PDFs and manifest.csv, read back with libarchive */
+	if (!(zip ? cg_output_commit_verified(output, cg_zip_verify, GUINT_TO_POINTER(pages + 1),
+					      error)
+		  : cg_output_commit(output, pages, error)))
 		return NULL;
 	/* Cancelled while committing: the work must leave no file behind. */
 	if (g_cancellable_set_error_if_cancelled(job->cancellable, error)) {
@@ -266,20 +324,37 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	return g_steal_pointer(&result);
 }
 
-/* Worker thread: the next job, or NULL when the pipeline stops. A new
- * worker is counted idle from its start, others once their job is done. */
+/* Under jobs_lock: a ZIP batch that wants help (a reference), dropping
+ * those that no longer do. */
+static CgZipBatch *
+take_help(CgPipeline *pipeline)
+{
+	CgZipBatch *batch;
+
+	while ((batch = g_queue_peek_head(&pipeline->help)) != NULL) {
+		if (cg_zip_batch_wants_help(batch))
+			return cg_zip_batch_ref(batch);
+		cg_zip_batch_unref(g_queue_pop_head(&pipeline->help));
+	}
+	return NULL;
+}
+
+/* Worker thread: the next job, else (*@help) a ZIP batch to help with, or
+ * neither when the pipeline stops. A new worker is counted idle from its
+ * start, others once their work is done. */
 static CgJob *
-take_job(CgPipeline *pipeline, gboolean first)
+take_job(CgPipeline *pipeline, gboolean first, CgZipBatch **help)
 {
 	CgJob *job = NULL;
 
 	g_mutex_lock(&pipeline->jobs_lock);
 	if (!first)
 		pipeline->n_idle++;
-	while (!pipeline->stopping && g_queue_is_empty(&pipeline->jobs))
+	while (!pipeline->stopping && g_queue_is_empty(&pipeline->jobs) &&
+	       (*help = take_help(pipeline)) == NULL)
 		g_cond_wait(&pipeline->jobs_cond, &pipeline->jobs_lock);
 	pipeline->n_idle--;
-	if (!pipeline->stopping) {
+	if (!pipeline->stopping && *help == NULL) {
 		GList *link = g_queue_pop_head_link(&pipeline->jobs);
 
 		job = link->data;
@@ -295,18 +370,38 @@ take_job(CgPipeline *pipeline, gboolean first)
 	return job;
 }
 
+/* A helper leaves a ZIP batch when jobs wait that no idle worker takes. */
+static gboolean
+helper_should_leave(gpointer user_data)
+{
+	CgPipeline *pipeline = user_data;
+	gboolean leave;
+
+	g_mutex_lock(&pipeline->jobs_lock);
+	leave = pipeline->stopping || pipeline->jobs.length > pipeline->n_idle;
+	g_mutex_unlock(&pipeline->jobs_lock);
+	return leave;
+}
+
 static gpointer
 worker_thread(gpointer user_data)
 {
 	CgPipeline *pipeline = user_data;
+	CgZipBatch *help = NULL;
 	gboolean first = TRUE;
 	CgJob *job;
 
-	for (; (job = take_job(pipeline, first)) != NULL; first = FALSE) {
+	for (; (job = take_job(pipeline, first, &help)) != NULL || help != NULL; first = FALSE) {
 		CgReporter reporter = {pipeline, job, 0};
-		CgEvent *event = g_new0(CgEvent, 1);
+		CgEvent *event;
 		gsize data_length;
 
+		if (help != NULL) {
+			cg_zip_batch_help(help, helper_should_leave, pipeline);
+			g_clear_pointer(&help, cg_zip_batch_unref);
+			continue;
+		}
+		event = g_new0(CgEvent, 1);
 		event->done = TRUE;
 		event->result =
 		    run_job(&pipeline->config, pipeline->output_dir, job, &reporter, &event->error);
@@ -339,6 +434,7 @@ cg_pipeline_new(const CgPipelineConfig *config, CgPipelineProgressFunc progress,
 	g_mutex_init(&pipeline->jobs_lock);
 	g_cond_init(&pipeline->jobs_cond);
 	g_queue_init(&pipeline->jobs);
+	g_queue_init(&pipeline->help);
 	pipeline->threads = g_ptr_array_new();
 	return pipeline;
 }
@@ -365,6 +461,7 @@ cg_pipeline_free(CgPipeline *pipeline)
 		g_cancellable_disconnect(job->cancellable, job->cancelled_id);
 		cg_job_free(job);
 	}
+	g_queue_clear_full(&pipeline->help, (GDestroyNotify)cg_zip_batch_unref);
 	/* The workers are gone: hand over their last reports now. */
 	deliver_events_cb(pipeline);
 	g_mutex_lock(&pipeline->lock);
@@ -384,10 +481,11 @@ cg_pipeline_free(CgPipeline *pipeline)
 
 static CgJob *
 cg_job_new(CgGeneration *generation, const char *template_id, const char *data_json,
-	   gint64 issued_at_us)
+	   const CgGenerationOptions *options, gint64 issued_at_us)
 {
 	CgJob *job = g_new0(CgJob, 1);
 
+	job->output_format = options != NULL ? options->output_format : CG_OUTPUT_FORMAT_PDF;
 	job->generation = cg_generation_ref(generation);
 	job->template_id = g_strdup(template_id);
 	job->data_json = g_strdup(data_json);
@@ -431,25 +529,17 @@ job_cancelled_cb(GCancellable *cancellable, gpointer user_data)
 static gboolean
 maybe_start_worker(CgPipeline *pipeline, GError **error)
 {
-	GThread *thread;
-
-	if (pipeline->n_idle >= pipeline->jobs.length ||
-	    pipeline->threads->len >= pipeline->config.threads)
+	if (pipeline->n_idle >= pipeline->jobs.length)
 		return TRUE;
-	thread = g_thread_try_new("certgen-worker", worker_thread, pipeline, error);
-	if (thread == NULL)
-		return pipeline->threads->len > 0;
-	g_ptr_array_add(pipeline->threads, thread);
-	pipeline->n_idle++;
-	return TRUE;
+	return start_worker(pipeline, error);
 }
 
 void
 cg_pipeline_submit(CgPipeline *pipeline, CgGeneration *generation, const char *template_id,
-		   const char *data_json, gint64 issued_at_us)
+		   const char *data_json, const CgGenerationOptions *options, gint64 issued_at_us)
 {
 	g_autoptr(GError) error = NULL;
-	CgJob *job = cg_job_new(generation, template_id, data_json, issued_at_us);
+	CgJob *job = cg_job_new(generation, template_id, data_json, options, issued_at_us);
 	gboolean started;
 
 	job->pipeline = pipeline;

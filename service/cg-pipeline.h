@@ -56,11 +56,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgPipeline, cg_pipeline_free)
 /* Queue the work of @generation (main context): the job keeps a reference
  * to it until its done report is delivered, and checks its cancellable
  * (cg_generation_ref_cancellable(), taken now). The file is named after the
- * generation's id. @issued_at_us: wall-clock time stamped on the
+ * generation's id. @options (NULL: the defaults) say what to write
+ * (output_format). @issued_at_us: wall-clock time stamped on the
  * certificate (PDF creation date, year of the number). A generation with
  * validate_only stops after data_validation: its done report has a result
- * with only `pages` set, and no number is reserved, no file written. */
+ * with only `pages` set, and no number is reserved, no file written.
+ *
+ * A ZIP batch renders its pages on the worker that runs it and on any idle
+ * worker (one more is started when the pool has room); a job queued
+ * meanwhile takes a helping worker back after its current page. */
 void cg_pipeline_submit(CgPipeline *pipeline, CgGeneration *generation, const char *template_id,
-			const char *data_json, gint64 issued_at_us);
+			const char *data_json, const CgGenerationOptions *options,
+			gint64 issued_at_us);
 
 G_END_DECLS

@@ -90,6 +90,13 @@ cg_render_certificate_number(gint64 issued_at_us, guint64 number)
 	return g_strdup(buf);
 }
 
+cairo_status_t
+cg_render_write_to_byte_array(void *closure, const unsigned char *data, unsigned int length)
+{
+	g_byte_array_append(closure, data, length);
+	return CAIRO_STATUS_SUCCESS;
+}
+
 static cairo_status_t
 cg_render_sink_write(void *closure, const unsigned char *data, unsigned int length)
 {
@@ -495,6 +502,7 @@ typedef struct {
 	 * renderer's and is only used by the helper while it works on a page
 	 * it claimed before @stop */
 	const CgData *data;
+	guint first_page; /* the recipient of page 0 */
 	int year;
 	guint64 first_number;
 	guint n_pages;
@@ -534,7 +542,8 @@ cg_prepare_page(const CgPreparer *prep, guint index, CgPrepared *page)
 	g_autofree char *verification = NULL;
 
 	cg_render_format_number(number, sizeof(number), prep->year, prep->first_number + index);
-	verification = cg_recipient_verification(cg_data_get_recipient(prep->data, index), number);
+	verification = cg_recipient_verification(
+	    cg_data_get_recipient(prep->data, prep->first_page + index), number);
 	page->qr = cg_qr_new(verification, &page->error);
 }
 
@@ -585,10 +594,10 @@ cg_preparer_pool_new(gpointer data)
 	return g_thread_pool_new(cg_preparer_run, NULL, (int)g_get_num_processors(), FALSE, NULL);
 }
 
-/* Starts preparing the QR codes of the pages of @data, the first at
- * @first_number. */
+/* Starts preparing the QR codes of @n_pages pages of @data from recipient
+ * @first_page on, the first at @first_number. */
 static CgPreparer *
-cg_preparer_new(const CgData *data, int year, guint64 first_number, guint n_pages)
+cg_preparer_new(const CgData *data, guint first_page, int year, guint64 first_number, guint n_pages)
 {
 	static GOnce pool_once = G_ONCE_INIT;
 	CgPreparer *prep = g_new0(CgPreparer, 1);
@@ -597,6 +606,7 @@ cg_preparer_new(const CgData *data, int year, guint64 first_number, guint n_page
 	g_mutex_init(&prep->lock);
 	g_cond_init(&prep->cond);
 	prep->data = data;
+	prep->first_page = first_page;
 	prep->year = year;
 	prep->first_number = first_number;
 	prep->n_pages = n_pages;
@@ -733,7 +743,20 @@ cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params
 	      cairo_write_func_t write, void *closure, CgRenderPageFunc page_done,
 	      gpointer user_data, GCancellable *cancellable, GError **error)
 {
+	g_return_val_if_fail(data != NULL, FALSE);
+
+	return cg_render_pdf_pages(tmpl, data, 0, cg_data_get_n_recipients(data), params, write,
+				   closure, page_done, user_data, cancellable, error);
+}
+
+gboolean
+cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guint n_pages,
+		    const CgRenderParams *params, cairo_write_func_t write, void *closure,
+		    CgRenderPageFunc page_done, gpointer user_data, GCancellable *cancellable,
+		    GError **error)
+{
 	CgRenderSink sink = {write, closure, FALSE};
+	CgRenderParams range;
 	const CgBackground *cached;
 	g_autoptr(cairo_surface_t) background = NULL;
 	g_autoptr(GArray) items = NULL;
@@ -743,7 +766,6 @@ cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params
 	g_autoptr(CgPreparer) prep = NULL;
 	gboolean has_qr = FALSE;
 	char number[CG_NUMBER_MAX];
-	guint n_pages;
 	double width, height;
 	int year;
 
@@ -753,11 +775,16 @@ cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params
 	g_return_val_if_fail(write != NULL, FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-	n_pages = cg_data_get_n_recipients(data);
 	if (n_pages == 0) {
 		g_set_error_literal(error, CG_ERROR, CG_ERROR_INVALID_DATA, "No recipients");
 		return FALSE;
 	}
+	g_return_val_if_fail(first_page <= cg_data_get_n_recipients(data) &&
+				 n_pages <= cg_data_get_n_recipients(data) - first_page,
+			     FALSE);
+	/* the numbers of the pages rendered */
+	range = *params;
+	range.first_number = params->first_number + first_page;
 	if (g_cancellable_set_error_if_cancelled(cancellable, error))
 		return FALSE;
 
@@ -765,7 +792,7 @@ cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params
 	has_qr = cg_render_has_qr(tmpl);
 	year = cg_render_year(params->issued_at_us);
 	if (has_qr)
-		prep = cg_preparer_new(data, year, params->first_number, n_pages);
+		prep = cg_preparer_new(data, first_page, year, range.first_number, n_pages);
 
 	cached = cg_render_get_background(tmpl, error);
 	if (cached == NULL)
@@ -776,7 +803,7 @@ cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params
 
 	cg_template_get_page_size(tmpl, &width, &height);
 	surface = cairo_pdf_surface_create_for_stream(cg_render_sink_write, &sink, width, height);
-	cg_render_set_metadata(surface, params, n_pages);
+	cg_render_set_metadata(surface, &range, n_pages);
 	cr = cairo_create(surface);
 	if (!cg_render_check(cr, error))
 		return FALSE;
@@ -788,13 +815,13 @@ cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params
 			sink.stopped = TRUE;
 			return FALSE;
 		}
-		cg_render_format_number(number, sizeof(number), year, params->first_number + i);
+		cg_render_format_number(number, sizeof(number), year, range.first_number + i);
 		if (has_qr && (qr = cg_preparer_take(prep, i, error)) == NULL) {
 			sink.stopped = TRUE;
 			return FALSE;
 		}
-		cg_render_draw_page(cr, tmpl, background, items, cg_data_get_recipient(data, i),
-				    number, qr, text);
+		cg_render_draw_page(cr, tmpl, background, items,
+				    cg_data_get_recipient(data, first_page + i), number, qr, text);
 		cairo_show_page(cr);
 		if (!cg_render_check(cr, error)) {
 			sink.stopped = TRUE;

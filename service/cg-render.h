@@ -30,6 +30,11 @@ typedef struct {
  * zero-padded to 6 digits, e.g. "CERT2026000042". */
 char *cg_render_certificate_number(gint64 issued_at_us, guint64 number);
 
+/* A cairo_write_func_t appending to the GByteArray @closure (a PDF in
+ * memory). */
+cairo_status_t cg_render_write_to_byte_array(void *closure, const unsigned char *data,
+					     unsigned int length);
+
 /* Called after each page; return FALSE to stop. */
 typedef gboolean (*CgRenderPageFunc)(guint pages_done, guint pages_total, gpointer user_data);
 
@@ -39,6 +44,14 @@ typedef gboolean (*CgRenderPageFunc)(guint pages_done, guint pages_total, gpoint
 gboolean cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
 		       cairo_write_func_t write, void *closure, CgRenderPageFunc page_done,
 		       gpointer user_data, GCancellable *cancellable, GError **error);
+
+/* The same for @n_pages recipients of @data from @first_page on: a PDF of
+ * just those pages, numbered as in the whole batch (page i has number
+ * params->first_number + i). The one-page PDFs of a ZIP batch. */
+gboolean cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guint n_pages,
+			     const CgRenderParams *params, cairo_write_func_t write, void *closure,
+			     CgRenderPageFunc page_done, gpointer user_data,
+			     GCancellable *cancellable, GError **error);
 
 /* Draw page @index (0-based) of @data on @cr, whose user space is the page
  * in points, as cg_render_pdf() draws it, with @number printed as the

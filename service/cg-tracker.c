@@ -33,6 +33,7 @@ enum {
 	FLAG_FORGOTTEN = 1 << 7,	/* no longer in the tracker */
 	FLAG_HAS_LABEL = 1 << 8,	/* owner label stored after the transaction id */
 	FLAG_OPT_VALIDATE_ONLY = 1 << 9,
+	FLAG_OUTPUT_ZIP = 1 << 10, /* output_format zip */
 };
 
 /* Stages that can have a duration (completed is a point in time). */
@@ -58,6 +59,10 @@ struct _CgGeneration {
 	guint32 last_sent_ms; /* rounded up, so coalescing never runs early */
 	guint32 finished_ms;
 	guint32 active_index; /* in tracker->active while in progress */
+	/* The template's history (cg_generation_set_history): ms per page and
+	 * ms of the stages after pdf_generation; 0: none. */
+	float history_page_ms;
+	float history_tail_ms;
 	guint32 stage_durations_ms[N_TIMED_STAGES];
 	gint64 started_mono;
 	gint64 started_real;
@@ -113,6 +118,37 @@ cg_generation_options_init(CgGenerationOptions *options)
 	options->enable_persistence = FALSE;
 	options->cancel_on_disconnect = FALSE;
 	options->validate_only = FALSE;
+	options->output_format = CG_OUTPUT_FORMAT_PDF;
+}
+
+const char *
+cg_output_format_to_string(CgOutputFormat format)
+{
+	return format == CG_OUTPUT_FORMAT_ZIP ? "zip" : "pdf";
+}
+
+const char *
+cg_output_format_content_type(CgOutputFormat format)
+{
+	return format == CG_OUTPUT_FORMAT_ZIP ? "application/zip" : "application/pdf";
+}
+
+gboolean
+cg_output_format_from_string(const char *name, CgOutputFormat *format)
+{
+	if (g_strcmp0(name, "pdf") == 0)
+		*format = CG_OUTPUT_FORMAT_PDF;
+	else if (g_strcmp0(name, "zip") == 0)
+		*format = CG_OUTPUT_FORMAT_ZIP;
+	else
+		return FALSE;
+	return TRUE;
+}
+
+static CgOutputFormat
+generation_output_format(const CgGeneration *generation)
+{
+	return (generation->flags & FLAG_OUTPUT_ZIP) ? CG_OUTPUT_FORMAT_ZIP : CG_OUTPUT_FORMAT_PDF;
 }
 
 void
@@ -388,13 +424,56 @@ generation_is_cancellable(const CgGeneration *generation)
 	       (generation->flags & (FLAG_CANCEL_REQUESTED | FLAG_TIMED_OUT)) == 0;
 }
 
+/* How many pages of observation the history counts as: the observed rate
+ * takes over as pages are done (half-way at this many pages), so that a
+ * history that is off is corrected within the first tenth of a large batch. */
+#define HISTORY_WEIGHT_PAGES 100.0
+
+/* With a history: the pages left at the history's ms per page, blended
+ * towards the rate observed in pdf_generation, plus the stages after it;
+ * -1 when there is no history or the pages are not known yet. */
+static gint64
+generation_history_end_us(const CgGeneration *generation, gint64 now)
+{
+	gint64 now_real = generation->started_real + (now - generation->started_mono);
+	double stage_ms = (double)(now - generation->started_mono) / 1000.0 -
+			  (double)generation->stage_started_ms;
+	double page_ms = generation->history_page_ms;
+	double left_ms;
+
+	/* validate_only stops before pdf_generation: the history does not apply */
+	if (generation->history_page_ms <= 0.0f || generation->stage > CG_STAGE_DOWNLOAD_READY ||
+	    (generation->flags & FLAG_OPT_VALIDATE_ONLY) != 0)
+		return -1;
+	stage_ms = MAX(stage_ms, 0.0);
+	if (generation->stage > CG_STAGE_PDF_GENERATION) {
+		left_ms = MAX(generation->history_tail_ms - stage_ms, 0.0);
+	} else if (generation->pages_total == 0) {
+		return -1;
+	} else {
+		double done = generation->pages_done;
+
+		if (generation->stage == CG_STAGE_PDF_GENERATION && done > 0) {
+			double weight = done / (done + HISTORY_WEIGHT_PAGES);
+
+			page_ms = weight * (stage_ms / done) + (1.0 - weight) * page_ms;
+		}
+		left_ms = (generation->pages_total - done) * page_ms + generation->history_tail_ms;
+	}
+	return now_real + (gint64)(left_ms * 1000.0);
+}
+
 static gint64
 generation_expected_end_us(const CgGeneration *generation, gint64 now)
 {
 	gint64 elapsed = now - generation->started_mono;
+	gint64 from_history;
 
 	if (cg_status_is_terminal(generation->status))
 		return generation_finished_at_us(generation);
+	from_history = generation_history_end_us(generation, now);
+	if (from_history >= 0)
+		return from_history;
 	if (generation->progress == 0 || elapsed <= 0)
 		return 0;
 	/* progress is in hundredths: elapsed * 100% / (progress / 100). */
@@ -423,7 +502,7 @@ vardict_end(Vardict *dict)
 }
 
 static GVariant *
-result_to_variant(const CgResult *result)
+result_to_variant(const CgResult *result, CgOutputFormat format)
 {
 	Vardict dict = {0};
 	const char *number = result->certificate_number != NULL ? result->certificate_number : "";
@@ -436,6 +515,8 @@ result_to_variant(const CgResult *result)
 	vardict_add(&dict, "checksum",
 		    g_variant_new_string(result->checksum != NULL ? result->checksum : ""));
 	vardict_add(&dict, "pages", g_variant_new_uint32(result->pages));
+	vardict_add(&dict, "content_type",
+		    g_variant_new_string(cg_output_format_content_type(format)));
 	return vardict_end(&dict);
 }
 
@@ -470,10 +551,15 @@ generation_to_variant(const CgGeneration *generation, guint64 sequence, gint64 n
 	vardict_add(
 	    &dict, "template_id",
 	    g_variant_new_string(generation->template_id != NULL ? generation->template_id : ""));
+	vardict_add(
+	    &dict, "output_format",
+	    g_variant_new_string(cg_output_format_to_string(generation_output_format(generation))));
 	if (label != NULL)
 		vardict_add(&dict, "owner_label", g_variant_new_string(label));
 	if (generation->status == CG_STATUS_COMPLETED && generation->result != NULL)
-		vardict_add(&dict, "result", result_to_variant(generation->result));
+		vardict_add(
+		    &dict, "result",
+		    result_to_variant(generation->result, generation_output_format(generation)));
 	if (generation->status == CG_STATUS_FAILED) {
 		vardict_add(&dict, "error", g_variant_new_string(generation->error_name));
 		vardict_add(&dict, "error_message", g_variant_new_string(generation->message));
@@ -708,6 +794,8 @@ cg_tracker_add(CgTracker *tracker, const char *transaction_id, guint32 owner_uid
 		generation->flags |= FLAG_OPT_CANCEL_ON_DISCONNECT;
 	if (options->validate_only)
 		generation->flags |= FLAG_OPT_VALIDATE_ONLY;
+	if (options->output_format == CG_OUTPUT_FORMAT_ZIP)
+		generation->flags |= FLAG_OUTPUT_ZIP;
 	generation->started_mono = now;
 	generation->started_real = now_real;
 
@@ -730,6 +818,21 @@ cg_generation_set_template_id(CgGeneration *generation, const char *template_id)
 	/* interned: the ids of existing templates are few, and the record
 	 * stays small */
 	generation->template_id = g_intern_string(template_id);
+}
+
+void
+cg_generation_set_history(CgGeneration *generation, double page_ms, double tail_ms)
+{
+	g_return_if_fail(generation != NULL);
+	generation->history_page_ms = (float)CLAMP(page_ms, 0.0, 3600.0 * 1000.0);
+	generation->history_tail_ms = (float)CLAMP(tail_ms, 0.0, 3600.0 * 1000.0);
+}
+
+const char *
+cg_generation_get_template_id(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, NULL);
+	return generation->template_id != NULL ? generation->template_id : "";
 }
 
 CgGeneration *

@@ -18,7 +18,7 @@ G_BEGIN_DECLS
  * never decreases; `sequence` +1 per update sent; updates inside a stage are
  * coalesced to one per update_interval_ms while stage changes and the
  * terminal update go out at once, the terminal one always last;
- * expected_end_us from the observed rate; timeout_ms → timed_out;
+ * expected_end_us from the template's history and the observed rate; timeout_ms → timed_out;
  * cancellation through a GCancellable the worker checks; analytics; cleanup.
  *
  * Time comes from a clock function (monotonic µs and realtime µs), so tests
@@ -29,13 +29,28 @@ G_BEGIN_DECLS
 typedef struct _CgTracker CgTracker;
 typedef struct _CgGeneration CgGeneration;
 
+/* What a generation writes: one PDF with a page per recipient, or a ZIP of
+ * one one-page PDF per recipient plus manifest.csv (option output_format). */
+typedef enum {
+	CG_OUTPUT_FORMAT_PDF,
+	CG_OUTPUT_FORMAT_ZIP,
+} CgOutputFormat;
+
+/* "pdf" / "zip", and the MIME type of the file ("application/pdf" /
+ * "application/zip"). */
+const char *cg_output_format_to_string(CgOutputFormat format);
+const char *cg_output_format_content_type(CgOutputFormat format);
+/* FALSE for anything but "pdf" and "zip". */
+gboolean cg_output_format_from_string(const char *name, CgOutputFormat *format);
+
 typedef struct {
 	guint32 timeout_ms;	    /* default 300000; 0 = no timeout */
 	guint32 update_interval_ms; /* default 500 */
 	gboolean enable_cancellation;
 	gboolean enable_persistence;
 	gboolean cancel_on_disconnect;
-	gboolean validate_only; /* template_loading and data_validation only */
+	gboolean validate_only;	      /* template_loading and data_validation only */
+	CgOutputFormat output_format; /* default CG_OUTPUT_FORMAT_PDF */
 } CgGenerationOptions;
 
 void cg_generation_options_init(CgGenerationOptions *options);
@@ -188,6 +203,15 @@ gboolean cg_generation_get_validate_only(const CgGeneration *generation);
  * set). Set once, right after cg_tracker_add(); kept interned, so only ids
  * of templates that exist may be set (they are few). */
 void cg_generation_set_template_id(CgGeneration *generation, const char *template_id);
+const char *cg_generation_get_template_id(const CgGeneration *generation);
+/* What the template's history (CgStatistics) expects: @page_ms per page in
+ * pdf_generation and @tail_ms for the stages after it (0, 0: no history).
+ * expected_end_us then comes from it as soon as pages_total is known:
+ * now + pages left x ms per page + @tail_ms, the ms per page blended from
+ * @page_ms towards the rate observed in pdf_generation as pages are done
+ * (weight done / (done + 100)); after pdf_generation, what is left of
+ * @tail_ms. Not used with validate_only. Set right after cg_tracker_add(). */
+void cg_generation_set_history(CgGeneration *generation, double page_ms, double tail_ms);
 /* The result once completed, else NULL. */
 const CgResult *cg_generation_get_result(const CgGeneration *generation);
 /* The cancellable the worker checks; valid until the generation finishes.
@@ -206,9 +230,10 @@ void cg_generation_set_user_data(CgGeneration *generation, gpointer data);
  * of the last update sent, with timestamp_us that update's time.
  * `cancellable` is true only while in progress, with enable_cancellation,
  * and before any cancel or timeout.
- * `expected_end_us`: while running, started_at_us + elapsed × 100 / progress
- * once progress > 0 and time has passed, else 0; when ended, the finish
- * time. */
+ * `expected_end_us`: while running, from the history when there is one
+ * (cg_generation_set_history()), else started_at_us + elapsed × 100 /
+ * progress once progress > 0 and time has passed, else 0; when ended, the
+ * finish time. */
 GVariant *cg_generation_snapshot(const CgGeneration *generation);
 /* Analytics a{sv}: total_duration_ms, average_progress_rate,
  * stage_durations a{st}, status, started_at_us, finished_at_us.

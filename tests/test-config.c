@@ -29,6 +29,7 @@ static const Key keys[] = {
     {"cleanup", "finished_ttl_s", 0, 86400 * 365},
     {"cleanup", "max_age_s", 1, 86400 * 365},
     {"workers", "threads", 1, 256},
+    {"statistics", "window", 1, 100000},
     {"limits", "preview_per_minute", 1, 100000},
 };
 
@@ -57,6 +58,8 @@ get(const CgConfig *config, gsize i)
 	case 9:
 		return config->threads;
 	case 10:
+		return config->statistics_window;
+	case 11:
 		return config->preview_per_minute;
 	}
 	g_assert_not_reached();
@@ -122,6 +125,7 @@ test_defaults(void)
 	g_assert_cmpuint(config.finished_ttl_s, ==, 60);
 	g_assert_cmpuint(config.max_age_s, ==, 1800);
 	g_assert_cmpuint(config.threads, ==, MAX(1u, g_get_num_processors()));
+	g_assert_cmpuint(config.statistics_window, ==, 1000);
 	/* every default is inside its own range */
 	for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
 		g_assert_cmpuint(get(&config, i), >=, keys[i].min);

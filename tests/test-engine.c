@@ -776,15 +776,18 @@ test_connection_closed(Fixture *f, gconstpointer data)
 	}
 }
 
+/* The files in @path; without @temporary, not the temporary (dot) file of
+ * a generation still being written. */
 static guint
-count_files(const char *path)
+count_files(const char *path, gboolean temporary)
 {
 	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	const char *name;
 	guint n = 0;
 
 	g_assert_nonnull(dir);
-	while (g_dir_read_name(dir) != NULL)
-		n++;
+	while ((name = g_dir_read_name(dir)) != NULL)
+		n += temporary || name[0] != '.';
 	return n;
 }
 
@@ -800,7 +803,7 @@ test_cleanup(Fixture *f, gconstpointer data)
 	GVariant *none;
 
 	g_assert_cmpstr(wait_terminal(f, ":1.1", a), ==, "completed");
-	g_assert_cmpuint(count_files(certificates), ==, 1);
+	g_assert_cmpuint(count_files(certificates, TRUE), ==, 1);
 	running = start_ok(f, &alice);
 
 	/* Someone else's are not theirs to forget; running ones stay. */
@@ -810,8 +813,9 @@ test_cleanup(Fixture *f, gconstpointer data)
 	none = cg_engine_get_progress(engine(f), &alice, a, &error);
 	assert_not_found(none != NULL, error);
 	g_clear_error(&error);
-	/* Not asked to persist: the file went with it. */
-	g_assert_cmpuint(count_files(certificates), ==, 0);
+	/* Not asked to persist: the file went with it (the running one may
+	 * have its temporary file by now). */
+	g_assert_cmpuint(count_files(certificates, FALSE), ==, 0);
 
 	g_assert_cmpstr(wait_terminal(f, ":1.1", running), ==, "completed");
 	g_assert_cmpuint(cg_engine_cleanup(engine(f), &alice), ==, 1);
@@ -832,7 +836,83 @@ test_free_while_running(Fixture *f, gconstpointer data)
 	g_clear_pointer(&f->engine, cg_engine_free);
 	g_assert_cmpstr(update_status(last_update(f, ":1.1", a)), !=, "in_progress");
 	g_assert_cmpstr(update_status(last_update(f, ":1.1", b)), !=, "in_progress");
-	g_assert_cmpuint(count_files(certificates), ==, 0);
+	g_assert_cmpuint(count_files(certificates, TRUE), ==, 0);
+}
+
+/* by_status[@status] of the engine's statistics. */
+static guint64
+statistics_count(Fixture *f, const char *status)
+{
+	g_autoptr(GVariant) statistics = g_variant_ref_sink(cg_engine_get_statistics(engine(f)));
+	g_autoptr(GVariant) by_status =
+	    g_variant_lookup_value(statistics, "by_status", G_VARIANT_TYPE("a{st}"));
+	guint64 n = G_MAXUINT64;
+
+	g_assert_true(g_variant_lookup(by_status, status, "t", &n));
+	return n;
+}
+
+/* What the history of "classic" expects of a batch of @pages: ms. */
+static double
+history_ms(Fixture *f, guint pages)
+{
+	g_autoptr(GVariant) statistics = g_variant_ref_sink(cg_engine_get_statistics(engine(f)));
+	g_autoptr(GVariant) templates =
+	    g_variant_lookup_value(statistics, "templates", G_VARIANT_TYPE("a{sa{sv}}"));
+	g_autoptr(GVariant) classic =
+	    g_variant_lookup_value(templates, "classic", G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GVariant) stages = NULL;
+	double page_ms = 0.0;
+	double preparation = 0.0;
+	double ready = 0.0;
+
+	g_assert_nonnull(classic);
+	g_assert_true(g_variant_lookup(classic, "page_ms_p50", "d", &page_ms));
+	stages = g_variant_lookup_value(classic, "stage_ms_p50", G_VARIANT_TYPE("a{sd}"));
+	g_assert_true(g_variant_lookup(stages, "file_preparation", "d", &preparation));
+	g_assert_true(g_variant_lookup(stages, "download_ready", "d", &ready));
+	return pages * page_ms + preparation + ready;
+}
+
+/* Every finished generation counts; the window is written when the engine
+ * ends and read back by the next one; a new generation's first update that
+ * knows the pages expects the end the history says. */
+static void
+test_statistics(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	g_autofree char *done = start_ok(f, &alice);
+	g_autofree char *path = g_build_filename(f->state_dir, "statistics.json", NULL);
+	g_autofree char *next = NULL;
+	gint64 expected_us = 0;
+	gint64 sent_us = 0;
+	double history;
+
+	g_assert_cmpuint(statistics_count(f, "completed"), ==, 0);
+	g_assert_cmpstr(wait_terminal(f, ":1.1", done), ==, "completed");
+	g_assert_cmpuint(statistics_count(f, "completed"), ==, 1);
+
+	g_clear_pointer(&f->engine, cg_engine_free);
+	g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+	g_assert_cmpuint(statistics_count(f, "completed"), ==, 1);
+	history = history_ms(f, 1);
+	g_assert_cmpfloat(history, >, 0.0);
+
+	next = start_ok(f, &alice);
+	g_assert_cmpstr(wait_terminal(f, ":1.1", next), ==, "completed");
+	for (guint i = 0; i < f->updates->len && expected_us == 0; i++) {
+		const Update *u = f->updates->pdata[i];
+		guint32 pages_total = 0;
+
+		g_assert_true(g_variant_lookup(u->update, "pages_total", "u", &pages_total));
+		if (!g_str_equal(u->progress_id, next) || pages_total == 0)
+			continue;
+		g_assert_true(g_variant_lookup(u->update, "expected_end_us", "x", &expected_us));
+		g_assert_true(g_variant_lookup(u->update, "timestamp_us", "x", &sent_us));
+	}
+	/* now + 1 page x ms per page + the stages after, to the ms */
+	g_assert_cmpfloat(ABS((double)(expected_us - sent_us) - history * 1000.0), <, 1000.0);
+	g_assert_cmpuint(statistics_count(f, "completed"), ==, 2);
 }
 
 static const CgTestCase cases[] = {
@@ -841,6 +921,7 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/engine/invalid-data-fails", test_invalid_data_fails),
     CG_TEST_FIXTURE_CASE("/engine/validate-only", test_validate_only_and_templates),
     CG_TEST_FIXTURE_CASE("/engine/free-while-listing", test_free_while_listing),
+    CG_TEST_FIXTURE_CASE("/engine/statistics", test_statistics),
     CG_TEST_FIXTURE_CASE("/engine/caps", test_caps),
     CG_TEST_FIXTURE_CASE("/engine/max-tracked", test_max_tracked),
     CG_TEST_FIXTURE_CASE("/engine/rate-limit", test_rate_limit),

@@ -66,6 +66,7 @@ test_defaults(void)
 	g_assert_false(out.enable_persistence);
 	g_assert_false(out.cancel_on_disconnect);
 	g_assert_false(out.validate_only);
+	g_assert_cmpint(out.output_format, ==, CG_OUTPUT_FORMAT_PDF);
 	g_assert_null(label);
 }
 
@@ -257,6 +258,36 @@ test_owner_label(void)
 		       "option owner_label: contains a control character (U+0085)");
 }
 
+/* output_format: "pdf" or "zip", nothing else (the message names the
+ * option and the values allowed, and escapes what the caller sent). */
+static void
+test_output_format(void)
+{
+	g_autoptr(GError) error = NULL;
+	CgGenerationOptions out;
+	char *label = NULL;
+
+	g_assert_true(
+	    parse(one_option("output_format", g_variant_new_string("zip")), &out, &label, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(out.output_format, ==, CG_OUTPUT_FORMAT_ZIP);
+	g_assert_true(
+	    parse(one_option("output_format", g_variant_new_string("pdf")), &out, &label, &error));
+	g_assert_cmpint(out.output_format, ==, CG_OUTPUT_FORMAT_PDF);
+
+	assert_refused("output_format", g_variant_new_string("tar"),
+		       "option output_format: unknown value 'tar' (allowed: pdf, zip)");
+	assert_refused("output_format", g_variant_new_string("ZIP"),
+		       "unknown value 'ZIP' (allowed: pdf, zip)");
+	assert_refused("output_format", g_variant_new_string(""),
+		       "unknown value '' (allowed: pdf, zip)");
+	assert_refused("output_format", g_variant_new_string("zip\x1b[2J"),
+		       "unknown value 'zip\\033[2J'");
+	assert_refused("output_format", g_variant_new_boolean(TRUE),
+		       "option output_format: expected type 's', got 'b'");
+	assert_refused("output_format", g_variant_new_uint32(1), "expected type 's', got 'u'");
+}
+
 /* The last of repeated keys wins, for the label without a leak. */
 static void
 test_repeated_key(void)
@@ -387,6 +418,7 @@ static const CgTestCase cases[] = {
     {"/options/wrong-types", test_wrong_types},
     {"/options/ranges", test_ranges},
     {"/options/owner-label", test_owner_label},
+    {"/options/output-format", test_output_format},
     {"/options/repeated-key", test_repeated_key},
     {"/options/key-control-character", test_key_control_character},
     {"/options/check-string-argument", test_check_string_argument},

@@ -158,6 +158,19 @@ count_threads(void)
 	return n;
 }
 
+/* count_threads() once it is @expected, or after 2 s: a joined thread
+ * stays in /proc/self/task for a moment after pthread_join() returns. */
+static guint
+count_threads_settled(guint expected)
+{
+	gint64 deadline = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+	guint n;
+
+	while ((n = count_threads()) != expected && g_get_monotonic_time() < deadline)
+		g_usleep(10 * G_TIME_SPAN_MILLISECOND);
+	return n;
+}
+
 /* Issue 15 item 12: the workers are joined by cg_pipeline_free(), so none
  * (with its thread-local render state: poppler documents) is left to exit
  * while the process runs exit(). A GThreadPool left its threads behind. */
@@ -165,19 +178,21 @@ static void
 test_free_joins_workers(Fixture *f, gconstpointer data)
 {
 	CgPipeline *pipeline;
-	guint before = count_threads();
+	guint before = count_threads_settled(0);
 
 	f->config.threads = 2;
 	pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
-	cg_pipeline_submit(pipeline, add(f, "a"), "classic", ONE_RECIPIENT, g_get_real_time());
-	cg_pipeline_submit(pipeline, add(f, "b"), "classic", ONE_RECIPIENT, g_get_real_time());
+	cg_pipeline_submit(pipeline, add(f, "a"), "classic", ONE_RECIPIENT, NULL,
+			   g_get_real_time());
+	cg_pipeline_submit(pipeline, add(f, "b"), "classic", ONE_RECIPIENT, NULL,
+			   g_get_real_time());
 	wait_done(f, "a");
 	wait_done(f, "b");
 	assert_completed(f, "a");
 	assert_completed(f, "b");
 	g_assert_cmpuint(count_threads(), >, before);
 	cg_pipeline_free(pipeline);
-	g_assert_cmpuint(count_threads(), ==, before);
+	g_assert_cmpuint(count_threads_settled(before), ==, before);
 }
 
 /* Issue 15 item 4: cancelling a job that waits for a worker reports it
@@ -192,8 +207,8 @@ test_cancel_queued(Fixture *f, gconstpointer data)
 	CgPipeline *pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
 	const GError *error;
 
-	cg_pipeline_submit(pipeline, busy, "classic", big, g_get_real_time());
-	cg_pipeline_submit(pipeline, queued, "classic", ONE_RECIPIENT, g_get_real_time());
+	cg_pipeline_submit(pipeline, busy, "classic", big, NULL, g_get_real_time());
+	cg_pipeline_submit(pipeline, queued, "classic", ONE_RECIPIENT, NULL, g_get_real_time());
 	cancel(f, queued);
 	wait_done(f, "queued");
 	error = g_hash_table_lookup(f->done, "queued");
@@ -202,20 +217,73 @@ test_cancel_queued(Fixture *f, gconstpointer data)
 
 	/* cancelled before it was submitted: the same */
 	cancel(f, early);
-	cg_pipeline_submit(pipeline, early, "classic", ONE_RECIPIENT, g_get_real_time());
+	cg_pipeline_submit(pipeline, early, "classic", ONE_RECIPIENT, NULL, g_get_real_time());
 	wait_done(f, "early");
 	error = g_hash_table_lookup(f->done, "early");
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
 	cancel(f, busy);
 	wait_done(f, "busy");
-	cg_pipeline_submit(pipeline, add(f, "after"), "classic", ONE_RECIPIENT, g_get_real_time());
+	cg_pipeline_submit(pipeline, add(f, "after"), "classic", ONE_RECIPIENT, NULL,
+			   g_get_real_time());
 	wait_done(f, "after");
 	assert_completed(f, "after");
 	cg_pipeline_free(pipeline);
 	g_assert_false(g_hash_table_contains(f->reports, "queued"));
 	g_assert_false(g_hash_table_contains(f->reports, "early"));
 	g_assert_true(g_hash_table_contains(f->reports, "after"));
+}
+
+/* Issue 10 item 4: a ZIP batch is rendered by both workers (the second
+ * is started for it), and a job submitted meanwhile still runs: the
+ * helping worker leaves the batch for it. */
+static void
+test_zip_both_workers(Fixture *f, gconstpointer data)
+{
+	CgGeneration *zip = add(f, "zip");
+	g_autofree char *big = cg_test_batch_json(60);
+	g_autofree char *zip_path = NULL;
+	CgGenerationOptions options;
+	CgPipeline *pipeline;
+	guint before = count_threads_settled(0);
+
+	cg_generation_options_init(&options);
+	options.output_format = CG_OUTPUT_FORMAT_ZIP;
+	f->config.threads = 2;
+	pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
+	cg_pipeline_submit(pipeline, zip, "classic", big, &options, g_get_real_time());
+	cg_pipeline_submit(pipeline, add(f, "pdf"), "classic", ONE_RECIPIENT, NULL,
+			   g_get_real_time());
+	wait_done(f, "pdf");
+	assert_completed(f, "pdf");
+	wait_done(f, "zip");
+	assert_completed(f, "zip");
+	g_assert_cmpuint(count_threads_settled(before + 2), ==, before + 2);
+	zip_path = g_strdup_printf("%s/%s.zip", f->output_dir, cg_generation_get_id(zip));
+	g_assert_true(g_file_test(zip_path, G_FILE_TEST_IS_REGULAR));
+	/* one report per page written at least */
+	g_assert_cmpuint(GPOINTER_TO_UINT(g_hash_table_lookup(f->reports, "zip")), >=, 60);
+	cg_pipeline_free(pipeline);
+	g_assert_cmpuint(count_threads_settled(before), ==, before);
+}
+
+/* Alone in the pool, the ZIP batch's worker renders every page itself. */
+static void
+test_zip_one_worker(Fixture *f, gconstpointer data)
+{
+	CgGeneration *zip = add(f, "zip");
+	g_autofree char *big = cg_test_batch_json(10);
+	CgGenerationOptions options;
+	CgPipeline *pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
+	guint before = count_threads_settled(0);
+
+	cg_generation_options_init(&options);
+	options.output_format = CG_OUTPUT_FORMAT_ZIP;
+	cg_pipeline_submit(pipeline, zip, "classic", big, &options, g_get_real_time());
+	wait_done(f, "zip");
+	assert_completed(f, "zip");
+	g_assert_cmpuint(count_threads_settled(before + 1), ==, before + 1);
+	cg_pipeline_free(pipeline);
 }
 
 static guint64
@@ -245,9 +313,9 @@ test_validate_only(Fixture *f, gconstpointer data)
 	cg_generation_options_init(&options);
 	options.validate_only = TRUE;
 	cg_pipeline_submit(pipeline, cg_tracker_add(f->tracker, "valid", 1000, NULL, &options),
-			   "classic", batch, g_get_real_time());
+			   "classic", batch, &options, g_get_real_time());
 	cg_pipeline_submit(pipeline, cg_tracker_add(f->tracker, "invalid", 1000, NULL, &options),
-			   "classic", "{\"recipientName\": \"Ada\"}", g_get_real_time());
+			   "classic", "{\"recipientName\": \"Ada\"}", &options, g_get_real_time());
 	wait_done(f, "valid");
 	wait_done(f, "invalid");
 	cg_pipeline_free(pipeline);
@@ -268,6 +336,8 @@ test_validate_only(Fixture *f, gconstpointer data)
 static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/pipeline/free-joins-workers", test_free_joins_workers),
     CG_TEST_FIXTURE_CASE("/pipeline/cancel-queued", test_cancel_queued),
+    CG_TEST_FIXTURE_CASE("/pipeline/zip-both-workers", test_zip_both_workers),
+    CG_TEST_FIXTURE_CASE("/pipeline/zip-one-worker", test_zip_one_worker),
     CG_TEST_FIXTURE_CASE("/pipeline/validate-only", test_validate_only),
 };
 

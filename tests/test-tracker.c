@@ -526,6 +526,7 @@ test_complete(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(get_t(dict, "file_size"), ==, 4242);
 	g_assert_cmpstr(get_s(dict, "checksum"), ==, "deadbeef");
 	g_assert_cmpuint(get_u(dict, "pages"), ==, 3);
+	g_assert_cmpstr(get_s(dict, "content_type"), ==, "application/pdf");
 	g_assert_cmpuint(get_u(last, "pages_done"), ==, 3);
 	g_assert_cmpuint(get_u(last, "pages_total"), ==, 3);
 
@@ -827,6 +828,103 @@ test_expected_end(Fixture *f, gconstpointer data)
 	g_assert_cmpint(get_x(snapshot, "expected_end_us"), ==, START_REAL + 32 * G_USEC_PER_SEC);
 }
 
+/* A 10,000-page batch at a true 1 ms per page (10 ms before, 50 ms after
+ * pdf_generation) with a history of @history_page_ms: the expected_end_us
+ * of every update from @from_percent of the pages on is within ±25 % of
+ * the duration of the real end. */
+#define ETA_PAGES 10000u
+#define ETA_STEP 100u
+
+static void
+check_expected_end_history(Fixture *f, double history_page_ms, guint from_percent)
+{
+	CgGeneration *generation = add_generation(f, 0, 0);
+	g_autoptr(GArray) expected = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GArray) done_at = g_array_new(FALSE, FALSE, sizeof(guint));
+	CgResult result = {NULL, NULL, 1, NULL, ETA_PAGES, NULL};
+	gint64 start = f->real;
+	gint64 real_end;
+	double duration;
+
+	cg_generation_set_history(generation, history_page_ms, 50.0);
+	cg_tracker_report(f->tracker, generation, CG_STAGE_TEMPLATE_LOADING, 0, 0, 0, NULL);
+	advance_ms(f, 5);
+	cg_tracker_report(f->tracker, generation, CG_STAGE_DATA_VALIDATION, 0, 0, 0, NULL);
+	advance_ms(f, 5);
+	for (guint done = 0; done <= ETA_PAGES; done += ETA_STEP) {
+		gint64 end;
+
+		cg_tracker_report(f->tracker, generation, CG_STAGE_PDF_GENERATION,
+				  done * 100 / ETA_PAGES, done, ETA_PAGES, NULL);
+		end = get_x(update_at(f, -1), "expected_end_us");
+		g_array_append_val(expected, end);
+		g_array_append_val(done_at, done);
+		advance_ms(f, ETA_STEP);
+	}
+	f->mono -= ETA_STEP * 1000;
+	f->real -= ETA_STEP * 1000;
+	cg_tracker_report(f->tracker, generation, CG_STAGE_FILE_PREPARATION, 0, 0, 0, NULL);
+	advance_ms(f, 50);
+	cg_tracker_complete(f->tracker, generation, &result);
+	real_end = get_x(update_at(f, -1), "expected_end_us");
+	duration = (double)(real_end - start);
+	g_assert_cmpint(real_end, ==, start + (10 + ETA_PAGES + 50) * 1000);
+
+	for (guint i = 0; i < expected->len; i++) {
+		double error = (double)(g_array_index(expected, gint64, i) - real_end) / duration;
+
+		if (g_array_index(done_at, guint, i) * 100 < from_percent * ETA_PAGES)
+			continue;
+		if (ABS(error) > 0.25)
+			g_error("history %.1f ms/page: at %u pages expected_end is off by %.1f %%",
+				history_page_ms, g_array_index(done_at, guint, i), error * 100);
+	}
+}
+
+/* The history is right: within bounds from the first update on. */
+static void
+test_expected_end_history(Fixture *f, gconstpointer data)
+{
+	check_expected_end_history(f, 1.0, 0);
+}
+
+/* A history twice too slow, or twice too fast: from 10 % of the pages. */
+static void
+test_expected_end_history_off(Fixture *f, gconstpointer data)
+{
+	check_expected_end_history(f, 2.0, 10);
+	g_ptr_array_set_size(f->updates, 0);
+	check_expected_end_history(f, 0.5, 10);
+}
+
+/* Without history, the old rule: from the overall progress. */
+static void
+test_expected_end_no_history(Fixture *f, gconstpointer data)
+{
+	CgGeneration *generation = add_generation(f, 0, 0);
+
+	CgGenerationOptions options;
+	CgGeneration *checking;
+
+	cg_generation_set_history(generation, 0.0, 0.0);
+	advance_ms(f, 10000);
+	cg_tracker_report(f->tracker, generation, CG_STAGE_PDF_GENERATION, 50, 500, 1000, NULL);
+	g_assert_cmpint(get_x(update_at(f, -1), "expected_end_us"), ==,
+			START_REAL + 20 * G_USEC_PER_SEC);
+	g_assert_cmpstr(cg_generation_get_template_id(generation), ==, "");
+
+	/* validate_only never renders: a history of pages does not apply */
+	cg_generation_options_init(&options);
+	options.update_interval_ms = 0;
+	options.validate_only = TRUE;
+	checking = cg_tracker_add(f->tracker, "tx-2", 1000, NULL, &options);
+	cg_generation_set_history(checking, 1000.0, 0.0);
+	advance_ms(f, 1000);
+	cg_tracker_report(f->tracker, checking, CG_STAGE_DATA_VALIDATION, 50, 0, 1000, NULL);
+	g_assert_cmpint(get_x(update_at(f, -1), "expected_end_us"), <,
+			START_REAL + 60 * G_USEC_PER_SEC);
+}
+
 static void
 test_cleanup_ttl(Fixture *f, gconstpointer data)
 {
@@ -986,12 +1084,13 @@ test_snapshot_keys(Fixture *f, gconstpointer data)
 		const char *key;
 		const char *type;
 	} keys[] = {
-	    {"progress_id", "s"},  {"transaction_id", "s"}, {"stage", "s"},
-	    {"stage_index", "u"},  {"stage_progress", "u"}, {"progress", "d"},
-	    {"status", "s"},	   {"message", "s"},	    {"sequence", "t"},
-	    {"timestamp_us", "x"}, {"started_at_us", "x"},  {"expected_end_us", "x"},
-	    {"cancellable", "b"},  {"pages_done", "u"},	    {"pages_total", "u"},
-	    {"persistent", "b"},   {"expires_at_us", "x"},  {"template_id", "s"},
+	    {"progress_id", "s"},   {"transaction_id", "s"}, {"stage", "s"},
+	    {"stage_index", "u"},   {"stage_progress", "u"}, {"progress", "d"},
+	    {"status", "s"},	    {"message", "s"},	     {"sequence", "t"},
+	    {"timestamp_us", "x"},  {"started_at_us", "x"},  {"expected_end_us", "x"},
+	    {"cancellable", "b"},   {"pages_done", "u"},     {"pages_total", "u"},
+	    {"persistent", "b"},    {"expires_at_us", "x"},  {"template_id", "s"},
+	    {"output_format", "s"},
 	};
 	CgGenerationOptions options;
 	CgGeneration *generation;
@@ -1002,6 +1101,7 @@ test_snapshot_keys(Fixture *f, gconstpointer data)
 
 	cg_generation_options_init(&options);
 	generation = cg_tracker_add(f->tracker, "tx-snap", 1000, NULL, &options);
+	options.output_format = CG_OUTPUT_FORMAT_ZIP;
 	labelled = cg_tracker_add(f->tracker, "tx-label", 0, "web-bob", &options);
 	cg_generation_set_template_id(generation, "modern");
 	advance_ms(f, 20);
@@ -1027,11 +1127,13 @@ test_snapshot_keys(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(get_u(snapshot, "pages_total"), ==, 4);
 	g_assert_false(g_variant_lookup(snapshot, "owner_label", "&s", NULL));
 	g_assert_cmpstr(get_s(snapshot, "template_id"), ==, "modern");
+	g_assert_cmpstr(get_s(snapshot, "output_format"), ==, "pdf");
 
 	labelled_snapshot = g_variant_ref_sink(cg_generation_snapshot(labelled));
 	g_assert_cmpuint(g_variant_n_children(labelled_snapshot), ==, G_N_ELEMENTS(keys) + 1);
 	g_assert_cmpstr(get_s(labelled_snapshot, "owner_label"), ==, "web-bob");
 	g_assert_cmpstr(get_s(labelled_snapshot, "template_id"), ==, ""); /* never set */
+	g_assert_cmpstr(get_s(labelled_snapshot, "output_format"), ==, "zip");
 	g_assert_cmpuint(get_t(labelled_snapshot, "sequence"), ==, 0);
 	g_assert_cmpstr(get_s(labelled_snapshot, "message"), ==, "Initializing");
 
@@ -1283,6 +1385,9 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/tracker/cancel-lazy-cancellable", test_cancel_lazy_cancellable),
     CG_TEST_FIXTURE_CASE("/tracker/analytics", test_analytics),
     CG_TEST_FIXTURE_CASE("/tracker/expected-end", test_expected_end),
+    CG_TEST_FIXTURE_CASE("/tracker/expected-end-history", test_expected_end_history),
+    CG_TEST_FIXTURE_CASE("/tracker/expected-end-history-off", test_expected_end_history_off),
+    CG_TEST_FIXTURE_CASE("/tracker/expected-end-no-history", test_expected_end_no_history),
     CG_TEST_FIXTURE_CASE("/tracker/cleanup-ttl", test_cleanup_ttl),
     CG_TEST_FIXTURE_CASE("/tracker/cleanup-max-age", test_cleanup_max_age),
     CG_TEST_FIXTURE_CASE("/tracker/cleanup-explicit", test_cleanup_explicit),

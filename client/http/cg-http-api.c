@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cg-http-csv.h"
+#include "cg-http-download.h"
 #include "cg-http-error.h"
 #include "cg-http-json.h"
 #include "cg-http-limits.h"
@@ -405,28 +406,6 @@ handle_templates(CgHttpApi *self, SoupServerMessage *msg)
 
 /* ---- GET /api/certificates/{id}/download ------------------------------------------------- */
 
-static char *
-download_filename(CgHttpPending *pending)
-{
-	g_autoptr(GVariant) result = NULL;
-	const char *number = NULL;
-	GString *name = g_string_new(NULL);
-
-	result = g_variant_lookup_value(pending->snapshot, "result", G_VARIANT_TYPE_VARDICT);
-	if (result != NULL)
-		g_variant_lookup(result, "certificate_number", "&s", &number);
-	if (number == NULL)
-		number = pending->progress_id;
-	for (const char *p = number; *p != '\0' && name->len < 64; p++) {
-		if (g_ascii_isalnum(*p) || *p == '-' || *p == '_')
-			g_string_append_c(name, *p);
-	}
-	if (name->len == 0)
-		g_string_append(name, "certificate");
-	g_string_append(name, ".pdf");
-	return g_string_free(name, FALSE);
-}
-
 /* The file of a reply "(h)" (@what names it in errors), or NULL with
  * @pending failed. */
 static GBytes *
@@ -500,6 +479,7 @@ opened_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_autoptr(GVariant) reply = NULL;
 	g_autofree char *disposition = NULL;
 	g_autofree char *filename = NULL;
+	gboolean zip;
 
 	reply =
 	    cg_http_owned_call_finish(result, &pending->snapshot, &fd_list, &retry_after_s, &error);
@@ -507,9 +487,11 @@ opened_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		cg_http_pending_fail(pending, error, retry_after_s);
 		return;
 	}
-	filename = download_filename(pending);
+	zip = cg_http_download_is_zip(pending->snapshot);
+	filename = cg_http_download_filename(pending->snapshot, pending->progress_id, zip);
 	disposition = g_strdup_printf("attachment; filename=\"%s\"", filename);
-	respond_passed_file(pending, reply, fd_list, "certificate", "application/pdf", disposition);
+	respond_passed_file(pending, reply, fd_list, "certificate",
+			    zip ? "application/zip" : "application/pdf", disposition);
 }
 
 /* ---- POST /api/preview -------------------------------------------------------------------- */

@@ -107,15 +107,8 @@ cg_http_csv_query_options(CgHttpCsvQuery *query, GVariantBuilder *options, GErro
 	const char *format = g_hash_table_lookup(query->seen, "outputFormat");
 	const char *persist = g_hash_table_lookup(query->seen, "persist");
 
-	/* pdf is certgend's default: only zip is asked for */
-	if (g_strcmp0(format, "zip") == 0) {
-		g_variant_builder_add(options, "{sv}", "output_format",
-				      g_variant_new_string("zip"));
-	} else if (format != NULL && !g_str_equal(format, "pdf")) {
-		g_set_error_literal(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-				    "outputFormat: expected pdf or zip");
+	if (!cg_http_add_output_format(options, "outputFormat", format, error))
 		return FALSE;
-	}
 	if (persist != NULL) {
 		gboolean on = g_str_equal(persist, "true") || g_str_equal(persist, "1");
 

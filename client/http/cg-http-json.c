@@ -253,6 +253,26 @@ get_string_member(JsonObject *object, const char *name, GError **error)
 	return json_node_get_string(node);
 }
 
+gboolean
+cg_http_add_output_format(GVariantBuilder *options, const char *name, const char *value,
+			  GError **error)
+{
+	g_autofree char *escaped = NULL;
+
+	/* pdf is certgend's default: only zip is asked for */
+	if (value == NULL || g_str_equal(value, "pdf"))
+		return TRUE;
+	if (g_str_equal(value, "zip")) {
+		g_variant_builder_add(options, "{sv}", "output_format",
+				      g_variant_new_string("zip"));
+		return TRUE;
+	}
+	escaped = g_strescape(value, NULL);
+	g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+		    "%s: expected pdf or zip, not '%.64s'", name, escaped);
+	return FALSE;
+}
+
 /* The root object of a request body whose members are all in @known
  * (NULL-terminated; @known_text lists them for the message), and the spans
  * of its members; NULL with *@data_path set (when the JSON text was bad
@@ -326,21 +346,21 @@ GVariant *
 cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth, const char *user,
 				   char **data_path, GError **error)
 {
-	static const char *const known[] = {"transactionId", "templateId", CG_HTTP_DATA_MEMBER,
-					    "options", NULL};
+	static const char *const known[] = {"transactionId", "templateId",   CG_HTTP_DATA_MEMBER,
+					    "options",	     "outputFormat", NULL};
 	g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 	g_autoptr(GHashTable) spans = NULL;
 	g_autoptr(JsonNode) root = NULL;
 	g_autofree char *data_json = NULL;
-	const char *transaction_id, *template_id;
+	const char *transaction_id, *template_id, *output_format;
 	JsonObject *object;
 
 	g_return_val_if_fail(body != NULL || len == 0, NULL);
 	g_return_val_if_fail(user != NULL, NULL);
 
-	root =
-	    parse_body_object(body, len, max_depth, known,
-			      "transactionId, templateId, data, options", &spans, data_path, error);
+	root = parse_body_object(body, len, max_depth, known,
+				 "transactionId, templateId, data, options, outputFormat", &spans,
+				 data_path, error);
 	if (root == NULL)
 		return NULL;
 	object = json_node_get_object(root);
@@ -350,7 +370,11 @@ cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth,
 	data_json = take_template_and_data(body, object, spans, &template_id, error);
 	if (data_json == NULL)
 		return NULL;
-	if (!build_options(json_object_get_member(object, "options"), user, &options, error))
+	output_format = get_string_member(object, "outputFormat", error);
+	if (output_format == NULL && error != NULL && *error != NULL)
+		return NULL;
+	if (!build_options(json_object_get_member(object, "options"), user, &options, error) ||
+	    !cg_http_add_output_format(&options, "outputFormat", output_format, error))
 		return NULL;
 	return cg_http_start_parameters_new(transaction_id, template_id, data_json, &options,
 					    error);

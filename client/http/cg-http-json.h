@@ -16,9 +16,10 @@ JsonNode *cg_http_json_parse_object(const char *data, gsize len, guint max_depth
 
 /* The StartGeneration arguments (sss@a{sv}: transaction id, template id,
  * data_json, options with owner_label @user) of a POST /api/certificates
- * body {transactionId, templateId, data, options} (options: timeout,
- * updateInterval in ms; enableCancellation, enablePersistence, validateOnly
- * booleans; anything else is refused). data_json is the "data"
+ * body {transactionId, templateId, data, options, outputFormat} (options:
+ * timeout, updateInterval in ms; enableCancellation, enablePersistence,
+ * validateOnly booleans; anything else is refused; outputFormat "pdf" or
+ * "zip"). data_json is the "data"
  * member's text exactly as sent. What certgend would refuse as InvalidData
  * (a NUL escape, a repeated key, a comment, a single quote, a bad escape
  * ... inside "data") is CG_HTTP_ERROR_INVALID_DATA named by its path in
@@ -41,6 +42,13 @@ GVariant *cg_http_preview_parameters_from_body(const char *body, gsize len, guin
 GVariant *cg_http_start_parameters_new(const char *transaction_id, const char *template_id,
 				       const char *data_json, GVariantBuilder *options,
 				       GError **error);
+
+/* Adds option output_format "zip" to @options for @value "zip" ("pdf",
+ * certgend's default, and NULL add nothing); anything else is
+ * CG_HTTP_ERROR_INVALID_ARGUMENT naming @name (the body field, or the CSV
+ * upload's query parameter) and the values allowed. */
+gboolean cg_http_add_output_format(GVariantBuilder *options, const char *name, const char *value,
+				   GError **error);
 
 /* {"error": "invalid_data", "message": @message, "errors": [{"path": @path,
  * "message": @message without its "@path: "}]}. */

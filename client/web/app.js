@@ -111,6 +111,28 @@ function showError(el, err) {
 
 // -- sign in ---------------------------------------------------------------
 
+// After a reload: the web user's generations certgend still keeps (GET
+// /api/certificates, oldest first), each followed again by its element,
+// downloads included.
+async function loadGenerations() {
+  let list = [];
+  try {
+    list = (await api('GET', '/api/certificates')) || [];
+  } catch (e) {
+    showAlert($('form-error'), `Your earlier generations could not be listed: ${describe(e)}`);
+    return;
+  }
+  for (const g of list) {
+    if (typeof g.progressId !== 'string') continue;
+    const template = templates.find((t) => t.id === g.templateId) || { title: g.templateId || 'unknown' };
+    const count = Number(g.pagesTotal) || 1;
+    addJob(g.progressId, {
+      title: count > 1 ? `Batch of ${count.toLocaleString()}` : (g.transactionId || g.progressId),
+      data: {}, count, startedAt: Number(g.startedAt) || Date.now(),
+    }, template);
+  }
+}
+
 function showView(signedIn, name) {
   $('sign-in-view').hidden = signedIn;
   $('app-view').hidden = !signedIn;
@@ -125,6 +147,7 @@ async function signIn(value) {
     const name = body && (body.user || body.name || body.username);
     showView(true, typeof name === 'string' ? name : null);
     await loadTemplates();
+    await loadGenerations();
     return true;
   } catch (e) {
     saveToken(null);
@@ -276,7 +299,8 @@ function recipientNames() {
 
 function updateMode() {
   const m = mode();
-  for (const el of document.querySelectorAll('[data-mode]')) el.hidden = el.dataset.mode !== m;
+  // data-mode: the modes (space-separated) an element shows in
+  for (const el of document.querySelectorAll('[data-mode]')) el.hidden = !el.dataset.mode.split(' ').includes(m);
   const t = currentTemplate();
   const per = t && perRecipientField(t);
   // with a CSV file every field may be a column instead
@@ -363,7 +387,10 @@ async function collectCsv(t) {
     if (problem) throw fail(el.id, problem);
     set[f.name] = value;
   }
-  return { csv: file, set, title: file.name, count: 0, data: { courseName: set.courseName } };
+  return {
+    csv: file, set, title: file.name, count: 0, data: { courseName: set.courseName },
+    outputFormat: $('outputZip').checked ? 'zip' : 'pdf',
+  };
 }
 
 // -> {data, title, count} or throws Error(message) with .field set.
@@ -382,7 +409,7 @@ async function collect() {
     if (problem) throw fail(el.id, problem);
     if (value) values[f.name] = value;
   }
-  if (!batch) return { data: values, title: (per && values[per.name]) || t.title, count: 1 };
+  if (!batch) return { data: values, title: (per && values[per.name]) || t.title, count: 1, outputFormat: 'pdf' };
   const names = recipientNames();
   if (names.length === 0) throw fail('recipients', 'Paste at least one name, one per line.');
   if (names.length > MAX_RECIPIENTS) {
@@ -396,6 +423,8 @@ async function collect() {
     data: { recipients: names.map((name) => ({ [per.name]: name })), ...values },
     title: `Batch of ${names.length.toLocaleString()}`,
     count: names.length,
+    // one PDF per recipient in a ZIP, or one PDF with a page each
+    outputFormat: $('outputZip').checked ? 'zip' : 'pdf',
   };
 }
 
@@ -410,6 +439,7 @@ function markInvalid(fieldId) {
 // POST /api/certificates with the file as text/csv; the rest in the query.
 function startCsv(request, templateId) {
   const query = new URLSearchParams({ transactionId: newTransactionId(), templateId });
+  if (request.outputFormat === 'zip') query.append('outputFormat', 'zip');
   for (const [name, value] of Object.entries(request.set)) query.append(`set.${name}`, value);
   return api('POST', `/api/certificates?${query}`, { raw: request.csv, type: 'text/csv' });
 }
@@ -455,6 +485,7 @@ $('generate-form').addEventListener('submit', async (e) => {
       templateId,
       data: request.data,
       options: {},
+      outputFormat: request.outputFormat,
     });
     if (!body || !body.progressId) throw new ApiError(500, 'bad_reply', 'The service did not return a progress id.');
     addJob(body.progressId, request, currentTemplate());
@@ -528,8 +559,49 @@ function addFact(dl, term, value) {
   dl.append(div);
 }
 
+function formatTime(ms) {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+// How long certgend keeps the result (expiresAt, ms; null when kept until the
+// owner's cleanup), and what the page says once it is gone: an expired file
+// is said to be so rather than offered as a download that fails.
+function showLifetime(node, update) {
+  const facts = node.querySelector('.result-facts');
+  const link = node.querySelector('.download');
+  const note = node.querySelector('.job-lifetime');
+  const expiresAt = Number(update.expiresAt);
+  clearTimeout(node.expiryTimer);
+  if (update.persistent) {
+    addFact(facts, 'Available', 'until you clean it up');
+    return;
+  }
+  if (!Number.isFinite(expiresAt) || expiresAt <= 0) return;
+  const expire = () => {
+    link.hidden = true;
+    link.style.display = 'none'; // .button sets display, which [hidden] does not override
+    note.textContent = `This file has expired: certgend kept it until ${formatTime(expiresAt)}. Generate it again to download it.`;
+    note.hidden = false;
+    node.dataset.expired = 'true';
+  };
+  addFact(facts, 'Available until', formatTime(expiresAt));
+  if (Date.now() >= expiresAt) {
+    expire();
+    return;
+  }
+  node.expiryTimer = setTimeout(expire, Math.min(expiresAt - Date.now(), 2 ** 31 - 1));
+  link.addEventListener('click', (e) => {
+    if (Date.now() < expiresAt) return;
+    e.preventDefault();
+    expire();
+  });
+}
+
 function addJob(progressId, request, template) {
+  const known = CSS.escape(progressId);
+  if (document.querySelector(`#jobs [data-progress-id="${known}"], #jobs certificate-progress[progress-id="${known}"]`)) return;
   const node = document.importNode($('job-template').content, true).firstElementChild;
+  node.dataset.progressId = progressId;
   const article = node.querySelector('article');
   const titleId = `job-${progressId}`;
   const title = node.querySelector('.job-title');
@@ -537,7 +609,7 @@ function addJob(progressId, request, template) {
   article.setAttribute('aria-labelledby', titleId);
   title.textContent = request.title;
   const course = request.data.courseName;
-  const started = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const started = formatTime(request.startedAt || Date.now());
   node.querySelector('.job-meta').textContent = `${course ? `${course} · ` : ''}${template.title} template · started ${started}`;
 
   const progress = node.querySelector('certificate-progress');
@@ -551,16 +623,23 @@ function addJob(progressId, request, template) {
     const url = progress.update?.downloadUrl;
     link.href = typeof url === 'string' && url.startsWith('/api/')
       ? url : `/api/certificates/${encodeURIComponent(progressId)}/download`;
-    const number = r.certificateNumber || progressId;
-    link.setAttribute('download', `certificate-${number}.pdf`);
+    // named as certgen-http names it: after the number range
+    const zip = r.contentType === 'application/zip';
+    const ext = zip ? 'zip' : 'pdf';
+    const first = r.certificateNumber || progressId;
+    const last = r.lastCertificateNumber;
+    link.setAttribute('download', last && last !== first
+      ? `certificates-${first}-${last}.${ext}` : `${first}.${ext}`);
     const pages = r.pages || request.count;
-    link.textContent = pages > 1 ? `Download PDF (${pages.toLocaleString()} pages)` : 'Download PDF';
+    if (zip) link.textContent = `Download ZIP (${pages.toLocaleString()} PDFs)`;
+    else link.textContent = pages > 1 ? `Download PDF (${pages.toLocaleString()} pages)` : 'Download PDF';
     const facts = node.querySelector('.result-facts');
     facts.replaceChildren();
     addFact(facts, 'Certificate no.', r.lastCertificateNumber && r.lastCertificateNumber !== r.certificateNumber
       ? `${r.certificateNumber} – ${r.lastCertificateNumber}` : r.certificateNumber);
     addFact(facts, 'Size', formatBytes(Number(r.fileSize)));
     if (r.checksum) addFact(facts, 'SHA-256', `${String(r.checksum).slice(0, 16)}…`);
+    showLifetime(node, progress.update || {});
     result.hidden = false;
     node.dataset.state = 'completed';
   });

@@ -32,7 +32,8 @@
 // events it does not, so it never reaches window's error handlers)
 //   progress        detail: the update, for every update accepted
 //   complete        detail: the result ({certificateNumber, fileSize, checksum,
-//                   pages, ...}), once, when the status becomes "completed"
+//                   pages, contentType, ...}), once, when the status becomes
+//                   "completed" (contentType: application/pdf or application/zip)
 //   cancel          detail: the update, once, when the status becomes "cancelled"
 //   error           detail: {error, message}, once: the generation failed or
 //                   timed out, or the stream was refused for good (401, 404...)

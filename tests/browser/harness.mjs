@@ -65,11 +65,12 @@ export async function screenshot(page, name) {
 // -- the stack --------------------------------------------------------------
 
 export class Stack {
-  static async start({ users = 3, name = 'stack', templateDirs = [] } = {}) {
+  static async start({ users = 3, name = 'stack', templateDirs = [], finishedTtl } = {}) {
     const stack = new Stack();
     const args = [path.join(HERE, 'stack.py'), '--users', String(users),
       '--artifacts', path.join(artifactsDir(), `${name}-logs`),
-      ...templateDirs.flatMap((dir) => ['--template-dir', dir])];
+      ...templateDirs.flatMap((dir) => ['--template-dir', dir]),
+      ...(finishedTtl !== undefined ? ['--finished-ttl', String(finishedTtl)] : [])];
     stack.proc = spawn(PYTHON, args, {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: {
@@ -286,8 +287,8 @@ export function batchNames(n, prefix = 'Browser Person') {
 
 // Run body(ctx) with a stack and a browser; print the logs and the page's
 // console when it throws; always tear down.
-export async function withStack(t, { name, users, templateDirs } = {}, body) {
-  const stack = await Stack.start({ name, users, templateDirs });
+export async function withStack(t, { name, users, templateDirs, finishedTtl } = {}, body) {
+  const stack = await Stack.start({ name, users, templateDirs, finishedTtl });
   const browser = await launchBrowser();
   try {
     await body({ stack, browser });
@@ -302,9 +303,11 @@ export async function withStack(t, { name, users, templateDirs } = {}, body) {
 }
 
 // Adds a <certificate-progress> for generation @id to the page's job list,
-// as the page does for one it started itself.
+// as the page does for one it started itself (unless the page lists it
+// already: it restores the web user's generations when it signs in).
 export async function followInPage(page, id, token) {
   await page.evaluate(([pid, tok]) => {
+    if (document.querySelector(`#jobs certificate-progress[progress-id="${CSS.escape(pid)}"]`)) return;
     const el = document.createElement('certificate-progress');
     el.token = tok;
     el.setAttribute('progress-id', pid);

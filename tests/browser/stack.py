@@ -147,14 +147,19 @@ def main():
     parser.add_argument("--artifacts", help="copy the logs here on exit")
     parser.add_argument("--template-dir", action="append", default=[],
                         help="a template directory searched before the shipped one")
+    parser.add_argument("--finished-ttl", type=int,
+                        help="certgend's [cleanup] finished_ttl_s (how long results stay)")
     args = parser.parse_args()
+    config = {group: dict(keys) for group, keys in DEFAULT_CONFIG.items()}
+    if args.finished_ttl is not None:
+        config["cleanup"]["finished_ttl_s"] = args.finished_ttl
 
     # SIGTERM ends the command loop like end of input does.
     def on_term(_sig, _frame):
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_term)
 
-    with PrivateBus(BUILD_ROOT, config=DEFAULT_CONFIG, template_dirs=args.template_dir) as bus:
+    with PrivateBus(BUILD_ROOT, config=config, template_dirs=args.template_dir) as bus:
         tokens = {f"web{i + 1}": secrets.token_urlsafe(24) for i in range(args.users)}
         tokens_file = os.path.join(bus.tmpdir, "tokens")
         with open(tokens_file, "w", encoding="ascii") as f:

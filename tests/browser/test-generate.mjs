@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import {
-  withStack, newPage, signIn, fillSingle, submit, progressElement, waitForEvent, events,
-  elementState, screenshot, seconds, batchNames, followInPage,
+  withStack, newPage, signIn, fillSingle, fillBatch, submit, progressElement, waitForEvent,
+  events, elementState, screenshot, seconds, batchNames, followInPage,
 } from './harness.mjs';
 
 test('the page generates a certificate end to end', { timeout: seconds(90) }, async (t) => {
@@ -66,6 +66,42 @@ test('the page generates a certificate end to end', { timeout: seconds(90) }, as
     assert.equal(crypto.createHash('sha256').update(pdf).digest('hex'), result.checksum);
 
     await screenshot(page, 'desktop-completed');
+    assert.deepEqual(page.errors, []);
+  });
+});
+
+test('a batch as one PDF per recipient (ZIP) downloads the ZIP', { timeout: seconds(90) }, async (t) => {
+  await withStack(t, { name: 'zip' }, async ({ stack, browser }) => {
+    const page = await newPage(browser);
+    await signIn(page, stack);
+    // the choice is there for a batch, from a list or a CSV file, not for one
+    const zip = page.getByLabel('One PDF per recipient (ZIP)');
+    assert.equal(await zip.isVisible(), false);
+    await page.locator('label[for="mode-csv"]').click();
+    assert.equal(await zip.isVisible(), true);
+    const names = batchNames(3, 'Zip Person');
+    await fillBatch(page, { names, courseName: 'Archives 101' });
+    assert.equal(await zip.isVisible(), true);
+    assert.equal(await zip.isChecked(), false);
+    await zip.check();
+    const id = await submit(page);
+
+    const result = (await waitForEvent(page, id, 'complete')).detail;
+    assert.equal(result.contentType, 'application/zip', JSON.stringify(result));
+    assert.equal(result.pages, 3);
+    const link = page.getByRole('link', { name: /Download ZIP \(3 PDFs\)/ });
+    await link.waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    assert.equal(download.suggestedFilename(),
+      `certificates-${result.certificateNumber}-${result.lastCertificateNumber}.zip`);
+    const body = fs.readFileSync(await download.path());
+    assert.equal(body.subarray(0, 4).toString('latin1'), 'PK\x03\x04');
+    assert.equal(body.length, Number(result.fileSize));
+    assert.equal(crypto.createHash('sha256').update(body).digest('hex'), result.checksum);
+    // the members' names are in the archive: the first number's PDF, the manifest
+    assert.ok(body.includes(Buffer.from(`${result.certificateNumber}.pdf`)));
+    assert.ok(body.includes(Buffer.from('manifest.csv')));
+    await screenshot(page, 'desktop-zip-completed');
     assert.deepEqual(page.errors, []);
   });
 });

@@ -423,11 +423,14 @@ class HttpTestCase(CertgenTestCase):
         self.assertTrue(body["message"], body)
         return body
 
-    def start(self, data=None, token=ALICE, template=None, transaction="tx-http", **options):
+    def start(self, data=None, token=ALICE, template=None, transaction="tx-http",
+              output_format=None, **options):
         body = {"transactionId": transaction,
                 "data": data if data is not None else recipient_data()}
         if template is not None:
             body["templateId"] = template
+        if output_format is not None:
+            body["outputFormat"] = output_format
         if options:
             body["options"] = options
         resp = self.request("POST", "/api/certificates", body, token=token)

@@ -62,6 +62,7 @@ METHODS = {
     "OpenCertificate": ("(s)", "(h)"),
     "Cleanup": ("()", "(u)"),
     "ListTemplates": ("()", "(aa{sv})"),
+    "GetStatistics": ("()", "(a{sv})"),
     "RenderPreview": ("(ssu)", "(h)"),
 }
 

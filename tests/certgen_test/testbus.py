@@ -78,6 +78,7 @@ UPDATE_KEYS = {
     "sequence": "t", "timestamp_us": "x", "started_at_us": "x", "expected_end_us": "x",
     "cancellable": "b", "pages_done": "u", "pages_total": "u", "persistent": "b",
     "expires_at_us": "x", "template_id": "s",
+    "output_format": "s",
 }
 TEST_USERS = ("certgen-test1", "certgen-test2")
 
@@ -914,8 +915,8 @@ class CertgenTestCase(unittest.TestCase):
         self.assertLess(used, seconds * 0.3 * max(1, TIMEOUT_FACTOR / 5),
                         f"certgend used {used:.2f}s CPU in {seconds}s after the terminal update")
 
-    def cert_path(self, pid):
-        return os.path.join(self.cert_dir, f"{pid}.pdf")
+    def cert_path(self, pid, ext="pdf"):
+        return os.path.join(self.cert_dir, f"{pid}.{ext}")
 
     def cert_dir_entries(self):
         try:
@@ -924,9 +925,9 @@ class CertgenTestCase(unittest.TestCase):
             return []
 
     def files_of(self, pid):
-        """<id>.pdf and hidden temporary files (.<id>.pdf.XXXXXX) of pid."""
+        """<id>.pdf or <id>.zip and hidden temporary files (.<id>.pdf.XXXXXX) of pid."""
         return [e for e in self.cert_dir_entries()
-                if e == f"{pid}.pdf" or (e.startswith(".") and pid in e)]
+                if e in (f"{pid}.pdf", f"{pid}.zip") or (e.startswith(".") and pid in e)]
 
     def assert_no_file_for(self, pid):
         """No final file and no temporary (dot) file of pid left behind."""

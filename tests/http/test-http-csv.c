@@ -73,7 +73,7 @@ test_http_csv_query_errors(void)
 	    "'set.a=b': not a shared field (set.FIELD, FIELD a letter, then letters, digits or "
 	    "_, at most 64)",
 	    "outputFormat=PDF",
-	    "outputFormat: expected pdf or zip",
+	    "outputFormat: expected pdf or zip, not 'PDF'",
 	    "persist=yes",
 	    "persist: expected true or false",
 	    "transactionId=",

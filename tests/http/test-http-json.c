@@ -2,6 +2,7 @@
 /* Unit tests of the bridge's JSON helpers (cg-http-json.c): parsing and
  * checking bodies, updates and analytics as JSON, the error body. */
 #include <gio/gio.h>
+#include <string.h>
 
 #include "cg-http-error.h"
 #include "cg-http-json.h"
@@ -308,11 +309,69 @@ test_error_json(void)
 			"{\"error\":\"not_found\",\"message\":\"No \\\"generation\\\"\"}");
 }
 
+/* A POST body with "outputFormat": @value (JSON text). */
+static GVariant *
+start_with_output_format(const char *value, GError **error)
+{
+	g_autofree char *body =
+	    g_strdup_printf("{\"data\": {\"recipientName\": \"A\"}, \"outputFormat\": %s}", value);
+
+	return cg_http_start_parameters_from_body(body, strlen(body), 32, "web", NULL, error);
+}
+
+/* The message of the InvalidArgument error a body with @value gets. */
+static char *
+refused_output_format(const char *value)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_null(start_with_output_format(value, &error));
+	g_assert_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT);
+	g_assert_true(g_str_has_prefix(error->message, "outputFormat: "));
+	return g_strdup(error->message);
+}
+
+/* outputFormat "zip" becomes option output_format, "pdf" is the default;
+ * anything else (or another type) is refused naming the field. */
+static void
+test_start_output_format(void)
+{
+	const char *const accepted[] = {"zip", "pdf"};
+	g_autofree char *tar = refused_output_format("\"tar\"");
+	g_autofree char *upper = refused_output_format("\"Zip\"");
+	g_autofree char *control = refused_output_format("\"zip\\u001b\"");
+	g_autofree char *boolean = refused_output_format("true");
+
+	g_assert_cmpstr(tar, ==, "outputFormat: expected pdf or zip, not 'tar'");
+	g_assert_cmpstr(upper, ==, "outputFormat: expected pdf or zip, not 'Zip'");
+	g_assert_nonnull(strstr(control, "'zip\\033'"));
+	g_assert_cmpstr(boolean, ==, "outputFormat: expected a string");
+	for (guint i = 0; i < G_N_ELEMENTS(accepted); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *quoted = g_strdup_printf("\"%s\"", accepted[i]);
+		g_autoptr(GVariant) params = start_with_output_format(quoted, &error);
+		g_autoptr(GVariant) options = NULL;
+		const char *format = NULL;
+
+		g_assert_no_error(error);
+		g_variant_ref_sink(params);
+		options = g_variant_get_child_value(params, 3);
+		/* pdf is certgend's default: only zip is asked for */
+		if (g_str_equal(accepted[i], "pdf")) {
+			g_assert_false(g_variant_lookup(options, "output_format", "&s", &format));
+			continue;
+		}
+		g_assert_true(g_variant_lookup(options, "output_format", "&s", &format));
+		g_assert_cmpstr(format, ==, accepted[i]);
+	}
+}
+
 static const CgTestCase cases[] = {
     {"/http/json/check-depth", test_check_depth},
     {"/http/json/check-encoding", test_check_encoding},
     {"/http/json/parse-object", test_parse_object},
     {"/http/json/camel-case", test_camel_case},
+    {"/http/json/start-output-format", test_start_output_format},
     {"/http/json/update", test_update_to_json},
     {"/http/json/analytics", test_analytics_to_json},
     {"/http/json/templates", test_templates_to_json},

@@ -8,6 +8,7 @@ private bus. Each case is its own meson test (suite 'http')."""
 import collections
 import hashlib
 import http.client
+import io
 import json
 import os
 import pwd
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
@@ -159,8 +161,11 @@ class RouteTests(HttpTestCase):
         self.assertEqual(last["stageIndex"], 6)
         self.assertEqual(set(last["result"]),
                          {"certificateNumber", "lastCertificateNumber", "fileSize", "checksum",
-                          "pages"} & set(last["result"]) | {"certificateNumber", "fileSize",
-                                                             "checksum", "pages"})
+                          "pages", "contentType"} & set(last["result"]) | {
+                              "certificateNumber", "fileSize", "checksum", "pages",
+                              "contentType"})
+        self.assertEqual(last["result"]["contentType"], "application/pdf")
+        self.assertEqual(last["outputFormat"], "pdf")
         self.assertRegex(last["result"]["checksum"], r"^[0-9a-f]{64}$")
         self.assertEqual(last["downloadUrl"], f"/api/certificates/{pid}/download")
         # every line of the stream is a field, a comment or blank
@@ -197,6 +202,53 @@ class RouteTests(HttpTestCase):
         self.assertEqual(int(resp.header("Content-Length")), last["result"]["fileSize"])
         self.assertTrue(resp.body.startswith(b"%PDF-"))
         self.assertEqual(hashlib.sha256(resp.body).hexdigest(), last["result"]["checksum"])
+
+    def download_of(self, data, fmt):
+        """Start with outputFormat fmt, wait, download: the events and the
+        download say fmt, and the attachment is named after the number
+        range -> (pid, result, response)."""
+        pid = self.start(data, output_format=fmt)
+        last = self.wait_finished(pid)
+        self.assertEqual(last["outputFormat"], fmt)
+        result = last["result"]
+        self.assertEqual(result["contentType"], f"application/{fmt}")
+        resp = self.request("GET", f"/api/certificates/{pid}/download")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("Content-Type"), f"application/{fmt}")
+        first, final = result["certificateNumber"], result["lastCertificateNumber"]
+        self.assertNotEqual(first, final)
+        self.assertEqual(resp.header("Content-Disposition"),
+                         f'attachment; filename="certificates-{first}-{final}.{fmt}"')
+        self.assertEqual(int(resp.header("Content-Length")), result["fileSize"])
+        self.assertEqual(hashlib.sha256(resp.body).hexdigest(), result["checksum"])
+        return pid, result, resp
+
+    def test_download_zip(self):
+        """outputFormat "zip": the events say so, the download is the ZIP
+        (application/zip) named after the batch's number range."""
+        pid, result, resp = self.download_of(batch_data(3), "zip")
+        with zipfile.ZipFile(io.BytesIO(resp.body)) as archive:
+            self.assertEqual(len(archive.namelist()), 4)
+            self.assertEqual(archive.namelist()[0], f"{result['certificateNumber']}.pdf")
+            self.assertEqual(archive.namelist()[-1], "manifest.csv")
+        # another web user: 404, as for any generation of someone else
+        self.assertError(self.request("GET", f"/api/certificates/{pid}/download", token=BOB),
+                         404, "not_found")
+
+    def test_download_batch_pdf_named_by_range(self):
+        """A PDF batch's download is named after its number range too."""
+        _, _, resp = self.download_of(batch_data(2), "pdf")
+        self.assertTrue(resp.body.startswith(b"%PDF-"))
+
+    def test_bad_output_format(self):
+        """outputFormat other than "pdf"/"zip", or not a string: 400
+        invalid_argument naming the field; nothing is started."""
+        for value in ("tar", "ZIP", 1, ["zip"]):  # at most 5 requests a minute
+            resp = self.request("POST", "/api/certificates",
+                                {"data": recipient_data(), "outputFormat": value})
+            body = self.assertError(resp, 400, "invalid_argument", repr(value))
+            self.assertIn("outputFormat", body["message"])
+        self.assertEqual(self.root.call("ListGenerations"), [])
 
     def test_download_not_ready(self):
         """Before download_ready: 409 not_ready."""

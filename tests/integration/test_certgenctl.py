@@ -17,6 +17,7 @@ import subprocess
 import sys
 import termios
 import time
+import zipfile
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
@@ -621,6 +622,35 @@ class CertgenctlTests(CertgenTestCase):
         rc, _, stderr = self.ctl("templates", "a", "b")
         self.assertEqual(rc, EXIT_USAGE, stderr)
 
+    # -- stats ------------------------------------------------------------------
+
+    def test_stats_table(self):
+        """stats: counts by status, a row per template, its stages; --json
+        GetStatistics as one object."""
+        rc, stdout, stderr = self.ctl("stats")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(stdout, "Generations: 0 (the last finished ones)\nBy status: "
+                         "completed 0, failed 0, cancelled 0, timed_out 0\n")
+        self.run_to_end(batch_json(3))
+        self.run_to_end(json.dumps({"recipientName": 5}))
+        self.run_to_end(single_json(), template="modern")
+        rc, stdout, stderr = self.ctl("stats")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        lines = stdout.splitlines()
+        self.assertEqual(lines[0], "Generations: 3 (the last finished ones)")
+        self.assertEqual(lines[1], "By status: completed 2, failed 1, cancelled 0, timed_out 0")
+        self.assertRegex(lines[3], r"^TEMPLATE +GENERATIONS +PAGES +PAGE P50 +PAGE P95$")
+        self.assertRegex(lines[4], r"^classic +2 +3 +\d+\.\d ms +\d+\.\d ms$")
+        self.assertRegex(lines[5], r"^modern +1 +1 +\d+\.\d ms +\d+\.\d ms$")
+        self.assertRegex(stdout, r"\nclassic\n  STAGE +P50 +P95\n  initializing +\d")
+        self.assertRegex(stdout, r"\n  pdf_generation +\d+\.\d ms +\d+\.\d ms\n")
+        rc, stdout, stderr = self.ctl("stats", "--json")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(len(stdout.splitlines()), 1)
+        self.assertEqual(json.loads(stdout), self.root.call("GetStatistics"))
+        rc, _, stderr = self.ctl("stats", "extra")
+        self.assertEqual(rc, EXIT_USAGE, stderr)
+
     def test_generate_data_errors(self):
         """Data that never reaches a generation: a missing file and text that is
         not UTF-8 are local errors (exit 1), an unknown template is refused by
@@ -928,6 +958,74 @@ class CertgenctlTests(CertgenTestCase):
         rc, _, stderr = self.ctl("fetch", pid)
         self.assertEqual(rc, EXIT_USAGE, stderr)
         self.assertIn("fetch needs --output FILE", stderr)
+
+    def assert_zip_of(self, path, n):
+        """path is a ZIP of n PDFs and manifest.csv."""
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            self.assertEqual(len(names), n + 1, names)
+            self.assertEqual(names[-1], "manifest.csv")
+            self.assertTrue(all(name.endswith(".pdf") for name in names[:-1]), names)
+            self.assertTrue(archive.read(names[0]).startswith(b"%PDF-"))
+
+    def test_generate_zip(self):
+        """generate --zip: option output_format "zip"; --output saves the ZIP
+        (SHA-256 of the result); the summary says ZIP; --json's result object
+        carries output_format and content_type; status shows them."""
+        n = 4
+        data = self.data_file(batch_json(n))
+        out = os.path.join(self.out_dir(), "class.bin")
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--zip", "--output", out)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        m = re.search(r"^Generation ([0-9a-f]{32}) completed: certificates \S+ to \S+ "
+                      r"\(4 pages, ZIP, .*sha256 ([0-9a-f]{64})\)\.$", stdout, re.M)
+        self.assertIsNotNone(m, stdout)
+        pid, checksum = m.groups()
+        self.assertEqual(sha256_file(out), checksum)
+        self.assert_zip_of(out, n)
+        snap = self.root.progress(pid)
+        self.assertEqual(snap["output_format"], "zip")
+        self.assertEqual(snap["result"]["content_type"], "application/zip")
+        self.assert_no_temporary_files(self.out_dir(), allowed=["class.bin"])
+
+        rc, stdout, stderr = self.ctl("status", pid)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertRegex(stdout, r"Output: zip\n")
+        self.assertRegex(stdout, r"Content type: application/zip\n")
+        rc, stdout, stderr = self.ctl("status", pid, "--json")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(json.loads(stdout)["output_format"], "zip")
+        self.assertEqual(json.loads(stdout)["result"]["content_type"], "application/zip")
+
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--zip", "--json")
+        self.assertEqual(rc, EXIT_OK, stderr)
+        final = self.json_lines(stdout.splitlines())[-1]
+        self.assertEqual(final["output_format"], "zip")
+        self.assertEqual(final["result"]["content_type"], "application/zip")
+
+        # fetch writes the ZIP as it is
+        fetched = os.path.join(self.out_dir(), "fetched.zip")
+        rc, _, stderr = self.ctl("fetch", pid, "--output", fetched)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(sha256_file(fetched), checksum)
+
+    def test_generate_output_zip_implies_zip(self):
+        """--output FILE.zip (any case) asks for a ZIP without --zip; a .pdf
+        name stays a PDF."""
+        data = self.data_file(batch_json(2))
+        out = os.path.join(self.out_dir(), "Class.ZIP")
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--output", out)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assert_zip_of(out, 2)
+        out_pdf = os.path.join(self.out_dir(), "class.pdf")
+        rc, stdout, stderr = self.ctl("generate", "--data", data, "--output", out_pdf)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        with open(out_pdf, "rb") as f:
+            self.assertEqual(f.read(5), b"%PDF-")
+        # --zip is an option of generate only
+        rc, _, stderr = self.ctl("status", "0123456789abcdef0123456789abcdef", "--zip")
+        self.assertEqual(rc, EXIT_USAGE, stderr)
+        self.assertIn("Option --zip does not apply to \"status\"", stderr)
 
     def test_cancel_and_cleanup(self):
         """cancel ends a running generation; a second cancel is refused;

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cg-zip-batch.h"
+
+#include <string.h>
+
+#include "cg-manifest.h"
+#include "cg-zip.h"
+
+#define CG_ZIP_HELPER_WAIT_US (5 * G_TIME_SPAN_MILLISECOND)
+
+/* A rendered page waiting to be written. */
+typedef struct {
+	GBytes *pdf; /* NULL: the slot is free */
+	char *sha256;
+} CgZipPage;
+
+/* in a GRcBox (atomic): cg_zip_batch_ref() / _unref() */
+struct _CgZipBatch {
+	GMutex lock;
+	GCond cond;
+
+	/* read-only after cg_zip_batch_new() */
+	CgTemplate *tmpl;
+	const CgData *data; /* borrowed, used while a page is worked on */
+	CgRenderParams params;
+	GCancellable *cancellable;
+	guint n_pages;
+
+	/* under @lock */
+	guint claimed;			      /* pages 0 .. claimed - 1 are claimed */
+	guint written;			      /* pages 0 .. written - 1 are in the archive */
+	guint working;			      /* pages being rendered */
+	gboolean stop;			      /* claim nothing more */
+	GError *error;			      /* the first failure of a renderer */
+	CgZipPage slots[CG_ZIP_BATCH_WINDOW]; /* page i in slot i % WINDOW */
+};
+
+static void
+cg_zip_page_clear(CgZipPage *page)
+{
+	g_clear_pointer(&page->pdf, g_bytes_unref);
+	g_clear_pointer(&page->sha256, g_free);
+}
+
+CgZipBatch *
+cg_zip_batch_new(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
+		 GCancellable *cancellable)
+{
+	CgZipBatch *batch;
+
+	g_return_val_if_fail(tmpl != NULL, NULL);
+	g_return_val_if_fail(data != NULL, NULL);
+	g_return_val_if_fail(params != NULL, NULL);
+
+	batch = g_atomic_rc_box_new0(CgZipBatch);
+	g_mutex_init(&batch->lock);
+	g_cond_init(&batch->cond);
+	batch->tmpl = cg_template_ref(tmpl);
+	batch->data = data;
+	batch->params = *params;
+	batch->cancellable = cancellable != NULL ? g_object_ref(cancellable) : NULL;
+	batch->n_pages = cg_data_get_n_recipients(data);
+	return batch;
+}
+
+CgZipBatch *
+cg_zip_batch_ref(CgZipBatch *batch)
+{
+	return g_atomic_rc_box_acquire(batch);
+}
+
+static void
+cg_zip_batch_clear(CgZipBatch *batch)
+{
+	for (guint i = 0; i < CG_ZIP_BATCH_WINDOW; i++)
+		cg_zip_page_clear(&batch->slots[i]);
+	g_clear_error(&batch->error);
+	g_clear_object(&batch->cancellable);
+	cg_template_unref(batch->tmpl);
+	g_mutex_clear(&batch->lock);
+	g_cond_clear(&batch->cond);
+}
+
+void
+cg_zip_batch_unref(CgZipBatch *batch)
+{
+	if (batch != NULL)
+		g_atomic_rc_box_release_full(batch, (GDestroyNotify)cg_zip_batch_clear);
+}
+
+/* Any thread, without the lock: page @index as a one-page PDF. */
+static gboolean
+cg_zip_batch_render(CgZipBatch *batch, guint index, CgZipPage *page, GError **error)
+{
+	g_autoptr(GByteArray) pdf = g_byte_array_sized_new(64 * 1024);
+
+	if (!cg_render_pdf_pages(batch->tmpl, batch->data, index, 1, &batch->params,
+				 cg_render_write_to_byte_array, pdf, NULL, NULL, batch->cancellable,
+				 error))
+		return FALSE;
+	page->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, pdf->data, pdf->len);
+	page->pdf = g_byte_array_free_to_bytes(g_steal_pointer(&pdf));
+	return TRUE;
+}
+
+/* Under the lock: whether the next page may be claimed now. */
+static gboolean
+cg_zip_batch_can_claim(const CgZipBatch *batch)
+{
+	return !batch->stop && batch->claimed < batch->n_pages &&
+	       batch->claimed < batch->written + CG_ZIP_BATCH_WINDOW;
+}
+
+/* Under the lock (released while rendering): claims, renders and stores
+ * the next page. */
+static void
+cg_zip_batch_work_one(CgZipBatch *batch)
+{
+	g_autoptr(GError) local_error = NULL;
+	CgZipPage page = {NULL, NULL};
+	guint index = batch->claimed++;
+	gboolean ok;
+
+	batch->working++;
+	g_mutex_unlock(&batch->lock);
+	ok = cg_zip_batch_render(batch, index, &page, &local_error);
+	g_mutex_lock(&batch->lock);
+	batch->working--;
+	if (!ok) {
+		if (batch->error == NULL)
+			batch->error = g_steal_pointer(&local_error);
+		batch->stop = TRUE;
+	} else if (batch->stop) {
+		cg_zip_page_clear(&page);
+	} else {
+		batch->slots[index % CG_ZIP_BATCH_WINDOW] = page;
+	}
+	g_cond_broadcast(&batch->cond);
+}
+
+gboolean
+cg_zip_batch_wants_help(CgZipBatch *batch)
+{
+	gboolean wants;
+
+	g_return_val_if_fail(batch != NULL, FALSE);
+
+	g_mutex_lock(&batch->lock);
+	wants = !batch->stop && batch->claimed < batch->n_pages;
+	g_mutex_unlock(&batch->lock);
+	return wants;
+}
+
+void
+cg_zip_batch_help(CgZipBatch *batch, CgZipBatchLeaveFunc leave, gpointer user_data)
+{
+	g_return_if_fail(batch != NULL);
+
+	for (;;) {
+		gboolean done;
+
+		/* outside the batch's lock: @leave may take its caller's locks */
+		if (leave != NULL && leave(user_data))
+			return;
+		g_mutex_lock(&batch->lock);
+		done = batch->stop || batch->claimed >= batch->n_pages;
+		if (!done && cg_zip_batch_can_claim(batch))
+			cg_zip_batch_work_one(batch);
+		else if (!done)
+			/* the window is full: the writer is behind */
+			g_cond_wait_until(&batch->cond, &batch->lock,
+					  g_get_monotonic_time() + CG_ZIP_HELPER_WAIT_US);
+		g_mutex_unlock(&batch->lock);
+		if (done)
+			return;
+	}
+}
+
+/* Without the lock: writes @page as page @index of the archive. */
+static gboolean
+cg_zip_batch_write_page(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manifest, guint index,
+			const CgZipPage *page, GError **error)
+{
+	const CgRecipient *recipient = cg_data_get_recipient(batch->data, index);
+	g_autofree char *number = cg_render_certificate_number(batch->params.issued_at_us,
+							       batch->params.first_number + index);
+	g_autofree char *name = g_strconcat(number, ".pdf", NULL);
+	gsize length;
+	const void *bytes = g_bytes_get_data(page->pdf, &length);
+
+	if (!cg_zip_writer_add(zip, name, bytes, length, error))
+		return FALSE;
+	cg_manifest_add(manifest, number, cg_recipient_get(recipient, "recipientName"),
+			page->sha256);
+	return TRUE;
+}
+
+/* Under the lock: writes the pages in order, rendering when the next one
+ * is not there yet, until all are written or the batch stops. */
+static gboolean
+cg_zip_batch_write_pages(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manifest,
+			 CgRenderPageFunc page_done, gpointer user_data, GError **error)
+{
+	while (batch->written < batch->n_pages && !batch->stop) {
+		CgZipPage *slot = &batch->slots[batch->written % CG_ZIP_BATCH_WINDOW];
+		CgZipPage page = *slot;
+		guint index = batch->written;
+		gboolean ok;
+
+		if (page.pdf == NULL) {
+			if (cg_zip_batch_can_claim(batch))
+				cg_zip_batch_work_one(batch);
+			else
+				g_cond_wait(&batch->cond, &batch->lock);
+			continue;
+		}
+		memset(slot, 0, sizeof(*slot));
+		g_mutex_unlock(&batch->lock);
+		ok = cg_zip_batch_write_page(batch, zip, manifest, index, &page, error);
+		cg_zip_page_clear(&page);
+		if (ok && page_done != NULL && !page_done(index + 1, batch->n_pages, user_data)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+				    "Rendering stopped after page %u of %u", index + 1,
+				    batch->n_pages);
+			ok = FALSE;
+		}
+		g_mutex_lock(&batch->lock);
+		batch->written++;
+		g_cond_broadcast(&batch->cond);
+		if (!ok)
+			return FALSE;
+	}
+	if (batch->error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&batch->error));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+cg_zip_batch_run(CgZipBatch *batch, cairo_write_func_t write, void *closure,
+		 CgRenderPageFunc page_done, gpointer user_data, GError **error)
+{
+	g_autoptr(CgZipWriter) zip = NULL;
+	g_autoptr(CgManifest) manifest = cg_manifest_new();
+	const char *csv;
+	gsize csv_length;
+	gboolean ok;
+
+	g_return_val_if_fail(batch != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	zip = cg_zip_writer_new(write, closure, batch->params.issued_at_us / G_USEC_PER_SEC, error);
+	if (zip == NULL)
+		return FALSE;
+
+	g_mutex_lock(&batch->lock);
+	ok = cg_zip_batch_write_pages(batch, zip, manifest, page_done, user_data, error);
+	/* no helper uses the data once this returns */
+	batch->stop = TRUE;
+	g_cond_broadcast(&batch->cond);
+	while (batch->working > 0)
+		g_cond_wait(&batch->cond, &batch->lock);
+	g_mutex_unlock(&batch->lock);
+	if (!ok)
+		return FALSE;
+
+	csv = cg_manifest_get_data(manifest, &csv_length);
+	return cg_zip_writer_add(zip, "manifest.csv", csv, csv_length, error) &&
+	       cg_zip_writer_close(zip, error);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "cg-data.h"
+#include "cg-render.h"
+#include "cg-template.h"
+
+G_BEGIN_DECLS
+
+/*
+ * A ZIP batch: every recipient rendered as its own one-page PDF (by
+ * cg_render_pdf_pages()), written in recipient order as
+ * `<certificate number>.pdf`, then manifest.csv (cg-manifest.h; its
+ * recipient_name is the recipient's recipientName field, empty for a
+ * template without one), to a ZIP (cg-zip.h).
+ *
+ * The pages are independent, so several threads render them at once: the
+ * thread that runs the batch (cg_zip_batch_run()) and any number of helpers
+ * (cg_zip_batch_help(), from other threads) take the next page index from
+ * one shared counter; finished pages wait in a window of slots until the
+ * running thread writes them, in order, so the archive, the numbers and the
+ * per-page progress are the same whoever rendered a page. Pages are claimed
+ * at most CG_ZIP_BATCH_WINDOW ahead of the last one written, which bounds
+ * the memory held. Cancellation is checked before every page, by every
+ * thread.
+ */
+
+#define CG_ZIP_BATCH_WINDOW 32
+
+typedef struct _CgZipBatch CgZipBatch;
+
+/* @data and @cancellable are borrowed: they must outlive cg_zip_batch_run(),
+ * which waits for every helper to leave them before it returns. */
+CgZipBatch *cg_zip_batch_new(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
+			     GCancellable *cancellable);
+CgZipBatch *cg_zip_batch_ref(CgZipBatch *batch);
+void cg_zip_batch_unref(CgZipBatch *batch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgZipBatch, cg_zip_batch_unref)
+
+/* Renders pages and writes the archive through @write/@closure, calling
+ * @page_done (which may stop it by returning FALSE) after each page
+ * written. Call once. The members' times are params->issued_at_us. */
+gboolean cg_zip_batch_run(CgZipBatch *batch, cairo_write_func_t write, void *closure,
+			  CgRenderPageFunc page_done, gpointer user_data, GError **error);
+
+/* TRUE while a helper would find a page to claim (not all claimed, not
+ * stopped). */
+gboolean cg_zip_batch_wants_help(CgZipBatch *batch);
+
+/* Called between pages: TRUE makes a helper leave (e.g. other work waits). */
+typedef gboolean (*CgZipBatchLeaveFunc)(gpointer user_data);
+
+/* Another thread's share of the work: renders pages until none is left to
+ * claim, the batch stops, or @leave (may be NULL) says so. */
+void cg_zip_batch_help(CgZipBatch *batch, CgZipBatchLeaveFunc leave, gpointer user_data);
+
+G_END_DECLS
