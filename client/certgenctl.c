@@ -48,6 +48,7 @@ enum {
 	OPT_CSV = 1 << 10,
 	OPT_SET = 1 << 11,
 	OPT_ZIP = 1 << 12,
+	OPT_PAGE = 1 << 13,
 };
 
 static CgBusScope arg_scope = CG_BUS_SYSTEM;
@@ -64,7 +65,8 @@ static bool arg_no_wait = false;
 static bool arg_poll = false;
 static bool arg_persist = false;
 static bool arg_dry_run = false;
-static bool arg_zip = false; /* --zip, or --output FILE.zip */
+static bool arg_zip = false;  /* --zip, or --output FILE.zip */
+static uint32_t arg_page = 1; /* preview: 1-based */
 static bool arg_help = false;
 static unsigned arg_given = 0; /* OPT_* seen on the command line */
 
@@ -187,27 +189,54 @@ json_print_update(const CgUpdate *u)
 	return cg_print_json_line(u->json);
 }
 
+/* Saves the file whose descriptor @reply carries (its one "h") to @path
+ * (cg_save_fd); @what names it in messages. Logs. */
 static int
-save_certificate(sd_bus *bus, const char *progress_id, const char *path, uint64_t expected_size)
+save_passed_fd(sd_bus_message *reply, const char *what, const char *path, uint64_t expected_size)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_close_ int fd = -1;
 	int r, passed;
 
-	r = cg_bus_call(bus, arg_scope, "OpenCertificate", &reply, "s", progress_id);
-	if (r < 0)
-		return r;
 	r = sd_bus_message_read(reply, "h", &passed);
 	if (r < 0)
 		return cg_bus_log_parse_error(r);
 	/* The message owns the passed descriptor: take our own copy. */
 	fd = fcntl(passed, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
-		return cg_log_error_errno(errno,
-					  "Failed to duplicate the certificate's file "
-					  "descriptor: %s",
-					  cg_strerror(errno));
+		return cg_log_error_errno(errno, "Failed to duplicate the %s's file descriptor: %s",
+					  what, cg_strerror(errno));
 	return cg_save_fd(fd, path, expected_size);
+}
+
+static int
+save_certificate(sd_bus *bus, const char *progress_id, const char *path, uint64_t expected_size)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int r;
+
+	r = cg_bus_call(bus, arg_scope, "OpenCertificate", &reply, "s", progress_id);
+	if (r < 0)
+		return r;
+	return save_passed_fd(reply, "certificate", path, expected_size);
+}
+
+/* --output as fetch and preview take it: required, "-" for standard
+ * output but never a terminal (@what is binary). Logs. */
+static int
+check_binary_output(const char *verb, const char *what, const char *file)
+{
+	if (arg_output == NULL) {
+		cg_log_error("%s needs --output %s (or --output - for standard output).", verb,
+			     file);
+		return -EINVAL;
+	}
+	if (streq(arg_output, "-") && isatty(STDOUT_FILENO)) {
+		cg_log_error("Refusing to write %s to the terminal: redirect standard "
+			     "output, or use --output %s.",
+			     what, file);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void print_field(const char *name, const char *format, ...) _printf_(2, 3);
@@ -282,6 +311,15 @@ load_data(char **ret)
 		    EINVAL, "Data %s contains a NUL byte; expected JSON text.", data_source());
 	*ret = TAKE_PTR(text);
 	return 0;
+}
+
+/* load_data() for a command: a bad --set is a usage error (CG_EXIT_USAGE). */
+static int
+load_verb_data(char **ret)
+{
+	int r = load_data(ret);
+
+	return r == -E2BIG ? CG_EXIT_USAGE : r;
 }
 
 static int
@@ -405,6 +443,29 @@ follow_to_end(sd_bus *bus, CgFollow *follow, CgProgress *progress, const char *p
 	return status;
 }
 
+/* --data or --csv (and --set only with --csv), as generate and preview take
+ * them. Logs. */
+static int
+check_data_options(const char *verb)
+{
+	if (arg_data == NULL && arg_csv == NULL) {
+		cg_log_error("%s needs the recipient data: --data FILE or --csv FILE (- for "
+			     "standard input).",
+			     verb);
+		return -EINVAL;
+	}
+	if (arg_data != NULL && arg_csv != NULL) {
+		cg_log_error("--data and --csv cannot be combined: the data is JSON or CSV.");
+		return -EINVAL;
+	}
+	if (arg_n_set > 0 && arg_csv == NULL) {
+		cg_log_error("--set applies to CSV data (--csv); JSON data sets shared fields "
+			     "beside \"recipients\".");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 verb_generate(char **args)
 {
@@ -414,20 +475,8 @@ verb_generate(char **args)
 	_cleanup_free_ char *data = NULL, *transaction = NULL, *progress_id = NULL;
 	int r;
 
-	if (arg_data == NULL && arg_csv == NULL) {
-		cg_log_error("generate needs the recipient data: --data FILE or --csv FILE (- for "
-			     "standard input).");
+	if (check_data_options("generate") < 0)
 		return CG_EXIT_USAGE;
-	}
-	if (arg_data != NULL && arg_csv != NULL) {
-		cg_log_error("--data and --csv cannot be combined: the data is JSON or CSV.");
-		return CG_EXIT_USAGE;
-	}
-	if (arg_n_set > 0 && arg_csv == NULL) {
-		cg_log_error("--set applies to CSV data (--csv); JSON data sets shared fields "
-			     "beside \"recipients\".");
-		return CG_EXIT_USAGE;
-	}
 	if (arg_output != NULL && arg_dry_run) {
 		cg_log_error("--output cannot be combined with --dry-run: a dry run makes no "
 			     "file.");
@@ -444,10 +493,8 @@ verb_generate(char **args)
 		return CG_EXIT_USAGE;
 	}
 
-	r = load_data(&data);
-	if (r == -E2BIG)
-		return CG_EXIT_USAGE; /* a bad --set */
-	if (r < 0)
+	r = load_verb_data(&data);
+	if (r != 0)
 		return r;
 
 	/* Fail before starting anything when the result could not be saved. */
@@ -832,15 +879,8 @@ verb_fetch(char **args)
 	_cleanup_(cg_update_freep) CgUpdate *u = NULL;
 	int r;
 
-	if (arg_output == NULL) {
-		cg_log_error("fetch needs --output FILE (or --output - for standard output).");
+	if (check_binary_output("fetch", "a certificate", "FILE") < 0)
 		return CG_EXIT_USAGE;
-	}
-	if (streq(arg_output, "-") && isatty(STDOUT_FILENO)) {
-		cg_log_error("Refusing to write a certificate to the terminal: redirect standard "
-			     "output, or use --output FILE.");
-		return CG_EXIT_USAGE;
-	}
 	/* The snapshot says how long the file must be. */
 	r = get_progress(&bus, args[0], false, &u);
 	if (r < 0)
@@ -876,6 +916,39 @@ verb_cleanup(char **args)
 		printf("{\"removed\":%u}\n", removed);
 	else
 		printf("Removed %u finished generation%s.\n", removed, removed == 1 ? "" : "s");
+	return flush_stdout();
+}
+
+/* ---- preview ---- */
+
+static int
+verb_preview(char **args)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_free_ char *data = NULL;
+	int r;
+
+	if (check_data_options("preview") < 0 ||
+	    check_binary_output("preview", "a PNG image", "FILE.png") < 0)
+		return CG_EXIT_USAGE;
+
+	r = load_verb_data(&data);
+	if (r != 0)
+		return r;
+	/* nothing is asked of certgend when the image could not be saved */
+	r = connect_bus_for_output(&bus);
+	if (r < 0)
+		return r;
+	r = cg_bus_call(bus, arg_scope, "RenderPreview", &reply, "ssu", arg_template, data,
+			arg_page);
+	if (r < 0)
+		return r;
+	r = save_passed_fd(reply, "preview", arg_output, 0);
+	if (r < 0)
+		return r;
+	if (!streq(arg_output, "-"))
+		printf("Saved a preview of page %" PRIu32 " to %s.\n", arg_page, arg_output);
 	return flush_stdout();
 }
 
@@ -1014,6 +1087,21 @@ static const Verb verbs[] = {
      "Save the PDF of a completed generation (OpenCertificate passes a file\n"
      "descriptor). The file is written to a temporary file and renamed.\n\n"
      "  -o --output=FILE|-    Where to save it; '-' writes to standard output\n"},
+    {"preview", 0, 0, OPT_TEMPLATE | OPT_DATA | OPT_CSV | OPT_SET | OPT_PAGE | OPT_OUTPUT,
+     verb_preview, "preview --data FILE [--page N] --output FILE.png",
+     "Save one page as a PNG preview, issuing no number",
+     "Render one page of what generate would make of the same data as a PNG image\n"
+     "(RenderPreview, 96 dpi), marked as a preview: a diagonal PREVIEW watermark,\n"
+     "and PREVIEW for the certificate number. No number is issued and certgend\n"
+     "keeps nothing. The data is checked as generate checks it.\n\n"
+     "  -d --data=FILE|-      Recipient data as JSON, as for generate\n"
+     "     --csv=FILE|-       Recipient data as CSV, as for generate\n"
+     "     --set=FIELD=VALUE  With --csv: a field shared by every recipient\n"
+     "  -t --template=ID      Template (default: classic)\n"
+     "     --page=N           Which page: recipient N of the data (default: 1)\n"
+     "  -o --output=FILE|-    Where to save the PNG (written to a temporary file\n"
+     "                        and renamed); '-' writes to standard output, never\n"
+     "                        to a terminal\n"},
     {"templates", 0, 1, OPT_JSON, verb_templates, "templates [ID]",
      "List the templates, or show one",
      "List the templates certgend has (ListTemplates), or show one template's\n"
@@ -1065,7 +1153,7 @@ help(void)
 	       "Command options (see COMMAND --help):\n"
 	       "  -d --data=FILE|-  --csv=FILE|-  --set=FIELD=VALUE  -t --template=ID\n"
 	       "  --transaction=ID  -o --output=FILE\n"
-	       "  --timeout=SECONDS  --no-wait  --poll  --dry-run  --json\n"
+	       "  --timeout=SECONDS  --no-wait  --poll  --dry-run  --page=N  --json\n"
 	       "\n%s\n"
 	       "Environment: DBUS_SYSTEM_BUS_ADDRESS names the system bus; NO_COLOR turns\n"
 	       "colours off; CERTGENCTL_DEBUG=1 prints debug messages.\n"
@@ -1109,6 +1197,24 @@ take_timeout(const char *value)
 	return r;
 }
 
+static int
+take_page(const char *value)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || value[0] == '-' || v == 0 ||
+	    v > UINT32_MAX) {
+		cg_log_error("Invalid --page \"%s\": expected a page number from 1 to %u.", value,
+			     UINT32_MAX);
+		return -EINVAL;
+	}
+	arg_page = (uint32_t)v;
+	return 0;
+}
+
 /* --set FIELD=VALUE, once per field: kept in order (cg-csv checks them). */
 static int
 take_set(const char *value)
@@ -1149,6 +1255,7 @@ static const VerbOption verb_options[] = {
     {OPT_CSV, "--csv", 0, &arg_csv, "a file name, or - for standard input", NULL, NULL},
     {OPT_SET, "--set", 0, NULL, NULL, NULL, take_set},
     {OPT_ZIP, "--zip", 0, NULL, NULL, &arg_zip, NULL},
+    {OPT_PAGE, "--page", 0, NULL, NULL, NULL, take_page},
 };
 
 /* getopt's value for a verb option without a short name. */

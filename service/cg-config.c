@@ -21,6 +21,7 @@ typedef struct {
 
 static const CgConfigKey config_keys[] = {
     KEY32("limits", "start_per_minute", start_per_minute, 1, 100000),
+    KEY32("limits", "preview_per_minute", preview_per_minute, 1, 100000),
     KEY32("limits", "max_active_per_owner", max_active_per_owner, 1, 100000),
     KEY32("limits", "max_active", max_active, 1, 100000),
     KEY32("limits", "max_recipients", max_recipients, 1, 1000000),
@@ -38,6 +39,7 @@ void
 cg_config_init_defaults(CgConfig *config)
 {
 	config->start_per_minute = 5;
+	config->preview_per_minute = 30;
 	config->max_active_per_owner = 4;
 	config->max_active = 32;
 	config->max_recipients = 10000;

@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 typedef struct {
 	/* [limits] */
 	guint start_per_minute;
+	guint preview_per_minute;
 	guint max_active_per_owner;
 	guint max_active;
 	guint max_recipients;

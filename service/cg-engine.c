@@ -18,7 +18,9 @@
 #include "cg-error.h"
 #include "cg-options.h"
 #include "cg-pipeline.h"
+#include "cg-preview.h"
 #include "cg-rate-limit.h"
+#include "cg-render.h"
 #include "cg-statistics.h"
 #include "cg-template.h"
 
@@ -33,6 +35,7 @@ struct _CgEngine {
 	CgPipeline *pipeline;
 	CgTracker *tracker;
 	CgRateLimit *starts;	   /* StartGeneration per owner key, per minute */
+	CgRateLimit *previews;	   /* RenderPreview per owner key, per minute */
 	guint starts_prune_id;	   /* timer dropping owners whose minute is over */
 	GHashTable *subscriptions; /* connection → counted subscriptions (GUINT) */
 	CgEngineUpdateFunc update;
@@ -41,7 +44,7 @@ struct _CgEngine {
 	gpointer status_data;
 	GMutex listing_lock;
 	GCond listing_done;
-	guint n_listing; /* ListTemplates threads using the store */
+	guint n_listing; /* ListTemplates and RenderPreview threads using the store */
 	char *state_dir;
 	CgStatistics *statistics; /* the finished generations' window */
 	guint statistics_save_id; /* armed: the file is behind the window */
@@ -298,8 +301,10 @@ static gboolean
 starts_prune_cb(gpointer user_data)
 {
 	CgEngine *self = user_data;
-	guint dropped = cg_rate_limit_prune(self->starts, g_get_monotonic_time());
-	guint kept = cg_rate_limit_count(self->starts);
+	gint64 now = g_get_monotonic_time();
+	guint dropped =
+	    cg_rate_limit_prune(self->starts, now) + cg_rate_limit_prune(self->previews, now);
+	guint kept = cg_rate_limit_count(self->starts) + cg_rate_limit_count(self->previews);
 
 	if (dropped > 0)
 		g_debug("Rate limit: forgot %u owner%s, %u kept", dropped, dropped == 1 ? "" : "s",
@@ -374,6 +379,14 @@ cg_engine_check_start(CgEngine *self, const char *transaction_id, const char *te
 	       cg_engine_check_content(self, template_id, data_json, error);
 }
 
+static void
+set_rate_limited(GError **error, guint limit, const char *what, gint64 wait_us)
+{
+	g_set_error(error, CG_ERROR, CG_ERROR_RATE_LIMITED,
+		    "At most %u %s per minute; try again in %" G_GINT64_FORMAT " s", limit, what,
+		    (wait_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+}
+
 /* The rate limit, then the caps; nothing is recorded. */
 static gboolean
 check_may_start(CgEngine *self, const CgCaller *caller, const char *key, gint64 now, GError **error)
@@ -382,11 +395,8 @@ check_may_start(CgEngine *self, const CgCaller *caller, const char *key, gint64 
 
 	/* Rate limit: a sliding window of the last minute's starts. */
 	if (!cg_rate_limit_check(self->starts, key, now, &wait_us)) {
-		g_set_error(error, CG_ERROR, CG_ERROR_RATE_LIMITED,
-			    "At most %u generations may be started per minute; "
-			    "try again in %" G_GINT64_FORMAT " s",
-			    self->config.start_per_minute,
-			    (wait_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+		set_rate_limited(error, self->config.start_per_minute, "generations may be started",
+				 wait_us);
 		return FALSE;
 	}
 	if (cg_tracker_count_active_for_owner(self->tracker, caller->uid, caller->owner_label) >=
@@ -613,6 +623,26 @@ cg_engine_list(CgEngine *self, const CgCaller *caller)
 	return g_variant_builder_end(&builder);
 }
 
+/* A thread of GLib's pool uses the template store: cg_engine_free() waits
+ * for its end. */
+static void
+store_use_begin(CgEngine *self)
+{
+	g_mutex_lock(&self->listing_lock);
+	self->n_listing++;
+	g_mutex_unlock(&self->listing_lock);
+}
+
+/* The store is no longer used: cg_engine_free() may go on. */
+static void
+store_use_end(CgEngine *self)
+{
+	g_mutex_lock(&self->listing_lock);
+	self->n_listing--;
+	g_cond_broadcast(&self->listing_done);
+	g_mutex_unlock(&self->listing_lock);
+}
+
 static void
 list_templates_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -620,11 +650,7 @@ list_templates_thread(GTask *task, gpointer source, gpointer task_data, GCancell
 	GPtrArray *templates = cg_template_store_list(self->templates, cancellable);
 
 	g_task_return_pointer(task, templates, (GDestroyNotify)g_ptr_array_unref);
-	/* the store is no longer used: cg_engine_free() may go on */
-	g_mutex_lock(&self->listing_lock);
-	self->n_listing--;
-	g_cond_broadcast(&self->listing_done);
-	g_mutex_unlock(&self->listing_lock);
+	store_use_end(self);
 }
 
 void
@@ -633,9 +659,7 @@ cg_engine_list_templates_async(CgEngine *self, GAsyncReadyCallback callback, gpo
 	g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
 
 	g_task_set_task_data(task, self, NULL);
-	g_mutex_lock(&self->listing_lock);
-	self->n_listing++;
-	g_mutex_unlock(&self->listing_lock);
+	store_use_begin(self);
 	g_task_run_in_thread(task, list_templates_thread);
 }
 
@@ -644,6 +668,120 @@ cg_engine_list_templates_finish(GAsyncResult *result, GError **error)
 {
 	g_return_val_if_fail(g_task_is_valid(result, NULL), NULL);
 	return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+/* ---- previews ----------------------------------------------------------- */
+
+/* One allocation (g_free): the strings follow the struct. */
+typedef struct {
+	CgEngine *self;
+	gint64 added_at; /* when the rate limit counted it, to take it back on failure */
+	guint page;
+	const char *key; /* the owner key whose rate limit counts it */
+	const char *template_id;
+	const char *data_json;
+	char strings[];
+} CgPreviewJob;
+
+static CgPreviewJob *
+cg_preview_job_new(const char *key, const char *template_id, const char *data_json)
+{
+	gsize key_size = strlen(key) + 1;
+	gsize template_size = strlen(template_id) + 1;
+	gsize data_size = strlen(data_json) + 1;
+	CgPreviewJob *job = g_malloc0(sizeof(CgPreviewJob) + key_size + template_size + data_size);
+	char *next = job->strings;
+
+	job->key = memcpy(next, key, key_size);
+	next += key_size;
+	job->template_id = memcpy(next, template_id, template_size);
+	next += template_size;
+	job->data_json = memcpy(next, data_json, data_size);
+	return job;
+}
+
+static void
+render_preview_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	CgPreviewJob *job = task_data;
+	CgEngine *self = job->self;
+	g_autoptr(CgTemplate) tmpl = NULL;
+	g_autoptr(CgData) data = NULL;
+	GError *error = NULL;
+	int fd = -1;
+
+	tmpl = cg_template_store_load(self->templates, job->template_id, NULL, &error);
+	if (tmpl != NULL)
+		data = cg_data_parse(job->data_json, strlen(job->data_json),
+				     cg_template_get_rules(tmpl), self->config.max_data_bytes,
+				     self->config.max_recipients, NULL, &error);
+	if (data != NULL)
+		fd = cg_preview_render(tmpl, data, job->page, &error);
+	/* this thread is GLib's: its render cache must not outlive the call */
+	cg_render_drop_thread_cache();
+	g_clear_pointer(&data, cg_data_free);
+	g_clear_pointer(&tmpl, cg_template_unref);
+	store_use_end(self);
+	if (fd < 0)
+		g_task_return_error(task, error);
+	else
+		g_task_return_int(task, fd);
+}
+
+void
+cg_engine_render_preview_async(CgEngine *self, const CgCaller *caller, const char *template_id,
+			       const char *data_json, guint page, GAsyncReadyCallback callback,
+			       gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
+	g_autoptr(GError) error = NULL;
+	CgPreviewJob *job;
+	gint64 now = g_get_monotonic_time();
+	gint64 wait_us = 0;
+	g_autofree char *key = owner_key(caller->uid, NULL);
+
+	if (!cg_check_string_argument("template_id", template_id, &error) ||
+	    !cg_engine_check_content(self, template_id, data_json, &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	if (!cg_rate_limit_check(self->previews, key, now, &wait_us)) {
+		set_rate_limited(&error, self->config.preview_per_minute,
+				 "previews may be rendered", wait_us);
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	/* Counted now, so that previews rendering at once cannot pass the
+	 * limit together; taken back if it fails (finish). */
+	cg_rate_limit_add(self->previews, key, now);
+	arm_starts_prune(self);
+
+	job = cg_preview_job_new(key, template_id, data_json);
+	job->self = self;
+	job->added_at = now;
+	job->page = page;
+	g_task_set_task_data(task, job, g_free);
+	store_use_begin(self);
+	g_task_run_in_thread(task, render_preview_thread);
+}
+
+int
+cg_engine_render_preview_finish(CgEngine *self, GAsyncResult *result, GError **error)
+{
+	CgPreviewJob *job;
+	g_autoptr(GError) local_error = NULL;
+	gssize fd;
+
+	g_return_val_if_fail(g_task_is_valid(result, NULL), -1);
+	fd = g_task_propagate_int(G_TASK(result), &local_error);
+	if (local_error == NULL)
+		return (int)fd;
+	/* refused or failed: it does not count */
+	job = g_task_get_task_data(G_TASK(result));
+	if (job != NULL)
+		cg_rate_limit_remove(self->previews, job->key, job->added_at);
+	g_propagate_error(error, g_steal_pointer(&local_error));
+	return -1;
 }
 
 guint
@@ -738,6 +876,7 @@ cg_engine_new(const CgConfig *config, const char *const *template_dirs, const ch
 	g_mutex_init(&self->listing_lock);
 	g_cond_init(&self->listing_done);
 	self->starts = cg_rate_limit_new(config->start_per_minute, CG_RATE_WINDOW_US);
+	self->previews = cg_rate_limit_new(config->preview_per_minute, CG_RATE_WINDOW_US);
 	self->subscriptions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->tracker = cg_tracker_new(&tracker_config, tracker_emit_cb, tracker_forget_cb, self);
 
@@ -807,6 +946,7 @@ cg_engine_free(CgEngine *self)
 	g_free(self->state_dir);
 	g_clear_pointer(&self->subscriptions, g_hash_table_unref);
 	g_clear_pointer(&self->starts, cg_rate_limit_free);
+	g_clear_pointer(&self->previews, cg_rate_limit_free);
 	/* a listing still loading templates holds on to the store */
 	g_mutex_lock(&self->listing_lock);
 	while (self->n_listing > 0)

@@ -117,6 +117,20 @@ GPtrArray *cg_engine_list_templates_finish(GAsyncResult *result, GError **error)
  * Anyone who may generate may ask, so it takes no caller. The same window
  * gives each new generation its template's history for expected_end_us. */
 GVariant *cg_engine_get_statistics(CgEngine *engine);
+/* RenderPreview: page @page (1-based, recipient @page) of what
+ * StartGeneration would make of @template_id and @data_json, as PNG (see
+ * cg-preview.h): no number is reserved, nothing is tracked. The same checks
+ * as StartGeneration's (cg_engine_check_content(), then the data against
+ * the template's rules: CG_ERROR_INVALID_DATA), a page out of range
+ * (CG_ERROR_INVALID_ARGUMENT), at most preview_per_minute per owner
+ * (CG_ERROR_RATE_LIMITED; a refused or failed preview does not count). The
+ * work runs in a thread of GLib's pool; cg_engine_free() waits for it. The
+ * callback comes on the calling thread's main context, the finish function
+ * gives the PNG's file descriptor (read-only, sealed) or -1. */
+void cg_engine_render_preview_async(CgEngine *engine, const CgCaller *caller,
+				    const char *template_id, const char *data_json, guint page,
+				    GAsyncReadyCallback callback, gpointer user_data);
+int cg_engine_render_preview_finish(CgEngine *engine, GAsyncResult *result, GError **error);
 /* Forget the caller's finished generations now (all for an administrator).
  * Returns how many. */
 guint cg_engine_cleanup(CgEngine *engine, const CgCaller *caller);

@@ -42,6 +42,8 @@ typedef struct {
 	char *data_json;
 	char *owner_label;
 	CgGenerationOptions options;
+	/* RenderPreview (template_id and data_json above) */
+	guint page;
 } CgCall;
 
 static void
@@ -243,6 +245,20 @@ authorize_finish(GAsyncResult *result, CgCaller *caller, GError **error)
 	caller->uid = auth->uid;
 	caller->is_admin = auth->is_admin;
 	return TRUE;
+}
+
+/* The end of the authorization of a method whose work goes on elsewhere:
+ * @call, or NULL when refused (replied to and freed). */
+static CgCall *
+finish_authorized(GAsyncResult *res, CgCall *call)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (authorize_finish(res, &call->caller, &error))
+		return call;
+	reply_error(call, error);
+	cg_call_free(call);
+	return NULL;
 }
 
 /* The common start of the methods on one generation. */
@@ -467,24 +483,33 @@ handle_unsubscribe(CgDBusManager *skeleton, GDBusMethodInvocation *invocation,
 	return authorize_for_id(self, invocation, progress_id, unsubscribe_authorized_cb);
 }
 
+/* The reply of a method whose one out argument is a file descriptor: @fd
+ * (taken), or @error when @fd is -1. */
+static void
+reply_fd(CgCall *call, int fd, const GError *error)
+{
+	g_autoptr(GUnixFDList) fd_list = NULL;
+
+	if (fd < 0) {
+		reply_error(call, error);
+		return;
+	}
+	fd_list = g_unix_fd_list_new_from_array(&fd, 1);
+	g_dbus_method_invocation_return_value_with_unix_fd_list(g_steal_pointer(&call->invocation),
+								g_variant_new("(h)", 0), fd_list);
+}
+
 static void
 open_certificate_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(CgCall) call = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GUnixFDList) fd_list = NULL;
 	int fd = -1;
 
-	if (!authorize_finish(res, &call->caller, &error) ||
-	    (fd = cg_engine_open_certificate(call->self->engine, &call->caller, call->progress_id,
-					     &error)) < 0) {
-		reply_error(call, error);
-		return;
-	}
-	fd_list = g_unix_fd_list_new_from_array(&fd, 1);
-	cg_dbus_manager_complete_open_certificate(call->self->skeleton,
-						  g_steal_pointer(&call->invocation), fd_list,
-						  g_variant_new_handle(0));
+	if (authorize_finish(res, &call->caller, &error))
+		fd = cg_engine_open_certificate(call->self->engine, &call->caller,
+						call->progress_id, &error);
+	reply_fd(call, fd, error);
 }
 
 static gboolean
@@ -492,6 +517,52 @@ handle_open_certificate(CgDBusManager *skeleton, GDBusMethodInvocation *invocati
 			GUnixFDList *fd_list, const char *progress_id, CgManager *self)
 {
 	return authorize_for_id(self, invocation, progress_id, open_certificate_authorized_cb);
+}
+
+/* ---- RenderPreview -------------------------------------------------------------- */
+
+static void
+preview_rendered_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CgCall) call = user_data;
+	g_autoptr(GError) error = NULL;
+	int fd = cg_engine_render_preview_finish(call->self->engine, res, &error);
+
+	reply_fd(call, fd, error);
+}
+
+static void
+render_preview_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	CgCall *call = finish_authorized(res, user_data);
+
+	/* rendering is work: off the main loop */
+	if (call != NULL)
+		cg_engine_render_preview_async(call->self->engine, &call->caller, call->template_id,
+					       call->data_json, call->page, preview_rendered_cb,
+					       call);
+}
+
+static gboolean
+handle_render_preview(CgDBusManager *skeleton, GDBusMethodInvocation *invocation,
+		      GUnixFDList *fd_list, const char *template_id, const char *data_json,
+		      guint page, CgManager *self)
+{
+	g_autoptr(CgCall) call = cg_call_new(self, invocation, NULL);
+	g_autoptr(GError) error = NULL;
+
+	/* Checked before anything is asked, as for StartGeneration. */
+	if (!cg_check_string_argument("template_id", template_id, &error) ||
+	    !cg_engine_check_content(self->engine, template_id, data_json, &error)) {
+		reply_error(call, error);
+		return TRUE;
+	}
+	call->template_id = g_strdup(template_id);
+	call->data_json = g_strdup(data_json);
+	call->page = page;
+	authorize_async(self, invocation, CG_NEED_GENERATE, NULL, FALSE,
+			render_preview_authorized_cb, g_steal_pointer(&call));
+	return TRUE;
 }
 
 /* ---- the methods on all of the caller's generations --------------------------- */
@@ -548,17 +619,11 @@ templates_listed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 list_templates_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(CgCall) call = user_data;
-	g_autoptr(GError) error = NULL;
-	CgEngine *engine;
+	CgCall *call = finish_authorized(res, user_data);
 
-	if (!authorize_finish(res, &call->caller, &error)) {
-		reply_error(call, error);
-		return;
-	}
 	/* loading templates is work: off the main loop */
-	engine = call->self->engine;
-	cg_engine_list_templates_async(engine, templates_listed_cb, g_steal_pointer(&call));
+	if (call != NULL)
+		cg_engine_list_templates_async(call->self->engine, templates_listed_cb, call);
 }
 
 /* Whoever may generate may see what to generate with. */
@@ -646,6 +711,8 @@ cg_manager_new(GDBusConnection *connection, const CgConfig *config,
 	g_signal_connect(self->skeleton, "handle-list-templates", G_CALLBACK(handle_list_templates),
 			 self);
 	g_signal_connect(self->skeleton, "handle-get-statistics", G_CALLBACK(handle_get_statistics),
+			 self);
+	g_signal_connect(self->skeleton, "handle-render-preview", G_CALLBACK(handle_render_preview),
 			 self);
 	return g_steal_pointer(&self);
 }

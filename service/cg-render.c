@@ -676,6 +676,20 @@ cg_preparer_finish(CgPreparer *prep)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgPreparer, cg_preparer_finish)
 
 static gboolean
+cg_render_has_qr(CgTemplate *tmpl)
+{
+	const GPtrArray *fields = cg_template_get_fields(tmpl);
+
+	for (guint i = 0; i < fields->len; i++) {
+		const CgTemplateField *field = g_ptr_array_index(fields, i);
+
+		if (field->kind == CG_TEMPLATE_FIELD_QR)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean
 cg_render_check(cairo_t *cr, GError **error)
 {
 	cairo_status_t status = cairo_status(cr);
@@ -688,6 +702,40 @@ cg_render_check(cairo_t *cr, GError **error)
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* One page: the background, then every variable field of @items, with
+ * @number as the certificate number and @qr (NULL when the template has no
+ * QR code) as its code. @text is scratch space. */
+static void
+cg_render_draw_page(cairo_t *cr, CgTemplate *tmpl, cairo_surface_t *background, const GArray *items,
+		    const CgRecipient *recipient, const char *number, const CgQr *qr, GString *text)
+{
+	cairo_set_source_surface(cr, background, 0, 0);
+	cairo_paint(cr);
+	for (guint j = 0; j < items->len; j++) {
+		const CgRenderItem *item = &g_array_index(items, CgRenderItem, j);
+		const CgTemplateField *field = item->field;
+
+		if (field->kind == CG_TEMPLATE_FIELD_QR) {
+			if (qr != NULL)
+				cg_qr_draw_code(cr, qr, field->x, field->y, field->size,
+						field->quiet_zone, field->color, field->background);
+		} else if (field->kind == CG_TEMPLATE_FIELD_NUMBER) {
+			cg_render_compose(text, field, number);
+			cg_render_text(cr, item->layout, field, text->str, (int)text->len);
+		} else {
+			const char *value = cg_recipient_get(recipient, field->key);
+			g_autofree char *date = NULL;
+
+			if (value == NULL || value[0] == '\0')
+				continue;
+			if (field->is_date)
+				value = date = cg_template_format_date(tmpl, value);
+			cg_render_compose(text, field, value);
+			cg_render_text(cr, item->layout, field, text->str, (int)text->len);
+		}
+	}
 }
 
 gboolean
@@ -717,7 +765,6 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 	g_autoptr(GString) text = g_string_sized_new(256);
 	g_autoptr(CgPreparer) prep = NULL;
 	gboolean has_qr = FALSE;
-	const GPtrArray *fields;
 	char number[CG_NUMBER_MAX];
 	double width, height;
 	int year;
@@ -742,13 +789,7 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 		return FALSE;
 
 	/* the helper starts on the QR codes at once */
-	fields = cg_template_get_fields(tmpl);
-	for (guint i = 0; i < fields->len; i++) {
-		const CgTemplateField *field = g_ptr_array_index(fields, i);
-
-		if (field->kind == CG_TEMPLATE_FIELD_QR)
-			has_qr = TRUE;
-	}
+	has_qr = cg_render_has_qr(tmpl);
 	year = cg_render_year(params->issued_at_us);
 	if (has_qr)
 		prep = cg_preparer_new(data, first_page, year, range.first_number, n_pages);
@@ -768,7 +809,6 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 		return FALSE;
 
 	for (guint i = 0; i < n_pages; i++) {
-		const CgRecipient *recipient = cg_data_get_recipient(data, first_page + i);
 		g_autoptr(CgQr) qr = NULL;
 
 		if (g_cancellable_set_error_if_cancelled(cancellable, error)) {
@@ -776,37 +816,12 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 			return FALSE;
 		}
 		cg_render_format_number(number, sizeof(number), year, range.first_number + i);
-
-		cairo_set_source_surface(cr, background, 0, 0);
-		cairo_paint(cr);
-		for (guint j = 0; j < items->len; j++) {
-			const CgRenderItem *item = &g_array_index(items, CgRenderItem, j);
-			const CgTemplateField *field = item->field;
-
-			if (field->kind == CG_TEMPLATE_FIELD_QR) {
-				if (qr == NULL)
-					qr = cg_preparer_take(prep, i, error);
-				if (qr == NULL) {
-					sink.stopped = TRUE;
-					return FALSE;
-				}
-				cg_qr_draw_code(cr, qr, field->x, field->y, field->size,
-						field->quiet_zone, field->color, field->background);
-			} else if (field->kind == CG_TEMPLATE_FIELD_NUMBER) {
-				cg_render_compose(text, field, number);
-				cg_render_text(cr, item->layout, field, text->str, (int)text->len);
-			} else {
-				const char *value = cg_recipient_get(recipient, field->key);
-				g_autofree char *date = NULL;
-
-				if (value == NULL || value[0] == '\0')
-					continue;
-				if (field->is_date)
-					value = date = cg_template_format_date(tmpl, value);
-				cg_render_compose(text, field, value);
-				cg_render_text(cr, item->layout, field, text->str, (int)text->len);
-			}
+		if (has_qr && (qr = cg_preparer_take(prep, i, error)) == NULL) {
+			sink.stopped = TRUE;
+			return FALSE;
 		}
+		cg_render_draw_page(cr, tmpl, background, items,
+				    cg_data_get_recipient(data, first_page + i), number, qr, text);
 		cairo_show_page(cr);
 		if (!cg_render_check(cr, error)) {
 			sink.stopped = TRUE;
@@ -828,4 +843,44 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 		return FALSE;
 	}
 	return TRUE;
+}
+
+gboolean
+cg_render_page(CgTemplate *tmpl, const CgData *data, guint index, const char *number, cairo_t *cr,
+	       GError **error)
+{
+	const CgBackground *cached;
+	g_autoptr(cairo_surface_t) background = NULL;
+	g_autoptr(GArray) items = NULL;
+	g_autoptr(GString) text = g_string_sized_new(256);
+	g_autoptr(CgQr) qr = NULL;
+
+	g_return_val_if_fail(tmpl != NULL, FALSE);
+	g_return_val_if_fail(data != NULL, FALSE);
+	g_return_val_if_fail(index < cg_data_get_n_recipients(data), FALSE);
+	g_return_val_if_fail(number != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (cg_render_has_qr(tmpl)) {
+		g_autofree char *verification =
+		    cg_recipient_verification(cg_data_get_recipient(data, index), number);
+
+		qr = cg_qr_new(verification, error);
+		if (qr == NULL)
+			return FALSE;
+	}
+	cached = cg_render_get_background(tmpl, error);
+	if (cached == NULL)
+		return FALSE;
+	background = cairo_surface_reference(cached->recording);
+	items = g_array_ref(cached->items);
+	cg_render_draw_page(cr, tmpl, background, items, cg_data_get_recipient(data, index), number,
+			    qr, text);
+	return TRUE;
+}
+
+void
+cg_render_drop_thread_cache(void)
+{
+	g_private_replace(&background_cache, NULL);
 }

@@ -53,4 +53,18 @@ gboolean cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_p
 			     CgRenderPageFunc page_done, gpointer user_data,
 			     GCancellable *cancellable, GError **error);
 
+/* Draw page @index (0-based) of @data on @cr, whose user space is the page
+ * in points, as cg_render_pdf() draws it, with @number printed as the
+ * certificate number and encoded in the QR code's verification string.
+ * Uses this thread's render cache, as cg_render_pdf() does. Fails when the
+ * QR code or the background cannot be made; cairo's own errors stay on @cr
+ * for the caller to check. */
+gboolean cg_render_page(CgTemplate *tmpl, const CgData *data, guint index, const char *number,
+			cairo_t *cr, GError **error);
+
+/* Free this thread's render cache now, rather than when the thread ends: a
+ * thread of GLib's pool is never joined, and its cache (poppler documents)
+ * must not be freed during exit(). */
+void cg_render_drop_thread_cache(void);
+
 G_END_DECLS

@@ -30,6 +30,7 @@ static const Key keys[] = {
     {"cleanup", "max_age_s", 1, 86400 * 365},
     {"workers", "threads", 1, 256},
     {"statistics", "window", 1, 100000},
+    {"limits", "preview_per_minute", 1, 100000},
 };
 
 static guint64
@@ -58,6 +59,8 @@ get(const CgConfig *config, gsize i)
 		return config->threads;
 	case 10:
 		return config->statistics_window;
+	case 11:
+		return config->preview_per_minute;
 	}
 	g_assert_not_reached();
 }
@@ -112,6 +115,7 @@ test_defaults(void)
 	cg_config_init_defaults(&config);
 	/* DESIGN.md and certgen.conf(5) */
 	g_assert_cmpuint(config.start_per_minute, ==, 5);
+	g_assert_cmpuint(config.preview_per_minute, ==, 30);
 	g_assert_cmpuint(config.max_active_per_owner, ==, 4);
 	g_assert_cmpuint(config.max_active, ==, 32);
 	g_assert_cmpuint(config.max_recipients, ==, 10000);

@@ -445,6 +445,139 @@ test_rate_limit(Fixture *f, gconstpointer data)
 }
 
 static void
+rendered_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GAsyncResult **result = user_data;
+
+	*result = g_object_ref(res);
+}
+
+/* RenderPreview through the engine: the fd (checked to be a PNG), or -1. */
+static int
+render_preview(Fixture *f, const CgCaller *who, const char *json, guint page, GError **error)
+{
+	g_autoptr(GAsyncResult) result = NULL;
+	char magic[8] = {0};
+	int fd;
+
+	cg_engine_render_preview_async(engine(f), who, "classic", json, page, rendered_cb, &result);
+	while (result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	fd = cg_engine_render_preview_finish(engine(f), result, error);
+	if (fd >= 0) {
+		g_assert_cmpint(read(fd, magic, sizeof(magic)), ==, sizeof(magic));
+		g_assert_cmpmem(magic, sizeof(magic), "\x89PNG\r\n\x1a\n", 8);
+		close(fd);
+	}
+	return fd;
+}
+
+static char *
+read_counter(Fixture *f)
+{
+	g_autofree char *path = g_build_filename(f->state_dir, "counter", NULL);
+	char *text = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return g_strdup("(none)");
+	return text;
+}
+
+static char *
+completed_number(Fixture *f, const CgCaller *who)
+{
+	g_autofree char *id = start_ok(f, who);
+	g_autoptr(GVariant) snapshot = NULL;
+	g_autoptr(GVariant) result = NULL;
+	char *number = NULL;
+
+	g_assert_cmpstr(wait_terminal(f, who->connection, id), ==, "completed");
+	snapshot = g_variant_ref_sink(cg_engine_get_progress(engine(f), who, id, NULL));
+	result = g_variant_lookup_value(snapshot, "result", G_VARIANT_TYPE_VARDICT);
+	g_assert_true(g_variant_lookup(result, "certificate_number", "s", &number));
+	return number;
+}
+
+/* A preview issues no number: the counter file stays as it is and the next
+ * generation gets the number after the one before; nothing is tracked. */
+static void
+test_preview_no_number(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	g_autofree char *first = completed_number(f, &alice);
+	g_autofree char *before = read_counter(f);
+	g_autofree char *after = NULL;
+	g_autofree char *second = NULL;
+	g_autoptr(GError) error = NULL;
+	guint tracked = cg_engine_count_tracked(engine(f));
+
+	g_assert_cmpint(render_preview(f, &alice, ONE_RECIPIENT, 1, &error), >=, 0);
+	g_assert_no_error(error);
+	after = read_counter(f);
+	g_assert_cmpstr(before, ==, after);
+	g_assert_cmpuint(cg_engine_count_tracked(engine(f)), ==, tracked);
+	second = completed_number(f, &alice);
+	g_assert_cmpuint(g_ascii_strtoull(second + 8, NULL, 10), ==,
+			 g_ascii_strtoull(first + 8, NULL, 10) + 1);
+}
+
+/* Bad data, a page out of range, then the rate limit, which refused
+ * previews do not use up; per owner. */
+static void
+test_preview_refused(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	CgCaller alice = caller(1000, ":1.1");
+	CgCaller bob = caller(1001, ":1.2");
+
+	/* before the engine exists */
+	f->config.preview_per_minute = 2;
+	g_assert_cmpint(render_preview(f, &alice, "{\"recipientName\": 7}", 1, &error), ==, -1);
+	g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_DATA);
+	g_assert_nonnull(strstr(error->message, "recipientName"));
+	g_clear_error(&error);
+	g_assert_cmpint(render_preview(f, &alice, ONE_RECIPIENT, 2, &error), ==, -1);
+	g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_ARGUMENT);
+	g_assert_nonnull(strstr(error->message, "page: 2 is out of range, the data has 1 page"));
+	g_clear_error(&error);
+
+	g_assert_cmpint(render_preview(f, &alice, ONE_RECIPIENT, 1, &error), >=, 0);
+	g_assert_cmpint(render_preview(f, &alice, ONE_RECIPIENT, 1, &error), >=, 0);
+	g_assert_no_error(error);
+	g_assert_cmpint(render_preview(f, &alice, ONE_RECIPIENT, 1, &error), ==, -1);
+	g_assert_error(error, CG_ERROR, CG_ERROR_RATE_LIMITED);
+	g_assert_nonnull(strstr(error->message, "At most 2 previews"));
+	g_clear_error(&error);
+	g_assert_cmpint(render_preview(f, &bob, ONE_RECIPIENT, 1, &error), >=, 0);
+	g_assert_no_error(error);
+	/* previews and starts are counted apart */
+	g_free(start_ok(f, &alice));
+}
+
+/* Freeing the engine waits for a preview still rendering; its fd stays
+ * good without the engine. */
+static void
+test_free_while_previewing(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	g_autoptr(GAsyncResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	char magic[4] = {0};
+	int fd;
+
+	cg_engine_render_preview_async(engine(f), &alice, "classic", ONE_RECIPIENT, 1, rendered_cb,
+				       &result);
+	g_clear_pointer(&f->engine, cg_engine_free);
+	while (result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	fd = (int)g_task_propagate_int(G_TASK(result), &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(read(fd, magic, sizeof(magic)), ==, sizeof(magic));
+	g_assert_cmpmem(magic, 4, "\x89PNG", 4);
+	close(fd);
+}
+
+static void
 test_cancel(Fixture *f, gconstpointer data)
 {
 	CgCaller alice = caller(1000, ":1.1");
@@ -792,6 +925,9 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/engine/caps", test_caps),
     CG_TEST_FIXTURE_CASE("/engine/max-tracked", test_max_tracked),
     CG_TEST_FIXTURE_CASE("/engine/rate-limit", test_rate_limit),
+    CG_TEST_FIXTURE_CASE("/engine/preview-no-number", test_preview_no_number),
+    CG_TEST_FIXTURE_CASE("/engine/preview-refused", test_preview_refused),
+    CG_TEST_FIXTURE_CASE("/engine/free-while-previewing", test_free_while_previewing),
     CG_TEST_FIXTURE_CASE("/engine/cancel", test_cancel),
     CG_TEST_FIXTURE_CASE("/engine/ownership", test_ownership),
     CG_TEST_FIXTURE_CASE("/engine/subscriptions", test_subscriptions),

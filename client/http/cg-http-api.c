@@ -27,6 +27,7 @@ struct _CgHttpApi {
 	const CgHttpConfig *config; /* the context's */
 	CgHttpAuth *auth;
 	CgRateLimit *starts_limiter;
+	CgRateLimit *previews_limiter; /* POST /api/preview per web user */
 	guint n_pending;
 };
 
@@ -140,6 +141,17 @@ respond_start_error(SoupServerMessage *msg, const GError *error, const char *inv
 		cg_http_respond_error(msg, error, 0);
 }
 
+/* Answers a request whose body was refused with @error: invalid_data with
+ * its "errors" when @data_path names where in "data" it is. */
+static void
+respond_body_error(SoupServerMessage *msg, const GError *error, const char *data_path)
+{
+	g_autofree char *json =
+	    data_path != NULL ? cg_http_invalid_data_json(error->message, data_path) : NULL;
+
+	respond_start_error(msg, error, json);
+}
+
 /* The StartGeneration arguments of a text/csv body (cg-http-csv.h), or
  * NULL with @msg answered: 400 invalid_data with every CSV problem in
  * "errors", or the error. */
@@ -176,13 +188,9 @@ json_start_parameters(CgHttpApi *self, SoupServerMessage *msg, GBytes *body, con
 	parameters = cg_http_start_parameters_from_body(
 	    g_bytes_get_data(body, NULL), g_bytes_get_size(body), self->config->max_json_depth,
 	    user, &data_path, &error);
-	if (parameters == NULL) {
-		/* what certgend would call InvalidData, with its "errors" list */
-		g_autofree char *json =
-		    data_path != NULL ? cg_http_invalid_data_json(error->message, data_path) : NULL;
-
-		respond_start_error(msg, error, json);
-	}
+	/* what certgend would call InvalidData, with its "errors" list */
+	if (parameters == NULL)
+		respond_body_error(msg, error, data_path);
 	return parameters;
 }
 
@@ -211,32 +219,59 @@ start_body_is_csv(SoupServerMessage *msg, gboolean *csv)
 	return TRUE;
 }
 
+/* The web user of a state-changing request (the Bearer header) that
+ * @limiter (@limit per minute of @what) still admits, or NULL with @msg
+ * answered. Checked first (a refused client is told so before it sends
+ * more), but recorded only once the request is sound (count_and_call). */
+static char *
+admit_limited(CgHttpApi *self, SoupServerMessage *msg, CgRateLimit *limiter, guint limit,
+	      const char *what, gint64 now)
+{
+	g_autofree char *user = authenticate_or_respond(self, msg, FALSE);
+	guint retry_after_s = 0;
+	gint64 wait_us = 0;
+
+	if (user == NULL)
+		return NULL;
+	if (!cg_rate_limit_check(limiter, user, now, &wait_us)) {
+		retry_after_s = cg_http_retry_after_s(wait_us);
+		cg_http_respond_new_error(msg, CG_HTTP_ERROR_RATE_LIMITED, retry_after_s,
+					  "At most %u %s requests per minute; try again in %u s",
+					  limit, what, retry_after_s);
+		return NULL;
+	}
+	return g_steal_pointer(&user);
+}
+
+/* Records the request of @user at @now in @limiter, then calls certgend;
+ * the callback takes the event back when certgend refuses. */
+static void
+count_and_call(CgHttpApi *self, SoupServerMessage *msg, CgRateLimit *limiter, const char *user,
+	       gint64 now, const char *method, GVariant *parameters, const GVariantType *reply_type,
+	       GAsyncReadyCallback callback)
+{
+	CgHttpPending *pending;
+
+	cg_rate_limit_add(limiter, user, now);
+	pending = pending_new(self, msg, user, NULL);
+	pending->rate_event_us = now;
+	cg_http_bus_call(self->context->bus, method, parameters, reply_type, NULL, callback,
+			 pending);
+}
+
 static void
 handle_start(CgHttpApi *self, SoupServerMessage *msg)
 {
-	g_autofree char *user = authenticate_or_respond(self, msg, FALSE);
+	gint64 now = g_get_monotonic_time();
+	g_autofree char *user = admit_limited(self, msg, self->starts_limiter,
+					      self->config->starts_per_minute, "generation", now);
 	g_autoptr(GBytes) body = NULL;
 	GVariant *parameters;
-	guint retry_after_s = 0;
-	gint64 wait_us = 0;
 	gboolean csv = FALSE;
-	gint64 now = g_get_monotonic_time();
-	CgHttpPending *pending;
 
-	if (user == NULL)
-		return;
-	/* Checked first (a refused client is told so before it sends more),
-	 * but recorded only once the request is sound; taken back when
-	 * certgend refuses it (start_finished): only generations count. */
-	if (!cg_rate_limit_check(self->starts_limiter, user, now, &wait_us)) {
-		retry_after_s = cg_http_retry_after_s(wait_us);
-		cg_http_respond_new_error(
-		    msg, CG_HTTP_ERROR_RATE_LIMITED, retry_after_s,
-		    "At most %u generation requests per minute; try again in %u s",
-		    self->config->starts_per_minute, retry_after_s);
-		return;
-	}
-	if (!start_body_is_csv(msg, &csv))
+	/* only generations count: taken back when certgend refuses
+	 * (start_finished) */
+	if (user == NULL || !start_body_is_csv(msg, &csv))
 		return;
 	body = soup_message_body_flatten(soup_server_message_get_request_body(msg));
 	if (csv)
@@ -245,11 +280,8 @@ handle_start(CgHttpApi *self, SoupServerMessage *msg)
 		parameters = json_start_parameters(self, msg, body, user);
 	if (parameters == NULL)
 		return;
-	cg_rate_limit_add(self->starts_limiter, user, now);
-	pending = pending_new(self, msg, user, NULL);
-	pending->rate_event_us = now;
-	cg_http_bus_call(self->context->bus, "StartGeneration", parameters, G_VARIANT_TYPE("(s)"),
-			 NULL, csv ? csv_started_cb : started_cb, pending);
+	count_and_call(self, msg, self->starts_limiter, user, now, "StartGeneration", parameters,
+		       G_VARIANT_TYPE("(s)"), csv ? csv_started_cb : started_cb);
 }
 
 /* ---- GET /api/certificates: the web user's generations ----------------------------------- */
@@ -374,36 +406,23 @@ handle_templates(CgHttpApi *self, SoupServerMessage *msg)
 
 /* ---- GET /api/certificates/{id}/download ------------------------------------------------- */
 
-static void
-opened_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+/* The file of a reply "(h)" (@what names it in errors), or NULL with
+ * @pending failed. */
+static GBytes *
+passed_file_bytes(CgHttpPending *pending, GVariant *reply, GUnixFDList *fd_list, const char *what)
 {
-	CgHttpPending *pending = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GUnixFDList) fd_list = NULL;
 	g_autoptr(GMappedFile) mapped = NULL;
-	g_autoptr(GBytes) bytes = NULL;
-	g_autofree char *filename = NULL;
-	g_autofree char *disposition = NULL;
-	SoupMessageHeaders *headers;
 	gint32 handle = -1;
-	guint retry_after_s = 0;
-	gboolean zip;
 	int fd;
 
-	reply =
-	    cg_http_owned_call_finish(result, &pending->snapshot, &fd_list, &retry_after_s, &error);
-	if (reply == NULL) {
-		cg_http_pending_fail(pending, error, retry_after_s);
-		return;
-	}
 	g_variant_get(reply, "(h)", &handle);
 	if (fd_list == NULL || handle < 0 || handle >= g_unix_fd_list_get_length(fd_list)) {
 		g_autoptr(GError) bad = g_error_new_literal(CG_HTTP_ERROR, CG_HTTP_ERROR_FAILED,
 							    "certgend sent no file descriptor");
 
 		cg_http_pending_fail(pending, bad, 0);
-		return;
+		return NULL;
 	}
 	fd = g_unix_fd_list_get(fd_list, handle, &error);
 	if (fd >= 0) {
@@ -412,32 +431,131 @@ opened_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	}
 	if (mapped == NULL) {
 		g_autoptr(GError) bad =
-		    g_error_new(CG_HTTP_ERROR, CG_HTTP_ERROR_FAILED,
-				"Could not read the certificate: %s", error->message);
+		    g_error_new(CG_HTTP_ERROR, CG_HTTP_ERROR_FAILED, "Could not read the %s: %s",
+				what, error->message);
 
 		cg_http_pending_fail(pending, bad, 0);
-		return;
+		return NULL;
 	}
+	return g_mapped_file_get_bytes(mapped);
+}
+
+/* 200 with the file of a reply "(h)" as @content_type (@what names it in
+ * errors; @disposition: a Content-Disposition, or NULL), never cached,
+ * unless the client has gone; ends @pending. */
+static void
+respond_passed_file(CgHttpPending *pending, GVariant *reply, GUnixFDList *fd_list, const char *what,
+		    const char *content_type, const char *disposition)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_response_headers(pending->msg);
+	SoupMessageBody *body = soup_server_message_get_response_body(pending->msg);
+	g_autoptr(GBytes) bytes = passed_file_bytes(pending, reply, fd_list, what);
+
+	if (bytes == NULL)
+		return;
 	if (pending->closed) {
 		cg_http_pending_done(pending);
 		return;
 	}
-	bytes = g_mapped_file_get_bytes(mapped);
+	if (disposition != NULL)
+		soup_message_headers_replace(headers, "Content-Disposition", disposition);
+	soup_message_headers_replace(headers, "Cache-Control", "no-store");
+	soup_message_headers_set_content_type(headers, content_type, NULL);
+	soup_message_headers_set_content_length(headers, (goffset)g_bytes_get_size(bytes));
+	soup_message_body_set_accumulate(body, FALSE);
+	soup_message_body_append_bytes(body, bytes);
+	soup_message_body_complete(body);
+	soup_server_message_set_status(pending->msg, SOUP_STATUS_OK, NULL);
+	cg_http_pending_done(pending);
+}
+
+static void
+opened_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	CgHttpPending *pending = user_data;
+	guint retry_after_s = 0;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GUnixFDList) fd_list = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autofree char *disposition = NULL;
+	g_autofree char *filename = NULL;
+	gboolean zip;
+
+	reply =
+	    cg_http_owned_call_finish(result, &pending->snapshot, &fd_list, &retry_after_s, &error);
+	if (reply == NULL) {
+		cg_http_pending_fail(pending, error, retry_after_s);
+		return;
+	}
 	zip = cg_http_download_is_zip(pending->snapshot);
 	filename = cg_http_download_filename(pending->snapshot, pending->progress_id, zip);
 	disposition = g_strdup_printf("attachment; filename=\"%s\"", filename);
-	headers = soup_server_message_get_response_headers(pending->msg);
-	soup_message_headers_replace(headers, "Content-Disposition", disposition);
-	soup_message_headers_replace(headers, "Cache-Control", "no-store");
-	soup_message_headers_set_content_type(headers, zip ? "application/zip" : "application/pdf",
-					      NULL);
-	soup_message_headers_set_content_length(headers, (goffset)g_bytes_get_size(bytes));
-	soup_message_body_set_accumulate(soup_server_message_get_response_body(pending->msg),
-					 FALSE);
-	soup_message_body_append_bytes(soup_server_message_get_response_body(pending->msg), bytes);
-	soup_message_body_complete(soup_server_message_get_response_body(pending->msg));
-	soup_server_message_set_status(pending->msg, SOUP_STATUS_OK, NULL);
-	cg_http_pending_done(pending);
+	respond_passed_file(pending, reply, fd_list, "certificate",
+			    zip ? "application/zip" : "application/pdf", disposition);
+}
+
+/* ---- POST /api/preview -------------------------------------------------------------------- */
+
+static void
+previewed_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	CgHttpPending *pending = user_data;
+	g_autoptr(GUnixFDList) fd_list = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+	    cg_http_bus_call_finish(CG_HTTP_BUS(source), result, &fd_list, &error);
+
+	if (reply != NULL) {
+		respond_passed_file(pending, reply, fd_list, "preview", "image/png", NULL);
+		return;
+	}
+	/* refused: it does not count */
+	cg_rate_limit_remove(CG_HTTP_API(pending->owner)->previews_limiter, pending->user,
+			     pending->rate_event_us);
+	cg_http_pending_fail_dbus(pending, error);
+}
+
+/* {templateId, data, page} -> image/png. The bridge asks certgend as
+ * itself (RenderPreview takes no owner label), so it keeps a rate limit of
+ * its own per web user, as for starts. */
+/* The RenderPreview arguments of the JSON body, or NULL with @msg
+ * answered. */
+static GVariant *
+preview_parameters(CgHttpApi *self, SoupServerMessage *msg)
+{
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *data_path = NULL;
+	GVariant *parameters;
+	gboolean csv = FALSE;
+
+	if (!start_body_is_csv(msg, &csv))
+		return NULL;
+	if (csv) {
+		cg_http_respond_new_error(msg, CG_HTTP_ERROR_UNSUPPORTED_MEDIA_TYPE, 0,
+					  "A preview request body must be application/json");
+		return NULL;
+	}
+	body = soup_message_body_flatten(soup_server_message_get_request_body(msg));
+	parameters = cg_http_preview_parameters_from_body(
+	    g_bytes_get_data(body, NULL), g_bytes_get_size(body), self->config->max_json_depth,
+	    &data_path, &error);
+	if (parameters == NULL)
+		respond_body_error(msg, error, data_path);
+	return parameters;
+}
+
+static void
+handle_preview(CgHttpApi *self, SoupServerMessage *msg)
+{
+	gint64 now = g_get_monotonic_time();
+	g_autofree char *user = admit_limited(self, msg, self->previews_limiter,
+					      self->config->previews_per_minute, "preview", now);
+	GVariant *parameters = user != NULL ? preview_parameters(self, msg) : NULL;
+
+	if (parameters != NULL)
+		count_and_call(self, msg, self->previews_limiter, user, now, "RenderPreview",
+			       parameters, G_VARIANT_TYPE("(h)"), previewed_cb);
 }
 
 /* The stream rate limit and a stream slot (held by the caller on TRUE);
@@ -564,6 +682,14 @@ cg_http_api_handle(CgHttpApi *self, SoupServerMessage *msg, const char *path, co
 				       msg, method);
 		return;
 	}
+	if (n == 1 && g_str_equal(parts[0], "preview")) {
+		if (!g_str_equal(method, SOUP_METHOD_POST)) {
+			cg_http_respond_method_not_allowed(msg, "POST");
+			return;
+		}
+		handle_preview(self, msg);
+		return;
+	}
 	if (n == 1 && g_str_equal(parts[0], "templates")) {
 		if (!get) {
 			cg_http_respond_method_not_allowed(msg, "GET");
@@ -622,6 +748,7 @@ void
 cg_http_api_prune(CgHttpApi *self, gint64 now_us)
 {
 	cg_rate_limit_prune(self->starts_limiter, now_us);
+	cg_rate_limit_prune(self->previews_limiter, now_us);
 }
 
 guint
@@ -636,6 +763,7 @@ cg_http_api_finalize(GObject *object)
 	CgHttpApi *self = CG_HTTP_API(object);
 
 	g_clear_pointer(&self->starts_limiter, cg_rate_limit_free);
+	g_clear_pointer(&self->previews_limiter, cg_rate_limit_free);
 	g_clear_object(&self->auth);
 	g_clear_pointer(&self->context, cg_http_stream_context_unref);
 	G_OBJECT_CLASS(cg_http_api_parent_class)->finalize(object);
@@ -662,5 +790,7 @@ cg_http_api_new(CgHttpStreamContext *context, CgHttpAuth *auth)
 	self->auth = g_object_ref(auth);
 	self->starts_limiter =
 	    cg_rate_limit_new(self->config->starts_per_minute, 60 * G_USEC_PER_SEC);
+	self->previews_limiter =
+	    cg_rate_limit_new(self->config->previews_per_minute, 60 * G_USEC_PER_SEC);
 	return self;
 }

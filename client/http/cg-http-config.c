@@ -22,6 +22,7 @@ cg_http_config_init(CgHttpConfig *config)
 	config->resumable_per_user = 64;
 	config->max_resumable = 65536;
 	config->starts_per_minute = 5;
+	config->previews_per_minute = 10;
 	config->max_streams = 5000;
 	config->max_streams_per_user = 20;
 	config->max_stream_backlog = 256 * 1024;

@@ -22,6 +22,7 @@ typedef struct {
 	guint resumable_per_user;   /* ids remembered for resumes per web user */
 	guint max_resumable;	    /* ... and overall */
 	guint starts_per_minute;    /* POST /api/certificates per web user */
+	guint previews_per_minute;  /* POST /api/preview per web user */
 	guint max_streams;	    /* open streams overall (503 beyond) */
 	guint max_streams_per_user; /* open streams per web user (429 beyond) */
 	gsize max_stream_backlog;   /* unsent bytes of one stream before it is dropped */

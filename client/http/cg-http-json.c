@@ -273,74 +273,148 @@ cg_http_add_output_format(GVariantBuilder *options, const char *name, const char
 	return FALSE;
 }
 
-GVariant *
-cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth, const char *user,
-				   char **data_path, GError **error)
+/* The root object of a request body whose members are all in @known
+ * (NULL-terminated; @known_text lists them for the message), and the spans
+ * of its members; NULL with *@data_path set (when the JSON text was bad
+ * inside "data") or not. */
+static JsonNode *
+parse_body_object(const char *body, gsize len, guint max_depth, const char *const *known,
+		  const char *known_text, GHashTable **spans, char **data_path, GError **error)
 {
-	g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-	g_autoptr(GHashTable) spans = NULL;
 	g_autoptr(JsonNode) root = NULL;
-	g_autofree char *data_json = NULL;
 	g_autofree char *path = NULL;
-	const char *transaction_id, *template_id, *output_format;
-	const CgJsonSpan *span;
-	JsonObject *object;
 	JsonObjectIter iter;
 	const char *name;
 	JsonNode *value;
-	JsonNode *data;
-
-	g_return_val_if_fail(body != NULL || len == 0, NULL);
-	g_return_val_if_fail(user != NULL, NULL);
 
 	if (data_path != NULL)
 		*data_path = NULL;
-	root = cg_http_json_parse(body, len, max_depth, &spans, &path, error);
+	root = cg_http_json_parse(body, len, max_depth, spans, &path, error);
 	if (root == NULL) {
 		if (data_path != NULL)
 			*data_path = g_steal_pointer(&path);
 		return NULL;
 	}
-	object = json_node_get_object(root);
-	json_object_iter_init(&iter, object);
+	json_object_iter_init(&iter, json_node_get_object(root));
 	while (json_object_iter_next(&iter, &name, &value)) {
-		if (!g_str_equal(name, "transactionId") && !g_str_equal(name, "templateId") &&
-		    !g_str_equal(name, CG_HTTP_DATA_MEMBER) && !g_str_equal(name, "options") &&
-		    !g_str_equal(name, "outputFormat")) {
+		if (!g_strv_contains(known, name)) {
 			g_autofree char *escaped = g_strescape(name, NULL);
 
 			g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
-				    "unknown field '%.64s' (known: transactionId, templateId, "
-				    "data, options, outputFormat)",
-				    escaped);
+				    "unknown field '%.64s' (known: %s)", escaped, known_text);
 			return NULL;
 		}
 	}
-	transaction_id = get_string_member(object, "transactionId", error);
-	if (transaction_id == NULL && error != NULL && *error != NULL)
-		return NULL;
-	template_id = get_string_member(object, "templateId", error);
-	if (template_id == NULL && error != NULL && *error != NULL)
-		return NULL;
-	data = json_object_get_member(object, CG_HTTP_DATA_MEMBER);
-	span = spans != NULL ? g_hash_table_lookup(spans, CG_HTTP_DATA_MEMBER) : NULL;
+	return g_steal_pointer(&root);
+}
+
+/* The "data" member's text exactly as sent: certgend parses the same text
+ * with the same parser, nothing is lost or changed by a re-serialization. */
+static char *
+take_data_json(const char *body, JsonObject *object, GHashTable *spans, GError **error)
+{
+	JsonNode *data = json_object_get_member(object, CG_HTTP_DATA_MEMBER);
+	const CgJsonSpan *span =
+	    spans != NULL ? g_hash_table_lookup(spans, CG_HTTP_DATA_MEMBER) : NULL;
+
 	if (data == NULL || !JSON_NODE_HOLDS_OBJECT(data) || span == NULL) {
 		g_set_error_literal(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
 				    "data: expected an object (one recipient, or "
 				    "{\"recipients\": [...]})");
 		return NULL;
 	}
+	return g_strndup(body + span->start, span->end - span->start);
+}
+
+/* "templateId" (a string, or NULL when absent: *@template_id) and the
+ * "data" text (take_data_json), or NULL. */
+static char *
+take_template_and_data(const char *body, JsonObject *object, GHashTable *spans,
+		       const char **template_id, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+
+	*template_id = get_string_member(object, "templateId", &local_error);
+	if (local_error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&local_error));
+		return NULL;
+	}
+	return take_data_json(body, object, spans, error);
+}
+
+GVariant *
+cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth, const char *user,
+				   char **data_path, GError **error)
+{
+	static const char *const known[] = {"transactionId", "templateId",   CG_HTTP_DATA_MEMBER,
+					    "options",	     "outputFormat", NULL};
+	g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	g_autoptr(GHashTable) spans = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *data_json = NULL;
+	const char *transaction_id, *template_id, *output_format;
+	JsonObject *object;
+
+	g_return_val_if_fail(body != NULL || len == 0, NULL);
+	g_return_val_if_fail(user != NULL, NULL);
+
+	root = parse_body_object(body, len, max_depth, known,
+				 "transactionId, templateId, data, options, outputFormat", &spans,
+				 data_path, error);
+	if (root == NULL)
+		return NULL;
+	object = json_node_get_object(root);
+	transaction_id = get_string_member(object, "transactionId", error);
+	if (transaction_id == NULL && error != NULL && *error != NULL)
+		return NULL;
+	data_json = take_template_and_data(body, object, spans, &template_id, error);
+	if (data_json == NULL)
+		return NULL;
 	output_format = get_string_member(object, "outputFormat", error);
 	if (output_format == NULL && error != NULL && *error != NULL)
 		return NULL;
 	if (!build_options(json_object_get_member(object, "options"), user, &options, error) ||
 	    !cg_http_add_output_format(&options, "outputFormat", output_format, error))
 		return NULL;
-	/* the data as sent, byte for byte: certgend parses the same text with
-	 * the same parser, nothing is lost or changed by a re-serialization */
-	data_json = g_strndup(body + span->start, span->end - span->start);
 	return cg_http_start_parameters_new(transaction_id, template_id, data_json, &options,
 					    error);
+}
+
+GVariant *
+cg_http_preview_parameters_from_body(const char *body, gsize len, guint max_depth, char **data_path,
+				     GError **error)
+{
+	static const char *const known[] = {"templateId", CG_HTTP_DATA_MEMBER, "page", NULL};
+	g_autoptr(GHashTable) spans = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *data_json = NULL;
+	const char *template_id;
+	JsonObject *object;
+	JsonNode *page;
+	gint64 number = 1;
+
+	g_return_val_if_fail(body != NULL || len == 0, NULL);
+
+	root = parse_body_object(body, len, max_depth, known, "templateId, data, page", &spans,
+				 data_path, error);
+	if (root == NULL)
+		return NULL;
+	object = json_node_get_object(root);
+	data_json = take_template_and_data(body, object, spans, &template_id, error);
+	if (data_json == NULL)
+		return NULL;
+	page = json_object_get_member(object, "page");
+	if (page != NULL && !JSON_NODE_HOLDS_NULL(page)) {
+		number =
+		    json_node_get_value_type(page) == G_TYPE_INT64 ? json_node_get_int(page) : 0;
+		if (number < 1 || number > G_MAXUINT32) {
+			g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT,
+				    "page: expected a whole number from 1 to %u", G_MAXUINT32);
+			return NULL;
+		}
+	}
+	return g_variant_new("(ssu)", template_id != NULL ? template_id : "classic", data_json,
+			     (guint32)number);
 }
 
 GVariant *

@@ -29,6 +29,13 @@ JsonNode *cg_http_json_parse_object(const char *data, gsize len, guint max_depth
 GVariant *cg_http_start_parameters_from_body(const char *body, gsize len, guint max_depth,
 					     const char *user, char **data_path, GError **error);
 
+/* The RenderPreview arguments (ssu: template id, data_json, page) of a
+ * POST /api/preview body {templateId, data, page}: templateId defaults to
+ * "classic", page (a whole number, 1 to 4294967295) to 1; "data" as for
+ * cg_http_start_parameters_from_body(), and so are the errors. */
+GVariant *cg_http_preview_parameters_from_body(const char *body, gsize len, guint max_depth,
+					       char **data_path, GError **error);
+
 /* The StartGeneration arguments of a start request: @transaction_id (NULL:
  * "web-" and a random UUID; otherwise 1–128 bytes), @template_id (NULL:
  * "classic"), @data_json and @options (ended here). */

@@ -47,7 +47,8 @@ class ApiError extends Error {
 }
 
 // body: a JSON-able value, or {raw: Blob, type: 'text/csv'} sent as it is.
-async function api(method, path, body) {
+// asBlob: the answer's body as a Blob (an image) rather than JSON.
+async function api(method, path, body, asBlob = false) {
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
   const raw = body && body.raw instanceof Blob;
@@ -67,6 +68,7 @@ async function api(method, path, body) {
     throw new ApiError(res.status, err.error, err.message, retry ? Number(retry) || retry : null, err.errors);
   }
   if (res.status === 204) return null;
+  if (asBlob) return res.blob();
   const type = res.headers.get('Content-Type') || '';
   return type.includes('json') ? res.json() : null;
 }
@@ -442,18 +444,36 @@ function startCsv(request, templateId) {
   return api('POST', `/api/certificates?${query}`, { raw: request.csv, type: 'text/csv' });
 }
 
-$('generate-form').addEventListener('submit', async (e) => {
-  e.preventDefault();
+// A refused request of the form: signed out on 401, else the error shown.
+function formError(err) {
+  if (err.status === 401) {
+    saveToken(null);
+    showView(false);
+    showAlert($('sign-in-error'), 'Your session has ended. Sign in again.');
+    $('token').focus();
+  } else {
+    showError($('form-error'), err);
+  }
+}
+
+// The form's request (collect), or null with the problem shown on its field.
+async function collectOrShow() {
   showAlert($('form-error'), '');
-  let request;
   try {
-    request = await collect();
+    const request = await collect();
     markInvalid(null);
+    return request;
   } catch (err) {
     showAlert($('form-error'), err.message);
     markInvalid(err.field);
-    return;
+    return null;
   }
+}
+
+$('generate-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const request = await collectOrShow();
+  if (!request) return;
   const templateId = $('templateId').value;
   const button = $('generate-button');
   const label = button.textContent;
@@ -470,17 +490,52 @@ $('generate-form').addEventListener('submit', async (e) => {
     if (!body || !body.progressId) throw new ApiError(500, 'bad_reply', 'The service did not return a progress id.');
     addJob(body.progressId, request, currentTemplate());
   } catch (err) {
-    if (err.status === 401) {
-      saveToken(null);
-      showView(false);
-      showAlert($('sign-in-error'), 'Your session has ended. Sign in again.');
-      $('token').focus();
-    } else {
-      showError($('form-error'), err);
-    }
+    formError(err);
   } finally {
     button.disabled = false;
     button.textContent = label;
+  }
+});
+
+// -- preview ---------------------------------------------------------------
+
+// POST /api/preview: the first page as the service draws it, marked as a
+// preview, before anything is generated (no certificate number is used).
+let previewUrl = null;
+
+function showPreview(blob, title) {
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = blob ? URL.createObjectURL(blob) : null;
+  const img = $('preview-image');
+  if (previewUrl) {
+    img.src = previewUrl;
+    img.alt = `Preview of the first page: ${title}`;
+  } else {
+    img.removeAttribute('src');
+  }
+  $('preview').hidden = !previewUrl;
+}
+
+$('preview-button').addEventListener('click', async () => {
+  const request = await collectOrShow();
+  if (!request) return;
+  if (request.csv) {
+    showPreview(null);
+    showAlert($('form-error'), 'A preview needs the recipients in the form: choose “One certificate” or “A batch from a list”.');
+    return;
+  }
+  const button = $('preview-button');
+  button.disabled = true;
+  try {
+    const blob = await api('POST', '/api/preview', {
+      templateId: $('templateId').value, data: request.data, page: 1,
+    }, true);
+    showPreview(blob, request.title);
+  } catch (err) {
+    showPreview(null);
+    formError(err);
+  } finally {
+    button.disabled = false;
   }
 });
 

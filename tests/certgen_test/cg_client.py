@@ -63,6 +63,7 @@ METHODS = {
     "Cleanup": ("()", "(u)"),
     "ListTemplates": ("()", "(aa{sv})"),
     "GetStatistics": ("()", "(a{sv})"),
+    "RenderPreview": ("(ssu)", "(h)"),
 }
 
 TERMINAL = ("completed", "failed", "cancelled", "timed_out")
@@ -140,7 +141,7 @@ class Client:
         if method == "StartGeneration":
             args = args[:3] + [self._options(options)]
         params = GLib.Variant(in_sig, tuple(args)) if in_sig != "()" else None
-        if method == "OpenCertificate":
+        if method in ("OpenCertificate", "RenderPreview"):
             result, fd_list = self.conn.call_with_unix_fd_list_sync(
                 BUS_NAME, OBJECT_PATH, MANAGER_IFACE, method, params,
                 GLib.VariantType.new(out_sig), Gio.DBusCallFlags.NO_AUTO_START,

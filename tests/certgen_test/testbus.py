@@ -87,6 +87,7 @@ TEST_USERS = ("certgen-test1", "certgen-test2")
 DEFAULT_CONFIG = {
     "limits": {
         "start_per_minute": 1000,
+        "preview_per_minute": 1000,
         "max_active_per_owner": 8,
         "max_active": 32,
         "max_recipients": 10000,
@@ -349,13 +350,27 @@ class BusClient:
     def progress(self, pid):
         return self.call("GetProgress", pid)
 
-    def open_certificate(self, pid):
-        """OpenCertificate -> a file descriptor (the caller closes it)."""
-        result, fd_list = self.raw_call(BUS_NAME, OBJECT_PATH, MANAGER_IFACE,
-                                        "OpenCertificate", GLib.Variant("(s)", (pid,)),
+    def open_fd(self, method, params):
+        """A method whose one out argument is a file descriptor -> that fd
+        (a dup owned by the caller, who closes it)."""
+        result, fd_list = self.raw_call(BUS_NAME, OBJECT_PATH, MANAGER_IFACE, method, params,
                                         "(h)", fd=True)
         (index,) = result.unpack()
-        return fd_list.get(index)  # a dup owned by the caller
+        return fd_list.get(index)
+
+    def open_certificate(self, pid):
+        """OpenCertificate -> a file descriptor (the caller closes it)."""
+        return self.open_fd("OpenCertificate", GLib.Variant("(s)", (pid,)))
+
+    def render_preview(self, data=None, template="classic", page=1):
+        """RenderPreview -> the PNG's bytes."""
+        if data is None:
+            data = single_json()
+        fd = self.open_fd("RenderPreview", GLib.Variant("(ssu)", (template, data, page)))
+        try:
+            return read_to_end(fd)
+        finally:
+            os.close(fd)
 
     def bus(self, method, params, out_sig):
         return self.raw_call("org.freedesktop.DBus", "/org/freedesktop/DBus",

@@ -13,6 +13,7 @@ test_defaults(void)
 	/* DESIGN.md: 10 SSE connections and 5 generation requests per minute */
 	g_assert_cmpuint(config.streams_per_minute, ==, 10);
 	g_assert_cmpuint(config.starts_per_minute, ==, 5);
+	g_assert_cmpuint(config.previews_per_minute, ==, 10);
 	/* the SSE "retry: 2000" */
 	g_assert_cmpuint(config.retry_ms, ==, 2000);
 	g_assert_cmpuint(config.max_body_bytes, ==, 1024 * 1024);

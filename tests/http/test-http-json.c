@@ -204,6 +204,21 @@ test_templates_to_json(void)
 	g_assert_cmpstr(empty, ==, "[]");
 }
 
+/* Whether a case expected to give @parameters did (@expected_error NULL),
+ * or else it was refused as INVALID_ARGUMENT with exactly @expected_error. */
+static gboolean
+accepted_as_expected(GVariant *parameters, const GError *error, const char *expected_error)
+{
+	if (expected_error != NULL) {
+		g_assert_null(parameters);
+		g_assert_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT);
+		g_assert_cmpstr(error->message, ==, expected_error);
+		return FALSE;
+	}
+	g_assert_no_error(error);
+	return TRUE;
+}
+
 /* The options of a POST body: validateOnly is certgend's validate_only;
  * a wrong type or an unknown option is refused, naming the known ones. */
 typedef struct {
@@ -232,18 +247,56 @@ test_start_options(void)
 		gboolean flag = FALSE;
 
 		g_test_message("%s", body);
-		if (cases[i].error != NULL) {
-			g_assert_null(parameters);
-			g_assert_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_ARGUMENT);
-			g_assert_cmpstr(error->message, ==, cases[i].error);
+		if (!accepted_as_expected(parameters, error, cases[i].error))
 			continue;
-		}
-		g_assert_no_error(error);
 		g_variant_ref_sink(parameters);
 		options = g_variant_get_child_value(parameters, 3);
 		g_assert_true(g_variant_lookup(options, "validate_only", "b", &flag));
 		g_assert_cmpint(flag, ==, i == 0);
 		g_assert_true(g_variant_lookup(options, "owner_label", "&s", NULL));
+	}
+}
+
+/* A POST /api/preview body: (ssu) with the data as sent, the defaults, and
+ * what is refused, by name. */
+static void
+test_preview_parameters(void)
+{
+	static const struct {
+		const char *body, *expected, *error; /* error NULL: @expected */
+	} cases[] = {
+	    {"{\"data\": {\"recipientName\": \"Ada\"}}",
+	     "('classic', '{\"recipientName\": \"Ada\"}', uint32 1)", NULL},
+	    {"{\"templateId\": \"modern\", \"data\": {\"a\":1}, \"page\": 4294967295}",
+	     "('modern', '{\"a\":1}', uint32 4294967295)", NULL},
+	    {"{\"data\": {}, \"page\": null}", "('classic', '{}', uint32 1)", NULL},
+	    {"{\"data\": {}, \"page\": 0}", NULL,
+	     "page: expected a whole number from 1 to 4294967295"},
+	    {"{\"data\": {}, \"page\": 4294967296}", NULL,
+	     "page: expected a whole number from 1 to 4294967295"},
+	    {"{\"data\": {}, \"page\": 2.0}", NULL,
+	     "page: expected a whole number from 1 to 4294967295"},
+	    {"{\"data\": {}, \"page\": [1]}", NULL,
+	     "page: expected a whole number from 1 to 4294967295"},
+	    {"{\"data\": {}, \"templateId\": 7}", NULL, "templateId: expected a string"},
+	    {"{\"data\": []}", NULL,
+	     "data: expected an object (one recipient, or {\"recipients\": [...]})"},
+	    {"{\"data\": {}, \"transactionId\": \"x\"}", NULL,
+	     "unknown field 'transactionId' (known: templateId, data, page)"},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) parameters = cg_http_preview_parameters_from_body(
+		    cases[i].body, strlen(cases[i].body), 32, NULL, &error);
+		g_autofree char *text = NULL;
+
+		g_test_message("%s", cases[i].body);
+		if (!accepted_as_expected(parameters, error, cases[i].error))
+			continue;
+		g_variant_ref_sink(parameters);
+		text = g_variant_print(parameters, TRUE);
+		g_assert_cmpstr(text, ==, cases[i].expected);
 	}
 }
 
@@ -323,6 +376,7 @@ static const CgTestCase cases[] = {
     {"/http/json/analytics", test_analytics_to_json},
     {"/http/json/templates", test_templates_to_json},
     {"/http/json/start-options", test_start_options},
+    {"/http/json/preview-parameters", test_preview_parameters},
     {"/http/json/error", test_error_json},
 };
 

@@ -41,7 +41,7 @@ class AuthTests(HttpTestCase):
                              ("DELETE", f"/api/certificates/progress/{pid}"),
                              ("GET", f"/api/certificates/progress/{pid}/analytics"),
                              ("GET", f"/api/certificates/{pid}/download"),
-                             ("GET", "/api/templates"),
+                             ("GET", "/api/templates"), ("POST", "/api/preview"),
                              ("POST", "/api/session"), ("DELETE", "/api/session")):
             with self.subTest(method=method, path=path):
                 resp = self.request(method, path, {"data": recipient_data()}
@@ -1528,6 +1528,83 @@ class TemplateRouteTests(HttpTestCase):
                                     {"data": recipient_data(), "options": options})
                 self.assertError(resp, 400, "invalid_argument")
         self.assertEqual(self.root.call("ListGenerations"), [])
+
+
+class PreviewRouteTests(HttpTestCase):
+    """POST /api/preview {templateId, data, page} -> image/png (DESIGN.md,
+    Wave 2): RenderPreview's PNG as it is; certgend's refusals as JSON."""
+
+    def preview(self, body, token=ALICE, **kwargs):
+        return self.request("POST", "/api/preview", body, token=token, **kwargs)
+
+    def test_preview_png(self):
+        data = batch_data(2)
+        resp = self.preview({"templateId": "modern", "data": data, "page": 2})
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("Content-Type"), "image/png")
+        self.assertEqual(resp.header("Cache-Control"), "no-store")
+        self.assertIsNone(resp.header("Content-Disposition"))
+        self.assertTrue(resp.body.startswith(b"\x89PNG\r\n\x1a\n"), resp)
+        self.assertEqual(resp.body, self.root.render_preview(json.dumps(data), "modern", 2))
+        # defaults: classic, page 1
+        resp = self.preview({"data": recipient_data()})
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.body, self.root.render_preview(json.dumps(recipient_data())))
+        self.assertEqual(self.root.call("ListGenerations"), [])
+        self.assertEqual(os.listdir(self.cert_dir), [])
+
+    def test_preview_refused(self):
+        """Bad data: 400 invalid_data naming the field; other refusals their
+        status; a wrong method 405; CSV 415."""
+        resp = self.preview({"data": {"recipients": [recipient_data(), {"courseName": "x"}]}})
+        self.assertEqual(resp.status, 400, resp)
+        self.assertEqual(resp.json["error"], "invalid_data", resp)
+        self.assertIn("recipients[1].recipientName: required", resp.json["message"])
+        for body, status, code in (
+                ({"data": recipient_data(), "page": 2}, 400, "invalid_argument"),
+                ({"data": recipient_data(), "page": 0}, 400, "invalid_argument"),
+                ({"data": recipient_data(), "page": 1.5}, 400, "invalid_argument"),
+                ({"data": recipient_data(), "page": "1"}, 400, "invalid_argument"),
+                ({"data": recipient_data(), "page": 2**32}, 400, "invalid_argument"),
+                ({"data": recipient_data(), "options": {}}, 400, "invalid_argument"),
+                ({"data": "x"}, 400, "invalid_argument"),
+                ({"templateId": "fancy", "data": recipient_data()}, 400,
+                 "template_not_found")):
+            with self.subTest(body=body):
+                self.assertError(self.preview(body), status, code)
+        resp = self.preview({"data": recipient_data(), "page": 2})
+        self.assertIn("page: 2 is out of range, the data has 1 page", resp.json["message"])
+        for method in ("GET", "PUT", "DELETE"):
+            resp = self.request(method, "/api/preview")
+            self.assertError(resp, 405, "method_not_allowed", method)
+            self.assertEqual(resp.header("Allow"), "POST")
+        self.assertError(self.request("POST", "/api/preview", raw=b"recipientName\r\nA\r\n",
+                                      headers={"Content-Type": "text/csv"}),
+                         415, "unsupported_media_type")
+
+    def test_preview_auth(self):
+        """The Bearer token is needed (a session cookie is not enough for a POST)."""
+        self.assertError(self.preview({"data": recipient_data()}, token=None), 401,
+                         "unauthorized")
+        self.assertError(self.preview({"data": recipient_data()}, token="wrong"), 401,
+                         "unauthorized")
+        resp = self.request("POST", "/api/session")
+        cookie = {"Cookie": resp.header("Set-Cookie").split(";")[0]}
+        self.assertError(self.preview({"data": recipient_data()}, token=None, headers=cookie),
+                         401, "unauthorized")
+
+    @bridge_args("--previews-per-minute", "2")
+    def test_preview_rate_limited(self):
+        """Per web user; refused previews do not count; starts are apart."""
+        self.assertError(self.preview({"data": recipient_data(), "page": 9}), 400,
+                         "invalid_argument")
+        for _ in range(2):
+            self.assertEqual(self.preview({"data": recipient_data()}).status, 200)
+        resp = self.preview({"data": recipient_data()})
+        self.assertError(resp, 429, "rate_limited")
+        self.assertTrue(resp.header("Retry-After"), resp)
+        self.assertEqual(self.preview({"data": recipient_data()}, token=BOB).status, 200)
+        self.start(recipient_data())
 
 
 class CsvTests(HttpTestCase):

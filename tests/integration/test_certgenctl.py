@@ -529,6 +529,56 @@ class CertgenctlTests(CertgenTestCase):
 
     # -- templates --------------------------------------------------------------
 
+    # -- preview ------------------------------------------------------------------
+
+    def test_preview_writes_png(self):
+        """preview: RenderPreview's PNG saved to a file (or stdout), the page
+        asked; no generation, no number used."""
+        data = self.data_file(batch_json(2))
+        out = os.path.join(self.out_dir(), "page.png")
+        rc, stdout, stderr = self.ctl("preview", "--data", data, "--output", out)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(stdout, f"Saved a preview of page 1 to {out}.\n")
+        with open(out, "rb") as f:
+            first = f.read()
+        self.assertEqual(first, self.root.render_preview(batch_json(2), "classic", 1))
+        self.assert_no_temporary_files(self.out_dir(), allowed=["page.png"])
+        rc, png, stderr = self.ctl("preview", "-d", data, "--page", "2", "-t", "modern",
+                                   "-o", "-", binary=True)
+        self.assertEqual(rc, EXIT_OK, stderr)
+        self.assertEqual(png, self.root.render_preview(batch_json(2), "modern", 2))
+        self.assertEqual(self.root.call("ListGenerations"), [])
+
+    def test_preview_refusals(self):
+        """Not onto a terminal; usage errors before any call; the service's
+        errors exit 6 and write nothing."""
+        data = self.data_file(single_json())
+        rc, _, stderr = self.pty_run(["preview", "--data", data, "--output", "-"], 80,
+                                     self.ctl_env())
+        self.assertEqual(rc, EXIT_USAGE, stderr)
+        self.assertIn("Refusing to write a PNG image to the terminal", stderr)
+        for args, message in (
+                (["--data", data], "preview needs --output FILE.png"),
+                (["--output", "x.png"], "preview needs the recipient data"),
+                (["--data", data, "-o", "x.png", "--page", "0"], "Invalid --page \"0\""),
+                (["--data", data, "-o", "x.png", "--page", "-1"], "Invalid --page"),
+                (["--data", data, "-o", "x.png", "--page", "4294967296"], "Invalid --page"),
+                (["--data", data, "-o", "x.png", "--dry-run"], "--dry-run")):
+            with self.subTest(args=args):
+                rc, _, stderr = self.ctl("preview", *args)
+                self.assertEqual(rc, EXIT_USAGE, stderr)
+                self.assertIn(message, stderr)
+        out = os.path.join(self.out_dir(), "never.png")
+        rc, _, stderr = self.ctl("preview", "--data", data, "--page", "2", "-o", out)
+        self.assertEqual(rc, EXIT_REFUSED, stderr)
+        self.assertIn("page: 2 is out of range, the data has 1 page", stderr)
+        rc, _, stderr = self.ctl("preview", "--data", self.data_file(bad_batch_json()),
+                                 "-o", out)
+        self.assertEqual(rc, EXIT_REFUSED, stderr)
+        self.assertIn("recipients[1].recipientName: required", stderr)
+        self.assertFalse(os.path.exists(out))
+        self.assert_no_temporary_files(self.out_dir())
+
     def test_templates_table(self):
         """templates: one line per template; --json ListTemplates' entries."""
         rc, stdout, stderr = self.ctl("templates")
