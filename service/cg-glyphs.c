@@ -13,10 +13,13 @@ static gpointer
 build_coverage(gpointer unused)
 {
 	guint8 *bits = g_malloc0(CG_GLYPHS_CODE_POINTS / 8);
+	/* a configuration of its own, destroyed below: fontconfig's default
+	 * one would stay allocated for good */
+	FcConfig *config = FcInitLoadConfigAndFonts();
 	FcCharSet *all = FcCharSetCreate();
 	FcPattern *pattern = FcPatternCreate();
 	FcObjectSet *objects = FcObjectSetBuild(FC_CHARSET, NULL);
-	FcFontSet *fonts = FcFontList(NULL, pattern, objects);
+	FcFontSet *fonts = config != NULL ? FcFontList(config, pattern, objects) : NULL;
 	FcChar32 map[FC_CHARSET_MAP_SIZE];
 	FcChar32 next;
 
@@ -42,6 +45,8 @@ build_coverage(gpointer unused)
 	FcObjectSetDestroy(objects);
 	FcPatternDestroy(pattern);
 	FcCharSetDestroy(all);
+	if (config != NULL)
+		FcConfigDestroy(config);
 	return bits;
 }
 

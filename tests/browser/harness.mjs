@@ -191,6 +191,9 @@ export async function signIn(page, stack, token = stack.token) {
   await page.getByLabel('Access token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#app-view').waitFor({ state: 'visible' });
+  // the page has listed the generations it restores: one started from here
+  // on is not among them
+  await page.locator('body[data-generations-listed="true"]').waitFor({ state: 'attached' });
 }
 
 export async function fillSingle(page, { recipientName, courseName, issuer = '', description = '', issueDate, template }) {
