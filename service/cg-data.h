@@ -62,8 +62,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgData, cg_data_free)
  * types, control characters other than tab/newline/carriage return in a
  * value, bidi embedding/override/isolate controls, characters no installed
  * font can print (unassigned, private use, or in no font; format characters
- * such as ZWJ/ZWNJ are allowed), missing required fields, lengths out of range, impossible dates, an
- * empty batch or more than @max_recipients recipients (0 for @max_bytes or
+ * such as ZWJ/ZWNJ are allowed), missing required fields, lengths out of range, impossible dates,
+ * an empty batch or more than @max_recipients recipients (0 for @max_bytes or
  * @max_recipients: no limit).
  *
  * Memory stays proportional to what a valid document can hold: the parse
