@@ -24,6 +24,10 @@
 /* Frames go to libsoup while less than this is unwritten; the rest waits
  * in the stream's coalescing queue (cg-http-queue.h). */
 #define CG_HTTP_SSE_IN_FLIGHT 2048
+/* The kernel's send buffer of a stream's socket (it doubles the value):
+ * bounded, so that a client that does not read backs up into the queue,
+ * which coalesces, instead of growing the kernel's buffer to megabytes. */
+#define CG_HTTP_SSE_SNDBUF (32 * 1024)
 
 static const char cg_http_sse_keepalive[] = ": keep-alive\n\n";
 
@@ -222,6 +226,7 @@ sse_start_stream(CgHttpSse *self)
 	SoupMessageHeaders *headers = soup_server_message_get_response_headers(self->msg);
 	g_autofree char *hello = NULL;
 	g_autoptr(GBytes) bytes = NULL;
+	GSocket *socket;
 
 	self->started = TRUE;
 	soup_server_message_set_status(self->msg, SOUP_STATUS_OK, NULL);
@@ -233,6 +238,9 @@ sse_start_stream(CgHttpSse *self)
 			 ? SOUP_ENCODING_EOF
 			 : SOUP_ENCODING_CHUNKED);
 	soup_message_body_set_accumulate(soup_server_message_get_response_body(self->msg), FALSE);
+	socket = soup_server_message_get_socket(self->msg);
+	if (socket != NULL)
+		g_socket_set_option(socket, SOL_SOCKET, SO_SNDBUF, CG_HTTP_SSE_SNDBUF, NULL);
 	hello = g_strdup_printf("retry: %u\n: connected\n\n", config->retry_ms);
 	bytes = g_bytes_new_take(g_steal_pointer(&hello), strlen(hello));
 	sse_append(self, bytes);
