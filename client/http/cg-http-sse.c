@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-http-sse.h"
 
-#include <errno.h>
 #include <sys/socket.h>
 
 #include "cg-http-error.h"
@@ -41,7 +40,7 @@ typedef struct {
 	gboolean started; /* status and headers of the stream are set */
 	CgHttpHubMember *member;
 	CgHttpQueue queue;
-	GSource *peer_source;
+	CgHttpPeer *peer;
 	gsize backlog; /* bytes handed to libsoup, not written yet */
 } CgHttpSse;
 
@@ -52,10 +51,7 @@ static void
 sse_stop_following(CgHttpSse *self)
 {
 	g_clear_pointer(&self->member, cg_http_hub_leave);
-	if (self->peer_source != NULL) {
-		g_source_destroy(self->peer_source);
-		g_clear_pointer(&self->peer_source, g_source_unref);
-	}
+	cg_http_peers_remove(self->context->peers, g_steal_pointer(&self->peer));
 }
 
 static void
@@ -196,27 +192,10 @@ sse_keepalive(CgHttpSse *self)
 	sse_append(self, bytes);
 }
 
-static gboolean
-peer_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
+static void
+peer_gone_cb(gpointer stream, const char *why)
 {
-	CgHttpSse *self = user_data;
-	char byte;
-	ssize_t n;
-
-	if ((condition & (G_IO_HUP | G_IO_ERR)) != 0) {
-		g_clear_pointer(&self->peer_source, g_source_unref);
-		sse_abort(self, "the client hung up");
-		return G_SOURCE_REMOVE;
-	}
-	n = recv(g_socket_get_fd(socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return G_SOURCE_CONTINUE;
-	g_clear_pointer(&self->peer_source, g_source_unref);
-	if (n <= 0)
-		sse_abort(self, "the client left");
-	/* n > 0: the client sent more (a pipelined request); libsoup reads it
-	 * after the stream, the keep-alive comments notice a departure. */
-	return G_SOURCE_REMOVE;
+	sse_abort(stream, why);
 }
 
 static void
@@ -276,12 +255,8 @@ sse_ready(CgHttpSse *self, CgHttpFrame *latest)
 	if (terminal || self->closed || self->ending)
 		return;
 	socket = soup_server_message_get_socket(self->msg);
-	if (socket != NULL) {
-		self->peer_source =
-		    g_socket_create_source(socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-		g_source_set_callback(self->peer_source, G_SOURCE_FUNC(peer_cb), self, NULL);
-		g_source_attach(self->peer_source, NULL);
-	}
+	if (socket != NULL)
+		self->peer = cg_http_peers_add(self->context->peers, socket, peer_gone_cb, self);
 }
 
 static void

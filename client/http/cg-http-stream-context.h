@@ -5,6 +5,7 @@
 #include "cg-http-config.h"
 #include "cg-http-csv.h"
 #include "cg-http-hub.h"
+#include "cg-http-peers.h"
 #include "cg-http-streams.h"
 
 G_BEGIN_DECLS
@@ -18,6 +19,7 @@ typedef struct {
 	CgHttpBus *bus;
 	CgHttpStreams *streams;		       /* owned */
 	CgHttpHubs *hubs;		       /* the fan-out (cg-http-hub.h); owned */
+	CgHttpPeers *peers;		       /* departure watch of idle streams; owned */
 	CgHttpCsvGenerations *csv_generations; /* started from CSV; owned */
 } CgHttpStreamContext;
 
