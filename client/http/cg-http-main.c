@@ -6,9 +6,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
 #include "cg-http-auth.h"
@@ -184,6 +186,20 @@ default_web_root(void)
 	return CG_HTTP_SOURCE_WEB_DIR;
 }
 
+/* Every stream is a connection: the soft limit on descriptors up to the
+ * hard one (the caps, --max-streams, are what limits the streams). */
+static void
+raise_nofile_limit(void)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+		return;
+	limit.rlim_cur = limit.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+		g_debug("Could not raise RLIMIT_NOFILE: %s", g_strerror(errno));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -300,6 +316,7 @@ main(int argc, char **argv)
 	config.web_root = g_strdup(opt_web_root != NULL ? opt_web_root : default_web_root());
 	config.allow_origins = g_steal_pointer(&opt_origins);
 
+	raise_nofile_limit();
 	bus = cg_http_bus_new(NULL);
 	server = cg_http_server_new(&config, auth, bus);
 	cg_http_config_clear(&config);

@@ -13,7 +13,9 @@
 #include "cg-http-timeouts.h"
 
 #define CG_HTTP_HOUSEKEEPING_S 60
-#define CG_HTTP_LISTEN_BACKLOG 1024
+/* As many pending connections as the kernel allows (it caps the value at
+ * net.core.somaxconn): 10,000 streams may connect within 2 s. */
+#define CG_HTTP_LISTEN_BACKLOG 65535
 
 struct _CgHttpServer {
 	GObject parent_instance;

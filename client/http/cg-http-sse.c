@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-http-sse.h"
 
-#include <errno.h>
 #include <sys/socket.h>
 
 #include "cg-http-error.h"
-#include "cg-http-follow.h"
+#include "cg-http-hub.h"
 #include "cg-http-json.h"
+#include "cg-http-queue.h"
 #include "cg-http-response.h"
 #include "cg-http-resume.h"
 
@@ -20,6 +20,16 @@
  * socket is watched for end-of-file while the stream idles.
  */
 
+/* Frames go to libsoup while less than this is unwritten; the rest waits
+ * in the stream's coalescing queue (cg-http-queue.h). */
+#define CG_HTTP_SSE_IN_FLIGHT 2048
+/* The kernel's send buffer of a stream's socket (it doubles the value):
+ * bounded, so that a client that does not read backs up into the queue,
+ * which coalesces, instead of growing the kernel's buffer to megabytes. */
+#define CG_HTTP_SSE_SNDBUF (32 * 1024)
+
+static const char cg_http_sse_keepalive[] = ": keep-alive\n\n";
+
 typedef struct {
 	CgHttpStreamContext *context;
 	SoupServerMessage *msg;
@@ -28,18 +38,21 @@ typedef struct {
 	gboolean closed;  /* the message is finished: never touch it again */
 	gboolean ending;  /* the body is complete or the response set */
 	gboolean started; /* status and headers of the stream are set */
-	gboolean have_last_event_id;
-	guint64 last_sent;
-	CgHttpFollow *follow;
-	guint keepalive_id;
-	GSource *peer_source;
-	gulong finished_id;
-	gulong disconnected_id;
-	gulong wrote_id;
-	gsize backlog;
+	CgHttpHubMember *member;
+	CgHttpQueue queue;
+	CgHttpPeer *peer;
+	gsize backlog; /* bytes handed to libsoup, not written yet */
 } CgHttpSse;
 
 static void sse_end(CgHttpSse *self);
+static void sse_flush(CgHttpSse *self);
+
+static void
+sse_stop_following(CgHttpSse *self)
+{
+	g_clear_pointer(&self->member, cg_http_hub_leave);
+	cg_http_peers_remove(self->context->peers, g_steal_pointer(&self->peer));
+}
 
 static void
 sse_close(CgHttpSse *self)
@@ -47,15 +60,9 @@ sse_close(CgHttpSse *self)
 	if (self->closed)
 		return;
 	self->closed = TRUE;
-	g_clear_pointer(&self->follow, cg_http_follow_stop);
-	g_clear_handle_id(&self->keepalive_id, g_source_remove);
-	if (self->peer_source != NULL) {
-		g_source_destroy(self->peer_source);
-		g_clear_pointer(&self->peer_source, g_source_unref);
-	}
-	g_clear_signal_handler(&self->finished_id, self->msg);
-	g_clear_signal_handler(&self->disconnected_id, self->msg);
-	g_clear_signal_handler(&self->wrote_id, self->msg);
+	sse_stop_following(self);
+	cg_http_queue_clear(&self->queue);
+	g_signal_handlers_disconnect_by_data(self->msg, self);
 	g_debug("SSE stream of %s for %s closed", self->progress_id, self->user);
 	cg_http_streams_remove(self->context->streams, self);
 	g_clear_object(&self->msg);
@@ -77,6 +84,8 @@ wrote_body_data_cb(SoupServerMessage *msg, guint chunk_size, gpointer user_data)
 	CgHttpSse *self = user_data;
 
 	self->backlog = chunk_size >= self->backlog ? 0 : self->backlog - chunk_size;
+	if (self->backlog < CG_HTTP_SSE_IN_FLIGHT)
+		sse_flush(self);
 }
 
 /* The client is gone or too slow: end the response and shut the socket so
@@ -95,17 +104,16 @@ sse_abort(CgHttpSse *self, const char *why)
 	sse_end(self);
 }
 
+/* Hands @bytes (shared, not copied) to libsoup. */
 static void
-sse_append(CgHttpSse *self, const char *text)
+sse_append(CgHttpSse *self, GBytes *bytes)
 {
 	const CgHttpConfig *config = &self->context->config;
-	gsize len = strlen(text);
 
 	if (self->closed || self->ending)
 		return;
-	soup_message_body_append(soup_server_message_get_response_body(self->msg), SOUP_MEMORY_COPY,
-				 text, len);
-	self->backlog += len;
+	soup_message_body_append_bytes(soup_server_message_get_response_body(self->msg), bytes);
+	self->backlog += g_bytes_get_size(bytes);
 	if (self->backlog > config->max_stream_backlog) {
 		sse_abort(self, "the client does not read; dropping the stream");
 		return;
@@ -114,22 +122,39 @@ sse_append(CgHttpSse *self, const char *text)
 }
 
 static void
-sse_send_update(CgHttpSse *self, GVariant *update)
+sse_write_frame(CgHttpSse *self, CgHttpFrame *frame)
 {
-	guint64 sequence = cg_http_update_get_sequence(update);
-	g_autofree char *json = NULL;
-	g_autofree char *event = NULL;
+	guint64 sequence = cg_http_frame_get_sequence(frame);
 
-	if (self->have_last_event_id && sequence <= self->last_sent)
-		return;
-	json = cg_http_stream_context_update_json(self->context, self->progress_id, update);
-	event = g_strdup_printf("id: %" G_GUINT64_FORMAT "\ndata: %s\n\n", sequence, json);
-	self->have_last_event_id = TRUE;
-	self->last_sent = sequence;
+	if (sequence != 0)
+		cg_http_streams_note_sent(self->context->streams, self->user, self->progress_id,
+					  sequence);
+	sse_append(self, cg_http_frame_get_sse(frame));
+	if (cg_http_frame_is_terminal(frame))
+		sse_end(self);
+}
+
+/* The queued frames, as far as the client keeps up. */
+static void
+sse_flush(CgHttpSse *self)
+{
+	while (!self->closed && !self->ending && self->backlog < CG_HTTP_SSE_IN_FLIGHT) {
+		g_autoptr(CgHttpFrame) frame = cg_http_queue_pop(&self->queue);
+
+		if (frame == NULL)
+			return;
+		sse_write_frame(self, frame);
+	}
+}
+
+static void
+sse_send(CgHttpSse *self, CgHttpFrame *frame)
+{
 	if (self->closed || self->ending)
 		return;
-	cg_http_streams_note_sent(self->context->streams, self->user, self->progress_id, sequence);
-	sse_append(self, event);
+	if (!cg_http_queue_push(&self->queue, frame))
+		return;
+	sse_flush(self);
 }
 
 static void
@@ -137,12 +162,8 @@ sse_end(CgHttpSse *self)
 {
 	if (self->closed || self->ending)
 		return;
-	g_clear_pointer(&self->follow, cg_http_follow_stop);
-	g_clear_handle_id(&self->keepalive_id, g_source_remove);
-	if (self->peer_source != NULL) {
-		g_source_destroy(self->peer_source);
-		g_clear_pointer(&self->peer_source, g_source_unref);
-	}
+	sse_stop_following(self);
+	cg_http_queue_clear(&self->queue);
 	self->ending = TRUE;
 	soup_message_body_complete(soup_server_message_get_response_body(self->msg));
 	soup_server_message_unpause(self->msg);
@@ -153,42 +174,28 @@ sse_fail(CgHttpSse *self, const GError *error, guint retry_after_s)
 {
 	if (self->closed || self->ending)
 		return;
-	g_clear_pointer(&self->follow, cg_http_follow_stop);
+	sse_stop_following(self);
 	self->ending = TRUE;
 	cg_http_respond_error(self->msg, error, retry_after_s);
 	soup_server_message_unpause(self->msg);
 }
 
-static gboolean
-keepalive_cb(gpointer user_data)
+/* From the hubs' one timer: a comment when nothing else is on its way. */
+static void
+sse_keepalive(CgHttpSse *self)
 {
-	CgHttpSse *self = user_data;
+	g_autoptr(GBytes) bytes = NULL;
 
-	sse_append(self, ": keep-alive\n\n");
-	return G_SOURCE_CONTINUE;
+	if (!self->started || self->backlog > 0 || cg_http_queue_get_length(&self->queue) > 0)
+		return;
+	bytes = g_bytes_new_static(cg_http_sse_keepalive, sizeof cg_http_sse_keepalive - 1);
+	sse_append(self, bytes);
 }
 
-static gboolean
-peer_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
+static void
+peer_gone_cb(gpointer stream, const char *why)
 {
-	CgHttpSse *self = user_data;
-	char byte;
-	ssize_t n;
-
-	if ((condition & (G_IO_HUP | G_IO_ERR)) != 0) {
-		g_clear_pointer(&self->peer_source, g_source_unref);
-		sse_abort(self, "the client hung up");
-		return G_SOURCE_REMOVE;
-	}
-	n = recv(g_socket_get_fd(socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return G_SOURCE_CONTINUE;
-	g_clear_pointer(&self->peer_source, g_source_unref);
-	if (n <= 0)
-		sse_abort(self, "the client left");
-	/* n > 0: the client sent more (a pipelined request); libsoup reads it
-	 * after the stream, the keep-alive comments notice a departure. */
-	return G_SOURCE_REMOVE;
+	sse_abort(stream, why);
 }
 
 static void
@@ -197,6 +204,8 @@ sse_start_stream(CgHttpSse *self)
 	const CgHttpConfig *config = &self->context->config;
 	SoupMessageHeaders *headers = soup_server_message_get_response_headers(self->msg);
 	g_autofree char *hello = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	GSocket *socket;
 
 	self->started = TRUE;
 	soup_server_message_set_status(self->msg, SOUP_STATUS_OK, NULL);
@@ -208,24 +217,26 @@ sse_start_stream(CgHttpSse *self)
 			 ? SOUP_ENCODING_EOF
 			 : SOUP_ENCODING_CHUNKED);
 	soup_message_body_set_accumulate(soup_server_message_get_response_body(self->msg), FALSE);
+	socket = soup_server_message_get_socket(self->msg);
+	if (socket != NULL)
+		g_socket_set_option(socket, SOL_SOCKET, SO_SNDBUF, CG_HTTP_SSE_SNDBUF, NULL);
 	hello = g_strdup_printf("retry: %u\n: connected\n\n", config->retry_ms);
-	sse_append(self, hello);
+	bytes = g_bytes_new_take(g_steal_pointer(&hello), strlen(hello));
+	sse_append(self, bytes);
 }
 
 static void
-ready_cb(gpointer user_data, GVariant *snapshot)
+sse_ready(CgHttpSse *self, CgHttpFrame *latest)
 {
-	CgHttpSse *self = user_data;
-	const CgHttpConfig *config = &self->context->config;
-	gboolean terminal = cg_http_update_is_terminal(snapshot);
+	gboolean terminal = cg_http_frame_is_terminal(latest);
 	GSocket *socket;
 
 	if (self->closed || self->ending)
 		return;
-	switch (cg_http_resume_plan(self->have_last_event_id, self->last_sent,
-				    cg_http_update_get_sequence(snapshot), terminal)) {
+	switch (cg_http_resume_plan(self->queue.last != 0, self->queue.last,
+				    cg_http_frame_get_sequence(latest), terminal)) {
 	case CG_HTTP_RESUME_FROM_START:
-		self->have_last_event_id = FALSE;
+		self->queue.last = 0;
 		break;
 	case CG_HTTP_RESUME_AFTER:
 		break;
@@ -233,56 +244,27 @@ ready_cb(gpointer user_data, GVariant *snapshot)
 	default:
 		/* The client has the terminal event: 204 tells EventSource not
 		 * to reconnect. */
-		g_clear_pointer(&self->follow, cg_http_follow_stop);
+		sse_stop_following(self);
 		self->ending = TRUE;
 		soup_server_message_set_status(self->msg, SOUP_STATUS_NO_CONTENT, NULL);
 		soup_server_message_unpause(self->msg);
 		return;
 	}
 	sse_start_stream(self);
-	sse_send_update(self, snapshot);
-	if (terminal) {
-		sse_end(self);
+	sse_send(self, latest);
+	if (terminal || self->closed || self->ending)
 		return;
-	}
-	if (self->closed || self->ending)
-		return;
-	self->keepalive_id = g_timeout_add(MAX(config->keepalive_ms, 10u), keepalive_cb, self);
 	socket = soup_server_message_get_socket(self->msg);
-	if (socket != NULL) {
-		self->peer_source =
-		    g_socket_create_source(socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-		g_source_set_callback(self->peer_source, G_SOURCE_FUNC(peer_cb), self, NULL);
-		g_source_attach(self->peer_source, NULL);
-	}
+	if (socket != NULL)
+		self->peer = cg_http_peers_add(self->context->peers, socket, peer_gone_cb, self);
 }
 
 static void
-update_cb(gpointer user_data, GVariant *update)
+sse_vanished(CgHttpSse *self)
 {
-	CgHttpSse *self = user_data;
-
-	if (self->closed || self->ending)
-		return;
-	sse_send_update(self, update);
-	if (cg_http_update_is_terminal(update))
-		sse_end(self);
-}
-
-static void
-failed_cb(gpointer user_data, const GError *error, guint retry_after_s)
-{
-	sse_fail(user_data, error, retry_after_s);
-}
-
-static void
-vanished_cb(gpointer user_data)
-{
-	CgHttpSse *self = user_data;
 	g_autoptr(JsonBuilder) builder = NULL;
 	g_autoptr(JsonNode) root = NULL;
-	g_autofree char *json = NULL;
-	g_autofree char *event = NULL;
+	g_autoptr(CgHttpFrame) frame = NULL;
 
 	if (self->closed || self->ending)
 		return;
@@ -295,7 +277,8 @@ vanished_cb(gpointer user_data)
 		sse_fail(self, error, 5);
 		return;
 	}
-	/* The generation died with certgend: say so and end the stream. */
+	/* The generation died with certgend: say so (after what is queued)
+	 * and end the stream. */
 	builder = json_builder_new_immutable();
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "progressId");
@@ -309,18 +292,35 @@ vanished_cb(gpointer user_data)
 					       "generation is lost");
 	json_builder_end_object(builder);
 	root = json_builder_get_root(builder);
-	json = cg_http_json_to_string(root);
-	event = g_strdup_printf("data: %s\n\n", json);
-	sse_append(self, event);
-	sse_end(self);
+	frame = cg_http_frame_new(0, FALSE, TRUE, cg_http_json_to_string(root));
+	sse_stop_following(self);
+	sse_send(self, frame);
 }
 
-static const CgHttpFollowFuncs sse_follow_funcs = {
-    .ready = ready_cb,
-    .update = update_cb,
-    .failed = failed_cb,
-    .vanished = vanished_cb,
-};
+static void
+hub_cb(gpointer user_data, const CgHttpHubNotice *notice)
+{
+	CgHttpSse *self = user_data;
+
+	switch (notice->event) {
+	case CG_HTTP_HUB_READY:
+		sse_ready(self, notice->frame);
+		break;
+	case CG_HTTP_HUB_FRAME:
+		sse_send(self, notice->frame);
+		break;
+	case CG_HTTP_HUB_FAILED:
+		sse_fail(self, notice->error, notice->retry_after_s);
+		break;
+	case CG_HTTP_HUB_VANISHED:
+		sse_vanished(self);
+		break;
+	case CG_HTTP_HUB_KEEPALIVE:
+	default:
+		sse_keepalive(self);
+		break;
+	}
+}
 
 static void
 sse_shutdown(gpointer stream)
@@ -348,17 +348,14 @@ cg_http_sse_start(CgHttpStreamContext *context, SoupServerMessage *msg, const ch
 	self->msg = g_object_ref(msg);
 	self->progress_id = g_strdup(progress_id);
 	self->user = g_strdup(user);
-	self->have_last_event_id = have_last_event_id;
-	self->last_sent = last_event_id;
-	self->finished_id = g_signal_connect(msg, "finished", G_CALLBACK(finished_cb), self);
-	self->disconnected_id =
-	    g_signal_connect(msg, "disconnected", G_CALLBACK(finished_cb), self);
-	self->wrote_id =
-	    g_signal_connect(msg, "wrote-body-data", G_CALLBACK(wrote_body_data_cb), self);
+	/* Last-Event-ID: 0 is "before the first event" either way */
+	self->queue.last = have_last_event_id ? last_event_id : 0;
+	g_signal_connect(msg, "finished", G_CALLBACK(finished_cb), self);
+	g_signal_connect(msg, "disconnected", G_CALLBACK(finished_cb), self);
+	g_signal_connect(msg, "wrote-body-data", G_CALLBACK(wrote_body_data_cb), self);
 	cg_http_streams_add(context->streams, self, user, sse_shutdown);
 	soup_server_message_pause(msg);
 	g_debug("SSE stream of %s for %s%s", progress_id, user,
 		have_last_event_id ? " (resumed)" : "");
-	self->follow =
-	    cg_http_follow_start(context->bus, progress_id, user, &sse_follow_funcs, self);
+	self->member = cg_http_hubs_join(context->hubs, progress_id, user, hub_cb, self);
 }

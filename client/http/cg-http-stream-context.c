@@ -14,10 +14,18 @@ stream_context_clear(gpointer data)
 {
 	CgHttpStreamContext *self = data;
 
+	g_clear_pointer(&self->hubs, cg_http_hubs_free);
+	g_clear_pointer(&self->peers, cg_http_peers_free);
 	g_clear_pointer(&self->streams, cg_http_streams_free);
 	g_clear_pointer(&self->csv_generations, cg_http_csv_generations_free);
 	g_clear_object(&self->bus);
 	cg_http_config_clear(&self->config);
+}
+
+static char *
+hub_json(gpointer data, const char *progress_id, GVariant *update)
+{
+	return cg_http_stream_context_update_json(data, progress_id, update);
 }
 
 CgHttpStreamContext *
@@ -28,6 +36,9 @@ cg_http_stream_context_new(const CgHttpConfig *config, CgHttpBus *bus)
 	cg_http_config_copy(&self->config, config);
 	self->bus = g_object_ref(bus);
 	self->streams = cg_http_streams_new(config);
+	/* the hubs are freed with the context: no reference on it */
+	self->hubs = cg_http_hubs_new(bus, config->keepalive_ms, hub_json, self);
+	self->peers = cg_http_peers_new();
 	self->csv_generations =
 	    cg_http_csv_generations_new(CG_HTTP_CSV_GENERATIONS_MAX, CG_HTTP_CSV_GENERATIONS_TTL_S);
 	return self;

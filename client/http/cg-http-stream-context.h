@@ -4,6 +4,8 @@
 #include "cg-http-bus.h"
 #include "cg-http-config.h"
 #include "cg-http-csv.h"
+#include "cg-http-hub.h"
+#include "cg-http-peers.h"
 #include "cg-http-streams.h"
 
 G_BEGIN_DECLS
@@ -11,15 +13,18 @@ G_BEGIN_DECLS
 /* What the stream modules (cg-http-sse.c, cg-http-ws.c) are handed: the
  * settings, the connection to certgend and the stream registry. Reference
  * counted (main thread only): every open stream holds a reference, so the
- * registry outlives the streams in it. */
+ * registry and the hubs outlive the streams in them. */
 typedef struct {
 	CgHttpConfig config; /* a copy */
 	CgHttpBus *bus;
 	CgHttpStreams *streams;		       /* owned */
+	CgHttpHubs *hubs;		       /* the fan-out (cg-http-hub.h); owned */
+	CgHttpPeers *peers;		       /* departure watch of idle streams; owned */
 	CgHttpCsvGenerations *csv_generations; /* started from CSV; owned */
 } CgHttpStreamContext;
 
-/* Copies @config, takes a reference on @bus, creates the registry. */
+/* Copies @config, takes a reference on @bus, creates the registry and the
+ * hubs. */
 CgHttpStreamContext *cg_http_stream_context_new(const CgHttpConfig *config, CgHttpBus *bus);
 CgHttpStreamContext *cg_http_stream_context_ref(CgHttpStreamContext *self);
 void cg_http_stream_context_unref(CgHttpStreamContext *self);

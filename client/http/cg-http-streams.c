@@ -3,11 +3,18 @@
  * streams (for shutdown) and the resume table. */
 #include "cg-http-streams.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "cg-http-error.h"
 #include "cg-http-limits.h"
 #include "cg-http-resume.h"
 
 #define CG_HTTP_STREAM_RETRY_AFTER_S 5
+/* After the last stream left, this long, the free heap goes back to the
+ * system: thousands of streams leave megabytes of it behind. */
+#define CG_HTTP_STREAM_TRIM_DELAY_MS 1000
 
 typedef struct {
 	char *user;
@@ -24,6 +31,7 @@ struct _CgHttpStreams {
 	CgHttpResumeTable *resumable;
 	CgHttpStreamCaps *caps;
 	GHashTable *open; /* stream -> CgHttpStreamEntry */
+	guint trim_id;
 };
 
 static void
@@ -60,6 +68,7 @@ cg_http_streams_free(CgHttpStreams *self)
 {
 	if (self == NULL)
 		return;
+	g_clear_handle_id(&self->trim_id, g_source_remove);
 	g_clear_pointer(&self->open, g_hash_table_unref);
 	g_clear_pointer(&self->streams_limiter, cg_rate_limit_free);
 	g_clear_pointer(&self->resumes_limiter, cg_rate_limit_free);
@@ -139,6 +148,18 @@ cg_http_streams_add(CgHttpStreams *self, gpointer stream, const char *user,
 	g_hash_table_insert(self->open, stream, entry);
 }
 
+static void
+trim_cb(gpointer user_data)
+{
+	CgHttpStreams *self = user_data;
+
+	self->trim_id = 0;
+#ifdef __GLIBC__
+	if (g_hash_table_size(self->open) == 0)
+		malloc_trim(0);
+#endif
+}
+
 void
 cg_http_streams_remove(CgHttpStreams *self, gpointer stream)
 {
@@ -148,6 +169,8 @@ cg_http_streams_remove(CgHttpStreams *self, gpointer stream)
 		return;
 	cg_http_stream_caps_release(self->caps, entry->user);
 	g_hash_table_remove(self->open, stream);
+	if (g_hash_table_size(self->open) == 0 && self->trim_id == 0)
+		self->trim_id = g_timeout_add_once(CG_HTTP_STREAM_TRIM_DELAY_MS, trim_cb, self);
 }
 
 guint

@@ -2,7 +2,7 @@
 #include "cg-http-ws.h"
 
 #include "cg-http-error.h"
-#include "cg-http-follow.h"
+#include "cg-http-hub.h"
 #include "cg-http-json.h"
 #include "cg-http-owner.h"
 #include "cg-http-resume.h"
@@ -14,7 +14,7 @@
 #define CG_HTTP_WS_MAX_JSON_DEPTH 8
 #define CG_HTTP_WS_MAX_QUEUED_CANCELS 4
 
-/* The owner check of the connection's id, done by its CgHttpFollow: no
+/* The owner check of the connection's id, done by its hub: no
  * action on the id (a cancel) goes out before it passed. */
 typedef enum {
 	CG_HTTP_WS_OWNER_CHECKING,
@@ -32,7 +32,7 @@ typedef struct {
 	gboolean closed;
 	gboolean have_since;
 	guint64 last_sent;
-	CgHttpFollow *follow;
+	CgHttpHubMember *member;
 	CgHttpWsOwner owner;
 	guint queued_cancels; /* cancels that wait for the owner check */
 	gulong message_id;
@@ -86,7 +86,7 @@ ws_send(CgHttpWs *self, const char *text)
 static void
 ws_close(CgHttpWs *self, gushort code, const char *reason)
 {
-	g_clear_pointer(&self->follow, cg_http_follow_stop);
+	g_clear_pointer(&self->member, cg_http_hub_leave);
 	if (ws_is_open(self))
 		soup_websocket_connection_close(self->connection, code, reason);
 }
@@ -112,10 +112,9 @@ ws_send_error(CgHttpWs *self, const char *type, const GError *error)
 }
 
 static void
-ws_send_update(CgHttpWs *self, GVariant *update)
+ws_send_frame(CgHttpWs *self, CgHttpFrame *frame)
 {
-	guint64 sequence = cg_http_update_get_sequence(update);
-	g_autofree char *json = NULL;
+	guint64 sequence = cg_http_frame_get_sequence(frame);
 
 	if (self->have_since && sequence <= self->last_sent)
 		return;
@@ -123,9 +122,10 @@ ws_send_update(CgHttpWs *self, GVariant *update)
 	self->last_sent = sequence;
 	if (!ws_is_open(self))
 		return;
-	json = cg_http_stream_context_update_json(self->context, self->progress_id, update);
 	cg_http_streams_note_sent(self->context->streams, self->user, self->progress_id, sequence);
-	ws_send(self, json);
+	/* the frame's JSON, shared: made from GVariant strings, so UTF-8 */
+	soup_websocket_connection_send_message(self->connection, SOUP_WEBSOCKET_DATA_TEXT,
+					       cg_http_frame_get_json(frame));
 }
 
 static void ws_cancel(CgHttpWs *self);
@@ -144,17 +144,16 @@ flush_queued_cancels(CgHttpWs *self, const GError *error)
 }
 
 static void
-ready_cb(gpointer user_data, GVariant *snapshot)
+ws_ready(CgHttpWs *self, CgHttpFrame *latest)
 {
-	CgHttpWs *self = user_data;
-	gboolean terminal = cg_http_update_is_terminal(snapshot);
+	gboolean terminal = cg_http_frame_is_terminal(latest);
 
 	self->owner = CG_HTTP_WS_OWNER_PASSED;
 	if (cg_http_resume_plan(self->have_since, self->last_sent,
-				cg_http_update_get_sequence(snapshot),
+				cg_http_frame_get_sequence(latest),
 				terminal) == CG_HTTP_RESUME_FROM_START)
 		self->have_since = FALSE;
-	ws_send_update(self, snapshot);
+	ws_send_frame(self, latest);
 	if (terminal) {
 		g_autoptr(GError) finished =
 		    g_error_new(CG_HTTP_ERROR, CG_HTTP_ERROR_ALREADY_FINISHED,
@@ -168,19 +167,16 @@ ready_cb(gpointer user_data, GVariant *snapshot)
 }
 
 static void
-update_cb(gpointer user_data, GVariant *update)
+ws_frame(CgHttpWs *self, CgHttpFrame *frame)
 {
-	CgHttpWs *self = user_data;
-
-	ws_send_update(self, update);
-	if (cg_http_update_is_terminal(update))
+	ws_send_frame(self, frame);
+	if (cg_http_frame_is_terminal(frame))
 		ws_close(self, SOUP_WEBSOCKET_CLOSE_NORMAL, "finished");
 }
 
 static void
-failed_cb(gpointer user_data, const GError *error, guint retry_after_s)
+ws_failed(CgHttpWs *self, const GError *error)
 {
-	CgHttpWs *self = user_data;
 	gboolean not_found = g_error_matches(error, CG_HTTP_ERROR, CG_HTTP_ERROR_NOT_FOUND);
 
 	self->owner = CG_HTTP_WS_OWNER_REFUSED;
@@ -191,9 +187,8 @@ failed_cb(gpointer user_data, const GError *error, guint retry_after_s)
 }
 
 static void
-vanished_cb(gpointer user_data)
+ws_vanished(CgHttpWs *self)
 {
-	CgHttpWs *self = user_data;
 	g_autoptr(GError) error =
 	    g_error_new_literal(CG_HTTP_ERROR, CG_HTTP_ERROR_UNAVAILABLE,
 				"The certificate service stopped; this generation is lost");
@@ -205,12 +200,21 @@ vanished_cb(gpointer user_data)
 	ws_close(self, CG_HTTP_WS_CLOSE_UNAVAILABLE, "service_unavailable");
 }
 
-static const CgHttpFollowFuncs ws_follow_funcs = {
-    .ready = ready_cb,
-    .update = update_cb,
-    .failed = failed_cb,
-    .vanished = vanished_cb,
-};
+/* libsoup pings the connection itself: KEEPALIVE is not needed. */
+static void
+hub_cb(gpointer user_data, const CgHttpHubNotice *notice)
+{
+	CgHttpWs *self = user_data;
+
+	if (notice->event == CG_HTTP_HUB_READY)
+		ws_ready(self, notice->frame);
+	else if (notice->event == CG_HTTP_HUB_FRAME)
+		ws_frame(self, notice->frame);
+	else if (notice->event == CG_HTTP_HUB_FAILED)
+		ws_failed(self, notice->error);
+	else if (notice->event == CG_HTTP_HUB_VANISHED)
+		ws_vanished(self);
+}
 
 static void
 cancelled_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -308,7 +312,7 @@ closed_cb(SoupWebsocketConnection *connection, gpointer user_data)
 	if (self->closed)
 		return;
 	self->closed = TRUE;
-	g_clear_pointer(&self->follow, cg_http_follow_stop);
+	g_clear_pointer(&self->member, cg_http_hub_leave);
 	g_cancellable_cancel(self->cancellable);
 	g_clear_signal_handler(&self->message_id, self->connection);
 	g_clear_signal_handler(&self->closed_id, self->connection);
@@ -357,6 +361,5 @@ cg_http_ws_start(CgHttpStreamContext *context, SoupWebsocketConnection *connecti
 	self->registered = TRUE;
 	cg_http_streams_add(context->streams, self, user, ws_shutdown);
 	g_debug("WebSocket of %s for %s", progress_id, user);
-	self->follow =
-	    cg_http_follow_start(context->bus, progress_id, user, &ws_follow_funcs, self);
+	self->member = cg_http_hubs_join(context->hubs, progress_id, user, hub_cb, self);
 }

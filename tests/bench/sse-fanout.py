@@ -3,10 +3,10 @@
 """SSE fan-out benchmark of certgen-http (issue certgen-http, point 7), one
 command, not part of the test suite's pass/fail:
 
-    /usr/bin/python3 tests/bench/sse-fanout.py [BUILD_DIR] [--sizes 1000,5000]
+    /usr/bin/python3 tests/bench/sse-fanout.py [BUILD_DIR] [--sizes 1000,5000,10000]
                                                [--paths certgen-http,nchan]
 
-N concurrent server-sent-event streams (1,000 and 5,000) on loopback, all
+N concurrent server-sent-event streams (1,000, 5,000 and 10,000) on loopback, all
 following one running generation (a big batch, updateInterval 100 ms, so
 ~10 updates/s), through
   - certgen-http: GET /api/certificates/progress/{id} with a Bearer token;
@@ -22,7 +22,18 @@ worker, so nothing is sent: the cost of a stream without unsent events), the
 server's fd count (/proc/PID/fd) with the streams, its CPU, and how the client
 and the publisher fared. The server process is certgen-http, or nginx's one
 worker process (nginx's master is not counted).
-Targets: certgen-http's p99 no worse than nchan's; <= 10 KB RSS per stream.
+Besides, per path, on a fresh server: CYCLES connect/disconnect cycles
+(CYCLE_ROUNDS rounds of streams opened on the quiet generation, up, then
+closed), after which the fd count and RSS are compared with the server's
+before the first round.
+
+Goals (issue 11 item 1), each printed with met / NOT met, for certgen-http
+with nchan's figures beside them: the 10,000 streams all connected within
+2 s; p99 no worse than nchan's at every size; RSS <= 10 KB per idle and
+<= 14 KB per live stream (at the largest size); fd count and RSS back to
+the baseline (+- 1 MB) after 10,000 connect/disconnect cycles. The load
+average is printed before and after the runs: the figures are only as good
+as the machine was quiet.
 
 Latency = kernel arrival time of the event's bytes at the client socket
 (SO_TIMESTAMPNS) - certgend's timestamp_us of the update (from the D-Bus
@@ -64,7 +75,7 @@ SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))  # an entry point: the certgen_test package
 from certgen_test.privatebus import PrivateBus  # noqa: E402
 
-SIZES = (1000, 5000)
+SIZES = (1000, 5000, 10000)
 WINDOW_S = 10           # measurement window per run
 SETTLE_MS = 1000        # after every stream is up, before the window
 RECIPIENTS = 100000     # pages of the batch each run follows (cancelled after the run)
@@ -72,7 +83,14 @@ UPDATE_INTERVAL_MS = 100
 CONNECT_TIMEOUT_S = 60
 RENDER_CPU_PCT = 15     # certgend's rendering threads, see RenderThrottle
 P99_TARGET = "p99 no worse than nchan's"
-RSS_TARGET_KB = 10.0
+IDLE_RSS_GOAL_KB = 10.0
+LIVE_RSS_GOAL_KB = 14.0
+CONNECT_GOAL_N = 10000
+CONNECT_GOAL_S = 2.0
+CYCLES = 10000
+CYCLE_ROUNDS = 10
+CYCLE_RSS_GOAL_KB = 1024
+MAX_PENDING = 2000      # streams the client sets up at a time
 NCHAN_MODULE = "/usr/lib/nginx/modules/ngx_nchan_module.so"
 TOKEN = "sse-fanout-bench-token-0123456789abcdef"
 
@@ -418,7 +436,7 @@ def read_line(proc, prefix, seconds):
 def client_cmd(bench_bin, n, pid, port, nchan, window_s, settle_ms, map_path=None):
     cmd = [os.path.join(bench_bin, "sse-client"), "-n", str(n), "--ids", pid, "--port", str(port),
            "--window-s", str(window_s), "--settle-ms", str(settle_ms),
-           "--connect-timeout-s", str(CONNECT_TIMEOUT_S)]
+           "--connect-timeout-s", str(CONNECT_TIMEOUT_S), "--max-pending", str(MAX_PENDING)]
     if map_path is not None:
         cmd += ["--map", map_path]
     if nchan:
@@ -452,6 +470,36 @@ def idle_phase(bench_bin, server_pid, port, nchan, n, idle_pid):
             client.wait()
 
 
+def cycles_phase(bench_bin, server_pid, port, nchan, idle_pid):
+    """CYCLES connect/disconnect cycles on a fresh server, CYCLE_ROUNDS rounds of
+    streams on the quiet generation: each round up, then closed and gone from
+    the server's fds -> its RSS and fds before and after."""
+    per_round = CYCLES // CYCLE_ROUNDS
+    rss0, fds0 = proc_rss_kb(server_pid), proc_fds(server_pid)
+    done = 0
+    for _ in range(CYCLE_ROUNDS):
+        client = subprocess.Popen(  # pylint: disable=consider-using-with
+            client_cmd(bench_bin, per_round, idle_pid, port, nchan, 0.2, 0),
+            stdout=subprocess.PIPE)
+        try:
+            ready = read_line(client, "READY", CONNECT_TIMEOUT_S + 10)
+            if ready is None:
+                return {"cycles_error": "sse-client never got ready"}
+            done += int(re.search(r"streams=(\d+)", ready).group(1))
+            read_line(client, "RESULT", 30)
+            client.wait(30)
+        finally:
+            if client.poll() is None:
+                client.kill()
+                client.wait()
+        deadline = time.monotonic() + 10
+        while proc_fds(server_pid) > fds0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    time.sleep(1.0)
+    return {"cycles": done, "cycles_rss0_kb": rss0, "cycles_rss_kb": proc_rss_kb(server_pid),
+            "cycles_fds0": fds0, "cycles_fds": proc_fds(server_pid)}
+
+
 def start_generations(build, bus, tmp, label):
     """-> (live id, idle id), started through a bridge of their own that is
     stopped again: the bridges measured below never parsed the big batch
@@ -475,9 +523,10 @@ def start_generations(build, bus, tmp, label):
         ctl.stop()
 
 
-def run_one(build, bus, tmp, path, n, bench_bin, throttle):
-    """One run: fresh generations and servers, n streams -> dict."""
-    row = {"path": path, "n": n}
+def run_one(build, bus, tmp, path, n, bench_bin, throttle, cycles=False):
+    """One run: fresh generations and servers, n streams (and, with cycles,
+    the connect/disconnect cycles first) -> dict."""
+    row = {"path": path, "n": n, "load": os.getloadavg()}
     bridge = nginx = None
     publisher = client = None
     pid = idle_pid = None
@@ -487,6 +536,16 @@ def run_one(build, bus, tmp, path, n, bench_bin, throttle):
 
         # Idle streams, on a fresh server, stopped afterwards: the live run
         # gets a fresh one again, so that its "before" is a clean start too.
+        if cycles:
+            if path == "nchan":
+                nginx = Nginx(tmp)
+                row.update(cycles_phase(bench_bin, nginx.pid, nginx.port, True, idle_pid))
+                nginx.stop()
+            else:
+                bridge = Bridge(build, bus, tmp)
+                row.update(cycles_phase(bench_bin, bridge.pid, bridge.port, False, idle_pid))
+                bridge.stop()
+            nginx = bridge = None
         if path == "nchan":
             nginx = Nginx(tmp)
             row.update(idle_phase(bench_bin, nginx.pid, nginx.port, True, n, idle_pid))
@@ -597,6 +656,71 @@ def fnum(v, fmt="{:.2f}"):
         return "-"
 
 
+def verdict(met):
+    return "met" if met else "NOT met"
+
+
+def print_goals(rows, sizes):
+    """The goals of issue 11 item 1, certgen-http against them, nchan beside."""
+    def row(path, n):
+        r = next((r for r in rows if r["n"] == n and r["path"] == path), None)
+        return r if r is not None and "error" not in r else None
+
+    def both(key, n, fmt):
+        return "; ".join(f"{path} " + (fmt(r[key]) if r is not None and key in r else "-")
+                         for path, r in (("certgen-http", row("certgen-http", n)),
+                                         ("nchan", row("nchan", n))))
+
+    print("\ngoals (certgen-http; nchan beside it):")
+    big = max(sizes)
+    mine = row("certgen-http", big)
+    if CONNECT_GOAL_N in sizes:
+        r = row("certgen-http", CONNECT_GOAL_N)
+        met = r is not None and r.get("ready") == str(CONNECT_GOAL_N) and \
+            float(r.get("ready_connect_s", "inf")) <= CONNECT_GOAL_S
+        up = both("ready_connect_s", CONNECT_GOAL_N, lambda v: f"{float(v):.2f} s")
+        print(f"  {CONNECT_GOAL_N} streams on one generation connected within "
+              f"{CONNECT_GOAL_S:.0f} s ({up}; certgen-http up "
+              f"{r.get('ready') if r else '-'}): {verdict(met)}")
+    else:
+        print(f"  {CONNECT_GOAL_N} streams connected within {CONNECT_GOAL_S:.0f} s: not run "
+              f"(--sizes without {CONNECT_GOAL_N})")
+    for n in sizes:
+        m, ref = row("certgen-http", n), row("nchan", n)
+        if m is None or ref is None:
+            print(f"  {n:>5} streams: p99 {P99_TARGET}: not measured "
+                  f"(certgen-http {'ok' if m else 'failed/not run'}, "
+                  f"nchan {'ok' if ref else 'failed/not run'})")
+            continue
+        # only a comparison when every stream of both was up
+        full = m.get("ready") == str(n) and ref.get("ready") == str(n)
+        met = full and float(m["p99_ms"]) <= float(ref["p99_ms"])
+        print(f"  {n:>5} streams: p99 {float(m['p99_ms']):.2f} ms vs nchan "
+              f"{float(ref['p99_ms']):.2f} ms (p50 {float(m['p50_ms']):.2f} vs "
+              f"{float(ref['p50_ms']):.2f}; {P99_TARGET}"
+              f"{'' if full else '; NOT all streams up: ' + m.get('ready', '-') + ' / ' + ref.get('ready', '-')}"
+              f"): {verdict(met)}")
+    for key, goal, what in (("idle_rss_per_stream_kb", IDLE_RSS_GOAL_KB, "idle"),
+                            ("rss_per_stream_kb", LIVE_RSS_GOAL_KB, "live")):
+        value = mine.get(key) if mine else None
+        met = value is not None and value <= goal
+        print(f"  RSS per {what} stream at {big} streams <= {goal:.0f} KB "
+              f"({both(key, big, lambda v: f'{v:.2f} KB')}): {verdict(met)}")
+    for path in ("certgen-http", "nchan"):
+        r = row(path, big)
+        if r is None or "cycles" not in r:
+            err = r.get("cycles_error", "not run") if r else "not run"
+            print(f"  {path}: fds and RSS after {CYCLES} connect/disconnect cycles: {err}")
+            continue
+        drss = r["cycles_rss_kb"] - r["cycles_rss0_kb"]
+        met = r["cycles_fds"] <= r["cycles_fds0"] and abs(drss) <= CYCLE_RSS_GOAL_KB and \
+            r["cycles"] >= CYCLES
+        print(f"  {path}: after {r['cycles']} connect/disconnect cycles fds {r['cycles_fds0']} "
+              f"-> {r['cycles_fds']}, RSS {r['cycles_rss0_kb']} -> {r['cycles_rss_kb']} kB "
+              f"({drss:+d} kB; goal: fds back, RSS +- {CYCLE_RSS_GOAL_KB // 1024} MB)"
+              + (f": {verdict(met)}" if path == "certgen-http" else ""))
+
+
 def main():
     args = sys.argv[1:]
     sizes, paths = SIZES, ("certgen-http", "nchan")
@@ -637,6 +761,8 @@ def main():
     log(f"CPU used by other processes before the runs: {other:.0f} % "
         f"(of {100 * os.cpu_count()} %)")
 
+    load_before = os.getloadavg()
+    log("load average before the runs: " + " ".join(f"{x:.2f}" for x in load_before))
     started = time.monotonic()
     rows = []
     tmp = tempfile.mkdtemp(prefix="sse-fanout-")
@@ -649,7 +775,8 @@ def main():
                         rows.append({"path": path, "n": n, "error": nchan_missing})
                         continue
                     log(f"{path}, {n} streams ...")
-                    row = run_one(build, bus, tmp, path, n, bench_bin, throttle)
+                    row = run_one(build, bus, tmp, path, n, bench_bin, throttle,
+                                  cycles=n == max(sizes))
                     if "error" in row:
                         log(f"  failed: {row['error']}")
                     else:
@@ -717,35 +844,13 @@ def main():
               f"{' (' + r['idle_error'] + ')' if r.get('idle_error') else ''}; "
               f"publisher: {pub}; renderer: {r.get('render')}")
 
-    print("\ntargets:")
-    ok_all = True
-    for n in sizes:
-        mine = next((r for r in rows if r["n"] == n and r["path"] == "certgen-http"), None)
-        ref = next((r for r in rows if r["n"] == n and r["path"] == "nchan"), None)
-        if mine is None or "error" in mine:
-            print(f"  {n:>5} streams: certgen-http {'not run' if mine is None else 'run failed'}")
-            ok_all = False
-            continue
-        if ref is None or "error" in ref:
-            print(f"  {n:>5} streams: p99 vs nchan: not measured (nchan "
-                  f"{'not run' if ref is None else 'run failed'})")
-            ok_all = False
-        else:
-            met = float(mine["p99_ms"]) <= float(ref["p99_ms"])
-            ok_all &= met
-            print(f"  {n:>5} streams: p99 {float(mine['p99_ms']):.2f} ms vs nchan "
-                  f"{float(ref['p99_ms']):.2f} ms ({P99_TARGET}): "
-                  f"{'met' if met else 'NOT met'}")
-        met = mine["rss_per_stream_kb"] <= RSS_TARGET_KB
-        ok_all &= met
-        idle = mine.get("idle_rss_per_stream_kb")
-        idle_text = (f"; idle streams {idle:.2f} KB: "
-                     f"{'met' if idle <= RSS_TARGET_KB else 'NOT met'}" if idle is not None
-                     else "")
-        print(f"  {n:>5} streams: RSS {mine['rss_per_stream_kb']:.2f} KB per live stream "
-              f"(<= {RSS_TARGET_KB:.0f} KB): {'met' if met else 'NOT met'}{idle_text}")
-    print(f"  all targets {'met' if ok_all else 'NOT met'}; "
-          f"total run time {time.monotonic() - started:.0f} s")
+    print_goals(rows, sizes)
+    load_after = os.getloadavg()
+    print(f"  total run time {time.monotonic() - started:.0f} s; load average before "
+          f"{' '.join(f'{x:.2f}' for x in load_before)}, after "
+          f"{' '.join(f'{x:.2f}' for x in load_after)} (1/5/15 min, {os.cpu_count()} CPUs); "
+          "per run (1 min): " + ", ".join(f"{r['path']}@{r['n']} {r['load'][0]:.2f}"
+                                           for r in rows if "load" in r))
     rel = os.path.relpath(build, SOURCE_ROOT) if build.startswith(SOURCE_ROOT) else build
     print(f"\nreproduce: cd {SOURCE_ROOT} && meson compile -C {rel} && "
           f"/usr/bin/python3 tests/bench/sse-fanout.py {rel}")

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The bridge's fan-out of progress streams.
+ *
+ * One hub per followed generation and web user, keyed by progress id and
+ * user: it holds one CgHttpFollow (one signal watch, one owner check, one
+ * Subscribe and GetProgress) however many streams follow the generation.
+ * A stream of the same web user joins the hub and is admitted on the owner
+ * check the hub already passed, answered from the hub's latest frame with
+ * no D-Bus round trip. A stream of another web user never joins that hub:
+ * it gets a hub (and an owner check) of its own, which fails with the very
+ * NOT_FOUND of an unknown id, exactly as before the hubs.
+ *
+ * Each update is serialized once, into a reference-counted CgHttpFrame
+ * (its JSON, which is also the WebSocket payload, and its SSE event, made
+ * on first use), and every member gets a reference, never a copy. The
+ * members (cg-http-sse.c, cg-http-ws.c) keep their own bounded queue
+ * (cg-http-queue.h) so that a slow client coalesces to the latest state and
+ * never holds the others back; sequences stay increasing per stream and the
+ * terminal frame is never dropped; Last-Event-ID is applied per member
+ * (cg-http-resume.h) to the frame it is first handed.
+ *
+ * Life: the hub leaves the table (new streams start a new one) when the
+ * follow failed, when certgend vanished (every member is told, as before)
+ * and after the terminal frame (a later stream asks certgend again, which
+ * knows whether the generation still exists); it is freed when its last
+ * member leaves. One keep-alive timer serves every member of every hub,
+ * running only while there are members.
+ */
+#include "cg-http-hub.h"
+
+#include "cg-http-follow.h"
+
+typedef struct _CgHttpHub CgHttpHub;
+
+struct _CgHttpHubMember {
+	GList link; /* in hub->members */
+	CgHttpHub *hub;
+	CgHttpHubFunc func;
+	gpointer user_data;
+	gboolean told_ready;
+	gboolean left; /* left during a dispatch: unlinked once it is over */
+};
+
+struct _CgHttpHub {
+	CgHttpHubs *hubs;
+	char *key; /* NULL once out of the table */
+	char *progress_id;
+	CgHttpFollow *follow;
+	gboolean ready;
+	CgHttpFrame *latest;
+	GQueue members;	   /* CgHttpHubMember, by link */
+	guint dispatching; /* the members list is being walked */
+	guint ready_id;	   /* idle: tell new members of a ready hub */
+};
+
+struct _CgHttpHubs {
+	CgHttpBus *bus;
+	guint keepalive_ms;
+	CgHttpHubJsonFunc json_func;
+	gpointer json_data;
+	GHashTable *table; /* key -> CgHttpHub */
+	GPtrArray *all;	   /* every hub with members, in the table or not */
+	guint n_members;
+	guint keepalive_id;
+};
+
+static char *
+hub_key(const char *progress_id, const char *user)
+{
+	return g_strconcat(progress_id, "/", user, NULL);
+}
+
+static void
+hub_untable(CgHttpHub *hub)
+{
+	if (hub->key == NULL)
+		return;
+	g_hash_table_remove(hub->hubs->table, hub->key);
+	g_clear_pointer(&hub->key, g_free);
+}
+
+static void
+hub_free(CgHttpHub *hub)
+{
+	hub_untable(hub);
+	g_ptr_array_remove_fast(hub->hubs->all, hub);
+	g_clear_pointer(&hub->follow, cg_http_follow_stop);
+	g_clear_handle_id(&hub->ready_id, g_source_remove);
+	g_clear_pointer(&hub->latest, cg_http_frame_unref);
+	g_free(hub->progress_id);
+	g_free(hub);
+}
+
+static void
+member_free(CgHttpHubMember *member)
+{
+	CgHttpHubs *hubs = member->hub->hubs;
+
+	g_queue_unlink(&member->hub->members, &member->link);
+	g_free(member);
+	if (--hubs->n_members == 0)
+		g_clear_handle_id(&hubs->keepalive_id, g_source_remove);
+}
+
+/* Walking the members: leaving ones are only marked, the hub kept. */
+static void
+dispatch_begin(CgHttpHub *hub)
+{
+	hub->dispatching++;
+}
+
+static void
+dispatch_end(CgHttpHub *hub)
+{
+	GList *next;
+
+	if (--hub->dispatching > 0)
+		return;
+	for (GList *l = hub->members.head; l != NULL; l = next) {
+		CgHttpHubMember *member = l->data;
+
+		next = l->next;
+		if (member->left)
+			member_free(member);
+	}
+	if (hub->members.length == 0)
+		hub_free(hub);
+}
+
+/* Tells the members what @notice says: READY those not told yet, FRAME
+ * and KEEPALIVE those told, FAILED and VANISHED all. */
+static void
+hub_emit(CgHttpHub *hub, const CgHttpHubNotice *notice)
+{
+	dispatch_begin(hub);
+	for (GList *l = hub->members.head; l != NULL; l = l->next) {
+		CgHttpHubMember *member = l->data;
+
+		if (member->left)
+			continue;
+		if (notice->event == CG_HTTP_HUB_READY) {
+			if (member->told_ready)
+				continue;
+			member->told_ready = TRUE;
+		} else if ((notice->event == CG_HTTP_HUB_FRAME ||
+			    notice->event == CG_HTTP_HUB_KEEPALIVE) &&
+			   !member->told_ready) {
+			/* still waiting for READY: gets the latest then */
+			continue;
+		}
+		member->func(member->user_data, notice);
+	}
+	dispatch_end(hub);
+}
+
+static void
+tell_ready(gpointer user_data)
+{
+	CgHttpHub *hub = user_data;
+	CgHttpHubNotice notice = {.event = CG_HTTP_HUB_READY, .frame = hub->latest};
+
+	hub->ready_id = 0;
+	hub_emit(hub, &notice);
+}
+
+static CgHttpFrame *
+hub_frame(CgHttpHub *hub, GVariant *update)
+{
+	CgHttpHubs *hubs = hub->hubs;
+
+	return cg_http_frame_new(cg_http_update_get_sequence(update), TRUE,
+				 cg_http_update_is_terminal(update),
+				 hubs->json_func(hubs->json_data, hub->progress_id, update));
+}
+
+/* The latest state is @update; after the terminal one no stream joins. */
+static void
+hub_set_latest(CgHttpHub *hub, GVariant *update)
+{
+	g_clear_pointer(&hub->latest, cg_http_frame_unref);
+	hub->latest = hub_frame(hub, update);
+	if (cg_http_frame_is_terminal(hub->latest))
+		hub_untable(hub);
+}
+
+static void
+follow_ready_cb(gpointer user_data, GVariant *snapshot)
+{
+	CgHttpHub *hub = user_data;
+
+	hub->ready = TRUE;
+	hub_set_latest(hub, snapshot);
+	tell_ready(hub);
+}
+
+static void
+follow_update_cb(gpointer user_data, GVariant *update)
+{
+	CgHttpHub *hub = user_data;
+	g_autoptr(CgHttpFrame) frame = NULL;
+	CgHttpHubNotice notice = {.event = CG_HTTP_HUB_FRAME};
+
+	hub_set_latest(hub, update);
+	/* the hub may go with its last member while they are told */
+	notice.frame = frame = cg_http_frame_ref(hub->latest);
+	hub_emit(hub, &notice);
+}
+
+static void
+follow_failed_cb(gpointer user_data, const GError *error, guint retry_after_s)
+{
+	CgHttpHubNotice notice = {
+	    .event = CG_HTTP_HUB_FAILED, .error = error, .retry_after_s = retry_after_s};
+
+	hub_untable(user_data);
+	hub_emit(user_data, &notice);
+}
+
+static void
+follow_vanished_cb(gpointer user_data)
+{
+	CgHttpHubNotice notice = {.event = CG_HTTP_HUB_VANISHED};
+
+	hub_untable(user_data);
+	hub_emit(user_data, &notice);
+}
+
+static const CgHttpFollowFuncs hub_follow_funcs = {
+    .ready = follow_ready_cb,
+    .update = follow_update_cb,
+    .failed = follow_failed_cb,
+    .vanished = follow_vanished_cb,
+};
+
+static gboolean
+keepalive_cb(gpointer user_data)
+{
+	CgHttpHubs *self = user_data;
+	g_autoptr(GPtrArray) hubs = g_ptr_array_copy(self->all, NULL, NULL);
+	CgHttpHubNotice notice = {.event = CG_HTTP_HUB_KEEPALIVE};
+
+	/* no hub goes while the others are told */
+	for (guint i = 0; i < hubs->len; i++)
+		dispatch_begin(hubs->pdata[i]);
+	for (guint i = 0; i < hubs->len; i++)
+		hub_emit(hubs->pdata[i], &notice);
+	for (guint i = 0; i < hubs->len; i++)
+		dispatch_end(hubs->pdata[i]);
+	/* the timer may have gone with the last member */
+	return self->keepalive_id != 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+CgHttpHubs *
+cg_http_hubs_new(CgHttpBus *bus, guint keepalive_ms, CgHttpHubJsonFunc json_func,
+		 gpointer json_data)
+{
+	CgHttpHubs *self = g_new0(CgHttpHubs, 1);
+
+	self->bus = g_object_ref(bus);
+	self->keepalive_ms = MAX(keepalive_ms, 10u);
+	self->json_func = json_func;
+	self->json_data = json_data;
+	self->all = g_ptr_array_new();
+	self->table = g_hash_table_new(g_str_hash, g_str_equal);
+	return self;
+}
+
+void
+cg_http_hubs_free(CgHttpHubs *self)
+{
+	if (self == NULL)
+		return;
+	/* every stream holds the context, which owns the hubs */
+	g_warn_if_fail(self->n_members == 0 && self->all->len == 0);
+	g_clear_handle_id(&self->keepalive_id, g_source_remove);
+	g_clear_pointer(&self->table, g_hash_table_unref);
+	g_clear_pointer(&self->all, g_ptr_array_unref);
+	g_clear_object(&self->bus);
+	g_free(self);
+}
+
+guint
+cg_http_hubs_get_n_hubs(CgHttpHubs *self)
+{
+	return g_hash_table_size(self->table);
+}
+
+guint
+cg_http_hubs_get_n_members(CgHttpHubs *self)
+{
+	return self->n_members;
+}
+
+CgHttpHubMember *
+cg_http_hubs_join(CgHttpHubs *self, const char *progress_id, const char *user, CgHttpHubFunc func,
+		  gpointer user_data)
+{
+	g_autofree char *key = hub_key(progress_id, user);
+	CgHttpHub *hub = g_hash_table_lookup(self->table, key);
+	CgHttpHubMember *member = g_new0(CgHttpHubMember, 1);
+	gboolean fresh = hub == NULL;
+
+	if (fresh) {
+		hub = g_new0(CgHttpHub, 1);
+		hub->hubs = self;
+		hub->key = g_steal_pointer(&key);
+		hub->progress_id = g_strdup(progress_id);
+		g_queue_init(&hub->members);
+		g_hash_table_insert(self->table, hub->key, hub);
+		g_ptr_array_add(self->all, hub);
+	}
+	member->hub = hub;
+	member->func = func;
+	member->user_data = user_data;
+	member->link.data = member;
+	g_queue_push_tail_link(&hub->members, &member->link);
+	if (self->n_members++ == 0)
+		self->keepalive_id = g_timeout_add(self->keepalive_ms, keepalive_cb, self);
+	if (fresh)
+		/* its callbacks come from D-Bus replies, never from here */
+		hub->follow =
+		    cg_http_follow_start(self->bus, progress_id, user, &hub_follow_funcs, hub);
+	else if (hub->ready && hub->ready_id == 0)
+		hub->ready_id = g_idle_add_once(tell_ready, hub);
+	return member;
+}
+
+void
+cg_http_hub_leave(CgHttpHubMember *member)
+{
+	CgHttpHub *hub;
+
+	if (member == NULL || member->left)
+		return;
+	hub = member->hub;
+	member->left = TRUE;
+	if (hub->dispatching > 0)
+		return;
+	member_free(member);
+	if (hub->members.length == 0)
+		hub_free(hub);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "cg-http-bus.h"
+#include "cg-http-frame.h"
+
+G_BEGIN_DECLS
+
+/* The fan-out of progress streams (design at the top of cg-http-hub.c):
+ * every stream (SSE or WebSocket) of one web user on one generation is a
+ * member of one hub, which follows the generation once (CgHttpFollow: one
+ * watch, one owner check, one Subscribe) and hands each update to every
+ * member as one shared CgHttpFrame. */
+typedef struct _CgHttpHubs CgHttpHubs;
+typedef struct _CgHttpHubMember CgHttpHubMember;
+
+/* What a member is told, in this order: READY once with the latest state
+ * (@frame: the snapshot, or the newest update when the member joined a
+ * followed generation), then FRAME for every newer frame; or FAILED (the
+ * owner check or Subscribe failed: foreign and unknown ids alike NOT_FOUND;
+ * @error, @retry_after_s) or VANISHED (certgend left the bus). KEEPALIVE
+ * comes to ready members from the one keep-alive timer of all hubs. Nothing
+ * comes after cg_http_hub_leave(). */
+typedef enum {
+	CG_HTTP_HUB_READY,
+	CG_HTTP_HUB_FRAME,
+	CG_HTTP_HUB_FAILED,
+	CG_HTTP_HUB_VANISHED,
+	CG_HTTP_HUB_KEEPALIVE,
+} CgHttpHubEvent;
+
+typedef struct {
+	CgHttpHubEvent event;
+	CgHttpFrame *frame;
+	const GError *error;
+	guint retry_after_s;
+} CgHttpHubNotice;
+
+typedef void (*CgHttpHubFunc)(gpointer user_data, const CgHttpHubNotice *notice);
+
+/* An update as a stream sends it (cg_http_stream_context_update_json). */
+typedef char *(*CgHttpHubJsonFunc)(gpointer data, const char *progress_id, GVariant *update);
+
+CgHttpHubs *cg_http_hubs_new(CgHttpBus *bus, guint keepalive_ms, CgHttpHubJsonFunc json_func,
+			     gpointer json_data);
+/* Only once every member has left. */
+void cg_http_hubs_free(CgHttpHubs *self);
+/* The hubs that new streams can join (generations being followed). */
+guint cg_http_hubs_get_n_hubs(CgHttpHubs *self);
+guint cg_http_hubs_get_n_members(CgHttpHubs *self);
+
+/* Joins (or starts) the hub of @progress_id for @user. The callbacks run
+ * later, from the main loop, never from inside this call. */
+CgHttpHubMember *cg_http_hubs_join(CgHttpHubs *self, const char *progress_id, const char *user,
+				   CgHttpHubFunc func, gpointer user_data);
+/* Leaves; the hub is released with its last member. NULL is ignored. */
+void cg_http_hub_leave(CgHttpHubMember *member);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgHttpHubs, cg_http_hubs_free)
+
+G_END_DECLS
