@@ -7,6 +7,7 @@
 #include "cg-http-error.h"
 #include "cg-http-follow.h"
 #include "cg-http-json.h"
+#include "cg-http-metrics.h"
 #include "cg-http-response.h"
 #include "cg-http-resume.h"
 
@@ -130,6 +131,7 @@ sse_send_update(CgHttpSse *self, GVariant *update)
 		return;
 	cg_http_streams_note_sent(self->context->streams, self->user, self->progress_id, sequence);
 	sse_append(self, event);
+	cg_http_metrics_update_delivered(update);
 }
 
 static void

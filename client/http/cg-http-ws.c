@@ -4,6 +4,7 @@
 #include "cg-http-error.h"
 #include "cg-http-follow.h"
 #include "cg-http-json.h"
+#include "cg-http-metrics.h"
 #include "cg-http-owner.h"
 #include "cg-http-resume.h"
 
@@ -126,6 +127,7 @@ ws_send_update(CgHttpWs *self, GVariant *update)
 	json = cg_http_stream_context_update_json(self->context, self->progress_id, update);
 	cg_http_streams_note_sent(self->context->streams, self->user, self->progress_id, sequence);
 	ws_send(self, json);
+	cg_http_metrics_update_delivered(update);
 }
 
 static void ws_cancel(CgHttpWs *self);
