@@ -11,6 +11,7 @@
 #include "cg-http-error.h"
 #include "cg-http-json.h"
 #include "cg-http-limits.h"
+#include "cg-http-metrics.h"
 #include "cg-http-owner.h"
 #include "cg-http-pending.h"
 #include "cg-http-response.h"
@@ -235,6 +236,7 @@ admit_limited(CgHttpApi *self, SoupServerMessage *msg, CgRateLimit *limiter, gui
 		return NULL;
 	if (!cg_rate_limit_check(limiter, user, now, &wait_us)) {
 		retry_after_s = cg_http_retry_after_s(wait_us);
+		cg_http_metrics_rate_limited(what);
 		cg_http_respond_new_error(msg, CG_HTTP_ERROR_RATE_LIMITED, retry_after_s,
 					  "At most %u %s requests per minute; try again in %u s",
 					  limit, what, retry_after_s);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-http-bus.h"
+#include "cg-http-metrics.h"
 
 #define CG_HTTP_CALL_TIMEOUT_MS 25000
 #define CG_HTTP_RECONNECT_S 2
@@ -23,6 +24,7 @@ struct _CgHttpBus {
 	GDBusConnection *connection;
 	GCancellable *cancellable;
 	guint reconnect_id;
+	gboolean seen_owner; /* certgend was there once: its return is a reconnect */
 	gulong closed_id;
 	guint name_watch_id;
 	guint signal_id;
@@ -102,6 +104,7 @@ progress_changed_cb(GDBusConnection *connection, const char *sender, const char 
 	if (!g_variant_is_of_type(parameters, G_VARIANT_TYPE("(sa{sv})")))
 		return;
 	g_variant_get(parameters, "(&s@a{sv})", &progress_id, &update);
+	cg_http_metrics_update_seen(update);
 	ids = watch_ids(self, progress_id);
 	for (guint i = 0; i < ids->len; i++) {
 		CgHttpWatch *watch = g_hash_table_lookup(
@@ -134,6 +137,9 @@ name_appeared_cb(GDBusConnection *connection, const char *name, const char *name
 	if (g_strcmp0(self->owner, name_owner) == 0)
 		return;
 	drop_owner(self);
+	if (self->seen_owner)
+		cg_http_metrics_bus_reconnected();
+	self->seen_owner = TRUE;
 	self->owner = g_strdup(name_owner);
 	self->signal_id = g_dbus_connection_signal_subscribe(
 	    connection, name_owner, CG_MANAGER_INTERFACE, "ProgressChanged", CG_OBJECT_PATH, NULL,

@@ -37,6 +37,7 @@ cg_http_config_copy(CgHttpConfig *dest, const CgHttpConfig *src)
 	*dest = *src;
 	dest->web_root = g_strdup(src->web_root);
 	dest->allow_origins = g_strdupv(src->allow_origins);
+	dest->metrics_token_hash = g_strdup(src->metrics_token_hash);
 }
 
 void
@@ -44,4 +45,5 @@ cg_http_config_clear(CgHttpConfig *config)
 {
 	g_clear_pointer(&config->web_root, g_free);
 	g_clear_pointer(&config->allow_origins, g_strfreev);
+	g_clear_pointer(&config->metrics_token_hash, g_free);
 }

@@ -8,6 +8,7 @@ G_BEGIN_DECLS
 /* Settings of the bridge; cg_http_config_init() sets the defaults. */
 typedef struct {
 	char *web_root;
+	char *metrics_token_hash;   /* SHA-256 hex of --metrics-token; NULL: loopback only */
 	char **allow_origins;	    /* NULL-terminated; NULL: no cross-origin access */
 	guint header_timeout_ms;    /* a new connection must send its headers within */
 	guint idle_timeout_ms;	    /* a kept-alive connection may idle this long */

@@ -3,11 +3,9 @@
 
 #include "cg-http-bus.h"
 #include "cg-http-owner.h"
+#include "cg-http-update.h"
 
 G_BEGIN_DECLS
-
-gboolean cg_http_update_is_terminal(GVariant *update);
-guint64 cg_http_update_get_sequence(GVariant *update);
 
 /* Follows one generation for a web user, in order and without duplicates:
  * watch the signal → the owner check (cg-http-owner.h) → Subscribe → GetProgress →

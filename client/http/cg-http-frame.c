@@ -8,7 +8,8 @@ struct _CgHttpFrame {
 	gboolean with_id;
 	gboolean terminal;
 	GBytes *json;
-	GBytes *sse; /* NULL until asked for */
+	GBytes *sse;	     /* NULL until asked for */
+	gint64 timestamp_us; /* certgend's time of the update; 0: none */
 };
 
 CgHttpFrame *
@@ -77,4 +78,16 @@ cg_http_frame_get_sse(CgHttpFrame *self)
 		text = g_strdup_printf("data: %.*s\n\n", (int)len, json);
 	self->sse = g_bytes_new_take(text, strlen(text));
 	return self->sse;
+}
+
+void
+cg_http_frame_set_timestamp_us(CgHttpFrame *self, gint64 timestamp_us)
+{
+	self->timestamp_us = timestamp_us;
+}
+
+gint64
+cg_http_frame_get_timestamp_us(CgHttpFrame *self)
+{
+	return self->timestamp_us;
 }

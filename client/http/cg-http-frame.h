@@ -24,6 +24,11 @@ GBytes *cg_http_frame_get_json(CgHttpFrame *self);
 /* The SSE event, built the first time it is asked for. */
 GBytes *cg_http_frame_get_sse(CgHttpFrame *self);
 
+/* certgend's timestamp of the update (metrics: delivery latency); 0 for
+ * frames the bridge made itself. */
+void cg_http_frame_set_timestamp_us(CgHttpFrame *self, gint64 timestamp_us);
+gint64 cg_http_frame_get_timestamp_us(CgHttpFrame *self);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgHttpFrame, cg_http_frame_unref)
 
 G_END_DECLS

@@ -168,10 +168,15 @@ static CgHttpFrame *
 hub_frame(CgHttpHub *hub, GVariant *update)
 {
 	CgHttpHubs *hubs = hub->hubs;
+	CgHttpFrame *frame;
+	gint64 timestamp_us = 0;
 
-	return cg_http_frame_new(cg_http_update_get_sequence(update), TRUE,
-				 cg_http_update_is_terminal(update),
-				 hubs->json_func(hubs->json_data, hub->progress_id, update));
+	frame = cg_http_frame_new(cg_http_update_get_sequence(update), TRUE,
+				  cg_http_update_is_terminal(update),
+				  hubs->json_func(hubs->json_data, hub->progress_id, update));
+	if (g_variant_lookup(update, "timestamp_us", "x", &timestamp_us))
+		cg_http_frame_set_timestamp_us(frame, timestamp_us);
+	return frame;
 }
 
 /* The latest state is @update; after the terminal one no stream joins. */

@@ -31,6 +31,25 @@ typedef struct {
 	guint shutdown_id;
 } CgHttpApp;
 
+/* Tokens are printable ASCII without spaces. */
+static gboolean
+token_is_printable(const char *token, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (!g_ascii_isgraph(token[i]))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+check_token(const char *token)
+{
+	size_t len = strlen(token);
+
+	return len > 0 && len <= CG_HTTP_MAX_TOKEN_LEN && token_is_printable(token, len);
+}
+
 static int
 hash_token_main(void)
 {
@@ -51,11 +70,9 @@ hash_token_main(void)
 			   CG_HTTP_MAX_TOKEN_LEN);
 		return EXIT_FAILURE;
 	}
-	for (size_t i = 0; i < len; i++) {
-		if (!g_ascii_isgraph(buf[i])) {
-			g_printerr("The token must be printable ASCII without spaces\n");
-			return EXIT_FAILURE;
-		}
+	if (!token_is_printable(buf, len)) {
+		g_printerr("The token must be printable ASCII without spaces\n");
+		return EXIT_FAILURE;
 	}
 	hex = cg_http_hash_token(buf, len);
 	g_print("%s\n", hex);
@@ -206,6 +223,7 @@ main(int argc, char **argv)
 	g_autofree char *opt_listen = NULL;
 	g_autofree char *opt_tokens = NULL;
 	g_autofree char *opt_web_root = NULL;
+	g_autofree char *opt_metrics_token = NULL;
 	g_auto(GStrv) opt_origins = NULL;
 	CgHttpConfig config;
 	gint64 max_body = 0;
@@ -221,6 +239,10 @@ main(int argc, char **argv)
 	     "Serve the web page from DIR (default " CG_HTTP_WEB_DIR ")", "DIR"},
 	    {"allow-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_origins,
 	     "Allow cross-origin requests from ORIGIN (repeatable)", "ORIGIN"},
+	    {"metrics-token", 0, 0, G_OPTION_ARG_STRING, &opt_metrics_token,
+	     "Serve GET /metrics to any address that sends Authorization: Bearer TOKEN "
+	     "(default: loopback clients only)",
+	     "TOKEN"},
 	    {"max-body-bytes", 0, 0, G_OPTION_ARG_INT64, &max_body,
 	     "Largest request body (default 1048576)", "BYTES"},
 	    {"generations-per-minute", 0, 0, G_OPTION_ARG_INT, &config.starts_per_minute,
@@ -294,6 +316,12 @@ main(int argc, char **argv)
 		g_printerr("%s\n", error->message);
 		return 2;
 	}
+	if (opt_metrics_token != NULL && !check_token(opt_metrics_token)) {
+		g_printerr("--metrics-token: the token must be 1–%u printable ASCII characters "
+			   "without spaces\n",
+			   CG_HTTP_MAX_TOKEN_LEN);
+		return 2;
+	}
 	if (!parse_listen(opt_listen != NULL ? opt_listen : CG_HTTP_DEFAULT_LISTEN, &address,
 			  &error)) {
 		g_printerr("%s\n", error->message);
@@ -315,6 +343,9 @@ main(int argc, char **argv)
 	}
 	config.web_root = g_strdup(opt_web_root != NULL ? opt_web_root : default_web_root());
 	config.allow_origins = g_steal_pointer(&opt_origins);
+	if (opt_metrics_token != NULL)
+		config.metrics_token_hash =
+		    cg_http_hash_token(opt_metrics_token, strlen(opt_metrics_token));
 
 	raise_nofile_limit();
 	bus = cg_http_bus_new(NULL);

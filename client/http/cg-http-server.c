@@ -7,6 +7,7 @@
 
 #include "cg-http-api.h"
 #include "cg-http-cors.h"
+#include "cg-http-metrics-route.h"
 #include "cg-http-response.h"
 #include "cg-http-static.h"
 #include "cg-http-stream-context.h"
@@ -24,6 +25,7 @@ struct _CgHttpServer {
 	CgHttpAuth *auth;
 	CgHttpStreamContext *context;
 	CgHttpApi *api;
+	guint n_scrapes; /* GET /metrics waiting for certgend */
 	guint housekeeping_id;
 	gboolean shutting_down;
 };
@@ -137,6 +139,11 @@ handler(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *
 		return;
 	if (g_str_equal(method, SOUP_METHOD_OPTIONS)) {
 		cg_http_cors_handle_options(allow_origins(self), msg, path);
+		return;
+	}
+	if (g_str_equal(path, CG_HTTP_METRICS_PATH)) {
+		cg_http_metrics_route_handle(msg, method, self->config.metrics_token_hash,
+					     self->context->bus, G_OBJECT(self), &self->n_scrapes);
 		return;
 	}
 	if (g_str_has_prefix(path, "/api/")) {

@@ -6,6 +6,7 @@
 #include "cg-http-error.h"
 #include "cg-http-hub.h"
 #include "cg-http-json.h"
+#include "cg-http-metrics.h"
 #include "cg-http-queue.h"
 #include "cg-http-response.h"
 #include "cg-http-resume.h"
@@ -130,6 +131,7 @@ sse_write_frame(CgHttpSse *self, CgHttpFrame *frame)
 		cg_http_streams_note_sent(self->context->streams, self->user, self->progress_id,
 					  sequence);
 	sse_append(self, cg_http_frame_get_sse(frame));
+	cg_http_metrics_event_delivered(cg_http_frame_get_timestamp_us(frame));
 	if (cg_http_frame_is_terminal(frame))
 		sse_end(self);
 }

@@ -9,6 +9,7 @@
 
 #include "cg-http-error.h"
 #include "cg-http-limits.h"
+#include "cg-http-metrics.h"
 #include "cg-http-resume.h"
 
 #define CG_HTTP_STREAM_RETRY_AFTER_S 5
@@ -88,6 +89,7 @@ try_limiter(CgRateLimit *limiter, const char *user, gint64 now_us, guint per_min
 	if (cg_rate_limit_try(limiter, user, now_us, &wait_us))
 		return TRUE;
 	*retry_after_s = cg_http_retry_after_s(wait_us);
+	cg_http_metrics_rate_limited(what);
 	g_set_error(error, CG_HTTP_ERROR, CG_HTTP_ERROR_RATE_LIMITED,
 		    "At most %u %s per minute; try again in %u s", per_minute, what,
 		    *retry_after_s);
@@ -146,6 +148,7 @@ cg_http_streams_add(CgHttpStreams *self, gpointer stream, const char *user,
 	entry->user = g_strdup(user);
 	entry->shutdown_func = shutdown_func;
 	g_hash_table_insert(self->open, stream, entry);
+	cg_http_metrics_stream_opened();
 }
 
 static void
@@ -169,6 +172,7 @@ cg_http_streams_remove(CgHttpStreams *self, gpointer stream)
 		return;
 	cg_http_stream_caps_release(self->caps, entry->user);
 	g_hash_table_remove(self->open, stream);
+	cg_http_metrics_stream_closed();
 	if (g_hash_table_size(self->open) == 0 && self->trim_id == 0)
 		self->trim_id = g_timeout_add_once(CG_HTTP_STREAM_TRIM_DELAY_MS, trim_cb, self);
 }

@@ -4,6 +4,7 @@
 #include "cg-http-error.h"
 #include "cg-http-hub.h"
 #include "cg-http-json.h"
+#include "cg-http-metrics.h"
 #include "cg-http-owner.h"
 #include "cg-http-resume.h"
 
@@ -126,6 +127,7 @@ ws_send_frame(CgHttpWs *self, CgHttpFrame *frame)
 	/* the frame's JSON, shared: made from GVariant strings, so UTF-8 */
 	soup_websocket_connection_send_message(self->connection, SOUP_WEBSOCKET_DATA_TEXT,
 					       cg_http_frame_get_json(frame));
+	cg_http_metrics_event_delivered(cg_http_frame_get_timestamp_us(frame));
 }
 
 static void ws_cancel(CgHttpWs *self);

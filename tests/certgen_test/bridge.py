@@ -315,11 +315,11 @@ class HttpTestCase(CertgenTestCase):
         with open(self.bridge_log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
-    def start_bridge(self, extra=(), web_root=WEB_ROOT, wait_for_daemon=True):
+    def start_bridge(self, extra=(), web_root=WEB_ROOT, wait_for_daemon=True, host="127.0.0.1"):
         self.bridge_log_path = os.path.join(self.tmpdir, "certgen-http.log")
         self.bridge_log = open(self.bridge_log_path, "ab")  # pylint: disable=consider-using-with
         start_offset = self.bridge_log.tell()
-        cmd = BRIDGE_WRAPPER + [BRIDGE, "--listen", "127.0.0.1:0", "--tokens", self.tokens_path,
+        cmd = BRIDGE_WRAPPER + [BRIDGE, "--listen", f"{host}:0", "--tokens", self.tokens_path,
                "--web-root", web_root, "--debug"] + list(extra)
         user = getattr(getattr(self, self._testMethodName), "cg_bridge_user", None)
         if user is not None:
@@ -339,7 +339,7 @@ class HttpTestCase(CertgenTestCase):
         def listening():
             if self.bridge.poll() is not None:
                 return True
-            m = re.search(r"Listening on http://127\.0\.0\.1:(\d+)/",
+            m = re.search(r"Listening on http://" + re.escape(host) + r":(\d+)/",
                           self.bridge_log_text()[start_offset:])
             return m and int(m.group(1))
         port = wait_until(listening, 20, "certgen-http listening")
