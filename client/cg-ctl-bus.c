@@ -427,12 +427,38 @@ static const CgBusField result_fields[] = {
     CG_BUS_FIELD(CgUpdate, "content_type", SD_BUS_TYPE_STRING, result.content_type),
 };
 
+static const CgBusField problem_fields[] = {
+    CG_BUS_FIELD(CgUpdateProblem, "path", SD_BUS_TYPE_STRING, path),
+    CG_BUS_FIELD(CgUpdateProblem, "message", SD_BUS_TYPE_STRING, message),
+};
+
+/* One entry of "errors" (a{sv}) appended to the update's. */
+static int
+read_problem(sd_bus_message *m, void *userdata, CgCtlJson *json)
+{
+	CgUpdate *u = userdata;
+	CgUpdateProblem problem = {0};
+	int r;
+
+	r = cg_bus_read_dict(m, problem_fields, ELEMENTSOF(problem_fields), &problem, NULL, json,
+			     &u->strings);
+	if (r < 0)
+		return r;
+	r = cg_grow((void **)&u->errors, u->n_errors, sizeof(*u->errors));
+	if (r < 0)
+		return r;
+	u->errors[u->n_errors++] = problem;
+	return 0;
+}
+
 static int
 update_hook(sd_bus_message *m, const char *key, const char *contents, void *base, CgCtlJson *json)
 {
 	CgUpdate *u = base;
 	int r;
 
+	if (streq(key, "errors") && streq(contents, "aa{sv}"))
+		return cg_bus_read_array(m, true, contents, read_problem, u, json);
 	if (!streq(key, "result") || !streq(contents, "a{sv}"))
 		return 0;
 	r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
@@ -455,6 +481,7 @@ cg_update_free(CgUpdate *u)
 	if (u == NULL)
 		return NULL;
 	sd_bus_message_unref(u->message);
+	free(u->errors);
 	free(u->json);
 	cg_strings_done(&u->strings);
 	free(u);

@@ -51,6 +51,12 @@ int cg_bus_log_create_error(int r);
 
 /* One update or snapshot (DESIGN.md "update / snapshot keys"). Strings point
  * into message, which the update holds a reference on. */
+/* One entry of a failed update's "errors" (InvalidData's problems). */
+typedef struct CgUpdateProblem {
+	const char *path;
+	const char *message;
+} CgUpdateProblem;
+
 typedef struct CgUpdate {
 	sd_bus_message *message;
 	const char *progress_id;
@@ -84,6 +90,8 @@ typedef struct CgUpdate {
 	} result;
 	const char *error;
 	const char *error_message;
+	CgUpdateProblem *errors; /* "errors", at most 100 from certgend */
+	size_t n_errors;
 	char *json;	   /* the whole dictionary as one JSON object, when asked for */
 	CgStrings strings; /* escaped copies of the strings above that needed it */
 } CgUpdate;

@@ -71,5 +71,15 @@ cg_ctl_csv_map_update(CgUpdate *u)
 		return -ENOMEM;
 	u->text = text;
 	u->error_message = error_message;
+	for (size_t i = 0; i < u->n_errors; i++) {
+		const char *path = u->errors[i].path;
+
+		if (path == NULL)
+			continue;
+		path = cg_strings_take(&u->strings, cg_csv_map_path(path, CG_CTL_CSV_SET_LABEL));
+		if (path == NULL)
+			return -ENOMEM;
+		u->errors[i].path = path;
+	}
 	return 0;
 }

@@ -341,6 +341,19 @@ show_result_json(const CgUpdate *u, const char *output_path)
 		cg_ctl_json_key(&j, "error_message");
 		cg_ctl_json_string(&j, u->error_message);
 	}
+	if (u->n_errors > 0) {
+		cg_ctl_json_key(&j, "errors");
+		cg_ctl_json_open_container(&j, '[');
+		for (size_t i = 0; i < u->n_errors; i++) {
+			cg_ctl_json_begin_object(&j);
+			cg_ctl_json_key(&j, "path");
+			cg_ctl_json_string(&j, u->errors[i].path);
+			cg_ctl_json_key(&j, "message");
+			cg_ctl_json_string(&j, u->errors[i].message);
+			cg_ctl_json_end_object(&j);
+		}
+		cg_ctl_json_close_container(&j, ']');
+	}
 	if (output_path != NULL) {
 		cg_ctl_json_key(&j, "output");
 		cg_ctl_json_string(&j, output_path);
@@ -488,4 +501,7 @@ cg_progress_show_result(CgProgress *p, const CgUpdate *u, const char *output_pat
 		cg_log_error("Generation %s %s: %s", strna(u->progress_id),
 			     streq_ptr(u->status, "failed") ? "failed" : strna(u->status),
 			     sentence ? sentence : strna(u->text));
+	/* every problem, one a line (the message names only the first 20) */
+	for (size_t i = 0; i < u->n_errors; i++)
+		cg_log_error("  %s: %s", strna(u->errors[i].path), strna(u->errors[i].message));
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cg-field-name.h"
+#include "cg-problem-text.h"
 #include "cg-json.h"
 
 /* The text is fed to libcsv this much at a time, so a parse that has
@@ -462,18 +463,27 @@ cg_csv_map_path(const char *path, const char *set_label)
 char *
 cg_csv_map_message(const char *message, const char *set_label)
 {
-	const char *colon;
-	g_autofree char *path = NULL;
-	g_autofree char *mapped = NULL;
+	GString *out;
+	const char *start = message;
+	const char *end = message;
+	gsize path_len;
 
 	g_return_val_if_fail(message != NULL, NULL);
 
-	colon = strstr(message, ": ");
-	if (colon == NULL)
-		return g_strdup(message);
-	path = g_strndup(message, colon - message);
-	mapped = cg_csv_map_path(path, set_label);
-	if (g_str_equal(mapped, path))
-		return g_strdup(message);
-	return g_strconcat(mapped, colon, NULL);
+	/* every problem's path of a joined message (cg-problem-text.h) */
+	out = g_string_new(NULL);
+	while (start != NULL && cg_problem_text_path(start, &path_len)) {
+		g_autofree char *path = g_strndup(start, path_len);
+		g_autofree char *mapped = cg_csv_map_path(path, set_label);
+		const char *what = start + path_len;
+
+		end = cg_problem_text_end(what + 2, &start);
+		g_string_append_printf(out, "%s%s%.*s", out->len > 0 ? "; " : "", mapped,
+				       (int)(end - what), what);
+	}
+	if (out->len == 0)
+		g_string_append(out, message);
+	else if (*end != '\0')
+		g_string_append(out, end);
+	return g_string_free(out, FALSE);
 }

@@ -11,6 +11,7 @@
 #include "cg-error.h"
 #include "cg-json.h"
 #include "cg-glyphs.h"
+#include "cg-problems.h"
 
 /* Parses of data at least this large give their memory back at once. */
 #define CG_DATA_TRIM_BYTES (256 * 1024)
@@ -116,31 +117,66 @@ cg_recipient_get(const CgRecipient *recipient, const char *name)
 	return g_hash_table_lookup(recipient->fields, name);
 }
 
-/* Sets CG_ERROR_INVALID_DATA with the message "<where>: <what>", where
- * <where> is "recipients[<index>].<field>" in a batch (@index >= 0),
- * "recipients[<index>]" when @field is NULL, and "<field>" otherwise. */
+/* "<where>" of a message: "recipients[<index>].<field>" in a batch
+ * (@index >= 0), "recipients[<index>]" when @field is NULL, and "<field>"
+ * otherwise; the field name quoted as cg_json_quote() does. */
+static char *
+cg_data_path(gint index, const char *field)
+{
+	g_autofree char *field_quoted = field != NULL ? cg_json_quote(field) : NULL;
+
+	if (index >= 0 && field_quoted != NULL)
+		return g_strdup_printf(CG_DATA_RECIPIENTS "[%d].%s", index, field_quoted);
+	if (index >= 0)
+		return g_strdup_printf(CG_DATA_RECIPIENTS "[%d]", index);
+	return g_steal_pointer(&field_quoted);
+}
+
+/* Sets CG_ERROR_INVALID_DATA with the message "<where>: <what>" (see
+ * cg_data_path()): for what stops the whole check. */
 static void cg_data_set_error(GError **error, gint index, const char *field, const char *format,
 			      ...) G_GNUC_PRINTF(4, 5);
+
+/* Adds the problem "<where>: <what>" to @problems (nothing once full): for
+ * what the check goes on after. */
+static void cg_data_add_problem(CgProblems *problems, gint index, const char *field,
+				const char *format, ...) G_GNUC_PRINTF(4, 5);
+
+/* Both: into @problems when it is not NULL, else into @error. */
+static void cg_data_report(CgProblems *problems, GError **error, gint index, const char *field,
+			   const char *format, va_list args) G_GNUC_PRINTF(5, 0);
+
+static void
+cg_data_report(CgProblems *problems, GError **error, gint index, const char *field,
+	       const char *format, va_list args)
+{
+	g_autofree char *what = g_strdup_vprintf(format, args);
+	g_autofree char *path = cg_data_path(index, field);
+
+	if (problems != NULL)
+		cg_problems_add(problems, path, what);
+	else
+		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_DATA, "%s: %s", path, what);
+}
 
 static void
 cg_data_set_error(GError **error, gint index, const char *field, const char *format, ...)
 {
 	va_list args;
-	g_autofree char *what = NULL;
-	g_autofree char *field_quoted = field != NULL ? cg_json_quote(field) : NULL;
 
 	va_start(args, format);
-	what = g_strdup_vprintf(format, args);
+	cg_data_report(NULL, error, index, field, format, args);
 	va_end(args);
+}
 
-	if (index >= 0 && field_quoted != NULL)
-		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_DATA,
-			    CG_DATA_RECIPIENTS "[%d].%s: %s", index, field_quoted, what);
-	else if (index >= 0)
-		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_DATA, CG_DATA_RECIPIENTS "[%d]: %s",
-			    index, what);
-	else
-		g_set_error(error, CG_ERROR, CG_ERROR_INVALID_DATA, "%s: %s", field_quoted, what);
+static void
+cg_data_add_problem(CgProblems *problems, gint index, const char *field, const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	cg_data_report(problems, NULL, index, field, format, args);
+	va_end(args);
 }
 
 /* "a number", "an object", ... for "must be a string, not <...>". */
@@ -199,7 +235,8 @@ cg_data_date_is_valid(const char *value)
  * assigned, and in some installed font (format characters such as ZWJ and
  * ZWNJ shape the text and need no glyph of their own). */
 static gboolean
-cg_data_check_characters(const CgFieldRule *rule, gint index, const char *value, GError **error)
+cg_data_check_characters(const CgFieldRule *rule, gint index, const char *value,
+			 CgProblems *problems)
 {
 	for (const char *p = value; *p != '\0'; p = g_utf8_next_char(p)) {
 		gunichar c;
@@ -210,8 +247,8 @@ cg_data_check_characters(const CgFieldRule *rule, gint index, const char *value,
 		c = g_utf8_get_char(p);
 		type = g_unichar_type(c);
 		if (cg_glyphs_is_bidi_control(c)) {
-			cg_data_set_error(
-			    error, index, rule->name,
+			cg_data_add_problem(
+			    problems, index, rule->name,
 			    "bidi control character U+%04X at byte offset %" G_GSIZE_FORMAT
 			    " (it would reorder the printed text)",
 			    c, (gsize)(p - value));
@@ -221,10 +258,10 @@ cg_data_check_characters(const CgFieldRule *rule, gint index, const char *value,
 			continue;
 		if (type == G_UNICODE_UNASSIGNED || type == G_UNICODE_PRIVATE_USE ||
 		    !cg_glyphs_available(c)) {
-			cg_data_set_error(error, index, rule->name,
-					  "U+%04X at byte offset %" G_GSIZE_FORMAT
-					  " cannot be printed: no installed font has it",
-					  c, (gsize)(p - value));
+			cg_data_add_problem(problems, index, rule->name,
+					    "U+%04X at byte offset %" G_GSIZE_FORMAT
+					    " cannot be printed: no installed font has it",
+					    c, (gsize)(p - value));
 			return FALSE;
 		}
 	}
@@ -234,7 +271,7 @@ cg_data_check_characters(const CgFieldRule *rule, gint index, const char *value,
 /* Checks one string value against @rule: no control characters other than
  * tab, newline and carriage return, length in characters, dates. */
 static gboolean
-cg_data_check_value(const CgFieldRule *rule, gint index, const char *value, GError **error)
+cg_data_check_value(const CgFieldRule *rule, gint index, const char *value, CgProblems *problems)
 {
 	guint64 n_chars = 0;
 
@@ -249,14 +286,14 @@ cg_data_check_value(const CgFieldRule *rule, gint index, const char *value, GErr
 		else if (c == 0xc2 && (guchar)value[i + 1] >= 0x80 && (guchar)value[i + 1] <= 0x9f)
 			control = (guchar)value[i + 1]; /* C1 controls U+0080..U+009F */
 		if (control != 0) {
-			cg_data_set_error(
-			    error, index, rule->name,
+			cg_data_add_problem(
+			    problems, index, rule->name,
 			    "control character U+%04X at byte offset %" G_GSIZE_FORMAT, control, i);
 			return FALSE;
 		}
 	}
 
-	if (!cg_data_check_characters(rule, index, value, error))
+	if (!cg_data_check_characters(rule, index, value, problems))
 		return FALSE;
 
 	if (rule->type == CG_FIELD_TYPE_DATE) {
@@ -264,71 +301,77 @@ cg_data_check_value(const CgFieldRule *rule, gint index, const char *value, GErr
 		g_autofree char *quoted = check != CG_DATE_OK ? cg_json_quote(value) : NULL;
 
 		if (check == CG_DATE_BAD_FORMAT) {
-			cg_data_set_error(error, index, rule->name,
-					  "not a date (expected YYYY-MM-DD): %s", quoted);
+			cg_data_add_problem(problems, index, rule->name,
+					    "not a date (expected YYYY-MM-DD): %s", quoted);
 			return FALSE;
 		}
 		if (check == CG_DATE_NOT_REAL) {
-			cg_data_set_error(error, index, rule->name, "not a real date: %s", quoted);
+			cg_data_add_problem(problems, index, rule->name, "not a real date: %s",
+					    quoted);
 			return FALSE;
 		}
 	}
 
 	if (n_chars < rule->min_length) {
-		cg_data_set_error(error, index, rule->name,
-				  "too short (%" G_GUINT64_FORMAT " characters, at least %u)",
-				  n_chars, rule->min_length);
+		cg_data_add_problem(problems, index, rule->name,
+				    "too short (%" G_GUINT64_FORMAT " characters, at least %u)",
+				    n_chars, rule->min_length);
 		return FALSE;
 	}
 	if (rule->max_length > 0 && n_chars > rule->max_length) {
-		cg_data_set_error(error, index, rule->name,
-				  "too long (%" G_GUINT64_FORMAT " characters, at most %u)",
-				  n_chars, rule->max_length);
+		cg_data_add_problem(problems, index, rule->name,
+				    "too long (%" G_GUINT64_FORMAT " characters, at most %u)",
+				    n_chars, rule->max_length);
 		return FALSE;
 	}
 	return TRUE;
 }
 
 /* Everything a parse needs. Repeated keys never get here: cg-json refuses
- * them. */
+ * them. Problems are collected in @problems up to CG_PROBLEMS_MAX: the
+ * check goes on after one (other fields, other recipients) and stops once
+ * the list is full. */
 typedef struct {
 	const GPtrArray *rules;
 	GCancellable *cancellable;
+	CgProblems *problems;
 } CgDataParse;
 
 /* Checks one member of a recipient (@index >= 0) or of the top level
- * (@index < 0); on success *value is the string, borrowed from @node. */
+ * (@index < 0), adding what is wrong to @problems; *@rule_out is the
+ * field's rule when there is one, even for a bad value, and on success
+ * *@value is the string, borrowed from @node. */
 static gboolean
-cg_data_check_member(CgDataParse *parse, gint index, const char *name, JsonNode *node,
-		     const CgFieldRule **rule_out, const char **value, GError **error)
+cg_data_check_member(CgDataParse *parse, CgProblems *problems, gint index, const char *name,
+		     JsonNode *node, const CgFieldRule **rule_out, const char **value)
 {
 	const CgFieldRule *rule = cg_data_find_rule(parse->rules, name);
 
+	*rule_out = rule;
 	if (rule == NULL) {
-		cg_data_set_error(error, index, name, "unknown field");
+		cg_data_add_problem(problems, index, name, "unknown field");
 		return FALSE;
 	}
 	if (!cg_data_node_is_string(node)) {
-		cg_data_set_error(error, index, name, "must be a string, not %s",
-				  cg_data_node_kind(node));
+		cg_data_add_problem(problems, index, name, "must be a string, not %s",
+				    cg_data_node_kind(node));
 		return FALSE;
 	}
 	*value = json_node_get_string(node);
-	if (!cg_data_check_value(rule, index, *value, error))
-		return FALSE;
-	*rule_out = rule;
-	return TRUE;
+	return cg_data_check_value(rule, index, *value, problems);
 }
 
 /* One recipient: its own fields in document order, then the shared ones it
  * lacks, then the required ones still missing. @index < 0 for a single
  * recipient; @shared (name → value) and @shared_present (names seen at the
- * top level, valid or not) are NULL then. */
+ * top level, valid or not) are NULL then. NULL when it has a problem (all
+ * of its problems are in parse->problems, as many as fit). */
 static CgRecipient *
 cg_data_parse_recipient(CgDataParse *parse, JsonObject *object, gint index, GHashTable *shared,
-			GHashTable *shared_present, GError **error)
+			GHashTable *shared_present)
 {
 	g_autoptr(CgRecipient) recipient = cg_recipient_new();
+	guint n_problems = cg_problems_get_count(parse->problems);
 	JsonObjectIter iter;
 	const char *name;
 	JsonNode *node;
@@ -337,11 +380,16 @@ cg_data_parse_recipient(CgDataParse *parse, JsonObject *object, gint index, GHas
 	while (json_object_iter_next_ordered(&iter, &name, &node)) {
 		const CgFieldRule *rule = NULL;
 		const char *value = NULL;
+		gboolean ok;
 
-		if (!cg_data_check_member(parse, index, name, node, &rule, &value, error))
+		if (cg_problems_is_full(parse->problems))
 			return NULL;
-		g_hash_table_insert(recipient->fields, (gpointer)g_intern_string(rule->name),
-				    g_strdup(value));
+		ok = cg_data_check_member(parse, parse->problems, index, name, node, &rule, &value);
+		/* a bad value still counts as present: it is not "required" */
+		if (rule != NULL)
+			g_hash_table_insert(recipient->fields,
+					    (gpointer)g_intern_string(rule->name),
+					    g_strdup(ok ? value : ""));
 	}
 
 	for (guint i = 0; i < parse->rules->len; i++) {
@@ -359,11 +407,11 @@ cg_data_parse_recipient(CgDataParse *parse, JsonObject *object, gint index, GHas
 		/* an invalid shared value is reported where it stands */
 		if (shared_present != NULL && g_hash_table_contains(shared_present, rule->name))
 			continue;
-		if (rule->required) {
-			cg_data_set_error(error, index, rule->name, "required");
-			return NULL;
-		}
+		if (rule->required)
+			cg_data_add_problem(parse->problems, index, rule->name, "required");
 	}
+	if (cg_problems_get_count(parse->problems) > n_problems)
+		return NULL;
 	return g_steal_pointer(&recipient);
 }
 
@@ -373,8 +421,8 @@ cg_data_parse_batch(CgDataParse *parse, JsonObject *root, guint max_recipients, 
 {
 	g_autoptr(GHashTable) shared = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GHashTable) shared_present = g_hash_table_new(g_str_hash, g_str_equal);
-	g_autoptr(GError) shared_error = NULL;
-	gboolean shared_error_first = FALSE;
+	/* the shared fields' problems after the list, reported after its own */
+	g_autoptr(CgProblems) shared_after = cg_problems_new();
 	JsonObjectIter iter;
 	const char *name;
 	JsonNode *node;
@@ -383,9 +431,10 @@ cg_data_parse_batch(CgDataParse *parse, JsonObject *root, guint max_recipients, 
 	guint n_recipients;
 
 	/* The shared fields first, as every recipient needs them; their
-	 * first error is reported in document order relative to the list. */
+	 * problems are reported in document order relative to the list. */
 	json_object_iter_init_ordered(&iter, root);
 	while (json_object_iter_next_ordered(&iter, &name, &node)) {
+		CgProblems *problems = list_node == NULL ? parse->problems : shared_after;
 		const CgFieldRule *rule = NULL;
 		const char *value = NULL;
 
@@ -394,64 +443,58 @@ cg_data_parse_batch(CgDataParse *parse, JsonObject *root, guint max_recipients, 
 			continue;
 		}
 		g_hash_table_add(shared_present, (gpointer)name);
-		if (shared_error != NULL)
+		if (!cg_data_check_member(parse, problems, -1, name, node, &rule, &value))
 			continue;
-		if (!cg_data_check_member(parse, -1, name, node, &rule, &value, &shared_error)) {
-			shared_error_first = list_node == NULL;
-			continue;
-		}
 		if (!cg_field_rule_is_shared(rule)) {
-			cg_data_set_error(&shared_error, -1, name,
-					  "may not be shared; set it per recipient");
-			shared_error_first = list_node == NULL;
+			cg_data_add_problem(problems, -1, name,
+					    "may not be shared; set it per recipient");
 			continue;
 		}
 		g_hash_table_insert(shared, rule->name, (gpointer)value);
 	}
-	if (shared_error != NULL && shared_error_first) {
-		g_propagate_error(error, g_steal_pointer(&shared_error));
-		return FALSE;
-	}
 
+	/* a list that is not one ends the check: nothing more can be said */
 	if (!JSON_NODE_HOLDS_ARRAY(list_node)) {
-		cg_data_set_error(error, -1, CG_DATA_RECIPIENTS, "must be an array, not %s",
-				  cg_data_node_kind(list_node));
-		return FALSE;
+		cg_data_add_problem(parse->problems, -1, CG_DATA_RECIPIENTS,
+				    "must be an array, not %s", cg_data_node_kind(list_node));
+		return TRUE;
 	}
 	list = json_node_get_array(list_node);
 	n_recipients = json_array_get_length(list);
 	if (n_recipients == 0) {
-		cg_data_set_error(error, -1, CG_DATA_RECIPIENTS, "at least 1 recipient");
-		return FALSE;
+		cg_data_add_problem(parse->problems, -1, CG_DATA_RECIPIENTS,
+				    "at least 1 recipient");
+		return TRUE;
 	}
 	if (max_recipients > 0 && n_recipients > max_recipients) {
-		cg_data_set_error(error, -1, CG_DATA_RECIPIENTS, "at most %u recipient%s",
-				  max_recipients, max_recipients == 1 ? "" : "s");
-		return FALSE;
+		cg_data_add_problem(parse->problems, -1, CG_DATA_RECIPIENTS,
+				    "at most %u recipient%s", max_recipients,
+				    max_recipients == 1 ? "" : "s");
+		return TRUE;
 	}
 
-	for (guint i = 0; i < n_recipients; i++) {
+	for (guint i = 0; i < n_recipients && !cg_problems_is_full(parse->problems); i++) {
 		JsonNode *element = json_array_get_element(list, i);
 		CgRecipient *recipient;
 
 		if (i % 256 == 0 && g_cancellable_set_error_if_cancelled(parse->cancellable, error))
 			return FALSE;
 		if (!JSON_NODE_HOLDS_OBJECT(element)) {
-			cg_data_set_error(error, (gint)i, NULL, "must be an object, not %s",
-					  cg_data_node_kind(element));
-			return FALSE;
+			cg_data_add_problem(parse->problems, (gint)i, NULL,
+					    "must be an object, not %s",
+					    cg_data_node_kind(element));
+			continue;
 		}
 		recipient = cg_data_parse_recipient(parse, json_node_get_object(element), (gint)i,
-						    shared, shared_present, error);
-		if (recipient == NULL)
-			return FALSE;
-		g_ptr_array_add(data->recipients, recipient);
+						    shared, shared_present);
+		/* once a problem is found, no recipient is kept */
+		if (recipient != NULL && cg_problems_get_count(parse->problems) == 0)
+			g_ptr_array_add(data->recipients, recipient);
+		else
+			cg_recipient_free(recipient);
 	}
 
-	if (shared_error != NULL) {
-		g_propagate_error(error, g_steal_pointer(&shared_error));
-		return FALSE;
-	}
+	cg_problems_append(parse->problems, shared_after);
 	return TRUE;
 }
 
@@ -534,9 +577,9 @@ cg_data_release_memory(gsize length)
 
 static CgData *
 cg_data_parse_tree(JsonNode *root, const GPtrArray *rules, guint max_recipients,
-		   GCancellable *cancellable, GError **error)
+		   GCancellable *cancellable, CgProblems *problems, GError **error)
 {
-	CgDataParse parse = {rules, cancellable};
+	CgDataParse parse = {rules, cancellable, problems};
 	g_autoptr(CgData) data = NULL;
 	JsonObject *object;
 
@@ -554,26 +597,33 @@ cg_data_parse_tree(JsonNode *root, const GPtrArray *rules, guint max_recipients,
 		if (!cg_data_parse_batch(&parse, object, max_recipients, data, error))
 			return NULL;
 	} else {
-		CgRecipient *recipient =
-		    cg_data_parse_recipient(&parse, object, -1, NULL, NULL, error);
-		if (recipient == NULL)
-			return NULL;
-		g_ptr_array_add(data->recipients, recipient);
+		CgRecipient *recipient = cg_data_parse_recipient(&parse, object, -1, NULL, NULL);
+		if (recipient != NULL)
+			g_ptr_array_add(data->recipients, recipient);
+	}
+	if (cg_problems_get_count(problems) > 0) {
+		g_autofree char *message = cg_problems_to_message(problems);
+
+		g_set_error_literal(error, CG_ERROR, CG_ERROR_INVALID_DATA, message);
+		return NULL;
 	}
 	return g_steal_pointer(&data);
 }
 
 CgData *
-cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_bytes,
-	      guint max_recipients, GCancellable *cancellable, GError **error)
+cg_data_parse_full(const char *json, gsize length, const GPtrArray *rules, gsize max_bytes,
+		   guint max_recipients, GCancellable *cancellable, CgProblems **problems,
+		   GError **error)
 {
 	CgJsonLimits limits = {0};
 	g_autoptr(GError) json_error = NULL;
+	g_autoptr(CgProblems) found = NULL;
 	JsonNode *root;
 	CgData *data;
 
 	g_return_val_if_fail(json != NULL || length == 0, NULL);
 	g_return_val_if_fail(rules != NULL, NULL);
+	g_return_val_if_fail(problems == NULL || *problems == NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
 	limits.max_bytes = max_bytes;
@@ -590,10 +640,21 @@ cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_
 		cg_data_release_memory(length);
 		return NULL;
 	}
-	data = cg_data_parse_tree(root, rules, max_recipients, cancellable, error);
+	found = cg_problems_new();
+	data = cg_data_parse_tree(root, rules, max_recipients, cancellable, found, error);
 	json_node_unref(root);
 	cg_data_release_memory(length);
+	if (data == NULL && problems != NULL && cg_problems_get_count(found) > 0)
+		*problems = g_steal_pointer(&found);
 	return data;
+}
+
+CgData *
+cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_bytes,
+	      guint max_recipients, GCancellable *cancellable, GError **error)
+{
+	return cg_data_parse_full(json, length, rules, max_bytes, max_recipients, cancellable, NULL,
+				  error);
 }
 
 static int

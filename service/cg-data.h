@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "cg-problems.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -74,13 +76,24 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgData, cg_data_free)
  * back to the system (malloc_trim).
  *
  * The size is checked before anything else, then the JSON text as a whole
- * (its first error in text order); then the first rule broken in document
- * order is reported. @json need not be NUL-terminated.
+ * (its first error in text order): such an error, or data that is not an
+ * object, is the one error. Then every rule broken is collected in
+ * document order (other fields, other recipients), up to CG_PROBLEMS_MAX;
+ * the error's message is cg_problems_to_message() of them (for a single
+ * problem "recipients[12].recipientName: required"), and
+ * cg_data_parse_full() hands the list out in *@problems (NULL when the
+ * error is not such a list). A "recipients" that is not a non-empty list
+ * within @max_recipients ends the check. @json need not be
+ * NUL-terminated.
  *
  * @cancellable (may be NULL) is checked while parsing and between
  * recipients: cancelled, the parse stops with G_IO_ERROR_CANCELLED. */
 CgData *cg_data_parse(const char *json, gsize length, const GPtrArray *rules, gsize max_bytes,
 		      guint max_recipients, GCancellable *cancellable, GError **error);
+
+CgData *cg_data_parse_full(const char *json, gsize length, const GPtrArray *rules, gsize max_bytes,
+			   guint max_recipients, GCancellable *cancellable, CgProblems **problems,
+			   GError **error);
 
 /* Gives the memory that @length bytes of data_json took (its text, its tree)
  * back to the system once freed: glibc keeps freed heap otherwise, and a

@@ -273,7 +273,7 @@ pipeline_progress_cb(CgGeneration *generation, CgStage stage, guint stage_progre
 
 static void
 pipeline_done_cb(CgGeneration *generation, const CgResult *result, const GError *error,
-		 gpointer user_data)
+		 const CgProblems *problems, gpointer user_data)
 {
 	CgEngine *self = user_data;
 
@@ -289,7 +289,7 @@ pipeline_done_cb(CgGeneration *generation, const CgResult *result, const GError 
 	else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		cg_tracker_finish_cancelled(self->tracker, generation);
 	else
-		cg_tracker_fail(self->tracker, generation, error);
+		cg_tracker_fail_with_problems(self->tracker, generation, error, problems);
 }
 
 /* ---- rate limit --------------------------------------------------------- */

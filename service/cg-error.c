@@ -34,10 +34,17 @@ cg_error_quark(void)
 }
 
 const char *
+cg_error_code_to_dbus_name(gint code)
+{
+	if (code >= 0 && code < CG_ERROR_LAST)
+		return cg_error_entries[code].dbus_error_name;
+	return CG_ERROR_PREFIX "Failed";
+}
+
+const char *
 cg_error_to_dbus_name(const GError *error)
 {
-	if (error != NULL && error->domain == CG_ERROR && error->code >= 0 &&
-	    error->code < CG_ERROR_LAST)
-		return cg_error_entries[error->code].dbus_error_name;
+	if (error != NULL && error->domain == CG_ERROR)
+		return cg_error_code_to_dbus_name(error->code);
 	return CG_ERROR_PREFIX "Failed";
 }

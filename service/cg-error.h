@@ -31,5 +31,7 @@ GQuark cg_error_quark(void);
 /* The D-Bus error name of @error: its own name for CG_ERROR, the Failed name
  * for anything else. */
 const char *cg_error_to_dbus_name(const GError *error);
+/* The same for a CG_ERROR code (the Failed name for one out of range). */
+const char *cg_error_code_to_dbus_name(gint code);
 
 G_END_DECLS

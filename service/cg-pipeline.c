@@ -43,7 +43,8 @@ typedef struct {
 	char *message;
 	CgResult *result;
 	GError *error;
-	CgJob *withdrawn; /* freed on the main context, once delivered */
+	CgProblems *problems; /* of data validation, beside its error */
+	CgJob *withdrawn;     /* freed on the main context, once delivered */
 } CgEvent;
 
 /*
@@ -108,6 +109,7 @@ cg_event_free(CgEvent *event)
 	g_free(event->message);
 	g_clear_pointer(&event->result, cg_result_free);
 	g_clear_error(&event->error);
+	g_clear_pointer(&event->problems, cg_problems_free);
 	g_free(event);
 }
 
@@ -130,7 +132,7 @@ deliver_events_cb(gpointer user_data)
 	while ((event = g_queue_pop_head(&events)) != NULL) {
 		if (event->done)
 			pipeline->done(event->generation, event->result, event->error,
-				       pipeline->user_data);
+				       event->problems, pipeline->user_data);
 		else
 			pipeline->progress(event->generation, event->stage, event->stage_progress,
 					   event->pages_done, event->pages_total, event->message,
@@ -234,7 +236,7 @@ run_zip(CgReporter *reporter, CgTemplate *tmpl, const CgData *data, const CgRend
 
 static CgResult *
 run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job,
-	CgReporter *reporter, GError **error)
+	CgReporter *reporter, CgProblems **problems, GError **error)
 {
 	g_autoptr(CgTemplate) tmpl = NULL;
 	g_autoptr(CgData) data = NULL;
@@ -260,9 +262,9 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 		return NULL;
 
 	report(reporter, CG_STAGE_DATA_VALIDATION, 0, 0, "Validating data");
-	data =
-	    cg_data_parse(job->data_json, strlen(job->data_json), cg_template_get_rules(tmpl),
-			  config->max_data_bytes, config->max_recipients, job->cancellable, error);
+	data = cg_data_parse_full(job->data_json, strlen(job->data_json),
+				  cg_template_get_rules(tmpl), config->max_data_bytes,
+				  config->max_recipients, job->cancellable, problems, error);
 	if (data == NULL)
 		return NULL;
 	pages = data->recipients->len;
@@ -403,8 +405,8 @@ worker_thread(gpointer user_data)
 		}
 		event = g_new0(CgEvent, 1);
 		event->done = TRUE;
-		event->result =
-		    run_job(&pipeline->config, pipeline->output_dir, job, &reporter, &event->error);
+		event->result = run_job(&pipeline->config, pipeline->output_dir, job, &reporter,
+					&event->problems, &event->error);
 		/* The last reference may go on the main context, not here. */
 		event->generation = g_steal_pointer(&job->generation);
 		push_event(pipeline, event);

@@ -40,9 +40,12 @@ typedef void (*CgPipelineProgressFunc)(CgGeneration *generation, CgStage stage,
 				       guint stage_progress, guint pages_done, guint pages_total,
 				       const char *message, gpointer user_data);
 /* Main context: the end of the work: a result, or an error
- * (G_IO_ERROR_CANCELLED when it stopped because it was cancelled). */
+ * (G_IO_ERROR_CANCELLED when it stopped because it was cancelled) and,
+ * when data validation found them, its problems (NULL otherwise; the
+ * error's message is their joined message). */
 typedef void (*CgPipelineDoneFunc)(CgGeneration *generation, const CgResult *result,
-				   const GError *error, gpointer user_data);
+				   const GError *error, const CgProblems *problems,
+				   gpointer user_data);
 
 CgPipeline *cg_pipeline_new(const CgPipelineConfig *config, CgPipelineProgressFunc progress,
 			    CgPipelineDoneFunc done, gpointer user_data);

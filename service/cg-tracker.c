@@ -44,7 +44,8 @@ struct _CgGeneration {
 	guint8 stage;
 	guint8 stage_progress;
 	guint8 status;
-	guint8 reached; /* bit per stage reached */
+	guint8 reached;	   /* bit per stage reached */
+	guint8 error_code; /* CG_STATUS_FAILED: the CgError (CG_ERROR_FAILED for others) */
 	guint16 flags;
 	guint16 progress; /* overall, hundredths of a percent: max seen */
 	gint ref_count;
@@ -70,8 +71,8 @@ struct _CgGeneration {
 	char *message;	    /* static or owned (FLAG_MESSAGE_OWNED) */
 	GCancellable *cancellable;
 	union {
-		CgResult *result;	/* CG_STATUS_COMPLETED: one compact block */
-		const char *error_name; /* CG_STATUS_FAILED: static D-Bus name */
+		CgResult *result; /* CG_STATUS_COMPLETED: one compact block */
+		GVariant *errors; /* CG_STATUS_FAILED: aa{sv} of InvalidData's problems, or NULL */
 	};
 	gpointer user_data;
 	const char *template_id; /* interned; NULL until set */
@@ -561,8 +562,12 @@ generation_to_variant(const CgGeneration *generation, guint64 sequence, gint64 n
 		    &dict, "result",
 		    result_to_variant(generation->result, generation_output_format(generation)));
 	if (generation->status == CG_STATUS_FAILED) {
-		vardict_add(&dict, "error", g_variant_new_string(generation->error_name));
+		vardict_add(
+		    &dict, "error",
+		    g_variant_new_string(cg_error_code_to_dbus_name(generation->error_code)));
 		vardict_add(&dict, "error_message", g_variant_new_string(generation->message));
+		if (generation->errors != NULL)
+			vardict_add(&dict, "errors", generation->errors);
 	}
 	return vardict_end(&dict);
 }
@@ -1040,6 +1045,13 @@ error_is_cancellation(const GError *error)
 void
 cg_tracker_fail(CgTracker *tracker, CgGeneration *generation, const GError *error)
 {
+	cg_tracker_fail_with_problems(tracker, generation, error, NULL);
+}
+
+void
+cg_tracker_fail_with_problems(CgTracker *tracker, CgGeneration *generation, const GError *error,
+			      const CgProblems *problems)
+{
 	gint64 now;
 	gint64 now_real = 0;
 
@@ -1062,7 +1074,14 @@ cg_tracker_fail(CgTracker *tracker, CgGeneration *generation, const GError *erro
 	else
 		generation_set_message(generation, message_failed, FALSE);
 	generation_finish(tracker, generation, CG_STATUS_FAILED, now);
-	generation->error_name = cg_error_to_dbus_name(error);
+	generation->error_code = error != NULL && error->domain == CG_ERROR && error->code >= 0 &&
+					 error->code < CG_ERROR_LAST
+				     ? (guint8)error->code
+				     : CG_ERROR_FAILED;
+	/* at most CG_PROBLEMS_MAX entries: every update of it stays small */
+	if (problems != NULL && cg_problems_get_count(problems) > 0 &&
+	    g_error_matches(error, CG_ERROR, CG_ERROR_INVALID_DATA))
+		generation->errors = g_variant_ref_sink(cg_problems_to_variant(problems));
 	generation_send(tracker, generation, now, now_real);
 }
 
@@ -1271,6 +1290,8 @@ cg_generation_unref(CgGeneration *generation)
 		g_free(generation->message);
 	if (generation->status == CG_STATUS_COMPLETED)
 		g_free(generation->result); /* one block, see result_copy_compact() */
+	else if (generation->status == CG_STATUS_FAILED)
+		g_clear_pointer(&generation->errors, g_variant_unref);
 	g_clear_object(&generation->cancellable);
 	g_free(generation);
 }

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "cg-problems.h"
 #include "cg-stage.h"
 
 G_BEGIN_DECLS
@@ -169,6 +170,11 @@ void cg_tracker_report(CgTracker *tracker, CgGeneration *generation, CgStage sta
  * deletes result->path unless persistent). */
 void cg_tracker_complete(CgTracker *tracker, CgGeneration *generation, const CgResult *result);
 void cg_tracker_fail(CgTracker *tracker, CgGeneration *generation, const GError *error);
+/* cg_tracker_fail(), and for CG_ERROR_INVALID_DATA with @problems (may be
+ * NULL) the failed snapshot and update carry them as "errors" (aa{sv}:
+ * "path" s, "message" s; at most CG_PROBLEMS_MAX). */
+void cg_tracker_fail_with_problems(CgTracker *tracker, CgGeneration *generation,
+				   const GError *error, const CgProblems *problems);
 void cg_tracker_finish_cancelled(CgTracker *tracker, CgGeneration *generation);
 
 /* Ask the work to stop: cancels the generation's GCancellable. The terminal

@@ -415,6 +415,19 @@ test_csv_map(void)
 	assert_mapped("", NULL, "");
 	g_assert_cmpstr(plain, ==, "Validating data");
 	g_assert_cmpstr(empty, ==, "");
+
+	/* every problem of a joined message (issue 14 item 3), the tail kept */
+	{
+		g_autofree char *joined = cg_csv_map_message(
+		    "recipients[1].issueDate: not a real date: 2023-02-30; courseName: required; "
+		    "recipients[0]: must be an object, not a number; … and 3 more",
+		    NULL);
+
+		g_assert_cmpstr(joined, ==,
+				"row 3, column issueDate: not a real date: 2023-02-30; "
+				"set.courseName: required; row 2: must be an object, not a number; "
+				"… and 3 more");
+	}
 }
 
 static const CgTestCase cases[] = {

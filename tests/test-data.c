@@ -94,7 +94,8 @@ test_data_single_bad(void)
 	    {"{" VALID_REST "}", "recipientName: required"},
 	    {"{\"recipientName\":\"N\",\"issueDate\":\"2024-01-01\"}", "courseName: required"},
 	    {"{\"recipientName\":\"N\",\"courseName\":\"C\"}", "issueDate: required"},
-	    {"{}", "recipientName: required"},
+	    /* every problem at once (issue 14 item 3) */
+	    {"{}", "recipientName: required; courseName: required; issueDate: required"},
 	    /* types, named */
 	    {"{\"recipientName\":42," VALID_REST "}",
 	     "recipientName: must be a string, not a number"},
@@ -119,21 +120,25 @@ test_data_single_bad(void)
 	     "courseName: too short (0 characters, at least 1)"},
 	    /* unknown keys */
 	    {"{\"recipientName\":\"N\",\"foo\":\"x\"," VALID_REST "}", "foo: unknown field"},
-	    {"{\"recipientname\":\"N\"," VALID_REST "}", "recipientname: unknown field"},
+	    {"{\"recipientname\":\"N\"," VALID_REST "}",
+	     "recipientname: unknown field; recipientName: required"},
 	    {"{\"recipientName\":\"N\",\"foo\":1," VALID_REST "}", "foo: unknown field"},
 	    {"{\"recipientName\":\"N\",\"\":\"x\"," VALID_REST "}", "\"\": unknown field"},
 	    {"{\"recipientName\":\"N\",\"\\u001b[2Jfoo\\u0085\":1," VALID_REST "}",
 	     "\\u001B[2Jfoo\\u0085: unknown field"},
 	    /* document order */
-	    {"{\"foo\":1,\"recipientName\":5," VALID_REST "}", "foo: unknown field"},
+	    {"{\"foo\":1,\"recipientName\":5," VALID_REST "}",
+	     "foo: unknown field; recipientName: must be a string, not a number"},
 	    {"{\"recipientName\":5,\"foo\":1," VALID_REST "}",
-	     "recipientName: must be a string, not a number"},
+	     "recipientName: must be a string, not a number; foo: unknown field"},
 	    {"{\"issueDate\":\"2023-02-30\",\"recipientName\":\"\",\"courseName\":\"C\"}",
-	     "issueDate: not a real date: 2023-02-30"},
+	     "issueDate: not a real date: 2023-02-30; recipientName: too short (0 characters, at "
+	     "least 1)"},
 	    {"{\"recipientName\":\"\",\"courseName\":\"C\",\"issueDate\":\"2023-02-30\"}",
-	     "recipientName: too short (0 characters, at least 1)"},
+	     "recipientName: too short (0 characters, at least 1); issueDate: not a real date: "
+	     "2023-02-30"},
 	    {"{\"courseName\":\"C\",\"issueDate\":\"x\"}",
-	     "issueDate: not a date (expected YYYY-MM-DD): x"},
+	     "issueDate: not a date (expected YYYY-MM-DD): x; recipientName: required"},
 	    /* repeated keys: json-glib would keep the last one silently */
 	    {"{\"recipientName\":\"A\",\"recipientName\":\"B\"," VALID_REST "}",
 	     "recipientName: duplicate field"},
@@ -265,12 +270,13 @@ test_data_nesting(void)
 	g_free(s);
 	s = g_strdup_printf("{\"recipientName\":%s%s}", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
 			    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
-	assert_invalid(s, "recipientName: must be a string, not an array");
+	assert_invalid(s, "recipientName: must be a string, not an array; courseName: required; "
+			  "issueDate: required");
 
 	/* every JSON value kind passes the syntax check and gets its type named */
 	assert_invalid("{\"recipientName\":-0.5e+10," VALID_REST "}",
 		       "recipientName: must be a string, not a number");
-	assert_invalid("{\"recipientName\":{\"a\":[true,false,null,1,\"x\",{}]}}",
+	assert_invalid("{\"recipientName\":{\"a\":[true,false,null,1,\"x\",{}]}," VALID_REST "}",
 		       "recipientName: must be a string, not an object");
 }
 
@@ -340,20 +346,25 @@ test_data_batch_bad(void)
 	    /* document order between shared fields and the list */
 	    {"{\"courseName\":5,\"recipients\":[{\"recipientName\":\"\"}],"
 	     "\"issueDate\":\"2024-01-01\"}",
-	     "courseName: must be a string, not a number"},
+	     "courseName: must be a string, not a number; recipients[0].recipientName: too short "
+	     "(0 "
+	     "characters, at least 1)"},
 	    {"{\"recipients\":[{\"recipientName\":\"\"}],\"courseName\":5,"
 	     "\"issueDate\":\"2024-01-01\"}",
-	     "recipients[0].recipientName: too short (0 characters, at least 1)"},
+	     "recipients[0].recipientName: too short (0 characters, at least 1); courseName: must "
+	     "be "
+	     "a string, not a number"},
 	    {"{\"recipients\":[{\"recipientName\":\"A\"},{\"foo\":1}],\"courseName\":5,"
 	     "\"issueDate\":\"2024-01-01\"}",
-	     "recipients[1].foo: unknown field"},
+	     "recipients[1].foo: unknown field; recipients[1].recipientName: required; courseName: "
+	     "must be a string, not a number"},
 	    {"{\"recipients\":[{\"recipientName\":\"A\"}],\"courseName\":5,\"foo\":1,"
 	     "\"issueDate\":\"2024-01-01\"}",
-	     "courseName: must be a string, not a number"},
+	     "courseName: must be a string, not a number; foo: unknown field"},
 	    {"{\"recipients\":[{\"recipientName\":\"A\",\"x\":1},{}]," VALID_REST "}",
-	     "recipients[0].x: unknown field"},
+	     "recipients[0].x: unknown field; recipients[1].recipientName: required"},
 	    {"{\"recipients\":[{},{\"recipientName\":\"B\",\"x\":1}]," VALID_REST "}",
-	     "recipients[0].recipientName: required"},
+	     "recipients[0].recipientName: required; recipients[1].x: unknown field"},
 	};
 
 	run_cases(cases, G_N_ELEMENTS(cases));
@@ -987,6 +998,203 @@ test_data_glyphs(void)
 		cg_data_free(assert_valid(good[i]));
 }
 
+/* The problem list (cg-problems.h) on its own. */
+static void
+add_n(CgProblems *problems, guint n)
+{
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *path = g_strdup_printf("recipients[%u].recipientName", i);
+
+		cg_problems_add(problems, path, "required");
+	}
+}
+
+static void
+test_problems_empty(void)
+{
+	g_autoptr(CgProblems) problems = cg_problems_new();
+	g_autofree char *message = cg_problems_to_message(problems);
+	g_autoptr(GVariant) list = g_variant_ref_sink(cg_problems_to_variant(problems));
+
+	g_assert_cmpuint(cg_problems_get_count(problems), ==, 0);
+	g_assert_false(cg_problems_is_full(problems));
+	g_assert_cmpstr(message, ==, "");
+	g_assert_cmpstr(g_variant_get_type_string(list), ==, "aa{sv}");
+	g_assert_cmpuint(g_variant_n_children(list), ==, 0);
+}
+
+static void
+test_problems_one(void)
+{
+	g_autoptr(CgProblems) problems = cg_problems_new();
+	g_autofree char *message = NULL;
+
+	g_assert_true(cg_problems_add(problems, "recipients[3].issueDate", "not a real date"));
+	message = cg_problems_to_message(problems);
+	/* one problem reads as the single error always did */
+	g_assert_cmpstr(message, ==, "recipients[3].issueDate: not a real date");
+	g_assert_cmpstr(cg_problems_get_path(problems, 0), ==, "recipients[3].issueDate");
+	g_assert_cmpstr(cg_problems_get_message(problems, 0), ==, "not a real date");
+}
+
+static void
+test_problems_joined(void)
+{
+	g_autoptr(CgProblems) problems = cg_problems_new();
+	g_autofree char *message = NULL;
+
+	add_n(problems, 20);
+	message = cg_problems_to_message(problems);
+	g_assert_true(g_str_has_prefix(message, "recipients[0].recipientName: required; "
+						"recipients[1].recipientName: required; "));
+	g_assert_true(g_str_has_suffix(message, "; recipients[19].recipientName: required"));
+	g_assert_null(strstr(message, "more"));
+
+	cg_problems_add(problems, "recipients[20].issueDate", "not a real date");
+	g_clear_pointer(&message, g_free);
+	message = cg_problems_to_message(problems);
+	g_assert_true(
+	    g_str_has_suffix(message, "; recipients[19].recipientName: required; … and 1 more"));
+	g_assert_null(strstr(message, "recipients[20]"));
+}
+
+static void
+test_problems_full(void)
+{
+	g_autoptr(CgProblems) problems = cg_problems_new();
+	g_autoptr(CgProblems) more = cg_problems_new();
+	g_autofree char *message = NULL;
+	g_autoptr(GVariant) list = NULL;
+	const char *path = NULL;
+	const char *what = NULL;
+
+	add_n(problems, 150);
+	g_assert_cmpuint(cg_problems_get_count(problems), ==, CG_PROBLEMS_MAX);
+	g_assert_true(cg_problems_is_full(problems));
+	g_assert_false(cg_problems_add(problems, "x", "y"));
+	add_n(more, 3);
+	cg_problems_append(problems, more);
+	g_assert_cmpuint(cg_problems_get_count(problems), ==, 100);
+
+	message = cg_problems_to_message(problems);
+	g_assert_true(
+	    g_str_has_suffix(message, "; recipients[19].recipientName: required; … and 80 more"));
+
+	list = g_variant_ref_sink(cg_problems_to_variant(problems));
+	g_assert_cmpuint(g_variant_n_children(list), ==, 100);
+	{
+		g_autoptr(GVariant) last = g_variant_get_child_value(list, 99);
+
+		g_assert_true(g_variant_lookup(last, "path", "&s", &path));
+		g_assert_true(g_variant_lookup(last, "message", "&s", &what));
+		g_assert_cmpstr(path, ==, "recipients[99].recipientName");
+		g_assert_cmpstr(what, ==, "required");
+	}
+}
+
+/* Every problem at once (issue 14 item 3): validation goes on after a bad
+ * field and a bad recipient, and hands the list out beside the error. */
+static CgProblems *
+parse_problems(const char *json, GError **error)
+{
+	g_autoptr(GPtrArray) rules = classic_rules();
+	CgProblems *problems = NULL;
+	CgData *data = cg_data_parse_full(json, strlen(json), rules, MAX_BYTES, MAX_RECIPIENTS,
+					  NULL, &problems, error);
+
+	g_assert_null(data);
+	g_assert_error(*error, CG_ERROR, CG_ERROR_INVALID_DATA);
+	return problems;
+}
+
+static void
+test_data_all_problems(void)
+{
+	static const char *const expected[][2] = {
+	    {"recipients[0].issueDate", "not a real date: 2023-02-30"},
+	    {"recipients[2].foo", "unknown field"},
+	    {"recipients[2].recipientName", "required"},
+	    {"recipients[3]", "must be an object, not a number"},
+	    {"recipients[4].recipientName", "too long (129 characters, at most 128)"},
+	    {"issuer", "must be a string, not a boolean"},
+	};
+	g_autofree char *long_name = g_strnfill(129, 'x');
+	g_autofree char *json =
+	    g_strdup_printf("{\"courseName\":\"C\",\"recipients\":["
+			    "{\"recipientName\":\"A\",\"issueDate\":\"2023-02-30\"},"
+			    "{\"recipientName\":\"B\",\"issueDate\":\"2024-01-01\"},"
+			    "{\"issueDate\":\"2024-01-01\",\"foo\":1},"
+			    "7,"
+			    "{\"recipientName\":\"%s\",\"issueDate\":\"2024-01-01\"}],"
+			    "\"issuer\":false}",
+			    long_name);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CgProblems) problems = parse_problems(json, &error);
+	g_autofree char *joined = NULL;
+
+	g_assert_nonnull(problems);
+	g_assert_cmpuint(cg_problems_get_count(problems), ==, G_N_ELEMENTS(expected));
+	for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
+		g_assert_cmpstr(cg_problems_get_path(problems, i), ==, expected[i][0]);
+		g_assert_cmpstr(cg_problems_get_message(problems, i), ==, expected[i][1]);
+	}
+	joined = cg_problems_to_message(problems);
+	g_assert_cmpstr(error->message, ==, joined);
+	g_assert_true(g_str_has_prefix(
+	    error->message,
+	    "recipients[0].issueDate: not a real date: 2023-02-30; "
+	    "recipients[2].foo: unknown field; recipients[2].recipientName: required; "));
+}
+
+static void
+test_data_problems_capped(void)
+{
+	GString *json = g_string_new("{\"courseName\":\"C\",\"recipients\":[");
+	g_autofree char *text = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CgProblems) problems = NULL;
+
+	for (guint i = 0; i < 150; i++)
+		g_string_append_printf(json,
+				       "%s{\"recipientName\":\"N\",\"issueDate\":\"2023-02-%u\"}",
+				       i == 0 ? "" : ",", 30 + i % 2);
+	g_string_append(json, "]}");
+	text = g_string_free(json, FALSE);
+	problems = parse_problems(text, &error);
+	g_assert_cmpuint(cg_problems_get_count(problems), ==, 100);
+	g_assert_cmpstr(cg_problems_get_path(problems, 99), ==, "recipients[99].issueDate");
+	g_assert_true(g_str_has_prefix(error->message,
+				       "recipients[0].issueDate: not a real date: 2023-02-30; "
+				       "recipients[1].issueDate: not a real date: 2023-02-31; "));
+	g_assert_true(g_str_has_suffix(error->message,
+				       "; recipients[19].issueDate: not a real date: 2023-02-31; "
+				       "… and 80 more"));
+}
+
+static void
+test_data_problems_structural(void)
+{
+	g_autoptr(GPtrArray) rules = classic_rules();
+	static const char *const texts[] = {"{", "[1]", "{\"recipients\":5}"};
+
+	/* what stops the check is the one error; only a list of problems
+	 * (here "recipients" that is no list) comes out as a list */
+	for (guint i = 0; i < G_N_ELEMENTS(texts); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(CgProblems) problems = NULL;
+		g_autoptr(CgData) data =
+		    cg_data_parse_full(texts[i], strlen(texts[i]), rules, MAX_BYTES, MAX_RECIPIENTS,
+				       NULL, &problems, &error);
+
+		g_assert_null(data);
+		g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_DATA);
+		if (i < 2)
+			g_assert_null(problems);
+		else
+			g_assert_cmpuint(cg_problems_get_count(problems), ==, 1);
+	}
+}
+
 static const CgTestCase cases[] = {
     {"/data/single-bad", test_data_single_bad},
     {"/data/glyphs", test_data_glyphs},
@@ -1009,6 +1217,13 @@ static const CgTestCase cases[] = {
     {"/data/huge-list", test_data_huge_list},
     {"/data/values-budget", test_data_values_budget},
     {"/data/cancelled", test_data_cancelled},
+    {"/data/problems-empty", test_problems_empty},
+    {"/data/problems-one", test_problems_one},
+    {"/data/problems-joined", test_problems_joined},
+    {"/data/problems-full", test_problems_full},
+    {"/data/all-problems", test_data_all_problems},
+    {"/data/problems-capped", test_data_problems_capped},
+    {"/data/problems-structural", test_data_problems_structural},
 };
 
 CG_TEST_MAIN(cases)

@@ -40,7 +40,8 @@ progress_cb(CgGeneration *generation, CgStage stage, guint stage_progress, guint
 }
 
 static void
-done_cb(CgGeneration *generation, const CgResult *result, const GError *error, gpointer user_data)
+done_cb(CgGeneration *generation, const CgResult *result, const GError *error,
+	const CgProblems *problems, gpointer user_data)
 {
 	Fixture *f = user_data;
 	const char *progress_id = cg_generation_get_transaction_id(generation);

@@ -427,6 +427,49 @@ test_stage_change_immediate(Fixture *f, gconstpointer data)
 }
 
 static void
+test_failed_errors(Fixture *f, gconstpointer data)
+{
+	CgGeneration *generation = add_generation(f, 500, 1000);
+	CgGeneration *other = add_generation(f, 500, 1000);
+	g_autoptr(CgProblems) problems = cg_problems_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) io_error = g_error_new(G_IO_ERROR, G_IO_ERROR_FAILED, "disk");
+	g_autoptr(GVariant) snapshot = NULL;
+	g_autoptr(GVariant) errors = NULL;
+	const char *path = NULL;
+	const char *message = NULL;
+	g_autofree char *joined = NULL;
+
+	cg_problems_add(problems, "recipients[3].issueDate", "not a real date: 2023-02-30");
+	cg_problems_add(problems, "recipients[7].recipientName", "required");
+	joined = cg_problems_to_message(problems);
+	error = g_error_new_literal(CG_ERROR, CG_ERROR_INVALID_DATA, joined);
+	cg_tracker_fail_with_problems(f->tracker, generation, error, problems);
+	g_assert_cmpstr(get_s(update_at(f, -1), "error_message"), ==, joined);
+	g_assert_true(g_variant_lookup(update_at(f, -1), "errors", "@aa{sv}", NULL));
+
+	snapshot = cg_generation_snapshot(generation);
+	g_assert_cmpstr(get_s(snapshot, "error"), ==,
+			"org.certgen.Certificates1.Error.InvalidData");
+	g_assert_true(g_variant_lookup(snapshot, "errors", "@aa{sv}", &errors));
+	g_assert_cmpuint(g_variant_n_children(errors), ==, 2);
+	for (guint i = 0; i < 2; i++) {
+		g_autoptr(GVariant) entry = g_variant_get_child_value(errors, i);
+
+		g_assert_true(g_variant_lookup(entry, "path", "&s", &path));
+		g_assert_true(g_variant_lookup(entry, "message", "&s", &message));
+		g_assert_cmpstr(path, ==, cg_problems_get_path(problems, i));
+		g_assert_cmpstr(message, ==, cg_problems_get_message(problems, i));
+	}
+
+	/* only InvalidData carries them; other failures name theirs alone */
+	cg_tracker_fail_with_problems(f->tracker, other, io_error, problems);
+	g_assert_cmpstr(get_s(update_at(f, -1), "error"), ==,
+			"org.certgen.Certificates1.Error.Failed");
+	g_assert_false(g_variant_lookup(update_at(f, -1), "errors", "@aa{sv}", NULL));
+}
+
+static void
 test_terminal_last(Fixture *f, gconstpointer data)
 {
 	CgGeneration *generation = add_generation(f, 500, 1000);
@@ -1375,6 +1418,7 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/tracker/coalesce", test_coalesce),
     CG_TEST_FIXTURE_CASE("/tracker/stage-change-immediate", test_stage_change_immediate),
     CG_TEST_FIXTURE_CASE("/tracker/terminal-last", test_terminal_last),
+    CG_TEST_FIXTURE_CASE("/tracker/failed-errors", test_failed_errors),
     CG_TEST_FIXTURE_CASE("/tracker/fail-error-names", test_fail_error_names),
     CG_TEST_FIXTURE_CASE("/tracker/complete", test_complete),
     CG_TEST_FIXTURE_CASE("/tracker/complete-validate-only", test_complete_validate_only),

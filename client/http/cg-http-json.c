@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cg-csv.h"
+#include "cg-problem-text.h"
 #include "cg-http-error.h"
 #include "cg-json.h"
 
@@ -482,6 +483,43 @@ cg_http_invalid_data_issues_json(const char *message, const GPtrArray *issues)
 	json_builder_end_object(builder);
 	root = json_builder_get_root(builder);
 	return cg_http_json_to_string(root);
+}
+
+/* certgend's joined InvalidData message (cg-problem-text.h) as its
+ * problems; a message that names no path is one problem of "data". */
+static GPtrArray *
+split_problems(const char *message)
+{
+	GPtrArray *issues = g_ptr_array_new_with_free_func((GDestroyNotify)cg_csv_issue_free);
+	const char *start = message;
+	gsize path_len = 0;
+
+	if (!cg_problem_text_path(message, &path_len)) {
+		CgCsvIssue *issue = g_new0(CgCsvIssue, 1);
+
+		issue->path = g_strdup("data");
+		issue->message = g_strdup(message);
+		g_ptr_array_add(issues, issue);
+		return issues;
+	}
+	while (start != NULL && cg_problem_text_path(start, &path_len)) {
+		const char *what = start + path_len + 2;
+		const char *end = cg_problem_text_end(what, &start);
+		CgCsvIssue *issue = g_new0(CgCsvIssue, 1);
+
+		issue->path = g_strndup(what - path_len - 2, path_len);
+		issue->message = g_strndup(what, (gsize)(end - what));
+		g_ptr_array_add(issues, issue);
+	}
+	return issues;
+}
+
+char *
+cg_http_invalid_data_message_json(const char *message)
+{
+	g_autoptr(GPtrArray) issues = split_problems(message);
+
+	return cg_http_invalid_data_issues_json(message, issues);
 }
 
 char *

@@ -56,6 +56,12 @@ char *cg_http_invalid_data_json(const char *message, const char *path);
 /* The same with one "errors" entry per CgCsvIssue (common/cg-csv.h: path,
  * message) of @issues. */
 char *cg_http_invalid_data_issues_json(const char *message, const GPtrArray *issues);
+/* The same for an InvalidData @message of certgend's (every problem
+ * joined: "recipients[3].issueDate: not a real date: 2023-02-30;
+ * recipients[7].recipientName: required; … and 12 more"): one entry per
+ * problem it names, split back at "; path: "; a message naming no path is
+ * one entry of path "data". */
+char *cg_http_invalid_data_message_json(const char *message);
 
 /* A certgend update or snapshot (a{sv}) as the JSON of an SSE event / a
  * WebSocket message: camelCase keys, times in milliseconds, "result"

@@ -31,7 +31,10 @@ cg_http_respond_error(SoupServerMessage *msg, const GError *error, guint retry_a
 {
 	SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
 	guint status = cg_http_error_status(error);
-	g_autofree char *json = cg_http_error_json(cg_http_error_code(error), error->message);
+	/* every invalid_data body lists its problems in "errors" */
+	g_autofree char *json = g_error_matches(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_DATA)
+				    ? cg_http_invalid_data_message_json(error->message)
+				    : cg_http_error_json(cg_http_error_code(error), error->message);
 
 	if (status == SOUP_STATUS_UNAUTHORIZED)
 		soup_message_headers_replace(headers, "WWW-Authenticate",

@@ -425,6 +425,7 @@ async function collect() {
     data: { recipients: names.map((name) => ({ [per.name]: name })), ...values },
     title: `Batch of ${names.length.toLocaleString()}`,
     count: names.length,
+    names, // the list's lines, to name a recipient's problems by its line
     // one PDF per recipient in a ZIP, or one PDF with a page each
     outputFormat: $('outputZip').checked ? 'zip' : 'pdf',
   };
@@ -599,6 +600,34 @@ function showLifetime(node, update) {
   });
 }
 
+// A failed generation's problems (the update's "errors", every one certgend
+// found, at most 100) listed in its card, each beside the row it names: a
+// batch's recipient by its line of the list and its name, a CSV's by row
+// and column (the bridge's words already).
+function problemRow(request, path) {
+  const m = /^recipients\[(\d+)\](?:\.(.*))?$/.exec(path);
+  const names = request.names || [];
+  if (!m || Number(m[1]) >= names.length) return path;
+  const line = Number(m[1]) + 1;
+  return `Line ${line.toLocaleString()} (“${names[line - 1].slice(0, 40)}”)${m[2] ? `, ${m[2]}` : ''}`;
+}
+
+function showProblems(node, request, problems) {
+  const list = document.createElement('ul');
+  list.className = 'problems job-problems';
+  list.setAttribute('aria-label', 'Problems in the data');
+  for (const p of problems) {
+    const item = document.createElement('li');
+    const row = document.createElement('span');
+    row.className = 'problem-row';
+    row.textContent = problemRow(request, String(p.path));
+    item.append(row, `: ${p.message}`);
+    list.append(item);
+  }
+  node.querySelector('.job-problems')?.remove();
+  node.querySelector('certificate-progress').after(list);
+}
+
 function addJob(progressId, request, template) {
   const known = CSS.escape(progressId);
   if (document.querySelector(`#jobs [data-progress-id="${known}"], #jobs certificate-progress[progress-id="${known}"]`)) return;
@@ -646,7 +675,11 @@ function addJob(progressId, request, template) {
     node.dataset.state = 'completed';
   });
   progress.addEventListener('cancel', () => { node.dataset.state = 'cancelled'; });
-  progress.addEventListener('error', () => { node.dataset.state = 'failed'; });
+  progress.addEventListener('error', (e) => {
+    node.dataset.state = 'failed';
+    const problems = e.detail?.errors || [];
+    if (problems.length > 0) showProblems(node, request, problems);
+  });
 
   $('jobs-empty').hidden = true;
   $('jobs').prepend(node);

@@ -35,8 +35,10 @@
 //                   pages, contentType, ...}), once, when the status becomes
 //                   "completed" (contentType: application/pdf or application/zip)
 //   cancel          detail: the update, once, when the status becomes "cancelled"
-//   error           detail: {error, message}, once: the generation failed or
-//                   timed out, or the stream was refused for good (401, 404...)
+//   error           detail: {error, message, errors}, once: the generation failed
+//                   or timed out, or the stream was refused for good (401,
+//                   404...); errors: invalid data's problems [{path, message}]
+//                   (every one found, at most 100; [] otherwise)
 //   cancel-request  detail: {progressId}; cancelable. Sent when Cancel is
 //                   clicked. A page that calls preventDefault() sends the
 //                   DELETE itself; otherwise the element sends
@@ -683,6 +685,7 @@ export class CertificateProgressElement extends HTMLElement {
         error: update.error || (timedOut ? 'timed_out' : 'failed'),
         message: update.errorMessage || update.message
           || (timedOut ? 'The generation timed out.' : 'The generation failed.'),
+        errors: Array.isArray(update.errors) ? update.errors : [],
       };
       // The badge already says "Timed out"/"Failed": say a little more.
       const bare = detail.message.trim().replace(/\.$/, '').toLowerCase() === label.toLowerCase();
@@ -705,7 +708,7 @@ export class CertificateProgressElement extends HTMLElement {
     this.#showConnection('');
     this.#showMessage(message, 'error');
     this.#els.live.textContent = `Error. ${message}`;
-    this.dispatchEvent(new CustomEvent('error', { detail: { error, message } }));
+    this.dispatchEvent(new CustomEvent('error', { detail: { error, message, errors: [] } }));
   }
 
   // -- rendering -------------------------------------------------------------

@@ -305,6 +305,15 @@ export async function withStack(t, { name, users, templateDirs, finishedTtl } = 
   }
 }
 
+// withStack() with a page signed in as the stack's user: body({stack, page}).
+export async function withSignedInPage(t, options, body) {
+  await withStack(t, options, async ({ stack, browser }) => {
+    const page = await newPage(browser);
+    await signIn(page, stack);
+    await body({ stack, page });
+  });
+}
+
 // Adds a <certificate-progress> for generation @id to the page's job list,
 // as the page does for one it started itself (unless the page lists it
 // already: it restores the web user's generations when it signs in).

@@ -418,7 +418,14 @@ class HttpTestCase(CertgenTestCase):
             self.assertEqual(resp.reason, "Too Many Requests", f"{what}: {resp!r}")
         self.assertTrue(resp.header("Content-Type").startswith("application/json"), resp)
         body = resp.json
-        self.assertEqual(set(body), {"error", "message"}, body)
+        # every invalid_data body lists its problems (DESIGN.md, Wave 2)
+        if code == "invalid_data":
+            self.assertEqual(set(body), {"error", "message", "errors"}, body)
+            self.assertTrue(body["errors"], body)
+            for entry in body["errors"]:
+                self.assertEqual(set(entry), {"path", "message"}, body)
+        else:
+            self.assertEqual(set(body), {"error", "message"}, body)
         self.assertEqual(body["error"], code, f"{what}: {body}")
         self.assertTrue(body["message"], body)
         return body

@@ -93,9 +93,24 @@ parse(const char *json, JsonParser *parser)
 	return json_node_get_object(json_parser_get_root(parser));
 }
 
+/* "errors" of a failed update: [{path: recipientName, message: required}] */
+static GVariant *
+problems_variant(void)
+{
+	GVariantBuilder list;
+
+	g_variant_builder_init(&list, G_VARIANT_TYPE("aa{sv}"));
+	g_variant_builder_open(&list, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&list, "{sv}", "path", g_variant_new_string("recipientName"));
+	g_variant_builder_add(&list, "{sv}", "message", g_variant_new_string("required"));
+	g_variant_builder_close(&list);
+	return g_variant_builder_end(&list);
+}
+
 static void
 test_update_to_json(void)
 {
+	JsonObject *problem;
 	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 	g_auto(GVariantBuilder) result = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 	g_autoptr(JsonParser) parser = json_parser_new();
@@ -120,6 +135,7 @@ test_update_to_json(void)
 	g_variant_builder_add(&builder, "{sv}", "error_message",
 			      g_variant_new_string("recipientName: required"));
 	g_variant_builder_add(&builder, "{sv}", "result", g_variant_builder_end(&result));
+	g_variant_builder_add(&builder, "{sv}", "errors", problems_variant());
 	update = g_variant_ref_sink(g_variant_builder_end(&builder));
 
 	json = cg_http_update_to_json(update);
@@ -144,6 +160,10 @@ test_update_to_json(void)
 			"CERT2024000001");
 	g_assert_cmpint(json_object_get_int_member(res, "fileSize"), ==, 1234);
 	g_assert_cmpint(json_object_get_int_member(res, "pages"), ==, 1);
+	/* InvalidData's problems, one object each */
+	problem = json_array_get_object_element(json_object_get_array_member(object, "errors"), 0);
+	g_assert_cmpstr(json_object_get_string_member(problem, "path"), ==, "recipientName");
+	g_assert_cmpstr(json_object_get_string_member(problem, "message"), ==, "required");
 	g_assert_null(strchr(json, '\n'));
 }
 
@@ -366,6 +386,51 @@ test_start_output_format(void)
 	}
 }
 
+/* certgend's joined InvalidData message split back into "errors" */
+static void
+test_invalid_data_message(void)
+{
+	static const struct {
+		const char *message;
+		const char *entries[4][2];
+	} cases[] = {
+	    {"recipients[3].issueDate: not a real date: 2023-02-30; recipients[7].recipientName: "
+	     "required; … and 12 more",
+	     {{"recipients[3].issueDate", "not a real date: 2023-02-30"},
+	      {"recipients[7].recipientName", "required"}}},
+	    {"data: not valid JSON: unexpected end at byte offset 1",
+	     {{"data", "not valid JSON: unexpected end at byte offset 1"}}},
+	    {"recipientName: too short (0 characters, at least 1); issueDate: not a date "
+	     "(expected YYYY-MM-DD): a; b",
+	     {{"recipientName", "too short (0 characters, at least 1)"},
+	      {"issueDate", "not a date (expected YYYY-MM-DD): a; b"}}},
+	    {"Data is not valid", {{"data", "Data is not valid"}}},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(JsonParser) parser = json_parser_new();
+		g_autofree char *json = cg_http_invalid_data_message_json(cases[i].message);
+		JsonObject *object = parse(json, parser);
+		JsonArray *errors = json_object_get_array_member(object, "errors");
+		guint n = 0;
+
+		g_assert_cmpstr(json_object_get_string_member(object, "error"), ==, "invalid_data");
+		g_assert_cmpstr(json_object_get_string_member(object, "message"), ==,
+				cases[i].message);
+		while (n < G_N_ELEMENTS(cases[i].entries) && cases[i].entries[n][0] != NULL)
+			n++;
+		g_assert_cmpuint(json_array_get_length(errors), ==, n);
+		for (guint j = 0; j < n; j++) {
+			JsonObject *entry = json_array_get_object_element(errors, j);
+
+			g_assert_cmpstr(json_object_get_string_member(entry, "path"), ==,
+					cases[i].entries[j][0]);
+			g_assert_cmpstr(json_object_get_string_member(entry, "message"), ==,
+					cases[i].entries[j][1]);
+		}
+	}
+}
+
 static const CgTestCase cases[] = {
     {"/http/json/check-depth", test_check_depth},
     {"/http/json/check-encoding", test_check_encoding},
@@ -378,6 +443,7 @@ static const CgTestCase cases[] = {
     {"/http/json/start-options", test_start_options},
     {"/http/json/preview-parameters", test_preview_parameters},
     {"/http/json/error", test_error_json},
+    {"/http/json/invalid-data-message", test_invalid_data_message},
 };
 
 CG_TEST_MAIN(cases)

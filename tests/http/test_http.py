@@ -511,6 +511,7 @@ class ErrorStatusTests(HttpTestCase):
                             {"data": recipient_data(description="d" * 900,
                                                     issuer="i" * 120)})
         self.assertError(resp, 400, "invalid_data")
+        self.assertEqual([e["path"] for e in resp.json["errors"]], ["data_json"], resp.json)
 
     def test_invalid_data_event(self):
         """Data that breaks the template's rules: 201, then a failed event carrying
@@ -521,6 +522,23 @@ class ErrorStatusTests(HttpTestCase):
         self.assertEqual(last["error"], "invalid_data")
         self.assertEqual(last["errorName"], "org.certgen.Certificates1.Error.InvalidData")
         self.assertIn("recipientName", last["errorMessage"])
+        self.assertEqual(last["errors"], [{"path": "recipientName", "message": "required"}])
+        # another web user sees nothing of it, errors included
+        self.assertEqual(self.sse(pid, token=BOB).status, 404)
+
+    def test_invalid_data_every_error(self):
+        """Every problem at once: the failed event and the progress body carry
+        errors [{path, message}] and errorMessage joins them."""
+        pid = self.start({"recipients": [{"recipientName": "A", "issueDate": "2023-02-30"},
+                                         {"issueDate": "2024-05-17"}], "courseName": "C"})
+        last = self.wait_finished(pid)
+        self.assertEqual(last["error"], "invalid_data", last)
+        self.assertEqual(last["errors"], [
+            {"path": "recipients[0].issueDate", "message": "not a real date: 2023-02-30"},
+            {"path": "recipients[1].recipientName", "message": "required"}])
+        self.assertEqual(last["errorMessage"],
+                         "recipients[0].issueDate: not a real date: 2023-02-30; "
+                         "recipients[1].recipientName: required")
 
     @bridge_args("--max-body-bytes", "65536")
     def test_body_too_large(self):
@@ -1560,6 +1578,10 @@ class PreviewRouteTests(HttpTestCase):
         self.assertEqual(resp.status, 400, resp)
         self.assertEqual(resp.json["error"], "invalid_data", resp)
         self.assertIn("recipients[1].recipientName: required", resp.json["message"])
+        # every problem, split back out of certgend's joined message
+        self.assertEqual(resp.json["errors"], [
+            {"path": "recipients[1].recipientName", "message": "required"},
+            {"path": "recipients[1].issueDate", "message": "required"}], resp.json)
         for body, status, code in (
                 ({"data": recipient_data(), "page": 2}, 400, "invalid_argument"),
                 ({"data": recipient_data(), "page": 0}, 400, "invalid_argument"),
@@ -1691,6 +1713,8 @@ class CsvTests(HttpTestCase):
         self.assertEqual(last["error"], "invalid_data")
         self.assertEqual(last["errorMessage"], "row 3, column recipientName: required")
         self.assertEqual(last["message"], "row 3, column recipientName: required")
+        self.assertEqual(last["errors"], [{"path": "row 3, column recipientName",
+                                           "message": "required"}])
         ws = self.websocket(pid)
         messages = ws.messages_until_close()
         ws.close()
@@ -1710,6 +1734,19 @@ class CsvTests(HttpTestCase):
                           "issueDate": "2024-05-17"})
         self.assertEqual(self.wait_finished(pid)["errorMessage"],
                          "recipients[1].recipientName: required")
+
+    def test_csv_service_every_error(self):
+        """Every problem of a CSV generation, each named by row and column."""
+        csv = (self.HEADER + "Ada,C,2024-02-30\r\n" + "Bob,C,2024-05-17\r\n" +
+               ",C,2024-13-01\r\n")
+        resp = self.post_csv(csv)
+        self.assertEqual(resp.status, 201, resp)
+        last = self.wait_finished(resp.json["progressId"])
+        self.assertEqual(last["status"], "failed", last)
+        self.assertEqual([e["path"] for e in last["errors"]], [
+            "row 2, column issueDate", "row 4, column issueDate", "row 4, column recipientName"])
+        self.assertEqual(last["errorMessage"],
+                         "; ".join(f"{e['path']}: {e['message']}" for e in last["errors"]))
 
     @bridge_args("--generations-per-minute", "1000")
     def test_csv_query(self):

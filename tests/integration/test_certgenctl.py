@@ -481,6 +481,44 @@ class CertgenctlTests(CertgenTestCase):
         self.assertEqual(final["error"], "org.certgen.Certificates1.Error.InvalidData")
         self.assertEqual(final["error_message"], "recipients[1].recipientName: required")
 
+    def test_generate_every_error(self):
+        """Every problem at once: after the failure line, one line per problem
+        (path: message); --json's final object has them as "errors"; --dry-run
+        the same; CSV rows named as rows and columns."""
+        data = self.data_file(json.dumps({"courseName": "C", "recipients": [
+            {"recipientName": "A", "issueDate": "2023-02-30"},
+            {"issueDate": "2024-05-17", "foo": "x\u001b[2J"}]}))
+        expected = [("recipients[0].issueDate", "not a real date: 2023-02-30"),
+                    ("recipients[1].foo", "unknown field"),
+                    ("recipients[1].recipientName", "required")]
+        for extra in ([], ["--dry-run"]):
+            with self.subTest(extra=extra):
+                rc, stdout, stderr = self.ctl("generate", "--data", data, *extra)
+                self.assertEqual(rc, EXIT_FAILED, stderr)
+                lines = stderr.splitlines()
+                failed = [i for i, line in enumerate(lines) if " failed: Invalid data: " in line]
+                self.assertTrue(failed, stderr)
+                after = [line.split("  ", 1)[-1] for line in lines[failed[-1] + 1:]]
+                self.assertEqual(after, [f"{p}: {m}" for p, m in expected], stderr)
+                self.assertNotIn("\x1b", stderr + stdout)
+
+                rc, stdout, stderr = self.ctl("generate", "--data", data, "--json", *extra)
+                self.assertEqual(rc, EXIT_FAILED, stderr)
+                _, final = self.assert_json_updates(self.json_lines(stdout.splitlines()))
+                self.assertEqual([(e["path"], e["message"]) for e in final["errors"]], expected)
+                self.assertEqual(final["error_message"],
+                                 "; ".join(f"{p}: {m}" for p, m in expected))
+
+        csv = "recipientName,courseName,issueDate\r\nAda,C,2024-02-30\r\n,C,2024-05-17\r\n"
+        rc, stdout, stderr = self.ctl("generate", "--csv", self.data_file(csv), "--json")
+        self.assertEqual(rc, EXIT_FAILED, stderr)
+        _, final = self.assert_json_updates(self.json_lines(stdout.splitlines()))
+        self.assertEqual([e["path"] for e in final["errors"]],
+                         ["row 2, column issueDate", "row 3, column recipientName"], final)
+        self.assertEqual(final["error_message"],
+                         "row 2, column issueDate: not a real date: 2024-02-30; "
+                         "row 3, column recipientName: required")
+
     # -- generate --dry-run ----------------------------------------------------
 
     def test_generate_dry_run(self):

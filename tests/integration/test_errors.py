@@ -144,6 +144,65 @@ class ErrorTests(CertgenTestCase):
                         final["error_message"])
         self.assert_healthy()
 
+    def test_invalid_data_every_error(self):
+        """Every problem at once (issue 14 item 3): error_message joins
+        them, the failed update and GetProgress carry errors (path,
+        message) in document order; validate_only the same."""
+        data = json.dumps({"courseName": "C", "recipients": [
+            {"recipientName": "A", "issueDate": "2023-02-30"},
+            {"recipientName": "B", "issueDate": "2024-01-31"},
+            {"issueDate": "2024-01-31", "foo": "x"},
+        ]})
+        expected = [
+            {"path": "recipients[0].issueDate", "message": "not a real date: 2023-02-30"},
+            {"path": "recipients[2].foo", "message": "unknown field"},
+            {"path": "recipients[2].recipientName", "message": "required"},
+        ]
+        joined = "; ".join(f"{e['path']}: {e['message']}" for e in expected)
+        for options in ({}, {"validate_only": True}):
+            with self.subTest(options=options):
+                pid = self.root.start(data, **options)
+                final = self.root.wait_terminal(pid)
+                self.assertEqual(final["status"], "failed", final)
+                self.assertEqual(final["error"], ERROR_PREFIX + "InvalidData", final)
+                self.assertEqual(final["error_message"], joined)
+                self.assertEqual(final["errors"], expected)
+                snap = self.root.progress(pid)
+                self.assertEqual(snap["errors"], expected)
+                self.assertEqual(snap["error_message"], joined)
+                self.assert_no_file_for(pid)
+
+        # one problem: the message as it always was, and a list of one
+        one = self.check_validation_failure(
+            json.dumps({"recipients": [{"recipientName": "Ok"}, {}], "courseName": "C",
+                        "issueDate": "2024-01-31"}), "recipients[1].recipientName")
+        self.assertEqual(one["error_message"], "recipients[1].recipientName: required")
+        self.assertEqual(one["errors"], [{"path": "recipients[1].recipientName",
+                                          "message": "required"}])
+        self.assert_healthy()
+
+    def test_invalid_data_errors_capped(self):
+        """150 bad rows: 100 errors, the message names 20 and '… and 80 more'."""
+        rows = [{"recipientName": f"N{i}", "issueDate": "2023-02-30"} for i in range(150)]
+        data = json.dumps({"courseName": "C", "recipients": rows})
+        pid = self.root.start(data)
+        final = self.root.wait_terminal(pid)
+        self.assertEqual(final["status"], "failed", final)
+        self.assertEqual(len(final["errors"]), 100)
+        self.assertEqual(final["errors"][99]["path"], "recipients[99].issueDate")
+        self.assertTrue(final["error_message"].endswith(
+            "recipients[19].issueDate: not a real date: 2023-02-30; … and 80 more"),
+            final["error_message"][-120:])
+        self.assertEqual(final["error_message"].count("; "), 20)
+        self.assertEqual(len(self.root.progress(pid)["errors"]), 100)
+
+    def test_invalid_data_no_errors_list(self):
+        """Data that is not JSON is one error, without an errors list."""
+        pid = self.root.start("{")
+        final = self.root.wait_terminal(pid)
+        self.assertEqual(final["error"], ERROR_PREFIX + "InvalidData", final)
+        self.assertNotIn("errors", final)
+
     def test_invalid_data_field_rules(self):
         """Each field rule of the classic template fails with that field named."""
         cases = [

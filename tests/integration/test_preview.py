@@ -95,7 +95,9 @@ class PreviewTests(CertgenTestCase):
     def test_preview_invalid_data_names_field(self):
         data = json.dumps({"recipients": [recipient(0), {"courseName": "x"}]})
         e = self.assertDBusError("InvalidData", self.root.render_preview, data, "classic", 1)
-        self.assertEqual(e.message, "recipients[1].recipientName: required")
+        # every problem at once, joined as in a failed generation's error_message
+        self.assertEqual(e.message, "recipients[1].recipientName: required; "
+                         "recipients[1].issueDate: required")
         e = self.assertDBusError("InvalidData", self.root.render_preview, "{", "classic", 1)
         self.assertIn("not valid JSON", e.message)
 

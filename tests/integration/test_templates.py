@@ -181,10 +181,14 @@ class TemplateTests(CertgenTestCase):
         last = updates[-1]
         self.assertEqual(last["status"], "failed", last)
         self.assertEqual(last["error"], "org.certgen.Certificates1.Error.InvalidData")
-        self.assertEqual(last["error_message"], "recipients[1].recipientName: required")
+        self.assertEqual(last["error_message"], "recipients[1].recipientName: required; "
+                         "recipients[1].issueDate: required")
+        self.assertEqual([e["path"] for e in last["errors"]],
+                         ["recipients[1].recipientName", "recipients[1].issueDate"])
         self.assert_no_file_for(pid)
         _, real = self.run_to_end(data)
         self.assertEqual(real[-1]["error_message"], last["error_message"])
+        self.assertEqual(real[-1]["errors"], last["errors"])
 
     def test_validate_only_wrong_type(self):
         """A wrong type is InvalidArgument, nothing is created."""
