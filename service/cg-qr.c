@@ -223,6 +223,9 @@ cg_qr_draw_code(cairo_t *cr, const CgQr *qr, double x, double y, double size, gu
 		const double color[3], const double background[3])
 {
 	const gint16 *p, *end;
+	cairo_rectangle_t extents = {0, 0, 0, 0};
+	cairo_surface_t *code;
+	cairo_t *code_cr;
 	double module, x0, y0;
 	int width;
 
@@ -232,11 +235,10 @@ cg_qr_draw_code(cairo_t *cr, const CgQr *qr, double x, double y, double size, gu
 	p = (const gint16 *)(gpointer)qr->path->data;
 	end = p + qr->path->len;
 	width = qr->width;
+	extents.width = extents.height = 2.0 * width;
 
-	/* Drawn in a coordinate system of one unit per module, with the module
-	 * size and origin multiples of 1/256 pt, cairo's fixed point. (The PDF
-	 * still gets page coordinates: cairo writes a stroke's path with the
-	 * scale factored out into the line width.) */
+	/* The module size and origin are multiples of 1/256 pt, cairo's fixed
+	 * point. */
 	module = floor(size / (width + 2.0 * quiet_zone) * 256) / 256;
 	x0 = floor((x + (size - module * width) / 2) * 256) / 256;
 	y0 = floor((y + (size - module * width) / 2) * 256) / 256;
@@ -246,23 +248,35 @@ cg_qr_draw_code(cairo_t *cr, const CgQr *qr, double x, double y, double size, gu
 	cairo_rectangle(cr, x, y, size, size);
 	cairo_fill(cr);
 
-	cairo_translate(cr, x0, y0);
-	cairo_scale(cr, module, module);
-	cairo_set_line_width(cr, 1.0);
-	cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+	/* The path goes into a recording surface of its own in half modules
+	 * (cairo writes it as a form XObject whose /Matrix places and scales
+	 * it): every coordinate is a small integer, about a third of the
+	 * characters of page coordinates, so a third of the printing and the
+	 * deflating of what is most of a page. */
+	code = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &extents);
+	code_cr = cairo_create(code);
+	cairo_set_line_width(code_cr, 2.0);
+	cairo_set_line_cap(code_cr, CAIRO_LINE_CAP_BUTT);
 	/* a right-angled mitre fills the corner module (limit: sqrt(2)) */
-	cairo_set_line_join(cr, CAIRO_LINE_JOIN_MITER);
-	cairo_set_miter_limit(cr, 10.0);
-	cairo_new_path(cr);
+	cairo_set_line_join(code_cr, CAIRO_LINE_JOIN_MITER);
+	cairo_set_miter_limit(code_cr, 10.0);
 	while (p < end) {
 		int n = *p++;
 
-		cairo_move_to(cr, p[0] / 2.0, p[1] / 2.0);
+		cairo_move_to(code_cr, p[0], p[1]);
 		for (int i = 1; i < n; i++)
-			cairo_line_to(cr, p[2 * i] / 2.0, p[2 * i + 1] / 2.0);
+			cairo_line_to(code_cr, p[2 * i], p[2 * i + 1]);
 		p += 2 * n;
 	}
-	cairo_set_source_rgb(cr, color[0], color[1], color[2]);
-	cairo_stroke(cr);
+	cairo_set_source_rgb(code_cr, color[0], color[1], color[2]);
+	cairo_stroke(code_cr);
+	cairo_destroy(code_cr);
+
+	cairo_translate(cr, x0, y0);
+	cairo_scale(cr, module / 2, module / 2);
+	/* an error of the recording reaches @cr through the source */
+	cairo_set_source_surface(cr, code, 0, 0);
+	cairo_paint(cr);
+	cairo_surface_destroy(code);
 	cairo_restore(cr);
 }
