@@ -657,7 +657,7 @@ test_render_modern(void)
 /* The largest values a template may hold (cg-template.c: a 14400 pt page,
  * size 500, minSize 0.5, maxWidth up to the page, letterSpacing -10 to 100,
  * maxLines 100, a QR code as large as the page) and texts long enough to
- * shrink, ellipsize and wrap at those extremes: every length that reaches
+ * shrink and wrap at those extremes: every length that reaches
  * pango as an int stays in range (run under -fsanitize=undefined with
  * float-cast-overflow to see it). */
 #define EXTREME_LAYOUT                                                                             \
@@ -695,6 +695,7 @@ test_render_extreme_template(void)
 	g_autoptr(PopplerDocument) document = NULL;
 	g_autoptr(PopplerPage) page = NULL;
 	g_autoptr(GString) json = g_string_new("{\"recipientName\": \"");
+	g_autoptr(GPtrArray) rules = NULL;
 	cairo_surface_t *surface;
 	double width, height;
 
@@ -707,7 +708,7 @@ test_render_extreme_template(void)
 
 	/* 3000 "W" at 500 pt: about 1.5 million points, as wide as pango's
 	 * int extents go (2^31 units of 1/1024 pt), so the shrink reaches its
-	 * floor and the text is ellipsized at a width 1000 times maxWidth */
+	 * floor and the text is wrapped at a width 1000 times maxWidth */
 	for (guint i = 0; i < 3000; i++)
 		g_string_append_c(json, 'W');
 	g_string_append(json, "\", \"courseName\": \"");
@@ -718,7 +719,24 @@ test_render_extreme_template(void)
 	extreme_store = cg_template_store_new(dirs);
 	tmpl = cg_template_store_load(extreme_store, "extreme", NULL, &error);
 	g_assert_no_error(error);
-	data = parse_data(tmpl, json->str);
+	/* data validation refuses what cannot fit even at minSize ... */
+	data = cg_data_parse(json->str, json->len, cg_template_get_rules(tmpl), 1 << 24, 1, NULL,
+			     &error);
+	g_assert_null(data);
+	g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_DATA);
+	g_assert_nonnull(strstr(error->message, "recipientName: does not fit in 1 line at 0.5 pt"));
+	g_clear_error(&error);
+	/* ... and the renderer, given it all the same, draws it whole at the
+	 * smallest size */
+	rules = g_ptr_array_new_with_free_func((GDestroyNotify)cg_field_rule_free);
+	for (guint i = 0; i < cg_template_get_rules(tmpl)->len; i++) {
+		const CgFieldRule *rule = g_ptr_array_index(cg_template_get_rules(tmpl), i);
+
+		g_ptr_array_add(rules, cg_field_rule_new(rule->name, rule->type, rule->required,
+							 rule->min_length, rule->max_length));
+	}
+	data = cg_data_parse(json->str, json->len, rules, 1 << 24, 1, NULL, &error);
+	g_assert_no_error(error);
 	pdf = render(tmpl, data, 1, NULL, NULL, NULL, &error);
 	g_assert_no_error(error);
 	document = open_pdf(pdf);
