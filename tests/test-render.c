@@ -752,6 +752,59 @@ test_render_extreme_template(void)
 	g_rmdir(base);
 }
 
+/* What is drawn, not what poppler extracts (cairo keeps the whole text as
+ * ActualText under a drawn "…"): the page rasterized at 150 dpi and read
+ * back by tesseract must show the whole of a long name. */
+static void
+test_render_long_name_drawn(void)
+{
+	const char *name = "Maria de los Ángeles Fernández-Villaverde y Rodríguez de la Fuente";
+	const char *const ids[] = {"classic", "modern"};
+	g_autofree char *pdftoppm = g_find_program_in_path("pdftoppm");
+	g_autofree char *tesseract = g_find_program_in_path("tesseract");
+
+	if (pdftoppm == NULL || tesseract == NULL) {
+		g_test_skip("pdftoppm or tesseract is not installed");
+		return;
+	}
+	for (guint t = 0; t < G_N_ELEMENTS(ids); t++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GBytes) pdf = render_one(ids[t], name, 7);
+		g_autofree char *pdf_path = g_build_filename(tmp_dir, "drawn.pdf", NULL);
+		g_autofree char *png_base = g_build_filename(tmp_dir, "drawn", NULL);
+		g_autofree char *png_path = g_strconcat(png_base, ".png", NULL);
+		g_autofree char *ocr = NULL;
+		g_autofree char *flat = NULL;
+		const char *raster[] = {pdftoppm,      "-r",	 "150",	   "-png",
+					"-singlefile", pdf_path, png_base, NULL};
+		const char *read[] = {tesseract, png_path, "stdout", NULL};
+		int status;
+
+		g_file_set_contents(pdf_path, g_bytes_get_data(pdf, NULL),
+				    (gssize)g_bytes_get_size(pdf), &error);
+		g_assert_no_error(error);
+		g_spawn_sync(NULL, (char **)raster, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+			     NULL, NULL, &status, &error);
+		g_assert_no_error(error);
+		g_assert_true(g_spawn_check_wait_status(status, NULL));
+		g_spawn_sync(NULL, (char **)read, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+			     &ocr, NULL, &status, &error);
+		g_assert_no_error(error);
+		g_assert_true(g_spawn_check_wait_status(status, NULL));
+		/* one line or two: the words, in order, whatever breaks them */
+		flat = g_strdelimit(g_strdup(ocr), "\n", ' ');
+		g_test_message("%s: %s", ids[t], flat);
+		assert_contains(flat, "Villaverde");
+		assert_contains(flat, "Rodr");
+		assert_contains(flat, "de la");
+		assert_contains(flat, "Fuente");
+		g_assert_null(strstr(flat, "…"));
+		g_assert_null(strstr(flat, "..."));
+		g_remove(png_path);
+		g_remove(pdf_path);
+	}
+}
+
 typedef struct {
 	CgTemplate *tmpl;
 	CgData *data;
@@ -881,6 +934,7 @@ static const CgTestCase cases[] = {
     {"/render/write-error", test_render_write_error},
     {"/render/modern", test_render_modern},
     {"/render/extreme-template", test_render_extreme_template},
+    {"/render/long-name-drawn", test_render_long_name_drawn},
     {"/render/threads", test_render_threads},
     {"/render/timing", test_render_timing},
 };
