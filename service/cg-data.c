@@ -324,6 +324,14 @@ cg_data_check_value(const CgFieldRule *rule, gint index, const char *value, CgPr
 				    n_chars, rule->max_length);
 		return FALSE;
 	}
+	if (rule->check != NULL) {
+		g_autofree char *problem = rule->check(rule, value);
+
+		if (problem != NULL) {
+			cg_data_add_problem(problems, index, rule->name, "%s", problem);
+			return FALSE;
+		}
+	}
 	return TRUE;
 }
 

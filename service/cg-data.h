@@ -21,13 +21,20 @@ typedef enum {
 	CG_FIELD_TYPE_DATE, /* "YYYY-MM-DD", a real calendar date */
 } CgFieldType;
 
-typedef struct {
+typedef struct _CgFieldRule CgFieldRule;
+struct _CgFieldRule {
 	char *name; /* JSON key, e.g. "recipientName" */
 	CgFieldType type;
 	gboolean required;
 	guint min_length; /* in characters */
 	guint max_length; /* in characters; 0 = no limit */
-} CgFieldRule;
+	/* Optional, the template's: the last check of a value that passed
+	 * every other one (does it fit its box on the page?). A message for
+	 * the problem list (g_free()), or NULL when the value is good.
+	 * Called from the thread that parses; must be thread-safe. */
+	char *(*check)(const CgFieldRule *rule, const char *value);
+	gconstpointer check_data; /* for @check; borrowed */
+};
 
 CgFieldRule *cg_field_rule_new(const char *name, CgFieldType type, gboolean required,
 			       guint min_length, guint max_length);

@@ -10,6 +10,7 @@
 
 #include "cg-error.h"
 #include "cg-qr.h"
+#include "cg-text-fit.h"
 
 /*
  * One call renders one PDF:
@@ -17,6 +18,8 @@
  *  - the background page is rendered by poppler into a recording surface,
  *    together with the template's static text; every page paints that
  *    recording surface, which cairo writes once per PDF as a form XObject;
+ *  - each text is fitted to its box by cg-text-fit.c (the same code data
+ *    validation measures with), never ellipsized;
  *  - each variable text field has one PangoLayout, kept with the
  *    background from call to call; only its text changes, and a text that
  *    is the same as on the page before (a batch's course name, date and
@@ -57,6 +60,7 @@ typedef struct {
 typedef struct {
 	const CgTemplateField *field;
 	PangoLayout *layout; /* NULL for the QR code */
+	CgTextFit fit;	     /* of the layout's text */
 } CgRenderItem;
 
 static void
@@ -109,179 +113,50 @@ cg_render_sink_write(void *closure, const unsigned char *data, unsigned int leng
 	return sink->write(sink->closure, data, length);
 }
 
-static PangoContext *
-cg_render_context_new(void)
-{
-	PangoContext *context = pango_font_map_create_context(pango_cairo_font_map_get_default());
-	cairo_font_options_t *options = cairo_font_options_create();
-
-	/* Device-independent metrics: a PDF is scaled by whoever shows it, and
-	 * the same text must give the same layout on every surface. */
-	cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
-	cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
-	pango_cairo_context_set_font_options(context, options);
-	cairo_font_options_destroy(options);
-	pango_context_set_round_glyph_positions(context, FALSE);
-	pango_context_set_base_dir(context, PANGO_DIRECTION_LTR);
-	/* Not the locale's: the output must not depend on the environment. */
-	pango_context_set_language(context, pango_language_from_string("en"));
-	return context;
-}
-
-/* @points in pango units, clamped to what an int holds with room to spare:
- * the template bounds every length (cg-template.c), but a width divided by
- * a shrink factor is not bounded by the template alone, and converting a
- * double out of an int's range is undefined. */
-static int
-cg_render_pango_units(double points)
-{
-	const double limit = G_MAXINT / 2;
-	double units = points * PANGO_SCALE;
-
-	if (!(units > -limit)) /* also NaN */
-		return (int)-limit;
-	if (units > limit)
-		return (int)limit;
-	return (int)units;
-}
-
-static PangoLayout *
-cg_render_layout_new(PangoContext *context, const CgTemplateField *field)
-{
-	PangoLayout *layout = pango_layout_new(context);
-	PangoFontDescription *desc = pango_font_description_new();
-
-	pango_font_description_set_family(desc, field->font);
-	pango_font_description_set_weight(desc, (PangoWeight)field->weight);
-	pango_font_description_set_style(desc,
-					 field->italic ? PANGO_STYLE_ITALIC : PANGO_STYLE_NORMAL);
-	pango_font_description_set_absolute_size(desc, field->size * PANGO_SCALE);
-	pango_layout_set_font_description(layout, desc);
-	pango_font_description_free(desc);
-
-	/* The template's alignment holds for right-to-left text too; bidi
-	 * still orders the characters inside the line. */
-	pango_layout_set_auto_dir(layout, FALSE);
-	if (field->letter_spacing != 0) {
-		PangoAttrList *attrs = pango_attr_list_new();
-
-		pango_attr_list_insert(attrs, pango_attr_letter_spacing_new(
-						  cg_render_pango_units(field->letter_spacing)));
-		pango_layout_set_attributes(layout, attrs);
-		pango_attr_list_unref(attrs);
-	}
-	if (field->fit == CG_TEMPLATE_FIT_WRAP) {
-		pango_layout_set_width(layout, cg_render_pango_units(field->max_width));
-		pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
-		switch (field->align) {
-		case CG_TEMPLATE_ALIGN_LEFT:
-			pango_layout_set_alignment(layout, PANGO_ALIGN_LEFT);
-			break;
-		case CG_TEMPLATE_ALIGN_CENTER:
-			pango_layout_set_alignment(layout, PANGO_ALIGN_CENTER);
-			break;
-		case CG_TEMPLATE_ALIGN_RIGHT:
-			pango_layout_set_alignment(layout, PANGO_ALIGN_RIGHT);
-			break;
-		}
-		if (field->max_lines > 0) {
-			pango_layout_set_height(layout, -(int)field->max_lines);
-			pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
-		}
-	}
-	return layout;
-}
-
 /* Sets the text of @layout unless it has it already: a layout keeps its
  * lines until something changes, so the same text is not shaped again. */
-static void
+static gboolean
 cg_render_set_text(PangoLayout *layout, const char *text, int length)
 {
 	const char *current = pango_layout_get_text(layout);
 	gsize len = length < 0 ? strlen(text) : (gsize)length;
 
 	if (strlen(current) == len && memcmp(current, text, len) == 0)
-		return;
+		return FALSE;
 	pango_layout_set_text(layout, text, (int)len);
+	return TRUE;
 }
 
-/* Draws @text with @layout as @field says: y is the first baseline. */
+/* Draws @text with @layout as @field says: y is the first baseline. The
+ * text is fitted to the field's box (cg-text-fit.h) when it changes; @fit
+ * keeps the result for the next page, whose text is often the same (its
+ * size is 0 before the first fit). A text that cannot fit (data validation
+ * refuses such data) is drawn whole at the smallest size. */
 static void
 cg_render_text(cairo_t *cr, PangoLayout *layout, const CgTemplateField *field, const char *text,
-	       int length)
+	       int length, CgTextFit *fit)
 {
-	PangoRectangle logical;
-	gboolean ellipsized = FALSE;
-	double scale = 1.0;
-	double width;
 	double baseline;
 	double x;
 
-	cg_render_set_text(layout, text, length);
+	if (cg_render_set_text(layout, text, length) || fit->size == 0)
+		cg_text_fit_layout(layout, field, fit);
 	cairo_set_source_rgb(cr, field->color[0], field->color[1], field->color[2]);
 
-	if (field->fit == CG_TEMPLATE_FIT_WRAP) {
-		baseline = (double)pango_layout_get_baseline(layout) / PANGO_SCALE;
-		x = field->x;
-		if (field->align == CG_TEMPLATE_ALIGN_CENTER)
-			x -= field->max_width / 2;
-		else if (field->align == CG_TEMPLATE_ALIGN_RIGHT)
-			x -= field->max_width;
-		cairo_move_to(cr, x, field->y - baseline);
-		pango_cairo_show_layout(cr, layout);
-		return;
-	}
-
-	/* Shrink to fit: scaling the drawing keeps the shaping of the full
-	 * size, which is exact without hinting, and costs no second layout. */
-	pango_layout_get_extents(layout, NULL, &logical);
-	width = (double)logical.width / PANGO_SCALE;
-	if (width > field->max_width) {
-		scale = field->max_width / width;
-		if (field->size * scale < field->min_size) {
-			scale = field->min_size / field->size;
-			pango_layout_set_width(layout,
-					       cg_render_pango_units(field->max_width / scale));
-			pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
-			pango_layout_get_extents(layout, NULL, &logical);
-			width = (double)logical.width / PANGO_SCALE;
-			ellipsized = TRUE;
-		}
-		width *= scale;
-	}
-	baseline = (double)pango_layout_get_baseline(layout) / PANGO_SCALE * scale;
+	/* the layout is max_width / scale wide and aligns its lines in it */
 	x = field->x;
 	if (field->align == CG_TEMPLATE_ALIGN_CENTER)
-		x -= width / 2;
+		x -= field->max_width / 2;
 	else if (field->align == CG_TEMPLATE_ALIGN_RIGHT)
-		x -= width;
+		x -= field->max_width;
+	baseline = (double)pango_layout_get_baseline(layout) / PANGO_SCALE * fit->scale;
 
 	cairo_save(cr);
 	cairo_translate(cr, x, field->y - baseline);
-	cairo_scale(cr, scale, scale);
-	cairo_move_to(cr, -(double)logical.x / PANGO_SCALE, 0);
+	cairo_scale(cr, fit->scale, fit->scale);
+	cairo_move_to(cr, 0, 0);
 	pango_cairo_show_layout(cr, layout);
 	cairo_restore(cr);
-
-	if (ellipsized) {
-		pango_layout_set_width(layout, -1);
-		pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_NONE);
-	}
-}
-
-/* prefix + value + suffix into @out; a one-line field gets no line breaks. */
-static void
-cg_render_compose(GString *out, const CgTemplateField *field, const char *value)
-{
-	g_string_assign(out, field->prefix);
-	g_string_append(out, value);
-	g_string_append(out, field->suffix);
-	if (field->fit == CG_TEMPLATE_FIT_SHRINK) {
-		for (gsize i = 0; i < out->len; i++) {
-			if (out->str[i] == '\n' || out->str[i] == '\r' || out->str[i] == '\t')
-				out->str[i] = ' ';
-		}
-	}
 }
 
 /* The background page and the static text, drawn once for all pages. */
@@ -302,11 +177,12 @@ cg_render_background(CgTemplate *tmpl, PopplerPage *page, PangoContext *context,
 	for (guint i = 0; i < fields->len; i++) {
 		const CgTemplateField *field = g_ptr_array_index(fields, i);
 		g_autoptr(PangoLayout) layout = NULL;
+		CgTextFit fit = {0};
 
 		if (field->kind != CG_TEMPLATE_FIELD_TEXT)
 			continue;
-		layout = cg_render_layout_new(context, field);
-		cg_render_text(cr, layout, field, field->text, -1);
+		layout = cg_text_fit_layout_new(context, field);
+		cg_render_text(cr, layout, field, field->text, -1, &fit);
 	}
 	if (cairo_status(cr) != CAIRO_STATUS_SUCCESS) {
 		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Cannot draw the background: %s",
@@ -326,12 +202,12 @@ cg_render_items_new(CgTemplate *tmpl, PangoContext *context)
 	g_array_set_clear_func(items, (GDestroyNotify)cg_render_item_clear);
 	for (guint i = 0; i < fields->len; i++) {
 		const CgTemplateField *field = g_ptr_array_index(fields, i);
-		CgRenderItem item = {field, NULL};
+		CgRenderItem item = {field, NULL, {0}};
 
 		if (field->kind == CG_TEMPLATE_FIELD_TEXT)
 			continue;
 		if (field->kind != CG_TEMPLATE_FIELD_QR)
-			item.layout = cg_render_layout_new(context, field);
+			item.layout = cg_text_fit_layout_new(context, field);
 		g_array_append_val(items, item);
 	}
 	return items;
@@ -424,7 +300,7 @@ cg_render_get_background(CgTemplate *tmpl, GError **error)
 				    cg_template_get_id(tmpl), page_index + 1);
 			return NULL;
 		}
-		context = cg_render_context_new();
+		context = cg_text_fit_context_new();
 		recording = cg_render_background(tmpl, page, context, error);
 		if (recording == NULL)
 			return NULL;
@@ -708,13 +584,13 @@ cg_render_check(cairo_t *cr, GError **error)
  * @number as the certificate number and @qr (NULL when the template has no
  * QR code) as its code. @text is scratch space. */
 static void
-cg_render_draw_page(cairo_t *cr, CgTemplate *tmpl, cairo_surface_t *background, const GArray *items,
+cg_render_draw_page(cairo_t *cr, CgTemplate *tmpl, cairo_surface_t *background, GArray *items,
 		    const CgRecipient *recipient, const char *number, const CgQr *qr, GString *text)
 {
 	cairo_set_source_surface(cr, background, 0, 0);
 	cairo_paint(cr);
 	for (guint j = 0; j < items->len; j++) {
-		const CgRenderItem *item = &g_array_index(items, CgRenderItem, j);
+		CgRenderItem *item = &g_array_index(items, CgRenderItem, j);
 		const CgTemplateField *field = item->field;
 
 		if (field->kind == CG_TEMPLATE_FIELD_QR) {
@@ -722,8 +598,9 @@ cg_render_draw_page(cairo_t *cr, CgTemplate *tmpl, cairo_surface_t *background, 
 				cg_qr_draw_code(cr, qr, field->x, field->y, field->size,
 						field->quiet_zone, field->color, field->background);
 		} else if (field->kind == CG_TEMPLATE_FIELD_NUMBER) {
-			cg_render_compose(text, field, number);
-			cg_render_text(cr, item->layout, field, text->str, (int)text->len);
+			cg_text_fit_compose(text, field, number);
+			cg_render_text(cr, item->layout, field, text->str, (int)text->len,
+				       &item->fit);
 		} else {
 			const char *value = cg_recipient_get(recipient, field->key);
 			g_autofree char *date = NULL;
@@ -732,8 +609,9 @@ cg_render_draw_page(cairo_t *cr, CgTemplate *tmpl, cairo_surface_t *background, 
 				continue;
 			if (field->is_date)
 				value = date = cg_template_format_date(tmpl, value);
-			cg_render_compose(text, field, value);
-			cg_render_text(cr, item->layout, field, text->str, (int)text->len);
+			cg_text_fit_compose(text, field, value);
+			cg_render_text(cr, item->layout, field, text->str, (int)text->len,
+				       &item->fit);
 		}
 	}
 }

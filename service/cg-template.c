@@ -42,10 +42,15 @@
  *   "style"           "normal" or "italic"; "normal"
  *   "color"           "#rrggbb"; "#000000"
  *   "align"           "left", "center" or "right"; "left"
- *   "fit"             "shrink": one line, scaled down to fit maxWidth (not below
- *                     "minSize", default size / 2, then ellipsized); "wrap":
- *                     wrapped at maxWidth, at most "maxLines" lines (0 = no
- *                     limit), then ellipsized; default "shrink"
+ *   "minSize"         smallest size the text is shrunk to (0.5 to size); size / 2
+ *   "maxLines"        lines the text may be wrapped onto (0 to 100, 0 = no
+ *                     limit); 1 when "fit" is "shrink", 0 when "wrap"
+ *   "maxDepth"        how far below y the lines may reach, descent included (0
+ *                     to the page height, 0 = no limit); 0
+ *   "fit"             "shrink" or "wrap": only the default of maxLines; every
+ *                     text is drawn at the largest size from size down to
+ *                     minSize at which it fits its box (cg-text-fit.h), never
+ *                     ellipsized; data that cannot fit is refused; "shrink"
  *   "letterSpacing"   extra space between characters (-10 to 100); 0
  * "label" of a data field: what a form calls it (1–128 characters, default
  * the key). Title, description and labels are shown by clients
@@ -99,6 +104,7 @@
 #include "cg-field-name.h"
 #include "cg-json.h"
 #include "cg-getter.h"
+#include "cg-text-fit.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerDocument, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerPage, g_object_unref)
@@ -796,8 +802,8 @@ cg_layout_object(const CgLayoutObject *obj, const char *member, CgLayoutObject *
 }
 
 static const char *const text_members[] = {
-    "x",     "y",     "size", "maxWidth", "font",    "weight",	      "style",
-    "color", "align", "fit",  "maxLines", "minSize", "letterSpacing", NULL,
+    "x",     "y",   "size",	"maxWidth", "font",	     "weight",	 "style", "color",
+    "align", "fit", "maxLines", "minSize",  "letterSpacing", "maxDepth", NULL,
 };
 static const char *const static_text_members[] = {"text", NULL};
 static const char *const data_members[] = {
@@ -846,6 +852,7 @@ cg_layout_parse_text_style(const CgLayoutObject *obj, CgTemplate *tmpl, CgTempla
 
 	field->weight = 400;
 	field->min_size = -1;
+	field->max_lines = G_MAXUINT;
 	if (!cg_layout_number(obj, "x", TRUE, 0, tmpl->width, &field->x, error) ||
 	    !cg_layout_number(obj, "y", TRUE, 0, tmpl->height, &field->y, error) ||
 	    !cg_layout_number(obj, "size", TRUE, 0.5, 500, &field->size, error) ||
@@ -858,6 +865,7 @@ cg_layout_parse_text_style(const CgLayoutObject *obj, CgTemplate *tmpl, CgTempla
 	    !cg_layout_enum(obj, "fit", fit_names, &fit, error) ||
 	    !cg_layout_uint(obj, "maxLines", 0, 100, &field->max_lines, error) ||
 	    !cg_layout_number(obj, "minSize", FALSE, 0.5, 500, &field->min_size, error) ||
+	    !cg_layout_number(obj, "maxDepth", FALSE, 0, tmpl->height, &field->max_depth, error) ||
 	    !cg_layout_number(obj, "letterSpacing", FALSE, -10, 100, &field->letter_spacing, error))
 		return FALSE;
 	if (font[0] == '\0')
@@ -866,6 +874,9 @@ cg_layout_parse_text_style(const CgLayoutObject *obj, CgTemplate *tmpl, CgTempla
 		return cg_layout_error(error, obj, "minSize", "larger than size");
 	if (field->min_size < 0)
 		field->min_size = field->size / 2;
+	/* "shrink" is a box of one line, "wrap" one of as many as it takes */
+	if (field->max_lines == G_MAXUINT)
+		field->max_lines = fit == CG_TEMPLATE_FIT_SHRINK ? 1 : 0;
 	field->font = g_strdup(font);
 	field->italic = style == 1;
 	field->align = align;
@@ -898,6 +909,28 @@ cg_layout_parse_label(const CgLayoutObject *obj, CgTemplateField *field, GError 
 	return TRUE;
 }
 
+/* CgFieldRule.check of a string or date field: does the value, as it is
+ * drawn, fit its box? */
+static char *
+cg_template_check_value(const CgFieldRule *rule, const char *value)
+{
+	const CgTemplate *tmpl = rule->check_data;
+	g_autoptr(GString) text = g_string_new(NULL);
+	g_autofree char *date = NULL;
+
+	for (guint i = 0; i < tmpl->fields->len; i++) {
+		const CgTemplateField *field = g_ptr_array_index(tmpl->fields, i);
+
+		if (field->rule != rule)
+			continue;
+		if (field->is_date)
+			value = date = cg_template_format_date(tmpl, value);
+		cg_text_fit_compose(text, field, value);
+		return cg_text_fit_check(field, text->str);
+	}
+	return NULL;
+}
+
 static gboolean
 cg_layout_parse_rule(const CgLayoutObject *obj, CgTemplate *tmpl, CgTemplateField *field,
 		     GError **error)
@@ -928,6 +961,8 @@ cg_layout_parse_rule(const CgLayoutObject *obj, CgTemplate *tmpl, CgTemplateFiel
 	rule->required = required;
 	rule->min_length = min_length;
 	rule->max_length = max_length;
+	rule->check = cg_template_check_value;
+	rule->check_data = tmpl;
 	field->rule = rule;
 	field->is_date = type == CG_FIELD_TYPE_DATE;
 	g_ptr_array_add(tmpl->rules, rule);

@@ -85,9 +85,11 @@ typedef enum {
 	CG_TEMPLATE_ALIGN_RIGHT,
 } CgTemplateAlign;
 
+/* Only the default of max_lines: every text is shrunk and wrapped to fit
+ * its box the same way (cg-text-fit.h). */
 typedef enum {
-	CG_TEMPLATE_FIT_SHRINK, /* one line, scaled down to fit max_width */
-	CG_TEMPLATE_FIT_WRAP,	/* wrapped at max_width, at most max_lines */
+	CG_TEMPLATE_FIT_SHRINK, /* max_lines 1 by default */
+	CG_TEMPLATE_FIT_WRAP,	/* max_lines 0 (no limit) by default */
 } CgTemplateFit;
 
 typedef struct {
@@ -111,8 +113,9 @@ typedef struct {
 	CgTemplateAlign align;	 /* x is the left edge, centre or right edge */
 	double max_width;	 /* points */
 	CgTemplateFit fit;	 /* shrink or wrap */
-	guint max_lines;	 /* wrap: 0 = no limit, else ellipsized */
-	double min_size;	 /* shrink: smallest font size, then ellipsized */
+	guint max_lines;	 /* lines of the box; 0 = no limit */
+	double max_depth;	 /* how far below y the lines may reach; 0 = no limit */
+	double min_size;	 /* smallest font size the text is shrunk to */
 	guint quiet_zone;	 /* QR: modules of quiet zone on each side */
 } CgTemplateField;
 

@@ -657,7 +657,7 @@ test_render_modern(void)
 /* The largest values a template may hold (cg-template.c: a 14400 pt page,
  * size 500, minSize 0.5, maxWidth up to the page, letterSpacing -10 to 100,
  * maxLines 100, a QR code as large as the page) and texts long enough to
- * shrink, ellipsize and wrap at those extremes: every length that reaches
+ * shrink and wrap at those extremes: every length that reaches
  * pango as an int stays in range (run under -fsanitize=undefined with
  * float-cast-overflow to see it). */
 #define EXTREME_LAYOUT                                                                             \
@@ -695,6 +695,7 @@ test_render_extreme_template(void)
 	g_autoptr(PopplerDocument) document = NULL;
 	g_autoptr(PopplerPage) page = NULL;
 	g_autoptr(GString) json = g_string_new("{\"recipientName\": \"");
+	g_autoptr(GPtrArray) rules = NULL;
 	cairo_surface_t *surface;
 	double width, height;
 
@@ -707,7 +708,7 @@ test_render_extreme_template(void)
 
 	/* 3000 "W" at 500 pt: about 1.5 million points, as wide as pango's
 	 * int extents go (2^31 units of 1/1024 pt), so the shrink reaches its
-	 * floor and the text is ellipsized at a width 1000 times maxWidth */
+	 * floor and the text is wrapped at a width 1000 times maxWidth */
 	for (guint i = 0; i < 3000; i++)
 		g_string_append_c(json, 'W');
 	g_string_append(json, "\", \"courseName\": \"");
@@ -718,7 +719,24 @@ test_render_extreme_template(void)
 	extreme_store = cg_template_store_new(dirs);
 	tmpl = cg_template_store_load(extreme_store, "extreme", NULL, &error);
 	g_assert_no_error(error);
-	data = parse_data(tmpl, json->str);
+	/* data validation refuses what cannot fit even at minSize ... */
+	data = cg_data_parse(json->str, json->len, cg_template_get_rules(tmpl), 1 << 24, 1, NULL,
+			     &error);
+	g_assert_null(data);
+	g_assert_error(error, CG_ERROR, CG_ERROR_INVALID_DATA);
+	g_assert_nonnull(strstr(error->message, "recipientName: does not fit in 1 line at 0.5 pt"));
+	g_clear_error(&error);
+	/* ... and the renderer, given it all the same, draws it whole at the
+	 * smallest size */
+	rules = g_ptr_array_new_with_free_func((GDestroyNotify)cg_field_rule_free);
+	for (guint i = 0; i < cg_template_get_rules(tmpl)->len; i++) {
+		const CgFieldRule *rule = g_ptr_array_index(cg_template_get_rules(tmpl), i);
+
+		g_ptr_array_add(rules, cg_field_rule_new(rule->name, rule->type, rule->required,
+							 rule->min_length, rule->max_length));
+	}
+	data = cg_data_parse(json->str, json->len, rules, 1 << 24, 1, NULL, &error);
+	g_assert_no_error(error);
 	pdf = render(tmpl, data, 1, NULL, NULL, NULL, &error);
 	g_assert_no_error(error);
 	document = open_pdf(pdf);
@@ -732,6 +750,59 @@ test_render_extreme_template(void)
 	g_remove(layout_path);
 	g_rmdir(dir);
 	g_rmdir(base);
+}
+
+/* What is drawn, not what poppler extracts (cairo keeps the whole text as
+ * ActualText under a drawn "…"): the page rasterized at 150 dpi and read
+ * back by tesseract must show the whole of a long name. */
+static void
+test_render_long_name_drawn(void)
+{
+	const char *name = "Maria de los Ángeles Fernández-Villaverde y Rodríguez de la Fuente";
+	const char *const ids[] = {"classic", "modern"};
+	g_autofree char *pdftoppm = g_find_program_in_path("pdftoppm");
+	g_autofree char *tesseract = g_find_program_in_path("tesseract");
+
+	if (pdftoppm == NULL || tesseract == NULL) {
+		g_test_skip("pdftoppm or tesseract is not installed");
+		return;
+	}
+	for (guint t = 0; t < G_N_ELEMENTS(ids); t++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GBytes) pdf = render_one(ids[t], name, 7);
+		g_autofree char *pdf_path = g_build_filename(tmp_dir, "drawn.pdf", NULL);
+		g_autofree char *png_base = g_build_filename(tmp_dir, "drawn", NULL);
+		g_autofree char *png_path = g_strconcat(png_base, ".png", NULL);
+		g_autofree char *ocr = NULL;
+		g_autofree char *flat = NULL;
+		const char *raster[] = {pdftoppm,      "-r",	 "150",	   "-png",
+					"-singlefile", pdf_path, png_base, NULL};
+		const char *read[] = {tesseract, png_path, "stdout", NULL};
+		int status;
+
+		g_file_set_contents(pdf_path, g_bytes_get_data(pdf, NULL),
+				    (gssize)g_bytes_get_size(pdf), &error);
+		g_assert_no_error(error);
+		g_spawn_sync(NULL, (char **)raster, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+			     NULL, NULL, &status, &error);
+		g_assert_no_error(error);
+		g_assert_true(g_spawn_check_wait_status(status, NULL));
+		g_spawn_sync(NULL, (char **)read, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+			     &ocr, NULL, &status, &error);
+		g_assert_no_error(error);
+		g_assert_true(g_spawn_check_wait_status(status, NULL));
+		/* one line or two: the words, in order, whatever breaks them */
+		flat = g_strdelimit(g_strdup(ocr), "\n", ' ');
+		g_test_message("%s: %s", ids[t], flat);
+		assert_contains(flat, "Villaverde");
+		assert_contains(flat, "Rodr");
+		assert_contains(flat, "de la");
+		assert_contains(flat, "Fuente");
+		g_assert_null(strstr(flat, "…"));
+		g_assert_null(strstr(flat, "..."));
+		g_remove(png_path);
+		g_remove(pdf_path);
+	}
 }
 
 typedef struct {
@@ -863,6 +934,7 @@ static const CgTestCase cases[] = {
     {"/render/write-error", test_render_write_error},
     {"/render/modern", test_render_modern},
     {"/render/extreme-template", test_render_extreme_template},
+    {"/render/long-name-drawn", test_render_long_name_drawn},
     {"/render/threads", test_render_threads},
     {"/render/timing", test_render_timing},
 };
