@@ -35,9 +35,9 @@
  *    (CgRenderShared), painted in the run's place on every page, so cairo
  *    writes it once as a form XObject and each page has only its name,
  *    number and QR code; the drawing order stays the template's;
- *  - most of a page's cost is cairo writing its QR code (see cg-qr.c);
- *    what comes before, the verification string, its encoding and the
- *    choice of the path, is plain data that a helper thread prepares ahead
+ *  - a page's QR code is a 1-bit image mask (see cg-qr.c); what comes
+ *    before, the verification string, its encoding and the
+ *    bitmap, is plain data that a helper thread prepares ahead
  *    while this one draws and writes the pages before (CgPreparer);
  *    nothing of cairo, pango or poppler crosses threads.
  *
