@@ -15,6 +15,9 @@ numbers and QR verification string CERTGEN1;N=<number>;H=<sha256>) is made by
   PDFKit      tests/bench/node/peer_pdfkit.mjs (Node.js)
   pdf-lib     tests/bench/node/peer_pdflib.mjs (Node.js, background page
               embedded with embedPdf)
+  Typst       tests/bench/node/peer_typst.mjs (npm
+              @myriaddreamin/typst-ts-node-compiler, Typst's compiler as a
+              native Node module; a batch is one Typst document of N pages)
 
 one after the other, each measured in-process (interpreter start excluded):
 single-certificate documents (p50/p99 ms) and one large document (pages/s).
@@ -242,6 +245,10 @@ def tools(build, quick):
              [node, peer("node", "peer_pdfkit.mjs"), "--variant", "image"], 20, 300, 1000),
         tool("pdf-lib", f"pdf-lib {node_version('pdf-lib')}", "PDF page (embedPdf), form",
              [node, peer("node", "peer_pdflib.mjs")], 20, 200, 1000),
+        tool("typst", f"Typst (npm @myriaddreamin/typst-ts-node-compiler "
+             f"{node_version('@myriaddreamin/typst-ts-node-compiler')})",
+             "PNG 150 dpi, page background", [node, peer("node", "peer_typst.mjs")], 10, 100,
+             1000),
     ]
 
 
@@ -253,7 +260,8 @@ def missing_deps():
     for tool in ("pdftoppm", "pdftocairo", "pdftotext", "fc-match", "node"):
         if shutil.which(tool) is None:
             missing.append(tool)
-    for pkg in ("pdfkit", "pdf-lib", "qrcode", "fontkit", "@pdf-lib/fontkit"):
+    for pkg in ("pdfkit", "pdf-lib", "qrcode", "fontkit", "@pdf-lib/fontkit",
+                "@myriaddreamin/typst-ts-node-compiler"):
         if not os.path.isdir(os.path.join(HERE, "node", "node_modules", pkg)):
             missing.append(f"npm {pkg}")
     return missing
