@@ -7,24 +7,21 @@
 G_BEGIN_DECLS
 
 /*
- * QR codes as vectors: @text encoded by libqrencode (error correction level
- * M, the smallest version that holds it; stretches of digits or upper-case
+ * QR codes: @text encoded by libqrencode (error correction level M, the
+ * smallest version that holds it; stretches of digits or upper-case
  * letters in numeric or alphanumeric mode where that is shorter, the rest
- * 8-bit, case kept) and drawn as vector runs of dark modules, on a square
- * of @background with a quiet zone of @quiet_zone modules on each side. The
- * square's top-left corner is (@x, @y) and its side @size, quiet zone
- * included; the code is centred in it.
+ * 8-bit, case kept) and drawn on a square of @background with a quiet zone
+ * of @quiet_zone modules on each side. The square's top-left corner is
+ * (@x, @y) and its side @size, quiet zone included; the code is centred in
+ * it.
  *
- * The dark modules are one stroked path, a line of the module's width: each
- * subpath runs through the centres of dark modules only, turning at right
- * angles (a mitre join fills the corner module), and ends with a butt cap
- * on a module's outer edge, so the path covers exactly the dark modules.
- * cairo writes every point into the PDF as two numbers, which is most of
- * what a page costs, so the subpaths are chosen to need few points (see
- * cg-qr.c).
+ * The dark modules are a 1-bit image (one pixel a module) used as a mask
+ * of @color and scaled without interpolation, so each module is a sharp
+ * square; in a PDF, cairo writes it as an /ImageMask of 1 bit per module,
+ * far fewer bytes than a path (see cg-qr.c).
  *
- * cg_qr_new() does the work that does not need cairo (encoding, choosing
- * the path) and may run in any thread; cg_qr_draw_code() draws the result.
+ * cg_qr_new() does the work that does not need cairo (encoding, the
+ * bitmap) and may run in any thread; cg_qr_draw_code() draws the result.
  */
 
 typedef struct _CgQr CgQr;

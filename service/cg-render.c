@@ -32,9 +32,15 @@
  *    templates it rendered (CgBackgroundCache), and opens a poppler
  *    document of its own from the template's bytes when it meets a template
  *    (or a reloaded version of one) for the first time;
- *  - most of a page's cost is cairo writing its QR code (see cg-qr.c);
- *    what comes before, the verification string, its encoding and the
- *    choice of the path, is plain data that a helper thread prepares ahead
+ *  - in a batch, a data field whose value is the same on every page (a
+ *    course, a date, an issuer) is drawn once too: each run of such fields
+ *    in drawing order goes into one recording surface for the call
+ *    (CgRenderShared), painted in the run's place on every page, so cairo
+ *    writes it once as a form XObject and each page has only its name,
+ *    number and QR code; the drawing order stays the template's;
+ *  - a page's QR code is a 1-bit image mask (see cg-qr.c); what comes
+ *    before, the verification string, its encoding and the
+ *    bitmap, is plain data that a helper thread prepares ahead
  *    while this one draws and writes the pages before (CgPreparer);
  *    nothing of cairo, pango or poppler crosses threads.
  *
@@ -580,19 +586,59 @@ cg_render_check(cairo_t *cr, GError **error)
 	return TRUE;
 }
 
+/* What a batch's pages share beyond the background: form[j] for item j
+ * of the items is NULL when the page draws it, CG_RENDER_SKIP when it is
+ * not drawn at all, else the recording surface of the run of shared
+ * fields it belongs to (one reference, held by the run's first item),
+ * painted where the run starts; with form[0] set, the background is in
+ * that surface too. */
+typedef struct {
+	guint n_items;
+	cairo_surface_t **form;
+} CgRenderShared;
+
+static char cg_render_skip_marker;
+#define CG_RENDER_SKIP ((cairo_surface_t *)&cg_render_skip_marker)
+
+static void
+cg_render_shared_free(CgRenderShared *shared)
+{
+	for (guint j = 0; j < shared->n_items; j++) {
+		if (shared->form[j] != NULL && shared->form[j] != CG_RENDER_SKIP &&
+		    (j == 0 || shared->form[j - 1] != shared->form[j]))
+			cairo_surface_destroy(shared->form[j]);
+	}
+	g_free(shared->form);
+	g_free(shared);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgRenderShared, cg_render_shared_free)
+
 /* One page: the background, then every variable field of @items, with
  * @number as the certificate number and @qr (NULL when the template has no
- * QR code) as its code. @text is scratch space. */
+ * QR code) as its code; with @shared, as it says (see CgRenderShared), and
+ * no background when @background is NULL. @text is scratch space. */
 static void
 cg_render_draw_page(cairo_t *cr, CgTemplate *tmpl, cairo_surface_t *background, GArray *items,
-		    const CgRecipient *recipient, const char *number, const CgQr *qr, GString *text)
+		    const CgRecipient *recipient, const char *number, const CgQr *qr, GString *text,
+		    const CgRenderShared *shared)
 {
-	cairo_set_source_surface(cr, background, 0, 0);
-	cairo_paint(cr);
+	if (background != NULL && (shared == NULL || shared->form[0] == NULL)) {
+		cairo_set_source_surface(cr, background, 0, 0);
+		cairo_paint(cr);
+	}
 	for (guint j = 0; j < items->len; j++) {
 		CgRenderItem *item = &g_array_index(items, CgRenderItem, j);
 		const CgTemplateField *field = item->field;
 
+		if (shared != NULL && shared->form[j] != NULL) {
+			if (shared->form[j] != CG_RENDER_SKIP &&
+			    (j == 0 || shared->form[j - 1] != shared->form[j])) {
+				cairo_set_source_surface(cr, shared->form[j], 0, 0);
+				cairo_paint(cr);
+			}
+			continue;
+		}
 		if (field->kind == CG_TEMPLATE_FIELD_QR) {
 			if (qr != NULL)
 				cg_qr_draw_code(cr, qr, field->x, field->y, field->size,
@@ -614,6 +660,79 @@ cg_render_draw_page(cairo_t *cr, CgTemplate *tmpl, cairo_surface_t *background, 
 				       &item->fit);
 		}
 	}
+}
+
+/* Whether data field @field has the same value on pages @first .. @first +
+ * @n - 1 of @data. */
+static gboolean
+cg_render_field_is_shared(const CgTemplateField *field, const CgData *data, guint first, guint n)
+{
+	const char *value = cg_recipient_get(cg_data_get_recipient(data, first), field->key);
+
+	for (guint i = 1; i < n; i++) {
+		const char *other =
+		    cg_recipient_get(cg_data_get_recipient(data, first + i), field->key);
+
+		if (g_strcmp0(value, other) != 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* The shared forms of pages @first .. @first + @n - 1 (see CgRenderShared),
+ * or NULL when no data field has the same value on all of them. */
+static CgRenderShared *
+cg_render_shared_new(CgTemplate *tmpl, cairo_surface_t *background, GArray *items,
+		     const CgData *data, guint first, guint n, GString *text, GError **error)
+{
+	g_autoptr(CgRenderShared) shared = g_new0(CgRenderShared, 1);
+	g_autofree cairo_surface_t **select = g_new(cairo_surface_t *, items->len);
+	CgRenderShared only = {items->len, select};
+	const CgRecipient *recipient = cg_data_get_recipient(data, first);
+	cairo_rectangle_t extents = {0, 0, 0, 0};
+	gboolean any = FALSE;
+
+	shared->n_items = items->len;
+	shared->form = g_new0(cairo_surface_t *, items->len);
+	for (guint j = 0; j < items->len; j++) {
+		const CgTemplateField *field = g_array_index(items, CgRenderItem, j).field;
+
+		if (field->kind == CG_TEMPLATE_FIELD_DATA &&
+		    cg_render_field_is_shared(field, data, first, n)) {
+			shared->form[j] = CG_RENDER_SKIP; /* for now: shared */
+			any = TRUE;
+		}
+	}
+	if (!any)
+		return NULL;
+
+	cg_template_get_page_size(tmpl, &extents.width, &extents.height);
+	for (guint start = 0; start < items->len;) {
+		g_autoptr(cairo_t) cr = NULL;
+		cairo_surface_t *form;
+		guint end = start;
+
+		if (shared->form[start] == NULL) {
+			start++;
+			continue;
+		}
+		while (end < items->len && shared->form[end] != NULL)
+			end++;
+		/* the fields start .. end - 1 alone, with the background before
+		 * them when they come first */
+		for (guint j = 0; j < items->len; j++)
+			select[j] = j >= start && j < end ? NULL : CG_RENDER_SKIP;
+		form = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &extents);
+		cr = cairo_create(form);
+		cg_render_draw_page(cr, tmpl, start == 0 ? background : NULL, items, recipient, "",
+				    NULL, text, &only);
+		for (guint j = start; j < end; j++)
+			shared->form[j] = form;
+		if (!cg_render_check(cr, error))
+			return NULL;
+		start = end;
+	}
+	return g_steal_pointer(&shared);
 }
 
 gboolean
@@ -642,6 +761,7 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 	g_autoptr(cairo_t) cr = NULL;
 	g_autoptr(GString) text = g_string_sized_new(256);
 	g_autoptr(CgPreparer) prep = NULL;
+	g_autoptr(CgRenderShared) shared = NULL;
 	gboolean has_qr = FALSE;
 	char number[CG_NUMBER_MAX];
 	double width, height;
@@ -678,6 +798,17 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 	/* references: a call from @page_done may change this thread's cache */
 	background = cairo_surface_reference(cached->recording);
 	items = g_array_ref(cached->items);
+	/* one certificate has nothing to share with another page */
+	if (n_pages > 1) {
+		g_autoptr(GError) local_error = NULL;
+
+		shared = cg_render_shared_new(tmpl, background, items, data, first_page, n_pages,
+					      text, &local_error);
+		if (local_error != NULL) {
+			g_propagate_error(error, g_steal_pointer(&local_error));
+			return FALSE;
+		}
+	}
 
 	cg_template_get_page_size(tmpl, &width, &height);
 	surface = cairo_pdf_surface_create_for_stream(cg_render_sink_write, &sink, width, height);
@@ -699,7 +830,8 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 			return FALSE;
 		}
 		cg_render_draw_page(cr, tmpl, background, items,
-				    cg_data_get_recipient(data, first_page + i), number, qr, text);
+				    cg_data_get_recipient(data, first_page + i), number, qr, text,
+				    shared);
 		cairo_show_page(cr);
 		if (!cg_render_check(cr, error)) {
 			sink.stopped = TRUE;
@@ -753,7 +885,7 @@ cg_render_page(CgTemplate *tmpl, const CgData *data, guint index, const char *nu
 	background = cairo_surface_reference(cached->recording);
 	items = g_array_ref(cached->items);
 	cg_render_draw_page(cr, tmpl, background, items, cg_data_get_recipient(data, index), number,
-			    qr, text);
+			    qr, text, NULL);
 	return TRUE;
 }
 

@@ -7,6 +7,11 @@
 #     scans every tool's QR code); nodejs/npm only if node is absent.
 #   - npm: pdfkit, pdf-lib, qrcode, fontkit, @pdf-lib/fontkit into
 #     tests/bench/node (`npm ci`, from its package-lock.json).
+#   - Typst: PyPI `typst` into a virtual environment (tests/bench/venv)
+#     first; where PyPI is not reachable, npm
+#     @myriaddreamin/typst-ts-node-compiler (Typst's compiler as a native
+#     Node module) into tests/bench/node. compare-renderers.py runs the Node
+#     peer (peer_typst.mjs); a venv alone is reported, not run.
 # python3-pdfrw is not packaged in Debian 12, so ReportLab imports the
 # background as a raster image (see peer_reportlab.py).
 #
@@ -45,4 +50,20 @@ if [ "$need_npm" -eq 1 ]; then
 		npm install --no-audit --no-fund --loglevel=error pdfkit pdf-lib qrcode fontkit \
 			@pdf-lib/fontkit
 	fi
+fi
+
+# Typst: PyPI first, npm when PyPI has no distribution for us.
+typst_npm="@myriaddreamin/typst-ts-node-compiler@0.7.0"
+if [ ! -d "$here/node/node_modules/@myriaddreamin/typst-ts-node-compiler" ]; then
+	if [ ! -x "$here/venv/bin/python3" ] || ! "$here/venv/bin/python3" -c "import typst" 2>/dev/null; then
+		echo "deps-bench: pip install typst into tests/bench/venv" >&2
+		if python3 -m venv "$here/venv" >/dev/null 2>&1 &&
+			"$here/venv/bin/pip" install --quiet typst; then
+			echo "deps-bench: PyPI typst installed in tests/bench/venv" >&2
+		else
+			echo "deps-bench: PyPI typst not available; npm $typst_npm" >&2
+		fi
+	fi
+	# the peer that compare-renderers.py runs is the Node one
+	npm install --no-save --no-audit --no-fund --loglevel=error "$typst_npm"
 fi
