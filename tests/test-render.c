@@ -542,6 +542,14 @@ test_render_batch(void)
 	 * one more; each page's QR code is a 1-bit image mask of its own */
 	g_assert_cmpuint(count_in_pdf(pdf, "/Subtype /Form"), ==, 1 + 1);
 	g_assert_cmpuint(count_in_pdf(pdf, "/ImageMask true"), ==, 3);
+
+	/* the shared forms are made anew for every call, to the same bytes */
+	{
+		g_autoptr(GBytes) again = render(tmpl, data, 999, NULL, NULL, NULL, &error);
+
+		g_assert_no_error(error);
+		g_assert_true(g_bytes_equal(pdf, again));
+	}
 }
 
 static void
