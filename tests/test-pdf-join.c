@@ -2,6 +2,7 @@
 /* Joining PDFs with qpdf (cg-pdf-join.c): pages in order, the title, the
  * same bytes for the same parts, bad parts and failed writes. */
 #include <cairo-pdf.h>
+#include <pango/pangocairo.h>
 #include <poppler.h>
 #include <string.h>
 
@@ -21,16 +22,18 @@ make_part(const char *label, guint n)
 	cairo_surface_t *surface =
 	    cairo_pdf_surface_create_for_stream(cg_render_write_to_byte_array, pdf, 200, 100);
 	cairo_t *cr = cairo_create(surface);
+	PangoLayout *layout = pango_cairo_create_layout(cr);
 
 	cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, "part");
 	for (guint i = 0; i < n; i++) {
 		g_autofree char *text = g_strdup_printf("%s page %u", label, i + 1);
 
 		cairo_move_to(cr, 10, 50);
-		cairo_set_font_size(cr, 12);
-		cairo_show_text(cr, text);
+		pango_layout_set_text(layout, text, -1);
+		pango_cairo_show_layout(cr, layout);
 		cairo_show_page(cr);
 	}
+	g_object_unref(layout);
 	cairo_destroy(cr);
 	cairo_surface_finish(surface);
 	g_assert_cmpint(cairo_surface_status(surface), ==, CAIRO_STATUS_SUCCESS);
