@@ -21,7 +21,6 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 
 GOAL = 2500  # pages per second end to end on 2 cores (issue 12)
 
@@ -34,12 +33,8 @@ def bench_zip():
 
 
 def main():
-    args = sys.argv[1:]
-    build = args.pop(0) if args and os.path.isdir(args[0]) else os.path.join(SOURCE_ROOT,
-                                                                             "build")
-    n = int(args.pop(0)) if args else 1000
-    runs = int(args.pop(0)) if args else 3
     zb = bench_zip()
+    build, n, runs = zb.parse_args(sys.argv[1:])
     print(f"PDF batch of {n} recipients, best of {runs} runs, on {os.cpu_count()} CPUs "
           f"(load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
     results = {}

@@ -76,12 +76,18 @@ def measure(build, threads, n, runs, output_format="zip", key=0):
         return best
 
 
-def main():
-    args = sys.argv[1:]
+def parse_args(argv):
+    """[BUILD_DIR] [N] [RUNS] -> (build, n, runs)."""
+    args = list(argv)
     build = args.pop(0) if args and os.path.isdir(args[0]) else os.path.join(SOURCE_ROOT,
                                                                              "build")
     n = int(args.pop(0)) if args else 1000
     runs = int(args.pop(0)) if args else 3
+    return build, n, runs
+
+
+def main():
+    build, n, runs = parse_args(sys.argv[1:])
     print(f"ZIP batch of {n} recipients, best of {runs} runs, on {os.cpu_count()} CPUs")
     results = {}
     for threads in (1, 2):
