@@ -7,6 +7,7 @@
 #include "cg-data.h"
 #include "cg-error.h"
 #include "cg-output.h"
+#include "cg-pdf-batch.h"
 #include "cg-render.h"
 #include "cg-zip-batch.h"
 #include "cg-zip.h"
@@ -71,13 +72,45 @@ struct _CgPipeline {
 	GMutex jobs_lock; /* protects jobs, help, threads, n_idle, stopping */
 	GCond jobs_cond;
 	GQueue jobs; /* CgJob, oldest first */
-	/* CgZipBatch references: ZIP batches running, whose pages idle workers
+	/* CgHelp: ZIP and PDF batches running, whose pages idle workers
 	 * render too (queued jobs come first) */
 	GQueue help;
 	GPtrArray *threads;
 	guint n_idle;
 	gboolean stopping;
 };
+
+/* A batch other workers may help with: one of the two is set (a
+ * reference). */
+typedef struct {
+	CgZipBatch *zip;
+	CgPdfBatch *pdf;
+} CgHelp;
+
+static void
+cg_help_free(CgHelp *help)
+{
+	cg_zip_batch_unref(help->zip);
+	cg_pdf_batch_unref(help->pdf);
+	g_free(help);
+}
+
+static CgHelp *
+cg_help_copy(const CgHelp *help)
+{
+	CgHelp *copy = g_new0(CgHelp, 1);
+
+	copy->zip = help->zip != NULL ? cg_zip_batch_ref(help->zip) : NULL;
+	copy->pdf = help->pdf != NULL ? cg_pdf_batch_ref(help->pdf) : NULL;
+	return copy;
+}
+
+static gboolean
+cg_help_wanted(const CgHelp *help)
+{
+	return help->zip != NULL ? cg_zip_batch_wants_help(help->zip)
+				 : cg_pdf_batch_wants_help(help->pdf);
+}
 
 /* What a running job needs to report. */
 typedef struct {
@@ -206,9 +239,39 @@ start_worker(CgPipeline *pipeline, GError **error)
 	return TRUE;
 }
 
-/* A ZIP batch's pages are independent PDFs: idle workers (or one more,
- * when the pool has room) render them too, while this one writes them in
- * order; per-page progress comes from the writing. */
+/* Offers @help (borrowed) to idle workers (or one more, when the pool has
+ * room); returns the queued copy, for offer_end(). */
+static CgHelp *
+offer_help(CgPipeline *pipeline, const CgHelp *help, gboolean wanted)
+{
+	CgHelp *queued = NULL;
+
+	if (!wanted || pipeline->config.threads <= 1)
+		return NULL;
+	g_mutex_lock(&pipeline->jobs_lock);
+	queued = cg_help_copy(help);
+	g_queue_push_tail(&pipeline->help, queued);
+	if (pipeline->n_idle == 0)
+		start_worker(pipeline, NULL); /* no helper: this one does it all */
+	g_cond_broadcast(&pipeline->jobs_cond);
+	g_mutex_unlock(&pipeline->jobs_lock);
+	return queued;
+}
+
+static void
+offer_end(CgPipeline *pipeline, CgHelp *queued)
+{
+	if (queued == NULL)
+		return;
+	g_mutex_lock(&pipeline->jobs_lock);
+	if (g_queue_remove(&pipeline->help, queued))
+		cg_help_free(queued);
+	g_mutex_unlock(&pipeline->jobs_lock);
+}
+
+/* A ZIP batch's pages are independent PDFs: idle workers render them too,
+ * while this one writes them in order; per-page progress comes from the
+ * writing. */
 static gboolean
 run_zip(CgReporter *reporter, CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
 	CgOutput *output, GError **error)
@@ -216,21 +279,31 @@ run_zip(CgReporter *reporter, CgTemplate *tmpl, const CgData *data, const CgRend
 	CgPipeline *pipeline = reporter->pipeline;
 	g_autoptr(CgZipBatch) batch =
 	    cg_zip_batch_new(tmpl, data, params, reporter->job->cancellable);
+	CgHelp help = {batch, NULL};
+	CgHelp *queued = offer_help(pipeline, &help, cg_data_get_n_recipients(data) > 1);
 	gboolean ok;
 
-	if (cg_data_get_n_recipients(data) > 1 && pipeline->config.threads > 1) {
-		g_mutex_lock(&pipeline->jobs_lock);
-		g_queue_push_tail(&pipeline->help, cg_zip_batch_ref(batch));
-		if (pipeline->n_idle == 0)
-			start_worker(pipeline, NULL); /* no helper: this one does it all */
-		g_cond_broadcast(&pipeline->jobs_cond);
-		g_mutex_unlock(&pipeline->jobs_lock);
-	}
 	ok = cg_zip_batch_run(batch, cg_output_write, output, page_done_cb, reporter, error);
-	g_mutex_lock(&pipeline->jobs_lock);
-	if (g_queue_remove(&pipeline->help, batch))
-		cg_zip_batch_unref(batch);
-	g_mutex_unlock(&pipeline->jobs_lock);
+	offer_end(pipeline, queued);
+	return ok;
+}
+
+/* A PDF batch of more than one range (cg-pdf-batch.h): idle workers render
+ * ranges too; this one joins them. */
+static gboolean
+run_pdf(CgReporter *reporter, CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
+	CgOutput *output, GError **error)
+{
+	CgPipeline *pipeline = reporter->pipeline;
+	g_autoptr(CgPdfBatch) batch = cg_pdf_batch_new(tmpl, data, params, page_done_cb, reporter,
+						       reporter->job->cancellable);
+	guint n = cg_data_get_n_recipients(data);
+	CgHelp help = {NULL, batch};
+	CgHelp *queued = offer_help(pipeline, &help, n > cg_pdf_batch_range_pages(n));
+	gboolean ok;
+
+	ok = cg_pdf_batch_run(batch, cg_output_write, output, error);
+	offer_end(pipeline, queued);
 	return ok;
 }
 
@@ -291,8 +364,7 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	if (output == NULL)
 		return NULL;
 	if (!(zip ? run_zip(reporter, tmpl, data, &params, output, error)
-		  : cg_render_pdf(tmpl, data, &params, cg_output_write, output, page_done_cb,
-				  reporter, job->cancellable, error))) {
+		  : run_pdf(reporter, tmpl, data, &params, output, error))) {
 		cg_output_take_write_error(output, error);
 		return NULL;
 	}
@@ -326,26 +398,26 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	return g_steal_pointer(&result);
 }
 
-/* Under jobs_lock: a ZIP batch that wants help (a reference), dropping
- * those that no longer do. */
-static CgZipBatch *
+/* Under jobs_lock: a batch that wants help (a copy), dropping those that
+ * no longer do. */
+static CgHelp *
 take_help(CgPipeline *pipeline)
 {
-	CgZipBatch *batch;
+	CgHelp *help;
 
-	while ((batch = g_queue_peek_head(&pipeline->help)) != NULL) {
-		if (cg_zip_batch_wants_help(batch))
-			return cg_zip_batch_ref(batch);
-		cg_zip_batch_unref(g_queue_pop_head(&pipeline->help));
+	while ((help = g_queue_peek_head(&pipeline->help)) != NULL) {
+		if (cg_help_wanted(help))
+			return cg_help_copy(help);
+		cg_help_free(g_queue_pop_head(&pipeline->help));
 	}
 	return NULL;
 }
 
-/* Worker thread: the next job, else (*@help) a ZIP batch to help with, or
+/* Worker thread: the next job, else (*@help) a batch to help with, or
  * neither when the pipeline stops. A new worker is counted idle from its
  * start, others once their work is done. */
 static CgJob *
-take_job(CgPipeline *pipeline, gboolean first, CgZipBatch **help)
+take_job(CgPipeline *pipeline, gboolean first, CgHelp **help)
 {
 	CgJob *job = NULL;
 
@@ -372,7 +444,7 @@ take_job(CgPipeline *pipeline, gboolean first, CgZipBatch **help)
 	return job;
 }
 
-/* A helper leaves a ZIP batch when jobs wait that no idle worker takes. */
+/* A helper leaves a batch when jobs wait that no idle worker takes. */
 static gboolean
 helper_should_leave(gpointer user_data)
 {
@@ -389,7 +461,7 @@ static gpointer
 worker_thread(gpointer user_data)
 {
 	CgPipeline *pipeline = user_data;
-	CgZipBatch *help = NULL;
+	CgHelp *help = NULL;
 	gboolean first = TRUE;
 	CgJob *job;
 
@@ -399,8 +471,11 @@ worker_thread(gpointer user_data)
 		gsize data_length;
 
 		if (help != NULL) {
-			cg_zip_batch_help(help, helper_should_leave, pipeline);
-			g_clear_pointer(&help, cg_zip_batch_unref);
+			if (help->zip != NULL)
+				cg_zip_batch_help(help->zip, helper_should_leave, pipeline);
+			else
+				cg_pdf_batch_help(help->pdf, helper_should_leave, pipeline);
+			g_clear_pointer(&help, cg_help_free);
 			continue;
 		}
 		event = g_new0(CgEvent, 1);
@@ -463,7 +538,7 @@ cg_pipeline_free(CgPipeline *pipeline)
 		g_cancellable_disconnect(job->cancellable, job->cancelled_id);
 		cg_job_free(job);
 	}
-	g_queue_clear_full(&pipeline->help, (GDestroyNotify)cg_zip_batch_unref);
+	g_queue_clear_full(&pipeline->help, (GDestroyNotify)cg_help_free);
 	/* The workers are gone: hand over their last reports now. */
 	deliver_events_cb(pipeline);
 	g_mutex_lock(&pipeline->lock);

@@ -24,6 +24,8 @@ typedef struct {
 	GHashTable *reports;   /* transaction id → number of progress reports */
 	GHashTable *done;      /* transaction id → GError* (NULL value: completed) */
 	GHashTable *validated; /* transaction id → pages of a result without a file */
+	guint cancel_at;       /* > 0: cancel a generation once it reports this page */
+	guint last_page;       /* the last pages_done reported */
 } Fixture;
 
 /* The jobs are named by their generation's transaction id. */
@@ -37,6 +39,18 @@ progress_cb(CgGeneration *generation, CgStage stage, guint stage_progress, guint
 
 	g_assert_false(g_hash_table_contains(f->done, progress_id));
 	g_hash_table_insert(f->reports, g_strdup(progress_id), GUINT_TO_POINTER(n + 1));
+	/* a PDF's pages are reported in order */
+	if (!g_str_has_prefix(progress_id, "pdf"))
+		return;
+	g_assert_cmpuint(pages_done, >=, f->last_page);
+	f->last_page = pages_done;
+	if (f->cancel_at > 0 && pages_done >= f->cancel_at) {
+		g_autoptr(GError) error = NULL;
+
+		f->cancel_at = 0;
+		g_assert_true(cg_tracker_cancel(f->tracker, generation, &error));
+		g_assert_no_error(error);
+	}
 }
 
 static void
@@ -287,6 +301,81 @@ test_zip_one_worker(Fixture *f, gconstpointer data)
 	cg_pipeline_free(pipeline);
 }
 
+/* The PDF of a 150-page batch (5 ranges) run by a pool of @threads
+ * workers, numbered from a new counter, issued at @issued_at_us. */
+static GBytes *
+run_pdf_batch(Fixture *f, guint threads, gint64 issued_at_us)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *name = g_strdup_printf("pdf-%u", threads);
+	g_autofree char *json = cg_test_batch_json(150);
+	g_autofree char *counter_dir = g_build_filename(f->state_dir, name, NULL);
+	g_autofree char *path = NULL;
+	g_autofree char *contents = NULL;
+	g_autoptr(CgCounter) counter = NULL;
+	CgGeneration *generation = add(f, name);
+	CgPipeline *pipeline;
+	guint before = count_threads_settled(0);
+	gsize length;
+
+	g_assert_cmpint(g_mkdir(counter_dir, 0700), ==, 0);
+	counter = cg_counter_new(counter_dir, &error);
+	g_assert_no_error(error);
+	f->config.counter = counter;
+	f->config.threads = threads;
+	f->last_page = 0;
+	pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
+	cg_pipeline_submit(pipeline, generation, "classic", json, NULL, issued_at_us);
+	wait_done(f, name);
+	assert_completed(f, name);
+	g_assert_cmpuint(f->last_page, ==, 150);
+	/* the one job's worker, and a helper when the pool has room */
+	g_assert_cmpuint(count_threads_settled(before + threads), ==, before + threads);
+	cg_pipeline_free(pipeline);
+	f->config.counter = f->counter;
+	path = g_strdup_printf("%s/%s.pdf", f->output_dir, cg_generation_get_id(generation));
+	g_assert_true(g_file_get_contents(path, &contents, &length, &error));
+	g_assert_no_error(error);
+	return g_bytes_new_take(g_steal_pointer(&contents), length);
+}
+
+/* A PDF batch: its ranges rendered by two workers give the bytes one
+ * worker gives. */
+static void
+test_pdf_two_workers_same_bytes(Fixture *f, gconstpointer data)
+{
+	gint64 issued_at_us = g_get_real_time();
+	g_autoptr(GBytes) one = run_pdf_batch(f, 1, issued_at_us);
+	g_autoptr(GBytes) two = run_pdf_batch(f, 2, issued_at_us);
+
+	g_assert_cmpuint(g_bytes_get_size(one), >, 150 * 1000);
+	g_assert_true(g_bytes_equal(one, two));
+}
+
+/* Cancelled in the middle of a PDF batch both workers render: cancelled,
+ * no file (nor temporary file) left. */
+static void
+test_pdf_cancel_mid_batch(Fixture *f, gconstpointer data)
+{
+	g_autofree char *json = cg_test_batch_json(300);
+	const GError *error;
+	CgPipeline *pipeline;
+	g_autoptr(GDir) dir = NULL;
+
+	f->config.threads = 2;
+	f->cancel_at = 100;
+	pipeline = cg_pipeline_new(&f->config, progress_cb, done_cb, f);
+	cg_pipeline_submit(pipeline, add(f, "pdf"), "classic", json, NULL, g_get_real_time());
+	wait_done(f, "pdf");
+	error = g_hash_table_lookup(f->done, "pdf");
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_assert_cmpuint(f->last_page, <, 300);
+	cg_pipeline_free(pipeline);
+	dir = g_dir_open(f->output_dir, 0, NULL);
+	g_assert_nonnull(dir);
+	g_assert_null(g_dir_read_name(dir));
+}
+
 static guint64
 reserve_one(Fixture *f)
 {
@@ -339,6 +428,8 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/pipeline/cancel-queued", test_cancel_queued),
     CG_TEST_FIXTURE_CASE("/pipeline/zip-both-workers", test_zip_both_workers),
     CG_TEST_FIXTURE_CASE("/pipeline/zip-one-worker", test_zip_one_worker),
+    CG_TEST_FIXTURE_CASE("/pipeline/pdf-two-workers-same-bytes", test_pdf_two_workers_same_bytes),
+    CG_TEST_FIXTURE_CASE("/pipeline/pdf-cancel-mid-batch", test_pdf_cancel_mid_batch),
     CG_TEST_FIXTURE_CASE("/pipeline/validate-only", test_validate_only),
 };
 

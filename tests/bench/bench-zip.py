@@ -41,15 +41,16 @@ def config(threads):
             "workers": {"threads": threads}}
 
 
-def run_batch(client, data, n):
-    """-> (render pages/s, end-to-end pages/s, ZIP size) of one ZIP batch."""
+def run_batch(client, data, n, output_format="zip"):
+    """-> (render pages/s, end-to-end pages/s, file size) of one batch
+    (bench-pdf.py runs PDF batches with this too)."""
     started = time.monotonic()
-    pid = client.start(data, transaction="bench-zip", output_format="zip",
+    pid = client.start(data, transaction="bench-" + output_format, output_format=output_format,
                        update_interval_ms=100)
     last = client.wait_terminal(pid, 600)
     ended = time.monotonic()
     if last["status"] != "completed":
-        raise SystemExit(f"bench-zip: the batch ended {last['status']}: {last}")
+        raise SystemExit(f"bench-{output_format}: the batch ended {last['status']}: {last}")
     # the update times as certgend stamped them (timestamp_us, realtime)
     updates = client.updates[pid]
     render = [u["timestamp_us"] for u in updates if u["stage"] == "pdf_generation"]
@@ -59,26 +60,34 @@ def run_batch(client, data, n):
     return n / render_s, n / (ended - started), last["result"]["file_size"]
 
 
-def measure(build, threads, n, runs):
+def measure(build, threads, n, runs, output_format="zip", key=0):
+    """The best of @runs batches by figure @key (0: render, 1: end to end)."""
     with PrivateBus(build, config=config(threads)) as bus:
         client = BusClient(bus.address, None)
         client.listen(client.name_owner("org.certgen.Certificates1"))
-        run_batch(client, batch(min(n, 50)), min(n, 50))  # warm-up: template, fonts
+        # warm-up: template, fonts
+        run_batch(client, batch(min(n, 50)), min(n, 50), output_format)
         best = None
         for _ in range(runs):
-            figures = run_batch(client, batch(n), n)
-            if best is None or figures[0] > best[0]:
+            figures = run_batch(client, batch(n), n, output_format)
+            if best is None or figures[key] > best[key]:
                 best = figures
         client.close()
         return best
 
 
-def main():
-    args = sys.argv[1:]
+def parse_args(argv):
+    """[BUILD_DIR] [N] [RUNS] -> (build, n, runs)."""
+    args = list(argv)
     build = args.pop(0) if args and os.path.isdir(args[0]) else os.path.join(SOURCE_ROOT,
                                                                              "build")
     n = int(args.pop(0)) if args else 1000
     runs = int(args.pop(0)) if args else 3
+    return build, n, runs
+
+
+def main():
+    build, n, runs = parse_args(sys.argv[1:])
     print(f"ZIP batch of {n} recipients, best of {runs} runs, on {os.cpu_count()} CPUs")
     results = {}
     for threads in (1, 2):

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cg-pdf-batch.h"
+
+#include "cg-error.h"
+#include "cg-pdf-join.h"
+
+/* in a GRcBox (atomic): cg_pdf_batch_ref() / _unref() */
+struct _CgPdfBatch {
+	GMutex lock;
+	GCond cond;
+
+	/* read-only after cg_pdf_batch_new() */
+	CgTemplate *tmpl;
+	const CgData *data; /* borrowed, used while a range is worked on */
+	CgRenderParams params;
+	CgRenderPageFunc page_done;
+	gpointer user_data;
+	GCancellable *cancellable;
+	guint n_pages;
+	guint range_pages;
+	guint n_ranges;
+
+	/* under @lock */
+	guint claimed;	  /* ranges 0 .. claimed - 1 are claimed */
+	guint working;	  /* ranges being rendered */
+	guint pages_done; /* pages rendered, in all ranges */
+	gboolean stop;	  /* claim nothing more, render no further page */
+	GError *error;	  /* the first failure */
+	GBytes **parts;	  /* range i's PDF, once rendered */
+};
+
+guint
+cg_pdf_batch_range_pages(guint n_pages)
+{
+	guint pages = n_pages / CG_PDF_BATCH_RANGES + (n_pages % CG_PDF_BATCH_RANGES != 0);
+
+	return CLAMP(pages, CG_PDF_BATCH_MIN_RANGE, CG_PDF_BATCH_MAX_RANGE);
+}
+
+CgPdfBatch *
+cg_pdf_batch_new(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
+		 CgRenderPageFunc page_done, gpointer user_data, GCancellable *cancellable)
+{
+	CgPdfBatch *batch;
+
+	g_return_val_if_fail(tmpl != NULL, NULL);
+	g_return_val_if_fail(data != NULL, NULL);
+	g_return_val_if_fail(params != NULL, NULL);
+
+	batch = g_atomic_rc_box_new0(CgPdfBatch);
+	g_mutex_init(&batch->lock);
+	g_cond_init(&batch->cond);
+	batch->tmpl = cg_template_ref(tmpl);
+	batch->data = data;
+	batch->params = *params;
+	batch->page_done = page_done;
+	batch->user_data = user_data;
+	batch->cancellable = cancellable != NULL ? g_object_ref(cancellable) : NULL;
+	batch->n_pages = cg_data_get_n_recipients(data);
+	batch->range_pages = cg_pdf_batch_range_pages(batch->n_pages);
+	batch->n_ranges = (batch->n_pages + batch->range_pages - 1) / batch->range_pages;
+	batch->parts = g_new0(GBytes *, MAX(1u, batch->n_ranges));
+	return batch;
+}
+
+CgPdfBatch *
+cg_pdf_batch_ref(CgPdfBatch *batch)
+{
+	return g_atomic_rc_box_acquire(batch);
+}
+
+static void
+cg_pdf_batch_clear(CgPdfBatch *batch)
+{
+	for (guint i = 0; i < batch->n_ranges; i++)
+		g_clear_pointer(&batch->parts[i], g_bytes_unref);
+	g_free(batch->parts);
+	g_clear_error(&batch->error);
+	g_clear_object(&batch->cancellable);
+	cg_template_unref(batch->tmpl);
+	g_mutex_clear(&batch->lock);
+	g_cond_clear(&batch->cond);
+}
+
+void
+cg_pdf_batch_unref(CgPdfBatch *batch)
+{
+	if (batch != NULL)
+		g_atomic_rc_box_release_full(batch, (GDestroyNotify)cg_pdf_batch_clear);
+}
+
+/* Under the lock: the batch stops with @error (taken), unless it failed
+ * already. */
+static void
+cg_pdf_batch_fail(CgPdfBatch *batch, GError *error)
+{
+	if (batch->error == NULL)
+		batch->error = error;
+	else
+		g_error_free(error);
+	batch->stop = TRUE;
+}
+
+/* Any thread, after each page of a range: counts it and reports it. */
+static gboolean
+cg_pdf_batch_page_done(guint range_done, guint range_total, gpointer user_data)
+{
+	CgPdfBatch *batch = user_data;
+	gboolean go_on;
+
+	(void)range_done;
+	(void)range_total;
+	g_mutex_lock(&batch->lock);
+	go_on = !batch->stop;
+	if (go_on) {
+		batch->pages_done++;
+		if (batch->page_done != NULL &&
+		    !batch->page_done(batch->pages_done, batch->n_pages, batch->user_data)) {
+			cg_pdf_batch_fail(batch,
+					  g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
+						      "Rendering stopped after page %u of %u",
+						      batch->pages_done, batch->n_pages));
+			go_on = FALSE;
+		}
+	}
+	g_mutex_unlock(&batch->lock);
+	return go_on;
+}
+
+/* Under the lock (released while rendering): claims and renders the next
+ * range. */
+static void
+cg_pdf_batch_work_one(CgPdfBatch *batch)
+{
+	g_autoptr(GError) local_error = NULL;
+	g_autoptr(GByteArray) pdf = NULL;
+	guint range = batch->claimed++;
+	guint first = range * batch->range_pages;
+	guint n = MIN(batch->range_pages, batch->n_pages - first);
+	gboolean ok;
+
+	batch->working++;
+	g_mutex_unlock(&batch->lock);
+	pdf = g_byte_array_sized_new(n * 4096 + 64 * 1024);
+	ok = cg_render_pdf_pages(batch->tmpl, batch->data, first, n, &batch->params,
+				 cg_render_write_to_byte_array, pdf, cg_pdf_batch_page_done, batch,
+				 batch->cancellable, &local_error);
+	g_mutex_lock(&batch->lock);
+	batch->working--;
+	if (!ok)
+		cg_pdf_batch_fail(batch, g_steal_pointer(&local_error));
+	else
+		batch->parts[range] = g_byte_array_free_to_bytes(g_steal_pointer(&pdf));
+	g_cond_broadcast(&batch->cond);
+}
+
+gboolean
+cg_pdf_batch_wants_help(CgPdfBatch *batch)
+{
+	gboolean wants;
+
+	g_return_val_if_fail(batch != NULL, FALSE);
+
+	g_mutex_lock(&batch->lock);
+	wants = !batch->stop && batch->claimed < batch->n_ranges;
+	g_mutex_unlock(&batch->lock);
+	return wants;
+}
+
+void
+cg_pdf_batch_help(CgPdfBatch *batch, CgPdfBatchLeaveFunc leave, gpointer user_data)
+{
+	g_return_if_fail(batch != NULL);
+
+	for (;;) {
+		gboolean done;
+
+		/* outside the batch's lock: @leave may take its caller's locks */
+		if (leave != NULL && leave(user_data))
+			return;
+		g_mutex_lock(&batch->lock);
+		done = batch->stop || batch->claimed >= batch->n_ranges;
+		if (!done)
+			cg_pdf_batch_work_one(batch);
+		g_mutex_unlock(&batch->lock);
+		if (done)
+			return;
+	}
+}
+
+/* The joined document's title, as cg-render.c titles a batch's PDF. */
+static char *
+cg_pdf_batch_title(const CgPdfBatch *batch)
+{
+	g_autofree char *first =
+	    cg_render_certificate_number(batch->params.issued_at_us, batch->params.first_number);
+	g_autofree char *last = cg_render_certificate_number(
+	    batch->params.issued_at_us, batch->params.first_number + batch->n_pages - 1);
+
+	return g_strdup_printf("Certificates %s–%s", first, last);
+}
+
+/* Without the lock, every range rendered: the output. */
+static gboolean
+cg_pdf_batch_write(CgPdfBatch *batch, cairo_write_func_t write, void *closure, GError **error)
+{
+	g_autofree char *title = NULL;
+	gsize length;
+	const void *bytes;
+
+	if (g_cancellable_set_error_if_cancelled(batch->cancellable, error))
+		return FALSE;
+	if (batch->n_ranges > 1) {
+		title = cg_pdf_batch_title(batch);
+		return cg_pdf_join(batch->parts, batch->n_ranges, title, write, closure, error);
+	}
+	bytes = g_bytes_get_data(batch->parts[0], &length);
+	if (write(closure, bytes, (unsigned int)length) != CAIRO_STATUS_SUCCESS) {
+		g_set_error_literal(error, CG_ERROR, CG_ERROR_FAILED, "Could not write the PDF");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+cg_pdf_batch_run(CgPdfBatch *batch, cairo_write_func_t write, void *closure, GError **error)
+{
+	g_return_val_if_fail(batch != NULL, FALSE);
+	g_return_val_if_fail(write != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (batch->n_pages == 0)
+		/* cg_render_pdf_pages()'s error for it */
+		return cg_render_pdf_pages(batch->tmpl, batch->data, 0, 0, &batch->params, write,
+					   closure, NULL, NULL, batch->cancellable, error);
+
+	g_mutex_lock(&batch->lock);
+	while (!batch->stop && batch->claimed < batch->n_ranges)
+		cg_pdf_batch_work_one(batch);
+	/* no helper uses the data once this returns */
+	while (batch->working > 0)
+		g_cond_wait(&batch->cond, &batch->lock);
+	batch->stop = TRUE;
+	if (batch->error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&batch->error));
+		g_mutex_unlock(&batch->lock);
+		return FALSE;
+	}
+	g_mutex_unlock(&batch->lock);
+	return cg_pdf_batch_write(batch, write, closure, error);
+}
