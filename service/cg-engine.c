@@ -16,6 +16,7 @@
 
 #include "cg-record.h"
 #include "cg-registry.h"
+#include "cg-sweep.h"
 #include "cg-error.h"
 #include "cg-options.h"
 #include "cg-pipeline.h"
@@ -891,6 +892,8 @@ cg_engine_new(const CgConfig *config, const char *const *template_dirs, const ch
 	self->registry = cg_registry_open(state_dir, error);
 	if (self->registry == NULL)
 		return NULL;
+	/* before any generation runs: what a crash left goes */
+	cg_sweep_certificates(self->output_dir, self->registry);
 	self->templates = cg_template_store_new(template_dirs);
 	self->state_dir = g_strdup(state_dir);
 	self->statistics = cg_statistics_new(config->statistics_window);

@@ -559,3 +559,21 @@ cg_registry_revoke(CgRegistry *registry, const char *number, const char *reason,
 	}
 	return TRUE;
 }
+
+gboolean
+cg_registry_has_generation(CgRegistry *registry, const char *progress_id)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+
+	g_return_val_if_fail(registry != NULL, FALSE);
+	g_return_val_if_fail(progress_id != NULL, FALSE);
+
+	locker = g_mutex_locker_new(&registry->read.lock);
+	if (!cg_registry_prepare(registry->read.db,
+				 "SELECT 1 FROM certificates WHERE progress_id = ? LIMIT 1", &stmt,
+				 NULL))
+		return FALSE;
+	cg_registry_bind_text(stmt, 1, progress_id);
+	return sqlite3_step(stmt) == SQLITE_ROW;
+}

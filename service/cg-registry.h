@@ -93,6 +93,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgRegistryRecord, cg_registry_record_free)
 /* The row of @number, or NULL: CG_ERROR_NOT_FOUND when there is none. */
 CgRegistryRecord *cg_registry_lookup(CgRegistry *registry, const char *number, GError **error);
 
+/* Whether the registry holds rows of generation @progress_id. */
+gboolean cg_registry_has_generation(CgRegistry *registry, const char *progress_id);
+
 /* Marks @number revoked at @now_us for @reason: CG_ERROR_NOT_FOUND when
  * there is no such row, CG_ERROR_ALREADY_REVOKED when it is revoked. */
 gboolean cg_registry_revoke(CgRegistry *registry, const char *number, const char *reason,
