@@ -401,10 +401,36 @@ test_not_a_key_file(Fixture *f, gconstpointer data)
 	g_assert_true(g_str_has_prefix(error->message, f->path));
 }
 
+/* [verification] base_url: the default, a good one taken, bad ones refused
+ * naming the key. */
+static void
+test_base_url(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	CgConfig config;
+	const char *bad[] = {"ftp://x", "https://x/", "http://x'y", "http://x?c=1", "", "http://"};
+
+	cg_config_init_defaults(&config);
+	g_assert_cmpstr(config.verification_base_url, ==, "http://localhost:8080/verify");
+	g_assert_true(load_text(f, "[verification]\nbase_url=https://certs.example.org/v\n",
+				&config, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(config.verification_base_url, ==, "https://certs.example.org/v");
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autofree char *text = g_strdup_printf("[verification]\nbase_url=%s\n", bad[i]);
+
+		g_assert_false(load_text(f, text, &config, &error));
+		g_assert_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE);
+		g_assert_nonnull(strstr(error->message, "[verification] base_url"));
+		g_clear_error(&error);
+	}
+}
+
 static const CgTestCase cases[] = {
     {"/config/defaults", test_defaults},
     {"/config/shipped", test_shipped},
     CG_TEST_FIXTURE_CASE("/config/every-key", test_every_key),
+    CG_TEST_FIXTURE_CASE("/config/base-url", test_base_url),
     CG_TEST_FIXTURE_CASE("/config/ranges", test_ranges),
     CG_TEST_FIXTURE_CASE("/config/no-truncation", test_no_truncation),
     CG_TEST_FIXTURE_CASE("/config/wrong-values", test_wrong_values),

@@ -26,6 +26,7 @@ static const struct {
     {CG_ERROR_FAILED, PREFIX "Failed"},
     {CG_ERROR_CANCELLED, PREFIX "Cancelled"},
     {CG_ERROR_TIMED_OUT, PREFIX "TimedOut"},
+    {CG_ERROR_ALREADY_REVOKED, PREFIX "AlreadyRevoked"},
 };
 
 /* Every code, once: the table above is complete. */

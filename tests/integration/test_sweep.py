@@ -1,0 +1,45 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""certgend integration tests of the startup sweep (issue 14 item 7): kill -9
+in the middle of a batch leaves a hidden temporary file; the next start
+removes it and logs it, and keeps what completed before."""
+
+import os
+import signal
+import sys
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+
+from certgen_test.testbus import CertgenTestCase, batch_json, main, single_json, wait_until
+
+
+class SweepTests(CertgenTestCase):
+
+    def test_sigkill_mid_batch(self):
+        done, updates = self.run_to_end(single_json())
+        self.assertEqual(updates[-1]["status"], "completed")
+        pid = self.root.start(batch_json(2000), update_interval_ms=50)
+        self.root.wait_stage(pid, "pdf_generation")
+        wait_until(lambda: any(e.startswith(".") for e in self.cert_dir_entries()), 30,
+                   "a temporary file")
+        # an orphan a crash between rename and the registry's commit leaves
+        orphan = self.cert_path("0123456789abcdef0123456789abcdef")
+        with open(orphan, "wb") as f:
+            f.write(b"%PDF-1.5\n")
+        self.daemon.send_signal(signal.SIGKILL)
+        self.daemon.wait()
+        self.daemon_log.close()
+        self.daemon = None
+        self.assertTrue(any(e.startswith(".") for e in self.cert_dir_entries()))
+
+        self.start_daemon()
+        self.assertEqual(self.cert_dir_entries(), [f"{done}.pdf"])
+        with open(self.daemon_log_path, "rb") as f:
+            log = f.read().decode("utf-8", "replace")
+        self.assertIn("Startup sweep: removed", log)
+        self.assertIn(os.path.basename(orphan), log)
+        self.assert_healthy()
+
+
+if __name__ == "__main__":
+    main()
