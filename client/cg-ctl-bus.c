@@ -48,6 +48,7 @@ static const struct {
     {"Failed", "certgend failed"},
     {"Cancelled", "Cancelled"},
     {"TimedOut", "Timed out"},
+    {"AlreadyRevoked", "The certificate is revoked already"},
 };
 
 static const struct {
