@@ -395,11 +395,13 @@ revoked_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 		guint retry_after_s = 0;
 		g_autoptr(GError) mapped = cg_http_error_from_dbus(error, &retry_after_s);
 
-		if (g_error_matches(mapped, CG_HTTP_ERROR, CG_HTTP_ERROR_NOT_FOUND))
-			cg_http_pending_fail(request->pending, revoke_not_found(request->number),
-					     0);
-		else
-			cg_http_pending_fail(request->pending, mapped, retry_after_s);
+		/* an unknown number gets the 404 a foreign one gets */
+		if (g_error_matches(mapped, CG_HTTP_ERROR, CG_HTTP_ERROR_NOT_FOUND)) {
+			g_clear_error(&mapped);
+			mapped = revoke_not_found(request->number);
+			retry_after_s = 0;
+		}
+		cg_http_pending_fail(request->pending, mapped, retry_after_s);
 	} else {
 		if (!request->pending->closed)
 			cg_http_respond_json(request->pending->msg, SOUP_STATUS_OK,
