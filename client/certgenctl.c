@@ -34,7 +34,7 @@
 #include "cg-ctl-stats.h"
 #include "cg-ctl-templates.h"
 #include "cg-ctl-util.h"
-#include "cg-verification.h"
+#include "cg-verify-input.h"
 
 /* Options that only some commands take; the others refuse them. */
 enum {

@@ -6,7 +6,7 @@
 #include <glib.h>
 #include <poppler.h>
 
-#include "cg-verification.h"
+#include "cg-verify-input.h"
 
 /* poppler-glib 22.02 (Debian 12) declares no autoptr cleanups */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerDocument, g_object_unref)

@@ -3,7 +3,7 @@
  * certgenctl: what "verify FILE.pdf" reads from a certificate file — its
  * SHA-256 and, with poppler-glib, each page's verification link (the link
  * annotation over the QR code, `{base_url}/{number}?c={code}`), taken apart
- * strictly (common/cg-verification.h).
+ * strictly (common/cg-verify-input.h).
  */
 #pragma once
 

@@ -9,7 +9,7 @@
 #include "cg-http-limits.h"
 #include "cg-http-pending.h"
 #include "cg-http-response.h"
-#include "cg-verification.h"
+#include "cg-verify-input.h"
 
 /* Reasons are capped here too (certgend checks them as well). */
 #define CG_HTTP_REASON_MAX_BYTES 1024

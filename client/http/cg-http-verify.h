@@ -18,7 +18,7 @@ G_BEGIN_DECLS
  * issuedAt, revokedAt, revocationReason, templateId, fields, dataSha256,
  * fileSha256} (times in ms, revokedAt null while valid). An unknown number,
  * a wrong code and a malformed one get the very same 404 (checked for
- * charset and length, common/cg-verification.h, before any D-Bus call).
+ * charset and length, common/cg-verify-input.h, before any D-Bus call).
  * Every request counts against a per-client-address limit
  * (--verifications-per-minute): 429 with Retry-After beyond it, so codes
  * cannot be guessed at speed.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of the verification inputs (common/cg-verification.c). */
+/* Unit tests of the verification inputs (common/cg-verify-input.c). */
 #include "cg-test-util.h"
-#include "cg-verification.h"
+#include "cg-verify-input.h"
 
 static void
 test_verification_number(void)
@@ -78,9 +78,9 @@ test_verification_url(void)
 }
 
 static const CgTestCase cases[] = {
-    {"/verification/number", test_verification_number},
-    {"/verification/code", test_verification_code},
-    {"/verification/url", test_verification_url},
+    {"/verify-input/number", test_verification_number},
+    {"/verify-input/code", test_verification_code},
+    {"/verify-input/url", test_verification_url},
 };
 
 CG_TEST_MAIN(cases)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "cg-verification.h"
+#include "cg-verify-input.h"
 
 #include <string.h>
 
