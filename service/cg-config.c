@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-config.h"
 
+#include <string.h>
+
 typedef struct {
 	const char *group;
 	const char *key;
@@ -50,6 +52,8 @@ cg_config_init_defaults(CgConfig *config)
 	config->max_age_s = 1800;
 	config->threads = MAX(1u, g_get_num_processors());
 	config->statistics_window = 1000;
+	g_strlcpy(config->verification_base_url, CG_VERIFICATION_DEFAULT_BASE_URL,
+		  sizeof(config->verification_base_url));
 }
 
 static const CgConfigKey *
@@ -66,11 +70,31 @@ find_key(const char *group, const char *key)
 static gboolean
 group_is_known(const char *group)
 {
+	if (g_str_equal(group, "verification"))
+		return TRUE;
 	for (gsize i = 0; i < G_N_ELEMENTS(config_keys); i++) {
 		if (g_str_equal(config_keys[i].group, group))
 			return TRUE;
 	}
 	return FALSE;
+}
+
+/* [verification] base_url: a string, checked here so that a bad one stops
+ * certgend at start rather than ending up in every PDF. */
+static gboolean
+load_base_url(CgConfig *result, GKeyFile *file, const char *path, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	g_autofree char *value =
+	    g_key_file_get_string(file, "verification", "base_url", &local_error);
+
+	if (value == NULL || !cg_verification_check_base_url(value, &local_error)) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s: [verification] base_url: %s", path, local_error->message);
+		return FALSE;
+	}
+	g_strlcpy(result->verification_base_url, value, sizeof(result->verification_base_url));
+	return TRUE;
 }
 
 gboolean
@@ -94,6 +118,12 @@ cg_config_load(CgConfig *config, const char *path, GError **error)
 			g_autofree char *text = NULL;
 			guint64 value;
 
+			if (g_str_equal(groups[g], "verification") &&
+			    g_str_equal(keys[k], "base_url")) {
+				if (!load_base_url(&result, file, path, error))
+					return FALSE;
+				continue;
+			}
 			if (spec == NULL) {
 				g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
 					    "%s: unknown key [%s] %s", path, groups[g], keys[k]);

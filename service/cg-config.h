@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "cg-verification.h"
+
 G_BEGIN_DECLS
 
 /* certgend's settings: defaults, overridden by a GKeyFile whose groups and
@@ -24,6 +26,8 @@ typedef struct {
 	guint threads;
 	/* [statistics] */
 	guint statistics_window;
+	/* [verification] base_url (checked by cg_verification_check_base_url()) */
+	char verification_base_url[CG_VERIFICATION_BASE_URL_MAX + 1];
 } CgConfig;
 
 void cg_config_init_defaults(CgConfig *config);

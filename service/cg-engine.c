@@ -14,7 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cg-counter.h"
+#include "cg-record.h"
+#include "cg-registry.h"
 #include "cg-error.h"
 #include "cg-options.h"
 #include "cg-pipeline.h"
@@ -31,7 +32,7 @@ struct _CgEngine {
 	CgConfig config;
 	char *output_dir;
 	CgTemplateStore *templates;
-	CgCounter *counter;
+	CgRegistry *registry;
 	CgPipeline *pipeline;
 	CgTracker *tracker;
 	CgRateLimit *starts;	   /* StartGeneration per owner key, per minute */
@@ -845,6 +846,28 @@ cg_engine_count_subscriptions(CgEngine *self, const char *connection)
 	return GPOINTER_TO_UINT(g_hash_table_lookup(self->subscriptions, connection));
 }
 
+/* ---- certificates: Verify, Revoke ---------------------------------------- */
+
+GVariant *
+cg_engine_verify(CgEngine *self, const char *certificate_number, const char *code, GError **error)
+{
+	return cg_record_verify(self->registry, certificate_number, code, error);
+}
+
+gboolean
+cg_engine_revoke(CgEngine *self, const CgCaller *caller, const char *certificate_number,
+		 const char *reason, GError **error)
+{
+	return cg_record_revoke(self->registry, caller->uid, caller->is_admin, certificate_number,
+				reason, error);
+}
+
+gboolean
+cg_engine_is_certificate_owner(CgEngine *self, guint32 uid, const char *certificate_number)
+{
+	return cg_record_is_owner(self->registry, uid, certificate_number);
+}
+
 /* ---- life cycle --------------------------------------------------------- */
 
 CgEngine *
@@ -865,8 +888,8 @@ cg_engine_new(const CgConfig *config, const char *const *template_dirs, const ch
 			    "Could not create %s: %s", self->output_dir, g_strerror(saved_errno));
 		return NULL;
 	}
-	self->counter = cg_counter_new(state_dir, error);
-	if (self->counter == NULL)
+	self->registry = cg_registry_open(state_dir, error);
+	if (self->registry == NULL)
 		return NULL;
 	self->templates = cg_template_store_new(template_dirs);
 	self->state_dir = g_strdup(state_dir);
@@ -881,7 +904,8 @@ cg_engine_new(const CgConfig *config, const char *const *template_dirs, const ch
 	self->tracker = cg_tracker_new(&tracker_config, tracker_emit_cb, tracker_forget_cb, self);
 
 	pipeline_config.templates = self->templates;
-	pipeline_config.counter = self->counter;
+	pipeline_config.registry = self->registry;
+	pipeline_config.base_url = self->config.verification_base_url;
 	pipeline_config.output_dir = self->output_dir;
 	pipeline_config.max_recipients = config->max_recipients;
 	pipeline_config.max_data_bytes = config->max_data_bytes;
@@ -955,7 +979,7 @@ cg_engine_free(CgEngine *self)
 	g_mutex_clear(&self->listing_lock);
 	g_cond_clear(&self->listing_done);
 	g_clear_pointer(&self->templates, cg_template_store_free);
-	g_clear_pointer(&self->counter, cg_counter_free);
+	g_clear_pointer(&self->registry, cg_registry_free);
 	g_free(self->output_dir);
 	g_free(self);
 }

@@ -135,6 +135,20 @@ int cg_engine_render_preview_finish(CgEngine *engine, GAsyncResult *result, GErr
  * Returns how many. */
 guint cg_engine_cleanup(CgEngine *engine, const CgCaller *caller);
 
+/* Verify: the public record (floating a{sv}, see cg-record.h) of
+ * @certificate_number when @code is its verification code; anyone may ask.
+ * CG_ERROR_NOT_FOUND, one message for an unknown number and a wrong code. */
+GVariant *cg_engine_verify(CgEngine *engine, const char *certificate_number, const char *code,
+			   GError **error);
+/* Revoke: for the uid that issued it or is_admin (others CG_ERROR_NOT_FOUND,
+ * the answer an unknown number gets), CG_ERROR_ALREADY_REVOKED, or
+ * CG_ERROR_INVALID_ARGUMENT for a bad @reason. */
+gboolean cg_engine_revoke(CgEngine *engine, const CgCaller *caller, const char *certificate_number,
+			  const char *reason, GError **error);
+/* Whether @certificate_number was issued by a generation of @uid. */
+gboolean cg_engine_is_certificate_owner(CgEngine *engine, guint32 uid,
+					const char *certificate_number);
+
 /* Whether @progress_id exists and belongs to @uid (the bus face asks
  * polkit about manage-all only when not). */
 gboolean cg_engine_is_owner(CgEngine *engine, guint32 uid, const char *progress_id);

@@ -19,6 +19,7 @@ static const GDBusErrorEntry cg_error_entries[] = {
     {CG_ERROR_FAILED, CG_ERROR_PREFIX "Failed"},
     {CG_ERROR_CANCELLED, CG_ERROR_PREFIX "Cancelled"},
     {CG_ERROR_TIMED_OUT, CG_ERROR_PREFIX "TimedOut"},
+    {CG_ERROR_ALREADY_REVOKED, CG_ERROR_PREFIX "AlreadyRevoked"},
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(cg_error_entries) == CG_ERROR_LAST);

@@ -18,6 +18,7 @@
 #include "cg-error.h"
 #include "cg-options.h"
 #include "cg-peers.h"
+#include "cg-record.h"
 #include "cg-template-info.h"
 
 struct _CgManager {
@@ -44,6 +45,8 @@ typedef struct {
 	CgGenerationOptions options;
 	/* RenderPreview (template_id and data_json above) */
 	guint page;
+	/* Revoke (the number in progress_id) */
+	char *reason;
 } CgCall;
 
 static void
@@ -56,6 +59,7 @@ cg_call_free(CgCall *call)
 	g_free(call->template_id);
 	g_free(call->data_json);
 	g_free(call->owner_label);
+	g_free(call->reason);
 	g_free(call);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgCall, cg_call_free)
@@ -90,6 +94,7 @@ typedef enum {
 	CG_NEED_GENERATE,	/* generate, and delegate when an owner label is asked */
 	CG_NEED_OWNER_OR_ADMIN, /* progress_id's owner, or manage-all for is_admin */
 	CG_NEED_ADMIN_FLAG,	/* anyone; manage-all decides is_admin */
+	CG_NEED_CERTIFICATE_OWNER_OR_ADMIN, /* the uid that issued the number, or manage-all */
 } CgNeed;
 
 typedef struct {
@@ -190,6 +195,14 @@ peer_known_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	case CG_NEED_OWNER_OR_ADMIN:
 		/* The owner needs no polkit round trip. */
 		if (cg_engine_is_owner(self->engine, auth->uid, auth->progress_id)) {
+			g_task_return_boolean(task, TRUE);
+			return;
+		}
+		check_action(g_steal_pointer(&task), CG_ACTION_MANAGE_ALL, admin_checked_cb);
+		return;
+	case CG_NEED_CERTIFICATE_OWNER_OR_ADMIN:
+		/* progress_id holds the certificate number here */
+		if (cg_engine_is_certificate_owner(self->engine, auth->uid, auth->progress_id)) {
 			g_task_return_boolean(task, TRUE);
 			return;
 		}
@@ -365,6 +378,66 @@ handle_start_generation(CgDBusManager *skeleton, GDBusMethodInvocation *invocati
 	delegate = call->owner_label != NULL;
 	authorize_async(self, invocation, CG_NEED_GENERATE, NULL, delegate,
 			start_generation_authorized_cb, g_steal_pointer(&call));
+	return TRUE;
+}
+
+/* ---- Verify, Revoke ---------------------------------------------------------- */
+
+/* Anyone may verify: no identity, no polkit; a lookup by primary key on
+ * the registry's reading connection, which never waits for a writer. */
+static gboolean
+handle_verify(CgDBusManager *skeleton, GDBusMethodInvocation *invocation,
+	      const char *certificate_number, const char *code, CgManager *self)
+{
+	g_autoptr(CgCall) call = cg_call_new(self, invocation, NULL);
+	g_autoptr(GError) error = NULL;
+	GVariant *record;
+
+	if (!cg_check_string_argument("certificate_number", certificate_number, &error) ||
+	    !cg_check_string_argument("code", code, &error)) {
+		reply_error(call, error);
+		return TRUE;
+	}
+	record = cg_engine_verify(self->engine, certificate_number, code, &error);
+	if (record == NULL) {
+		reply_error(call, error);
+		return TRUE;
+	}
+	cg_dbus_manager_complete_verify(skeleton, g_steal_pointer(&call->invocation), record);
+	return TRUE;
+}
+
+static void
+revoke_authorized_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(CgCall) call = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!authorize_finish(res, &call->caller, &error) ||
+	    !cg_engine_revoke(call->self->engine, &call->caller, call->progress_id, call->reason,
+			      &error)) {
+		reply_error(call, error);
+		return;
+	}
+	cg_dbus_manager_complete_revoke(call->self->skeleton, g_steal_pointer(&call->invocation));
+}
+
+static gboolean
+handle_revoke(CgDBusManager *skeleton, GDBusMethodInvocation *invocation,
+	      const char *certificate_number, const char *reason, CgManager *self)
+{
+	g_autoptr(CgCall) call = cg_call_new(self, invocation, certificate_number);
+	g_autoptr(GError) error = NULL;
+
+	/* Both are echoed or stored: checked before anything is asked. */
+	if (!cg_check_string_argument("certificate_number", certificate_number, &error) ||
+	    !cg_record_check_reason(reason, &error)) {
+		reply_error(call, error);
+		return TRUE;
+	}
+	call->reason = g_strdup(reason);
+	authorize_async(self, invocation, CG_NEED_CERTIFICATE_OWNER_OR_ADMIN, certificate_number,
+			FALSE, revoke_authorized_cb, g_steal_pointer(&call));
 	return TRUE;
 }
 
@@ -708,6 +781,8 @@ cg_manager_new(GDBusConnection *connection, const CgConfig *config,
 	g_signal_connect(self->skeleton, "handle-open-certificate",
 			 G_CALLBACK(handle_open_certificate), self);
 	g_signal_connect(self->skeleton, "handle-cleanup", G_CALLBACK(handle_cleanup), self);
+	g_signal_connect(self->skeleton, "handle-verify", G_CALLBACK(handle_verify), self);
+	g_signal_connect(self->skeleton, "handle-revoke", G_CALLBACK(handle_revoke), self);
 	g_signal_connect(self->skeleton, "handle-list-templates", G_CALLBACK(handle_list_templates),
 			 self);
 	g_signal_connect(self->skeleton, "handle-get-statistics", G_CALLBACK(handle_get_statistics),

@@ -6,8 +6,10 @@
 
 #include "cg-data.h"
 #include "cg-error.h"
+#include "cg-issue.h"
 #include "cg-output.h"
 #include "cg-render.h"
+#include "cg-verification.h"
 #include "cg-zip-batch.h"
 #include "cg-zip.h"
 
@@ -23,6 +25,8 @@ typedef struct {
 	CgGeneration *generation; /* a reference; its id is immutable, read by the worker */
 	char *template_id;
 	char *data_json;
+	guint32 owner_uid;
+	char *owner_label;
 	gint64 issued_at_us;
 	gboolean validate_only; /* stop after data_validation: no file, no numbers */
 	CgOutputFormat output_format;
@@ -92,6 +96,7 @@ cg_job_free(CgJob *job)
 	g_clear_pointer(&job->generation, cg_generation_unref);
 	g_free(job->template_id);
 	g_free(job->data_json);
+	g_free(job->owner_label);
 	g_clear_object(&job->cancellable);
 	g_free(job);
 }
@@ -234,6 +239,25 @@ run_zip(CgReporter *reporter, CgTemplate *tmpl, const CgData *data, const CgRend
 	return ok;
 }
 
+/* The registry rows of the job's pages (file_preparation). */
+static gboolean
+register_pages(const CgPipelineConfig *config, const CgJob *job, const CgIssue *issue,
+	       CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
+	       const CgOutput *output, GError **error)
+{
+	CgRegistryIssue shared = {
+	    .progress_id = cg_generation_get_id(job->generation),
+	    .owner_uid = job->owner_uid,
+	    .owner_label = job->owner_label,
+	    .template_id = job->template_id,
+	    .issued_at_us = job->issued_at_us,
+	    .file_sha256 = cg_output_get_checksum(output),
+	};
+
+	return cg_issue_register(issue, config->registry, tmpl, data, &shared, params->first_number,
+				 error);
+}
+
 static CgResult *
 run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job,
 	CgReporter *reporter, CgProblems **problems, GError **error)
@@ -242,6 +266,7 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	g_autoptr(CgData) data = NULL;
 	g_autoptr(CgOutput) output = NULL;
 	g_autoptr(CgResult) result = NULL;
+	g_autoptr(CgIssue) issue = NULL;
 	g_autofree char *file_name = NULL;
 	g_autofree char *message = NULL;
 	CgRenderParams params = {0};
@@ -282,9 +307,16 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	}
 
 	report(reporter, CG_STAGE_PDF_GENERATION, 0, 0, "Rendering");
-	if (!cg_counter_reserve(config->counter, pages, &params.first_number, error))
+	/* Numbers are committed as used before any page holds one: a crash
+	 * from here on skips them, never issues them twice. */
+	if (!cg_registry_reserve(config->registry, pages, &params.first_number, error))
+		return NULL;
+	issue = cg_issue_new(pages, error);
+	if (issue == NULL)
 		return NULL;
 	params.issued_at_us = job->issued_at_us;
+	params.base_url = config->base_url;
+	params.codes = cg_issue_get_codes(issue);
 	file_name = g_strdup_printf("%s.%s", cg_generation_get_id(job->generation),
 				    cg_output_format_to_string(job->output_format));
 	output = cg_output_new(output_dir, file_name, error);
@@ -305,8 +337,12 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 					      error)
 		  : cg_output_commit(output, pages, error)))
 		return NULL;
-	/* Cancelled while committing: the work must leave no file behind. */
-	if (g_cancellable_set_error_if_cancelled(job->cancellable, error)) {
+	/* The file is durably in place; its rows are committed now, in one
+	 * transaction, or the file goes: never a row without its file (a crash
+	 * before the commit leaves a file without rows, which the startup
+	 * sweep removes). Cancelled while committing: no file either. */
+	if (g_cancellable_set_error_if_cancelled(job->cancellable, error) ||
+	    !register_pages(config, job, issue, tmpl, data, &params, output, error)) {
 		if (g_unlink(cg_output_get_path(output)) != 0 && errno != ENOENT)
 			g_warning("Could not remove %s: %s", cg_output_get_path(output),
 				  g_strerror(errno));
@@ -323,6 +359,8 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	result->checksum = g_strdup(cg_output_get_checksum(output));
 	result->pages = pages;
 	result->path = g_strdup(cg_output_get_path(output));
+	result->verification_url = cg_verification_url(config->base_url, result->certificate_number,
+						       cg_issue_get_codes(issue)[0]);
 	return g_steal_pointer(&result);
 }
 
@@ -491,6 +529,8 @@ cg_job_new(CgGeneration *generation, const char *template_id, const char *data_j
 	job->generation = cg_generation_ref(generation);
 	job->template_id = g_strdup(template_id);
 	job->data_json = g_strdup(data_json);
+	job->owner_uid = cg_generation_get_owner_uid(generation);
+	job->owner_label = g_strdup(cg_generation_get_owner_label(generation));
 	job->issued_at_us = issued_at_us;
 	job->validate_only = cg_generation_get_validate_only(generation);
 	job->cancellable = cg_generation_ref_cancellable(generation);

@@ -3,7 +3,7 @@
 
 #include <gio/gio.h>
 
-#include "cg-counter.h"
+#include "cg-registry.h"
 #include "cg-stage.h"
 #include "cg-template.h"
 #include "cg-tracker.h"
@@ -27,7 +27,8 @@ typedef struct _CgPipeline CgPipeline;
 
 typedef struct {
 	CgTemplateStore *templates; /* borrowed, thread-safe */
-	CgCounter *counter;	    /* borrowed, thread-safe */
+	CgRegistry *registry;	    /* borrowed, thread-safe: numbers and rows */
+	const char *base_url;	    /* [verification] base_url */
 	const char *output_dir;
 	guint max_recipients;
 	gsize max_data_bytes;

@@ -10,6 +10,7 @@
 
 #include "cg-error.h"
 #include "cg-qr.h"
+#include "cg-verification.h"
 
 /*
  * One call renders one PDF:
@@ -502,6 +503,8 @@ typedef struct {
 	 * renderer's and is only used by the helper while it works on a page
 	 * it claimed before @stop */
 	const CgData *data;
+	const char *base_url; /* and @codes: as in CgRenderParams */
+	const char *const *codes;
 	guint first_page; /* the recipient of page 0 */
 	int year;
 	guint64 first_number;
@@ -535,6 +538,17 @@ cg_preparer_unref(CgPreparer *prep)
 	g_free(prep);
 }
 
+/* What the QR code of recipient @recipient_index, numbered @number, holds:
+ * its verification URL, or without codes the older verification string. */
+static char *
+cg_render_qr_payload(const CgData *data, const char *base_url, const char *const *codes,
+		     guint recipient_index, const char *number)
+{
+	if (codes != NULL)
+		return cg_verification_url(base_url, number, codes[recipient_index]);
+	return cg_recipient_verification(cg_data_get_recipient(data, recipient_index), number);
+}
+
 static void
 cg_prepare_page(const CgPreparer *prep, guint index, CgPrepared *page)
 {
@@ -542,8 +556,8 @@ cg_prepare_page(const CgPreparer *prep, guint index, CgPrepared *page)
 	g_autofree char *verification = NULL;
 
 	cg_render_format_number(number, sizeof(number), prep->year, prep->first_number + index);
-	verification = cg_recipient_verification(
-	    cg_data_get_recipient(prep->data, prep->first_page + index), number);
+	verification = cg_render_qr_payload(prep->data, prep->base_url, prep->codes,
+					    prep->first_page + index, number);
 	page->qr = cg_qr_new(verification, &page->error);
 }
 
@@ -597,10 +611,14 @@ cg_preparer_pool_new(gpointer data)
 /* Starts preparing the QR codes of @n_pages pages of @data from recipient
  * @first_page on, the first at @first_number. */
 static CgPreparer *
-cg_preparer_new(const CgData *data, guint first_page, int year, guint64 first_number, guint n_pages)
+cg_preparer_new(const CgData *data, const CgRenderParams *params, guint first_page, int year,
+		guint64 first_number, guint n_pages)
 {
 	static GOnce pool_once = G_ONCE_INIT;
 	CgPreparer *prep = g_new0(CgPreparer, 1);
+
+	prep->base_url = params->base_url;
+	prep->codes = params->codes;
 
 	prep->ref_count = 1;
 	g_mutex_init(&prep->lock);
@@ -707,9 +725,28 @@ cg_render_check(cairo_t *cr, GError **error)
 /* One page: the background, then every variable field of @items, with
  * @number as the certificate number and @qr (NULL when the template has no
  * QR code) as its code. @text is scratch space. */
+/* The QR area as a link to @url (cairo 1.16's link tag with an explicit
+ * rectangle, so the link is the whole square whatever is drawn in it).
+ * @url is made of a checked base URL, a number and a base32 code: no
+ * quote to escape. */
+static void
+cg_render_link(cairo_t *cr, const CgTemplateField *field, const char *url)
+{
+	g_autofree char *attributes = NULL;
+	char x[G_ASCII_DTOSTR_BUF_SIZE], y[G_ASCII_DTOSTR_BUF_SIZE], size[G_ASCII_DTOSTR_BUF_SIZE];
+
+	attributes = g_strdup_printf(
+	    "rect=[%s %s %s %s] uri='%s'", g_ascii_formatd(x, sizeof(x), "%.2f", field->x),
+	    g_ascii_formatd(y, sizeof(y), "%.2f", field->y),
+	    g_ascii_formatd(size, sizeof(size), "%.2f", field->size), size, url);
+	cairo_tag_begin(cr, CAIRO_TAG_LINK, attributes);
+	cairo_tag_end(cr, CAIRO_TAG_LINK);
+}
+
 static void
 cg_render_draw_page(cairo_t *cr, CgTemplate *tmpl, cairo_surface_t *background, const GArray *items,
-		    const CgRecipient *recipient, const char *number, const CgQr *qr, GString *text)
+		    const CgRecipient *recipient, const char *number, const CgQr *qr,
+		    const char *url, GString *text)
 {
 	cairo_set_source_surface(cr, background, 0, 0);
 	cairo_paint(cr);
@@ -721,6 +758,8 @@ cg_render_draw_page(cairo_t *cr, CgTemplate *tmpl, cairo_surface_t *background, 
 			if (qr != NULL)
 				cg_qr_draw_code(cr, qr, field->x, field->y, field->size,
 						field->quiet_zone, field->color, field->background);
+			if (qr != NULL && url != NULL)
+				cg_render_link(cr, field, url);
 		} else if (field->kind == CG_TEMPLATE_FIELD_NUMBER) {
 			cg_render_compose(text, field, number);
 			cg_render_text(cr, item->layout, field, text->str, (int)text->len);
@@ -764,6 +803,7 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 	g_autoptr(cairo_t) cr = NULL;
 	g_autoptr(GString) text = g_string_sized_new(256);
 	g_autoptr(CgPreparer) prep = NULL;
+	g_autofree char *url = NULL;
 	gboolean has_qr = FALSE;
 	char number[CG_NUMBER_MAX];
 	double width, height;
@@ -792,7 +832,7 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 	has_qr = cg_render_has_qr(tmpl);
 	year = cg_render_year(params->issued_at_us);
 	if (has_qr)
-		prep = cg_preparer_new(data, first_page, year, range.first_number, n_pages);
+		prep = cg_preparer_new(data, params, first_page, year, range.first_number, n_pages);
 
 	cached = cg_render_get_background(tmpl, error);
 	if (cached == NULL)
@@ -820,8 +860,14 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 			sink.stopped = TRUE;
 			return FALSE;
 		}
+		if (has_qr && params->codes != NULL) {
+			g_free(url);
+			url = cg_verification_url(params->base_url, number,
+						  params->codes[first_page + i]);
+		}
 		cg_render_draw_page(cr, tmpl, background, items,
-				    cg_data_get_recipient(data, first_page + i), number, qr, text);
+				    cg_data_get_recipient(data, first_page + i), number, qr, url,
+				    text);
 		cairo_show_page(cr);
 		if (!cg_render_check(cr, error)) {
 			sink.stopped = TRUE;
@@ -875,7 +921,7 @@ cg_render_page(CgTemplate *tmpl, const CgData *data, guint index, const char *nu
 	background = cairo_surface_reference(cached->recording);
 	items = g_array_ref(cached->items);
 	cg_render_draw_page(cr, tmpl, background, items, cg_data_get_recipient(data, index), number,
-			    qr, text);
+			    qr, NULL, text);
 	return TRUE;
 }
 

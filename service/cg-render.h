@@ -24,6 +24,14 @@ G_BEGIN_DECLS
 typedef struct {
 	guint64 first_number; /* certificate number of the first page */
 	gint64 issued_at_us;  /* wall-clock; used for the PDF creation date */
+	/* The verification codes, one per recipient of the whole data (page i
+	 * of the batch has codes[i]), and the base of their URLs: the QR code
+	 * of a page encodes "{base_url}/{number}?c={code}" (cg-verification.h)
+	 * and its area is a PDF link to that URL. Borrowed. NULL @codes (tests,
+	 * previews): the QR code holds cg_recipient_verification()'s string
+	 * and there is no link. */
+	const char *base_url;
+	const char *const *codes;
 } CgRenderParams;
 
 /* Certificate number text: "CERT" + year of @issued_at_us + counter

@@ -161,6 +161,7 @@ cg_result_free(CgResult *result)
 	g_free(result->last_certificate_number);
 	g_free(result->checksum);
 	g_free(result->path);
+	g_free(result->verification_url);
 	g_free(result);
 }
 
@@ -178,6 +179,7 @@ cg_result_copy(const CgResult *result)
 	copy->checksum = g_strdup(result->checksum);
 	copy->pages = result->pages;
 	copy->path = g_strdup(result->path);
+	copy->verification_url = g_strdup(result->verification_url);
 	return copy;
 }
 
@@ -210,7 +212,8 @@ result_copy_compact(const CgResult *result)
 	    g_strcmp0(result->certificate_number, result->last_certificate_number) == 0;
 	gsize size = sizeof(CgResult) + string_size(result->certificate_number) +
 		     (same_last ? 0 : string_size(result->last_certificate_number)) +
-		     string_size(result->checksum) + string_size(result->path);
+		     string_size(result->checksum) + string_size(result->path) +
+		     string_size(result->verification_url);
 	CgResult *copy = g_malloc0(size);
 	char *cursor = (char *)(copy + 1);
 
@@ -222,6 +225,7 @@ result_copy_compact(const CgResult *result)
 	copy->checksum = pack_string(&cursor, result->checksum);
 	copy->pages = result->pages;
 	copy->path = pack_string(&cursor, result->path);
+	copy->verification_url = pack_string(&cursor, result->verification_url);
 	return copy;
 }
 
@@ -518,6 +522,9 @@ result_to_variant(const CgResult *result, CgOutputFormat format)
 	vardict_add(&dict, "pages", g_variant_new_uint32(result->pages));
 	vardict_add(&dict, "content_type",
 		    g_variant_new_string(cg_output_format_content_type(format)));
+	if (result->verification_url != NULL)
+		vardict_add(&dict, "verification_url",
+			    g_variant_new_string(result->verification_url));
 	return vardict_end(&dict);
 }
 

@@ -68,7 +68,8 @@ typedef struct {
 	guint64 file_size;
 	char *checksum; /* sha256 hex */
 	guint pages;
-	char *path; /* the final file; deleted when forgotten unless persistent */
+	char *path;		/* the final file; deleted when forgotten unless persistent */
+	char *verification_url; /* the first page's; NULL without a registry row */
 } CgResult;
 
 void cg_result_free(CgResult *result);

@@ -3,7 +3,8 @@
  * template (issue 15 items 4 and 12). */
 #include <glib/gstdio.h>
 
-#include "cg-counter.h"
+#include "cg-registry.h"
+#include "cg-verification.h"
 #include "cg-error.h"
 #include "cg-pipeline.h"
 #include "cg-template.h"
@@ -18,7 +19,7 @@ typedef struct {
 	char *state_dir;
 	char *output_dir;
 	CgTemplateStore *templates;
-	CgCounter *counter;
+	CgRegistry *registry;
 	CgPipelineConfig config;
 	CgTracker *tracker;    /* only makes the generations; reports go to the fixture */
 	GHashTable *reports;   /* transaction id → number of progress reports */
@@ -75,10 +76,11 @@ fixture_setup(Fixture *f, gconstpointer data)
 	f->output_dir = g_build_filename(f->state_dir, "certificates", NULL);
 	g_assert_cmpint(g_mkdir(f->output_dir, 0700), ==, 0);
 	f->templates = cg_template_store_new(dirs);
-	f->counter = cg_counter_new(f->state_dir, &error);
+	f->registry = cg_registry_open(f->state_dir, &error);
 	g_assert_no_error(error);
 	f->config.templates = f->templates;
-	f->config.counter = f->counter;
+	f->config.registry = f->registry;
+	f->config.base_url = CG_VERIFICATION_DEFAULT_BASE_URL;
 	f->config.output_dir = f->output_dir;
 	f->config.max_recipients = 10000;
 	f->config.max_data_bytes = 16 * 1024 * 1024;
@@ -96,7 +98,7 @@ fixture_teardown(Fixture *f, gconstpointer data)
 	g_hash_table_unref(f->done);
 	g_hash_table_unref(f->reports);
 	cg_tracker_free(f->tracker);
-	cg_counter_free(f->counter);
+	cg_registry_free(f->registry);
 	cg_template_store_free(f->templates);
 	cg_test_remove_tree(f->state_dir);
 	g_free(f->output_dir);
@@ -293,7 +295,7 @@ reserve_one(Fixture *f)
 	g_autoptr(GError) error = NULL;
 	guint64 number = 0;
 
-	g_assert_true(cg_counter_reserve(f->counter, 1, &number, &error));
+	g_assert_true(cg_registry_reserve(f->registry, 1, &number, &error));
 	g_assert_no_error(error);
 	return number;
 }

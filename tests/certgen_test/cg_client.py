@@ -64,6 +64,8 @@ METHODS = {
     "ListTemplates": ("()", "(aa{sv})"),
     "GetStatistics": ("()", "(a{sv})"),
     "RenderPreview": ("(ssu)", "(h)"),
+    "Verify": ("(ss)", "(a{sv})"),
+    "Revoke": ("(ss)", "()"),
 }
 
 TERMINAL = ("completed", "failed", "cancelled", "timed_out")

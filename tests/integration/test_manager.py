@@ -103,7 +103,8 @@ class ManagerTests(CertgenTestCase):
         with open(path, "rb") as f:
             self.assertEqual(f.read(5), b"%PDF-")
         self.assertEqual([e for e in self.cert_dir_entries() if e.startswith(".")], [])
-        self.assertTrue(os.path.isfile(os.path.join(self.state_dir, "counter")))
+        self.assertTrue(os.path.isfile(os.path.join(self.state_dir, "registry.db")))
+        self.assertFalse(os.path.exists(os.path.join(self.state_dir, "counter")))
 
     def test_batch_result_numbers(self):
         """A batch: one page per recipient, consecutive certificate numbers

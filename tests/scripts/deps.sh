@@ -10,7 +10,7 @@ packages=(
 	dbus python3 python3-dbusmock python3-dbus python3-gi python3-prometheus-client
 	poppler-utils zbar-tools valgrind util-linux passwd
 	fonts-dejavu-core fonts-noto-core fonts-noto-cjk
-	scdoc libdbus-1-dev libxml2-utils systemd polkitd libarchive-dev
+	scdoc libdbus-1-dev libsqlite3-dev libxml2-utils systemd polkitd libarchive-dev
 	chromium nodejs
 	clang libclang-rt-14-dev
 )
