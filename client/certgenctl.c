@@ -625,6 +625,8 @@ print_update(const CgUpdate *u)
 		print_field("SHA-256", "%s", strna(u->result.checksum));
 		if (u->result.content_type != NULL)
 			print_field("Content type", "%s", u->result.content_type);
+		if (u->result.verification_url != NULL)
+			print_field("Verify at", "%s", u->result.verification_url);
 	}
 	if (u->error != NULL || u->error_message != NULL) {
 		sentence = cg_bus_error_sentence(u->error, u->error_message);
