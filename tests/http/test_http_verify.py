@@ -139,6 +139,13 @@ class VerifyFlowTests(HttpTestCase):
         unknown = self.request("GET", f"/verify/CERT1999000001?c={code}", token=None)
         self.assertEqual(wrong.status, 404)
         self.assertEqual(wrong.body, unknown.body)
+        malformed = self.request("GET", f"/verify/{number}?c=x", token=None)
+        self.assertEqual(malformed.status, 404)
+        self.assertEqual(malformed.body, unknown.body)
+        wrong_json = self.request("GET", f"/verify/{number}?c={'b' * len(code)}", token=None,
+                                  headers=JSON)
+        self.assertEqual(wrong_json.json, self.request(
+            "GET", f"/verify/{number}?c=x", token=None, headers=JSON).json)
         path = f"/api/certificates/{number}/revoke"
         self.assertError(self.request("POST", path, {"reason": "x"}, token=BOB), 404,
                          "not_found")
