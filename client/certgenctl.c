@@ -28,10 +28,13 @@
 #include "cg-ctl-file.h"
 #include "cg-ctl-follow.h"
 #include "cg-ctl-json.h"
+#include "cg-ctl-pdf.h"
 #include "cg-ctl-progress.h"
+#include "cg-ctl-record.h"
 #include "cg-ctl-stats.h"
 #include "cg-ctl-templates.h"
 #include "cg-ctl-util.h"
+#include "cg-verify-input.h"
 
 /* Options that only some commands take; the others refuse them. */
 enum {
@@ -49,6 +52,7 @@ enum {
 	OPT_SET = 1 << 11,
 	OPT_ZIP = 1 << 12,
 	OPT_PAGE = 1 << 13,
+	OPT_REASON = 1 << 14,
 };
 
 static CgBusScope arg_scope = CG_BUS_SYSTEM;
@@ -65,8 +69,9 @@ static bool arg_no_wait = false;
 static bool arg_poll = false;
 static bool arg_persist = false;
 static bool arg_dry_run = false;
-static bool arg_zip = false;  /* --zip, or --output FILE.zip */
-static uint32_t arg_page = 1; /* preview: 1-based */
+static bool arg_zip = false;	      /* --zip, or --output FILE.zip */
+static uint32_t arg_page = 1;	      /* preview: 1-based */
+static const char *arg_reason = NULL; /* revoke */
 static bool arg_help = false;
 static unsigned arg_given = 0; /* OPT_* seen on the command line */
 
@@ -620,6 +625,8 @@ print_update(const CgUpdate *u)
 		print_field("SHA-256", "%s", strna(u->result.checksum));
 		if (u->result.content_type != NULL)
 			print_field("Content type", "%s", u->result.content_type);
+		if (u->result.verification_url != NULL)
+			print_field("Verify at", "%s", u->result.verification_url);
 	}
 	if (u->error != NULL || u->error_message != NULL) {
 		sentence = cg_bus_error_sentence(u->error, u->error_message);
@@ -1028,6 +1035,289 @@ verb_stats(char **args)
 	return show_reply(reply, stats_read, stats_print, &stats);
 }
 
+/* ---- verify, revoke ---- */
+
+/* Checks a certificate number and a verification code from the command
+ * line before anything is asked of certgend; logs. */
+static int
+check_number(const char *number)
+{
+	if (cg_certificate_number_is_valid(number))
+		return 0;
+	cg_log_error("Invalid certificate number: expected 1 to %u letters, digits or '-' "
+		     "(e.g. CERT2026000042).",
+		     CG_CERTIFICATE_NUMBER_MAX);
+	return -EINVAL;
+}
+
+static int
+check_code(const char *code)
+{
+	if (cg_verification_code_is_valid(code))
+		return 0;
+	cg_log_error("Invalid verification code: expected %u to %u letters, digits, '-' or '_' "
+		     "(the c= of the verification URL).",
+		     CG_VERIFICATION_CODE_MIN, CG_VERIFICATION_CODE_MAX);
+	return -EINVAL;
+}
+
+/* Verify(@number, @code): 1 with *@ret_reply, 0 when certgend has no such
+ * certificate or the code is wrong (NotFound: it does not say which), or
+ * a negative errno (logged). */
+static int
+call_verify(sd_bus *bus, const char *number, const char *code, sd_bus_message **ret_reply)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	int r;
+
+	r = sd_bus_call_method(bus, CG_BUS_NAME, CG_OBJECT_PATH, CG_MANAGER_INTERFACE, "Verify",
+			       &error, ret_reply, "ss", number, code);
+	if (r >= 0)
+		return 1;
+	if (sd_bus_error_has_name(&error, CG_ERROR_PREFIX "NotFound"))
+		return 0;
+	return cg_bus_log_error(&error, r, arg_scope);
+}
+
+static int
+record_read(sd_bus_message *m, CgCtlJson *json, void *data)
+{
+	return cg_ctl_record_read(m, json, data);
+}
+
+static void
+record_print(const void *data)
+{
+	cg_ctl_record_print(data);
+}
+
+/* verify NUMBER CODE: the record; 0 when valid, 1 when revoked. */
+static int
+verify_number(const char *number, const char *code)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(cg_ctl_record_done) CgCtlRecord record = {0};
+	int r;
+
+	if (check_number(number) < 0 || check_code(code) < 0)
+		return CG_EXIT_USAGE;
+	r = connect_bus(&bus);
+	if (r < 0)
+		return r;
+	r = call_verify(bus, number, code, &reply);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		cg_log_error("No such certificate or wrong code: %s is not a certificate "
+			     "certgend issued with this verification code.",
+			     number);
+		return CG_EXIT_REFUSED;
+	}
+	r = show_reply(reply, record_read, record_print, &record);
+	if (r < 0)
+		return r;
+	return cg_ctl_record_is_valid(&record) ? CG_EXIT_SUCCESS : CG_EXIT_FAILED;
+}
+
+/* What one page of a file turned out to be. */
+typedef enum {
+	PAGE_VALID,
+	PAGE_REVOKED,
+	PAGE_NOT_FOUND,
+	PAGE_NO_LINK,
+} PageVerdict;
+
+static const char *const page_verdict_names[] = {
+    [PAGE_VALID] = "valid",
+    [PAGE_REVOKED] = "revoked",
+    [PAGE_NOT_FOUND] = "not_found",
+    [PAGE_NO_LINK] = "no_link",
+};
+
+/* One page: Verify of its link, a line (or JSON object) for it; whether
+ * its record names @file_sha256 in *@hash_matches. Returns the verdict or
+ * a negative errno (logged). */
+static int
+verify_page(sd_bus *bus, const CgCtlPdf *pdf, size_t i, CgCtlJson *json, bool *hash_matches)
+{
+	const CgCtlPdfPage *page = &pdf->pages[i];
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(cg_ctl_record_done) CgCtlRecord record = {0};
+	PageVerdict verdict;
+	char when[64];
+	int r = 0;
+
+	*hash_matches = false;
+	if (json != NULL) {
+		cg_ctl_json_begin_object(json);
+		cg_ctl_json_key(json, "page");
+		cg_ctl_json_unsigned(json, i + 1);
+	}
+	if (page->link != CG_CTL_PDF_LINK_OK) {
+		verdict = PAGE_NO_LINK;
+	} else {
+		r = call_verify(bus, page->number, page->code, &reply);
+		if (r < 0)
+			return r;
+		if (json != NULL) {
+			cg_ctl_json_key(json, "certificate_number");
+			cg_ctl_json_string(json, page->number);
+		}
+		verdict = PAGE_NOT_FOUND;
+	}
+	if (r > 0) {
+		if (json != NULL)
+			cg_ctl_json_key(json, "record");
+		r = cg_ctl_record_read(reply, json, &record);
+		if (r < 0)
+			return log_read_error(r);
+		verdict = cg_ctl_record_is_valid(&record) ? PAGE_VALID : PAGE_REVOKED;
+		*hash_matches = streq_ptr(record.file_sha256, pdf->sha256);
+	}
+	if (json != NULL) {
+		cg_ctl_json_key(json, "status");
+		cg_ctl_json_string(json, page_verdict_names[verdict]);
+		cg_ctl_json_end_object(json);
+		return (int)verdict;
+	}
+
+	printf("page %zu: ", i + 1);
+	switch (verdict) {
+	case PAGE_VALID:
+		cg_format_timestamp(when, sizeof(when), record.issued_at_us);
+		printf("%s valid (issued %s, template %s)\n", page->number, when,
+		       strna(record.template_id));
+		break;
+	case PAGE_REVOKED:
+		cg_format_timestamp(when, sizeof(when), record.revoked_at_us);
+		printf("%s REVOKED on %s: %s\n", page->number, when,
+		       strna(record.revocation_reason));
+		break;
+	case PAGE_NOT_FOUND:
+		printf("%s NOT FOUND: no such certificate or wrong code\n", page->number);
+		break;
+	case PAGE_NO_LINK:
+	default:
+		printf("NOT VERIFIABLE: %s\n", cg_ctl_pdf_link_problem(page->link));
+		break;
+	}
+	return (int)verdict;
+}
+
+/* verify FILE.pdf: every page's link, then the file's SHA-256 against
+ * the records; 0 only when every page is valid and the hash matches. */
+static int
+verify_file(const char *path)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(cg_ctl_json_done) CgCtlJson j = {0};
+	_cleanup_(cg_ctl_pdf_done) CgCtlPdf pdf = {0};
+	_cleanup_free_ char *text = NULL;
+	size_t n_valid = 0, n_hash = 0;
+	bool valid;
+	int r;
+
+	r = cg_ctl_pdf_read(path, &pdf);
+	if (r < 0)
+		return r;
+	r = connect_bus(&bus);
+	if (r < 0)
+		return r;
+	if (arg_json) {
+		if (cg_ctl_json_open(&j) < 0)
+			return cg_log_oom();
+		cg_ctl_json_begin_object(&j);
+		cg_ctl_json_key(&j, "file_sha256");
+		cg_ctl_json_string(&j, pdf.sha256);
+		cg_ctl_json_key(&j, "pages");
+		cg_ctl_json_begin_array(&j);
+	}
+	for (size_t i = 0; i < pdf.n_pages; i++) {
+		bool hash_matches;
+
+		r = verify_page(bus, &pdf, i, arg_json ? &j : NULL, &hash_matches);
+		if (r < 0)
+			return r;
+		n_valid += r == PAGE_VALID;
+		n_hash += hash_matches;
+	}
+	valid = n_valid == pdf.n_pages && n_hash == pdf.n_pages;
+	if (arg_json) {
+		cg_ctl_json_end_array(&j);
+		cg_ctl_json_key(&j, "file_sha256_matches");
+		cg_ctl_json_boolean(&j, n_hash == pdf.n_pages);
+		cg_ctl_json_key(&j, "valid");
+		cg_ctl_json_boolean(&j, valid);
+		cg_ctl_json_end_object(&j);
+		if (cg_ctl_json_finish(&j, &text) < 0)
+			return cg_log_oom();
+		r = cg_print_json_line(text);
+		return r < 0 ? r : valid ? CG_EXIT_SUCCESS : CG_EXIT_FAILED;
+	}
+
+	if (n_hash == pdf.n_pages)
+		printf("file: SHA-256 %s matches the registry\n", pdf.sha256);
+	else
+		printf("file: SHA-256 %s is NOT the file certgend issued%s\n", pdf.sha256,
+		       n_hash > 0 ? " for every page" : "");
+	if (valid)
+		printf("Verdict: VALID: %zu page%s, each a valid certificate, in the file "
+		       "certgend issued.\n",
+		       pdf.n_pages, pdf.n_pages == 1 ? "" : "s");
+	else
+		printf("Verdict: NOT VALID: %zu of %zu page%s valid%s.\n", n_valid, pdf.n_pages,
+		       pdf.n_pages == 1 ? "" : "s",
+		       n_hash == pdf.n_pages ? ""
+					     : ", and the file was changed since it was issued");
+	r = flush_stdout();
+	return r < 0 ? r : valid ? CG_EXIT_SUCCESS : CG_EXIT_FAILED;
+}
+
+static int
+verb_verify(char **args)
+{
+	if (args[1] != NULL)
+		return verify_number(args[0], args[1]);
+	return verify_file(args[0]);
+}
+
+static int
+verb_revoke(char **args)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	int r;
+
+	if (check_number(args[0]) < 0)
+		return CG_EXIT_USAGE;
+	if (arg_reason == NULL) {
+		cg_log_error(
+		    "revoke needs --reason TEXT: the reason is part of the public record.");
+		return CG_EXIT_USAGE;
+	}
+	r = connect_bus(&bus);
+	if (r < 0)
+		return r;
+	r = sd_bus_call_method(bus, CG_BUS_NAME, CG_OBJECT_PATH, CG_MANAGER_INTERFACE, "Revoke",
+			       &error, NULL, "ss", args[0], arg_reason);
+	if (r == -EINVAL && !sd_bus_error_is_set(&error)) {
+		/* sd-bus refuses strings that are not UTF-8. */
+		cg_log_error("--reason is not valid UTF-8 text.");
+		return CG_EXIT_USAGE;
+	}
+	if (sd_bus_error_has_name(&error, CG_ERROR_PREFIX "NotFound")) {
+		cg_log_error("No such certificate of yours: %s was not issued by one of your "
+			     "generations (or does not exist).",
+			     args[0]);
+		return CG_EXIT_REFUSED;
+	}
+	if (r < 0)
+		return cg_bus_log_error(&error, r, arg_scope);
+	printf("Revoked certificate %s.\n", args[0]);
+	return flush_stdout();
+}
+
 /* ---- command line ---- */
 
 static const Verb verbs[] = {
@@ -1114,6 +1404,25 @@ static const Verb verbs[] = {
      "ended in each status and, per template, how many generations and pages,\n"
      "the median (p50) and 95th percentile (p95) of each stage and of a page.\n\n"
      "     --json             The statistics as one JSON object\n"},
+    {"verify", 1, 2, OPT_JSON, verb_verify, "verify NUMBER CODE | verify FILE.pdf",
+     "Check a certificate against certgend's registry",
+     "Check a certificate (Verify): anyone may. With NUMBER CODE (the c= of the\n"
+     "verification URL) show its public record: status (valid or revoked, with the\n"
+     "date and reason), number, issue time, template, the printed fields and the\n"
+     "SHA-256 of its data and of its file. With FILE.pdf read every page's\n"
+     "verification link (the link over the QR code), verify each page, and check\n"
+     "the file's SHA-256 against the registry: one line per page, then a verdict.\n"
+     "Exits 0 only when every certificate is valid (and the file is unchanged),\n"
+     "1 when one is revoked, changed or has no link, 6 for an unknown number or\n"
+     "wrong code (certgend does not say which).\n\n"
+     "     --json             The record (or the file's pages and verdict) as one\n"
+     "                        JSON object\n"},
+    {"revoke", 1, 1, OPT_REASON, verb_revoke, "revoke NUMBER --reason TEXT",
+     "Revoke a certificate you issued",
+     "Revoke a certificate (Revoke): the owner of the generation that issued it, or\n"
+     "an administrator (manage-all). From then on verify shows it as revoked, with\n"
+     "the date and the reason. Anyone else gets \"no such certificate\".\n\n"
+     "     --reason=TEXT      Why (required; shown to everyone who verifies it)\n"},
     {"cleanup", 0, 0, OPT_JSON, verb_cleanup, "cleanup", "Forget finished generations now",
      "Forget your finished generations now (and delete their files).\n\n"
      "     --json             {\"removed\": N}\n"},
@@ -1121,7 +1430,8 @@ static const Verb verbs[] = {
 
 static const char exit_status_help[] = "Exit status:\n"
 				       "  0  done; the generation completed\n"
-				       "  1  the generation failed, or a local error\n"
+				       "  1  the generation failed, a certificate is not "
+				       "valid, or a local error\n"
 				       "  2  usage error\n"
 				       "  3  the generation was cancelled (or waiting was "
 				       "interrupted)\n"
@@ -1153,7 +1463,8 @@ help(void)
 	       "Command options (see COMMAND --help):\n"
 	       "  -d --data=FILE|-  --csv=FILE|-  --set=FIELD=VALUE  -t --template=ID\n"
 	       "  --transaction=ID  -o --output=FILE\n"
-	       "  --timeout=SECONDS  --no-wait  --poll  --dry-run  --page=N  --json\n"
+	       "  --timeout=SECONDS  --no-wait  --poll  --dry-run  --page=N  --reason=TEXT\n"
+	       "  --json\n"
 	       "\n%s\n"
 	       "Environment: DBUS_SYSTEM_BUS_ADDRESS names the system bus; NO_COLOR turns\n"
 	       "colours off; CERTGENCTL_DEBUG=1 prints debug messages.\n"
@@ -1256,6 +1567,7 @@ static const VerbOption verb_options[] = {
     {OPT_SET, "--set", 0, NULL, NULL, NULL, take_set},
     {OPT_ZIP, "--zip", 0, NULL, NULL, &arg_zip, NULL},
     {OPT_PAGE, "--page", 0, NULL, NULL, NULL, take_page},
+    {OPT_REASON, "--reason", 0, &arg_reason, "a reason", NULL, NULL},
 };
 
 /* getopt's value for a verb option without a short name. */

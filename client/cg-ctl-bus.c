@@ -48,6 +48,7 @@ static const struct {
     {"Failed", "certgend failed"},
     {"Cancelled", "Cancelled"},
     {"TimedOut", "Timed out"},
+    {"AlreadyRevoked", "The certificate is revoked already"},
 };
 
 static const struct {
@@ -425,6 +426,7 @@ static const CgBusField result_fields[] = {
     CG_BUS_FIELD(CgUpdate, "file_size", SD_BUS_TYPE_UINT64, result.file_size),
     CG_BUS_FIELD(CgUpdate, "pages", SD_BUS_TYPE_UINT32, result.pages),
     CG_BUS_FIELD(CgUpdate, "content_type", SD_BUS_TYPE_STRING, result.content_type),
+    CG_BUS_FIELD(CgUpdate, "verification_url", SD_BUS_TYPE_STRING, result.verification_url),
 };
 
 static const CgBusField problem_fields[] = {

@@ -84,7 +84,8 @@ typedef struct CgUpdate {
 		const char *certificate_number;
 		const char *last_certificate_number;
 		const char *checksum;
-		const char *content_type; /* "application/pdf" or "application/zip" */
+		const char *content_type;     /* "application/pdf" or "application/zip" */
+		const char *verification_url; /* the first page's; NULL from an older certgend */
 		uint64_t file_size;
 		uint32_t pages;
 	} result;

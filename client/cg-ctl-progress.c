@@ -329,6 +329,10 @@ show_result_json(const CgUpdate *u, const char *output_path)
 		cg_ctl_json_string(&j, u->result.checksum);
 		cg_ctl_json_key(&j, "pages");
 		cg_ctl_json_unsigned(&j, u->result.pages);
+		if (u->result.verification_url != NULL) {
+			cg_ctl_json_key(&j, "verification_url");
+			cg_ctl_json_string(&j, u->result.verification_url);
+		}
 		if (u->result.content_type != NULL) {
 			cg_ctl_json_key(&j, "content_type");
 			cg_ctl_json_string(&j, u->result.content_type);

@@ -18,6 +18,7 @@
 #include "cg-http-resume.h"
 #include "cg-http-session.h"
 #include "cg-http-sse.h"
+#include "cg-http-verify.h"
 #include "cg-http-ws.h"
 
 #define CG_HTTP_MAX_ID_LEN 128
@@ -29,6 +30,7 @@ struct _CgHttpApi {
 	CgHttpAuth *auth;
 	CgRateLimit *starts_limiter;
 	CgRateLimit *previews_limiter; /* POST /api/preview per web user */
+	CgHttpVerifyContext verify;    /* GET /verify/..., POST .../revoke */
 	guint n_pending;
 };
 
@@ -733,6 +735,19 @@ cg_http_api_handle(CgHttpApi *self, SoupServerMessage *msg, const char *path, co
 				    G_VARIANT_TYPE("(a{sv})"), analytics_cb);
 			return;
 		}
+		if (n == 3 && g_str_equal(parts[2], "revoke")) {
+			g_autofree char *user = NULL;
+
+			if (!g_str_equal(method, SOUP_METHOD_POST)) {
+				cg_http_respond_method_not_allowed(msg, "POST");
+				return;
+			}
+			user = authenticate_or_respond(self, msg, FALSE);
+			if (user != NULL)
+				cg_http_verify_handle_revoke(&self->verify, msg, user, parts[1],
+							     self->config->max_json_depth);
+			return;
+		}
 		if (n == 3 && g_str_equal(parts[2], "download")) {
 			if (!get) {
 				cg_http_respond_method_not_allowed(msg, "GET");
@@ -747,8 +762,16 @@ cg_http_api_handle(CgHttpApi *self, SoupServerMessage *msg, const char *path, co
 }
 
 void
+cg_http_api_handle_verify(CgHttpApi *self, SoupServerMessage *msg, const char *path,
+			  const char *method)
+{
+	cg_http_verify_handle(&self->verify, msg, path, method);
+}
+
+void
 cg_http_api_prune(CgHttpApi *self, gint64 now_us)
 {
+	cg_rate_limit_prune(self->verify.limiter, now_us);
 	cg_rate_limit_prune(self->starts_limiter, now_us);
 	cg_rate_limit_prune(self->previews_limiter, now_us);
 }
@@ -766,6 +789,7 @@ cg_http_api_finalize(GObject *object)
 
 	g_clear_pointer(&self->starts_limiter, cg_rate_limit_free);
 	g_clear_pointer(&self->previews_limiter, cg_rate_limit_free);
+	g_clear_pointer(&self->verify.limiter, cg_rate_limit_free);
 	g_clear_object(&self->auth);
 	g_clear_pointer(&self->context, cg_http_stream_context_unref);
 	G_OBJECT_CLASS(cg_http_api_parent_class)->finalize(object);
@@ -794,5 +818,14 @@ cg_http_api_new(CgHttpStreamContext *context, CgHttpAuth *auth)
 	    cg_rate_limit_new(self->config->starts_per_minute, 60 * G_USEC_PER_SEC);
 	self->previews_limiter =
 	    cg_rate_limit_new(self->config->previews_per_minute, 60 * G_USEC_PER_SEC);
+	/* the requests hold a reference on the api, as the other routes' do */
+	self->verify = (CgHttpVerifyContext){
+	    .bus = context->bus,
+	    .limiter =
+		cg_rate_limit_new(self->config->verifications_per_minute, 60 * G_USEC_PER_SEC),
+	    .per_minute = self->config->verifications_per_minute,
+	    .owner = G_OBJECT(self),
+	    .n_pending = &self->n_pending,
+	};
 	return self;
 }

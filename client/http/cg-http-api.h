@@ -32,6 +32,10 @@ void cg_http_api_check_websocket(CgHttpApi *self, SoupServerMessage *msg, const 
 void cg_http_api_start_websocket(CgHttpApi *self, SoupServerMessage *msg, const char *path,
 				 SoupWebsocketConnection *connection);
 
+/* GET /verify/{number}?c={code}, public (cg-http-verify.h). */
+void cg_http_api_handle_verify(CgHttpApi *self, SoupServerMessage *msg, const char *path,
+			       const char *method);
+
 /* Requests still waiting for certgend. */
 guint cg_http_api_get_n_pending(CgHttpApi *self);
 /* Forgets what the generation rate limit no longer needs. */

@@ -23,6 +23,7 @@ cg_http_config_init(CgHttpConfig *config)
 	config->max_resumable = 65536;
 	config->starts_per_minute = 5;
 	config->previews_per_minute = 10;
+	config->verifications_per_minute = 30;
 	config->max_streams = 5000;
 	config->max_streams_per_user = 20;
 	config->max_stream_backlog = 256 * 1024;

@@ -36,6 +36,7 @@ static const CgHttpErrorInfo cg_http_error_infos[] = {
     [CG_HTTP_ERROR_FAILED] = {SOUP_STATUS_INTERNAL_SERVER_ERROR, "failed"},
     [CG_HTTP_ERROR_UNAVAILABLE] = {SOUP_STATUS_SERVICE_UNAVAILABLE, "service_unavailable"},
     [CG_HTTP_ERROR_OVERLOADED] = {SOUP_STATUS_SERVICE_UNAVAILABLE, "overloaded"},
+    [CG_HTTP_ERROR_ALREADY_REVOKED] = {SOUP_STATUS_CONFLICT, "already_revoked"},
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(cg_http_error_infos) == CG_HTTP_ERROR_LAST);
@@ -76,6 +77,7 @@ static const CgHttpDBusErrorMap cg_http_dbus_errors[] = {
     {"NotCancellable", CG_HTTP_ERROR_NOT_CANCELLABLE},
     {"AlreadyFinished", CG_HTTP_ERROR_ALREADY_FINISHED},
     {"NotReady", CG_HTTP_ERROR_NOT_READY},
+    {"AlreadyRevoked", CG_HTTP_ERROR_ALREADY_REVOKED},
     {"Failed", CG_HTTP_ERROR_FAILED},
 };
 

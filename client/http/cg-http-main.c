@@ -249,6 +249,8 @@ main(int argc, char **argv)
 	     "Generation requests per minute per web user (default 5)", "N"},
 	    {"previews-per-minute", 0, 0, G_OPTION_ARG_INT, &config.previews_per_minute,
 	     "Preview requests per minute per web user (default 10)", "N"},
+	    {"verifications-per-minute", 0, 0, G_OPTION_ARG_INT, &config.verifications_per_minute,
+	     "Verification page requests per minute per client address (default 30)", "N"},
 	    {"streams-per-minute", 0, 0, G_OPTION_ARG_INT, &config.streams_per_minute,
 	     "New progress streams per minute per web user (default 10)", "N"},
 	    {"resumes-per-minute", 0, 0, G_OPTION_ARG_INT, &config.resumes_per_minute,
@@ -302,11 +304,12 @@ main(int argc, char **argv)
 	if (exit_status >= 0)
 		return exit_status;
 	if (max_body < 0 || max_body > G_MAXINT32 || (gint)config.starts_per_minute < 0 ||
-	    (gint)config.previews_per_minute < 0 || (gint)config.streams_per_minute < 0 ||
-	    (gint)config.resumes_per_minute < 0 || (gint)config.max_streams < 0 ||
-	    (gint)config.max_streams_per_user < 0 || (gint)config.header_timeout_ms < 0 ||
-	    (gint)config.idle_timeout_ms < 0 || (gint)config.body_timeout_ms < 0 ||
-	    (gint)config.session_ttl_s <= 0 || (gint)config.keepalive_ms <= 0) {
+	    (gint)config.previews_per_minute < 0 || (gint)config.verifications_per_minute < 0 ||
+	    (gint)config.streams_per_minute < 0 || (gint)config.resumes_per_minute < 0 ||
+	    (gint)config.max_streams < 0 || (gint)config.max_streams_per_user < 0 ||
+	    (gint)config.header_timeout_ms < 0 || (gint)config.idle_timeout_ms < 0 ||
+	    (gint)config.body_timeout_ms < 0 || (gint)config.session_ttl_s <= 0 ||
+	    (gint)config.keepalive_ms <= 0) {
 		g_printerr("Limits and timeouts must be positive numbers\n");
 		return 2;
 	}

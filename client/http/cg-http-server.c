@@ -10,6 +10,7 @@
 #include "cg-http-metrics-route.h"
 #include "cg-http-response.h"
 #include "cg-http-static.h"
+#include "cg-http-verify.h"
 #include "cg-http-stream-context.h"
 #include "cg-http-timeouts.h"
 
@@ -153,6 +154,10 @@ handler(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *
 			return;
 		}
 		cg_http_api_handle(self->api, msg, path, method);
+		return;
+	}
+	if (g_str_has_prefix(path, CG_HTTP_VERIFY_PATH)) {
+		cg_http_api_handle_verify(self->api, msg, path, method);
 		return;
 	}
 	cg_http_static_handle(self->config.web_root, msg, path, method);

@@ -24,6 +24,7 @@ test_error_mapping(void)
 	    {"org.certgen.Certificates1.Error.NotCancellable", 409, "not_cancellable"},
 	    {"org.certgen.Certificates1.Error.AlreadyFinished", 409, "already_finished"},
 	    {"org.certgen.Certificates1.Error.NotReady", 409, "not_ready"},
+	    {"org.certgen.Certificates1.Error.AlreadyRevoked", 409, "already_revoked"},
 	    {"org.certgen.Certificates1.Error.Failed", 500, "failed"},
 	    {"org.certgen.Certificates1.Error.SomethingNew", 500, "failed"},
 	    {"org.freedesktop.DBus.Error.ServiceUnknown", 503, "service_unavailable"},
