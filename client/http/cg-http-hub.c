@@ -16,7 +16,9 @@
  * on first use), and every member gets a reference, never a copy. The
  * members (cg-http-sse.c, cg-http-ws.c) keep their own bounded queue
  * (cg-http-queue.h) so that a slow client coalesces to the latest state and
- * never holds the others back; sequences stay increasing per stream and the
+ * never holds the others back (an SSE stream writes its connection itself,
+ * taken over from libsoup after the headers; a WebSocket hands libsoup a
+ * frame only while the kernel has room); sequences stay increasing per stream and the
  * terminal frame is never dropped; Last-Event-ID is applied per member
  * (cg-http-resume.h) to the frame it is first handed.
  *
@@ -25,7 +27,8 @@
  * and after the terminal frame (a later stream asks certgend again, which
  * knows whether the generation still exists); it is freed when its last
  * member leaves. One keep-alive timer serves every member of every hub,
- * running only while there are members.
+ * running only while there are members (WebSockets use its tick to retry
+ * their queue).
  */
 #include "cg-http-hub.h"
 
