@@ -11,6 +11,7 @@
 #include "cg-http-queue.h"
 #include "cg-http-response.h"
 #include "cg-http-resume.h"
+#include "cg-http-timeouts.h"
 
 /*
  * The stream's connection is taken over once the response headers are out.
@@ -281,6 +282,10 @@ steal_cb(gpointer user_data)
 		sse_abort(self, "the connection could not be taken over");
 		return;
 	}
+	/* the stream's socket has no timer: the server's idle timeout is for
+	 * connections between requests, and libsoup may have armed it when
+	 * it let go of the message */
+	cg_http_timeout_disarm_idle(socket);
 	self->fd = g_socket_get_fd(socket);
 	g_socket_set_option(socket, SOL_SOCKET, SO_SNDBUF, CG_HTTP_SSE_SNDBUF, NULL);
 	self->peer = cg_http_peers_add(self->context->peers, socket, peer_gone_cb, self);
