@@ -16,7 +16,9 @@
  * on first use), and every member gets a reference, never a copy. The
  * members (cg-http-sse.c, cg-http-ws.c) keep their own bounded queue
  * (cg-http-queue.h) so that a slow client coalesces to the latest state and
- * never holds the others back; sequences stay increasing per stream and the
+ * never holds the others back (an SSE stream writes its connection itself,
+ * taken over from libsoup after the headers; a WebSocket hands libsoup a
+ * frame only while the kernel has room); sequences stay increasing per stream and the
  * terminal frame is never dropped; Last-Event-ID is applied per member
  * (cg-http-resume.h) to the frame it is first handed.
  *
@@ -25,7 +27,8 @@
  * and after the terminal frame (a later stream asks certgend again, which
  * knows whether the generation still exists); it is freed when its last
  * member leaves. One keep-alive timer serves every member of every hub,
- * running only while there are members.
+ * running only while there are members (WebSockets use its tick to retry
+ * their queue).
  */
 #include "cg-http-hub.h"
 
@@ -34,7 +37,7 @@
 typedef struct _CgHttpHub CgHttpHub;
 
 struct _CgHttpHubMember {
-	GList link; /* in hub->members */
+	GList link; /* in hub->members, or hub->waiting before READY */
 	CgHttpHub *hub;
 	CgHttpHubFunc func;
 	gpointer user_data;
@@ -49,7 +52,10 @@ struct _CgHttpHub {
 	CgHttpFollow *follow;
 	gboolean ready;
 	CgHttpFrame *latest;
-	GQueue members;	   /* CgHttpHubMember, by link */
+	GQueue members;	   /* CgHttpHubMember told READY, by link */
+	GQueue waiting;	   /* CgHttpHubMember not told READY yet: telling
+			    * them never walks the others (N joins: N, not
+			    * N² steps) */
 	guint dispatching; /* the members list is being walked */
 	guint ready_id;	   /* idle: tell new members of a ready hub */
 };
@@ -97,10 +103,31 @@ member_free(CgHttpHubMember *member)
 {
 	CgHttpHubs *hubs = member->hub->hubs;
 
-	g_queue_unlink(&member->hub->members, &member->link);
+	g_queue_unlink(member->told_ready ? &member->hub->members : &member->hub->waiting,
+		       &member->link);
 	g_free(member);
 	if (--hubs->n_members == 0)
 		g_clear_handle_id(&hubs->keepalive_id, g_source_remove);
+}
+
+static gboolean
+hub_is_empty(CgHttpHub *hub)
+{
+	return hub->members.length == 0 && hub->waiting.length == 0;
+}
+
+static void
+free_left(GQueue *queue)
+{
+	GList *next;
+
+	for (GList *l = queue->head; l != NULL; l = next) {
+		CgHttpHubMember *member = l->data;
+
+		next = l->next;
+		if (member->left)
+			member_free(member);
+	}
 }
 
 /* Walking the members: leaving ones are only marked, the hub kept. */
@@ -113,43 +140,52 @@ dispatch_begin(CgHttpHub *hub)
 static void
 dispatch_end(CgHttpHub *hub)
 {
-	GList *next;
-
 	if (--hub->dispatching > 0)
 		return;
-	for (GList *l = hub->members.head; l != NULL; l = next) {
-		CgHttpHubMember *member = l->data;
-
-		next = l->next;
-		if (member->left)
-			member_free(member);
-	}
-	if (hub->members.length == 0)
+	free_left(&hub->members);
+	free_left(&hub->waiting);
+	if (hub_is_empty(hub))
 		hub_free(hub);
 }
 
-/* Tells the members what @notice says: READY those not told yet, FRAME
- * and KEEPALIVE those told, FAILED and VANISHED all. */
+static void
+emit_to(GQueue *queue, const CgHttpHubNotice *notice)
+{
+	for (GList *l = queue->head; l != NULL; l = l->next) {
+		CgHttpHubMember *member = l->data;
+
+		if (!member->left)
+			member->func(member->user_data, notice);
+	}
+}
+
+/* Tells the members what @notice says: READY those not told yet (they
+ * join the told ones), FRAME and KEEPALIVE those told, FAILED and
+ * VANISHED all. */
 static void
 hub_emit(CgHttpHub *hub, const CgHttpHubNotice *notice)
 {
 	dispatch_begin(hub);
-	for (GList *l = hub->members.head; l != NULL; l = l->next) {
-		CgHttpHubMember *member = l->data;
+	if (notice->event == CG_HTTP_HUB_READY) {
+		/* those joining meanwhile wait for the next READY */
+		GQueue batch = hub->waiting;
+		GList *link;
 
-		if (member->left)
-			continue;
-		if (notice->event == CG_HTTP_HUB_READY) {
-			if (member->told_ready)
-				continue;
+		g_queue_init(&hub->waiting);
+		while ((link = g_queue_pop_head_link(&batch)) != NULL) {
+			CgHttpHubMember *member = link->data;
+
 			member->told_ready = TRUE;
-		} else if ((notice->event == CG_HTTP_HUB_FRAME ||
-			    notice->event == CG_HTTP_HUB_KEEPALIVE) &&
-			   !member->told_ready) {
-			/* still waiting for READY: gets the latest then */
-			continue;
+			g_queue_push_tail_link(&hub->members, link);
+			if (!member->left)
+				member->func(member->user_data, notice);
 		}
-		member->func(member->user_data, notice);
+	} else if (notice->event == CG_HTTP_HUB_FRAME || notice->event == CG_HTTP_HUB_KEEPALIVE) {
+		/* the waiting ones get the latest with READY */
+		emit_to(&hub->members, notice);
+	} else {
+		emit_to(&hub->waiting, notice);
+		emit_to(&hub->members, notice);
 	}
 	dispatch_end(hub);
 }
@@ -312,6 +348,7 @@ cg_http_hubs_join(CgHttpHubs *self, const char *progress_id, const char *user, C
 		hub->key = g_steal_pointer(&key);
 		hub->progress_id = g_strdup(progress_id);
 		g_queue_init(&hub->members);
+		g_queue_init(&hub->waiting);
 		g_hash_table_insert(self->table, hub->key, hub);
 		g_ptr_array_add(self->all, hub);
 	}
@@ -319,7 +356,7 @@ cg_http_hubs_join(CgHttpHubs *self, const char *progress_id, const char *user, C
 	member->func = func;
 	member->user_data = user_data;
 	member->link.data = member;
-	g_queue_push_tail_link(&hub->members, &member->link);
+	g_queue_push_tail_link(&hub->waiting, &member->link);
 	if (self->n_members++ == 0)
 		self->keepalive_id = g_timeout_add(self->keepalive_ms, keepalive_cb, self);
 	if (fresh)
@@ -343,6 +380,6 @@ cg_http_hub_leave(CgHttpHubMember *member)
 	if (hub->dispatching > 0)
 		return;
 	member_free(member);
-	if (hub->members.length == 0)
+	if (hub_is_empty(hub))
 		hub_free(hub);
 }

@@ -13,7 +13,9 @@
 struct _CgHttpPeer {
 	GSocket *socket;
 	CgHttpPeerGoneFunc func;
+	CgHttpPeerWritableFunc writable; /* EPOLLOUT wanted */
 	gpointer stream;
+	gboolean owned;	   /* the stream owns the connection: input is dropped */
 	gboolean watching; /* in the epoll set */
 	gboolean removed;  /* removed during a dispatch: freed after it */
 };
@@ -59,6 +61,15 @@ peer_check(CgHttpPeers *self, CgHttpPeer *peer, guint32 events)
 		return NULL;
 	if (n <= 0)
 		return "the client left";
+	if (peer->owned) {
+		/* nobody else reads this connection: what the client sends
+		 * after its request is dropped */
+		char sink[512];
+
+		while (recv(g_socket_get_fd(peer->socket), sink, sizeof sink, MSG_DONTWAIT) > 0)
+			;
+		return NULL;
+	}
 	/* the client sent more (a pipelined request): libsoup reads it after
 	 * the stream, the keep-alive comments notice a departure */
 	peer_unwatch(self, peer);
@@ -80,11 +91,16 @@ epoll_cb(int fd, GIOCondition condition, gpointer user_data)
 		/* removed or stopped by an earlier one of this batch */
 		if (peer->removed || !peer->watching)
 			continue;
-		why = peer_check(self, peer, events[i].events);
-		if (why == NULL)
+		why = (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0
+			  ? peer_check(self, peer, events[i].events)
+			  : NULL;
+		if (why != NULL) {
+			peer_unwatch(self, peer);
+			peer->func(peer->stream, why);
 			continue;
-		peer_unwatch(self, peer);
-		peer->func(peer->stream, why);
+		}
+		if ((events[i].events & EPOLLOUT) != 0 && peer->watching && peer->writable != NULL)
+			peer->writable(peer->stream);
 	}
 	self->dispatching = FALSE;
 	g_ptr_array_set_size(self->removed, 0);
@@ -155,6 +171,34 @@ cg_http_peers_remove(CgHttpPeers *self, CgHttpPeer *peer)
 		return;
 	}
 	peer_free(peer);
+}
+
+static void
+peer_modify(CgHttpPeers *self, CgHttpPeer *peer)
+{
+	struct epoll_event event = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = peer};
+
+	if (!peer->watching)
+		return;
+	if (peer->writable != NULL)
+		event.events |= EPOLLOUT;
+	if (epoll_ctl(self->epoll_fd, EPOLL_CTL_MOD, g_socket_get_fd(peer->socket), &event) != 0)
+		g_debug("epoll_ctl: %s", g_strerror(errno));
+}
+
+void
+cg_http_peers_own(CgHttpPeer *peer)
+{
+	peer->owned = TRUE;
+}
+
+void
+cg_http_peers_want_write(CgHttpPeers *self, CgHttpPeer *peer, CgHttpPeerWritableFunc func)
+{
+	if (peer == NULL || peer->writable == func)
+		return;
+	peer->writable = func;
+	peer_modify(self, peer);
 }
 
 guint

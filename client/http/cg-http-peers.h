@@ -5,12 +5,13 @@
 
 G_BEGIN_DECLS
 
-/* Noticing that the clients of idle streams left. A paused libsoup message
- * does not read its socket, so each open SSE stream's socket is watched for
- * end-of-file; with a GSource per stream the main loop would poll every one
- * of thousands of sockets on each iteration (connecting N streams costs
- * N²). Instead all of them are in one epoll set, which is the one
- * descriptor the main loop polls. Main thread only. */
+/* The sockets of the open SSE streams (connections the bridge took over
+ * from libsoup, cg-http-sse.c): noticing that a client left (end-of-file)
+ * and, for a stream with bytes waiting, that its socket can take more.
+ * With a GSource per stream the main loop would poll every one of
+ * thousands of sockets on each iteration (connecting N streams costs N²).
+ * Instead all of them are in one epoll set, which is the one descriptor
+ * the main loop polls. Main thread only. */
 typedef struct _CgHttpPeers CgHttpPeers;
 typedef struct _CgHttpPeer CgHttpPeer;
 
@@ -18,6 +19,9 @@ typedef struct _CgHttpPeer CgHttpPeer;
  * after which the socket is no longer watched (the watch still has to be
  * removed). */
 typedef void (*CgHttpPeerGoneFunc)(gpointer stream, const char *why);
+
+/* The socket can take more (EPOLLOUT). */
+typedef void (*CgHttpPeerWritableFunc)(gpointer stream);
 
 CgHttpPeers *cg_http_peers_new(void);
 void cg_http_peers_free(CgHttpPeers *self);
@@ -30,6 +34,13 @@ CgHttpPeer *cg_http_peers_add(CgHttpPeers *self, GSocket *socket, CgHttpPeerGone
 			      gpointer stream);
 /* Ends the watch; no call of its function after this. NULL is ignored. */
 void cg_http_peers_remove(CgHttpPeers *self, CgHttpPeer *peer);
+/* The stream took the connection over (soup_server_message_steal_connection):
+ * what the client sends more is read and dropped, the watch goes on. */
+void cg_http_peers_own(CgHttpPeer *peer);
+/* Calls @func (NULL: none) each time the socket can take more: one writer
+ * for every stream, driven by the one epoll set, no GSource per stream.
+ * Ask only while there is something to write. NULL @peer is ignored. */
+void cg_http_peers_want_write(CgHttpPeers *self, CgHttpPeer *peer, CgHttpPeerWritableFunc func);
 guint cg_http_peers_get_size(CgHttpPeers *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgHttpPeers, cg_http_peers_free)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-http-sse.h"
 
+#include <errno.h>
 #include <sys/socket.h>
 
 #include "cg-http-error.h"
@@ -10,20 +11,26 @@
 #include "cg-http-queue.h"
 #include "cg-http-response.h"
 #include "cg-http-resume.h"
+#include "cg-http-timeouts.h"
 
 /*
- * libsoup 3.2 notes. The response is streamed: accumulate is off, every
- * chunk is appended and the message unpaused; libsoup pauses it again when
- * it runs out of chunks. Unpausing a message whose I/O is gone (the client
- * left and "finished"/"disconnected" were emitted) is a critical in 3.2.3,
- * so `closed` is set from those signals and nothing touches the message
- * afterwards. A paused message does not notice a client that left, so the
- * socket is watched for end-of-file while the stream idles.
+ * The stream's connection is taken over once the response headers are out.
+ * Until then it is a libsoup message: the owner check, the caps, the
+ * resume plan and every error response are libsoup's. sse_start_stream()
+ * sets status and headers and unpauses the message without a body chunk:
+ * libsoup writes the headers completely ("wrote-headers"), finds no chunk
+ * and pauses again; from an idle (stealing inside the signal would free
+ * libsoup's I/O under it) the connection is stolen
+ * (soup_server_message_steal_connection()) and the message let go. From
+ * then on a stream is its socket, its queue and the bytes being written:
+ * no libsoup message, no GSource of its own. Writes are non-blocking
+ * send() of the shared frame bytes; the body ends with the connection
+ * (Connection: close, no chunking); when the socket is full the one epoll
+ * set of the peers (cg-http-peers.h) says when it can take
+ * more, and that set also notices a client that left. After the terminal
+ * event the connection is shut and closed, which ends the body.
  */
 
-/* Frames go to libsoup while less than this is unwritten; the rest waits
- * in the stream's coalescing queue (cg-http-queue.h). */
-#define CG_HTTP_SSE_IN_FLIGHT 2048
 /* The kernel's send buffer of a stream's socket (it doubles the value):
  * bounded, so that a client that does not read backs up into the queue,
  * which coalesces, instead of growing the kernel's buffer to megabytes. */
@@ -33,26 +40,30 @@ static const char cg_http_sse_keepalive[] = ": keep-alive\n\n";
 
 typedef struct {
 	CgHttpStreamContext *context;
-	SoupServerMessage *msg;
+	SoupServerMessage *msg; /* until the connection is stolen */
 	char *progress_id;
 	char *user;
-	gboolean closed;  /* the message is finished: never touch it again */
+	gboolean closed;  /* freed: never touch it again */
 	gboolean ending;  /* the body is complete or the response set */
 	gboolean started; /* status and headers of the stream are set */
+	gboolean done;	  /* the last bytes are queued: close after them */
+	guint steal_id;	  /* idle: take the connection over */
 	CgHttpHubMember *member;
 	CgHttpQueue queue;
 	CgHttpPeer *peer;
-	gsize backlog; /* bytes handed to libsoup, not written yet */
+	GIOStream *stream; /* the stolen connection */
+	int fd;
+	GBytes *out;	  /* being written */
+	gsize out_offset; /* written of @out */
 } CgHttpSse;
 
 static void sse_end(CgHttpSse *self);
-static void sse_flush(CgHttpSse *self);
+static void sse_pump(CgHttpSse *self);
 
 static void
 sse_stop_following(CgHttpSse *self)
 {
 	g_clear_pointer(&self->member, cg_http_hub_leave);
-	cg_http_peers_remove(self->context->peers, g_steal_pointer(&self->peer));
 }
 
 static void
@@ -62,11 +73,21 @@ sse_close(CgHttpSse *self)
 		return;
 	self->closed = TRUE;
 	sse_stop_following(self);
+	cg_http_peers_remove(self->context->peers, g_steal_pointer(&self->peer));
 	cg_http_queue_clear(&self->queue);
-	g_signal_handlers_disconnect_by_data(self->msg, self);
+	g_clear_handle_id(&self->steal_id, g_source_remove);
+	if (self->msg != NULL)
+		g_signal_handlers_disconnect_by_data(self->msg, self);
+	g_clear_object(&self->msg);
+	if (self->stream != NULL) {
+		if (self->done)
+			(void)shutdown(self->fd, SHUT_WR);
+		(void)g_io_stream_close(self->stream, NULL, NULL);
+	}
+	g_clear_object(&self->stream);
+	g_clear_pointer(&self->out, g_bytes_unref);
 	g_debug("SSE stream of %s for %s closed", self->progress_id, self->user);
 	cg_http_streams_remove(self->context->streams, self);
-	g_clear_object(&self->msg);
 	g_clear_pointer(&self->context, cg_http_stream_context_unref);
 	g_free(self->progress_id);
 	g_free(self->user);
@@ -79,73 +100,110 @@ finished_cb(SoupServerMessage *msg, gpointer user_data)
 	sse_close(user_data);
 }
 
-static void
-wrote_body_data_cb(SoupServerMessage *msg, guint chunk_size, gpointer user_data)
-{
-	CgHttpSse *self = user_data;
-
-	self->backlog = chunk_size >= self->backlog ? 0 : self->backlog - chunk_size;
-	if (self->backlog < CG_HTTP_SSE_IN_FLIGHT)
-		sse_flush(self);
-}
-
-/* The client is gone or too slow: end the response and shut the socket so
- * that libsoup's next write fails and the message finishes. */
+/* The client is gone: nothing more to write. */
 static void
 sse_abort(CgHttpSse *self, const char *why)
 {
-	GSocket *socket;
-
 	if (self->closed)
 		return;
 	g_debug("SSE stream of %s for %s: %s", self->progress_id, self->user, why);
-	socket = soup_server_message_get_socket(self->msg);
-	if (socket != NULL)
-		g_socket_shutdown(socket, TRUE, TRUE, NULL);
-	sse_end(self);
+	sse_close(self);
 }
 
-/* Hands @bytes (shared, not copied) to libsoup. */
 static void
-sse_append(CgHttpSse *self, GBytes *bytes)
+sse_set_out(CgHttpSse *self, GBytes *bytes)
 {
-	const CgHttpConfig *config = &self->context->config;
+	g_clear_pointer(&self->out, g_bytes_unref);
+	self->out = g_bytes_ref(bytes);
+	self->out_offset = 0;
+}
 
-	if (self->closed || self->ending)
-		return;
-	soup_message_body_append_bytes(soup_server_message_get_response_body(self->msg), bytes);
-	self->backlog += g_bytes_get_size(bytes);
-	if (self->backlog > config->max_stream_backlog) {
-		sse_abort(self, "the client does not read; dropping the stream");
-		return;
+/* The next bytes to write, the queued frames; FALSE when there is nothing
+ * (and, ending, the stream is done). */
+static gboolean
+sse_next_out(CgHttpSse *self)
+{
+	g_autoptr(CgHttpFrame) frame = NULL;
+	guint64 sequence;
+
+	frame = cg_http_queue_pop(&self->queue);
+	if (frame != NULL) {
+		sequence = cg_http_frame_get_sequence(frame);
+		if (sequence != 0)
+			cg_http_streams_note_sent(self->context->streams, self->user,
+						  self->progress_id, sequence);
+		sse_set_out(self, cg_http_frame_get_sse(frame));
+		cg_http_metrics_event_delivered(cg_http_frame_get_timestamp_us(frame));
+		if (cg_http_frame_is_terminal(frame)) {
+			sse_stop_following(self);
+			self->ending = TRUE;
+		}
+		return TRUE;
 	}
-	soup_server_message_unpause(self->msg);
+	if (self->ending)
+		self->done = TRUE;
+	return FALSE;
+}
+
+/* One non-blocking write of what is left of @out; -> bytes written, 0 when
+ * the socket is full, -1 when the client is gone. */
+static gssize
+sse_write_out(CgHttpSse *self)
+{
+	gsize size = 0;
+	const char *data = g_bytes_get_data(self->out, &size);
+	ssize_t n;
+
+	do
+		n = send(self->fd, data + self->out_offset, size - self->out_offset,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	self->out_offset += (gsize)n;
+	return n;
 }
 
 static void
-sse_write_frame(CgHttpSse *self, CgHttpFrame *frame)
+writable_cb(gpointer stream)
 {
-	guint64 sequence = cg_http_frame_get_sequence(frame);
-
-	if (sequence != 0)
-		cg_http_streams_note_sent(self->context->streams, self->user, self->progress_id,
-					  sequence);
-	sse_append(self, cg_http_frame_get_sse(frame));
-	cg_http_metrics_event_delivered(cg_http_frame_get_timestamp_us(frame));
-	if (cg_http_frame_is_terminal(frame))
-		sse_end(self);
+	sse_pump(stream);
 }
 
-/* The queued frames, as far as the client keeps up. */
+/* Writes as much as the socket takes; the rest when it is writable. */
 static void
-sse_flush(CgHttpSse *self)
+sse_pump(CgHttpSse *self)
 {
-	while (!self->closed && !self->ending && self->backlog < CG_HTTP_SSE_IN_FLIGHT) {
-		g_autoptr(CgHttpFrame) frame = cg_http_queue_pop(&self->queue);
+	if (self->closed || self->stream == NULL)
+		return;
+	for (;;) {
+		gssize n;
 
-		if (frame == NULL)
+		if (self->out == NULL && !sse_next_out(self)) {
+			if (self->done) {
+				sse_close(self);
+				return;
+			}
+			cg_http_peers_want_write(self->context->peers, self->peer, NULL);
 			return;
-		sse_write_frame(self, frame);
+		}
+		n = sse_write_out(self);
+		if (n < 0) {
+			sse_abort(self, "the client left");
+			return;
+		}
+		if (n == 0) {
+			/* no watch: the socket cannot be watched, the client is
+			 * told by the close instead */
+			if (self->peer == NULL) {
+				sse_abort(self, "the socket is not watched");
+				return;
+			}
+			cg_http_peers_want_write(self->context->peers, self->peer, writable_cb);
+			return;
+		}
+		if (self->out_offset >= g_bytes_get_size(self->out))
+			g_clear_pointer(&self->out, g_bytes_unref);
 	}
 }
 
@@ -156,19 +214,19 @@ sse_send(CgHttpSse *self, CgHttpFrame *frame)
 		return;
 	if (!cg_http_queue_push(&self->queue, frame))
 		return;
-	sse_flush(self);
+	sse_pump(self);
 }
 
+/* Nothing more is taken: what is queued is written, then the body
+ * completed and the connection closed. */
 static void
 sse_end(CgHttpSse *self)
 {
 	if (self->closed || self->ending)
 		return;
 	sse_stop_following(self);
-	cg_http_queue_clear(&self->queue);
 	self->ending = TRUE;
-	soup_message_body_complete(soup_server_message_get_response_body(self->msg));
-	soup_server_message_unpause(self->msg);
+	sse_pump(self);
 }
 
 static void
@@ -176,6 +234,11 @@ sse_fail(CgHttpSse *self, const GError *error, guint retry_after_s)
 {
 	if (self->closed || self->ending)
 		return;
+	if (self->started) {
+		/* the stream's headers went out: it can only end */
+		sse_end(self);
+		return;
+	}
 	sse_stop_following(self);
 	self->ending = TRUE;
 	cg_http_respond_error(self->msg, error, retry_after_s);
@@ -188,16 +251,57 @@ sse_keepalive(CgHttpSse *self)
 {
 	g_autoptr(GBytes) bytes = NULL;
 
-	if (!self->started || self->backlog > 0 || cg_http_queue_get_length(&self->queue) > 0)
+	if (self->stream == NULL || self->ending || self->out != NULL ||
+	    cg_http_queue_get_length(&self->queue) > 0)
 		return;
 	bytes = g_bytes_new_static(cg_http_sse_keepalive, sizeof cg_http_sse_keepalive - 1);
-	sse_append(self, bytes);
+	sse_set_out(self, bytes);
+	sse_pump(self);
 }
 
 static void
 peer_gone_cb(gpointer stream, const char *why)
 {
 	sse_abort(stream, why);
+}
+
+/* The headers are out and libsoup paused the message for want of a body:
+ * the connection is ours from here. */
+static void
+steal_cb(gpointer user_data)
+{
+	CgHttpSse *self = user_data;
+	g_autoptr(SoupServerMessage) msg = g_steal_pointer(&self->msg);
+	GSocket *socket;
+
+	self->steal_id = 0;
+	g_signal_handlers_disconnect_by_data(msg, self);
+	self->stream = soup_server_message_steal_connection(msg);
+	socket = self->stream != NULL ? g_object_get_data(G_OBJECT(self->stream), "GSocket") : NULL;
+	if (socket == NULL) {
+		sse_abort(self, "the connection could not be taken over");
+		return;
+	}
+	/* the stream's socket has no timer: the server's idle timeout is for
+	 * connections between requests, and libsoup may have armed it when
+	 * it let go of the message */
+	cg_http_timeout_disarm_idle(socket);
+	self->fd = g_socket_get_fd(socket);
+	g_socket_set_option(socket, SOL_SOCKET, SO_SNDBUF, CG_HTTP_SSE_SNDBUF, NULL);
+	self->peer = cg_http_peers_add(self->context->peers, socket, peer_gone_cb, self);
+	if (self->peer != NULL)
+		cg_http_peers_own(self->peer);
+	sse_pump(self);
+}
+
+static void
+wrote_headers_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	CgHttpSse *self = user_data;
+
+	/* libsoup's I/O is still on the stack: not from here */
+	if (self->steal_id == 0)
+		self->steal_id = g_idle_add_once(steal_cb, self);
 }
 
 static void
@@ -207,36 +311,33 @@ sse_start_stream(CgHttpSse *self)
 	SoupMessageHeaders *headers = soup_server_message_get_response_headers(self->msg);
 	g_autofree char *hello = NULL;
 	g_autoptr(GBytes) bytes = NULL;
-	GSocket *socket;
 
 	self->started = TRUE;
 	soup_server_message_set_status(self->msg, SOUP_STATUS_OK, NULL);
 	soup_message_headers_replace(headers, "Content-Type", "text/event-stream; charset=utf-8");
 	soup_message_headers_replace(headers, "Cache-Control", "no-cache");
 	soup_message_headers_replace(headers, "X-Accel-Buffering", "no");
-	soup_message_headers_set_encoding(
-	    headers, soup_server_message_get_http_version(self->msg) == SOUP_HTTP_1_0
-			 ? SOUP_ENCODING_EOF
-			 : SOUP_ENCODING_CHUNKED);
+	/* The body ends with the connection (HTTP/1.0 and 1.1 alike): the
+	 * bridge writes it itself after the steal, and libsoup, letting go
+	 * of a chunked body, would write its last chunk first. */
+	soup_message_headers_replace(headers, "Connection", "close");
+	soup_message_headers_set_encoding(headers, SOUP_ENCODING_EOF);
 	soup_message_body_set_accumulate(soup_server_message_get_response_body(self->msg), FALSE);
-	socket = soup_server_message_get_socket(self->msg);
-	if (socket != NULL)
-		g_socket_set_option(socket, SOL_SOCKET, SO_SNDBUF, CG_HTTP_SSE_SNDBUF, NULL);
+	g_signal_connect(self->msg, "wrote-headers", G_CALLBACK(wrote_headers_cb), self);
 	hello = g_strdup_printf("retry: %u\n: connected\n\n", config->retry_ms);
 	bytes = g_bytes_new_take(g_steal_pointer(&hello), strlen(hello));
-	sse_append(self, bytes);
+	sse_set_out(self, bytes);
+	soup_server_message_unpause(self->msg);
 }
 
 static void
 sse_ready(CgHttpSse *self, CgHttpFrame *latest)
 {
-	gboolean terminal = cg_http_frame_is_terminal(latest);
-	GSocket *socket;
-
 	if (self->closed || self->ending)
 		return;
 	switch (cg_http_resume_plan(self->queue.last != 0, self->queue.last,
-				    cg_http_frame_get_sequence(latest), terminal)) {
+				    cg_http_frame_get_sequence(latest),
+				    cg_http_frame_is_terminal(latest))) {
 	case CG_HTTP_RESUME_FROM_START:
 		self->queue.last = 0;
 		break;
@@ -254,11 +355,6 @@ sse_ready(CgHttpSse *self, CgHttpFrame *latest)
 	}
 	sse_start_stream(self);
 	sse_send(self, latest);
-	if (terminal || self->closed || self->ending)
-		return;
-	socket = soup_server_message_get_socket(self->msg);
-	if (socket != NULL)
-		self->peer = cg_http_peers_add(self->context->peers, socket, peer_gone_cb, self);
 }
 
 static void
@@ -354,7 +450,6 @@ cg_http_sse_start(CgHttpStreamContext *context, SoupServerMessage *msg, const ch
 	self->queue.last = have_last_event_id ? last_event_id : 0;
 	g_signal_connect(msg, "finished", G_CALLBACK(finished_cb), self);
 	g_signal_connect(msg, "disconnected", G_CALLBACK(finished_cb), self);
-	g_signal_connect(msg, "wrote-body-data", G_CALLBACK(wrote_body_data_cb), self);
 	cg_http_streams_add(context->streams, self, user, sse_shutdown);
 	soup_server_message_pause(msg);
 	g_debug("SSE stream of %s for %s%s", progress_id, user,

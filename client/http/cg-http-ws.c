@@ -6,7 +6,12 @@
 #include "cg-http-json.h"
 #include "cg-http-metrics.h"
 #include "cg-http-owner.h"
+#include "cg-http-queue.h"
 #include "cg-http-resume.h"
+
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #define CG_HTTP_WS_CLOSE_NOT_FOUND 4404
 #define CG_HTTP_WS_CLOSE_UNAVAILABLE 4503
@@ -14,6 +19,14 @@
 #define CG_HTTP_WS_MAX_INCOMING 4096
 #define CG_HTTP_WS_MAX_JSON_DEPTH 8
 #define CG_HTTP_WS_MAX_QUEUED_CANCELS 4
+/* Frames go to libsoup (whose outgoing queue is unbounded) only while the
+ * kernel holds less than this unsent; the rest waits in the connection's
+ * coalescing queue (cg-http-queue.h), retried on the next frame and on the
+ * hubs' one keep-alive tick. */
+#define CG_HTTP_WS_ROOM (16 * 1024)
+/* The kernel's send buffer (doubled by the kernel): a client that does not
+ * read backs up into the queue soon. */
+#define CG_HTTP_WS_SNDBUF (32 * 1024)
 
 /* The owner check of the connection's id, done by its hub: no
  * action on the id (a cancel) goes out before it passed. */
@@ -36,6 +49,8 @@ typedef struct {
 	CgHttpHubMember *member;
 	CgHttpWsOwner owner;
 	guint queued_cancels; /* cancels that wait for the owner check */
+	CgHttpQueue queue;    /* frames not handed to libsoup yet */
+	int fd;		      /* the connection's socket, -1 when unknown */
 	gulong message_id;
 	gulong closed_id;
 	GCancellable *cancellable;
@@ -53,6 +68,7 @@ ws_unref(CgHttpWs *self)
 {
 	if (--self->ref_count > 0)
 		return;
+	cg_http_queue_clear(&self->queue);
 	g_clear_object(&self->cancellable);
 	g_clear_object(&self->connection);
 	g_clear_pointer(&self->context, cg_http_stream_context_unref);
@@ -88,6 +104,7 @@ static void
 ws_close(CgHttpWs *self, gushort code, const char *reason)
 {
 	g_clear_pointer(&self->member, cg_http_hub_leave);
+	cg_http_queue_clear(&self->queue);
 	if (ws_is_open(self))
 		soup_websocket_connection_close(self->connection, code, reason);
 }
@@ -112,6 +129,38 @@ ws_send_error(CgHttpWs *self, const char *type, const GError *error)
 	ws_send(self, json);
 }
 
+/* The kernel has room: libsoup's own queue is empty. */
+static gboolean
+ws_has_room(CgHttpWs *self)
+{
+	int unsent = 0;
+
+	if (self->fd < 0 || ioctl(self->fd, SIOCOUTQ, &unsent) != 0)
+		return TRUE;
+	return unsent < CG_HTTP_WS_ROOM;
+}
+
+/* The queued frames, as far as the client keeps up; after the terminal
+ * one the connection is closed. */
+static void
+ws_flush(CgHttpWs *self)
+{
+	while (ws_is_open(self) && cg_http_queue_get_length(&self->queue) > 0 &&
+	       ws_has_room(self)) {
+		g_autoptr(CgHttpFrame) frame = cg_http_queue_pop(&self->queue);
+		guint64 sequence = cg_http_frame_get_sequence(frame);
+
+		cg_http_streams_note_sent(self->context->streams, self->user, self->progress_id,
+					  sequence);
+		/* the frame's JSON, shared: made from GVariant strings, so UTF-8 */
+		soup_websocket_connection_send_message(self->connection, SOUP_WEBSOCKET_DATA_TEXT,
+						       cg_http_frame_get_json(frame));
+		cg_http_metrics_event_delivered(cg_http_frame_get_timestamp_us(frame));
+		if (cg_http_frame_is_terminal(frame))
+			ws_close(self, SOUP_WEBSOCKET_CLOSE_NORMAL, "finished");
+	}
+}
+
 static void
 ws_send_frame(CgHttpWs *self, CgHttpFrame *frame)
 {
@@ -123,11 +172,8 @@ ws_send_frame(CgHttpWs *self, CgHttpFrame *frame)
 	self->last_sent = sequence;
 	if (!ws_is_open(self))
 		return;
-	cg_http_streams_note_sent(self->context->streams, self->user, self->progress_id, sequence);
-	/* the frame's JSON, shared: made from GVariant strings, so UTF-8 */
-	soup_websocket_connection_send_message(self->connection, SOUP_WEBSOCKET_DATA_TEXT,
-					       cg_http_frame_get_json(frame));
-	cg_http_metrics_event_delivered(cg_http_frame_get_timestamp_us(frame));
+	(void)cg_http_queue_push(&self->queue, frame);
+	ws_flush(self);
 }
 
 static void ws_cancel(CgHttpWs *self);
@@ -161,8 +207,8 @@ ws_ready(CgHttpWs *self, CgHttpFrame *latest)
 		    g_error_new(CG_HTTP_ERROR, CG_HTTP_ERROR_ALREADY_FINISHED,
 				"Generation %s has already finished", self->progress_id);
 
+		/* the connection closes once the terminal frame is out */
 		flush_queued_cancels(self, finished);
-		ws_close(self, SOUP_WEBSOCKET_CLOSE_NORMAL, "finished");
 		return;
 	}
 	flush_queued_cancels(self, NULL);
@@ -171,9 +217,8 @@ ws_ready(CgHttpWs *self, CgHttpFrame *latest)
 static void
 ws_frame(CgHttpWs *self, CgHttpFrame *frame)
 {
+	/* closed once the terminal frame is out (ws_flush) */
 	ws_send_frame(self, frame);
-	if (cg_http_frame_is_terminal(frame))
-		ws_close(self, SOUP_WEBSOCKET_CLOSE_NORMAL, "finished");
 }
 
 static void
@@ -202,7 +247,7 @@ ws_vanished(CgHttpWs *self)
 	ws_close(self, CG_HTTP_WS_CLOSE_UNAVAILABLE, "service_unavailable");
 }
 
-/* libsoup pings the connection itself: KEEPALIVE is not needed. */
+/* libsoup pings the connection itself: KEEPALIVE only retries the queue. */
 static void
 hub_cb(gpointer user_data, const CgHttpHubNotice *notice)
 {
@@ -216,6 +261,8 @@ hub_cb(gpointer user_data, const CgHttpHubNotice *notice)
 		ws_failed(self, notice->error);
 	else if (notice->event == CG_HTTP_HUB_VANISHED)
 		ws_vanished(self);
+	else if (notice->event == CG_HTTP_HUB_KEEPALIVE)
+		ws_flush(self);
 }
 
 static void
@@ -330,6 +377,24 @@ ws_shutdown(gpointer stream)
 	ws_close(stream, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "the bridge is stopping");
 }
 
+/* The socket under @connection (libsoup's stolen connection carries it),
+ * its send buffer bounded; -1 when it is not found. */
+static int
+ws_socket_fd(SoupWebsocketConnection *connection)
+{
+	GIOStream *stream = soup_websocket_connection_get_io_stream(connection);
+	GSocket *socket = NULL;
+
+	if (stream != NULL)
+		socket = g_object_get_data(G_OBJECT(stream), "GSocket");
+	if (socket == NULL && G_IS_SOCKET_CONNECTION(stream))
+		socket = g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream));
+	if (socket == NULL)
+		return -1;
+	g_socket_set_option(socket, SOL_SOCKET, SO_SNDBUF, CG_HTTP_WS_SNDBUF, NULL);
+	return g_socket_get_fd(socket);
+}
+
 void
 cg_http_ws_start(CgHttpStreamContext *context, SoupWebsocketConnection *connection,
 		 const char *progress_id, const char *user, gboolean have_since, guint64 since)
@@ -347,6 +412,7 @@ cg_http_ws_start(CgHttpStreamContext *context, SoupWebsocketConnection *connecti
 	self->have_since = have_since;
 	self->last_sent = since;
 	self->cancellable = g_cancellable_new();
+	self->fd = ws_socket_fd(connection);
 	soup_websocket_connection_set_max_incoming_payload_size(connection,
 								CG_HTTP_WS_MAX_INCOMING);
 	soup_websocket_connection_set_keepalive_interval(connection,

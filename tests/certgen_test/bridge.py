@@ -115,6 +115,9 @@ class SseStream:
     def __init__(self, port, path, headers, read_timeout=30):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout(read_timeout))
         self.conn.request("GET", path, headers=headers)
+        # http.client lets go of the socket of a response that ends with
+        # the connection (a stream); tests that cut it off use this
+        self.sock = self.conn.sock
         self.resp = self.conn.getresponse()
         self.status = self.resp.status
         self.lines = []     # every line as received
@@ -176,7 +179,10 @@ class SseStream:
         return self.next_event() is None and self.ended
 
     def close(self):
+        self.resp.close()
         self.conn.close()
+        if self.sock is not None:
+            self.sock.close()
 
 
 class WebSocket:

@@ -752,7 +752,7 @@ class StreamTests(HttpTestCase):
             stream = self.sse(pid)
             self.assertIsNotNone(stream.next_event())
             self.assertGreater(self.bridge_fd_count(), baseline)
-            stream.conn.sock.shutdown(socket.SHUT_RDWR)
+            stream.sock.shutdown(socket.SHUT_RDWR)
             stream.close()
         for _ in range(2):
             ws = self.websocket(pid)

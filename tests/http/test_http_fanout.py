@@ -168,6 +168,30 @@ class FanoutTests(HttpTestCase):
         self.assertLess(len(slow_ids), len(seqs), "the slow stream was not coalesced")
         self.assertIn(b'"status":"completed"', data.rsplit(b"data: ", 1)[1])
 
+    def test_slow_websocket_coalesces_and_gets_terminal(self):
+        """A WebSocket that reads nothing while hundreds of updates flow: an SSE stream
+        of the same generation is not held back; the WebSocket, when it reads, gets
+        increasing sequences ending with the terminal message (coalesced: fewer
+        messages) and then the close frame."""
+        pid = self.start(batch_data(1000), updateInterval=0)
+        ws = self.websocket(pid)
+        self.addCleanup(ws.close)
+        self.assertEqual(ws.status, 101)
+        ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        fast = self.sse(pid)
+        events = fast.events_until_terminal()
+        fast.close()
+        seqs = [int(e.id) for e in events]
+        self.assertEqual(events[-1].json["status"], "completed")
+        self.assertGreater(len(seqs), 200)
+        ws.sock.settimeout(timeout(30))
+        payloads = ws_payloads(ws)
+        ws_seqs = [int(re.search(rb'"sequence":(\d+)', p).group(1)) for p in payloads]
+        self.assertEqual(ws_seqs, sorted(set(ws_seqs)), "sequences must grow")
+        self.assertEqual(ws_seqs[-1], seqs[-1])
+        self.assertIn(b'"status":"completed"', payloads[-1])
+        self.assertLess(len(ws_seqs), seqs[-1] - seqs[0], "the WebSocket was not coalesced")
+
 
 if __name__ == "__main__":
     main()
