@@ -244,6 +244,54 @@ class ErrorTests(CertgenTestCase):
         pid, updates = self.run_to_end(json.dumps(data))
         self.assertEqual(updates[-1]["status"], "completed", updates[-1])
 
+    FIT_SCRIPTS = {
+        "Latin": "Maria de los Ángeles Fernández-Villaverde y Rodríguez de la Fuente ",
+        "CJK": "国际标准化组织认证高级软件工程师培训课程東京大学情報理工学系研究科",
+        "Arabic": "محمد بن عبد الرحمن بن عبد الله الفلاني ",
+        "Hebrew": "אברהם בן דוד הכהן מירושלים ",
+    }
+
+    @staticmethod
+    def fit_sample(unit, n):
+        """unit repeated and cut to n characters, not ending in a space."""
+        text = (unit * (n // len(unit) + 1))[:n]
+        return text[:-1] + "x" if text.endswith(" ") else text
+
+    def test_invalid_data_cannot_fit(self):
+        """A value within its length that cannot fit its box even at the
+        template's minSize fails in data_validation, before any page, naming
+        the field and the recipient (a shared field by its own path); no file
+        (issue 14 item 1)."""
+        batch = {"recipients": [{"recipientName": "Fine"},
+                                {"recipientName": "\ufdfd" * 128}],
+                 "courseName": "C", "issueDate": "2024-01-31", "issuer": "\u2e3b" * 128}
+        pid = self.root.start(json.dumps(batch))
+        final = self.root.wait_terminal(pid)
+        self.assertEqual(final["status"], "failed", final)
+        self.assertEqual(final["error"], ERROR_PREFIX + "InvalidData", final)
+        self.assertEqual(final["stage"], "data_validation", final)
+        self.assertIn("recipients[1].recipientName: does not fit in 3 lines at 8 pt",
+                      final["error_message"])
+        self.assertIn("issuer: does not fit in 3 lines at 4.5 pt", final["error_message"])
+        self.assertNotIn("recipients[0]", final["error_message"])
+        stages = {u["stage"] for u in self.root.updates[pid]}
+        self.assertNotIn("pdf_generation", stages)
+        self.assert_no_file_for(pid)
+        self.assert_healthy()
+
+    def test_max_lengths_fit_every_script(self):
+        """The longest values the shipped templates accept (128-character
+        names and issuers, 200-character courses) complete on both templates
+        in Latin, CJK, Arabic and Hebrew (issue 14 item 1)."""
+        for template in ("classic", "modern"):
+            for script, unit in self.FIT_SCRIPTS.items():
+                with self.subTest(template=template, script=script):
+                    data = dict(recipient(0), recipientName=self.fit_sample(unit, 128),
+                                courseName=self.fit_sample(unit, 200),
+                                issuer=self.fit_sample(unit, 128))
+                    pid, updates = self.run_to_end(json.dumps(data), template=template)
+                    self.assertEqual(updates[-1]["status"], "completed", updates[-1])
+
     def test_invalid_data_not_json(self):
         """data_json that is not JSON is InvalidData (at once or in data_validation)."""
         try:
