@@ -163,7 +163,9 @@ class RouteTests(HttpTestCase):
                          {"certificateNumber", "lastCertificateNumber", "fileSize", "checksum",
                           "pages", "contentType"} & set(last["result"]) | {
                               "certificateNumber", "fileSize", "checksum", "pages",
-                              "contentType"})
+                              "contentType", "verificationUrl"})
+        self.assertRegex(last["result"]["verificationUrl"],
+                         r"^http://localhost:8080/verify/CERT\d{10}\?c=[a-z2-7]{26}$")
         self.assertEqual(last["result"]["contentType"], "application/pdf")
         self.assertEqual(last["outputFormat"], "pdf")
         self.assertRegex(last["result"]["checksum"], r"^[0-9a-f]{64}$")

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import zipfile
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
@@ -108,6 +109,27 @@ class VerifyTests(CertgenTestCase):
         pid2, _ = self.run_to_end(single_json())
         second = self.root.progress(pid2)["result"]["certificate_number"]
         self.assertEqual(int(second[8:]), int(number[8:]) + 1)
+
+    def test_zip_members_link_and_verify(self):
+        """output_format zip: each member PDF links to its own URL, which
+        verifies; the record's file_sha256 is the delivered ZIP's."""
+        pid, updates = self.run_to_end(batch_json(2), output_format="zip")
+        self.assertEqual(updates[-1]["status"], "completed", updates[-1])
+        result = self.root.progress(pid)["result"]
+        with tempfile.TemporaryDirectory() as tmp:
+            with zipfile.ZipFile(self.cert_path(pid, "zip")) as z:
+                members = [n for n in z.namelist() if n.endswith(".pdf")]
+                z.extractall(tmp)
+            self.assertEqual(len(members), 2)
+            for name in members:
+                (url,), = self.link_urls(os.path.join(tmp, name))
+                number, code = URL_RE.match(url).groups()
+                self.assertEqual(f"{number}.pdf", name)
+                record = self.root.call("Verify", number, code)
+                self.assertEqual(record["status"], "valid")
+                self.assertEqual(record["file_sha256"], result["checksum"])
+        self.assertTrue(result["verification_url"].startswith(
+            f"http://localhost:8080/verify/{result['certificate_number']}?c="))
 
     @multi_uid
     def test_revoke_scoping(self):
