@@ -294,14 +294,24 @@ steal_cb(gpointer user_data)
 	sse_pump(self);
 }
 
+static gboolean
+steal_idle_cb(gpointer user_data)
+{
+	steal_cb(user_data);
+	return G_SOURCE_REMOVE;
+}
+
 static void
 wrote_headers_cb(SoupServerMessage *msg, gpointer user_data)
 {
 	CgHttpSse *self = user_data;
 
-	/* libsoup's I/O is still on the stack: not from here */
+	/* libsoup's I/O is still on the stack: not from here, but on the
+	 * next iteration (an idle of the default idle priority waits while
+	 * the loop is busy, and thousands of pending ones cost every
+	 * iteration a walk over them) */
 	if (self->steal_id == 0)
-		self->steal_id = g_idle_add_once(steal_cb, self);
+		self->steal_id = g_idle_add_full(G_PRIORITY_DEFAULT, steal_idle_cb, self, NULL);
 }
 
 static void

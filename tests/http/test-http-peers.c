@@ -126,9 +126,53 @@ test_not_departures(void)
 	pairs_tear_down(&pairs);
 }
 
+static void
+writable_cb(gpointer stream)
+{
+	Gone *gone = stream;
+
+	/* counted apart from departures: why stays NULL */
+	gone->calls += 100;
+}
+
+/* A connection the stream owns: told when it can write while it asks,
+ * what the client sends is dropped and the watch goes on (its leaving is
+ * still noticed). */
+static void
+test_owned_writer(void)
+{
+	Pairs pairs = {0};
+	char byte;
+
+	pairs_set_up(&pairs);
+	cg_http_peers_own(pairs.peer[0]);
+	cg_http_peers_want_write(pairs.peers, pairs.peer[0], writable_cb);
+	spin(20);
+	g_assert_cmpuint(pairs.gone[0].calls, >=, 100);
+	g_assert_null(pairs.gone[0].why);
+	g_assert_cmpuint(pairs.gone[1].calls, ==, 0);
+	cg_http_peers_want_write(pairs.peers, pairs.peer[0], NULL);
+	spin(20);
+	pairs.gone[0].calls = 0;
+	spin(50);
+	g_assert_cmpuint(pairs.gone[0].calls, ==, 0);
+	/* input from the client: read and dropped */
+	g_assert_cmpint(write(pairs.client[0], "GET / HTTP/1.1\r\n\r\n", 18), ==, 18);
+	spin(50);
+	g_assert_cmpint(recv(g_socket_get_fd(pairs.socket[0]), &byte, 1, MSG_DONTWAIT), <, 0);
+	g_assert_cmpuint(pairs.gone[0].calls, ==, 0);
+	/* still watched: the departure is noticed */
+	close(g_steal_fd(&pairs.client[0]));
+	spin(50);
+	g_assert_cmpuint(pairs.gone[0].calls, ==, 1);
+	g_assert_nonnull(pairs.gone[0].why);
+	pairs_tear_down(&pairs);
+}
+
 static const CgTestCase cases[] = {
     {"/http/peers/client-leaves", test_client_leaves},
     {"/http/peers/not-departures", test_not_departures},
+    {"/http/peers/owned-writer", test_owned_writer},
 };
 
 CG_TEST_MAIN(cases)
