@@ -60,10 +60,13 @@ class PdfBatchTests(CertgenTestCase):
             text = page_text(path, page)
             self.assertIn(self.number_at(first, page - 1), text, page)
             self.assertIn(f"Batch Person {page - 1}\n", text.replace("  ", "\n"), page)
-        # progress: pages in order up to all of them
+        # progress: pages in order, never past the batch, all of them at the
+        # end (a fast machine renders 300 pages inside one update interval,
+        # so the stage may report only its start)
         pages = [u["pages_done"] for u in updates if u["stage"] == "pdf_generation"]
         self.assertEqual(pages, sorted(pages))
-        self.assertEqual(pages[-1], PAGES)
+        self.assertTrue(all(0 <= p <= PAGES for p in pages), pages)
+        self.assertEqual(last["pages_done"], PAGES, last)
         # fonts: every one embedded; a range's set once per range
         one_pid, one_updates = self.run_to_end(batch_json(1), transaction="tx-one")
         self.assertEqual(one_updates[-1]["status"], "completed")
