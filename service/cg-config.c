@@ -35,6 +35,9 @@ static const CgConfigKey config_keys[] = {
     KEY32("cleanup", "max_age_s", max_age_s, 1, 86400 * 365),
     KEY32("workers", "threads", threads, 1, 256),
     KEY32("statistics", "window", statistics_window, 1, 100000),
+    KEY32("persistence", "keep_days", keep_days, 1, 3650),
+    KEY64("persistence", "max_persistent_bytes_per_owner", max_persistent_bytes_per_owner, 0,
+	  G_GUINT64_CONSTANT(1) << 50),
 };
 
 void
@@ -52,6 +55,8 @@ cg_config_init_defaults(CgConfig *config)
 	config->max_age_s = 1800;
 	config->threads = MAX(1u, g_get_num_processors());
 	config->statistics_window = 1000;
+	config->keep_days = 30;
+	config->max_persistent_bytes_per_owner = 256 * 1024 * 1024;
 	g_strlcpy(config->verification_base_url, CG_VERIFICATION_DEFAULT_BASE_URL,
 		  sizeof(config->verification_base_url));
 }

@@ -26,6 +26,9 @@ typedef struct {
 	guint threads;
 	/* [statistics] */
 	guint statistics_window;
+	/* [persistence] */
+	guint keep_days;
+	guint64 max_persistent_bytes_per_owner;
 	/* [verification] base_url (checked by cg_verification_check_base_url()) */
 	char verification_base_url[CG_VERIFICATION_BASE_URL_MAX + 1];
 } CgConfig;

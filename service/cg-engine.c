@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cg-persistence.h"
 #include "cg-record.h"
 #include "cg-registry.h"
 #include "cg-sweep.h"
@@ -24,6 +25,7 @@
 #include "cg-rate-limit.h"
 #include "cg-render.h"
 #include "cg-statistics.h"
+#include "cg-statistics-store.h"
 #include "cg-template.h"
 
 #define CG_MAX_TRANSACTION_ID 128
@@ -169,7 +171,8 @@ save_statistics(CgEngine *self)
 	g_autoptr(GError) error = NULL;
 
 	g_clear_handle_id(&self->statistics_save_id, g_source_remove);
-	if (!cg_statistics_save(self->statistics, self->state_dir, &error))
+	if (!cg_statistics_store_save(self->statistics, self->registry,
+				      self->config.statistics_window, &error))
 		g_warning("Statistics not saved: %s", error->message);
 }
 
@@ -222,6 +225,45 @@ cg_engine_get_statistics(CgEngine *self)
 	return cg_statistics_to_variant(self->statistics);
 }
 
+/* ---- persistence -------------------------------------------------------- */
+
+static gboolean
+is_kept(CgGeneration *generation)
+{
+	return cg_generation_get_persistent(generation) &&
+	       cg_generation_get_result(generation) != NULL;
+}
+
+/* A persistent generation that completed: its row is committed before its
+ * `completed` update goes out, so what was reported kept is kept. */
+static void
+keep_if_persistent(CgEngine *self, CgGeneration *generation)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!is_kept(generation))
+		return;
+	if (!cg_persistence_keep(self->registry, generation, &error))
+		log_generation(G_LOG_LEVEL_WARNING, generation, error->message);
+}
+
+/* Persistent bytes of the caller, before it starts one more. */
+static gboolean
+check_persistent_quota(CgEngine *self, const CgCaller *caller, GError **error)
+{
+	guint64 max = self->config.max_persistent_bytes_per_owner;
+	guint64 used = cg_persistence_owner_bytes(self->tracker, caller->uid, caller->owner_label);
+
+	if (used < max)
+		return TRUE;
+	g_set_error(error, CG_ERROR, CG_ERROR_LIMIT_EXCEEDED,
+		    "Persistent results of this owner take %" G_GUINT64_FORMAT
+		    " bytes, at most %" G_GUINT64_FORMAT
+		    " (max_persistent_bytes_per_owner); Cleanup removes them",
+		    used, max);
+	return FALSE;
+}
+
 /* ---- tracker callbacks -------------------------------------------------- */
 
 static void
@@ -231,8 +273,10 @@ tracker_emit_cb(CgTracker *tracker, CgGeneration *generation, GVariant *update, 
 	CgWatchers *watchers = cg_generation_get_user_data(generation);
 	const char *id = cg_generation_get_id(generation);
 
-	if (cg_status_is_terminal(cg_generation_get_status(generation)))
+	if (cg_status_is_terminal(cg_generation_get_status(generation))) {
 		record_statistics(self, generation, update);
+		keep_if_persistent(self, generation);
+	}
 	if (watchers == NULL)
 		return;
 	if (watchers->subscribers->len > 0 && self->update != NULL)
@@ -255,6 +299,9 @@ tracker_forget_cb(CgTracker *tracker, CgGeneration *generation, gpointer user_da
 	CgEngine *self = user_data;
 
 	g_debug("Forgetting %s", cg_generation_get_id(generation));
+	/* Its owner's Cleanup or keep_days: the row goes before the file. */
+	if (is_kept(generation))
+		cg_persistence_forget(self->registry, generation);
 	drop_watchers(self, generation);
 	notify_status(self);
 }
@@ -391,7 +438,8 @@ set_rate_limited(GError **error, guint limit, const char *what, gint64 wait_us)
 
 /* The rate limit, then the caps; nothing is recorded. */
 static gboolean
-check_may_start(CgEngine *self, const CgCaller *caller, const char *key, gint64 now, GError **error)
+check_may_start(CgEngine *self, const CgCaller *caller, const char *key,
+		const CgGenerationOptions *options, gint64 now, GError **error)
 {
 	gint64 wait_us = 0;
 
@@ -421,6 +469,9 @@ check_may_start(CgEngine *self, const CgCaller *caller, const char *key, gint64 
 			    self->config.max_tracked);
 		return FALSE;
 	}
+	if (options != NULL && options->enable_persistence && !options->validate_only &&
+	    !check_persistent_quota(self, caller, error))
+		return FALSE;
 	return TRUE;
 }
 
@@ -438,7 +489,7 @@ cg_engine_start(CgEngine *self, const CgCaller *caller, const char *transaction_
 	g_return_val_if_fail(caller != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	if (!check_may_start(self, caller, key, now, error))
+	if (!check_may_start(self, caller, key, options, now, error))
 		return NULL;
 	cg_rate_limit_add(self->starts, key, now);
 	arm_starts_prune(self);
@@ -789,8 +840,12 @@ cg_engine_render_preview_finish(CgEngine *self, GAsyncResult *result, GError **e
 guint
 cg_engine_cleanup(CgEngine *self, const CgCaller *caller)
 {
-	guint removed =
-	    cg_tracker_cleanup(self->tracker, caller->is_admin ? -1 : (gint64)caller->uid);
+	/* Everybody's finished generations for an administrator, but
+	 * persistent results only ever by their owner's Cleanup. */
+	guint removed = cg_tracker_cleanup(self->tracker, (gint64)caller->uid);
+
+	if (caller->is_admin)
+		removed += cg_tracker_cleanup(self->tracker, -1);
 
 	notify_status(self);
 	return removed;
@@ -876,7 +931,9 @@ cg_engine_new(const CgConfig *config, const char *const *template_dirs, const ch
 	      GError **error)
 {
 	g_autoptr(CgEngine) self = g_new0(CgEngine, 1);
-	CgTrackerConfig tracker_config = {config->finished_ttl_s, config->max_age_s};
+	CgTrackerConfig tracker_config = {config->finished_ttl_s, config->max_age_s,
+					  config->keep_days * 86400u};
+	g_autoptr(GHashTable) kept = NULL;
 	CgPipelineConfig pipeline_config = {0};
 	g_autoptr(GError) error_local = NULL;
 
@@ -892,19 +949,24 @@ cg_engine_new(const CgConfig *config, const char *const *template_dirs, const ch
 	self->registry = cg_registry_open(state_dir, error);
 	if (self->registry == NULL)
 		return NULL;
-	/* before any generation runs: what a crash left goes */
-	cg_sweep_certificates(self->output_dir, self->registry);
 	self->templates = cg_template_store_new(template_dirs);
 	self->state_dir = g_strdup(state_dir);
 	self->statistics = cg_statistics_new(config->statistics_window);
-	if (!cg_statistics_load(self->statistics, state_dir, &error_local))
+	if (!cg_statistics_store_load(self->statistics, self->registry, state_dir, &error_local))
 		g_warning("%s; the statistics start empty", error_local->message);
+	g_clear_error(&error_local);
 	g_mutex_init(&self->listing_lock);
 	g_cond_init(&self->listing_done);
 	self->starts = cg_rate_limit_new(config->start_per_minute, CG_RATE_WINDOW_US);
 	self->previews = cg_rate_limit_new(config->preview_per_minute, CG_RATE_WINDOW_US);
 	self->subscriptions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->tracker = cg_tracker_new(&tracker_config, tracker_emit_cb, tracker_forget_cb, self);
+	/* the persistent results come back; then, before any generation
+	 * runs, what a crash (or a generation not kept) left goes */
+	kept = cg_persistence_restore(self->registry, self->tracker, self->output_dir, error);
+	if (kept == NULL)
+		return NULL;
+	cg_sweep_certificates(self->output_dir, self->registry, kept);
 
 	pipeline_config.templates = self->templates;
 	pipeline_config.registry = self->registry;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-registry.h"
+#include "cg-registry-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,22 +14,10 @@
 #include "cg-fsutil.h"
 
 #define CG_REGISTRY_FILE "registry.db"
-#define CG_REGISTRY_SCHEMA 1
+#define CG_REGISTRY_SCHEMA 2
 #define CG_REGISTRY_BUSY_MS 10000
 #define CG_COUNTER_FILE "counter"
 #define CG_COUNTER_MIGRATED "counter.migrated"
-
-typedef struct {
-	GMutex lock;
-	sqlite3 *db;
-} CgRegistryConn;
-
-struct _CgRegistry {
-	char *state_dir;
-	int lock_fd; /* flock on counter.lock: one process per state directory */
-	CgRegistryConn write;
-	CgRegistryConn read;
-};
 
 static const char cg_registry_schema[] =
     "CREATE TABLE counter (id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL);"
@@ -49,7 +38,23 @@ static const char cg_registry_schema[] =
     " revocation_reason TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX certificates_progress ON certificates (progress_id);";
 
-static gboolean
+/* Version 2: persistent generations and the statistics window. */
+static const char cg_registry_schema_2[] = "CREATE TABLE generations ("
+					   " progress_id TEXT PRIMARY KEY NOT NULL,"
+					   " owner_uid INTEGER NOT NULL,"
+					   " owner_label TEXT,"
+					   " file_name TEXT NOT NULL UNIQUE,"
+					   " file_size INTEGER NOT NULL,"
+					   " finished_at_us INTEGER NOT NULL,"
+					   " record BLOB NOT NULL);"
+					   "CREATE TABLE statistics ("
+					   " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+					   " template_id TEXT NOT NULL,"
+					   " status TEXT NOT NULL,"
+					   " pages INTEGER NOT NULL,"
+					   " stage_ms TEXT NOT NULL);";
+
+gboolean
 cg_registry_fail(sqlite3 *db, const char *what, GError **error)
 {
 	g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Registry: cannot %s: %s", what,
@@ -57,7 +62,7 @@ cg_registry_fail(sqlite3 *db, const char *what, GError **error)
 	return FALSE;
 }
 
-static gboolean
+gboolean
 cg_registry_exec(sqlite3 *db, const char *sql, const char *what, GError **error)
 {
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -66,22 +71,20 @@ cg_registry_exec(sqlite3 *db, const char *sql, const char *what, GError **error)
 }
 
 /* After a failed step inside a transaction. */
-static void
+void
 cg_registry_rollback(sqlite3 *db)
 {
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static gboolean
+gboolean
 cg_registry_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt, GError **error)
 {
 	if (sqlite3_prepare_v2(db, sql, -1, stmt, NULL) != SQLITE_OK)
 		return cg_registry_fail(db, "prepare a statement", error);
 	return TRUE;
 }
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
 
 static gboolean
 cg_registry_set_errno(GError **error, int errsv, const char *what, const char *path)
@@ -186,7 +189,8 @@ cg_registry_get_version(sqlite3 *db, gint64 *version, GError **error)
 	return TRUE;
 }
 
-/* Creates the schema of a new registry (user_version 0) in one transaction. */
+/* Creates the schema of a new registry (user_version 0), or brings an
+ * older one up to date, in one transaction. */
 static gboolean
 cg_registry_migrate_schema(sqlite3 *db, GError **error)
 {
@@ -201,7 +205,7 @@ cg_registry_migrate_schema(sqlite3 *db, GError **error)
 	}
 	if (version == CG_REGISTRY_SCHEMA)
 		return cg_registry_exec(db, "COMMIT", "commit", error);
-	if (version != 0) {
+	if (version < 0 || version > CG_REGISTRY_SCHEMA) {
 		cg_registry_rollback(db);
 		g_set_error(error, CG_ERROR, CG_ERROR_FAILED,
 			    "The registry's schema version %" G_GINT64_FORMAT
@@ -210,7 +214,10 @@ cg_registry_migrate_schema(sqlite3 *db, GError **error)
 		return FALSE;
 	}
 	set_version = g_strdup_printf("PRAGMA user_version = %d", CG_REGISTRY_SCHEMA);
-	if (!cg_registry_exec(db, cg_registry_schema, "create the schema", error) ||
+	if ((version < 1 &&
+	     !cg_registry_exec(db, cg_registry_schema, "create the schema", error)) ||
+	    (version < 2 &&
+	     !cg_registry_exec(db, cg_registry_schema_2, "add the schema of version 2", error)) ||
 	    !cg_registry_exec(db, set_version, "set the schema version", error) ||
 	    !cg_registry_exec(db, "COMMIT", "commit the schema", error)) {
 		cg_registry_rollback(db);
@@ -358,7 +365,7 @@ cg_registry_reserve(CgRegistry *registry, guint n, guint64 *first, GError **erro
 	return TRUE;
 }
 
-static void
+void
 cg_registry_bind_text(sqlite3_stmt *stmt, int index, const char *text)
 {
 	if (text == NULL)
@@ -439,7 +446,7 @@ cg_registry_record_free(CgRegistryRecord *record)
 	g_free(record);
 }
 
-static char *
+char *
 cg_registry_column_text(sqlite3_stmt *stmt, int column)
 {
 	const unsigned char *text = sqlite3_column_text(stmt, column);

@@ -101,4 +101,55 @@ gboolean cg_registry_has_generation(CgRegistry *registry, const char *progress_i
 gboolean cg_registry_revoke(CgRegistry *registry, const char *number, const char *reason,
 			    gint64 now_us, GError **error);
 
+/* ---- persistent generations (cg-registry-generations.c) ----------------
+ * Table generations: one row per completed generation that asked for
+ * persistence, from its completion (written before `completed` is sent)
+ * until its owner's Cleanup or keep_days: the owner, the result file's name
+ * in the certificates directory and size, the end time, and the tracker's
+ * record of it (an opaque blob, see cg-persistence.c). Main thread. */
+
+typedef struct {
+	char *progress_id;
+	guint32 owner_uid;
+	char *owner_label; /* or NULL */
+	char *file_name;   /* "<id>.pdf" or "<id>.zip" */
+	guint64 file_size;
+	gint64 finished_at_us;
+	GBytes *record;
+} CgRegistryGeneration;
+
+void cg_registry_generation_free(CgRegistryGeneration *generation);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgRegistryGeneration, cg_registry_generation_free)
+
+/* Insert (or replace) the row of @generation, committed when it returns. */
+gboolean cg_registry_keep_generation(CgRegistry *registry, const CgRegistryGeneration *generation,
+				     GError **error);
+/* Delete the row of @progress_id (none: nothing to do). */
+gboolean cg_registry_forget_generation(CgRegistry *registry, const char *progress_id,
+				       GError **error);
+/* Every row, oldest end first (CgRegistryGeneration, owned by the array). */
+GPtrArray *cg_registry_list_generations(CgRegistry *registry, GError **error);
+
+/* ---- the statistics window (cg-registry-statistics.c) -------------------
+ * Table statistics: one row per finished generation (template, final
+ * status, pages, ms per stage, -1 where not reached), the newest `window`
+ * kept. Main thread. */
+
+typedef struct {
+	char *template_id;
+	char *status; /* cg_status_to_string() */
+	guint pages;
+	char *stage_ms; /* comma-separated, one per timed stage */
+} CgRegistryStatistic;
+
+void cg_registry_statistic_free(CgRegistryStatistic *statistic);
+
+/* Append @n entries and drop all but the newest @window, in one
+ * transaction. */
+gboolean cg_registry_add_statistics(CgRegistry *registry, const CgRegistryStatistic *entries,
+				    guint n, guint window, GError **error);
+/* The newest @window entries, oldest first (CgRegistryStatistic, owned by
+ * the array). */
+GPtrArray *cg_registry_list_statistics(CgRegistry *registry, guint window, GError **error);
+
 G_END_DECLS

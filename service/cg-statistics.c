@@ -1,19 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-statistics.h"
 
-#include <errno.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
 #include "cg-check.h"
 #include "cg-error.h"
-#include "cg-fsutil.h"
 #include "cg-json.h"
 
 #define N_TIMED CG_STAGE_COMPLETED
 #define FILE_VERSION 1
-#define TMP_FILE CG_STATISTICS_FILE ".tmp"
 /* Longest template id the file may hold (ids are file names). */
 #define MAX_TEMPLATE_ID 255
 
@@ -27,6 +24,7 @@ typedef struct {
 struct _CgStatistics {
 	guint window;
 	GQueue *entries; /* Entry*, oldest first */
+	guint unsaved;	 /* the newest ones added since cg_statistics_mark_saved() */
 };
 
 static void
@@ -70,6 +68,13 @@ statistics_push(GQueue *entries, guint window, Entry *entry)
 		entry_free(g_queue_pop_head(entries));
 }
 
+static void
+statistics_add_entry(CgStatistics *statistics, Entry *entry)
+{
+	statistics_push(statistics->entries, statistics->window, entry);
+	statistics->unsaved = MIN(statistics->unsaved + 1, statistics->entries->length);
+}
+
 void
 cg_statistics_add(CgStatistics *statistics, const CgStatisticsEntry *entry)
 {
@@ -84,7 +89,7 @@ cg_statistics_add(CgStatistics *statistics, const CgStatisticsEntry *entry)
 	copy->status = entry->status;
 	copy->pages = entry->pages;
 	memcpy(copy->stage_ms, entry->stage_ms, sizeof(copy->stage_ms));
-	statistics_push(statistics->entries, statistics->window, copy);
+	statistics_add_entry(statistics, copy);
 }
 
 static gboolean
@@ -123,6 +128,13 @@ cg_statistics_add_analytics(CgStatistics *statistics, const char *template_id, g
 	}
 	cg_statistics_add(statistics, &entry);
 	return TRUE;
+}
+
+guint
+cg_statistics_get_window(CgStatistics *statistics)
+{
+	g_return_val_if_fail(statistics != NULL, 0);
+	return statistics->window;
 }
 
 guint
@@ -306,7 +318,84 @@ cg_statistics_to_variant(CgStatistics *statistics)
 	return g_variant_builder_end(&builder);
 }
 
-/* ---- the file ----------------------------------------------------------- */
+/* ---- stored forms: the registry's rows and the old file ----------------- */
+
+guint
+cg_statistics_get_unsaved(CgStatistics *statistics)
+{
+	g_return_val_if_fail(statistics != NULL, 0);
+	return statistics->unsaved;
+}
+
+void
+cg_statistics_mark_saved(CgStatistics *statistics)
+{
+	g_return_if_fail(statistics != NULL);
+	statistics->unsaved = 0;
+}
+
+gboolean
+cg_statistics_get_entry(CgStatistics *statistics, guint index, CgStatisticsEntry *entry)
+{
+	const Entry *found;
+
+	g_return_val_if_fail(statistics != NULL, FALSE);
+	g_return_val_if_fail(entry != NULL, FALSE);
+	found = g_queue_peek_nth(statistics->entries, index);
+	if (found == NULL)
+		return FALSE;
+	entry->template_id = found->template_id;
+	entry->status = found->status;
+	entry->pages = found->pages;
+	memcpy(entry->stage_ms, found->stage_ms, sizeof(entry->stage_ms));
+	return TRUE;
+}
+
+char *
+cg_statistics_stage_ms_to_text(const gint64 *stage_ms)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint stage = 0; stage < N_TIMED; stage++)
+		g_string_append_printf(out, "%s%" G_GINT64_FORMAT, stage > 0 ? "," : "",
+				       stage_ms[stage]);
+	return g_string_free(out, FALSE);
+}
+
+static gboolean
+template_id_is_valid(const char *template_id)
+{
+	return template_id != NULL && *template_id != '\0' &&
+	       strlen(template_id) <= MAX_TEMPLATE_ID &&
+	       cg_check_string_argument("template_id", template_id, NULL);
+}
+
+gboolean
+cg_statistics_add_stored(CgStatistics *statistics, const char *template_id, const char *status,
+			 guint pages, const char *stage_ms)
+{
+	g_autoptr(Entry) entry = g_new0(Entry, 1);
+	g_auto(GStrv) parts = NULL;
+
+	g_return_val_if_fail(statistics != NULL, FALSE);
+	if (!template_id_is_valid(template_id) || !status_from_string(status, &entry->status) ||
+	    stage_ms == NULL)
+		return FALSE;
+	parts = g_strsplit(stage_ms, ",", -1);
+	if (g_strv_length(parts) != N_TIMED)
+		return FALSE;
+	for (guint stage = 0; stage < N_TIMED; stage++) {
+		gint64 ms = 0;
+
+		if (!g_ascii_string_to_signed(parts[stage], 10, -1, G_MAXINT64, &ms, NULL))
+			return FALSE;
+		entry->stage_ms[stage] = ms;
+	}
+	entry->template_id = g_strdup(template_id);
+	entry->pages = pages;
+	statistics_push(statistics->entries, statistics->window, g_steal_pointer(&entry));
+	return TRUE;
+}
 
 char *
 cg_statistics_to_json(CgStatistics *statistics, gsize *length)
@@ -331,29 +420,6 @@ cg_statistics_to_json(CgStatistics *statistics, gsize *length)
 	if (length != NULL)
 		*length = out->len;
 	return g_string_free(out, FALSE);
-}
-
-gboolean
-cg_statistics_save(CgStatistics *statistics, const char *state_dir, GError **error)
-{
-	g_autofree char *path = g_build_filename(state_dir, CG_STATISTICS_FILE, NULL);
-	g_autofree char *tmp_path = g_build_filename(state_dir, TMP_FILE, NULL);
-	g_autofree char *text = NULL;
-	const char *step = NULL;
-	const char *step_path = NULL;
-	gsize length = 0;
-	int errsv;
-
-	g_return_val_if_fail(statistics != NULL, FALSE);
-	text = cg_statistics_to_json(statistics, &length);
-	errsv =
-	    cg_fs_replace_file(state_dir, path, tmp_path, text, length, 0640, &step, &step_path);
-	if (errsv != 0) {
-		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Cannot %s %s: %s", step, step_path,
-			    g_strerror(errsv));
-		return FALSE;
-	}
-	return TRUE;
 }
 
 static gboolean
@@ -396,8 +462,7 @@ entry_from_json(JsonNode *node, Entry **out)
 	if (json_object_get_size(object) != 4)
 		return FALSE;
 	template_id = member_string(object, "template_id");
-	if (template_id == NULL || *template_id == '\0' || strlen(template_id) > MAX_TEMPLATE_ID ||
-	    !cg_check_string_argument("template_id", template_id, NULL))
+	if (!template_id_is_valid(template_id))
 		return FALSE;
 	if (!status_from_string(member_string(object, "status"), &entry->status) ||
 	    !member_int(object, "pages", 0, G_MAXUINT32, &pages))
@@ -481,5 +546,6 @@ cg_statistics_load(CgStatistics *statistics, const char *state_dir, GError **err
 	}
 	g_queue_free_full(statistics->entries, (GDestroyNotify)entry_free);
 	statistics->entries = g_steal_pointer(&entries);
+	statistics->unsaved = 0;
 	return TRUE;
 }

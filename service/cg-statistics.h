@@ -10,10 +10,9 @@ G_BEGIN_DECLS
 /*
  * CgStatistics: the sliding window of the last finished generations
  * (GetStatistics, and the history the ETA starts from). Pure data, no
- * D-Bus: entries in, percentiles and an a{sv} out, and a small JSON file
- * (<state_dir>/statistics.json) so the window survives a restart.
- * The table moves into the registry (SQLite in the state dir) with issue 14;
- * until then the file is its home. Main-thread only.
+ * D-Bus: entries in, percentiles and an a{sv} out. The registry keeps the
+ * window across restarts (cg-statistics-store.c); an older certgend's
+ * <state_dir>/statistics.json is read once to migrate it. Main-thread only.
  *
  * Every finished generation counts in `by_status` and in its template's
  * `generations`; the timings (stage and page percentiles) and `pages` come
@@ -50,6 +49,7 @@ void cg_statistics_add(CgStatistics *statistics, const CgStatisticsEntry *entry)
 gboolean cg_statistics_add_analytics(CgStatistics *statistics, const char *template_id, guint pages,
 				     GVariant *analytics);
 guint cg_statistics_get_count(CgStatistics *statistics);
+guint cg_statistics_get_window(CgStatistics *statistics);
 
 /* The median ms per page of @template_id's completed generations: FALSE
  * when there is none with pages. */
@@ -65,14 +65,26 @@ double cg_statistics_get_stage_ms_p50(CgStatistics *statistics, const char *temp
  * page_ms_p50 d, page_ms_p95 d). */
 GVariant *cg_statistics_to_variant(CgStatistics *statistics);
 
-/* The window as JSON text (the file's content). */
+/* Stored forms. The registry keeps the window (cg-statistics-store.c):
+ * the entries added since the last save are the newest `unsaved` ones. */
+guint cg_statistics_get_unsaved(CgStatistics *statistics);
+void cg_statistics_mark_saved(CgStatistics *statistics);
+/* Entry @index, 0 the oldest (borrowed strings); FALSE past the end. */
+gboolean cg_statistics_get_entry(CgStatistics *statistics, guint index, CgStatisticsEntry *entry);
+/* The stage_ms of an entry as "12,0,3,-1,...": one per timed stage. */
+char *cg_statistics_stage_ms_to_text(const gint64 *stage_ms);
+/* Appends a stored entry (a registry row) without counting it as unsaved:
+ * FALSE, and nothing added, when a field is not what the service writes
+ * (a template id that is not a checked string, an unknown status, stage
+ * text not of cg_statistics_stage_ms_to_text()). */
+gboolean cg_statistics_add_stored(CgStatistics *statistics, const char *template_id,
+				  const char *status, guint pages, const char *stage_ms);
+
+/* The old file (<state_dir>/statistics.json, before the registry held the
+ * window): its text, and reading it over the window (the newest @window of
+ * its entries), to migrate it. A missing file is an empty window. A file
+ * that is not one: CG_ERROR_FAILED and the window unchanged. */
 char *cg_statistics_to_json(CgStatistics *statistics, gsize *length);
-/* Writes the file atomically (temporary file, fsync, rename, fsync of the
- * directory). CG_ERROR_FAILED naming the step and the file. */
-gboolean cg_statistics_save(CgStatistics *statistics, const char *state_dir, GError **error);
-/* Replaces the window by the file's entries (the newest @window of them).
- * A missing file is an empty window. A file that is not what
- * cg_statistics_save() writes: CG_ERROR_FAILED and the window unchanged. */
 gboolean cg_statistics_load(CgStatistics *statistics, const char *state_dir, GError **error);
 
 G_END_DECLS

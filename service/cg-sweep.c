@@ -15,7 +15,7 @@ cg_sweep_result_id(const char *name)
 }
 
 guint
-cg_sweep_certificates(const char *dir, CgRegistry *registry)
+cg_sweep_certificates(const char *dir, CgRegistry *registry, GHashTable *kept)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GDir) listing = g_dir_open(dir, 0, &error);
@@ -24,6 +24,7 @@ cg_sweep_certificates(const char *dir, CgRegistry *registry)
 
 	g_return_val_if_fail(dir != NULL, 0);
 	g_return_val_if_fail(registry != NULL, 0);
+	g_return_val_if_fail(kept != NULL, 0);
 
 	if (listing == NULL) {
 		g_warning("Startup sweep: %s", error->message);
@@ -36,10 +37,12 @@ cg_sweep_certificates(const char *dir, CgRegistry *registry)
 
 		if (name[0] == '.')
 			why = "a temporary file of an interrupted generation";
-		else if (id != NULL && id[0] != '\0' && !cg_registry_has_generation(registry, id))
+		else if (id == NULL || id[0] == '\0' || g_hash_table_contains(kept, name))
+			continue;
+		else if (!cg_registry_has_generation(registry, id))
 			why = "no certificate of it is in the registry";
 		else
-			continue;
+			why = "its generation did not ask for persistence";
 		path = g_build_filename(dir, name, NULL);
 		if (!g_file_test(path, G_FILE_TEST_IS_REGULAR) ||
 		    g_file_test(path, G_FILE_TEST_IS_SYMLINK))

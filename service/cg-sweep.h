@@ -10,18 +10,16 @@ G_BEGIN_DECLS
 /*
  * The startup sweep of the certificates directory, before any generation
  * runs: what a crash (kill -9, power loss) left behind goes. Removed are
- * hidden temporaries (".<id>.pdf.XXXXXX") and result files
- * ("<id>.pdf", "<id>.zip") whose generation has no rows in the registry
- * (their rows' commit never happened, so no certificate in them exists).
- * Each removal is logged (g_message, one line per file); other names,
- * directories and symbolic links' targets are left alone.
- *
- * Not yet: files of completed generations that did not ask for
- * persistence (they have rows); that needs the registry's table of
- * generations (issue 14 item 6).
+ * hidden temporaries (".<id>.pdf.XXXXXX") and every result file ("<id>.pdf",
+ * "<id>.zip") whose name is not in @kept, the files of the persistent
+ * generations the registry still holds (cg-persistence.h): either their
+ * generation never committed its rows (no certificate in them exists), or
+ * it did not ask for persistence (nobody can fetch it after a restart).
+ * Each removal is logged (g_message, one line per file, with the reason);
+ * other names, directories and symbolic links are left alone.
  *
  * Returns how many files were removed.
  */
-guint cg_sweep_certificates(const char *dir, CgRegistry *registry);
+guint cg_sweep_certificates(const char *dir, CgRegistry *registry, GHashTable *kept);
 
 G_END_DECLS

@@ -344,12 +344,23 @@ generation_next_deadline(const CgGeneration *generation)
 	return deadline;
 }
 
+/* A persistent result: kept keep_s after its end, its file with it. */
+static gboolean
+generation_is_kept(const CgTracker *tracker, const CgGeneration *generation)
+{
+	return tracker->config.keep_s > 0 && (generation->flags & FLAG_OPT_PERSISTENCE) != 0 &&
+	       generation->status == CG_STATUS_COMPLETED && generation->result != NULL;
+}
+
 /* When the cleanup has to forget @generation. */
 static gint64
 generation_forget_deadline(const CgTracker *tracker, const CgGeneration *generation)
 {
 	gint64 deadline = G_MAXINT64;
 
+	if (generation_is_kept(tracker, generation))
+		return generation->started_mono + (gint64)generation->finished_ms * 1000 +
+		       (gint64)tracker->config.keep_s * G_USEC_PER_SEC;
 	if (tracker->config.max_age_s > 0)
 		deadline =
 		    generation->started_mono + (gint64)tracker->config.max_age_s * G_USEC_PER_SEC;
@@ -651,13 +662,15 @@ cg_tracker_new(const CgTrackerConfig *config, CgTrackerEmitFunc emit, CgTrackerF
 	return tracker;
 }
 
+/* The result file goes with its generation, a persistent one only when
+ * @with_persistent (forgotten for good, not at shutdown). */
 static void
-generation_delete_file(const CgGeneration *generation)
+generation_delete_file(const CgGeneration *generation, gboolean with_persistent)
 {
 	const char *path;
 
 	if (generation->status != CG_STATUS_COMPLETED || generation->result == NULL ||
-	    (generation->flags & FLAG_OPT_PERSISTENCE))
+	    ((generation->flags & FLAG_OPT_PERSISTENCE) && !with_persistent))
 		return;
 	path = generation->result->path;
 	if (path == NULL)
@@ -699,7 +712,7 @@ cg_tracker_free(CgTracker *tracker)
 
 		if (generation->cancellable != NULL)
 			g_cancellable_cancel(generation->cancellable);
-		generation_delete_file(generation);
+		generation_delete_file(generation, FALSE);
 		generation->flags |= FLAG_FORGOTTEN;
 		generation->tracker = NULL;
 		cg_generation_unref(generation);
@@ -1001,8 +1014,7 @@ cg_tracker_complete(CgTracker *tracker, CgGeneration *generation, const CgResult
 	if (generation_is_done(generation)) {
 		/* Too late (forgotten at max_age_s, or already ended): nobody
 		 * can ever fetch this file, so it must not stay behind. */
-		if ((generation->flags & FLAG_OPT_PERSISTENCE) == 0)
-			remove_result_file(result);
+		remove_result_file(result);
 		return;
 	}
 	if (generation_is_stopping(generation)) {
@@ -1165,13 +1177,13 @@ tracker_forget_one(CgTracker *tracker, CgGeneration *generation, gint64 now, gin
 	g_hash_table_remove(tracker->by_id, generation->id);
 	if (tracker->forget != NULL)
 		tracker->forget(tracker, generation, tracker->user_data);
-	generation_delete_file(generation);
+	generation_delete_file(generation, TRUE);
 	generation->tracker = NULL;
 	cg_generation_unref(generation);
 }
 
 /* Forget the generations whose time has come (@due) or the finished ones
- * of @uid (-1: all). Returns how many. */
+ * of @uid (-1: all that are not persistent). Returns how many. */
 static guint
 tracker_forget_where(CgTracker *tracker, gboolean due, gint64 uid, gint64 now, gint64 now_real)
 {
@@ -1189,9 +1201,12 @@ tracker_forget_where(CgTracker *tracker, gboolean due, gint64 uid, gint64 now, g
 			forget = now >= deadline;
 			if (!forget)
 				next = MIN(next, deadline);
+		} else if (uid < 0) {
+			forget = cg_status_is_terminal(generation->status) &&
+				 (generation->flags & FLAG_OPT_PERSISTENCE) == 0;
 		} else {
 			forget = cg_status_is_terminal(generation->status) &&
-				 (uid < 0 || generation->owner_uid == (guint32)uid);
+				 generation->owner_uid == (guint32)uid;
 		}
 		if (forget)
 			g_ptr_array_add(forgotten, generation);
@@ -1454,4 +1469,141 @@ cg_generation_analytics(const CgGeneration *generation)
 	g_variant_builder_add(&builder, "{sv}", "finished_at_us",
 			      g_variant_new_int64(generation_finished_at_us(generation)));
 	return g_variant_builder_end(&builder);
+}
+
+/* Persistence: a completed generation's record and its restoration */
+
+gboolean
+cg_generation_get_record(const CgGeneration *generation, CgGenerationRecord *record)
+{
+	g_return_val_if_fail(generation != NULL, FALSE);
+	g_return_val_if_fail(record != NULL, FALSE);
+
+	if (generation->status != CG_STATUS_COMPLETED || generation->result == NULL)
+		return FALSE;
+	memset(record, 0, sizeof(*record));
+	record->id = generation->id;
+	record->transaction_id = generation->transaction_id;
+	record->owner_uid = generation->owner_uid;
+	record->owner_label = cg_generation_get_owner_label(generation);
+	record->template_id = cg_generation_get_template_id(generation);
+	record->output_format = generation_output_format(generation);
+	record->message = generation->message;
+	record->sequence = generation->sequence;
+	record->started_at_us = generation->started_real;
+	record->finished_ms = generation->finished_ms;
+	record->last_sent_ms = generation->last_sent_ms;
+	record->reached = generation->reached;
+	memcpy(record->stage_ms, generation->stage_durations_ms, sizeof(record->stage_ms));
+	record->result = *generation->result;
+	return TRUE;
+}
+
+static gboolean
+is_generation_id(const char *id)
+{
+	gsize n = 0;
+
+	for (; id[n] != '\0'; n++) {
+		if (!g_ascii_isxdigit(id[n]) || g_ascii_isupper(id[n]))
+			return FALSE;
+	}
+	return n == 32;
+}
+
+/* What a record of a completed generation must hold to be one. */
+static gboolean
+record_is_valid(const CgGenerationRecord *record, const char **why)
+{
+	guint8 stages = (guint8)((1u << CG_N_STAGES) - 1);
+	guint8 needed = (1u << CG_STAGE_INITIALIZING) | (1u << CG_STAGE_COMPLETED);
+
+	*why = NULL;
+	if (record->id == NULL || !is_generation_id(record->id))
+		*why = "its id is not 32 lowercase hex digits";
+	else if (record->transaction_id == NULL || record->transaction_id[0] == '\0' ||
+		 record->template_id == NULL || record->template_id[0] == '\0' ||
+		 record->message == NULL)
+		*why = "a transaction id, template id or message is missing";
+	else if ((record->reached & ~stages) != 0 || (record->reached & needed) != needed)
+		*why = "its stages are not those of a completed generation";
+	/* last_sent_ms is rounded up, finished_ms down */
+	else if (record->sequence == 0 || record->sequence > G_MAXUINT32 ||
+		 record->last_sent_ms > record->finished_ms + 1 || record->started_at_us <= 0)
+		*why = "its sequence or times are out of range";
+	else if (record->result.path == NULL || record->result.certificate_number == NULL ||
+		 record->result.checksum == NULL || record->result.pages == 0)
+		*why = "its result is incomplete";
+	return *why == NULL;
+}
+
+CgGeneration *
+cg_tracker_restore(CgTracker *tracker, const CgGenerationRecord *record, GError **error)
+{
+	CgGeneration *generation;
+	const char *label;
+	const char *why;
+	gsize tx_size;
+	gsize label_size;
+	gint64 now;
+	gint64 now_real = 0;
+
+	g_return_val_if_fail(tracker != NULL, NULL);
+	g_return_val_if_fail(record != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	if (!record_is_valid(record, &why)) {
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Not a completed generation: %s",
+			    why);
+		return NULL;
+	}
+	if (g_hash_table_contains(tracker->by_id, record->id)) {
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Generation %s is tracked already",
+			    record->id);
+		return NULL;
+	}
+	label = record->owner_label != NULL && record->owner_label[0] != '\0' ? record->owner_label
+									      : NULL;
+	tx_size = strlen(record->transaction_id) + 1;
+	label_size = string_size(label);
+	now = tracker_now(tracker, &now_real);
+
+	generation = g_malloc0(sizeof(CgGeneration) + tx_size + label_size);
+	memcpy(generation->id, record->id, sizeof(generation->id) - 1);
+	memcpy(generation->transaction_id, record->transaction_id, tx_size);
+	if (label != NULL) {
+		memcpy(generation->transaction_id + tx_size, label, label_size);
+		generation->flags |= FLAG_HAS_LABEL;
+	}
+	generation->ref_count = 1;
+	generation->tracker = tracker;
+	generation->owner_uid = record->owner_uid;
+	generation->stage = CG_STAGE_COMPLETED;
+	generation->stage_progress = 100;
+	generation->status = CG_STATUS_COMPLETED;
+	generation->progress = 10000;
+	generation->reached = record->reached;
+	generation->flags |= FLAG_OPT_PERSISTENCE;
+	if (record->output_format == CG_OUTPUT_FORMAT_ZIP)
+		generation->flags |= FLAG_OUTPUT_ZIP;
+	generation_set_message(generation, record->message, TRUE);
+	generation->sequence = (guint32)record->sequence;
+	generation->pages_done = record->result.pages;
+	generation->pages_total = record->result.pages;
+	generation->stage_started_ms = record->finished_ms;
+	generation->last_sent_ms = record->last_sent_ms;
+	generation->finished_ms = record->finished_ms;
+	memcpy(generation->stage_durations_ms, record->stage_ms,
+	       sizeof(generation->stage_durations_ms));
+	/* Its monotonic start as if this process had seen it: the deadlines
+	 * (keep_s after the end) run on the monotonic clock. */
+	generation->started_real = record->started_at_us;
+	generation->started_mono = now - (now_real - record->started_at_us);
+	generation->template_id = g_intern_string(record->template_id);
+	generation->result = result_copy_compact(&record->result);
+
+	g_hash_table_add(tracker->by_id, generation);
+	g_ptr_array_add(tracker->all, generation);
+	tracker_schedule_sweep(tracker, generation_forget_deadline(tracker, generation));
+	return generation;
 }

@@ -59,6 +59,10 @@ void cg_generation_options_init(CgGenerationOptions *options);
 typedef struct {
 	guint finished_ttl_s; /* default 60; 0 = at the next sweep */
 	guint max_age_s;      /* default 1800; 0 = no age limit */
+	/* A completed generation with enable_persistence is kept this long
+	 * after its end instead (neither finished_ttl_s nor max_age_s apply
+	 * to it); 0: it goes like the others, at finished_ttl_s. */
+	guint keep_s;
 } CgTrackerConfig;
 
 /* What a completed generation produced. The tracker takes a copy. */
@@ -85,8 +89,8 @@ typedef void (*CgTrackerEmitFunc)(CgTracker *tracker, CgGeneration *generation, 
  * progress when it reaches max_age_s is first timed out (its cancellable
  * cancelled, its terminal `timed_out` update sent at once, as there is no
  * later chance), then forgotten: later reports for it find nothing, and a
- * late cg_tracker_complete() on a held reference deletes the file unless
- * persistent. Not called by cg_tracker_free(). */
+ * late cg_tracker_complete() on a held reference deletes the file. Not called by cg_tracker_free().
+ */
 typedef void (*CgTrackerForgetFunc)(CgTracker *tracker, CgGeneration *generation,
 				    gpointer user_data);
 
@@ -168,7 +172,7 @@ void cg_tracker_report(CgTracker *tracker, CgGeneration *generation, CgStage sta
  * when persistent: cancelled work leaves no file), so a successful Cancel
  * is never followed by `completed` or `failed`.
  * Once a generation has ended, these calls do nothing (complete() then
- * deletes result->path unless persistent). */
+ * deletes result->path: nobody could fetch it). */
 void cg_tracker_complete(CgTracker *tracker, CgGeneration *generation, const CgResult *result);
 void cg_tracker_fail(CgTracker *tracker, CgGeneration *generation, const GError *error);
 /* cg_tracker_fail(), and for CG_ERROR_INVALID_DATA with @problems (may be
@@ -189,10 +193,41 @@ void cg_tracker_finish_cancelled(CgTracker *tracker, CgGeneration *generation);
  * nothing: the terminal status stays the first cause. */
 gboolean cg_tracker_cancel(CgTracker *tracker, CgGeneration *generation, GError **error);
 
-/* Forget finished generations now (of @uid, or all when @uid is -1), with
- * the forget callback and file deletion. Running ones are kept.
- * Returns how many. */
+/* Forget finished generations now, with the forget callback and file
+ * deletion: those of @uid, persistent ones included; or, when @uid is -1,
+ * every one that is not persistent (a persistent result goes only by its
+ * owner's cleanup or at keep_s). Running ones are kept. Returns how many. */
 guint cg_tracker_cleanup(CgTracker *tracker, gint64 uid);
+
+/* A completed generation as it is kept across restarts (persistence): what
+ * cg_tracker_restore() needs to bring it back as it was, so that its
+ * snapshot and analytics read as before. Strings are borrowed. */
+typedef struct {
+	const char *id; /* 32 lowercase hex digits */
+	const char *transaction_id;
+	guint32 owner_uid;
+	const char *owner_label; /* or NULL */
+	const char *template_id;
+	CgOutputFormat output_format;
+	const char *message;
+	guint64 sequence; /* of its terminal update */
+	gint64 started_at_us;
+	guint32 finished_ms;  /* after the start */
+	guint32 last_sent_ms; /* after the start */
+	guint8 reached;	      /* bit per stage reached */
+	guint32 stage_ms[CG_STAGE_COMPLETED];
+	CgResult result; /* borrowed strings; path is the file */
+} CgGenerationRecord;
+
+/* Fills @record from a completed generation with a result (borrowed from
+ * @generation); FALSE for any other. */
+gboolean cg_generation_get_record(const CgGeneration *generation, CgGenerationRecord *record);
+/* Brings back a persistent completed generation from its record (the
+ * registry's row after a restart), forgotten keep_s after its end like the
+ * others. NULL with CG_ERROR_FAILED when the record is not one (bad id,
+ * stage bits or counters) or its id is tracked already. */
+CgGeneration *cg_tracker_restore(CgTracker *tracker, const CgGenerationRecord *record,
+				 GError **error);
 
 /* Accessors. */
 const char *cg_generation_get_id(const CgGeneration *generation);

@@ -31,6 +31,8 @@ static const Key keys[] = {
     {"workers", "threads", 1, 256},
     {"statistics", "window", 1, 100000},
     {"limits", "preview_per_minute", 1, 100000},
+    {"persistence", "keep_days", 1, 3650},
+    {"persistence", "max_persistent_bytes_per_owner", 0, G_GUINT64_CONSTANT(1) << 50},
 };
 
 static guint64
@@ -61,6 +63,10 @@ get(const CgConfig *config, gsize i)
 		return config->statistics_window;
 	case 11:
 		return config->preview_per_minute;
+	case 12:
+		return config->keep_days;
+	case 13:
+		return config->max_persistent_bytes_per_owner;
 	}
 	g_assert_not_reached();
 }
@@ -126,6 +132,8 @@ test_defaults(void)
 	g_assert_cmpuint(config.max_age_s, ==, 1800);
 	g_assert_cmpuint(config.threads, ==, MAX(1u, g_get_num_processors()));
 	g_assert_cmpuint(config.statistics_window, ==, 1000);
+	g_assert_cmpuint(config.keep_days, ==, 30);
+	g_assert_cmpuint(config.max_persistent_bytes_per_owner, ==, 268435456);
 	/* every default is inside its own range */
 	for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
 		g_assert_cmpuint(get(&config, i), >=, keys[i].min);

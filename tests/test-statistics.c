@@ -3,6 +3,7 @@
 #include <glib/gstdio.h>
 
 #include "cg-error.h"
+#include "cg-statistics-store.h"
 #include "cg-statistics.h"
 #include "cg-test-util.h"
 
@@ -173,34 +174,111 @@ test_statistics_analytics(void)
 	    0.0);
 }
 
+/* The window through the registry: saved in steps (only what is unsaved
+ * each time), read back equal; a smaller window reads the newest. */
 static void
 test_statistics_round_trip(CgTestScratch *fixture, gconstpointer data)
 {
 	g_autoptr(CgStatistics) statistics = cg_statistics_new(0);
 	g_autoptr(CgStatistics) loaded = cg_statistics_new(0);
 	g_autoptr(CgStatistics) small = cg_statistics_new(3);
+	g_autoptr(CgRegistry) registry = NULL;
 	g_autoptr(GVariant) before = NULL;
 	g_autoptr(GVariant) after = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autofree char *tmp = g_build_filename(fixture->dir, "statistics.json.tmp", NULL);
 
-	for (guint i = 0; i < 20; i++)
+	registry = cg_registry_open(fixture->dir, &error);
+	g_assert_no_error(error);
+	for (guint i = 0; i < 20; i++) {
 		add_completed(statistics, i % 2 ? "classic" : "modern \"quoted\" é", 3, i + 1, 2);
+		if (i % 7 == 0) {
+			g_assert_true(cg_statistics_store_save(statistics, registry, 1000, &error));
+			g_assert_no_error(error);
+			g_assert_cmpuint(cg_statistics_get_unsaved(statistics), ==, 0);
+		}
+	}
 	add_failed(statistics, "classic");
-	g_assert_true(cg_statistics_save(statistics, fixture->dir, &error));
+	g_assert_cmpuint(cg_statistics_get_unsaved(statistics), ==, 6);
+	g_assert_true(cg_statistics_store_save(statistics, registry, 1000, &error));
 	g_assert_no_error(error);
-	g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
 
-	g_assert_true(cg_statistics_load(loaded, fixture->dir, &error));
+	g_assert_true(cg_statistics_store_load(loaded, registry, fixture->dir, &error));
 	g_assert_no_error(error);
+	g_assert_cmpuint(cg_statistics_get_unsaved(loaded), ==, 0);
 	before = g_variant_ref_sink(cg_statistics_to_variant(statistics));
 	after = g_variant_ref_sink(cg_statistics_to_variant(loaded));
 	g_assert_true(g_variant_equal(before, after));
 
-	/* a smaller window keeps the newest */
-	g_assert_true(cg_statistics_load(small, fixture->dir, &error));
+	/* a smaller window keeps the newest: the failed one last */
+	g_assert_true(cg_statistics_store_load(small, registry, fixture->dir, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(cg_statistics_get_count(small), ==, 3);
+	g_clear_pointer(&after, g_variant_unref);
+	after = g_variant_ref_sink(cg_statistics_to_variant(small));
+	g_assert_cmpuint(count_of(after, "failed"), ==, 1);
+}
+
+/* The registry keeps only the newest `window` rows. */
+static void
+test_statistics_trimmed(CgTestScratch *fixture, gconstpointer data)
+{
+	g_autoptr(CgStatistics) statistics = cg_statistics_new(0);
+	g_autoptr(CgStatistics) loaded = cg_statistics_new(0);
+	g_autoptr(CgRegistry) registry = cg_registry_open(fixture->dir, NULL);
+
+	for (guint i = 0; i < 10; i++)
+		add_completed(statistics, "classic", 1, 1, 1);
+	g_assert_true(cg_statistics_store_save(statistics, registry, 4, NULL));
+	g_assert_true(cg_statistics_store_load(loaded, registry, fixture->dir, NULL));
+	g_assert_cmpuint(cg_statistics_get_count(loaded), ==, 4);
+}
+
+/* An older certgend's statistics.json is taken over once and renamed. */
+static void
+test_statistics_migrate_file(CgTestScratch *fixture, gconstpointer data)
+{
+	g_autoptr(CgStatistics) old = cg_statistics_new(0);
+	g_autoptr(CgStatistics) first = cg_statistics_new(0);
+	g_autoptr(CgStatistics) second = cg_statistics_new(0);
+	g_autoptr(CgRegistry) registry = cg_registry_open(fixture->dir, NULL);
+	g_autofree char *path = g_build_filename(fixture->dir, CG_STATISTICS_FILE, NULL);
+	g_autofree char *migrated = g_strconcat(path, ".migrated", NULL);
+	g_autofree char *text = NULL;
+	gsize length = 0;
+
+	for (guint i = 0; i < 5; i++)
+		add_completed(old, "classic", 2, 3, 1);
+	add_failed(old, "modern");
+	text = cg_statistics_to_json(old, &length);
+	g_assert_true(g_file_set_contents(path, text, (gssize)length, NULL));
+
+	g_assert_true(cg_statistics_store_load(first, registry, fixture->dir, NULL));
+	g_assert_cmpuint(cg_statistics_get_count(first), ==, 6);
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_test(migrated, G_FILE_TEST_IS_REGULAR));
+	/* once: the next start reads the registry only */
+	g_assert_true(cg_statistics_store_load(second, registry, fixture->dir, NULL));
+	g_assert_cmpuint(cg_statistics_get_count(second), ==, 6);
+}
+
+/* What the registry's rows may hold that the service never writes. */
+static void
+test_statistics_stored_checked(void)
+{
+	g_autoptr(CgStatistics) statistics = cg_statistics_new(0);
+
+	g_assert_true(cg_statistics_add_stored(statistics, "a", "completed", 1, "1,2,3,4,5,6"));
+	g_assert_false(
+	    cg_statistics_add_stored(statistics, "a\x1b", "completed", 1, "1,2,3,4,5,6"));
+	g_assert_false(cg_statistics_add_stored(statistics, "", "completed", 1, "1,2,3,4,5,6"));
+	g_assert_false(cg_statistics_add_stored(statistics, NULL, "completed", 1, "1,2,3,4,5,6"));
+	g_assert_false(cg_statistics_add_stored(statistics, "a", "in_progress", 1, "1,2,3,4,5,6"));
+	g_assert_false(cg_statistics_add_stored(statistics, "a", "completed", 1, "1,2,3,4,5"));
+	g_assert_false(cg_statistics_add_stored(statistics, "a", "completed", 1, "1,2,3,4,5,-2"));
+	g_assert_false(cg_statistics_add_stored(statistics, "a", "completed", 1, "1,2,3,4,5,x"));
+	g_assert_false(cg_statistics_add_stored(statistics, "a", "completed", 1, NULL));
+	g_assert_cmpuint(cg_statistics_get_count(statistics), ==, 1);
+	g_assert_cmpuint(cg_statistics_get_unsaved(statistics), ==, 0);
 }
 
 static void
@@ -257,24 +335,14 @@ test_statistics_corrupt(CgTestScratch *fixture, gconstpointer data)
 	}
 }
 
-static void
-test_statistics_save_fails(CgTestScratch *fixture, gconstpointer data)
-{
-	g_autoptr(CgStatistics) statistics = cg_statistics_new(0);
-	g_autoptr(GError) error = NULL;
-	g_autofree char *missing = g_build_filename(fixture->dir, "missing", NULL);
-
-	g_assert_false(cg_statistics_save(statistics, missing, &error));
-	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
-	g_assert_nonnull(strstr(error->message, "Cannot create"));
-}
-
 /* The file's cases first, then the window's. */
 static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/statistics/round-trip", test_statistics_round_trip),
     CG_TEST_FIXTURE_CASE("/statistics/missing", test_statistics_missing),
     CG_TEST_FIXTURE_CASE("/statistics/corrupt", test_statistics_corrupt),
-    CG_TEST_FIXTURE_CASE("/statistics/save-fails", test_statistics_save_fails),
+    CG_TEST_FIXTURE_CASE("/statistics/trimmed", test_statistics_trimmed),
+    CG_TEST_FIXTURE_CASE("/statistics/migrate-file", test_statistics_migrate_file),
+    {"/statistics/stored-checked", test_statistics_stored_checked, NULL},
     {"/statistics/empty", test_statistics_empty, NULL},
     {"/statistics/percentiles", test_statistics_percentiles, NULL},
     {"/statistics/window", test_statistics_window, NULL},

@@ -49,10 +49,13 @@ forget_cb(CgTracker *tracker, CgGeneration *generation, gpointer user_data)
 	g_ptr_array_add(f->forgotten, g_strdup(cg_generation_get_id(generation)));
 }
 
+/* Persistent results are kept a week after their end. */
+#define KEEP_S (7 * 86400)
+
 static void
 fixture_new_tracker(Fixture *f, guint finished_ttl_s, guint max_age_s)
 {
-	CgTrackerConfig config = {finished_ttl_s, max_age_s};
+	CgTrackerConfig config = {finished_ttl_s, max_age_s, KEEP_S};
 
 	g_clear_pointer(&f->tracker, cg_tracker_free);
 	f->tracker = cg_tracker_new(&config, emit_cb, forget_cb, f);
@@ -1000,18 +1003,27 @@ test_cleanup_ttl(Fixture *f, gconstpointer data)
 
 	advance_ms(f, 1);
 	cg_tracker_process_timers(f->tracker);
-	g_assert_cmpuint(cg_tracker_count(f->tracker), ==, 1);
-	g_assert_cmpuint(f->forgotten->len, ==, 2);
+	g_assert_cmpuint(cg_tracker_count(f->tracker), ==, 2);
+	g_assert_cmpuint(f->forgotten->len, ==, 1);
 	g_assert_cmpstr(f->forgotten->pdata[0], ==, id_a);
-	g_assert_cmpstr(f->forgotten->pdata[1], ==, id_b);
 	g_assert_null(cg_tracker_lookup(f->tracker, id_a));
-	g_assert_null(cg_tracker_lookup(f->tracker, id_b));
-	g_assert_true(cg_tracker_lookup(f->tracker, cg_generation_get_id(running)) == running);
-	/* The file goes with the generation, unless persistent. */
 	g_assert_false(g_file_test(path_a, G_FILE_TEST_EXISTS));
+	/* The persistent one stays, with its file, keep_s after its end,
+	 * even past max_age_s; then both go. */
+	g_assert_true(cg_tracker_lookup(f->tracker, id_b) == b);
 	g_assert_true(g_file_test(path_b, G_FILE_TEST_EXISTS));
-	/* Forgetting sends nothing. */
-	g_assert_cmpuint(f->updates->len, ==, 4);
+	g_assert_true(cg_tracker_lookup(f->tracker, cg_generation_get_id(running)) == running);
+	advance_ms(f, (gint64)KEEP_S * 1000 - 60000 - 1);
+	cg_tracker_process_timers(f->tracker);
+	g_assert_true(cg_tracker_lookup(f->tracker, id_b) == b);
+	advance_ms(f, 1000);
+	cg_tracker_process_timers(f->tracker);
+	g_assert_null(cg_tracker_lookup(f->tracker, id_b));
+	g_assert_false(g_file_test(path_b, G_FILE_TEST_EXISTS));
+	g_assert_cmpuint(f->forgotten->len, ==, 3); /* and the running one, at max_age_s */
+	g_assert_cmpstr(f->forgotten->pdata[2], ==, id_b);
+	/* Forgetting sends nothing (but the max_age_s time out). */
+	g_assert_cmpuint(f->updates->len, ==, 5);
 }
 
 static void
@@ -1089,6 +1101,146 @@ test_cleanup_explicit(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(cg_tracker_count(f->tracker), ==, 1);
 	g_assert_cmpuint(cg_tracker_cleanup(f->tracker, -1), ==, 0);
 	g_assert_cmpuint(f->forgotten->len, ==, 2);
+}
+
+/* A persistent result goes only by its owner's cleanup (with its file),
+ * never by everyone's (-1: an administrator's, or shutdown's). */
+static void
+test_cleanup_persistent(Fixture *f, gconstpointer data)
+{
+	CgGenerationOptions options;
+	CgGeneration *kept;
+	g_autofree char *path = make_temp_file(f);
+
+	cg_generation_options_init(&options);
+	options.enable_persistence = TRUE;
+	kept = cg_tracker_add(f->tracker, "tx-1", 1000, NULL, &options);
+	complete_with_file(f, kept, path);
+	g_assert_cmpuint(cg_tracker_cleanup(f->tracker, -1), ==, 0);
+	g_assert_cmpuint(cg_tracker_cleanup(f->tracker, 1001), ==, 0);
+	g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_cmpuint(cg_tracker_cleanup(f->tracker, 1000), ==, 1);
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_cmpuint(f->forgotten->len, ==, 1);
+}
+
+/* A completed generation's record brings it back in another tracker (a
+ * restart) reading as before: snapshot and analytics equal but for the
+ * time of the question; then kept keep_s after its end. */
+static void
+test_restore(Fixture *f, gconstpointer data)
+{
+	CgGenerationOptions options;
+	CgGenerationRecord record;
+	CgGeneration *done;
+	CgGeneration *restored;
+	g_autoptr(CgGeneration) held = NULL;
+	g_autoptr(GVariant) before = NULL;
+	g_autoptr(GVariant) after = NULL;
+	g_autoptr(GVariant) analytics_before = NULL;
+	g_autoptr(GVariant) analytics_after = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = make_temp_file(f);
+	g_autofree char *id = NULL;
+
+	cg_generation_options_init(&options);
+	options.enable_persistence = TRUE;
+	options.output_format = CG_OUTPUT_FORMAT_ZIP;
+	done = cg_tracker_add(f->tracker, "tx-kept", 1000, "web:alice", &options);
+	cg_generation_set_template_id(done, "classic");
+	advance_ms(f, 10);
+	cg_tracker_report(f->tracker, done, CG_STAGE_PDF_GENERATION, 50, 1, 3, NULL);
+	advance_ms(f, 20);
+	complete_with_file(f, done, path);
+	id = g_strdup(cg_generation_get_id(done));
+	/* not completed: no record */
+	g_assert_false(cg_generation_get_record(add_generation(f, 500, 0), &record));
+	g_assert_true(cg_generation_get_record(done, &record));
+	before = g_variant_ref_sink(cg_generation_snapshot(done));
+	analytics_before = g_variant_ref_sink(cg_generation_analytics(done));
+	held = cg_generation_ref(done);
+
+	/* the restart, an hour later */
+	fixture_new_tracker(f, 60, 1800);
+	advance_ms(f, 3600 * 1000);
+	restored = cg_tracker_restore(f->tracker, &record, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(restored);
+	g_assert_true(cg_tracker_lookup(f->tracker, id) == restored);
+	after = g_variant_ref_sink(cg_generation_snapshot(restored));
+	analytics_after = g_variant_ref_sink(cg_generation_analytics(restored));
+	g_assert_true(g_variant_equal(before, after));
+	g_assert_true(g_variant_equal(analytics_before, analytics_after));
+	g_assert_cmpstr(cg_generation_get_owner_label(restored), ==, "web:alice");
+	g_assert_true(cg_generation_get_persistent(restored));
+	g_assert_cmpuint(cg_tracker_count_active(f->tracker), ==, 0);
+	/* twice: refused */
+	g_assert_null(cg_tracker_restore(f->tracker, &record, &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+	g_clear_error(&error);
+
+	/* keep_s after its end, not after the restart */
+	advance_ms(f, (gint64)KEEP_S * 1000 - 3600 * 1000 - 1000);
+	cg_tracker_process_timers(f->tracker);
+	g_assert_nonnull(cg_tracker_lookup(f->tracker, id));
+	advance_ms(f, 2000);
+	cg_tracker_process_timers(f->tracker);
+	g_assert_null(cg_tracker_lookup(f->tracker, id));
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+}
+
+/* What the record must hold to come back. */
+static void
+test_restore_invalid(Fixture *f, gconstpointer data)
+{
+	CgGenerationOptions options;
+	CgGenerationRecord good;
+	CgGeneration *done;
+	g_autofree char *path = make_temp_file(f);
+	g_autofree char *upper = NULL;
+
+	cg_generation_options_init(&options);
+	options.enable_persistence = TRUE;
+	done = cg_tracker_add(f->tracker, "tx", 1000, NULL, &options);
+	cg_generation_set_template_id(done, "classic");
+	complete_with_file(f, done, path);
+	g_assert_true(cg_generation_get_record(done, &good));
+	upper = g_ascii_strup(good.id, -1);
+	fixture_new_tracker(f, 60, 1800);
+	for (guint i = 0; i < 8; i++) {
+		CgGenerationRecord bad = good;
+		g_autoptr(GError) error = NULL;
+
+		switch (i) {
+		case 0:
+			bad.id = "../../etc/passwd";
+			break;
+		case 1:
+			bad.id = upper;
+			break;
+		case 2:
+			bad.transaction_id = "";
+			break;
+		case 3:
+			bad.reached = 1u << CG_STAGE_INITIALIZING;
+			break;
+		case 4:
+			bad.reached = 0xff;
+			break;
+		case 5:
+			bad.sequence = 0;
+			break;
+		case 6:
+			bad.last_sent_ms = bad.finished_ms + 2;
+			break;
+		default:
+			bad.result.path = NULL;
+			break;
+		}
+		g_assert_null(cg_tracker_restore(f->tracker, &bad, &error));
+		g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+	}
+	g_assert_cmpuint(cg_tracker_count(f->tracker), ==, 0);
 }
 
 static void
@@ -1435,6 +1587,9 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/tracker/cleanup-ttl", test_cleanup_ttl),
     CG_TEST_FIXTURE_CASE("/tracker/cleanup-max-age", test_cleanup_max_age),
     CG_TEST_FIXTURE_CASE("/tracker/cleanup-explicit", test_cleanup_explicit),
+    CG_TEST_FIXTURE_CASE("/tracker/cleanup-persistent", test_cleanup_persistent),
+    CG_TEST_FIXTURE_CASE("/tracker/restore", test_restore),
+    CG_TEST_FIXTURE_CASE("/tracker/restore-invalid", test_restore_invalid),
     CG_TEST_FIXTURE_CASE("/tracker/cleanup-rate-limit", test_cleanup_rate_limit),
     CG_TEST_FIXTURE_CASE("/tracker/snapshot-keys", test_snapshot_keys),
     CG_TEST_FIXTURE_CASE("/tracker/expires-at", test_expires_at),

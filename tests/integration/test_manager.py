@@ -457,14 +457,16 @@ class ManagerTests(CertgenTestCase):
         self.assertEqual(self.root.call("ListGenerations"), [])
         self.assertEqual(self.cert_dir_entries(), [])
 
-    def test_cleanup_keeps_persistent_file(self):
-        """enable_persistence=true: Cleanup forgets the generation, keeps the file."""
+    def test_cleanup_removes_persistent_result(self):
+        """enable_persistence=true: kept until its owner's Cleanup, which
+        forgets it and removes its file (DESIGN.md: expires_at_us)."""
         pid, updates = self.run_to_end(single_json(), enable_persistence=True)
         self.assertEqual(updates[-1]["status"], "completed")
-        self.assertEqual(self.root.call("Cleanup"), 1)
-        self.assertDBusError("NotFound", self.root.progress, pid)
         self.assertTrue(os.path.isfile(self.cert_path(pid)))
         self.assertEqual(sha256_file(self.cert_path(pid)), updates[-1]["result"]["checksum"])
+        self.assertEqual(self.root.call("Cleanup"), 1)
+        self.assertDBusError("NotFound", self.root.progress, pid)
+        self.assertFalse(os.path.exists(self.cert_path(pid)))
 
     def test_all_options_accepted(self):
         """Every documented option with its documented type is accepted."""

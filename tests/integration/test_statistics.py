@@ -7,6 +7,7 @@ tests/bench/bench-eta.py)."""
 
 import json
 import os
+import sqlite3
 import sys
 
 sys.dont_write_bytecode = True  # keep the source tree clean
@@ -103,18 +104,45 @@ class StatisticsTests(CertgenTestCase):
         self.assertEqual(stats["templates"]["classic"]["pages"], 0)
 
     def test_survives_restart(self):
-        """The window is written to the state directory and read back."""
+        """The window is kept in the registry and read back."""
         self.run_mix()
         before = self.root.call("GetStatistics")
         self.stop_daemon()
-        self.assertTrue(os.path.isfile(self.statistics_file()))
-        self.assertFalse(os.path.exists(self.statistics_file() + ".tmp"))
+        self.assertFalse(os.path.exists(self.statistics_file()))
+        with sqlite3.connect(os.path.join(self.state_dir, "registry.db")) as db:
+            self.assertEqual(db.execute("SELECT COUNT(*) FROM statistics").fetchone()[0], 4)
         self.start_daemon()
         self.assertEqual(self.root.call("GetStatistics"), before)
 
+    def test_old_file_migrated(self):
+        """An older certgend's statistics.json is taken over once (then
+        renamed); a corrupt one is logged, renamed, and the window starts
+        empty."""
+        self.run_mix()
+        before = self.root.call("GetStatistics")
+        self.stop_daemon()
+        os.unlink(os.path.join(self.state_dir, "registry.db"))
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(os.path.join(self.state_dir, "registry.db" + suffix)):
+                os.unlink(os.path.join(self.state_dir, "registry.db" + suffix))
+        generations = [{"template_id": "classic", "status": "completed", "pages": 3,
+                        "stage_ms": [1, 2, 3, 30, 4, 0]}] * 2
+        with open(self.statistics_file(), "w", encoding="utf-8") as f:
+            json.dump({"version": 1, "generations": generations}, f)
+        self.start_daemon()
+        stats = self.root.call("GetStatistics")
+        self.assertEqual(stats["window"], 2)
+        self.assertEqual(stats["templates"]["classic"]["pages"], 6)
+        self.assertNotEqual(stats, before)
+        self.assertFalse(os.path.exists(self.statistics_file()))
+        self.assertTrue(os.path.exists(self.statistics_file() + ".migrated"))
+        self.stop_daemon()
+        self.start_daemon()
+        self.assertEqual(self.root.call("GetStatistics")["window"], 2)
+
     def test_corrupt_file_ignored(self):
-        """A corrupt file is logged and ignored: certgend starts with an
-        empty window and replaces the file."""
+        """A corrupt old file is logged (not quoted) and ignored: certgend
+        starts with an empty window, keeps the new ones in the registry."""
         self.stop_daemon()
         os.makedirs(self.state_dir, exist_ok=True)
         with open(self.statistics_file(), "w", encoding="utf-8") as f:
@@ -123,13 +151,12 @@ class StatisticsTests(CertgenTestCase):
         self.assertEqual(self.root.call("GetStatistics")["window"], 0)
         self.assert_healthy()
         wait_until(lambda: self.root.call("GetStatistics")["window"] == 1, 10, "window")
-        self.stop_daemon()
+        self.stop_daemon(check=False)
         with open(self.daemon_log_path, "rb") as f:
             log = f.read().decode("utf-8", "replace")
         self.assertIn("statistics.json is corrupt", log)
         self.assertNotIn("\x1b", log)
-        with open(self.statistics_file(), encoding="utf-8") as f:
-            self.assertEqual(len(json.load(f)["generations"]), 1)
+        self.assertFalse(os.path.exists(self.statistics_file()))
         self.start_daemon()
         self.assertEqual(self.root.call("GetStatistics")["window"], 1)
 

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """certgend integration tests of the startup sweep (issue 14 item 7): kill -9
 in the middle of a batch leaves a hidden temporary file; the next start
-removes it and logs it, and keeps what completed before."""
+removes it and logs it, and every file no persistent generation owns (an
+orphan, a completed result that did not ask to persist); it keeps the
+persistent results, which read as before."""
 
 import os
 import signal
@@ -16,6 +18,9 @@ from certgen_test.testbus import CertgenTestCase, batch_json, main, single_json,
 class SweepTests(CertgenTestCase):
 
     def test_sigkill_mid_batch(self):
+        kept, updates = self.run_to_end(single_json(), enable_persistence=True)
+        self.assertEqual(updates[-1]["status"], "completed")
+        before = self.root.progress(kept)
         done, updates = self.run_to_end(single_json())
         self.assertEqual(updates[-1]["status"], "completed")
         pid = self.root.start(batch_json(2000), update_interval_ms=50)
@@ -32,12 +37,18 @@ class SweepTests(CertgenTestCase):
         self.daemon = None
         self.assertTrue(any(e.startswith(".") for e in self.cert_dir_entries()))
 
+        self.assertIn(f"{done}.pdf", self.cert_dir_entries())
+
         self.start_daemon()
-        self.assertEqual(self.cert_dir_entries(), [f"{done}.pdf"])
+        self.assertEqual(self.cert_dir_entries(), [f"{kept}.pdf"])
+        self.assertEqual(self.root.progress(kept), before)
+        self.assertDBusError("NotFound", self.root.progress, done)
         with open(self.daemon_log_path, "rb") as f:
             log = f.read().decode("utf-8", "replace")
         self.assertIn("Startup sweep: removed", log)
-        self.assertIn(os.path.basename(orphan), log)
+        self.assertIn(f"{os.path.basename(orphan)} (no certificate of it is in the registry)", log)
+        self.assertIn(f"{done}.pdf (its generation did not ask for persistence)", log)
+        self.assertIn("a temporary file of an interrupted generation", log)
         self.assert_healthy()
 
 
