@@ -8,6 +8,7 @@
 #include "cg-error.h"
 #include "cg-glyphs.h"
 #include "cg-verification.h"
+#include "cg-verify-input.h"
 
 /* The hash an unknown number's code is compared with: the work (and so the
  * time) is the same as for a known one. */
@@ -65,6 +66,12 @@ cg_record_verify(CgRegistry *registry, const char *number, const char *code, GEr
 	g_return_val_if_fail(number != NULL, NULL);
 	g_return_val_if_fail(code != NULL, NULL);
 
+	/* What no certificate can have (the rule the clients check too) is
+	 * unknown without asking the registry: the same NotFound. */
+	if (!cg_certificate_number_is_valid(number) || !cg_verification_code_is_valid(code)) {
+		cg_record_not_found(error);
+		return NULL;
+	}
 	record = cg_registry_lookup(registry, number, &error_local);
 	if (record == NULL && !g_error_matches(error_local, CG_ERROR, CG_ERROR_NOT_FOUND)) {
 		g_propagate_error(error, g_steal_pointer(&error_local));
@@ -138,6 +145,8 @@ cg_record_revoke(CgRegistry *registry, guint32 uid, gboolean is_admin, const cha
 
 	if (!cg_record_check_reason(reason, error))
 		return FALSE;
+	if (!cg_certificate_number_is_valid(number))
+		return cg_record_not_found(error);
 	record = cg_registry_lookup(registry, number, &error_local);
 	if (record == NULL && !g_error_matches(error_local, CG_ERROR, CG_ERROR_NOT_FOUND)) {
 		g_propagate_error(error, g_steal_pointer(&error_local));

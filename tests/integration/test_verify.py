@@ -90,8 +90,11 @@ class VerifyTests(CertgenTestCase):
         number, code = URL_RE.match(url).groups()
         wrong = "a" * 26 if code != "a" * 26 else "b" * 26
         errors = []
+        # a number or code of a shape no certificate has (a path, a
+        # megabyte) is answered alike, without a registry lookup
         for args in ((number, wrong), ("CERT2000999999", code), (number, ""),
-                     (number, code.upper()), (number + "0", code)):
+                     (number, code.upper()), (number + "0", code),
+                     ("../../etc/passwd", code), ("C" * 100000, code), (number, "c" * 100000)):
             with self.assertRaises(Exception) as ctx:
                 self.root.call("Verify", *args)
             errors.append((ctx.exception.name, ctx.exception.message))
