@@ -1196,6 +1196,7 @@ test_restore_invalid(Fixture *f, gconstpointer data)
 	CgGenerationOptions options;
 	CgGenerationRecord good;
 	CgGeneration *done;
+	g_autoptr(CgGeneration) held = NULL; /* the record borrows from it */
 	g_autofree char *path = make_temp_file(f);
 	g_autofree char *upper = NULL;
 
@@ -1205,6 +1206,7 @@ test_restore_invalid(Fixture *f, gconstpointer data)
 	cg_generation_set_template_id(done, "classic");
 	complete_with_file(f, done, path);
 	g_assert_true(cg_generation_get_record(done, &good));
+	held = cg_generation_ref(done);
 	upper = g_ascii_strup(good.id, -1);
 	fixture_new_tracker(f, 60, 1800);
 	for (guint i = 0; i < 8; i++) {
