@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cg-error.h"
+#include "cg-pdf-underlay.h"
 #include "cg-qr.h"
 #include "cg-text-fit.h"
 #include "cg-verification.h"
@@ -39,6 +40,16 @@
  *    (CgRenderShared), painted in the run's place on every page, so cairo
  *    writes it once as a form XObject and each page has only its name,
  *    number and QR code; the drawing order stays the template's;
+ *  - a single certificate (a PDF of one page) does not draw the background
+ *    at all: cairo would write its paths with printf() and deflate them
+ *    again for every PDF, about half of the work. The background page is
+ *    written once per template and thread as a PDF of its own, kept as an
+ *    underlay (cg-pdf-underlay.c), and each one-page PDF gets it painted
+ *    under its content by reference. The static texts are drawn on the
+ *    page then (their layouts kept with the background), so they share
+ *    the page's font subsets. Should cairo's output ever not be of the
+ *    shape the underlay reads, the page is drawn with the background as
+ *    in a batch;
  *  - a page's QR code is a 1-bit image mask (see cg-qr.c); what comes
  *    before, the verification string, its encoding and the
  *    bitmap, is plain data that a helper thread prepares ahead
@@ -199,9 +210,10 @@ cg_render_background(CgTemplate *tmpl, PopplerPage *page, PangoContext *context,
 	return g_steal_pointer(&recording);
 }
 
-/* The variable fields of @tmpl, each with its layout. */
+/* The variable fields of @tmpl, each with its layout; with @statics, the
+ * static texts instead. */
 static GArray *
-cg_render_items_new(CgTemplate *tmpl, PangoContext *context)
+cg_render_items_new(CgTemplate *tmpl, PangoContext *context, gboolean statics)
 {
 	const GPtrArray *fields = cg_template_get_fields(tmpl);
 	GArray *items = g_array_new(FALSE, TRUE, sizeof(CgRenderItem));
@@ -211,7 +223,7 @@ cg_render_items_new(CgTemplate *tmpl, PangoContext *context)
 		const CgTemplateField *field = g_ptr_array_index(fields, i);
 		CgRenderItem item = {field, NULL, {0}};
 
-		if (field->kind == CG_TEMPLATE_FIELD_TEXT)
+		if ((field->kind == CG_TEMPLATE_FIELD_TEXT) != statics)
 			continue;
 		if (field->kind != CG_TEMPLATE_FIELD_QR)
 			item.layout = cg_text_fit_layout_new(context, field);
@@ -230,6 +242,11 @@ typedef struct {
 	/* CgRenderItem: the variable fields; a layout keeps the text of the
 	 * last page it drew, and its lines, for the next call */
 	GArray *items;
+	/* for one-page PDFs: the background page as an underlay (NULL if
+	 * cairo's output cannot take one) and the static texts, drawn on the
+	 * page (CgRenderItem) */
+	CgPdfUnderlay *underlay;
+	GArray *statics;
 } CgBackground;
 
 #define CG_BACKGROUND_CACHE_SIZE 4
@@ -241,6 +258,8 @@ typedef struct {
 static void
 cg_background_clear(CgBackground *bg)
 {
+	g_clear_pointer(&bg->statics, g_array_unref);
+	g_clear_pointer(&bg->underlay, cg_pdf_underlay_unref);
 	g_clear_pointer(&bg->items, g_array_unref);
 	g_clear_object(&bg->context);
 	g_clear_pointer(&bg->recording, cairo_surface_destroy);
@@ -258,6 +277,39 @@ cg_background_cache_free(gpointer data)
 	g_free(cache);
 }
 
+/* The background page of @tmpl alone as an underlay for one-page PDFs, or
+ * NULL (logged) if cairo's output is not of the shape it reads. */
+static CgPdfUnderlay *
+cg_render_underlay_new(CgTemplate *tmpl, PopplerPage *page)
+{
+	g_autoptr(GByteArray) pdf = g_byte_array_sized_new(64 * 1024);
+	g_autoptr(cairo_surface_t) surface = NULL;
+	g_autoptr(cairo_t) cr = NULL;
+	g_autoptr(GError) error = NULL;
+	CgPdfUnderlay *underlay;
+	double width, height;
+
+	cg_template_get_page_size(tmpl, &width, &height);
+	surface =
+	    cairo_pdf_surface_create_for_stream(cg_render_write_to_byte_array, pdf, width, height);
+	cr = cairo_create(surface);
+	poppler_page_render(page, cr);
+	cairo_show_page(cr);
+	g_clear_pointer(&cr, cairo_destroy);
+	cairo_surface_finish(surface);
+	if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
+		g_message("Template %s: the background as a PDF of its own: %s",
+			  cg_template_get_id(tmpl),
+			  cairo_status_to_string(cairo_surface_status(surface)));
+		return NULL;
+	}
+	underlay = cg_pdf_underlay_new(pdf->data, pdf->len, &error);
+	if (underlay == NULL)
+		g_message("Template %s: single certificates draw their background: %s",
+			  cg_template_get_id(tmpl), error->message);
+	return underlay;
+}
+
 /* Freed when its thread ends. */
 static GPrivate background_cache = G_PRIVATE_INIT(cg_background_cache_free);
 
@@ -272,7 +324,7 @@ cg_render_get_background(CgTemplate *tmpl, GError **error)
 	g_autoptr(PopplerPage) page = NULL;
 	g_autoptr(PangoContext) context = NULL;
 	cairo_surface_t *recording;
-	CgBackground found = {NULL, NULL, NULL, NULL, NULL};
+	CgBackground found = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 	guint page_index;
 	guint i;
 
@@ -323,7 +375,9 @@ cg_render_get_background(CgTemplate *tmpl, GError **error)
 		found.tmpl = cg_template_ref(tmpl);
 		found.document = g_steal_pointer(&document);
 		found.recording = recording;
-		found.items = cg_render_items_new(tmpl, context);
+		found.items = cg_render_items_new(tmpl, context, FALSE);
+		found.statics = cg_render_items_new(tmpl, context, TRUE);
+		found.underlay = cg_render_underlay_new(tmpl, page);
 		found.context = g_steal_pointer(&context);
 	}
 	memmove(&cache->entries[1], &cache->entries[0], i * sizeof(CgBackground));
@@ -653,16 +707,22 @@ cg_render_link(cairo_t *cr, const CgTemplateField *field, const char *url)
 /* One page: the background, then every variable field of @items, with
  * @number as the certificate number and @qr (NULL when the template has no
  * QR code) as its code, linked to @url when not NULL; with @shared, as it
- * says (see CgRenderShared), and no background when @background is NULL.
- * @text is scratch space. */
+ * says (see CgRenderShared), and no background when @background is NULL;
+ * @statics (the static texts, for a page whose background is an underlay)
+ * are drawn first when not NULL. @text is scratch space. */
 static void
-cg_render_draw_page(cairo_t *cr, CgTemplate *tmpl, cairo_surface_t *background, GArray *items,
-		    const CgRecipient *recipient, const char *number, const CgQr *qr,
+cg_render_draw_page(cairo_t *cr, CgTemplate *tmpl, cairo_surface_t *background, GArray *statics,
+		    GArray *items, const CgRecipient *recipient, const char *number, const CgQr *qr,
 		    const char *url, GString *text, const CgRenderShared *shared)
 {
 	if (background != NULL && (shared == NULL || shared->form[0] == NULL)) {
 		cairo_set_source_surface(cr, background, 0, 0);
 		cairo_paint(cr);
+	}
+	for (guint j = 0; statics != NULL && j < statics->len; j++) {
+		CgRenderItem *item = &g_array_index(statics, CgRenderItem, j);
+
+		cg_render_text(cr, item->layout, item->field, item->field->text, -1, &item->fit);
 	}
 	for (guint j = 0; j < items->len; j++) {
 		CgRenderItem *item = &g_array_index(items, CgRenderItem, j);
@@ -763,8 +823,8 @@ cg_render_shared_new(CgTemplate *tmpl, cairo_surface_t *background, GArray *item
 			select[j] = j >= start && j < end ? NULL : CG_RENDER_SKIP;
 		form = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &extents);
 		cr = cairo_create(form);
-		cg_render_draw_page(cr, tmpl, start == 0 ? background : NULL, items, recipient, "",
-				    NULL, NULL, text, &only);
+		cg_render_draw_page(cr, tmpl, start == 0 ? background : NULL, NULL, items,
+				    recipient, "", NULL, NULL, text, &only);
 		for (guint j = start; j < end; j++)
 			shared->form[j] = form;
 		if (!cg_render_check(cr, error))
@@ -785,21 +845,27 @@ cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params
 				   closure, page_done, user_data, cancellable, error);
 }
 
-gboolean
-cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guint n_pages,
-		    const CgRenderParams *params, cairo_write_func_t write, void *closure,
-		    CgRenderPageFunc page_done, gpointer user_data, GCancellable *cancellable,
-		    GError **error)
+/* cg_render_pdf_pages(); with @underlay set, a one-page PDF without its
+ * background page, which *@underlay (a new reference) is to be painted
+ * under, if the template has an underlay (else *@underlay is NULL and the
+ * page is whole). */
+static gboolean
+cg_render_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guint n_pages,
+		const CgRenderParams *params, cairo_write_func_t write, void *closure,
+		CgRenderPageFunc page_done, gpointer user_data, GCancellable *cancellable,
+		CgPdfUnderlay **underlay, GError **error)
 {
 	CgRenderSink sink = {write, closure, FALSE};
 	CgRenderParams range;
 	const CgBackground *cached;
 	g_autoptr(cairo_surface_t) background = NULL;
 	g_autoptr(GArray) items = NULL;
+	g_autoptr(GArray) statics = NULL;
 	g_autoptr(cairo_surface_t) surface = NULL;
 	g_autoptr(cairo_t) cr = NULL;
 	g_autoptr(GString) text = g_string_sized_new(256);
 	g_autoptr(CgPreparer) prep = NULL;
+	g_autoptr(CgPdfUnderlay) under = NULL;
 	g_autoptr(CgRenderShared) shared = NULL;
 	g_autofree char *url = NULL;
 	gboolean has_qr = FALSE;
@@ -836,8 +902,13 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 	if (cached == NULL)
 		return FALSE;
 	/* references: a call from @page_done may change this thread's cache */
-	background = cairo_surface_reference(cached->recording);
 	items = g_array_ref(cached->items);
+	if (underlay != NULL && cached->underlay != NULL) {
+		under = cg_pdf_underlay_ref(cached->underlay);
+		statics = g_array_ref(cached->statics);
+	} else {
+		background = cairo_surface_reference(cached->recording);
+	}
 	/* one certificate has nothing to share with another page */
 	if (n_pages > 1) {
 		g_autoptr(GError) local_error = NULL;
@@ -874,7 +945,7 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 			url = cg_verification_url(params->base_url, number,
 						  params->codes[first_page + i]);
 		}
-		cg_render_draw_page(cr, tmpl, background, items,
+		cg_render_draw_page(cr, tmpl, background, statics, items,
 				    cg_data_get_recipient(data, first_page + i), number, qr, url,
 				    text, shared);
 		cairo_show_page(cr);
@@ -895,6 +966,55 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 	if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
 		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Cannot write the PDF: %s",
 			    cairo_status_to_string(cairo_surface_status(surface)));
+		return FALSE;
+	}
+	if (underlay != NULL)
+		*underlay = g_steal_pointer(&under);
+	return TRUE;
+}
+
+gboolean
+cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guint n_pages,
+		    const CgRenderParams *params, cairo_write_func_t write, void *closure,
+		    CgRenderPageFunc page_done, gpointer user_data, GCancellable *cancellable,
+		    GError **error)
+{
+	g_autoptr(GByteArray) pdf = NULL;
+	g_autoptr(CgPdfUnderlay) underlay = NULL;
+	g_autoptr(GError) local_error = NULL;
+
+	g_return_val_if_fail(write != NULL, FALSE);
+
+	if (n_pages != 1)
+		return cg_render_pages(tmpl, data, first_page, n_pages, params, write, closure,
+				       page_done, user_data, cancellable, NULL, error);
+
+	/* One page: drawn without its background into memory, then written
+	 * with the template's underlay under it, in one piece. */
+	pdf = g_byte_array_sized_new(64 * 1024);
+	if (!cg_render_pages(tmpl, data, first_page, 1, params, cg_render_write_to_byte_array, pdf,
+			     page_done, user_data, cancellable, &underlay, error))
+		return FALSE;
+	if (underlay != NULL) {
+		g_autoptr(GByteArray) whole = g_byte_array_sized_new(pdf->len + 32 * 1024);
+
+		if (cg_pdf_underlay_apply(underlay, pdf->data, pdf->len, whole, &local_error)) {
+			g_byte_array_unref(pdf);
+			pdf = g_steal_pointer(&whole);
+		} else {
+			/* page 1 was reported done already */
+			g_message("Template %s: a certificate drawn with its background: %s",
+				  cg_template_get_id(tmpl), local_error->message);
+			g_byte_array_set_size(pdf, 0);
+			if (!cg_render_pages(tmpl, data, first_page, 1, params,
+					     cg_render_write_to_byte_array, pdf, NULL, NULL,
+					     cancellable, NULL, error))
+				return FALSE;
+		}
+	}
+	if (write(closure, pdf->data, pdf->len) != CAIRO_STATUS_SUCCESS) {
+		g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Cannot write the PDF: %s",
+			    cairo_status_to_string(CAIRO_STATUS_WRITE_ERROR));
 		return FALSE;
 	}
 	return TRUE;
@@ -929,8 +1049,8 @@ cg_render_page(CgTemplate *tmpl, const CgData *data, guint index, const char *nu
 		return FALSE;
 	background = cairo_surface_reference(cached->recording);
 	items = g_array_ref(cached->items);
-	cg_render_draw_page(cr, tmpl, background, items, cg_data_get_recipient(data, index), number,
-			    qr, NULL, text, NULL);
+	cg_render_draw_page(cr, tmpl, background, NULL, items, cg_data_get_recipient(data, index),
+			    number, qr, NULL, text, NULL);
 	return TRUE;
 }
 

@@ -552,6 +552,95 @@ test_render_batch(void)
 	}
 }
 
+/* Page @index of @pdf rasterized at 72 dpi. */
+static cairo_surface_t *
+rasterize(GBytes *pdf, int index)
+{
+	g_autoptr(PopplerDocument) document = open_pdf(pdf);
+	g_autoptr(PopplerPage) page = poppler_document_get_page(document, index);
+	cairo_surface_t *image;
+	cairo_t *cr;
+	double width, height;
+
+	poppler_page_get_size(page, &width, &height);
+	image = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)width, (int)height);
+	cr = cairo_create(image);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	poppler_page_render(page, cr);
+	cairo_destroy(cr);
+	cairo_surface_flush(image);
+	return image;
+}
+
+/* A single certificate does not draw its background: it is the template's
+ * underlay, one form XObject painted first, and the page looks exactly
+ * like the same certificate drawn whole (the first page of a batch, whose
+ * pages draw the background themselves). */
+static void
+test_render_single_underlay(void)
+{
+	const char *const ids[] = {"classic", "modern"};
+
+	for (guint t = 0; t < G_N_ELEMENTS(ids); t++) {
+		g_autoptr(CgTemplate) tmpl = load_template(ids[t]);
+		g_autofree char *one = one_recipient_json("Ada Lovelace");
+		const char *two = "{\"courseName\": \"Advanced Rust Programming\", "
+				  "\"issueDate\": \"2026-11-28\", \"issuer\": \"Certgen Academy\","
+				  " \"recipients\": [{\"recipientName\": \"Ada Lovelace\"},"
+				  " {\"recipientName\": \"Alan Turing\"}]}";
+		g_autoptr(CgData) single = parse_data(tmpl, one);
+		g_autoptr(CgData) batch = parse_data(tmpl, two);
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GBytes) a = render(tmpl, single, 42, NULL, NULL, NULL, &error);
+		g_autoptr(GBytes) b = render(tmpl, batch, 42, NULL, NULL, NULL, &error);
+		cairo_surface_t *ra, *rb;
+		gsize differ = 0;
+		int stride, height;
+
+		g_assert_no_error(error);
+		g_assert_cmpuint(count_in_pdf(a, "/cgbg Do"), ==, 1);
+		g_assert_cmpuint(count_in_pdf(a, "/Subtype /Form"), ==, 1);
+		g_assert_cmpuint(count_in_pdf(b, "/cgbg"), ==, 0);
+		ra = rasterize(a, 0);
+		rb = rasterize(b, 0);
+		stride = cairo_image_surface_get_stride(ra);
+		height = cairo_image_surface_get_height(ra);
+		g_assert_cmpint(stride, ==, cairo_image_surface_get_stride(rb));
+		g_assert_cmpint(height, ==, cairo_image_surface_get_height(rb));
+		for (gsize i = 0; i < (gsize)stride * height; i++)
+			differ += cairo_image_surface_get_data(ra)[i] !=
+				  cairo_image_surface_get_data(rb)[i];
+		g_test_message("%s: %" G_GSIZE_FORMAT " of %d bytes differ", ids[t], differ,
+			       stride * height);
+		g_assert_cmpuint(differ, ==, 0);
+		cairo_surface_destroy(ra);
+		cairo_surface_destroy(rb);
+	}
+}
+
+static cairo_status_t
+failing_write(void *closure, const unsigned char *data, unsigned int length)
+{
+	return CAIRO_STATUS_WRITE_ERROR;
+}
+
+/* A one-page PDF is written in one piece at the end: a failing writer
+ * fails the call. */
+static void
+test_render_single_write_error(void)
+{
+	g_autoptr(CgTemplate) tmpl = load_template("classic");
+	g_autofree char *json = one_recipient_json("Ada Lovelace");
+	g_autoptr(CgData) data = parse_data(tmpl, json);
+	g_autoptr(GError) error = NULL;
+	CgRenderParams params = {1, ISSUED_AT_US};
+
+	g_assert_false(
+	    cg_render_pdf(tmpl, data, &params, failing_write, NULL, NULL, NULL, NULL, &error));
+	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+}
+
 static void
 test_render_reproducible(void)
 {
@@ -624,12 +713,6 @@ test_render_cancel(void)
 		g_assert_null(pdf);
 		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 	}
-}
-
-static cairo_status_t
-failing_write(void *closure, const unsigned char *data, unsigned int length)
-{
-	return CAIRO_STATUS_WRITE_ERROR;
 }
 
 static void
@@ -941,6 +1024,8 @@ static const CgTestCase cases[] = {
     {"/render/scripts", test_render_scripts},
     {"/render/long-name", test_render_long_name},
     {"/render/batch", test_render_batch},
+    {"/render/single-underlay", test_render_single_underlay},
+    {"/render/single-write-error", test_render_single_write_error},
     {"/render/reproducible", test_render_reproducible},
     {"/render/cancel", test_render_cancel},
     {"/render/write-error", test_render_write_error},
