@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-http-sse.h"
+#include "cg-http-log.h"
 
 #include <errno.h>
 #include <sys/socket.h>
@@ -86,7 +87,7 @@ sse_close(CgHttpSse *self)
 	}
 	g_clear_object(&self->stream);
 	g_clear_pointer(&self->out, g_bytes_unref);
-	g_debug("SSE stream of %s for %s closed", self->progress_id, self->user);
+	cg_http_debug("SSE stream of %s for %s closed", self->progress_id, self->user);
 	cg_http_streams_remove(self->context->streams, self);
 	g_clear_pointer(&self->context, cg_http_stream_context_unref);
 	g_free(self->progress_id);
@@ -106,7 +107,7 @@ sse_abort(CgHttpSse *self, const char *why)
 {
 	if (self->closed)
 		return;
-	g_debug("SSE stream of %s for %s: %s", self->progress_id, self->user, why);
+	cg_http_debug("SSE stream of %s for %s: %s", self->progress_id, self->user, why);
 	sse_close(self);
 }
 
@@ -452,7 +453,7 @@ cg_http_sse_start(CgHttpStreamContext *context, SoupServerMessage *msg, const ch
 	g_signal_connect(msg, "disconnected", G_CALLBACK(finished_cb), self);
 	cg_http_streams_add(context->streams, self, user, sse_shutdown);
 	soup_server_message_pause(msg);
-	g_debug("SSE stream of %s for %s%s", progress_id, user,
-		have_last_event_id ? " (resumed)" : "");
+	cg_http_debug("SSE stream of %s for %s%s", progress_id, user,
+		      have_last_event_id ? " (resumed)" : "");
 	self->member = cg_http_hubs_join(context->hubs, progress_id, user, hub_cb, self);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Header, body and idle timeouts of HTTP connections. */
 #include "cg-http-timeouts.h"
+#include "cg-http-log.h"
 
 #define CG_HTTP_TIMER_KEY "cg-http-timer"
 #define CG_HTTP_IDLE_TIMER_KEY "cg-http-idle-timer"
@@ -29,7 +30,7 @@ timer_fired_cb(gpointer user_data)
 {
 	CgHttpTimer *timer = user_data;
 
-	g_debug("Closing a connection: %s", timer->what);
+	cg_http_debug("Closing a connection: %s", timer->what);
 	g_socket_shutdown(timer->socket, TRUE, TRUE, NULL);
 	return G_SOURCE_REMOVE;
 }
