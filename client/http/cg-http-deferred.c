@@ -5,6 +5,7 @@
 struct _CgHttpDeferred {
 	GQueue waiting; /* queued for the next run */
 	GQueue running; /* taken by the run in progress */
+	int priority;
 	guint source_id;
 };
 
@@ -38,10 +39,11 @@ run_cb(gpointer user_data)
 }
 
 CgHttpDeferred *
-cg_http_deferred_new(void)
+cg_http_deferred_new(int priority)
 {
 	CgHttpDeferred *self = g_new0(CgHttpDeferred, 1);
 
+	self->priority = priority;
 	g_queue_init(&self->waiting);
 	g_queue_init(&self->running);
 	return self;
@@ -74,9 +76,7 @@ cg_http_deferred_queue(CgHttpDeferred *self, CgHttpDeferredItem *item, CgHttpDef
 	item->queue = &self->waiting;
 	g_queue_push_tail_link(&self->waiting, &item->link);
 	if (self->source_id == 0)
-		/* the default priority: an idle one would wait while the
-		 * loop is busy */
-		self->source_id = g_idle_add_full(G_PRIORITY_DEFAULT, run_cb, self, NULL);
+		self->source_id = g_idle_add_full(self->priority, run_cb, self, NULL);
 }
 
 void

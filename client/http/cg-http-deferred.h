@@ -26,7 +26,10 @@ typedef struct {
 	CgHttpDeferredFunc func;
 } CgHttpDeferredItem;
 
-CgHttpDeferred *cg_http_deferred_new(void);
+/* @priority: of the one source (G_PRIORITY_DEFAULT: on the next
+ * iteration however busy the loop is; lower: only when nothing of higher
+ * priority is ready). */
+CgHttpDeferred *cg_http_deferred_new(int priority);
 /* Drops what is queued without calling it. NULL is ignored. */
 void cg_http_deferred_free(CgHttpDeferred *self);
 /* @func(@owner) on the next iteration; nothing when @item is queued

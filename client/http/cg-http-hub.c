@@ -11,9 +11,10 @@
  * it gets a hub (and an owner check) of its own, which fails with the very
  * NOT_FOUND of an unknown id, exactly as before the hubs.
  *
- * Updates are handed out on the next main loop iteration, the newest of
- * those that arrived meanwhile (a bridge that falls behind coalesces instead
- * of building a backlog; the terminal frame is never skipped). Each update
+ * An update that arrives late (the bridge is behind) is handed out on the
+ * next main loop iteration, the newest of those that arrived meanwhile: a
+ * bridge that falls behind coalesces instead of building a backlog (the
+ * terminal frame is never skipped). Each update
  * is serialized once, into a reference-counted CgHttpFrame
  * (its JSON, which is also the WebSocket payload, and its SSE event, made
  * on first use), and every member gets a reference, never a copy. The
@@ -37,6 +38,10 @@
 
 #include "cg-http-deferred.h"
 #include "cg-http-follow.h"
+
+/* An update older than this when it reaches the hub (certgend's
+ * timestamp_us) means the bridge is behind: coalesce. */
+#define CG_HTTP_HUB_LATE_US (100 * G_TIME_SPAN_MILLISECOND)
 
 typedef struct _CgHttpHub CgHttpHub;
 
@@ -265,19 +270,36 @@ fanout_flush(CgHttpHub *hub)
 	fanout_cb(hub);
 }
 
-/* Not handed out from here but on the next iteration, once for all the
- * updates that arrived meanwhile: when the bridge falls behind (thousands
- * of members to write to, on a busy machine), the signals waiting in the
- * main context are coalesced to the newest state instead of each one being
- * written to every member, late (a backlog that only grows). Every member
- * gets the newest frame; the terminal one is never skipped. */
+/* certgend stamped @frame longer ago than CG_HTTP_HUB_LATE_US. */
+static gboolean
+frame_is_late(CgHttpFrame *frame)
+{
+	gint64 stamped = cg_http_frame_get_timestamp_us(frame);
+
+	return stamped > 0 && g_get_real_time() - stamped > CG_HTTP_HUB_LATE_US;
+}
+
+/* Handed out at once while the bridge keeps up. When it falls behind
+ * (thousands of members to write to, on a busy machine: the update arrives
+ * late), not from here but on the next iteration, once for all the updates
+ * that arrived meanwhile: the signals waiting in the main context coalesce
+ * to the newest state instead of each one being written to every member,
+ * late (a backlog that only grows). Every member gets the newest frame;
+ * the terminal one is never skipped. */
 static void
 follow_update_cb(gpointer user_data, GVariant *update)
 {
 	CgHttpHub *hub = user_data;
 
 	hub_set_latest(hub, update);
-	cg_http_deferred_queue(hub->hubs->fanouts, &hub->fanout, fanout_cb, hub);
+	/* a pending fan-out takes the newest */
+	if (cg_http_deferred_is_queued(&hub->fanout))
+		return;
+	if (frame_is_late(hub->latest)) {
+		cg_http_deferred_queue(hub->hubs->fanouts, &hub->fanout, fanout_cb, hub);
+		return;
+	}
+	fanout_cb(hub);
 }
 
 static void
@@ -343,7 +365,10 @@ cg_http_hubs_new(CgHttpBus *bus, guint keepalive_ms, CgHttpHubJsonFunc json_func
 	self->json_func = json_func;
 	self->json_data = json_data;
 	self->all = g_ptr_array_new();
-	self->fanouts = cg_http_deferred_new();
+	/* the default priority, like the signals it coalesces: below them
+	 * (an idle) a stream following a fast generation would see only a
+	 * fraction of its updates */
+	self->fanouts = cg_http_deferred_new(G_PRIORITY_DEFAULT);
 	self->table = g_hash_table_new(g_str_hash, g_str_equal);
 	return self;
 }

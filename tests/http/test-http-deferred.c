@@ -53,7 +53,7 @@ iterate(void)
 static void
 fixture_init(Fixture *f)
 {
-	f->deferred = cg_http_deferred_new();
+	f->deferred = cg_http_deferred_new(G_PRIORITY_DEFAULT);
 	f->log = g_string_new(NULL);
 }
 
