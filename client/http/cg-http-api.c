@@ -3,6 +3,7 @@
  * analytics, download, templates, and the routing of /api paths among them and
  * /api/session (cg-http-session.c). */
 #include "cg-http-api.h"
+#include "cg-http-log.h"
 
 #include <unistd.h>
 
@@ -99,7 +100,7 @@ start_finished(GObject *source, GAsyncResult *result, CgHttpPending *pending, gb
 		return;
 	}
 	g_variant_get(reply, "(&s)", &progress_id);
-	g_debug("%s started %s%s", pending->user, progress_id, csv ? " from CSV" : "");
+	cg_http_debug("%s started %s%s", pending->user, progress_id, csv ? " from CSV" : "");
 	if (csv)
 		cg_http_csv_generations_add(CG_HTTP_API(pending->owner)->context->csv_generations,
 					    progress_id, g_get_monotonic_time());

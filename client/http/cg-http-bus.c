@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-http-bus.h"
+#include "cg-http-log.h"
 #include "cg-http-metrics.h"
 
 #define CG_HTTP_CALL_TIMEOUT_MS 25000
@@ -98,7 +99,8 @@ progress_changed_cb(GDBusConnection *connection, const char *sender, const char 
 	/* GDBus matched the sender already; check it against the current owner
 	 * anyway: only certgend's unique name may speak for it. */
 	if (self->owner == NULL || g_strcmp0(sender, self->owner) != 0) {
-		g_debug("Ignoring ProgressChanged from %s", sender != NULL ? sender : "(none)");
+		cg_http_debug("Ignoring ProgressChanged from %s",
+			      sender != NULL ? sender : "(none)");
 		return;
 	}
 	if (!g_variant_is_of_type(parameters, G_VARIANT_TYPE("(sa{sv})")))
@@ -216,7 +218,7 @@ connected_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_dbus_connection_set_exit_on_close(connection, FALSE);
 	self->closed_id =
 	    g_signal_connect(connection, "closed", G_CALLBACK(connection_closed_cb), self);
-	g_debug("Connected to the bus as %s", g_dbus_connection_get_unique_name(connection));
+	cg_http_debug("Connected to the bus as %s", g_dbus_connection_get_unique_name(connection));
 	self->name_watch_id =
 	    g_bus_watch_name_on_connection(connection, CG_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
 					   name_appeared_cb, name_vanished_cb, self, NULL);

@@ -26,7 +26,6 @@ cg_http_config_init(CgHttpConfig *config)
 	config->verifications_per_minute = 30;
 	config->max_streams = 5000;
 	config->max_streams_per_user = 20;
-	config->max_stream_backlog = 256 * 1024;
 	config->session_ttl_s = 12 * 3600;
 	config->max_sessions_per_user = 16;
 	config->max_sessions = 10000;

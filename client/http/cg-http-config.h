@@ -27,7 +27,6 @@ typedef struct {
 	guint verifications_per_minute; /* GET /verify/... per client address */
 	guint max_streams;		/* open streams overall (503 beyond) */
 	guint max_streams_per_user;	/* open streams per web user (429 beyond) */
-	gsize max_stream_backlog;	/* unsent bytes of one stream before it is dropped */
 	guint session_ttl_s;
 	guint max_sessions_per_user;
 	guint max_sessions;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-http-csv.h"
+#include "cg-http-log.h"
 
 #include <string.h>
 
@@ -279,7 +280,7 @@ cg_http_csv_generations_add(CgHttpCsvGenerations *self, const char *progress_id,
 	if (g_hash_table_size(self->expiry) >= self->max)
 		cg_http_csv_generations_prune(self, now_us);
 	if (g_hash_table_size(self->expiry) >= self->max) {
-		g_debug("%u CSV generations remembered: %s is not", self->max, progress_id);
+		cg_http_debug("%u CSV generations remembered: %s is not", self->max, progress_id);
 		return;
 	}
 	g_hash_table_insert(self->expiry, g_strdup(progress_id),

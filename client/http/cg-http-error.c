@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-http-error.h"
+#include "cg-http-log.h"
 
 #include <gio/gio.h>
 #include <libsoup/soup.h>
@@ -169,7 +170,7 @@ cg_http_error_from_dbus(const GError *dbus_error, guint *retry_after_s)
 		}
 	}
 	if (error == NULL) {
-		g_debug("D-Bus error %s: %s", name != NULL ? name : "(local)", message);
+		cg_http_debug("D-Bus error %s: %s", name != NULL ? name : "(local)", message);
 		error = g_error_new(CG_HTTP_ERROR, CG_HTTP_ERROR_FAILED,
 				    "The certificate service failed: %s", message);
 	}

@@ -11,7 +11,11 @@
  * it gets a hub (and an owner check) of its own, which fails with the very
  * NOT_FOUND of an unknown id, exactly as before the hubs.
  *
- * Each update is serialized once, into a reference-counted CgHttpFrame
+ * An update that arrives late (the bridge is behind) is handed out on the
+ * next main loop iteration, the newest of those that arrived meanwhile: a
+ * bridge that falls behind coalesces instead of building a backlog (the
+ * terminal frame is never skipped). Each update
+ * is serialized once, into a reference-counted CgHttpFrame
  * (its JSON, which is also the WebSocket payload, and its SSE event, made
  * on first use), and every member gets a reference, never a copy. The
  * members (cg-http-sse.c, cg-http-ws.c) keep their own bounded queue
@@ -32,7 +36,12 @@
  */
 #include "cg-http-hub.h"
 
+#include "cg-http-deferred.h"
 #include "cg-http-follow.h"
+
+/* An update older than this when it reaches the hub (certgend's
+ * timestamp_us) means the bridge is behind: coalesce. */
+#define CG_HTTP_HUB_LATE_US (100 * G_TIME_SPAN_MILLISECOND)
 
 typedef struct _CgHttpHub CgHttpHub;
 
@@ -52,12 +61,13 @@ struct _CgHttpHub {
 	CgHttpFollow *follow;
 	gboolean ready;
 	CgHttpFrame *latest;
-	GQueue members;	   /* CgHttpHubMember told READY, by link */
-	GQueue waiting;	   /* CgHttpHubMember not told READY yet: telling
-			    * them never walks the others (N joins: N, not
-			    * N² steps) */
-	guint dispatching; /* the members list is being walked */
-	guint ready_id;	   /* idle: tell new members of a ready hub */
+	GQueue members;		   /* CgHttpHubMember told READY, by link */
+	GQueue waiting;		   /* CgHttpHubMember not told READY yet: telling
+				    * them never walks the others (N joins: N, not
+				    * N² steps) */
+	guint dispatching;	   /* the members list is being walked */
+	guint ready_id;		   /* idle: tell new members of a ready hub */
+	CgHttpDeferredItem fanout; /* queued: hand @latest to the members */
 };
 
 struct _CgHttpHubs {
@@ -65,8 +75,9 @@ struct _CgHttpHubs {
 	guint keepalive_ms;
 	CgHttpHubJsonFunc json_func;
 	gpointer json_data;
-	GHashTable *table; /* key -> CgHttpHub */
-	GPtrArray *all;	   /* every hub with members, in the table or not */
+	GHashTable *table;	 /* key -> CgHttpHub */
+	GPtrArray *all;		 /* every hub with members, in the table or not */
+	CgHttpDeferred *fanouts; /* hubs with an update for their members */
 	guint n_members;
 	guint keepalive_id;
 };
@@ -93,6 +104,7 @@ hub_free(CgHttpHub *hub)
 	g_ptr_array_remove_fast(hub->hubs->all, hub);
 	g_clear_pointer(&hub->follow, cg_http_follow_stop);
 	g_clear_handle_id(&hub->ready_id, g_source_remove);
+	cg_http_deferred_cancel(hub->hubs->fanouts, &hub->fanout);
 	g_clear_pointer(&hub->latest, cg_http_frame_unref);
 	g_free(hub->progress_id);
 	g_free(hub);
@@ -235,17 +247,59 @@ follow_ready_cb(gpointer user_data, GVariant *snapshot)
 	tell_ready(hub);
 }
 
+/* Hands the latest frame to the members. */
 static void
-follow_update_cb(gpointer user_data, GVariant *update)
+fanout_cb(gpointer user_data)
 {
 	CgHttpHub *hub = user_data;
 	g_autoptr(CgHttpFrame) frame = NULL;
 	CgHttpHubNotice notice = {.event = CG_HTTP_HUB_FRAME};
 
-	hub_set_latest(hub, update);
 	/* the hub may go with its last member while they are told */
 	notice.frame = frame = cg_http_frame_ref(hub->latest);
 	hub_emit(hub, &notice);
+}
+
+/* An update pending for the members goes out now (before a failure). */
+static void
+fanout_flush(CgHttpHub *hub)
+{
+	if (!cg_http_deferred_is_queued(&hub->fanout))
+		return;
+	cg_http_deferred_cancel(hub->hubs->fanouts, &hub->fanout);
+	fanout_cb(hub);
+}
+
+/* certgend stamped @frame longer ago than CG_HTTP_HUB_LATE_US. */
+static gboolean
+frame_is_late(CgHttpFrame *frame)
+{
+	gint64 stamped = cg_http_frame_get_timestamp_us(frame);
+
+	return stamped > 0 && g_get_real_time() - stamped > CG_HTTP_HUB_LATE_US;
+}
+
+/* Handed out at once while the bridge keeps up. When it falls behind
+ * (thousands of members to write to, on a busy machine: the update arrives
+ * late), not from here but on the next iteration, once for all the updates
+ * that arrived meanwhile: the signals waiting in the main context coalesce
+ * to the newest state instead of each one being written to every member,
+ * late (a backlog that only grows). Every member gets the newest frame;
+ * the terminal one is never skipped. */
+static void
+follow_update_cb(gpointer user_data, GVariant *update)
+{
+	CgHttpHub *hub = user_data;
+
+	hub_set_latest(hub, update);
+	/* a pending fan-out takes the newest */
+	if (cg_http_deferred_is_queued(&hub->fanout))
+		return;
+	if (frame_is_late(hub->latest)) {
+		cg_http_deferred_queue(hub->hubs->fanouts, &hub->fanout, fanout_cb, hub);
+		return;
+	}
+	fanout_cb(hub);
 }
 
 static void
@@ -254,8 +308,12 @@ follow_failed_cb(gpointer user_data, const GError *error, guint retry_after_s)
 	CgHttpHubNotice notice = {
 	    .event = CG_HTTP_HUB_FAILED, .error = error, .retry_after_s = retry_after_s};
 
+	/* the hub stays while the pending update and this are told */
+	dispatch_begin(user_data);
+	fanout_flush(user_data);
 	hub_untable(user_data);
 	hub_emit(user_data, &notice);
+	dispatch_end(user_data);
 }
 
 static void
@@ -263,8 +321,12 @@ follow_vanished_cb(gpointer user_data)
 {
 	CgHttpHubNotice notice = {.event = CG_HTTP_HUB_VANISHED};
 
+	/* the hub stays while the pending update and this are told */
+	dispatch_begin(user_data);
+	fanout_flush(user_data);
 	hub_untable(user_data);
 	hub_emit(user_data, &notice);
+	dispatch_end(user_data);
 }
 
 static const CgHttpFollowFuncs hub_follow_funcs = {
@@ -303,6 +365,10 @@ cg_http_hubs_new(CgHttpBus *bus, guint keepalive_ms, CgHttpHubJsonFunc json_func
 	self->json_func = json_func;
 	self->json_data = json_data;
 	self->all = g_ptr_array_new();
+	/* the default priority, like the signals it coalesces: below them
+	 * (an idle) a stream following a fast generation would see only a
+	 * fraction of its updates */
+	self->fanouts = cg_http_deferred_new(G_PRIORITY_DEFAULT);
 	self->table = g_hash_table_new(g_str_hash, g_str_equal);
 	return self;
 }
@@ -315,6 +381,7 @@ cg_http_hubs_free(CgHttpHubs *self)
 	/* every stream holds the context, which owns the hubs */
 	g_warn_if_fail(self->n_members == 0 && self->all->len == 0);
 	g_clear_handle_id(&self->keepalive_id, g_source_remove);
+	g_clear_pointer(&self->fanouts, cg_http_deferred_free);
 	g_clear_pointer(&self->table, g_hash_table_unref);
 	g_clear_pointer(&self->all, g_ptr_array_unref);
 	g_clear_object(&self->bus);

@@ -14,6 +14,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "cg-http-auth.h"
+#include "cg-http-log.h"
 #include "cg-http-bus.h"
 #include "cg-http-server.h"
 #include "cg-command-line.h"
@@ -214,7 +215,7 @@ raise_nofile_limit(void)
 		return;
 	limit.rlim_cur = limit.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
-		g_debug("Could not raise RLIMIT_NOFILE: %s", g_strerror(errno));
+		cg_http_debug("Could not raise RLIMIT_NOFILE: %s", g_strerror(errno));
 }
 
 int

@@ -2,6 +2,7 @@
 /* GET /metrics: who may scrape, and the scrape itself (the bridge's own
  * counters and, when certgend answers, its GetStatistics). */
 #include "cg-http-metrics-route.h"
+#include "cg-http-log.h"
 
 #include "cg-http-auth.h"
 #include "cg-http-metrics.h"
@@ -87,7 +88,7 @@ statistics_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_autoptr(GVariant) statistics = NULL;
 
 	if (reply == NULL)
-		g_debug("Metrics without certgend's statistics: %s", error->message);
+		cg_http_debug("Metrics without certgend's statistics: %s", error->message);
 	else
 		statistics = g_variant_get_child_value(reply, 0);
 	if (!pending->closed)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The departure watch of every idle stream, in one epoll set. */
 #include "cg-http-peers.h"
+#include "cg-http-log.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -149,7 +150,7 @@ cg_http_peers_add(CgHttpPeers *self, GSocket *socket, CgHttpPeerGoneFunc func, g
 	peer->stream = stream;
 	event.data.ptr = peer;
 	if (epoll_ctl(self->epoll_fd, EPOLL_CTL_ADD, g_socket_get_fd(socket), &event) != 0) {
-		g_debug("epoll_ctl: %s", g_strerror(errno));
+		cg_http_debug("epoll_ctl: %s", g_strerror(errno));
 		peer_free(peer);
 		return NULL;
 	}
@@ -183,7 +184,7 @@ peer_modify(CgHttpPeers *self, CgHttpPeer *peer)
 	if (peer->writable != NULL)
 		event.events |= EPOLLOUT;
 	if (epoll_ctl(self->epoll_fd, EPOLL_CTL_MOD, g_socket_get_fd(peer->socket), &event) != 0)
-		g_debug("epoll_ctl: %s", g_strerror(errno));
+		cg_http_debug("epoll_ctl: %s", g_strerror(errno));
 }
 
 void

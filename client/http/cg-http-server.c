@@ -4,6 +4,7 @@
  * routing step (OPTIONS, /api, the WebSocket, static files), housekeeping
  * and the graceful shutdown. */
 #include "cg-http-server.h"
+#include "cg-http-log.h"
 
 #include "cg-http-api.h"
 #include "cg-http-cors.h"
@@ -113,8 +114,8 @@ request_finished_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data
 	cg_http_timeout_disarm(msg);
 	if (socket != NULL)
 		cg_http_timeout_arm_idle(socket, self->config.idle_timeout_ms);
-	g_debug("%s %s -> %u", soup_server_message_get_method(msg),
-		uri != NULL ? g_uri_get_path(uri) : "?", soup_server_message_get_status(msg));
+	cg_http_debug("%s %s -> %u", soup_server_message_get_method(msg),
+		      uri != NULL ? g_uri_get_path(uri) : "?", soup_server_message_get_status(msg));
 }
 
 static void
@@ -123,8 +124,8 @@ request_aborted_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 	GUri *uri = soup_server_message_get_uri(msg);
 
 	cg_http_timeout_disarm(msg);
-	g_debug("%s %s -> aborted (%u)", soup_server_message_get_method(msg),
-		uri != NULL ? g_uri_get_path(uri) : "?", soup_server_message_get_status(msg));
+	cg_http_debug("%s %s -> aborted (%u)", soup_server_message_get_method(msg),
+		      uri != NULL ? g_uri_get_path(uri) : "?", soup_server_message_get_status(msg));
 }
 
 /* ---- routing --------------------------------------------------------------------- */
@@ -200,7 +201,7 @@ housekeeping_cb(gpointer user_data)
 	cg_http_csv_generations_prune(self->context->csv_generations, now);
 	cg_http_api_prune(self->api, now);
 	if (expired > 0)
-		g_debug("%u sessions expired", expired);
+		cg_http_debug("%u sessions expired", expired);
 	return G_SOURCE_CONTINUE;
 }
 

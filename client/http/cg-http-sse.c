@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-http-sse.h"
+#include "cg-http-log.h"
 
 #include <errno.h>
 #include <sys/socket.h>
@@ -19,7 +20,7 @@
  * resume plan and every error response are libsoup's. sse_start_stream()
  * sets status and headers and unpauses the message without a body chunk:
  * libsoup writes the headers completely ("wrote-headers"), finds no chunk
- * and pauses again; from an idle (stealing inside the signal would free
+ * and pauses again; on the next iteration (stealing inside the signal would free
  * libsoup's I/O under it) the connection is stolen
  * (soup_server_message_steal_connection()) and the message let go. From
  * then on a stream is its socket, its queue and the bytes being written:
@@ -43,11 +44,11 @@ typedef struct {
 	SoupServerMessage *msg; /* until the connection is stolen */
 	char *progress_id;
 	char *user;
-	gboolean closed;  /* freed: never touch it again */
-	gboolean ending;  /* the body is complete or the response set */
-	gboolean started; /* status and headers of the stream are set */
-	gboolean done;	  /* the last bytes are queued: close after them */
-	guint steal_id;	  /* idle: take the connection over */
+	gboolean closed;	  /* freed: never touch it again */
+	gboolean ending;	  /* the body is complete or the response set */
+	gboolean started;	  /* status and headers of the stream are set */
+	gboolean done;		  /* the last bytes are queued: close after them */
+	CgHttpDeferredItem steal; /* queued: take the connection over */
 	CgHttpHubMember *member;
 	CgHttpQueue queue;
 	CgHttpPeer *peer;
@@ -75,7 +76,7 @@ sse_close(CgHttpSse *self)
 	sse_stop_following(self);
 	cg_http_peers_remove(self->context->peers, g_steal_pointer(&self->peer));
 	cg_http_queue_clear(&self->queue);
-	g_clear_handle_id(&self->steal_id, g_source_remove);
+	cg_http_deferred_cancel(self->context->steals, &self->steal);
 	if (self->msg != NULL)
 		g_signal_handlers_disconnect_by_data(self->msg, self);
 	g_clear_object(&self->msg);
@@ -86,7 +87,7 @@ sse_close(CgHttpSse *self)
 	}
 	g_clear_object(&self->stream);
 	g_clear_pointer(&self->out, g_bytes_unref);
-	g_debug("SSE stream of %s for %s closed", self->progress_id, self->user);
+	cg_http_debug("SSE stream of %s for %s closed", self->progress_id, self->user);
 	cg_http_streams_remove(self->context->streams, self);
 	g_clear_pointer(&self->context, cg_http_stream_context_unref);
 	g_free(self->progress_id);
@@ -106,7 +107,7 @@ sse_abort(CgHttpSse *self, const char *why)
 {
 	if (self->closed)
 		return;
-	g_debug("SSE stream of %s for %s: %s", self->progress_id, self->user, why);
+	cg_http_debug("SSE stream of %s for %s: %s", self->progress_id, self->user, why);
 	sse_close(self);
 }
 
@@ -274,7 +275,6 @@ steal_cb(gpointer user_data)
 	g_autoptr(SoupServerMessage) msg = g_steal_pointer(&self->msg);
 	GSocket *socket;
 
-	self->steal_id = 0;
 	g_signal_handlers_disconnect_by_data(msg, self);
 	self->stream = soup_server_message_steal_connection(msg);
 	socket = self->stream != NULL ? g_object_get_data(G_OBJECT(self->stream), "GSocket") : NULL;
@@ -294,24 +294,15 @@ steal_cb(gpointer user_data)
 	sse_pump(self);
 }
 
-static gboolean
-steal_idle_cb(gpointer user_data)
-{
-	steal_cb(user_data);
-	return G_SOURCE_REMOVE;
-}
-
 static void
 wrote_headers_cb(SoupServerMessage *msg, gpointer user_data)
 {
 	CgHttpSse *self = user_data;
 
 	/* libsoup's I/O is still on the stack: not from here, but on the
-	 * next iteration (an idle of the default idle priority waits while
-	 * the loop is busy, and thousands of pending ones cost every
-	 * iteration a walk over them) */
-	if (self->steal_id == 0)
-		self->steal_id = g_idle_add_full(G_PRIORITY_DEFAULT, steal_idle_cb, self, NULL);
+	 * next iteration, in the one list of connections waiting for it
+	 * (a GSource each would cost every iteration a walk over all) */
+	cg_http_deferred_queue(self->context->steals, &self->steal, steal_cb, self);
 }
 
 static void
@@ -462,7 +453,7 @@ cg_http_sse_start(CgHttpStreamContext *context, SoupServerMessage *msg, const ch
 	g_signal_connect(msg, "disconnected", G_CALLBACK(finished_cb), self);
 	cg_http_streams_add(context->streams, self, user, sse_shutdown);
 	soup_server_message_pause(msg);
-	g_debug("SSE stream of %s for %s%s", progress_id, user,
-		have_last_event_id ? " (resumed)" : "");
+	cg_http_debug("SSE stream of %s for %s%s", progress_id, user,
+		      have_last_event_id ? " (resumed)" : "");
 	self->member = cg_http_hubs_join(context->hubs, progress_id, user, hub_cb, self);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Serving the web component and the generation page from the web root. */
 #include "cg-http-static.h"
+#include "cg-http-log.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -93,7 +94,7 @@ cg_http_static_handle(const char *web_root, SoupServerMessage *msg, const char *
 	}
 	close(fd);
 	if (!g_file_get_contents(file, &contents, &length, &error)) {
-		g_debug("Could not read %s: %s", file, error->message);
+		cg_http_debug("Could not read %s: %s", file, error->message);
 		respond_not_found_page(msg);
 		return;
 	}

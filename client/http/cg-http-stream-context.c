@@ -16,6 +16,7 @@ stream_context_clear(gpointer data)
 
 	g_clear_pointer(&self->hubs, cg_http_hubs_free);
 	g_clear_pointer(&self->peers, cg_http_peers_free);
+	g_clear_pointer(&self->steals, cg_http_deferred_free);
 	g_clear_pointer(&self->streams, cg_http_streams_free);
 	g_clear_pointer(&self->csv_generations, cg_http_csv_generations_free);
 	g_clear_object(&self->bus);
@@ -39,6 +40,9 @@ cg_http_stream_context_new(const CgHttpConfig *config, CgHttpBus *bus)
 	/* the hubs are freed with the context: no reference on it */
 	self->hubs = cg_http_hubs_new(bus, config->keepalive_ms, hub_json, self);
 	self->peers = cg_http_peers_new();
+	/* the default priority: an idle one would wait while the loop is
+	 * busy, and the connection with it */
+	self->steals = cg_http_deferred_new(G_PRIORITY_DEFAULT);
 	self->csv_generations =
 	    cg_http_csv_generations_new(CG_HTTP_CSV_GENERATIONS_MAX, CG_HTTP_CSV_GENERATIONS_TTL_S);
 	return self;

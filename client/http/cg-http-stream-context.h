@@ -4,6 +4,7 @@
 #include "cg-http-bus.h"
 #include "cg-http-config.h"
 #include "cg-http-csv.h"
+#include "cg-http-deferred.h"
 #include "cg-http-hub.h"
 #include "cg-http-peers.h"
 #include "cg-http-streams.h"
@@ -20,6 +21,7 @@ typedef struct {
 	CgHttpStreams *streams;		       /* owned */
 	CgHttpHubs *hubs;		       /* the fan-out (cg-http-hub.h); owned */
 	CgHttpPeers *peers;		       /* departure watch of idle streams; owned */
+	CgHttpDeferred *steals;		       /* SSE connections to take over; owned */
 	CgHttpCsvGenerations *csv_generations; /* started from CSV; owned */
 } CgHttpStreamContext;
 

@@ -1,50 +1,122 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Header, body and idle timeouts of HTTP connections. */
+/*
+ * Header, body and idle timeouts of HTTP connections.
+ *
+ * Every request arms one or two timers and most are disarmed long before
+ * they fire. A GSource per timer put thousands of timeout sources into the
+ * main context during a burst of connections, and the context prepares
+ * and checks every source on each iteration. Instead the timers of one
+ * duration form a lane: armed in deadline order (same duration, later
+ * arming, later deadline), kept in a queue, with one GSource per lane that
+ * is ready at the first deadline. Disarming unlinks in O(1) and leaves the
+ * source's time alone; a wake-up that finds its first timer not yet due
+ * just sets the next time. There are as many lanes as configured durations
+ * (header, body, idle: three), alive for the process. Main thread only.
+ */
 #include "cg-http-timeouts.h"
+
+#include "cg-http-log.h"
 
 #define CG_HTTP_TIMER_KEY "cg-http-timer"
 #define CG_HTTP_IDLE_TIMER_KEY "cg-http-idle-timer"
 
+typedef struct _CgHttpTimerLane CgHttpTimerLane;
+
 typedef struct {
-	GSource *source;
+	GList link;	       /* in lane->timers; data: the timer */
+	CgHttpTimerLane *lane; /* NULL once fired */
+	gint64 deadline_us;    /* monotonic */
 	GSocket *socket;
 	gboolean owns_socket; /* FALSE for the timer kept on the socket itself */
 	const char *what;
 } CgHttpTimer;
+
+struct _CgHttpTimerLane {
+	GQueue timers; /* CgHttpTimer, first deadline first */
+	GSource *source;
+};
+
+static GHashTable *lanes; /* timeout_ms -> CgHttpTimerLane */
+
+static void
+lane_schedule(CgHttpTimerLane *lane)
+{
+	CgHttpTimer *first = g_queue_peek_head(&lane->timers);
+
+	g_source_set_ready_time(lane->source, first != NULL ? first->deadline_us : -1);
+}
+
+static gboolean
+lane_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	CgHttpTimerLane *lane = user_data;
+	gint64 now = g_source_get_time(source);
+	CgHttpTimer *timer;
+
+	while ((timer = g_queue_peek_head(&lane->timers)) != NULL && timer->deadline_us <= now) {
+		g_queue_unlink(&lane->timers, &timer->link);
+		timer->lane = NULL;
+		cg_http_debug("Closing a connection: %s", timer->what);
+		/* libsoup sees end-of-file and drops the connection (and the
+		 * timer with its message or socket), later */
+		g_socket_shutdown(timer->socket, TRUE, TRUE, NULL);
+	}
+	lane_schedule(lane);
+	return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs lane_funcs = {
+    .dispatch = lane_dispatch,
+};
+
+static CgHttpTimerLane *
+lane_for(guint timeout_ms)
+{
+	CgHttpTimerLane *lane;
+
+	if (lanes == NULL)
+		lanes = g_hash_table_new(NULL, NULL);
+	lane = g_hash_table_lookup(lanes, GUINT_TO_POINTER(timeout_ms));
+	if (lane != NULL)
+		return lane;
+	lane = g_new0(CgHttpTimerLane, 1);
+	g_queue_init(&lane->timers);
+	lane->source = g_source_new(&lane_funcs, sizeof(GSource));
+	g_source_set_callback(lane->source, NULL, lane, NULL);
+	g_source_set_static_name(lane->source, "cg-http-timeouts");
+	g_source_set_ready_time(lane->source, -1);
+	g_source_attach(lane->source, NULL);
+	g_hash_table_insert(lanes, GUINT_TO_POINTER(timeout_ms), lane);
+	return lane;
+}
 
 static void
 timer_free(gpointer data)
 {
 	CgHttpTimer *timer = data;
 
-	g_source_destroy(timer->source);
-	g_source_unref(timer->source);
+	if (timer->lane != NULL)
+		g_queue_unlink(&timer->lane->timers, &timer->link);
 	if (timer->owns_socket)
 		g_object_unref(timer->socket);
 	g_free(timer);
 }
 
-static gboolean
-timer_fired_cb(gpointer user_data)
-{
-	CgHttpTimer *timer = user_data;
-
-	g_debug("Closing a connection: %s", timer->what);
-	g_socket_shutdown(timer->socket, TRUE, TRUE, NULL);
-	return G_SOURCE_REMOVE;
-}
-
 static CgHttpTimer *
 timer_new(GSocket *socket, gboolean owns_socket, guint timeout_ms, const char *what)
 {
+	CgHttpTimerLane *lane = lane_for(timeout_ms);
 	CgHttpTimer *timer = g_new0(CgHttpTimer, 1);
 
 	timer->socket = owns_socket ? g_object_ref(socket) : socket;
 	timer->owns_socket = owns_socket;
 	timer->what = what;
-	timer->source = g_timeout_source_new(timeout_ms);
-	g_source_set_callback(timer->source, timer_fired_cb, timer, NULL);
-	g_source_attach(timer->source, NULL);
+	timer->deadline_us = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	timer->lane = lane;
+	timer->link.data = timer;
+	g_queue_push_tail_link(&lane->timers, &timer->link);
+	if (lane->timers.length == 1)
+		lane_schedule(lane);
 	return timer;
 }
 

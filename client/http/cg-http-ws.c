@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-http-ws.h"
+#include "cg-http-log.h"
 
 #include "cg-http-error.h"
 #include "cg-http-hub.h"
@@ -365,7 +366,7 @@ closed_cb(SoupWebsocketConnection *connection, gpointer user_data)
 	g_cancellable_cancel(self->cancellable);
 	g_clear_signal_handler(&self->message_id, self->connection);
 	g_clear_signal_handler(&self->closed_id, self->connection);
-	g_debug("WebSocket of %s for %s closed", self->progress_id, self->user);
+	cg_http_debug("WebSocket of %s for %s closed", self->progress_id, self->user);
 	if (self->registered)
 		cg_http_streams_remove(self->context->streams, self);
 	ws_unref(self);
@@ -428,6 +429,6 @@ cg_http_ws_start(CgHttpStreamContext *context, SoupWebsocketConnection *connecti
 	}
 	self->registered = TRUE;
 	cg_http_streams_add(context->streams, self, user, ws_shutdown);
-	g_debug("WebSocket of %s for %s", progress_id, user);
+	cg_http_debug("WebSocket of %s for %s", progress_id, user);
 	self->member = cg_http_hubs_join(context->hubs, progress_id, user, hub_cb, self);
 }

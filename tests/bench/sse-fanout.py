@@ -768,7 +768,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="sse-fanout-")
     throttle = RenderThrottle()
     try:
-        with PrivateBus(build, config=CONFIG) as bus:
+        private_bus = PrivateBus(build, config=CONFIG)
+        with private_bus as bus:
             for n in sizes:
                 for path in paths:
                     if path == "nchan" and nchan_missing:
@@ -783,6 +784,14 @@ def main():
                         log(f"  ready={row.get('ready_streams')} in {row.get('ready_connect_s')} s, "
                             f"events={row.get('events')}, p99={row.get('p99_ms')} ms")
                     rows.append(row)
+    except subprocess.TimeoutExpired as exc:
+        # certgend slow to stop after the runs (still cancelling a big
+        # batch on a busy machine): the rows are complete, print them
+        log(f"certgend did not stop in time ({exc.timeout} s): killed; the runs are complete")
+        for proc in (private_bus.daemon, private_bus.bus):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
     finally:
         throttle.close()
         if os.environ.get("SSE_FANOUT_KEEP"):

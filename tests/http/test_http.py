@@ -820,6 +820,32 @@ class StreamTests(HttpTestCase):
         silent.close()
         self.assertEqual(self.request("GET", "/api/nothing").status, 404)
 
+    @bridge_args("--header-timeout-ms", "2000")
+    def test_header_timeouts_are_per_connection(self):
+        """The header timers of many connections share one clock: each
+        partial request is cut off no earlier than its own deadline, and a
+        connection whose request was complete keeps its (idle) life."""
+        served = socket.create_connection(("127.0.0.1", self.port))
+        first = socket.create_connection(("127.0.0.1", self.port))
+        first.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        served.sendall(b"GET /api/nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       b"Authorization: Bearer " + ALICE.encode() + b"\r\n\r\n")
+        time.sleep(1.0)
+        second = socket.create_connection(("127.0.0.1", self.port))
+        second_opened = time.monotonic()
+        second.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        _, closed = recv_all(first, timeout(5))
+        self.assertTrue(closed, "the first partial request must be cut off")
+        _, closed = recv_all(second, timeout(5))
+        self.assertTrue(closed, "the second partial request must be cut off")
+        # not at the first one's deadline: its own, 2 s after it opened
+        self.assertGreaterEqual(time.monotonic() - second_opened, 1.9)
+        data, closed = recv_all(served, 0.5)
+        self.assertTrue(data.startswith(b"HTTP/1.1 404"), data)
+        self.assertFalse(closed, "a served kept-alive connection has no header timer")
+        for sock in (first, second, served):
+            sock.close()
+
     @bridge_args("--body-timeout-ms", "1000")
     def test_body_timeout(self):
         """A request body that stops arriving is cut off."""
