@@ -27,6 +27,8 @@ struct _CgManager {
 	CgEngine *engine;
 	CgPeers *peers;
 	CgAuth *auth;
+	gboolean flushing;	   /* a flush of the sent updates is under way */
+	GCancellable *cancellable; /* cancelled when the manager goes */
 };
 
 /* ---- one call: its arguments, from the handler to the reply -------------- */
@@ -294,9 +296,47 @@ authorize_for_id(CgManager *self, GDBusMethodInvocation *invocation, const char 
 
 /* ---- updates ---------------------------------------------------------------- */
 
-/* One ProgressChanged, unicast to each receiver: the message and its body
- * (serialized once, then shared) are built once, each receiver gets a copy
- * with its destination (a sent message is locked to its serial). */
+static void flush_done_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+
+/* Backpressure: after updates are sent, a flush measures how long the bus
+ * takes them (it ends when the connection has written them all). Until it
+ * ends the engine is backlogged: in-stage reports wait, the latest of each
+ * generation replacing the one before, so certgend never serializes
+ * updates faster than the bus daemon routes them (unbounded, the queue
+ * grew by hundreds of MB in the fan-out benchmark, the main thread spent
+ * itself serializing copies nobody would get soon, and method replies
+ * waited behind them for tens of seconds). */
+static void
+start_flush(CgManager *self)
+{
+	if (self->flushing)
+		return;
+	self->flushing = TRUE;
+	cg_engine_set_backlogged(self->engine, TRUE);
+	g_dbus_connection_flush(self->connection, self->cancellable, flush_done_cb, self);
+}
+
+static void
+flush_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	CgManager *self;
+
+	if (!g_dbus_connection_flush_finish(G_DBUS_CONNECTION(source), res, &error)) {
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			return; /* the manager is gone (or going) */
+		g_debug("Flushing the updates: %s", error->message);
+	}
+	self = user_data;
+	self->flushing = FALSE;
+	/* the held reports go now, and may start the next flush */
+	cg_engine_set_backlogged(self->engine, FALSE);
+}
+
+/* One ProgressChanged, unicast to each receiver: the message is built
+ * once, each receiver gets a copy with its destination (a sent message is
+ * locked to its serial); the copies share the body's GVariant, though
+ * GDBus still serializes it for each. */
 static void
 engine_update_cb(const char *const *connections, guint n_connections, const char *progress_id,
 		 GVariant *update, gpointer user_data)
@@ -321,6 +361,7 @@ engine_update_cb(const char *const *connections, guint n_connections, const char
 			g_debug("Could not send ProgressChanged to %s: %s", connections[i],
 				error->message);
 	}
+	start_flush(self);
 }
 
 static void
@@ -757,6 +798,7 @@ cg_manager_new(GDBusConnection *connection, const CgConfig *config,
 	g_autoptr(CgManager) self = g_new0(CgManager, 1);
 
 	self->connection = g_object_ref(connection);
+	self->cancellable = g_cancellable_new();
 	self->engine = cg_engine_new(config, template_dirs, state_dir, error);
 	if (self->engine == NULL)
 		return NULL;
@@ -818,8 +860,12 @@ cg_manager_free(CgManager *self)
 		g_signal_handlers_disconnect_by_data(self->skeleton, self);
 		g_clear_object(&self->skeleton);
 	}
+	/* A flush under way (or started by the engine's last updates) ends
+	 * cancelled, and its callback leaves the manager alone. */
+	g_cancellable_cancel(self->cancellable);
 	cg_engine_free(self->engine);
 	self->engine = NULL;
+	g_clear_object(&self->cancellable);
 	g_clear_pointer(&self->peers, cg_peers_free);
 	g_clear_pointer(&self->auth, cg_auth_free);
 	g_clear_object(&self->connection);
