@@ -27,7 +27,7 @@ struct _CgManager {
 	CgEngine *engine;
 	CgPeers *peers;
 	CgAuth *auth;
-	gboolean flushing;	   /* a flush of the sent updates is under way */
+	guint n_pacing;		   /* round trips to the bus under way */
 	GCancellable *cancellable; /* cancelled when the manager goes */
 };
 
@@ -296,40 +296,50 @@ authorize_for_id(CgManager *self, GDBusMethodInvocation *invocation, const char 
 
 /* ---- updates ---------------------------------------------------------------- */
 
-static void flush_done_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+static void pacing_done_cb(GObject *source, GAsyncResult *res, gpointer user_data);
 
-/* Backpressure: after updates are sent, a flush measures how long the bus
- * takes them (it ends when the connection has written them all). Until it
- * ends the engine is backlogged: in-stage reports wait, the latest of each
- * generation replacing the one before, so certgend never serializes
- * updates faster than the bus daemon routes them (unbounded, the queue
- * grew by hundreds of MB in the fan-out benchmark, the main thread spent
- * itself serializing copies nobody would get soon, and method replies
- * waited behind them for tens of seconds). */
+/* Backpressure. After an update's copies, a round trip to the bus daemon
+ * (GetId): its reply comes once the daemon has read and routed everything
+ * sent before it. With CG_PACING_WINDOW of them under way the engine is
+ * backlogged: in-stage reports wait, the latest of each generation
+ * replacing the one before, so certgend never serializes updates faster
+ * than the bus takes them. Unbounded, in the fan-out benchmark the main
+ * thread spent itself serializing copies nobody would get soon, and method
+ * replies waited behind them in GDBus's queue for tens of seconds. Two round trips, not one: the
+ * bus routes one round while the next is built. (With g_dbus_connection_flush() as the measure, its
+ * callback at times did not come for seconds, nothing left to write, and
+ * certgend sent nothing meanwhile: GLib 2.74.) */
+#define CG_PACING_WINDOW 2
+
 static void
-start_flush(CgManager *self)
+pace(CgManager *self)
 {
-	if (self->flushing)
+	if (self->n_pacing >= CG_PACING_WINDOW)
 		return;
-	self->flushing = TRUE;
-	cg_engine_set_backlogged(self->engine, TRUE);
-	g_dbus_connection_flush(self->connection, self->cancellable, flush_done_cb, self);
+	self->n_pacing++;
+	if (self->n_pacing >= CG_PACING_WINDOW)
+		cg_engine_set_backlogged(self->engine, TRUE);
+	g_dbus_connection_call(self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+			       "org.freedesktop.DBus", "GetId", NULL, G_VARIANT_TYPE("(s)"),
+			       G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, pacing_done_cb, self);
 }
 
 static void
-flush_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+pacing_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+	    g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
 	CgManager *self;
 
-	if (!g_dbus_connection_flush_finish(G_DBUS_CONNECTION(source), res, &error)) {
+	if (reply == NULL) {
 		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 			return; /* the manager is gone (or going) */
-		g_debug("Flushing the updates: %s", error->message);
+		g_debug("Pacing the updates: %s", error->message);
 	}
 	self = user_data;
-	self->flushing = FALSE;
-	/* the held reports go now, and may start the next flush */
+	self->n_pacing--;
+	/* the held reports go now, and start the next round trip */
 	cg_engine_set_backlogged(self->engine, FALSE);
 }
 
@@ -361,7 +371,7 @@ engine_update_cb(const char *const *connections, guint n_connections, const char
 			g_debug("Could not send ProgressChanged to %s: %s", connections[i],
 				error->message);
 	}
-	start_flush(self);
+	pace(self);
 }
 
 static void
@@ -860,8 +870,8 @@ cg_manager_free(CgManager *self)
 		g_signal_handlers_disconnect_by_data(self->skeleton, self);
 		g_clear_object(&self->skeleton);
 	}
-	/* A flush under way (or started by the engine's last updates) ends
-	 * cancelled, and its callback leaves the manager alone. */
+	/* A round trip under way (or started by the engine's last updates)
+	 * ends cancelled, and its callback leaves the manager alone. */
 	g_cancellable_cancel(self->cancellable);
 	cg_engine_free(self->engine);
 	self->engine = NULL;
