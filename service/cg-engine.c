@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cg-backlog.h"
 #include "cg-persistence.h"
 #include "cg-record.h"
 #include "cg-registry.h"
@@ -52,6 +53,8 @@ struct _CgEngine {
 	char *state_dir;
 	CgStatistics *statistics; /* the finished generations' window */
 	guint statistics_save_id; /* armed: the file is behind the window */
+	gboolean backlogged;	  /* the bus face is behind: in-stage reports wait */
+	CgBacklog *backlog;	  /* the reports that wait */
 };
 
 /* The statistics file is written at most once a second (and at the end). */
@@ -314,10 +317,39 @@ pipeline_progress_cb(CgGeneration *generation, CgStage stage, guint stage_progre
 {
 	CgEngine *self = user_data;
 
+	/* While the bus face is behind, a report inside the generation's
+	 * current stage waits, replaced by the next one (cg-backlog.h); a stage
+	 * change goes at once and makes the held one obsolete. */
+	if (self->backlogged && stage == cg_generation_get_stage(generation) &&
+	    !cg_status_is_terminal(cg_generation_get_status(generation))) {
+		cg_backlog_hold(self->backlog, generation, stage, stage_progress, pages_done,
+				pages_total, message);
+		return;
+	}
+	cg_backlog_drop(self->backlog, generation);
 	/* The tracker ignores reports of generations that ended or were
 	 * forgotten meanwhile. */
 	cg_tracker_report(self->tracker, generation, stage, stage_progress, pages_done, pages_total,
 			  message);
+}
+
+static void
+release_report_cb(CgGeneration *generation, CgStage stage, guint stage_progress, guint pages_done,
+		  guint pages_total, const char *message, gpointer user_data)
+{
+	CgEngine *self = user_data;
+
+	cg_tracker_report(self->tracker, generation, stage, stage_progress, pages_done, pages_total,
+			  message);
+}
+
+void
+cg_engine_set_backlogged(CgEngine *self, gboolean backlogged)
+{
+	g_return_if_fail(self != NULL);
+	self->backlogged = backlogged;
+	if (!backlogged && self->backlog != NULL)
+		cg_backlog_release(self->backlog, release_report_cb, self);
 }
 
 static void
@@ -326,6 +358,7 @@ pipeline_done_cb(CgGeneration *generation, const CgResult *result, const GError 
 {
 	CgEngine *self = user_data;
 
+	cg_backlog_drop(self->backlog, generation);
 	if (cg_status_is_terminal(cg_generation_get_status(generation))) {
 		/* Ended without its work (forgotten at max_age_s while it
 		 * ran): leave nothing behind. */
@@ -960,6 +993,7 @@ cg_engine_new(const CgConfig *config, const char *const *template_dirs, const ch
 	self->starts = cg_rate_limit_new(config->start_per_minute, CG_RATE_WINDOW_US);
 	self->previews = cg_rate_limit_new(config->preview_per_minute, CG_RATE_WINDOW_US);
 	self->subscriptions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->backlog = cg_backlog_new();
 	self->tracker = cg_tracker_new(&tracker_config, tracker_emit_cb, tracker_forget_cb, self);
 	/* the persistent results come back; then, before any generation
 	 * runs, what a crash (or a generation not kept) left goes */
@@ -1022,6 +1056,8 @@ cg_engine_free(CgEngine *self)
 		}
 	}
 	g_clear_pointer(&self->pipeline, cg_pipeline_free);
+	/* held in-stage reports: every generation ended after them */
+	g_clear_pointer(&self->backlog, cg_backlog_free);
 	if (self->tracker != NULL) {
 		/* Files of generations not asked to persist go too, as nothing
 		 * could reach them after a restart. */

@@ -55,6 +55,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgEngine, cg_engine_free)
 
 void cg_engine_set_update_func(CgEngine *engine, CgEngineUpdateFunc func, gpointer user_data);
 void cg_engine_set_status_func(CgEngine *engine, CgEngineStatusFunc func, gpointer user_data);
+/* The bus face is behind (TRUE: what it was given is still being written)
+ * or caught up (FALSE). While it is behind, a generation's reports inside
+ * its current stage wait, the latest replacing the one before, and go to
+ * the tracker when it catches up; stage changes and terminal updates go at
+ * once. Without it (no bus, tests) every report goes at once. */
+void cg_engine_set_backlogged(CgEngine *engine, gboolean backlogged);
 
 /* The checks of StartGeneration's arguments that need nobody's identity:
  * transaction_id (1–128 bytes) and template_id without control characters

@@ -27,6 +27,8 @@ struct _CgManager {
 	CgEngine *engine;
 	CgPeers *peers;
 	CgAuth *auth;
+	guint n_pacing;		   /* round trips to the bus under way */
+	GCancellable *cancellable; /* cancelled when the manager goes */
 };
 
 /* ---- one call: its arguments, from the handler to the reply -------------- */
@@ -294,9 +296,57 @@ authorize_for_id(CgManager *self, GDBusMethodInvocation *invocation, const char 
 
 /* ---- updates ---------------------------------------------------------------- */
 
-/* One ProgressChanged, unicast to each receiver: the message and its body
- * (serialized once, then shared) are built once, each receiver gets a copy
- * with its destination (a sent message is locked to its serial). */
+static void pacing_done_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+
+/* Backpressure. After an update's copies, a round trip to the bus daemon
+ * (GetId): its reply comes once the daemon has read and routed everything
+ * sent before it. With CG_PACING_WINDOW of them under way the engine is
+ * backlogged: in-stage reports wait, the latest of each generation
+ * replacing the one before, so certgend never serializes updates faster
+ * than the bus takes them. Unbounded, in the fan-out benchmark the main
+ * thread spent itself serializing copies nobody would get soon, and method
+ * replies waited behind them in GDBus's queue for tens of seconds. Two round trips, not one: the
+ * bus routes one round while the next is built. (With g_dbus_connection_flush() as the measure, its
+ * callback at times did not come for seconds, nothing left to write, and
+ * certgend sent nothing meanwhile: GLib 2.74.) */
+#define CG_PACING_WINDOW 2
+
+static void
+pace(CgManager *self)
+{
+	if (self->n_pacing >= CG_PACING_WINDOW)
+		return;
+	self->n_pacing++;
+	if (self->n_pacing >= CG_PACING_WINDOW)
+		cg_engine_set_backlogged(self->engine, TRUE);
+	g_dbus_connection_call(self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+			       "org.freedesktop.DBus", "GetId", NULL, G_VARIANT_TYPE("(s)"),
+			       G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, pacing_done_cb, self);
+}
+
+static void
+pacing_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+	    g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+	CgManager *self;
+
+	if (reply == NULL) {
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+			return; /* the manager is gone (or going) */
+		g_debug("Pacing the updates: %s", error->message);
+	}
+	self = user_data;
+	self->n_pacing--;
+	/* the held reports go now, and start the next round trip */
+	cg_engine_set_backlogged(self->engine, FALSE);
+}
+
+/* One ProgressChanged, unicast to each receiver: the message is built
+ * once, each receiver gets a copy with its destination (a sent message is
+ * locked to its serial); the copies share the body's GVariant, though
+ * GDBus still serializes it for each. */
 static void
 engine_update_cb(const char *const *connections, guint n_connections, const char *progress_id,
 		 GVariant *update, gpointer user_data)
@@ -321,6 +371,7 @@ engine_update_cb(const char *const *connections, guint n_connections, const char
 			g_debug("Could not send ProgressChanged to %s: %s", connections[i],
 				error->message);
 	}
+	pace(self);
 }
 
 static void
@@ -757,6 +808,7 @@ cg_manager_new(GDBusConnection *connection, const CgConfig *config,
 	g_autoptr(CgManager) self = g_new0(CgManager, 1);
 
 	self->connection = g_object_ref(connection);
+	self->cancellable = g_cancellable_new();
 	self->engine = cg_engine_new(config, template_dirs, state_dir, error);
 	if (self->engine == NULL)
 		return NULL;
@@ -818,8 +870,12 @@ cg_manager_free(CgManager *self)
 		g_signal_handlers_disconnect_by_data(self->skeleton, self);
 		g_clear_object(&self->skeleton);
 	}
+	/* A round trip under way (or started by the engine's last updates)
+	 * ends cancelled, and its callback leaves the manager alone. */
+	g_cancellable_cancel(self->cancellable);
 	cg_engine_free(self->engine);
 	self->engine = NULL;
+	g_clear_object(&self->cancellable);
 	g_clear_pointer(&self->peers, cg_peers_free);
 	g_clear_pointer(&self->auth, cg_auth_free);
 	g_clear_object(&self->connection);

@@ -901,6 +901,102 @@ test_statistics(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(statistics_count(f, "completed"), ==, 2);
 }
 
+/* ---- backpressure: in-stage reports wait while the bus face is behind -- */
+
+static char *
+start_batch(Fixture *f, const CgCaller *who, guint n)
+{
+	g_autoptr(GString) json = g_string_new("{\"recipients\": [");
+	g_autoptr(GError) error = NULL;
+	CgGenerationOptions options;
+	char *id;
+
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(json, "%s{\"recipientName\": \"Person %u\"}", i ? ", " : "",
+				       i);
+	g_string_append(json, "], \"courseName\": \"Engines\", \"issueDate\": \"2024-05-17\"}");
+	cg_generation_options_init(&options);
+	options.update_interval_ms = 0;
+	cg_engine_check_start(engine(f), "tx-engine", "classic", json->str, &error);
+	g_assert_no_error(error);
+	id = cg_engine_start(engine(f), who, "tx-engine", "classic", json->str, &options, &error);
+	g_assert_no_error(error);
+	return id;
+}
+
+/* @connection's updates of @id in @stage (in progress); checks on the way
+ * that the sequence has no gap and the pages never go back. */
+static guint
+count_in_stage(Fixture *f, const char *connection, const char *id, const char *stage)
+{
+	guint64 expected = 1;
+	guint32 pages = 0;
+	guint n = 0;
+
+	for (guint i = 0; i < f->updates->len; i++) {
+		const Update *u = f->updates->pdata[i];
+		const char *s = NULL;
+		guint64 sequence = 0;
+		guint32 done = 0;
+
+		if (!g_str_equal(u->connection, connection) || !g_str_equal(u->progress_id, id))
+			continue;
+		g_assert_true(g_variant_lookup(u->update, "sequence", "t", &sequence));
+		g_assert_cmpuint(sequence, ==, expected++);
+		g_assert_true(g_variant_lookup(u->update, "pages_done", "u", &done));
+		g_assert_cmpuint(done, >=, pages);
+		pages = done;
+		g_assert_true(g_variant_lookup(u->update, "stage", "&s", &s));
+		if (g_str_equal(s, stage) && g_str_equal(update_status(u), "in_progress"))
+			n++;
+	}
+	return n;
+}
+
+static void
+test_backlogged(Fixture *f, gconstpointer data)
+{
+	CgCaller alice = caller(1000, ":1.1");
+	g_autofree char *held = NULL;
+	g_autofree char *released = NULL;
+	const Update *last;
+	guint32 pages = 0;
+	guint n;
+
+	/* Nothing held: catching up sends nothing. */
+	cg_engine_set_backlogged(engine(f), FALSE);
+	g_assert_cmpuint(f->updates->len, ==, 0);
+
+	/* Behind for the whole generation: every stage change and the
+	 * terminal update go out, no in-stage page report does (each was
+	 * replaced by the next, then made obsolete by the stage change). */
+	cg_engine_set_backlogged(engine(f), TRUE);
+	held = start_batch(f, &alice, 40);
+	g_assert_cmpstr(wait_terminal(f, ":1.1", held), ==, "completed");
+	g_assert_cmpuint(count_in_stage(f, ":1.1", held, "pdf_generation"), ==, 1);
+	g_assert_cmpuint(count_in_stage(f, ":1.1", held, "file_preparation"), >=, 1);
+	last = last_update(f, ":1.1", held);
+	g_assert_true(g_variant_lookup(last->update, "pages_done", "u", &pages));
+	g_assert_cmpuint(pages, ==, 40);
+
+	/* Behind while pages render, then caught up: the latest held report
+	 * goes out at once, and the others as they come. */
+	released = start_batch(f, &alice, 300);
+	while (count_in_stage(f, ":1.1", released, "pdf_generation") == 0)
+		g_main_context_iteration(NULL, TRUE);
+	for (guint i = 0; i < 3; i++)
+		g_main_context_iteration(NULL, TRUE); /* page reports, held */
+	n = f->updates->len;
+	cg_engine_set_backlogged(engine(f), FALSE);
+	g_assert_cmpuint(f->updates->len, ==, n + 1);
+	last = last_update(f, ":1.1", released);
+	g_assert_cmpstr(update_status(last), ==, "in_progress");
+	g_assert_true(g_variant_lookup(last->update, "pages_done", "u", &pages));
+	g_assert_cmpuint(pages, >, 0);
+	g_assert_cmpstr(wait_terminal(f, ":1.1", released), ==, "completed");
+	g_assert_cmpuint(count_in_stage(f, ":1.1", released, "pdf_generation"), >, 2);
+}
+
 static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/engine/start-complete", test_start_complete),
     CG_TEST_FIXTURE_CASE("/engine/check-start", test_check_start),
@@ -920,6 +1016,7 @@ static const CgTestCase cases[] = {
     CG_TEST_FIXTURE_CASE("/engine/connection-closed", test_connection_closed),
     CG_TEST_FIXTURE_CASE("/engine/cleanup", test_cleanup),
     CG_TEST_FIXTURE_CASE("/engine/free-while-running", test_free_while_running),
+    CG_TEST_FIXTURE_CASE("/engine/backlogged", test_backlogged),
 };
 
 CG_TEST_MAIN_WITH_FIXTURE(cases, Fixture, fixture_setup, fixture_teardown)
