@@ -35,8 +35,11 @@ G_BEGIN_DECLS
  * checked before every page, by every thread; a stopped or failed batch
  * writes nothing.
  *
- * Figures (1,000 pages of the classic template, all beside other work: 2
- * cores at load 6.5-7): one surface 3,094,654 bytes, 4 fonts; 8 ranges
+ * The join is cg-pdf-concat.h's for cairo's ranges (issue 12): 21 ms of
+ * CPU for 1,000 pages where qpdf took 271 ms (tests/bench/bench-pdf-tail,
+ * beside other work), 1.73 MB where qpdf's object streams made 1.10 MB.
+ * Older figures, with qpdf (1,000 pages of the classic template, all
+ * beside other work: 2 cores at load 6.5-7): one surface 3,094,654 bytes, 4 fonts; 8 ranges
  * joined 2,619,632 bytes (object streams save more than the 8 copies of
  * the fonts cost), 32 fonts; the join alone 0.97-1.5 s, rendering on one
  * thread 8.3 s. Over D-Bus end to end (tests/bench/bench-pdf.py build 1000

@@ -348,8 +348,14 @@ cg_concat_read_object(CgConcatPart *part, guint number, const guchar **stream)
 
 	*stream = NULL;
 	q = cg_concat_token_end(p, end);
-	if (!cg_concat_uint(p, q, &v) || v != number)
+	if (!cg_concat_uint(p, q, &v))
 		return FALSE;
+	if (v != number) {
+		/* cairo 1.16 lists objects it never writes (with links: one
+		 * per page, whose entry points at the next object): absent */
+		part->offsets[number] = NULL;
+		return TRUE;
+	}
 	p = cg_concat_skip_space(q, end);
 	q = cg_concat_token_end(p, end);
 	if (!cg_concat_uint(p, q, &v) || v != 0)
@@ -510,9 +516,10 @@ cg_concat_read_part(CgConcatPart *part, GBytes *bytes)
 				    part->objects[part->info].data == NULL));
 }
 
-/* @p .. @end copied to @out, every "N 0 R" as the output's number;
- * strings, names and comments copied untouched. FALSE for a reference to
- * an object the part does not have. */
+/* @p .. @end copied to @out, every "N 0 R" as the output's number (null
+ * for an object listed free or never written); strings, names and
+ * comments copied untouched. FALSE for a reference of another generation
+ * or beyond the part's /Size. */
 static gboolean
 cg_concat_copy_value(GByteArray *out, const CgConcatPart *part, const guchar *p, const guchar *end)
 {
@@ -565,11 +572,16 @@ cg_concat_copy_value(GByteArray *out, const CgConcatPart *part, const guchar *p,
 				int n;
 
 				if (newer_value != 0 || older_value == 0 ||
-				    older_value >= part->size || part->map[older_value] == 0)
+				    older_value >= part->size)
 					return FALSE;
 				g_byte_array_set_size(out, (guint)older);
-				n = g_snprintf(number, sizeof(number), "%u 0 R",
-					       part->map[older_value]);
+				/* a reference to an object that is not there is
+				 * null (ISO 32000-1 7.3.10) */
+				if (part->map[older_value] == 0)
+					n = g_snprintf(number, sizeof(number), "null");
+				else
+					n = g_snprintf(number, sizeof(number), "%u 0 R",
+						       part->map[older_value]);
 				g_byte_array_append(out, (const guint8 *)number, (guint)n);
 				older = newer = -1;
 				p = q;
