@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "cg-batch-claim.h"
 #include "cg-data.h"
 #include "cg-render.h"
 #include "cg-template.h"
@@ -78,7 +79,7 @@ gboolean cg_pdf_batch_run(CgPdfBatch *batch, cairo_write_func_t write, void *clo
 gboolean cg_pdf_batch_wants_help(CgPdfBatch *batch);
 
 /* Called between ranges: TRUE makes a helper leave (e.g. other work waits). */
-typedef gboolean (*CgPdfBatchLeaveFunc)(gpointer user_data);
+typedef CgBatchLeaveFunc CgPdfBatchLeaveFunc;
 
 /* Another thread's share of the work: renders ranges until none is left to
  * claim, the batch stops, or @leave (may be NULL) says so. */

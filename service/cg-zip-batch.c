@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "cg-batch-claim.h"
 #include "cg-manifest.h"
 #include "cg-zip.h"
 
@@ -16,8 +17,7 @@ typedef struct {
 
 /* in a GRcBox (atomic): cg_zip_batch_ref() / _unref() */
 struct _CgZipBatch {
-	GMutex lock;
-	GCond cond;
+	CgBatchClaim claim; /* of the pages; its lock guards what is below too */
 
 	/* read-only after cg_zip_batch_new() */
 	CgTemplate *tmpl;
@@ -26,12 +26,8 @@ struct _CgZipBatch {
 	GCancellable *cancellable;
 	guint n_pages;
 
-	/* under @lock */
-	guint claimed;			      /* pages 0 .. claimed - 1 are claimed */
+	/* under claim.lock (claim.error: the first failure of a renderer) */
 	guint written;			      /* pages 0 .. written - 1 are in the archive */
-	guint working;			      /* pages being rendered */
-	gboolean stop;			      /* claim nothing more */
-	GError *error;			      /* the first failure of a renderer */
 	CgZipPage slots[CG_ZIP_BATCH_WINDOW]; /* page i in slot i % WINDOW */
 };
 
@@ -53,13 +49,12 @@ cg_zip_batch_new(CgTemplate *tmpl, const CgData *data, const CgRenderParams *par
 	g_return_val_if_fail(params != NULL, NULL);
 
 	batch = g_atomic_rc_box_new0(CgZipBatch);
-	g_mutex_init(&batch->lock);
-	g_cond_init(&batch->cond);
 	batch->tmpl = cg_template_ref(tmpl);
 	batch->data = data;
 	batch->params = *params;
 	batch->cancellable = cancellable != NULL ? g_object_ref(cancellable) : NULL;
 	batch->n_pages = cg_data_get_n_recipients(data);
+	cg_batch_claim_init(&batch->claim, batch->n_pages);
 	return batch;
 }
 
@@ -74,11 +69,9 @@ cg_zip_batch_clear(CgZipBatch *batch)
 {
 	for (guint i = 0; i < CG_ZIP_BATCH_WINDOW; i++)
 		cg_zip_page_clear(&batch->slots[i]);
-	g_clear_error(&batch->error);
 	g_clear_object(&batch->cancellable);
 	cg_template_unref(batch->tmpl);
-	g_mutex_clear(&batch->lock);
-	g_cond_clear(&batch->cond);
+	cg_batch_claim_clear(&batch->claim);
 }
 
 void
@@ -107,8 +100,8 @@ cg_zip_batch_render(CgZipBatch *batch, guint index, CgZipPage *page, GError **er
 static gboolean
 cg_zip_batch_can_claim(const CgZipBatch *batch)
 {
-	return !batch->stop && batch->claimed < batch->n_pages &&
-	       batch->claimed < batch->written + CG_ZIP_BATCH_WINDOW;
+	return cg_batch_claim_open(&batch->claim) &&
+	       batch->claim.claimed < batch->written + CG_ZIP_BATCH_WINDOW;
 }
 
 /* Under the lock (released while rendering): claims, renders and stores
@@ -116,39 +109,42 @@ cg_zip_batch_can_claim(const CgZipBatch *batch)
 static void
 cg_zip_batch_work_one(CgZipBatch *batch)
 {
-	g_autoptr(GError) local_error = NULL;
+	GError *local_error = NULL;
 	CgZipPage page = {NULL, NULL};
-	guint index = batch->claimed++;
+	guint index = cg_batch_claim_begin(&batch->claim);
 	gboolean ok;
 
-	batch->working++;
-	g_mutex_unlock(&batch->lock);
 	ok = cg_zip_batch_render(batch, index, &page, &local_error);
-	g_mutex_lock(&batch->lock);
-	batch->working--;
-	if (!ok) {
-		if (batch->error == NULL)
-			batch->error = g_steal_pointer(&local_error);
-		batch->stop = TRUE;
-	} else if (batch->stop) {
+	if (!ok && local_error == NULL)
+		local_error =
+		    g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, "Rendering failed");
+	cg_batch_claim_end(&batch->claim, local_error);
+	if (ok && batch->claim.stop)
 		cg_zip_page_clear(&page);
-	} else {
+	else if (ok)
 		batch->slots[index % CG_ZIP_BATCH_WINDOW] = page;
-	}
-	g_cond_broadcast(&batch->cond);
+}
+
+/* A helper's step under the lock (a CgBatchStepFunc): a page, or a wait
+ * while the window is full (the writer is behind). */
+static void
+cg_zip_batch_help_step(gpointer user_data)
+{
+	CgZipBatch *batch = user_data;
+
+	if (cg_zip_batch_can_claim(batch))
+		cg_zip_batch_work_one(batch);
+	else
+		g_cond_wait_until(&batch->claim.cond, &batch->claim.lock,
+				  g_get_monotonic_time() + CG_ZIP_HELPER_WAIT_US);
 }
 
 gboolean
 cg_zip_batch_wants_help(CgZipBatch *batch)
 {
-	gboolean wants;
-
 	g_return_val_if_fail(batch != NULL, FALSE);
 
-	g_mutex_lock(&batch->lock);
-	wants = !batch->stop && batch->claimed < batch->n_pages;
-	g_mutex_unlock(&batch->lock);
-	return wants;
+	return cg_batch_claim_wants_help(&batch->claim);
 }
 
 void
@@ -156,24 +152,7 @@ cg_zip_batch_help(CgZipBatch *batch, CgZipBatchLeaveFunc leave, gpointer user_da
 {
 	g_return_if_fail(batch != NULL);
 
-	for (;;) {
-		gboolean done;
-
-		/* outside the batch's lock: @leave may take its caller's locks */
-		if (leave != NULL && leave(user_data))
-			return;
-		g_mutex_lock(&batch->lock);
-		done = batch->stop || batch->claimed >= batch->n_pages;
-		if (!done && cg_zip_batch_can_claim(batch))
-			cg_zip_batch_work_one(batch);
-		else if (!done)
-			/* the window is full: the writer is behind */
-			g_cond_wait_until(&batch->cond, &batch->lock,
-					  g_get_monotonic_time() + CG_ZIP_HELPER_WAIT_US);
-		g_mutex_unlock(&batch->lock);
-		if (done)
-			return;
-	}
+	cg_batch_claim_help(&batch->claim, cg_zip_batch_help_step, batch, leave, user_data);
 }
 
 /* Without the lock: writes @page as page @index of the archive. */
@@ -201,7 +180,7 @@ static gboolean
 cg_zip_batch_write_pages(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manifest,
 			 CgRenderPageFunc page_done, gpointer user_data, GError **error)
 {
-	while (batch->written < batch->n_pages && !batch->stop) {
+	while (batch->written < batch->n_pages && !batch->claim.stop) {
 		CgZipPage *slot = &batch->slots[batch->written % CG_ZIP_BATCH_WINDOW];
 		CgZipPage page = *slot;
 		guint index = batch->written;
@@ -211,11 +190,11 @@ cg_zip_batch_write_pages(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manife
 			if (cg_zip_batch_can_claim(batch))
 				cg_zip_batch_work_one(batch);
 			else
-				g_cond_wait(&batch->cond, &batch->lock);
+				g_cond_wait(&batch->claim.cond, &batch->claim.lock);
 			continue;
 		}
 		memset(slot, 0, sizeof(*slot));
-		g_mutex_unlock(&batch->lock);
+		g_mutex_unlock(&batch->claim.lock);
 		ok = cg_zip_batch_write_page(batch, zip, manifest, index, &page, error);
 		cg_zip_page_clear(&page);
 		if (ok && page_done != NULL && !page_done(index + 1, batch->n_pages, user_data)) {
@@ -224,14 +203,14 @@ cg_zip_batch_write_pages(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manife
 				    batch->n_pages);
 			ok = FALSE;
 		}
-		g_mutex_lock(&batch->lock);
+		g_mutex_lock(&batch->claim.lock);
 		batch->written++;
-		g_cond_broadcast(&batch->cond);
+		g_cond_broadcast(&batch->claim.cond);
 		if (!ok)
 			return FALSE;
 	}
-	if (batch->error != NULL) {
-		g_propagate_error(error, g_steal_pointer(&batch->error));
+	if (batch->claim.error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&batch->claim.error));
 		return FALSE;
 	}
 	return TRUE;
@@ -254,14 +233,12 @@ cg_zip_batch_run(CgZipBatch *batch, cairo_write_func_t write, void *closure,
 	if (zip == NULL)
 		return FALSE;
 
-	g_mutex_lock(&batch->lock);
+	g_mutex_lock(&batch->claim.lock);
 	ok = cg_zip_batch_write_pages(batch, zip, manifest, page_done, user_data, error);
 	/* no helper uses the data once this returns */
-	batch->stop = TRUE;
-	g_cond_broadcast(&batch->cond);
-	while (batch->working > 0)
-		g_cond_wait(&batch->cond, &batch->lock);
-	g_mutex_unlock(&batch->lock);
+	cg_batch_claim_stop(&batch->claim);
+	cg_batch_claim_wait_idle(&batch->claim);
+	g_mutex_unlock(&batch->claim.lock);
 	if (!ok)
 		return FALSE;
 

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "cg-batch-claim.h"
 #include "cg-data.h"
 #include "cg-render.h"
 #include "cg-template.h"
@@ -50,7 +51,7 @@ gboolean cg_zip_batch_run(CgZipBatch *batch, cairo_write_func_t write, void *clo
 gboolean cg_zip_batch_wants_help(CgZipBatch *batch);
 
 /* Called between pages: TRUE makes a helper leave (e.g. other work waits). */
-typedef gboolean (*CgZipBatchLeaveFunc)(gpointer user_data);
+typedef CgBatchLeaveFunc CgZipBatchLeaveFunc;
 
 /* Another thread's share of the work: renders pages until none is left to
  * claim, the batch stops, or @leave (may be NULL) says so. */
