@@ -23,6 +23,7 @@
 #include "cg-pdf-join.h"
 #include "cg-render.h"
 #include "cg-template.h"
+#include "../cg-test-util.h"
 
 /* 2026-11-28T10:00:00Z */
 #define ISSUED_AT_US (G_GINT64_CONSTANT(1795860000) * G_USEC_PER_SEC)
@@ -54,19 +55,6 @@ print_step(const char *what, Sample *samples, guint n, guint pages)
 	c = median(cpu, n);
 	printf("  %-28s %7.1f ms wall %7.1f ms CPU (%.0f pages/s of CPU)\n", what, w * 1e3, c * 1e3,
 	       c > 0 ? pages / c : 0.0);
-}
-
-static char *
-batch_json(guint n)
-{
-	GString *json = g_string_new("{\"courseName\": \"Benchmarking\", \"issueDate\": "
-				     "\"2026-11-28\", \"recipients\": [");
-
-	for (guint i = 0; i < n; i++)
-		g_string_append_printf(json, "%s{\"recipientName\": \"Bench Person %u\"}",
-				       i > 0 ? ", " : "", i);
-	g_string_append(json, "]}");
-	return g_string_free(json, FALSE);
 }
 
 int
@@ -114,7 +102,7 @@ main(int argc, char **argv)
 		g_printerr("bench-pdf-tail: template: %s\n", error->message);
 		return 1;
 	}
-	json = batch_json((guint)pages);
+	json = cg_test_batch_json((guint)pages);
 	data = cg_data_parse(json, strlen(json), cg_template_get_rules(tmpl), 0, 0, NULL, &error);
 	if (data == NULL) {
 		g_printerr("bench-pdf-tail: data: %s\n", error->message);
@@ -151,8 +139,7 @@ main(int argc, char **argv)
 		}
 		g_ptr_array_add(parts, g_byte_array_free_to_bytes(pdf));
 	}
-	printf("PDF batch of %d pages in %u ranges, median of %d runs (load %s)\n", pages,
-	       parts->len, runs, "see uptime");
+	printf("PDF batch of %d pages in %u ranges, median of %d runs\n", pages, parts->len, runs);
 	printf("  %-28s %7.1f ms wall %7.1f ms CPU, once\n", "rendering the ranges",
 	       (cg_bench_monotonic_s() - t0) * 1e3, (cg_bench_cpu_s() - c0) * 1e3);
 
