@@ -19,9 +19,11 @@
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerDocument, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerPage, g_object_unref)
 
-/* A PDF of @n pages whose texts are "@label page N". */
+/* A PDF of @n pages whose texts are "@label page N", each page with a link
+ * to https://example.org/@label/N when @links (as certgend's QR codes: the
+ * shape cairo 1.16 gives it lists an object per page it never writes). */
 static GBytes *
-make_part(const char *label, guint n)
+make_part_full(const char *label, guint n, gboolean links)
 {
 	GByteArray *pdf = g_byte_array_new();
 	cairo_surface_t *surface =
@@ -36,6 +38,13 @@ make_part(const char *label, guint n)
 		cairo_move_to(cr, 10, 50);
 		pango_layout_set_text(layout, text, -1);
 		pango_cairo_show_layout(cr, layout);
+		if (links) {
+			g_autofree char *attributes = g_strdup_printf(
+			    "rect=[150 10 40 40] uri='https://example.org/%s/%u'", label, i + 1);
+
+			cairo_tag_begin(cr, CAIRO_TAG_LINK, attributes);
+			cairo_tag_end(cr, CAIRO_TAG_LINK);
+		}
 		cairo_show_page(cr);
 	}
 	g_object_unref(layout);
@@ -44,6 +53,12 @@ make_part(const char *label, guint n)
 	g_assert_cmpint(cairo_surface_status(surface), ==, CAIRO_STATUS_SUCCESS);
 	cairo_surface_destroy(surface);
 	return g_byte_array_free_to_bytes(pdf);
+}
+
+static GBytes *
+make_part(const char *label, guint n)
+{
+	return make_part_full(label, n, FALSE);
 }
 
 static GBytes *
@@ -113,6 +128,46 @@ test_join_pages_in_order(void)
 	g_assert_false(contains(joined, "/ObjStm"));
 	g_assert_true(contains(joined, "\nxref\n0 "));
 	g_assert_true(g_bytes_equal(joined, again));
+}
+
+/* @doc's page @index links to @uri, and only there. */
+static void
+assert_link(PopplerDocument *doc, int index, const char *uri)
+{
+	g_autoptr(PopplerPage) page = poppler_document_get_page(doc, index);
+	GList *links = poppler_page_get_link_mapping(page);
+	PopplerLinkMapping *link;
+
+	g_assert_cmpuint(g_list_length(links), ==, 1);
+	link = links->data;
+	g_assert_cmpint(link->action->type, ==, POPPLER_ACTION_URI);
+	g_assert_cmpstr(link->action->uri.uri, ==, uri);
+	poppler_page_free_link_mapping(links);
+}
+
+/* Parts with links (cairo's never-written objects, a dangling reference
+ * to one of them): the plain join, every page's own link. */
+static void
+test_join_links(void)
+{
+	g_autoptr(GBytes) a = make_part_full("alpha", 2, TRUE);
+	g_autoptr(GBytes) b = make_part_full("beta", 3, TRUE);
+	g_autoptr(GBytes) c = make_part_full("gamma", 1, TRUE);
+	GBytes *parts[] = {a, b, c};
+	g_autoptr(GBytes) joined = join(parts, 3, "Certificates A–B");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PopplerDocument) doc = NULL;
+	const char *uris[] = {"alpha/1", "alpha/2", "beta/1", "beta/2", "beta/3", "gamma/1"};
+
+	assert_joined(joined, "Certificates A–B");
+	g_assert_false(contains(joined, "/ObjStm"));
+	doc = poppler_document_new_from_bytes(joined, NULL, &error);
+	g_assert_no_error(error);
+	for (int i = 0; i < 6; i++) {
+		g_autofree char *uri = g_strconcat("https://example.org/", uris[i], NULL);
+
+		assert_link(doc, i, uri);
+	}
 }
 
 /* @part rewritten by qpdf with object streams and an xref stream: a valid
@@ -287,6 +342,7 @@ test_join_write_fails(void)
 
 static const CgTestCase cases[] = {
     {"/pdf-join/pages-in-order", test_join_pages_in_order, NULL},
+    {"/pdf-join/links", test_join_links, NULL},
     {"/pdf-join/with-qpdf", test_join_with_qpdf, NULL},
     {"/pdf-join/concat-declines", test_concat_declines, NULL},
     {"/pdf-join/one-part", test_join_one_part, NULL},
