@@ -517,11 +517,13 @@ cg_concat_read_part(CgConcatPart *part, GBytes *bytes)
 }
 
 /* @p .. @end copied to @out, every "N 0 R" as the output's number (null
- * for an object listed free or never written); strings, names and
- * comments copied untouched. FALSE for a reference of another generation
- * or beyond the part's /Size. */
+ * for an object listed free or never written, or not copied); strings,
+ * names and comments copied untouched; the part's numbers referred to
+ * appended to @refs when not NULL. FALSE for a reference of another
+ * generation or beyond the part's /Size. */
 static gboolean
-cg_concat_copy_value(GByteArray *out, const CgConcatPart *part, const guchar *p, const guchar *end)
+cg_concat_copy_value(GByteArray *out, const CgConcatPart *part, const guchar *p, const guchar *end,
+		     GArray *refs)
 {
 	/* the last two tokens, while they are integers: where they start in
 	 * @out and their value (@older, then @newer) */
@@ -583,6 +585,11 @@ cg_concat_copy_value(GByteArray *out, const CgConcatPart *part, const guchar *p,
 					n = g_snprintf(number, sizeof(number), "%u 0 R",
 						       part->map[older_value]);
 				g_byte_array_append(out, (const guint8 *)number, (guint)n);
+				if (refs != NULL) {
+					guint ref = (guint)older_value;
+
+					g_array_append_val(refs, ref);
+				}
 				older = newer = -1;
 				p = q;
 				continue;
@@ -674,7 +681,7 @@ cg_concat_write_info(GByteArray *out, const CgConcatPart *part, const char *titl
 			g_byte_array_append(out, (const guint8 *)" /", 2);
 			g_byte_array_append(out, key, (guint)length);
 			g_byte_array_append(out, (const guint8 *)" ", 1);
-			if (!cg_concat_copy_value(out, part, value, value_end))
+			if (!cg_concat_copy_value(out, part, value, value_end, NULL))
 				return FALSE;
 			g_byte_array_append(out, (const guint8 *)"\n", 1);
 		}
@@ -690,61 +697,56 @@ cg_concat_write_info(GByteArray *out, const CgConcatPart *part, const char *titl
 	return TRUE;
 }
 
+/* The header, the catalog, the page tree of @kids (the output's numbers)
+ * and the information dictionary (@part's, titled @title). */
 static gboolean
-cg_concat_write(GByteArray *out, CgConcatPart *parts, guint n_parts, const char *title, guint size,
-		const char *id)
+cg_concat_write_head(GByteArray *out, char version, const GArray *kids, const CgConcatPart *part,
+		     const char *title, gsize *offsets)
 {
-	g_autofree gsize *offsets = g_new0(gsize, size);
-	char version = '0';
-	guint total = 0;
-	gsize xref;
-
-	for (guint k = 0; k < n_parts; k++) {
-		version = MAX(version, parts[k].version);
-		total += parts[k].kids->len;
-	}
 	cg_concat_printf(out, "%%PDF-1.%c\n%%\xb5\xed\xae\xfb\n", version);
-
 	offsets[CG_CONCAT_CATALOG] = out->len;
 	cg_concat_printf(out, "%u 0 obj\n<< /Type /Catalog /Pages %u 0 R >>\nendobj\n",
 			 CG_CONCAT_CATALOG, CG_CONCAT_PAGES);
 	offsets[CG_CONCAT_PAGES] = out->len;
 	cg_concat_printf(out, "%u 0 obj\n<< /Type /Pages /Count %u /Kids [", CG_CONCAT_PAGES,
-			 total);
-	for (guint k = 0; k < n_parts; k++)
-		for (guint i = 0; i < parts[k].kids->len; i++)
-			cg_concat_printf(out, "%s%u 0 R", (i % 16) == 0 ? "\n" : " ",
-					 parts[k].map[g_array_index(parts[k].kids, guint, i)]);
+			 kids->len);
+	for (guint i = 0; i < kids->len; i++)
+		cg_concat_printf(out, "%s%u 0 R", (i % 16) == 0 ? "\n" : " ",
+				 g_array_index(kids, guint, i));
 	cg_concat_printf(out, " ] >>\nendobj\n");
 	offsets[CG_CONCAT_INFO] = out->len;
 	cg_concat_printf(out, "%u 0 obj\n", CG_CONCAT_INFO);
-	if (!cg_concat_write_info(out, &parts[0], title))
+	if (!cg_concat_write_info(out, part, title))
 		return FALSE;
 	cg_concat_printf(out, "\nendobj\n");
+	return TRUE;
+}
 
-	for (guint k = 0; k < n_parts; k++) {
-		const CgConcatPart *part = &parts[k];
+/* Object @i of @part, as the output's part->map[i]. */
+static gboolean
+cg_concat_write_object(GByteArray *out, const CgConcatPart *part, guint i, gsize *offsets)
+{
+	const CgConcatObject *object = &part->objects[i];
 
-		for (guint i = 1; i < part->size; i++) {
-			const CgConcatObject *object = &part->objects[i];
-
-			if (part->map[i] <= CG_CONCAT_INFO)
-				continue;
-			offsets[part->map[i]] = out->len;
-			cg_concat_printf(out, "%u 0 obj\n", part->map[i]);
-			if (!cg_concat_copy_value(out, part, object->value, object->value_end))
-				return FALSE;
-			if (object->data != NULL) {
-				g_byte_array_append(out, (const guint8 *)"\nstream\n", 8);
-				g_byte_array_append(out, object->data,
-						    (guint)(object->data_end - object->data));
-				g_byte_array_append(out, (const guint8 *)"\nendstream", 10);
-			}
-			g_byte_array_append(out, (const guint8 *)"\nendobj\n", 8);
-		}
+	offsets[part->map[i]] = out->len;
+	cg_concat_printf(out, "%u 0 obj\n", part->map[i]);
+	if (!cg_concat_copy_value(out, part, object->value, object->value_end, NULL))
+		return FALSE;
+	if (object->data != NULL) {
+		g_byte_array_append(out, (const guint8 *)"\nstream\n", 8);
+		g_byte_array_append(out, object->data, (guint)(object->data_end - object->data));
+		g_byte_array_append(out, (const guint8 *)"\nendstream", 10);
 	}
+	g_byte_array_append(out, (const guint8 *)"\nendobj\n", 8);
+	return TRUE;
+}
 
-	xref = out->len;
+/* The cross-reference table of objects 1 .. @size - 1 and the trailer. */
+static void
+cg_concat_write_tail(GByteArray *out, const gsize *offsets, guint size, const char *id)
+{
+	gsize xref = out->len;
+
 	cg_concat_printf(out, "xref\n0 %u\n0000000000 65535 f \n", size);
 	for (guint i = 1; i < size; i++)
 		cg_concat_printf(out, "%010" G_GSIZE_FORMAT " 00000 n \n", offsets[i]);
@@ -752,6 +754,32 @@ cg_concat_write(GByteArray *out, CgConcatPart *parts, guint n_parts, const char 
 			 "trailer\n<< /Size %u /Root %u 0 R /Info %u 0 R /ID [<%s> <%s>] >>\n"
 			 "startxref\n%" G_GSIZE_FORMAT "\n%%%%EOF\n",
 			 size, CG_CONCAT_CATALOG, CG_CONCAT_INFO, id, id, xref);
+}
+
+static gboolean
+cg_concat_write(GByteArray *out, CgConcatPart *parts, guint n_parts, const char *title, guint size,
+		const char *id)
+{
+	g_autofree gsize *offsets = g_new0(gsize, size);
+	g_autoptr(GArray) kids = g_array_new(FALSE, FALSE, sizeof(guint));
+	char version = '0';
+
+	for (guint k = 0; k < n_parts; k++) {
+		version = MAX(version, parts[k].version);
+		for (guint i = 0; i < parts[k].kids->len; i++) {
+			guint kid = parts[k].map[g_array_index(parts[k].kids, guint, i)];
+
+			g_array_append_val(kids, kid);
+		}
+	}
+	if (!cg_concat_write_head(out, version, kids, &parts[0], title, offsets))
+		return FALSE;
+	for (guint k = 0; k < n_parts; k++)
+		for (guint i = 1; i < parts[k].size; i++)
+			if (parts[k].map[i] > CG_CONCAT_INFO &&
+			    !cg_concat_write_object(out, &parts[k], i, offsets))
+				return FALSE;
+	cg_concat_write_tail(out, offsets, size, id);
 	return TRUE;
 }
 
@@ -785,4 +813,108 @@ cg_pdf_concat(GBytes *const *parts, guint n_parts, const char *title)
 	for (guint k = 0; k < n_parts; k++)
 		cg_concat_part_clear(&read[k]);
 	return ok ? g_steal_pointer(&out) : NULL;
+}
+
+/* Marks in @reach what page @kid uses: the objects it refers to, and
+ * theirs, but not the catalog, the page tree or the information
+ * dictionary. */
+static gboolean
+cg_concat_reach(CgConcatPart *part, guint kid, gboolean *reach)
+{
+	g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GArray) refs = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GByteArray) scratch = g_byte_array_new();
+
+	reach[kid] = TRUE;
+	g_array_append_val(stack, kid);
+	while (stack->len > 0) {
+		guint n = g_array_index(stack, guint, stack->len - 1);
+		const CgConcatObject *object = &part->objects[n];
+
+		g_array_set_size(stack, stack->len - 1);
+		g_array_set_size(refs, 0);
+		g_byte_array_set_size(scratch, 0);
+		if (!cg_concat_copy_value(scratch, part, object->value, object->value_end, refs))
+			return FALSE;
+		for (guint i = 0; i < refs->len; i++) {
+			guint ref = g_array_index(refs, guint, i);
+
+			if (ref == part->root || ref == part->pages || ref == part->info ||
+			    part->offsets[ref] == NULL || reach[ref])
+				continue;
+			reach[ref] = TRUE;
+			g_array_append_val(stack, ref);
+		}
+	}
+	return TRUE;
+}
+
+/* Page @index of @part alone, titled @title. */
+static GBytes *
+cg_concat_page(CgConcatPart *part, guint index, const char *title)
+{
+	g_autofree gboolean *reach = g_new0(gboolean, part->size);
+	g_autofree gsize *offsets = NULL;
+	g_autoptr(GByteArray) out = NULL;
+	g_autoptr(GArray) kids = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GChecksum) md5 = g_checksum_new(G_CHECKSUM_MD5);
+	guint kid = g_array_index(part->kids, guint, index);
+	guint next = CG_CONCAT_INFO + 1;
+	gsize body = 0;
+
+	if (!cg_concat_reach(part, kid, reach))
+		return NULL;
+	memset(part->map, 0, part->size * sizeof(guint));
+	part->map[part->root] = CG_CONCAT_CATALOG;
+	part->map[part->pages] = CG_CONCAT_PAGES;
+	if (part->info != 0)
+		part->map[part->info] = CG_CONCAT_INFO;
+	for (guint i = 1; i < part->size; i++) {
+		const CgConcatObject *object = &part->objects[i];
+
+		if (!reach[i])
+			continue;
+		part->map[i] = next++;
+		body += (gsize)(object->value_end - object->value) + 64;
+		if (object->data != NULL)
+			body += (gsize)(object->data_end - object->data);
+	}
+	g_array_append_val(kids, part->map[kid]);
+	offsets = g_new0(gsize, next);
+	out = g_byte_array_sized_new((guint)MIN(body + 4096 + next * 24, G_MAXUINT));
+	if (!cg_concat_write_head(out, part->version, kids, part, title, offsets))
+		return NULL;
+	for (guint i = 1; i < part->size; i++)
+		if (reach[i] && !cg_concat_write_object(out, part, i, offsets))
+			return NULL;
+	/* the /ID from the content */
+	g_checksum_update(md5, out->data, out->len);
+	cg_concat_write_tail(out, offsets, next, g_checksum_get_string(md5));
+	return g_byte_array_free_to_bytes(g_steal_pointer(&out));
+}
+
+GPtrArray *
+cg_pdf_split(GBytes *pdf, const char *const *titles, guint n_titles)
+{
+	CgConcatPart part = {0};
+	g_autoptr(GPtrArray) pages = NULL;
+	gboolean ok;
+
+	g_return_val_if_fail(pdf != NULL, NULL);
+	g_return_val_if_fail(titles != NULL || n_titles == 0, NULL);
+
+	ok = cg_concat_read_part(&part, pdf) && part.kids->len == n_titles;
+	if (ok) {
+		part.map = g_new0(guint, part.size);
+		pages = g_ptr_array_new_full(n_titles, (GDestroyNotify)g_bytes_unref);
+	}
+	for (guint i = 0; ok && i < n_titles; i++) {
+		GBytes *page = cg_concat_page(&part, i, titles[i]);
+
+		ok = page != NULL;
+		if (ok)
+			g_ptr_array_add(pages, page);
+	}
+	cg_concat_part_clear(&part);
+	return ok ? g_steal_pointer(&pages) : NULL;
 }

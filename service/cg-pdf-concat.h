@@ -6,7 +6,7 @@
 G_BEGIN_DECLS
 
 /*
- * Joining PDFs of the plain shape cairo writes (cg-pdf-join.h's fast path,
+ * Joining (and cutting into pages) PDFs of the plain shape cairo writes (cg-pdf-join.h's fast path,
  * issue 12): one classic cross-reference table, generation-0 objects, a
  * catalog with nothing but /Pages, one flat page tree. The objects of every
  * part are copied as they are, renumbered (part after part, in object
@@ -29,5 +29,15 @@ G_BEGIN_DECLS
 /* The joined PDF of @n_parts parts (at least one), or NULL when a part is
  * not of the shape above. @title (UTF-8) may be NULL. */
 GByteArray *cg_pdf_concat(GBytes *const *parts, guint n_parts, const char *title);
+
+/* The other way (issue 12, the ZIP batch): @pdf, of the shape above, cut
+ * into one PDF per page (a GPtrArray of GBytes, in page order), page i
+ * titled @titles[i] (NULL: the part's title kept). Each holds its page and
+ * what the page refers to (its contents, its links, the fonts and forms
+ * of its resources: those of the whole @pdf, so a font subset has the
+ * glyphs of every page of @pdf), with @pdf's information dictionary and
+ * an /ID from the page's content. NULL when @pdf is not of the shape or
+ * has not @n_titles pages. */
+GPtrArray *cg_pdf_split(GBytes *pdf, const char *const *titles, guint n_titles);
 
 G_END_DECLS

@@ -3,8 +3,9 @@
  * after its first "%%EOF\n" into two parts (the second, when empty, is the
  * first again) and joined. Besides the sanitizers: whatever it accepts, it
  * joins the same way twice, and its output is a PDF of the shape it
- * accepts (joined again on its own, it is taken). What it declines is
- * NULL, never a crash. */
+ * accepts (joined again on its own, it is taken); the first part cut
+ * into pages (cg_pdf_split(), 1 to 4 titles) gives pages of that shape
+ * too. What it declines is NULL, never a crash. */
 #define _GNU_SOURCE /* memmem() */
 #include <stdint.h>
 #include <string.h>
@@ -36,6 +37,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    cut < data + size ? g_bytes_new(cut, (gsize)(data + size - cut)) : g_bytes_ref(first);
 	parts[0] = first;
 	parts[1] = second;
+	/* cut into pages: each page is again of the shape */
+	for (guint n = 1; n <= 4; n++) {
+		const char *titles[4] = {NULL, "Page", NULL, "Page"};
+		g_autoptr(GPtrArray) pages = cg_pdf_split(first, titles, n);
+
+		for (guint i = 0; pages != NULL && i < pages->len; i++) {
+			GBytes *alone[] = {pages->pdata[i]};
+			g_autoptr(GByteArray) page = cg_pdf_concat(alone, 1, NULL);
+
+			g_assert_nonnull(page);
+		}
+	}
 	joined = cg_pdf_concat(parts, 2, "Fuzz – title");
 	if (joined == NULL)
 		return 0;
