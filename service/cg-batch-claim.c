@@ -13,6 +13,7 @@ cg_batch_claim_init(CgBatchClaim *claim, guint n_items)
 	claim->working = 0;
 	claim->stop = FALSE;
 	claim->error = NULL;
+	claim->pages_done = 0;
 }
 
 void
@@ -90,6 +91,28 @@ cg_batch_claim_help(CgBatchClaim *claim, CgBatchStepFunc step, gpointer batch,
 		if (!open)
 			return;
 	}
+}
+
+gboolean
+cg_batch_claim_page_done(CgBatchClaim *claim, guint pages_total, CgBatchPageFunc page_done,
+			 gpointer user_data)
+{
+	gboolean go_on;
+
+	g_mutex_lock(&claim->lock);
+	go_on = !claim->stop;
+	if (go_on) {
+		claim->pages_done++;
+		if (page_done != NULL && !page_done(claim->pages_done, pages_total, user_data)) {
+			cg_batch_claim_fail(claim,
+					    g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
+							"Rendering stopped after page %u of %u",
+							claim->pages_done, pages_total));
+			go_on = FALSE;
+		}
+	}
+	g_mutex_unlock(&claim->lock);
+	return go_on;
 }
 
 void

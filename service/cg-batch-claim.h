@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -24,11 +24,15 @@ typedef struct {
 	GCond cond;
 	guint n_items; /* read-only after init */
 	/* under @lock */
-	guint claimed; /* items 0 .. claimed - 1 are claimed */
-	guint working; /* items being worked on, outside the lock */
-	gboolean stop; /* claim nothing more */
-	GError *error; /* the first failure */
+	guint claimed;	  /* items 0 .. claimed - 1 are claimed */
+	guint working;	  /* items being worked on, outside the lock */
+	gboolean stop;	  /* claim nothing more */
+	GError *error;	  /* the first failure */
+	guint pages_done; /* cg_batch_claim_page_done()'s count */
 } CgBatchClaim;
+
+/* A batch's progress function (a CgRenderPageFunc): after each page. */
+typedef gboolean (*CgBatchPageFunc)(guint pages_done, guint pages_total, gpointer user_data);
 
 /* Called between items: TRUE makes a helper leave (e.g. other work waits). */
 typedef gboolean (*CgBatchLeaveFunc)(gpointer user_data);
@@ -64,6 +68,14 @@ void cg_batch_claim_end(CgBatchClaim *claim, GError *error);
  * its caller's locks) says so. */
 void cg_batch_claim_help(CgBatchClaim *claim, CgBatchStepFunc step, gpointer batch,
 			 CgBatchLeaveFunc leave, gpointer user_data);
+
+/* Any thread, without the lock, after a page of any item is rendered:
+ * counts it and calls @page_done (may be NULL) with the count so far, so
+ * the calls come 1, 2, ... in order and never two at once. FALSE (render
+ * no further page) once the batch is stopped, or when @page_done says so:
+ * the batch then stops with G_IO_ERROR_CANCELLED. */
+gboolean cg_batch_claim_page_done(CgBatchClaim *claim, guint pages_total, CgBatchPageFunc page_done,
+				  gpointer user_data);
 
 /* Under the lock: nothing more is claimed; the waiters are woken. An item
  * worked on still ends (cg-pdf-batch.c's page function sees the stop). */

@@ -21,8 +21,7 @@ struct _CgPdfBatch {
 	guint n_ranges;
 
 	/* under claim.lock (claim.stop: render no further page either) */
-	guint pages_done; /* pages rendered, in all ranges */
-	GBytes **parts;	  /* range i's PDF, once rendered */
+	GBytes **parts; /* range i's PDF, once rendered */
 };
 
 guint
@@ -87,25 +86,11 @@ static gboolean
 cg_pdf_batch_page_done(guint range_done, guint range_total, gpointer user_data)
 {
 	CgPdfBatch *batch = user_data;
-	gboolean go_on;
 
 	(void)range_done;
 	(void)range_total;
-	g_mutex_lock(&batch->claim.lock);
-	go_on = !batch->claim.stop;
-	if (go_on) {
-		batch->pages_done++;
-		if (batch->page_done != NULL &&
-		    !batch->page_done(batch->pages_done, batch->n_pages, batch->user_data)) {
-			cg_batch_claim_fail(&batch->claim,
-					    g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
-							"Rendering stopped after page %u of %u",
-							batch->pages_done, batch->n_pages));
-			go_on = FALSE;
-		}
-	}
-	g_mutex_unlock(&batch->claim.lock);
-	return go_on;
+	return cg_batch_claim_page_done(&batch->claim, batch->n_pages, batch->page_done,
+					batch->user_data);
 }
 
 /* Under the lock (released while rendering): claims and renders the next

@@ -5,6 +5,7 @@
 
 #include "cg-batch-claim.h"
 #include "cg-manifest.h"
+#include "cg-pdf-concat.h"
 #include "cg-zip.h"
 
 #define CG_ZIP_HELPER_WAIT_US (5 * G_TIME_SPAN_MILLISECOND)
@@ -25,6 +26,9 @@ struct _CgZipBatch {
 	CgRenderParams params;
 	GCancellable *cancellable;
 	guint n_pages;
+	guint n_ranges; /* of CG_ZIP_BATCH_RANGE pages: the claimed items */
+	CgRenderPageFunc page_done;
+	gpointer user_data;
 
 	/* under claim.lock (claim.error: the first failure of a renderer) */
 	guint written;			      /* pages 0 .. written - 1 are in the archive */
@@ -40,7 +44,7 @@ cg_zip_page_clear(CgZipPage *page)
 
 CgZipBatch *
 cg_zip_batch_new(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
-		 GCancellable *cancellable)
+		 CgRenderPageFunc page_done, gpointer user_data, GCancellable *cancellable)
 {
 	CgZipBatch *batch;
 
@@ -52,9 +56,12 @@ cg_zip_batch_new(CgTemplate *tmpl, const CgData *data, const CgRenderParams *par
 	batch->tmpl = cg_template_ref(tmpl);
 	batch->data = data;
 	batch->params = *params;
+	batch->page_done = page_done;
+	batch->user_data = user_data;
 	batch->cancellable = cancellable != NULL ? g_object_ref(cancellable) : NULL;
 	batch->n_pages = cg_data_get_n_recipients(data);
-	cg_batch_claim_init(&batch->claim, batch->n_pages);
+	batch->n_ranges = (batch->n_pages + CG_ZIP_BATCH_RANGE - 1) / CG_ZIP_BATCH_RANGE;
+	cg_batch_claim_init(&batch->claim, batch->n_ranges);
 	return batch;
 }
 
@@ -81,51 +88,117 @@ cg_zip_batch_unref(CgZipBatch *batch)
 		g_atomic_rc_box_release_full(batch, (GDestroyNotify)cg_zip_batch_clear);
 }
 
-/* Any thread, without the lock: page @index as a one-page PDF. */
+/* Any thread, after each page rendered: counts it and reports it. */
 static gboolean
-cg_zip_batch_render(CgZipBatch *batch, guint index, CgZipPage *page, GError **error)
+cg_zip_batch_page_done(guint done, guint total, gpointer user_data)
 {
-	g_autoptr(GByteArray) pdf = g_byte_array_sized_new(64 * 1024);
+	CgZipBatch *batch = user_data;
 
-	if (!cg_render_pdf_pages(batch->tmpl, batch->data, index, 1, &batch->params,
-				 cg_render_write_to_byte_array, pdf, NULL, NULL, batch->cancellable,
-				 error))
-		return FALSE;
-	page->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, pdf->data, pdf->len);
-	page->pdf = g_byte_array_free_to_bytes(g_steal_pointer(&pdf));
+	(void)done;
+	(void)total;
+	return cg_batch_claim_page_done(&batch->claim, batch->n_pages, batch->page_done,
+					batch->user_data);
+}
+
+/* Without the lock: @pdf as page @page's member. */
+static void
+cg_zip_page_set(CgZipPage *page, GBytes *pdf)
+{
+	gsize length;
+	const void *bytes = g_bytes_get_data(pdf, &length);
+
+	page->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, bytes, length);
+	page->pdf = g_bytes_ref(pdf);
+}
+
+/* Any thread, without the lock: pages @first .. @first + @n - 1 rendered
+ * one by one, each its own one-page PDF. */
+static gboolean
+cg_zip_batch_render_each(CgZipBatch *batch, guint first, guint n, CgZipPage *pages, GError **error)
+{
+	for (guint i = 0; i < n; i++) {
+		g_autoptr(GByteArray) pdf = g_byte_array_sized_new(64 * 1024);
+		g_autoptr(GBytes) bytes = NULL;
+
+		if (!cg_render_pdf_pages(batch->tmpl, batch->data, first + i, 1, &batch->params,
+					 cg_render_write_to_byte_array, pdf, cg_zip_batch_page_done,
+					 batch, batch->cancellable, error))
+			return FALSE;
+		bytes = g_byte_array_free_to_bytes(g_steal_pointer(&pdf));
+		cg_zip_page_set(&pages[i], bytes);
+	}
 	return TRUE;
 }
 
-/* Under the lock: whether the next page may be claimed now. */
+/* Any thread, without the lock: range @range's pages, each its own
+ * one-page PDF. Rendered as one PDF and cut into pages (cg_pdf_split():
+ * the background and the fonts drawn and compressed once for the range,
+ * not once a page), or page by page when the cut declines. */
+static gboolean
+cg_zip_batch_render(CgZipBatch *batch, guint range, CgZipPage *pages, GError **error)
+{
+	guint first = range * CG_ZIP_BATCH_RANGE;
+	guint n = MIN(CG_ZIP_BATCH_RANGE, batch->n_pages - first);
+	g_autoptr(GByteArray) pdf = g_byte_array_sized_new(n * 8192 + 64 * 1024);
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GPtrArray) titles = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) split = NULL;
+
+	if (!cg_render_pdf_pages(batch->tmpl, batch->data, first, n, &batch->params,
+				 cg_render_write_to_byte_array, pdf, cg_zip_batch_page_done, batch,
+				 batch->cancellable, error))
+		return FALSE;
+	bytes = g_byte_array_free_to_bytes(g_steal_pointer(&pdf));
+	/* cg-render.c's title of a one-page PDF */
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *number = cg_render_certificate_number(
+		    batch->params.issued_at_us, batch->params.first_number + first + i);
+
+		g_ptr_array_add(titles, g_strdup_printf("Certificate %s", number));
+	}
+	split = cg_pdf_split(bytes, (const char *const *)titles->pdata, n);
+	if (split == NULL)
+		return cg_zip_batch_render_each(batch, first, n, pages, error);
+	for (guint i = 0; i < n; i++)
+		cg_zip_page_set(&pages[i], split->pdata[i]);
+	return TRUE;
+}
+
+/* Under the lock: whether the next range may be claimed now (its pages
+ * all fit in the window). */
 static gboolean
 cg_zip_batch_can_claim(const CgZipBatch *batch)
 {
 	return cg_batch_claim_open(&batch->claim) &&
-	       batch->claim.claimed < batch->written + CG_ZIP_BATCH_WINDOW;
+	       (batch->claim.claimed + 1) * CG_ZIP_BATCH_RANGE <=
+		   batch->written + CG_ZIP_BATCH_WINDOW;
 }
 
 /* Under the lock (released while rendering): claims, renders and stores
- * the next page. */
+ * the next range's pages. */
 static void
 cg_zip_batch_work_one(CgZipBatch *batch)
 {
 	GError *local_error = NULL;
-	CgZipPage page = {NULL, NULL};
-	guint index = cg_batch_claim_begin(&batch->claim);
+	CgZipPage pages[CG_ZIP_BATCH_RANGE] = {{NULL, NULL}};
+	guint range = cg_batch_claim_begin(&batch->claim);
+	guint first = range * CG_ZIP_BATCH_RANGE;
 	gboolean ok;
 
-	ok = cg_zip_batch_render(batch, index, &page, &local_error);
+	ok = cg_zip_batch_render(batch, range, pages, &local_error);
 	if (!ok && local_error == NULL)
 		local_error =
 		    g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, "Rendering failed");
 	cg_batch_claim_end(&batch->claim, local_error);
-	if (ok && batch->claim.stop)
-		cg_zip_page_clear(&page);
-	else if (ok)
-		batch->slots[index % CG_ZIP_BATCH_WINDOW] = page;
+	for (guint i = 0; i < CG_ZIP_BATCH_RANGE; i++) {
+		if (ok && !batch->claim.stop && pages[i].pdf != NULL)
+			batch->slots[(first + i) % CG_ZIP_BATCH_WINDOW] = pages[i];
+		else
+			cg_zip_page_clear(&pages[i]);
+	}
 }
 
-/* A helper's step under the lock (a CgBatchStepFunc): a page, or a wait
+/* A helper's step under the lock (a CgBatchStepFunc): a range, or a wait
  * while the window is full (the writer is behind). */
 static void
 cg_zip_batch_help_step(gpointer user_data)
@@ -177,8 +250,7 @@ cg_zip_batch_write_page(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manifes
 /* Under the lock: writes the pages in order, rendering when the next one
  * is not there yet, until all are written or the batch stops. */
 static gboolean
-cg_zip_batch_write_pages(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manifest,
-			 CgRenderPageFunc page_done, gpointer user_data, GError **error)
+cg_zip_batch_write_pages(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manifest, GError **error)
 {
 	while (batch->written < batch->n_pages && !batch->claim.stop) {
 		CgZipPage *slot = &batch->slots[batch->written % CG_ZIP_BATCH_WINDOW];
@@ -197,12 +269,6 @@ cg_zip_batch_write_pages(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manife
 		g_mutex_unlock(&batch->claim.lock);
 		ok = cg_zip_batch_write_page(batch, zip, manifest, index, &page, error);
 		cg_zip_page_clear(&page);
-		if (ok && page_done != NULL && !page_done(index + 1, batch->n_pages, user_data)) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-				    "Rendering stopped after page %u of %u", index + 1,
-				    batch->n_pages);
-			ok = FALSE;
-		}
 		g_mutex_lock(&batch->claim.lock);
 		batch->written++;
 		g_cond_broadcast(&batch->claim.cond);
@@ -217,8 +283,7 @@ cg_zip_batch_write_pages(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manife
 }
 
 gboolean
-cg_zip_batch_run(CgZipBatch *batch, cairo_write_func_t write, void *closure,
-		 CgRenderPageFunc page_done, gpointer user_data, GError **error)
+cg_zip_batch_run(CgZipBatch *batch, cairo_write_func_t write, void *closure, GError **error)
 {
 	g_autoptr(CgZipWriter) zip = NULL;
 	g_autoptr(CgManifest) manifest = cg_manifest_new();
@@ -234,7 +299,7 @@ cg_zip_batch_run(CgZipBatch *batch, cairo_write_func_t write, void *closure,
 		return FALSE;
 
 	g_mutex_lock(&batch->claim.lock);
-	ok = cg_zip_batch_write_pages(batch, zip, manifest, page_done, user_data, error);
+	ok = cg_zip_batch_write_pages(batch, zip, manifest, error);
 	/* no helper uses the data once this returns */
 	cg_batch_claim_stop(&batch->claim);
 	cg_batch_claim_wait_idle(&batch->claim);

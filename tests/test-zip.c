@@ -309,10 +309,10 @@ run_batch(Fixture *f, const CgData *data, CgOutput *output, CgTestProgress *prog
 	  GCancellable *cancellable, GError **error)
 {
 	CgRenderParams params = {.first_number = 101, .issued_at_us = ISSUED_AT_US};
-	g_autoptr(CgZipBatch) batch = cg_zip_batch_new(f->tmpl, data, &params, cancellable);
+	g_autoptr(CgZipBatch) batch = cg_zip_batch_new(
+	    f->tmpl, data, &params, cg_test_progress_page_done, progress, cancellable);
 	GThread *helper = g_thread_new("zip-helper", helper_thread, cg_zip_batch_ref(batch));
-	gboolean ok = cg_zip_batch_run(batch, cg_output_write, output, cg_test_progress_page_done,
-				       progress, error);
+	gboolean ok = cg_zip_batch_run(batch, cg_output_write, output, error);
 
 	g_thread_join(helper);
 	cg_zip_batch_unref(batch); /* the helper's */
@@ -437,12 +437,11 @@ test_zip_batch_write_error(Fixture *f, gconstpointer user_data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(CgData) data = batch_data(f, 6);
 	CgRenderParams params = {.first_number = 1, .issued_at_us = ISSUED_AT_US};
-	g_autoptr(CgZipBatch) batch = cg_zip_batch_new(f->tmpl, data, &params, NULL);
+	g_autoptr(CgZipBatch) batch = cg_zip_batch_new(f->tmpl, data, &params, NULL, NULL, NULL);
 	GThread *helper = g_thread_new("zip-helper", helper_thread, cg_zip_batch_ref(batch));
 	guint blocks = 0;
 
-	g_assert_false(
-	    cg_zip_batch_run(batch, fail_after_first_block, &blocks, NULL, NULL, &error));
+	g_assert_false(cg_zip_batch_run(batch, fail_after_first_block, &blocks, &error));
 	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
 	g_thread_join(helper);
 	cg_zip_batch_unref(batch);
