@@ -36,9 +36,11 @@ G_BEGIN_DECLS
  * checked before every page, by every thread; a stopped or failed batch
  * writes nothing.
  *
- * The join is cg-pdf-concat.h's for cairo's ranges (issue 12): 21 ms of
- * CPU for 1,000 pages where qpdf took 271 ms (tests/bench/bench-pdf-tail,
- * beside other work), 1.73 MB where qpdf's object streams made 1.10 MB.
+ * The join is cg-pdf-concat.h's for cairo's ranges (issue 12): 29 ms of
+ * CPU for 1,000 pages where qpdf took 271-410 ms (tests/bench/
+ * bench-pdf-tail, beside other work), 2.1 MB where qpdf's object streams
+ * made 1.1 MB. Over D-Bus end to end (bench-pdf.py build 1000 3, load
+ * 0.6-1.0) 2,984 pages/s with 2 workers where qpdf's join gave 1,508.
  * Older figures, with qpdf (1,000 pages of the classic template, all
  * beside other work: 2 cores at load 6.5-7): one surface 3,094,654 bytes, 4 fonts; 8 ranges
  * joined 2,619,632 bytes (object streams save more than the 8 copies of

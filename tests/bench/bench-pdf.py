@@ -8,7 +8,7 @@ certgend runs from the build tree on a private system bus, once with
 a PDF batch of N recipients (default 1,000) goes through StartGeneration.
 The figure of the goal is end to end: the reply to StartGeneration to the
 terminal "completed" update (the pages rendered in ranges by both workers,
-joined with qpdf, written, fsynced and checksummed). pdf_generation's own
+joined (cg-pdf-concat.c), written, fsynced and checksummed). pdf_generation's own
 pages per second (first update of the stage to the update with every page
 rendered) is printed beside it. The batch logic is bench-zip.py's.
 
