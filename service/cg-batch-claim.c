@@ -14,6 +14,9 @@ cg_batch_claim_init(CgBatchClaim *claim, guint n_items)
 	claim->stop = FALSE;
 	claim->error = NULL;
 	claim->pages_done = 0;
+	claim->pages_total = 0;
+	claim->page_done = NULL;
+	claim->page_data = NULL;
 }
 
 void
@@ -93,21 +96,33 @@ cg_batch_claim_help(CgBatchClaim *claim, CgBatchStepFunc step, gpointer batch,
 	}
 }
 
-gboolean
-cg_batch_claim_page_done(CgBatchClaim *claim, guint pages_total, CgBatchPageFunc page_done,
-			 gpointer user_data)
+void
+cg_batch_claim_set_progress(CgBatchClaim *claim, guint pages_total, CgBatchPageFunc page_done,
+			    gpointer user_data)
 {
+	claim->pages_total = pages_total;
+	claim->page_done = page_done;
+	claim->page_data = user_data;
+}
+
+gboolean
+cg_batch_claim_page_done(guint item_done, guint item_total, gpointer user_data)
+{
+	CgBatchClaim *claim = user_data;
 	gboolean go_on;
 
+	(void)item_done;
+	(void)item_total;
 	g_mutex_lock(&claim->lock);
 	go_on = !claim->stop;
 	if (go_on) {
 		claim->pages_done++;
-		if (page_done != NULL && !page_done(claim->pages_done, pages_total, user_data)) {
+		if (claim->page_done != NULL &&
+		    !claim->page_done(claim->pages_done, claim->pages_total, claim->page_data)) {
 			cg_batch_claim_fail(claim,
 					    g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
 							"Rendering stopped after page %u of %u",
-							claim->pages_done, pages_total));
+							claim->pages_done, claim->pages_total));
 			go_on = FALSE;
 		}
 	}

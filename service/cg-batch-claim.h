@@ -19,6 +19,9 @@ G_BEGIN_DECLS
  * woken: they see what the worker stores before it unlocks).
  */
 
+/* A batch's progress function (a CgRenderPageFunc): after each page. */
+typedef gboolean (*CgBatchPageFunc)(guint pages_done, guint pages_total, gpointer user_data);
+
 typedef struct {
 	GMutex lock;
 	GCond cond;
@@ -29,10 +32,11 @@ typedef struct {
 	gboolean stop;	  /* claim nothing more */
 	GError *error;	  /* the first failure */
 	guint pages_done; /* cg_batch_claim_page_done()'s count */
+	/* read-only after cg_batch_claim_set_progress() */
+	guint pages_total;
+	CgBatchPageFunc page_done;
+	gpointer page_data;
 } CgBatchClaim;
-
-/* A batch's progress function (a CgRenderPageFunc): after each page. */
-typedef gboolean (*CgBatchPageFunc)(guint pages_done, guint pages_total, gpointer user_data);
 
 /* Called between items: TRUE makes a helper leave (e.g. other work waits). */
 typedef gboolean (*CgBatchLeaveFunc)(gpointer user_data);
@@ -69,13 +73,18 @@ void cg_batch_claim_end(CgBatchClaim *claim, GError *error);
 void cg_batch_claim_help(CgBatchClaim *claim, CgBatchStepFunc step, gpointer batch,
 			 CgBatchLeaveFunc leave, gpointer user_data);
 
-/* Any thread, without the lock, after a page of any item is rendered:
- * counts it and calls @page_done (may be NULL) with the count so far, so
- * the calls come 1, 2, ... in order and never two at once. FALSE (render
- * no further page) once the batch is stopped, or when @page_done says so:
- * the batch then stops with G_IO_ERROR_CANCELLED. */
-gboolean cg_batch_claim_page_done(CgBatchClaim *claim, guint pages_total, CgBatchPageFunc page_done,
-				  gpointer user_data);
+/* Before any item is worked on: the batch's @pages_total pages are
+ * reported to @page_done (may be NULL) with @user_data. */
+void cg_batch_claim_set_progress(CgBatchClaim *claim, guint pages_total, CgBatchPageFunc page_done,
+				 gpointer user_data);
+
+/* A CgRenderPageFunc for every item's rendering, @user_data the claim:
+ * any thread, without the lock, after a page of any item is rendered,
+ * counts it and calls the page function with the count so far, so the
+ * calls come 1, 2, ... in order and never two at once. FALSE (render no
+ * further page) once the batch is stopped, or when the page function says
+ * so: the batch then stops with G_IO_ERROR_CANCELLED. */
+gboolean cg_batch_claim_page_done(guint item_done, guint item_total, gpointer user_data);
 
 /* Under the lock: nothing more is claimed; the waiters are woken. An item
  * worked on still ends (cg-pdf-batch.c's page function sees the stop). */

@@ -13,8 +13,6 @@ struct _CgPdfBatch {
 	CgTemplate *tmpl;
 	const CgData *data; /* borrowed, used while a range is worked on */
 	CgRenderParams params;
-	CgRenderPageFunc page_done;
-	gpointer user_data;
 	GCancellable *cancellable;
 	guint n_pages;
 	guint range_pages;
@@ -46,14 +44,13 @@ cg_pdf_batch_new(CgTemplate *tmpl, const CgData *data, const CgRenderParams *par
 	batch->tmpl = cg_template_ref(tmpl);
 	batch->data = data;
 	batch->params = *params;
-	batch->page_done = page_done;
-	batch->user_data = user_data;
 	batch->cancellable = cancellable != NULL ? g_object_ref(cancellable) : NULL;
 	batch->n_pages = cg_data_get_n_recipients(data);
 	batch->range_pages = cg_pdf_batch_range_pages(batch->n_pages);
 	batch->n_ranges = (batch->n_pages + batch->range_pages - 1) / batch->range_pages;
 	batch->parts = g_new0(GBytes *, MAX(1u, batch->n_ranges));
 	cg_batch_claim_init(&batch->claim, batch->n_ranges);
+	cg_batch_claim_set_progress(&batch->claim, batch->n_pages, page_done, user_data);
 	return batch;
 }
 
@@ -81,18 +78,6 @@ cg_pdf_batch_unref(CgPdfBatch *batch)
 		g_atomic_rc_box_release_full(batch, (GDestroyNotify)cg_pdf_batch_clear);
 }
 
-/* Any thread, after each page of a range: counts it and reports it. */
-static gboolean
-cg_pdf_batch_page_done(guint range_done, guint range_total, gpointer user_data)
-{
-	CgPdfBatch *batch = user_data;
-
-	(void)range_done;
-	(void)range_total;
-	return cg_batch_claim_page_done(&batch->claim, batch->n_pages, batch->page_done,
-					batch->user_data);
-}
-
 /* Under the lock (released while rendering): claims and renders the next
  * range (a CgBatchStepFunc). */
 static void
@@ -108,8 +93,8 @@ cg_pdf_batch_work_one(gpointer user_data)
 
 	pdf = g_byte_array_sized_new(n * 4096 + 64 * 1024);
 	ok = cg_render_pdf_pages(batch->tmpl, batch->data, first, n, &batch->params,
-				 cg_render_write_to_byte_array, pdf, cg_pdf_batch_page_done, batch,
-				 batch->cancellable, &local_error);
+				 cg_render_write_to_byte_array, pdf, cg_batch_claim_page_done,
+				 &batch->claim, batch->cancellable, &local_error);
 	if (!ok && local_error == NULL)
 		local_error = g_error_new_literal(CG_ERROR, CG_ERROR_FAILED, "Rendering failed");
 	cg_batch_claim_end(&batch->claim, local_error);

@@ -27,8 +27,6 @@ struct _CgZipBatch {
 	GCancellable *cancellable;
 	guint n_pages;
 	guint n_ranges; /* of CG_ZIP_BATCH_RANGE pages: the claimed items */
-	CgRenderPageFunc page_done;
-	gpointer user_data;
 
 	/* under claim.lock (claim.error: the first failure of a renderer) */
 	guint written;			      /* pages 0 .. written - 1 are in the archive */
@@ -56,12 +54,11 @@ cg_zip_batch_new(CgTemplate *tmpl, const CgData *data, const CgRenderParams *par
 	batch->tmpl = cg_template_ref(tmpl);
 	batch->data = data;
 	batch->params = *params;
-	batch->page_done = page_done;
-	batch->user_data = user_data;
 	batch->cancellable = cancellable != NULL ? g_object_ref(cancellable) : NULL;
 	batch->n_pages = cg_data_get_n_recipients(data);
 	batch->n_ranges = (batch->n_pages + CG_ZIP_BATCH_RANGE - 1) / CG_ZIP_BATCH_RANGE;
 	cg_batch_claim_init(&batch->claim, batch->n_ranges);
+	cg_batch_claim_set_progress(&batch->claim, batch->n_pages, page_done, user_data);
 	return batch;
 }
 
@@ -88,18 +85,6 @@ cg_zip_batch_unref(CgZipBatch *batch)
 		g_atomic_rc_box_release_full(batch, (GDestroyNotify)cg_zip_batch_clear);
 }
 
-/* Any thread, after each page rendered: counts it and reports it. */
-static gboolean
-cg_zip_batch_page_done(guint done, guint total, gpointer user_data)
-{
-	CgZipBatch *batch = user_data;
-
-	(void)done;
-	(void)total;
-	return cg_batch_claim_page_done(&batch->claim, batch->n_pages, batch->page_done,
-					batch->user_data);
-}
-
 /* Without the lock: @pdf as page @page's member. */
 static void
 cg_zip_page_set(CgZipPage *page, GBytes *pdf)
@@ -121,8 +106,9 @@ cg_zip_batch_render_each(CgZipBatch *batch, guint first, guint n, CgZipPage *pag
 		g_autoptr(GBytes) bytes = NULL;
 
 		if (!cg_render_pdf_pages(batch->tmpl, batch->data, first + i, 1, &batch->params,
-					 cg_render_write_to_byte_array, pdf, cg_zip_batch_page_done,
-					 batch, batch->cancellable, error))
+					 cg_render_write_to_byte_array, pdf,
+					 cg_batch_claim_page_done, &batch->claim,
+					 batch->cancellable, error))
 			return FALSE;
 		bytes = g_byte_array_free_to_bytes(g_steal_pointer(&pdf));
 		cg_zip_page_set(&pages[i], bytes);
@@ -145,8 +131,8 @@ cg_zip_batch_render(CgZipBatch *batch, guint range, CgZipPage *pages, GError **e
 	g_autoptr(GPtrArray) split = NULL;
 
 	if (!cg_render_pdf_pages(batch->tmpl, batch->data, first, n, &batch->params,
-				 cg_render_write_to_byte_array, pdf, cg_zip_batch_page_done, batch,
-				 batch->cancellable, error))
+				 cg_render_write_to_byte_array, pdf, cg_batch_claim_page_done,
+				 &batch->claim, batch->cancellable, error))
 		return FALSE;
 	bytes = g_byte_array_free_to_bytes(g_steal_pointer(&pdf));
 	/* cg-render.c's title of a one-page PDF */
