@@ -510,7 +510,11 @@ cg_concat_read_part(CgConcatPart *part, GBytes *bytes)
 	    !g_ascii_isdigit(part->bytes[7]))
 		return FALSE;
 	part->version = (char)part->bytes[7];
+	/* the catalog and the information dictionary may have turned out
+	 * never written (their entry pointing at another object) */
 	return cg_concat_read_xref(part) && cg_concat_read_objects(part) &&
+	       part->offsets[part->root] != NULL &&
+	       (part->info == 0 || part->offsets[part->info] != NULL) &&
 	       cg_concat_read_pages(part) &&
 	       (part->info == 0 || (part->objects[part->info].value[0] == '<' &&
 				    part->objects[part->info].data == NULL));
