@@ -1,32 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cg-pdf-batch.h"
 
+#include "cg-batch-claim.h"
 #include "cg-error.h"
 #include "cg-pdf-join.h"
 
 /* in a GRcBox (atomic): cg_pdf_batch_ref() / _unref() */
 struct _CgPdfBatch {
-	GMutex lock;
-	GCond cond;
+	CgBatchClaim claim; /* of the ranges; its lock guards what is below too */
 
 	/* read-only after cg_pdf_batch_new() */
 	CgTemplate *tmpl;
 	const CgData *data; /* borrowed, used while a range is worked on */
 	CgRenderParams params;
-	CgRenderPageFunc page_done;
-	gpointer user_data;
 	GCancellable *cancellable;
 	guint n_pages;
 	guint range_pages;
 	guint n_ranges;
 
-	/* under @lock */
-	guint claimed;	  /* ranges 0 .. claimed - 1 are claimed */
-	guint working;	  /* ranges being rendered */
-	guint pages_done; /* pages rendered, in all ranges */
-	gboolean stop;	  /* claim nothing more, render no further page */
-	GError *error;	  /* the first failure */
-	GBytes **parts;	  /* range i's PDF, once rendered */
+	/* under claim.lock (claim.stop: render no further page either) */
+	GBytes **parts; /* range i's PDF, once rendered */
 };
 
 guint
@@ -48,18 +41,16 @@ cg_pdf_batch_new(CgTemplate *tmpl, const CgData *data, const CgRenderParams *par
 	g_return_val_if_fail(params != NULL, NULL);
 
 	batch = g_atomic_rc_box_new0(CgPdfBatch);
-	g_mutex_init(&batch->lock);
-	g_cond_init(&batch->cond);
 	batch->tmpl = cg_template_ref(tmpl);
 	batch->data = data;
 	batch->params = *params;
-	batch->page_done = page_done;
-	batch->user_data = user_data;
 	batch->cancellable = cancellable != NULL ? g_object_ref(cancellable) : NULL;
 	batch->n_pages = cg_data_get_n_recipients(data);
 	batch->range_pages = cg_pdf_batch_range_pages(batch->n_pages);
 	batch->n_ranges = (batch->n_pages + batch->range_pages - 1) / batch->range_pages;
 	batch->parts = g_new0(GBytes *, MAX(1u, batch->n_ranges));
+	cg_batch_claim_init(&batch->claim, batch->n_ranges);
+	cg_batch_claim_set_progress(&batch->claim, batch->n_pages, page_done, user_data);
 	return batch;
 }
 
@@ -75,11 +66,9 @@ cg_pdf_batch_clear(CgPdfBatch *batch)
 	for (guint i = 0; i < batch->n_ranges; i++)
 		g_clear_pointer(&batch->parts[i], g_bytes_unref);
 	g_free(batch->parts);
-	g_clear_error(&batch->error);
 	g_clear_object(&batch->cancellable);
 	cg_template_unref(batch->tmpl);
-	g_mutex_clear(&batch->lock);
-	g_cond_clear(&batch->cond);
+	cg_batch_claim_clear(&batch->claim);
 }
 
 void
@@ -89,82 +78,36 @@ cg_pdf_batch_unref(CgPdfBatch *batch)
 		g_atomic_rc_box_release_full(batch, (GDestroyNotify)cg_pdf_batch_clear);
 }
 
-/* Under the lock: the batch stops with @error (taken), unless it failed
- * already. */
+/* Under the lock (released while rendering): claims and renders the next
+ * range (a CgBatchStepFunc). */
 static void
-cg_pdf_batch_fail(CgPdfBatch *batch, GError *error)
-{
-	if (batch->error == NULL)
-		batch->error = error;
-	else
-		g_error_free(error);
-	batch->stop = TRUE;
-}
-
-/* Any thread, after each page of a range: counts it and reports it. */
-static gboolean
-cg_pdf_batch_page_done(guint range_done, guint range_total, gpointer user_data)
+cg_pdf_batch_work_one(gpointer user_data)
 {
 	CgPdfBatch *batch = user_data;
-	gboolean go_on;
-
-	(void)range_done;
-	(void)range_total;
-	g_mutex_lock(&batch->lock);
-	go_on = !batch->stop;
-	if (go_on) {
-		batch->pages_done++;
-		if (batch->page_done != NULL &&
-		    !batch->page_done(batch->pages_done, batch->n_pages, batch->user_data)) {
-			cg_pdf_batch_fail(batch,
-					  g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
-						      "Rendering stopped after page %u of %u",
-						      batch->pages_done, batch->n_pages));
-			go_on = FALSE;
-		}
-	}
-	g_mutex_unlock(&batch->lock);
-	return go_on;
-}
-
-/* Under the lock (released while rendering): claims and renders the next
- * range. */
-static void
-cg_pdf_batch_work_one(CgPdfBatch *batch)
-{
-	g_autoptr(GError) local_error = NULL;
+	GError *local_error = NULL;
 	g_autoptr(GByteArray) pdf = NULL;
-	guint range = batch->claimed++;
+	guint range = cg_batch_claim_begin(&batch->claim);
 	guint first = range * batch->range_pages;
 	guint n = MIN(batch->range_pages, batch->n_pages - first);
 	gboolean ok;
 
-	batch->working++;
-	g_mutex_unlock(&batch->lock);
 	pdf = g_byte_array_sized_new(n * 4096 + 64 * 1024);
 	ok = cg_render_pdf_pages(batch->tmpl, batch->data, first, n, &batch->params,
-				 cg_render_write_to_byte_array, pdf, cg_pdf_batch_page_done, batch,
-				 batch->cancellable, &local_error);
-	g_mutex_lock(&batch->lock);
-	batch->working--;
-	if (!ok)
-		cg_pdf_batch_fail(batch, g_steal_pointer(&local_error));
-	else
+				 cg_render_write_to_byte_array, pdf, cg_batch_claim_page_done,
+				 &batch->claim, batch->cancellable, &local_error);
+	if (!ok && local_error == NULL)
+		local_error = g_error_new_literal(CG_ERROR, CG_ERROR_FAILED, "Rendering failed");
+	cg_batch_claim_end(&batch->claim, local_error);
+	if (ok)
 		batch->parts[range] = g_byte_array_free_to_bytes(g_steal_pointer(&pdf));
-	g_cond_broadcast(&batch->cond);
 }
 
 gboolean
 cg_pdf_batch_wants_help(CgPdfBatch *batch)
 {
-	gboolean wants;
-
 	g_return_val_if_fail(batch != NULL, FALSE);
 
-	g_mutex_lock(&batch->lock);
-	wants = !batch->stop && batch->claimed < batch->n_ranges;
-	g_mutex_unlock(&batch->lock);
-	return wants;
+	return cg_batch_claim_wants_help(&batch->claim);
 }
 
 void
@@ -172,20 +115,7 @@ cg_pdf_batch_help(CgPdfBatch *batch, CgPdfBatchLeaveFunc leave, gpointer user_da
 {
 	g_return_if_fail(batch != NULL);
 
-	for (;;) {
-		gboolean done;
-
-		/* outside the batch's lock: @leave may take its caller's locks */
-		if (leave != NULL && leave(user_data))
-			return;
-		g_mutex_lock(&batch->lock);
-		done = batch->stop || batch->claimed >= batch->n_ranges;
-		if (!done)
-			cg_pdf_batch_work_one(batch);
-		g_mutex_unlock(&batch->lock);
-		if (done)
-			return;
-	}
+	cg_batch_claim_help(&batch->claim, cg_pdf_batch_work_one, batch, leave, user_data);
 }
 
 /* The joined document's title, as cg-render.c titles a batch's PDF. */
@@ -234,18 +164,18 @@ cg_pdf_batch_run(CgPdfBatch *batch, cairo_write_func_t write, void *closure, GEr
 		return cg_render_pdf_pages(batch->tmpl, batch->data, 0, 0, &batch->params, write,
 					   closure, NULL, NULL, batch->cancellable, error);
 
-	g_mutex_lock(&batch->lock);
-	while (!batch->stop && batch->claimed < batch->n_ranges)
+	g_mutex_lock(&batch->claim.lock);
+	while (cg_batch_claim_open(&batch->claim))
 		cg_pdf_batch_work_one(batch);
-	/* no helper uses the data once this returns */
-	while (batch->working > 0)
-		g_cond_wait(&batch->cond, &batch->lock);
-	batch->stop = TRUE;
-	if (batch->error != NULL) {
-		g_propagate_error(error, g_steal_pointer(&batch->error));
-		g_mutex_unlock(&batch->lock);
+	/* every range claimed: the helpers' last ones end, then none is
+	 * claimed again and no helper uses the data once this returns */
+	cg_batch_claim_wait_idle(&batch->claim);
+	cg_batch_claim_stop(&batch->claim);
+	if (batch->claim.error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&batch->claim.error));
+		g_mutex_unlock(&batch->claim.lock);
 		return FALSE;
 	}
-	g_mutex_unlock(&batch->lock);
+	g_mutex_unlock(&batch->claim.lock);
 	return cg_pdf_batch_write(batch, write, closure, error);
 }

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "cg-batch-claim.h"
 #include "cg-data.h"
 #include "cg-render.h"
 #include "cg-template.h"
@@ -35,8 +36,13 @@ G_BEGIN_DECLS
  * checked before every page, by every thread; a stopped or failed batch
  * writes nothing.
  *
- * Figures (1,000 pages of the classic template, all beside other work: 2
- * cores at load 6.5-7): one surface 3,094,654 bytes, 4 fonts; 8 ranges
+ * The join is cg-pdf-concat.h's for cairo's ranges (issue 12): 29 ms of
+ * CPU for 1,000 pages where qpdf took 271-410 ms (tests/bench/
+ * bench-pdf-tail, beside other work), 2.1 MB where qpdf's object streams
+ * made 1.1 MB. Over D-Bus end to end (bench-pdf.py build 1000 3, load
+ * 0.6-1.0) 2,984 pages/s with 2 workers where qpdf's join gave 1,508.
+ * Older figures, with qpdf (1,000 pages of the classic template, all
+ * beside other work: 2 cores at load 6.5-7): one surface 3,094,654 bytes, 4 fonts; 8 ranges
  * joined 2,619,632 bytes (object streams save more than the 8 copies of
  * the fonts cost), 32 fonts; the join alone 0.97-1.5 s, rendering on one
  * thread 8.3 s. Over D-Bus end to end (tests/bench/bench-pdf.py build 1000
@@ -75,7 +81,7 @@ gboolean cg_pdf_batch_run(CgPdfBatch *batch, cairo_write_func_t write, void *clo
 gboolean cg_pdf_batch_wants_help(CgPdfBatch *batch);
 
 /* Called between ranges: TRUE makes a helper leave (e.g. other work waits). */
-typedef gboolean (*CgPdfBatchLeaveFunc)(gpointer user_data);
+typedef CgBatchLeaveFunc CgPdfBatchLeaveFunc;
 
 /* Another thread's share of the work: renders ranges until none is left to
  * claim, the batch stops, or @leave (may be NULL) says so. */

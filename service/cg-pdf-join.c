@@ -4,6 +4,7 @@
 #include <qpdf/qpdf-c.h>
 
 #include "cg-error.h"
+#include "cg-pdf-concat.h"
 
 static void
 cg_qpdf_cleanup(qpdf_data qpdf)
@@ -100,6 +101,7 @@ cg_pdf_join(GBytes *const *parts, guint n_parts, const char *title, cairo_write_
 	    void *closure, GError **error)
 {
 	g_autoptr(CgQpdf) out = NULL;
+	g_autoptr(GByteArray) plain = NULL;
 	/* the parts stay open until the output is written: qpdf copies
 	 * their stream data then */
 	g_autoptr(GPtrArray) others = NULL;
@@ -108,6 +110,16 @@ cg_pdf_join(GBytes *const *parts, guint n_parts, const char *title, cairo_write_
 	g_return_val_if_fail(write != NULL, FALSE);
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
+	/* cairo's plain PDFs: joined without qpdf (cg-pdf-concat.h) */
+	plain = cg_pdf_concat(parts, n_parts, title);
+	if (plain != NULL) {
+		if (write(closure, plain->data, plain->len) != CAIRO_STATUS_SUCCESS) {
+			g_set_error_literal(error, CG_ERROR, CG_ERROR_FAILED,
+					    "Could not write the joined PDF");
+			return FALSE;
+		}
+		return TRUE;
+	}
 	out = cg_qpdf_new();
 	if (!cg_qpdf_read(out, parts[0], 0, error))
 		return FALSE;

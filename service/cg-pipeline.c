@@ -276,19 +276,19 @@ offer_end(CgPipeline *pipeline, CgHelp *queued)
 
 /* A ZIP batch's pages are independent PDFs: idle workers render them too,
  * while this one writes them in order; per-page progress comes from the
- * writing. */
+ * rendering, counted in order (as for a PDF batch). */
 static gboolean
 run_zip(CgReporter *reporter, CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
 	CgOutput *output, GError **error)
 {
 	CgPipeline *pipeline = reporter->pipeline;
-	g_autoptr(CgZipBatch) batch =
-	    cg_zip_batch_new(tmpl, data, params, reporter->job->cancellable);
+	g_autoptr(CgZipBatch) batch = cg_zip_batch_new(tmpl, data, params, page_done_cb, reporter,
+						       reporter->job->cancellable);
 	CgHelp help = {batch, NULL};
 	CgHelp *queued = offer_help(pipeline, &help, cg_data_get_n_recipients(data) > 1);
 	gboolean ok;
 
-	ok = cg_zip_batch_run(batch, cg_output_write, output, page_done_cb, reporter, error);
+	ok = cg_zip_batch_run(batch, cg_output_write, output, error);
 	offer_end(pipeline, queued);
 	return ok;
 }

@@ -3,7 +3,9 @@
 
 #include <string.h>
 
+#include "cg-batch-claim.h"
 #include "cg-manifest.h"
+#include "cg-pdf-concat.h"
 #include "cg-zip.h"
 
 #define CG_ZIP_HELPER_WAIT_US (5 * G_TIME_SPAN_MILLISECOND)
@@ -16,8 +18,7 @@ typedef struct {
 
 /* in a GRcBox (atomic): cg_zip_batch_ref() / _unref() */
 struct _CgZipBatch {
-	GMutex lock;
-	GCond cond;
+	CgBatchClaim claim; /* of the pages; its lock guards what is below too */
 
 	/* read-only after cg_zip_batch_new() */
 	CgTemplate *tmpl;
@@ -25,13 +26,10 @@ struct _CgZipBatch {
 	CgRenderParams params;
 	GCancellable *cancellable;
 	guint n_pages;
+	guint n_ranges; /* of CG_ZIP_BATCH_RANGE pages: the claimed items */
 
-	/* under @lock */
-	guint claimed;			      /* pages 0 .. claimed - 1 are claimed */
+	/* under claim.lock (claim.error: the first failure of a renderer) */
 	guint written;			      /* pages 0 .. written - 1 are in the archive */
-	guint working;			      /* pages being rendered */
-	gboolean stop;			      /* claim nothing more */
-	GError *error;			      /* the first failure of a renderer */
 	CgZipPage slots[CG_ZIP_BATCH_WINDOW]; /* page i in slot i % WINDOW */
 };
 
@@ -44,7 +42,7 @@ cg_zip_page_clear(CgZipPage *page)
 
 CgZipBatch *
 cg_zip_batch_new(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
-		 GCancellable *cancellable)
+		 CgRenderPageFunc page_done, gpointer user_data, GCancellable *cancellable)
 {
 	CgZipBatch *batch;
 
@@ -53,13 +51,14 @@ cg_zip_batch_new(CgTemplate *tmpl, const CgData *data, const CgRenderParams *par
 	g_return_val_if_fail(params != NULL, NULL);
 
 	batch = g_atomic_rc_box_new0(CgZipBatch);
-	g_mutex_init(&batch->lock);
-	g_cond_init(&batch->cond);
 	batch->tmpl = cg_template_ref(tmpl);
 	batch->data = data;
 	batch->params = *params;
 	batch->cancellable = cancellable != NULL ? g_object_ref(cancellable) : NULL;
 	batch->n_pages = cg_data_get_n_recipients(data);
+	batch->n_ranges = (batch->n_pages + CG_ZIP_BATCH_RANGE - 1) / CG_ZIP_BATCH_RANGE;
+	cg_batch_claim_init(&batch->claim, batch->n_ranges);
+	cg_batch_claim_set_progress(&batch->claim, batch->n_pages, page_done, user_data);
 	return batch;
 }
 
@@ -74,11 +73,9 @@ cg_zip_batch_clear(CgZipBatch *batch)
 {
 	for (guint i = 0; i < CG_ZIP_BATCH_WINDOW; i++)
 		cg_zip_page_clear(&batch->slots[i]);
-	g_clear_error(&batch->error);
 	g_clear_object(&batch->cancellable);
 	cg_template_unref(batch->tmpl);
-	g_mutex_clear(&batch->lock);
-	g_cond_clear(&batch->cond);
+	cg_batch_claim_clear(&batch->claim);
 }
 
 void
@@ -88,67 +85,125 @@ cg_zip_batch_unref(CgZipBatch *batch)
 		g_atomic_rc_box_release_full(batch, (GDestroyNotify)cg_zip_batch_clear);
 }
 
-/* Any thread, without the lock: page @index as a one-page PDF. */
-static gboolean
-cg_zip_batch_render(CgZipBatch *batch, guint index, CgZipPage *page, GError **error)
+/* Without the lock: @pdf as page @page's member. */
+static void
+cg_zip_page_set(CgZipPage *page, GBytes *pdf)
 {
-	g_autoptr(GByteArray) pdf = g_byte_array_sized_new(64 * 1024);
+	gsize length;
+	const void *bytes = g_bytes_get_data(pdf, &length);
 
-	if (!cg_render_pdf_pages(batch->tmpl, batch->data, index, 1, &batch->params,
-				 cg_render_write_to_byte_array, pdf, NULL, NULL, batch->cancellable,
-				 error))
-		return FALSE;
-	page->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, pdf->data, pdf->len);
-	page->pdf = g_byte_array_free_to_bytes(g_steal_pointer(&pdf));
+	page->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, bytes, length);
+	page->pdf = g_bytes_ref(pdf);
+}
+
+/* Any thread, without the lock: pages @first .. @first + @n - 1 rendered
+ * one by one, each its own one-page PDF. */
+static gboolean
+cg_zip_batch_render_each(CgZipBatch *batch, guint first, guint n, CgZipPage *pages, GError **error)
+{
+	for (guint i = 0; i < n; i++) {
+		g_autoptr(GByteArray) pdf = g_byte_array_sized_new(64 * 1024);
+		g_autoptr(GBytes) bytes = NULL;
+
+		if (!cg_render_pdf_pages(batch->tmpl, batch->data, first + i, 1, &batch->params,
+					 cg_render_write_to_byte_array, pdf,
+					 cg_batch_claim_page_done, &batch->claim,
+					 batch->cancellable, error))
+			return FALSE;
+		bytes = g_byte_array_free_to_bytes(g_steal_pointer(&pdf));
+		cg_zip_page_set(&pages[i], bytes);
+	}
 	return TRUE;
 }
 
-/* Under the lock: whether the next page may be claimed now. */
+/* Any thread, without the lock: range @range's pages, each its own
+ * one-page PDF. Rendered as one PDF and cut into pages (cg_pdf_split():
+ * the background and the fonts drawn and compressed once for the range,
+ * not once a page), or page by page when the cut declines. */
+static gboolean
+cg_zip_batch_render(CgZipBatch *batch, guint range, CgZipPage *pages, GError **error)
+{
+	guint first = range * CG_ZIP_BATCH_RANGE;
+	guint n = MIN(CG_ZIP_BATCH_RANGE, batch->n_pages - first);
+	g_autoptr(GByteArray) pdf = g_byte_array_sized_new(n * 8192 + 64 * 1024);
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GPtrArray) titles = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) split = NULL;
+
+	if (!cg_render_pdf_pages(batch->tmpl, batch->data, first, n, &batch->params,
+				 cg_render_write_to_byte_array, pdf, cg_batch_claim_page_done,
+				 &batch->claim, batch->cancellable, error))
+		return FALSE;
+	bytes = g_byte_array_free_to_bytes(g_steal_pointer(&pdf));
+	/* cg-render.c's title of a one-page PDF */
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *number = cg_render_certificate_number(
+		    batch->params.issued_at_us, batch->params.first_number + first + i);
+
+		g_ptr_array_add(titles, g_strdup_printf("Certificate %s", number));
+	}
+	split = cg_pdf_split(bytes, (const char *const *)titles->pdata, n);
+	if (split == NULL)
+		return cg_zip_batch_render_each(batch, first, n, pages, error);
+	for (guint i = 0; i < n; i++)
+		cg_zip_page_set(&pages[i], split->pdata[i]);
+	return TRUE;
+}
+
+/* Under the lock: whether the next range may be claimed now (its pages
+ * all fit in the window). */
 static gboolean
 cg_zip_batch_can_claim(const CgZipBatch *batch)
 {
-	return !batch->stop && batch->claimed < batch->n_pages &&
-	       batch->claimed < batch->written + CG_ZIP_BATCH_WINDOW;
+	return cg_batch_claim_open(&batch->claim) &&
+	       (batch->claim.claimed + 1) * CG_ZIP_BATCH_RANGE <=
+		   batch->written + CG_ZIP_BATCH_WINDOW;
 }
 
 /* Under the lock (released while rendering): claims, renders and stores
- * the next page. */
+ * the next range's pages. */
 static void
 cg_zip_batch_work_one(CgZipBatch *batch)
 {
-	g_autoptr(GError) local_error = NULL;
-	CgZipPage page = {NULL, NULL};
-	guint index = batch->claimed++;
+	GError *local_error = NULL;
+	CgZipPage pages[CG_ZIP_BATCH_RANGE] = {{NULL, NULL}};
+	guint range = cg_batch_claim_begin(&batch->claim);
+	guint first = range * CG_ZIP_BATCH_RANGE;
 	gboolean ok;
 
-	batch->working++;
-	g_mutex_unlock(&batch->lock);
-	ok = cg_zip_batch_render(batch, index, &page, &local_error);
-	g_mutex_lock(&batch->lock);
-	batch->working--;
-	if (!ok) {
-		if (batch->error == NULL)
-			batch->error = g_steal_pointer(&local_error);
-		batch->stop = TRUE;
-	} else if (batch->stop) {
-		cg_zip_page_clear(&page);
-	} else {
-		batch->slots[index % CG_ZIP_BATCH_WINDOW] = page;
+	ok = cg_zip_batch_render(batch, range, pages, &local_error);
+	if (!ok && local_error == NULL)
+		local_error =
+		    g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, "Rendering failed");
+	cg_batch_claim_end(&batch->claim, local_error);
+	for (guint i = 0; i < CG_ZIP_BATCH_RANGE; i++) {
+		if (ok && !batch->claim.stop && pages[i].pdf != NULL)
+			batch->slots[(first + i) % CG_ZIP_BATCH_WINDOW] = pages[i];
+		else
+			cg_zip_page_clear(&pages[i]);
 	}
-	g_cond_broadcast(&batch->cond);
+}
+
+/* A helper's step under the lock (a CgBatchStepFunc): a range, or a wait
+ * while the window is full (the writer is behind). */
+static void
+cg_zip_batch_help_step(gpointer user_data)
+{
+	CgZipBatch *batch = user_data;
+
+	if (cg_zip_batch_can_claim(batch))
+		cg_zip_batch_work_one(batch);
+	else
+		g_cond_wait_until(&batch->claim.cond, &batch->claim.lock,
+				  g_get_monotonic_time() + CG_ZIP_HELPER_WAIT_US);
 }
 
 gboolean
 cg_zip_batch_wants_help(CgZipBatch *batch)
 {
-	gboolean wants;
-
 	g_return_val_if_fail(batch != NULL, FALSE);
 
-	g_mutex_lock(&batch->lock);
-	wants = !batch->stop && batch->claimed < batch->n_pages;
-	g_mutex_unlock(&batch->lock);
-	return wants;
+	return cg_batch_claim_wants_help(&batch->claim);
 }
 
 void
@@ -156,24 +211,7 @@ cg_zip_batch_help(CgZipBatch *batch, CgZipBatchLeaveFunc leave, gpointer user_da
 {
 	g_return_if_fail(batch != NULL);
 
-	for (;;) {
-		gboolean done;
-
-		/* outside the batch's lock: @leave may take its caller's locks */
-		if (leave != NULL && leave(user_data))
-			return;
-		g_mutex_lock(&batch->lock);
-		done = batch->stop || batch->claimed >= batch->n_pages;
-		if (!done && cg_zip_batch_can_claim(batch))
-			cg_zip_batch_work_one(batch);
-		else if (!done)
-			/* the window is full: the writer is behind */
-			g_cond_wait_until(&batch->cond, &batch->lock,
-					  g_get_monotonic_time() + CG_ZIP_HELPER_WAIT_US);
-		g_mutex_unlock(&batch->lock);
-		if (done)
-			return;
-	}
+	cg_batch_claim_help(&batch->claim, cg_zip_batch_help_step, batch, leave, user_data);
 }
 
 /* Without the lock: writes @page as page @index of the archive. */
@@ -198,10 +236,9 @@ cg_zip_batch_write_page(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manifes
 /* Under the lock: writes the pages in order, rendering when the next one
  * is not there yet, until all are written or the batch stops. */
 static gboolean
-cg_zip_batch_write_pages(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manifest,
-			 CgRenderPageFunc page_done, gpointer user_data, GError **error)
+cg_zip_batch_write_pages(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manifest, GError **error)
 {
-	while (batch->written < batch->n_pages && !batch->stop) {
+	while (batch->written < batch->n_pages && !batch->claim.stop) {
 		CgZipPage *slot = &batch->slots[batch->written % CG_ZIP_BATCH_WINDOW];
 		CgZipPage page = *slot;
 		guint index = batch->written;
@@ -211,35 +248,28 @@ cg_zip_batch_write_pages(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manife
 			if (cg_zip_batch_can_claim(batch))
 				cg_zip_batch_work_one(batch);
 			else
-				g_cond_wait(&batch->cond, &batch->lock);
+				g_cond_wait(&batch->claim.cond, &batch->claim.lock);
 			continue;
 		}
 		memset(slot, 0, sizeof(*slot));
-		g_mutex_unlock(&batch->lock);
+		g_mutex_unlock(&batch->claim.lock);
 		ok = cg_zip_batch_write_page(batch, zip, manifest, index, &page, error);
 		cg_zip_page_clear(&page);
-		if (ok && page_done != NULL && !page_done(index + 1, batch->n_pages, user_data)) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-				    "Rendering stopped after page %u of %u", index + 1,
-				    batch->n_pages);
-			ok = FALSE;
-		}
-		g_mutex_lock(&batch->lock);
+		g_mutex_lock(&batch->claim.lock);
 		batch->written++;
-		g_cond_broadcast(&batch->cond);
+		g_cond_broadcast(&batch->claim.cond);
 		if (!ok)
 			return FALSE;
 	}
-	if (batch->error != NULL) {
-		g_propagate_error(error, g_steal_pointer(&batch->error));
+	if (batch->claim.error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&batch->claim.error));
 		return FALSE;
 	}
 	return TRUE;
 }
 
 gboolean
-cg_zip_batch_run(CgZipBatch *batch, cairo_write_func_t write, void *closure,
-		 CgRenderPageFunc page_done, gpointer user_data, GError **error)
+cg_zip_batch_run(CgZipBatch *batch, cairo_write_func_t write, void *closure, GError **error)
 {
 	g_autoptr(CgZipWriter) zip = NULL;
 	g_autoptr(CgManifest) manifest = cg_manifest_new();
@@ -254,14 +284,12 @@ cg_zip_batch_run(CgZipBatch *batch, cairo_write_func_t write, void *closure,
 	if (zip == NULL)
 		return FALSE;
 
-	g_mutex_lock(&batch->lock);
-	ok = cg_zip_batch_write_pages(batch, zip, manifest, page_done, user_data, error);
+	g_mutex_lock(&batch->claim.lock);
+	ok = cg_zip_batch_write_pages(batch, zip, manifest, error);
 	/* no helper uses the data once this returns */
-	batch->stop = TRUE;
-	g_cond_broadcast(&batch->cond);
-	while (batch->working > 0)
-		g_cond_wait(&batch->cond, &batch->lock);
-	g_mutex_unlock(&batch->lock);
+	cg_batch_claim_stop(&batch->claim);
+	cg_batch_claim_wait_idle(&batch->claim);
+	g_mutex_unlock(&batch->claim.lock);
 	if (!ok)
 		return FALSE;
 

@@ -7,6 +7,7 @@
 
 #include "cg-pdf-batch.h"
 #include "cg-template.h"
+#include "cg-test-progress.h"
 #include "cg-test-util.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerDocument, g_object_unref)
@@ -52,35 +53,6 @@ batch_data(Fixture *f, guint n)
 	return data;
 }
 
-typedef struct {
-	GMutex lock; /* the batch calls in order already; this checks it */
-	guint calls;
-	guint last;
-	guint stop_after; /* 0: never */
-	GCancellable *cancellable;
-} Progress;
-
-static gboolean
-page_done(guint pages_done, guint pages_total, gpointer user_data)
-{
-	Progress *progress = user_data;
-	gboolean go_on = TRUE;
-
-	g_assert_true(g_mutex_trylock(&progress->lock)); /* never two at once */
-	g_assert_cmpuint(pages_done, ==, progress->last + 1);
-	g_assert_cmpuint(pages_done, <=, pages_total);
-	progress->last = pages_done;
-	progress->calls++;
-	if (progress->stop_after != 0 && pages_done == progress->stop_after) {
-		if (progress->cancellable != NULL)
-			g_cancellable_cancel(progress->cancellable);
-		else
-			go_on = FALSE;
-	}
-	g_mutex_unlock(&progress->lock);
-	return go_on;
-}
-
 static gpointer
 helper_thread(gpointer data)
 {
@@ -91,12 +63,12 @@ helper_thread(gpointer data)
 /* The batch of @data rendered by 1 + @n_helpers threads, or NULL (and
  * @error) when it fails. */
 static GBytes *
-run_batch(Fixture *f, const CgData *data, guint n_helpers, Progress *progress,
+run_batch(Fixture *f, const CgData *data, guint n_helpers, CgTestProgress *progress,
 	  GCancellable *cancellable, GError **error)
 {
 	CgRenderParams params = {.first_number = FIRST_NUMBER, .issued_at_us = ISSUED_AT_US};
-	g_autoptr(CgPdfBatch) batch =
-	    cg_pdf_batch_new(f->tmpl, data, &params, page_done, progress, cancellable);
+	g_autoptr(CgPdfBatch) batch = cg_pdf_batch_new(
+	    f->tmpl, data, &params, cg_test_progress_page_done, progress, cancellable);
 	g_autoptr(GByteArray) out = g_byte_array_new();
 	GThread *helpers[4];
 	gboolean ok;
@@ -144,7 +116,7 @@ test_batch_threads_same_bytes(Fixture *f, gconstpointer user_data)
 	g_autoptr(GError) error = NULL;
 
 	for (guint helpers = 0; helpers < 3; helpers++) {
-		Progress progress = {0};
+		CgTestProgress progress = {0};
 		g_autoptr(GBytes) pdf = run_batch(f, data, helpers, &progress, NULL, &error);
 
 		g_assert_no_error(error);
@@ -180,7 +152,7 @@ test_batch_one_range(Fixture *f, gconstpointer user_data)
 	g_autoptr(CgData) data = batch_data(f, 5);
 	g_autoptr(GByteArray) direct = g_byte_array_new();
 	g_autoptr(GError) error = NULL;
-	Progress progress = {0};
+	CgTestProgress progress = {0};
 	g_autoptr(GBytes) pdf = run_batch(f, data, 1, &progress, NULL, &error);
 	g_autoptr(GBytes) expected = NULL;
 
@@ -203,8 +175,8 @@ test_batch_cancel(Fixture *f, gconstpointer user_data)
 	for (guint how = 0; how < 4; how++) {
 		g_autoptr(GError) error = NULL;
 		g_autoptr(GCancellable) cancellable = g_cancellable_new();
-		Progress progress = {.stop_after = 40,
-				     .cancellable = how % 2 == 0 ? cancellable : NULL};
+		CgTestProgress progress = {.stop_after = 40,
+					   .cancellable = how % 2 == 0 ? cancellable : NULL};
 		g_autoptr(GBytes) pdf = run_batch(f, data, how / 2, &progress, cancellable, &error);
 
 		g_assert_null(pdf);

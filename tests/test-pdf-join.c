@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Joining PDFs with qpdf (cg-pdf-join.c): pages in order, the title, the
- * same bytes for the same parts, bad parts and failed writes. */
+/* Joining PDFs (cg-pdf-join.c): cairo's plain parts without qpdf
+ * (cg-pdf-concat.c), others with it; pages in order, the title, the same
+ * bytes for the same parts, parts the plain join declines, bad parts and
+ * failed writes. */
+#define _GNU_SOURCE /* memmem() */
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
 #include <poppler.h>
+#include <qpdf/qpdf-c.h>
 #include <string.h>
 
 #include "cg-error.h"
+#include "cg-pdf-concat.h"
 #include "cg-pdf-join.h"
 #include "cg-render.h"
 #include "cg-test-util.h"
@@ -14,9 +19,11 @@
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerDocument, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PopplerPage, g_object_unref)
 
-/* A PDF of @n pages whose texts are "@label page N". */
+/* A PDF of @n pages whose texts are "@label page N", each page with a link
+ * to https://example.org/@label/N when @links (as certgend's QR codes: the
+ * shape cairo 1.16 gives it lists an object per page it never writes). */
 static GBytes *
-make_part(const char *label, guint n)
+make_part_full(const char *label, guint n, gboolean links)
 {
 	GByteArray *pdf = g_byte_array_new();
 	cairo_surface_t *surface =
@@ -31,6 +38,13 @@ make_part(const char *label, guint n)
 		cairo_move_to(cr, 10, 50);
 		pango_layout_set_text(layout, text, -1);
 		pango_cairo_show_layout(cr, layout);
+		if (links) {
+			g_autofree char *attributes = g_strdup_printf(
+			    "rect=[150 10 40 40] uri='https://example.org/%s/%u'", label, i + 1);
+
+			cairo_tag_begin(cr, CAIRO_TAG_LINK, attributes);
+			cairo_tag_end(cr, CAIRO_TAG_LINK);
+		}
 		cairo_show_page(cr);
 	}
 	g_object_unref(layout);
@@ -39,6 +53,12 @@ make_part(const char *label, guint n)
 	g_assert_cmpint(cairo_surface_status(surface), ==, CAIRO_STATUS_SUCCESS);
 	cairo_surface_destroy(surface);
 	return g_byte_array_free_to_bytes(pdf);
+}
+
+static GBytes *
+make_part(const char *label, guint n)
+{
+	return make_part_full(label, n, FALSE);
 }
 
 static GBytes *
@@ -52,20 +72,27 @@ join(GBytes **parts, guint n, const char *title)
 	return g_byte_array_free_to_bytes(out);
 }
 
-static void
-test_join_pages_in_order(void)
+static gboolean
+contains(GBytes *bytes, const char *text)
 {
-	g_autoptr(GBytes) a = make_part("alpha", 2);
-	g_autoptr(GBytes) b = make_part("beta", 3);
-	g_autoptr(GBytes) c = make_part("gamma", 1);
-	GBytes *parts[] = {a, b, c};
-	g_autoptr(GBytes) joined = join(parts, 3, "Certificates A–B");
-	g_autoptr(GBytes) again = join(parts, 3, "Certificates A–B");
+	/* memmem: streams hold NUL bytes */
+	return memmem(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), text, strlen(text)) !=
+	       NULL;
+}
+
+/* @joined has the pages of alpha (2), beta (3), gamma (1) in order, and
+ * @title; qpdf reads it without a warning. */
+static void
+assert_joined(GBytes *joined, const char *title)
+{
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PopplerDocument) doc = poppler_document_new_from_bytes(joined, NULL, &error);
 	const char *expected[] = {"alpha page 1", "alpha page 2", "beta page 1",
 				  "beta page 2",  "beta page 3",  "gamma page 1"};
-	g_autofree char *title = NULL;
+	g_autofree char *doc_title = NULL;
+	qpdf_data qpdf = qpdf_init();
+	gsize length;
+	const char *bytes = g_bytes_get_data(joined, &length);
 
 	g_assert_no_error(error);
 	g_assert_cmpint(poppler_document_get_n_pages(doc), ==, 6);
@@ -75,12 +102,250 @@ test_join_pages_in_order(void)
 
 		g_assert_nonnull(strstr(text, expected[i]));
 	}
-	title = poppler_document_get_title(doc);
-	g_assert_cmpstr(title, ==, "Certificates A–B");
-	/* object streams, and the same bytes for the same parts */
-	g_assert_nonnull(
-	    g_strstr_len(g_bytes_get_data(joined, NULL), g_bytes_get_size(joined), "/ObjStm"));
+	doc_title = poppler_document_get_title(doc);
+	g_assert_cmpstr(doc_title, ==, title);
+	qpdf_silence_errors(qpdf);
+	qpdf_set_suppress_warnings(qpdf, QPDF_TRUE);
+	g_assert_cmpint(qpdf_read_memory(qpdf, "joined", bytes, length, NULL), ==, QPDF_SUCCESS);
+	g_assert_cmpint(qpdf_get_num_pages(qpdf), ==, 6);
+	g_assert_false(qpdf_more_warnings(qpdf));
+	qpdf_cleanup(&qpdf);
+}
+
+static void
+test_join_pages_in_order(void)
+{
+	g_autoptr(GBytes) a = make_part("alpha", 2);
+	g_autoptr(GBytes) b = make_part("beta", 3);
+	g_autoptr(GBytes) c = make_part("gamma", 1);
+	GBytes *parts[] = {a, b, c};
+	g_autoptr(GBytes) joined = join(parts, 3, "Certificates A–B");
+	g_autoptr(GBytes) again = join(parts, 3, "Certificates A–B");
+
+	assert_joined(joined, "Certificates A–B");
+	/* cairo's parts: the plain join (a cross-reference table, no object
+	 * streams), and the same bytes for the same parts */
+	g_assert_false(contains(joined, "/ObjStm"));
+	g_assert_true(contains(joined, "\nxref\n0 "));
 	g_assert_true(g_bytes_equal(joined, again));
+}
+
+/* @doc's page @index links to @uri, and only there. */
+static void
+assert_link(PopplerDocument *doc, int index, const char *uri)
+{
+	g_autoptr(PopplerPage) page = poppler_document_get_page(doc, index);
+	GList *links = poppler_page_get_link_mapping(page);
+	PopplerLinkMapping *link;
+
+	g_assert_cmpuint(g_list_length(links), ==, 1);
+	link = links->data;
+	g_assert_cmpint(link->action->type, ==, POPPLER_ACTION_URI);
+	g_assert_cmpstr(link->action->uri.uri, ==, uri);
+	poppler_page_free_link_mapping(links);
+}
+
+/* Parts with links (cairo's never-written objects, a dangling reference
+ * to one of them): the plain join, every page's own link. */
+static void
+test_join_links(void)
+{
+	g_autoptr(GBytes) a = make_part_full("alpha", 2, TRUE);
+	g_autoptr(GBytes) b = make_part_full("beta", 3, TRUE);
+	g_autoptr(GBytes) c = make_part_full("gamma", 1, TRUE);
+	GBytes *parts[] = {a, b, c};
+	g_autoptr(GBytes) joined = join(parts, 3, "Certificates A–B");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PopplerDocument) doc = NULL;
+	const char *uris[] = {"alpha/1", "alpha/2", "beta/1", "beta/2", "beta/3", "gamma/1"};
+
+	assert_joined(joined, "Certificates A–B");
+	g_assert_false(contains(joined, "/ObjStm"));
+	doc = poppler_document_new_from_bytes(joined, NULL, &error);
+	g_assert_no_error(error);
+	for (int i = 0; i < 6; i++) {
+		g_autofree char *uri = g_strconcat("https://example.org/", uris[i], NULL);
+
+		assert_link(doc, i, uri);
+	}
+}
+
+static GBytes *with_object_streams(GBytes *part);
+
+/* A part of 3 pages with links cut into pages: each its own page, text,
+ * link and title, and what qpdf reads without a warning; the same bytes
+ * again; a page count other than the titles', or a part of another shape,
+ * declined. */
+static void
+test_split(void)
+{
+	g_autoptr(GBytes) part = make_part_full("beta", 3, TRUE);
+	const char *titles[] = {"Certificate B1", "Certificate B2", "Certificate B3"};
+	g_autoptr(GPtrArray) pages = cg_pdf_split(part, titles, 3);
+	g_autoptr(GPtrArray) again = cg_pdf_split(part, titles, 3);
+	g_autoptr(GBytes) qpdf_part = with_object_streams(part);
+	gsize length;
+	const char *bytes = g_bytes_get_data(part, &length);
+	g_autoptr(GBytes) half = g_bytes_new(bytes, length / 2);
+
+	g_assert_nonnull(pages);
+	g_assert_cmpuint(pages->len, ==, 3);
+	for (guint i = 0; i < 3; i++) {
+		GBytes *page = pages->pdata[i];
+		g_autoptr(GError) error = NULL;
+		g_autoptr(PopplerDocument) doc =
+		    poppler_document_new_from_bytes(page, NULL, &error);
+		g_autoptr(PopplerPage) first = NULL;
+		g_autofree char *text = NULL;
+		g_autofree char *expected = g_strdup_printf("beta page %u", i + 1);
+		g_autofree char *uri = g_strdup_printf("https://example.org/beta/%u", i + 1);
+		g_autofree char *title = NULL;
+		qpdf_data qpdf = qpdf_init();
+		const char *page_bytes;
+		gsize page_length;
+
+		g_assert_no_error(error);
+		g_assert_cmpint(poppler_document_get_n_pages(doc), ==, 1);
+		first = poppler_document_get_page(doc, 0);
+		text = poppler_page_get_text(first);
+		g_assert_nonnull(strstr(text, expected));
+		for (guint other = 0; other < 3; other++) {
+			g_autofree char *other_text = g_strdup_printf("beta page %u", other + 1);
+
+			if (other != i)
+				g_assert_null(strstr(text, other_text));
+		}
+		assert_link(doc, 0, uri);
+		title = poppler_document_get_title(doc);
+		g_assert_cmpstr(title, ==, titles[i]);
+		g_assert_true(g_bytes_equal(page, again->pdata[i]));
+		page_bytes = g_bytes_get_data(page, &page_length);
+		qpdf_silence_errors(qpdf);
+		qpdf_set_suppress_warnings(qpdf, QPDF_TRUE);
+		g_assert_cmpint(qpdf_read_memory(qpdf, "page", page_bytes, page_length, NULL), ==,
+				QPDF_SUCCESS);
+		g_assert_cmpint(qpdf_get_num_pages(qpdf), ==, 1);
+		g_assert_false(qpdf_more_warnings(qpdf));
+		qpdf_cleanup(&qpdf);
+	}
+	/* the pages are smaller than the part: each holds its own page only */
+	g_assert_cmpuint(g_bytes_get_size(pages->pdata[0]), <, length);
+	g_assert_null(cg_pdf_split(part, titles, 2));
+	g_assert_null(cg_pdf_split(qpdf_part, titles, 3));
+	g_assert_null(cg_pdf_split(half, titles, 3));
+}
+
+/* @part rewritten by qpdf with object streams and an xref stream: a valid
+ * PDF the plain join does not take. */
+static GBytes *
+with_object_streams(GBytes *part)
+{
+	qpdf_data qpdf = qpdf_init();
+	gsize length;
+	const char *bytes = g_bytes_get_data(part, &length);
+	GBytes *out;
+
+	qpdf_silence_errors(qpdf);
+	/* warnings are fine (cairo's never-written objects) */
+	qpdf_set_suppress_warnings(qpdf, QPDF_TRUE);
+	g_assert_cmpint(qpdf_read_memory(qpdf, "part", bytes, length, NULL) & QPDF_ERRORS, ==, 0);
+	g_assert_cmpint(qpdf_init_write_memory(qpdf) & QPDF_ERRORS, ==, 0);
+	qpdf_set_object_stream_mode(qpdf, qpdf_o_generate);
+	g_assert_cmpint(qpdf_write(qpdf) & QPDF_ERRORS, ==, 0);
+	out = g_bytes_new(qpdf_get_buffer(qpdf), qpdf_get_buffer_length(qpdf));
+	qpdf_cleanup(&qpdf);
+	return out;
+}
+
+static void
+test_join_with_qpdf(void)
+{
+	g_autoptr(GBytes) cairo_a = make_part("alpha", 2);
+	g_autoptr(GBytes) a = with_object_streams(cairo_a);
+	g_autoptr(GBytes) b = make_part("beta", 3);
+	g_autoptr(GBytes) c = make_part("gamma", 1);
+	GBytes *parts[] = {a, b, c};
+	g_autoptr(GBytes) joined = NULL;
+	g_autoptr(GBytes) again = NULL;
+
+	g_assert_null(cg_pdf_concat(parts, 3, "t"));
+	joined = join(parts, 3, "Certificates A–B");
+	again = join(parts, 3, "Certificates A–B");
+	assert_joined(joined, "Certificates A–B");
+	g_assert_true(contains(joined, "/ObjStm"));
+	g_assert_true(g_bytes_equal(joined, again));
+}
+
+/* @part with @from (its first occurrence) replaced by @to, of the same
+ * length: the cross-reference offsets stay right. */
+static GBytes *
+edited(GBytes *part, const char *from, const char *to)
+{
+	gsize length;
+	const char *bytes = g_bytes_get_data(part, &length);
+	char *copy = g_memdup2(bytes, length);
+	char *at = memmem(copy, length, from, strlen(from));
+
+	g_assert_cmpuint(strlen(from), ==, strlen(to));
+	g_assert_nonnull(at);
+	memcpy(at, to, strlen(to));
+	return g_bytes_new_take(copy, length);
+}
+
+/* What the plain join does not take: NULL, not a wrong PDF. */
+static void
+test_concat_declines(void)
+{
+	g_autoptr(GBytes) a = make_part("alpha", 2);
+	g_autoptr(GBytes) b = make_part("beta", 1);
+	gsize length;
+	const char *bytes = g_bytes_get_data(a, &length);
+	g_autoptr(GBytes) half = g_bytes_new(bytes, length / 2);
+	g_autoptr(GBytes) shifted = NULL;
+	GBytes *bad[] = {
+	    half,
+	    /* a stream whose /Length does not end at endstream */
+	    edited(a, "endstream", "xndstream"),
+	    /* a catalog with a key it does not know */
+	    edited(a, "/Type /Catalog", "/Xype /Catalog"),
+	    /* a reference of another generation */
+	    edited(a, "/Parent 1 0 R", "/Parent 1 1 R"),
+	    /* a reference to an object the part does not have */
+	    edited(a, "/Parent 1 0 R", "/Parent 0 0 R"),
+	    /* a page tree with an inherited attribute */
+	    edited(a, "/Type /Pages", "/Rotate 0   "),
+	    /* an xref stream */
+	    with_object_streams(a),
+	};
+	GByteArray *shifted_bytes = g_byte_array_new();
+
+	/* one byte more before the objects: every offset is off */
+	g_byte_array_append(shifted_bytes, (const guint8 *)bytes, 9);
+	g_byte_array_append(shifted_bytes, (const guint8 *)"\n", 1);
+	g_byte_array_append(shifted_bytes, (const guint8 *)bytes + 9, (guint)length - 9);
+	shifted = g_byte_array_free_to_bytes(shifted_bytes);
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		GBytes *first[] = {bad[i], b};
+		GBytes *second[] = {b, bad[i]};
+
+		g_assert_null(cg_pdf_concat(first, 2, "t"));
+		g_assert_null(cg_pdf_concat(second, 2, "t"));
+	}
+	{
+		GBytes *parts[] = {b, shifted};
+
+		g_assert_null(cg_pdf_concat(parts, 2, NULL));
+	}
+	for (guint i = 1; i < G_N_ELEMENTS(bad); i++)
+		g_bytes_unref(bad[i]);
+	{
+		/* and what it takes, it joins */
+		GBytes *parts[] = {a, b};
+		g_autoptr(GByteArray) out = cg_pdf_concat(parts, 2, NULL);
+
+		g_assert_nonnull(out);
+	}
 }
 
 static void
@@ -144,6 +409,10 @@ test_join_write_fails(void)
 
 static const CgTestCase cases[] = {
     {"/pdf-join/pages-in-order", test_join_pages_in_order, NULL},
+    {"/pdf-join/links", test_join_links, NULL},
+    {"/pdf-join/with-qpdf", test_join_with_qpdf, NULL},
+    {"/pdf-join/concat-declines", test_concat_declines, NULL},
+    {"/pdf-join/split", test_split, NULL},
     {"/pdf-join/one-part", test_join_one_part, NULL},
     {"/pdf-join/bad-part", test_join_bad_part, NULL},
     {"/pdf-join/write-fails", test_join_write_fails, NULL},

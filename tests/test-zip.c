@@ -13,6 +13,7 @@
 #include "cg-manifest.h"
 #include "cg-output.h"
 #include "cg-template.h"
+#include "cg-test-progress.h"
 #include "cg-test-util.h"
 #include "cg-zip-batch.h"
 #include "cg-zip.h"
@@ -282,31 +283,6 @@ batch_data(Fixture *f, guint n)
 	return data;
 }
 
-typedef struct {
-	guint calls;
-	guint last;
-	guint stop_after; /* 0: never */
-	GCancellable *cancellable;
-} Progress;
-
-static gboolean
-page_done(guint pages_done, guint pages_total, gpointer user_data)
-{
-	Progress *progress = user_data;
-
-	/* one call per page, in order */
-	g_assert_cmpuint(pages_done, ==, progress->last + 1);
-	progress->last = pages_done;
-	progress->calls++;
-	if (progress->stop_after != 0 && pages_done == progress->stop_after) {
-		if (progress->cancellable != NULL)
-			g_cancellable_cancel(progress->cancellable);
-		else
-			return FALSE;
-	}
-	return TRUE;
-}
-
 static gpointer
 helper_thread(gpointer data)
 {
@@ -329,13 +305,14 @@ pdf_text(GBytes *pdf)
 }
 
 static gboolean
-run_batch(Fixture *f, const CgData *data, CgOutput *output, Progress *progress,
+run_batch(Fixture *f, const CgData *data, CgOutput *output, CgTestProgress *progress,
 	  GCancellable *cancellable, GError **error)
 {
 	CgRenderParams params = {.first_number = 101, .issued_at_us = ISSUED_AT_US};
-	g_autoptr(CgZipBatch) batch = cg_zip_batch_new(f->tmpl, data, &params, cancellable);
+	g_autoptr(CgZipBatch) batch = cg_zip_batch_new(
+	    f->tmpl, data, &params, cg_test_progress_page_done, progress, cancellable);
 	GThread *helper = g_thread_new("zip-helper", helper_thread, cg_zip_batch_ref(batch));
-	gboolean ok = cg_zip_batch_run(batch, cg_output_write, output, page_done, progress, error);
+	gboolean ok = cg_zip_batch_run(batch, cg_output_write, output, error);
 
 	g_thread_join(helper);
 	cg_zip_batch_unref(batch); /* the helper's */
@@ -357,7 +334,7 @@ test_zip_batch(Fixture *f, gconstpointer user_data)
 	g_autoptr(GBytes) zip = NULL;
 	g_autoptr(GPtrArray) members = NULL;
 	g_autoptr(CgManifest) expected = cg_manifest_new();
-	Progress progress = {0};
+	CgTestProgress progress = {0};
 	const Member *manifest;
 	gsize size;
 
@@ -411,7 +388,7 @@ test_zip_batch_reproducible(Fixture *f, gconstpointer user_data)
 	for (guint run = 0; run < 2; run++) {
 		g_autofree char *name = g_strdup_printf("run%u.zip", run);
 		g_autoptr(CgOutput) output = cg_output_new(f->dir, name, &error);
-		Progress progress = {0};
+		CgTestProgress progress = {0};
 
 		g_assert_true(run_batch(f, data, output, &progress, NULL, &error));
 		g_assert_true(
@@ -432,7 +409,8 @@ test_zip_batch_cancel(Fixture *f, gconstpointer user_data)
 		g_autoptr(CgData) data = batch_data(f, 40);
 		g_autoptr(GCancellable) cancellable = g_cancellable_new();
 		CgOutput *output = cg_output_new(f->dir, "cancelled.zip", &error);
-		Progress progress = {.stop_after = 3, .cancellable = how == 0 ? cancellable : NULL};
+		CgTestProgress progress = {.stop_after = 3,
+					   .cancellable = how == 0 ? cancellable : NULL};
 
 		g_assert_no_error(error);
 		g_assert_false(run_batch(f, data, output, &progress, cancellable, &error));
@@ -459,12 +437,11 @@ test_zip_batch_write_error(Fixture *f, gconstpointer user_data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(CgData) data = batch_data(f, 6);
 	CgRenderParams params = {.first_number = 1, .issued_at_us = ISSUED_AT_US};
-	g_autoptr(CgZipBatch) batch = cg_zip_batch_new(f->tmpl, data, &params, NULL);
+	g_autoptr(CgZipBatch) batch = cg_zip_batch_new(f->tmpl, data, &params, NULL, NULL, NULL);
 	GThread *helper = g_thread_new("zip-helper", helper_thread, cg_zip_batch_ref(batch));
 	guint blocks = 0;
 
-	g_assert_false(
-	    cg_zip_batch_run(batch, fail_after_first_block, &blocks, NULL, NULL, &error));
+	g_assert_false(cg_zip_batch_run(batch, fail_after_first_block, &blocks, &error));
 	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
 	g_thread_join(helper);
 	cg_zip_batch_unref(batch);

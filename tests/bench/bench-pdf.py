@@ -8,7 +8,7 @@ certgend runs from the build tree on a private system bus, once with
 a PDF batch of N recipients (default 1,000) goes through StartGeneration.
 The figure of the goal is end to end: the reply to StartGeneration to the
 terminal "completed" update (the pages rendered in ranges by both workers,
-joined with qpdf, written, fsynced and checksummed). pdf_generation's own
+joined (cg-pdf-concat.c), written, fsynced and checksummed). pdf_generation's own
 pages per second (first update of the stage to the update with every page
 rendered) is printed beside it. The batch logic is bench-zip.py's.
 
@@ -39,11 +39,12 @@ def main():
           f"(load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
     results = {}
     for threads in (1, 2):
-        render, e2e, size = zb.measure(build, threads, n, runs, "pdf", key=1)
+        render, e2e, size, stages = zb.measure(build, threads, n, runs, "pdf", key=1)
         results[threads] = e2e
         print(f"  [workers] threads={threads}: StartGeneration to completed {e2e:7.1f} pages/s, "
               f"pdf_generation {render:7.1f} pages/s, PDF {size / 1048576:.2f} MiB "
               f"({size / n:.0f} B/page)")
+        print(f"    stages: {zb.stage_split(stages)}")
     ratio = results[2] / results[1]
     print(f"  2 workers / 1 worker: {ratio:.2f}x; goal >= {GOAL} pages/s on 2 cores: "
           f"{'met' if results[2] >= GOAL else 'NOT met'} ({results[2]:.0f} pages/s)")

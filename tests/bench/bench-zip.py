@@ -42,8 +42,12 @@ def config(threads):
 
 
 def run_batch(client, data, n, output_format="zip"):
-    """-> (render pages/s, end-to-end pages/s, file size) of one batch
-    (bench-pdf.py runs PDF batches with this too)."""
+    """-> (render pages/s, end-to-end pages/s, file size, stage durations
+    in ms) of one batch (bench-pdf.py runs PDF batches with this too). The
+    stage durations are GetAnalytics' (the service's own clock, not the
+    coalesced updates'): pdf_generation is rendering and the join (a PDF)
+    or the archive writing (a ZIP); file_preparation the fsync, the check
+    and the registry rows."""
     started = time.monotonic()
     pid = client.start(data, transaction="bench-" + output_format, output_format=output_format,
                        update_interval_ms=100)
@@ -56,8 +60,9 @@ def run_batch(client, data, n, output_format="zip"):
     render = [u["timestamp_us"] for u in updates if u["stage"] == "pdf_generation"]
     done = next(u["timestamp_us"] for u in updates if u["pages_done"] >= n)
     render_s = (done - render[0]) / 1e6
+    stages = client.call("GetAnalytics", pid)["stage_durations"]
     client.call("Cleanup")
-    return n / render_s, n / (ended - started), last["result"]["file_size"]
+    return n / render_s, n / (ended - started), last["result"]["file_size"], stages
 
 
 def measure(build, threads, n, runs, output_format="zip", key=0):
@@ -86,15 +91,21 @@ def parse_args(argv):
     return build, n, runs
 
 
+def stage_split(stages):
+    """GetAnalytics' stage_durations as "stage ms" pairs, in stage order."""
+    return ", ".join(f"{stage} {ms} ms" for stage, ms in stages.items() if ms > 0)
+
+
 def main():
     build, n, runs = parse_args(sys.argv[1:])
     print(f"ZIP batch of {n} recipients, best of {runs} runs, on {os.cpu_count()} CPUs")
     results = {}
     for threads in (1, 2):
-        render, e2e, size = measure(build, threads, n, runs)
+        render, e2e, size, stages = measure(build, threads, n, runs)
         results[threads] = render
         print(f"  [workers] threads={threads}: pdf_generation {render:7.1f} pages/s, "
               f"StartGeneration to completed {e2e:7.1f} pages/s, ZIP {size / 1048576:.1f} MiB")
+        print(f"    stages: {stage_split(stages)}")
     ratio = results[2] / results[1]
     print(f"  2 workers / 1 worker: {ratio:.2f}x; goal {GOAL} PDFs/s on 2 cores: "
           f"{'met' if results[2] >= GOAL else 'not met'} ({results[2]:.0f}/s)")

@@ -153,8 +153,10 @@ class LifecycleTests(CertgenTestCase):
     @daemon_config(cleanup={"max_age_s": 1})
     def test_max_age_forgets_running(self):
         """max_age_s=1: even a running generation is forgotten (cancelled first,
-        so its file never appears and the starter gets a terminal update)."""
-        pid = self.root.start(batch_json(BIG_BATCH))
+        so its file never appears and the starter gets a terminal update).
+        The batch must outlast max_age_s: BIG_BATCH (2,000 pages) ends in
+        under a second since issue 12's faster join, so four times that."""
+        pid = self.root.start(batch_json(4 * BIG_BATCH))
         self.root.wait_stage(pid, "pdf_generation")
 
         def forgotten():

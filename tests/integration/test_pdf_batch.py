@@ -1,14 +1,18 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """certgend integration tests: a PDF batch rendered in page ranges by both
-workers and joined with qpdf (issue 12 item 1): the PDF valid for poppler,
-every page there, numbers consecutive in page order, fonts embedded (once
-per range: each range is a cairo surface of its own), per-page progress,
-cancellation leaving no file."""
+workers and joined (issue 12 item 1; cairo's ranges by cg-pdf-concat.c):
+the PDF valid for poppler and qpdf, every page there, numbers consecutive
+in page order, fonts embedded (once per range: each range is a cairo
+surface of its own), each page's QR code and link its own verification
+URL across the ranges' seams, per-page progress, cancellation leaving no
+file."""
 
+import os
 import re
 import subprocess
 import sys
+import tempfile
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
@@ -34,6 +38,24 @@ def fonts(path):
     emb = cols[3]
     return [(line[:cols[0][1]].strip(), line[emb[0]:emb[1]].strip())
             for line in lines[2:] if line.strip()]
+
+
+def qr_url(path, page):
+    """The QR code of @page, as zbarimg reads it from the rasterized page."""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", str(page), "-l", str(page), path,
+                        os.path.join(tmp, "p")], check=True)
+        (name,) = os.listdir(tmp)
+        return poppler("zbarimg", "--quiet", "--raw", os.path.join(tmp, name)).strip()
+
+
+def link_urls(path):
+    """{page: [URL, ...]} of the link annotations, as pdfinfo -url lists them."""
+    pages = {}
+    for line in poppler("pdfinfo", "-url", path).splitlines()[1:]:
+        page, kind, url = line.split()
+        pages.setdefault(int(page), []).append(url)
+    return pages
 
 
 class PdfBatchTests(CertgenTestCase):
@@ -67,6 +89,19 @@ class PdfBatchTests(CertgenTestCase):
         self.assertEqual(pages, sorted(pages))
         self.assertTrue(all(0 <= p <= PAGES for p in pages), pages)
         self.assertEqual(last["pages_done"], PAGES, last)
+        # links: one a page, page i's for number first + i; the QR codes
+        # of pages on both sides of the ranges' seams decode to them
+        links = link_urls(path)
+        self.assertEqual(sorted(links), list(range(1, PAGES + 1)))
+        for page in range(1, PAGES + 1):
+            self.assertEqual(len(links[page]), 1, (page, links[page]))
+            self.assertIn(f"/{self.number_at(first, page - 1)}?c=", links[page][0], page)
+        self.assertEqual(links[1][0], result["verification_url"])
+        for page in (1, 38, 39, PAGES):
+            self.assertEqual(qr_url(path, page), links[page][0], page)
+        # qpdf finds nothing wrong in the joined file
+        check = subprocess.run(["qpdf", "--check", path], capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
         # fonts: every one embedded; a range's set once per range
         one_pid, one_updates = self.run_to_end(batch_json(1), transaction="tx-one")
         self.assertEqual(one_updates[-1]["status"], "completed")

@@ -70,6 +70,30 @@ class ZipTests(CertgenTestCase):
         m = re.match(r"^(.*?)(\d+)$", first)
         return f"{m.group(1)}{int(m.group(2)) + i:0{len(m.group(2))}d}"
 
+    def check_member(self, pdf, number, decode_qr):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, f"{number}.pdf")
+            with open(path, "wb") as f:
+                f.write(pdf)
+            check = subprocess.run(["qpdf", "--check", path], capture_output=True, text=True)
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+            fonts = subprocess.run(["pdffonts", path], check=True, capture_output=True,
+                                   text=True).stdout.splitlines()[2:]
+            self.assertTrue(fonts, number)
+            self.assertTrue(all(" yes " in line for line in fonts), fonts)
+            urls = subprocess.run(["pdfinfo", "-url", path], check=True, capture_output=True,
+                                  text=True).stdout.splitlines()[1:]
+            self.assertEqual(len(urls), 1, urls)
+            url = urls[0].split()[2]
+            self.assertIn(f"/{number}?c=", url)
+            if decode_qr:
+                subprocess.run(["pdftoppm", "-r", "150", "-png", path, os.path.join(tmp, "p")],
+                               check=True)
+                (png,) = [n for n in os.listdir(tmp) if n.endswith(".png")]
+                qr = subprocess.run(["zbarimg", "--quiet", "--raw", os.path.join(tmp, png)],
+                                    check=True, capture_output=True, text=True).stdout.strip()
+                self.assertEqual(qr, url)
+
     def check_zip(self, data, result, names):
         """The archive: a one-page PDF per name, named by its number in order,
         each showing its name; manifest.csv last with numbers, names, SHA-256s."""
@@ -92,26 +116,32 @@ class ZipTests(CertgenTestCase):
             self.assertIn(name, text)
             self.assertIn(number, text)
             self.assertEqual(rows[i + 1], [number, csv_name(name), hashlib.sha256(pdf).hexdigest()])
+            # cut from its range's PDF (issue 12): a sound PDF of its own,
+            # fonts embedded, its own link; the QR code decodes to it on the
+            # first page of each range and the last member
+            self.check_member(pdf, number, i in (0, 8) or i == len(names) - 1)
         self.assertTrue(archive.read("manifest.csv").endswith(b"\r\n"))
 
     def test_zip_open_certificate(self):
         """OpenCertificate gives the ZIP (checksum and size of the result), every
-        member read back; snapshot and result say zip."""
-        pid, updates = self.run_to_end(names_json(HOSTILE_NAMES), output_format="zip")
+        member read back (across two ranges); snapshot and result say zip."""
+        # twice over: 14 members, two ranges of the batch (issue 12)
+        names = HOSTILE_NAMES * 2
+        pid, updates = self.run_to_end(names_json(names), output_format="zip")
 
         last = updates[-1]
         self.assertEqual(last["status"], "completed", last)
         self.assertTrue(all(u["output_format"] == "zip" for u in updates))
         result = last["result"]
         self.assertEqual(result["content_type"], "application/zip")
-        self.assertEqual(result["pages"], len(HOSTILE_NAMES))
+        self.assertEqual(result["pages"], len(names))
         data = self.read_fd(pid)
         self.assertEqual(data[:4], b"PK\x03\x04")
         self.assertEqual(hashlib.sha256(data).hexdigest(), result["checksum"])
         self.assertEqual(len(data), result["file_size"])
         self.assertEqual(sha256_file(self.cert_path(pid, "zip")), result["checksum"])
         self.assertFalse(os.path.exists(self.cert_path(pid)))
-        self.check_zip(data, result, HOSTILE_NAMES)
+        self.check_zip(data, result, names)
         raw_manifest = zipfile.ZipFile(io.BytesIO(data)).read("manifest.csv")
         # RFC 4180 quoting, and the formula shown as text
         self.assertIn(b',"\'=HYPERLINK(""http://evil.example"",""click"")",', raw_manifest)
@@ -149,7 +179,13 @@ class ZipTests(CertgenTestCase):
         self.assertEqual(updates[-1]["status"], "completed", updates[-1])
         pages = [u["pages_done"] for u in updates if u["stage"] == "pdf_generation"]
         self.assertEqual(pages, sorted(pages))
-        self.assertGreater(len(set(pages)), n // 2, "progress should come per page")
+        # Every page is reported, in order (test-zip's CgTestProgress checks
+        # each call); the tracker sends at most one update a millisecond
+        # (update_interval_ms 0 rounds to 1 ms), and since a range of 8
+        # pages renders as one PDF (issue 12) a quiet machine draws about
+        # two pages a millisecond: some 25-30 of 60 values arrive, not
+        # every one.
+        self.assertGreater(len(set(pages)), n // 4, "progress should come per page")
         self.assertEqual(max(u["pages_done"] for u in updates), n)
         progress = [u["progress"] for u in updates]
         self.assertEqual(progress, sorted(progress))
