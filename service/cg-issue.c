@@ -84,7 +84,8 @@ cg_issue_fields_json(CgTemplate *tmpl, const CgRecipient *recipient)
 
 gboolean
 cg_issue_register(const CgIssue *issue, CgRegistry *registry, CgTemplate *tmpl, const CgData *data,
-		  const CgRegistryIssue *shared, guint64 first_number, GError **error)
+		  const CgRegistryIssue *shared, guint64 first_number,
+		  const char *const *page_sha256, GError **error)
 {
 	guint n = cg_data_get_n_recipients(data);
 	g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func(g_free);
@@ -110,6 +111,7 @@ cg_issue_register(const CgIssue *issue, CgRegistry *registry, CgTemplate *tmpl, 
 		pages[i].fields_json = fields;
 		pages[i].data_sha256 = data_sha256;
 		pages[i].code_sha256 = code_sha256;
+		pages[i].file_sha256 = page_sha256 != NULL ? page_sha256[i] : NULL;
 	}
 	return cg_registry_insert(registry, shared, pages, n, error);
 }

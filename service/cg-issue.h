@@ -30,9 +30,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgIssue, cg_issue_free)
 const char *const *cg_issue_get_codes(const CgIssue *issue);
 
 /* Writes the rows of every page of @data, page i numbered @first_number +
- * i, in one transaction (cg_registry_insert()). */
+ * i, in one transaction (cg_registry_insert()). @page_sha256 (NULL, or one
+ * per page): the SHA-256 of each page's own file (a ZIP's members), which
+ * its row records instead of the shared file's. */
 gboolean cg_issue_register(const CgIssue *issue, CgRegistry *registry, CgTemplate *tmpl,
 			   const CgData *data, const CgRegistryIssue *shared, guint64 first_number,
-			   GError **error);
+			   const char *const *page_sha256, GError **error);
 
 G_END_DECLS

@@ -279,7 +279,7 @@ offer_end(CgPipeline *pipeline, CgHelp *queued)
  * rendering, counted in order (as for a PDF batch). */
 static gboolean
 run_zip(CgReporter *reporter, CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
-	CgOutput *output, GError **error)
+	CgOutput *output, GStrv *member_sha256, GError **error)
 {
 	CgPipeline *pipeline = reporter->pipeline;
 	g_autoptr(CgZipBatch) batch = cg_zip_batch_new(tmpl, data, params, page_done_cb, reporter,
@@ -290,6 +290,8 @@ run_zip(CgReporter *reporter, CgTemplate *tmpl, const CgData *data, const CgRend
 
 	ok = cg_zip_batch_run(batch, cg_output_write, output, error);
 	offer_end(pipeline, queued);
+	if (ok)
+		*member_sha256 = g_strdupv((char **)cg_zip_batch_get_member_sha256(batch));
 	return ok;
 }
 
@@ -316,7 +318,7 @@ run_pdf(CgReporter *reporter, CgTemplate *tmpl, const CgData *data, const CgRend
 static gboolean
 register_pages(const CgPipelineConfig *config, const CgJob *job, const CgIssue *issue,
 	       CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
-	       const CgOutput *output, GError **error)
+	       const CgOutput *output, const char *const *member_sha256, GError **error)
 {
 	CgRegistryIssue shared = {
 	    .progress_id = cg_generation_get_id(job->generation),
@@ -327,8 +329,10 @@ register_pages(const CgPipelineConfig *config, const CgJob *job, const CgIssue *
 	    .file_sha256 = cg_output_get_checksum(output),
 	};
 
+	/* a ZIP's certificates are its member PDFs: each row has its own hash,
+	 * the one `certgenctl verify FILE.pdf` finds in a member */
 	return cg_issue_register(issue, config->registry, tmpl, data, &shared, params->first_number,
-				 error);
+				 member_sha256, error);
 }
 
 static CgResult *
@@ -342,6 +346,7 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	g_autoptr(CgIssue) issue = NULL;
 	g_autofree char *file_name = NULL;
 	g_autofree char *message = NULL;
+	g_auto(GStrv) member_sha256 = NULL;
 	CgRenderParams params = {0};
 	gboolean zip = job->output_format == CG_OUTPUT_FORMAT_ZIP;
 	guint pages;
@@ -395,7 +400,7 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	output = cg_output_new(output_dir, file_name, error);
 	if (output == NULL)
 		return NULL;
-	if (!(zip ? run_zip(reporter, tmpl, data, &params, output, error)
+	if (!(zip ? run_zip(reporter, tmpl, data, &params, output, &member_sha256, error)
 		  : run_pdf(reporter, tmpl, data, &params, output, error))) {
 		cg_output_take_write_error(output, error);
 		return NULL;
@@ -414,7 +419,8 @@ run_job(const CgPipelineConfig *config, const char *output_dir, const CgJob *job
 	 * before the commit leaves a file without rows, which the startup
 	 * sweep removes). Cancelled while committing: no file either. */
 	if (g_cancellable_set_error_if_cancelled(job->cancellable, error) ||
-	    !register_pages(config, job, issue, tmpl, data, &params, output, error)) {
+	    !register_pages(config, job, issue, tmpl, data, &params, output,
+			    (const char *const *)member_sha256, error)) {
 		if (g_unlink(cg_output_get_path(output)) != 0 && errno != ENOENT)
 			g_warning("Could not remove %s: %s", cg_output_get_path(output),
 				  g_strerror(errno));

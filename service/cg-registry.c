@@ -405,13 +405,15 @@ cg_registry_insert(CgRegistry *registry, const CgRegistryIssue *issue, const CgR
 	cg_registry_bind_text(stmt, 5, issue->owner_label);
 	cg_registry_bind_text(stmt, 6, issue->template_id);
 	sqlite3_bind_int64(stmt, 7, issue->issued_at_us);
-	cg_registry_bind_text(stmt, 10, issue->file_sha256);
 	for (guint i = 0; i < n_pages; i++) {
 		cg_registry_bind_text(stmt, 1, pages[i].number);
 		sqlite3_bind_int64(stmt, 2, (sqlite3_int64)pages[i].sequence);
 		cg_registry_bind_text(stmt, 8, pages[i].fields_json);
 		cg_registry_bind_text(stmt, 9, pages[i].data_sha256);
 		cg_registry_bind_text(stmt, 11, pages[i].code_sha256);
+		cg_registry_bind_text(stmt, 10,
+				      pages[i].file_sha256 != NULL ? pages[i].file_sha256
+								   : issue->file_sha256);
 		if (sqlite3_step(stmt) != SQLITE_DONE) {
 			cg_registry_fail(db, "insert a certificate", error);
 			g_prefix_error(error, "%s: ", pages[i].number);

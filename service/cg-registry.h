@@ -65,6 +65,9 @@ typedef struct {
 	const char *fields_json;
 	const char *data_sha256; /* hex */
 	const char *code_sha256; /* hex */
+	/* The page's own file when it has one (a ZIP's member PDF), else NULL:
+	 * the issue's file_sha256. */
+	const char *file_sha256;
 } CgRegistryPage;
 
 /* Insert the rows of @n_pages pages in one transaction. */

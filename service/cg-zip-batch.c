@@ -30,6 +30,7 @@ struct _CgZipBatch {
 
 	/* under claim.lock (claim.error: the first failure of a renderer) */
 	guint written;			      /* pages 0 .. written - 1 are in the archive */
+	GPtrArray *member_sha256;	      /* of the members written, in order */
 	CgZipPage slots[CG_ZIP_BATCH_WINDOW]; /* page i in slot i % WINDOW */
 };
 
@@ -58,6 +59,7 @@ cg_zip_batch_new(CgTemplate *tmpl, const CgData *data, const CgRenderParams *par
 	batch->n_pages = cg_data_get_n_recipients(data);
 	batch->n_ranges = (batch->n_pages + CG_ZIP_BATCH_RANGE - 1) / CG_ZIP_BATCH_RANGE;
 	cg_batch_claim_init(&batch->claim, batch->n_ranges);
+	batch->member_sha256 = g_ptr_array_new_with_free_func(g_free);
 	cg_batch_claim_set_progress(&batch->claim, batch->n_pages, page_done, user_data);
 	return batch;
 }
@@ -75,6 +77,7 @@ cg_zip_batch_clear(CgZipBatch *batch)
 		cg_zip_page_clear(&batch->slots[i]);
 	g_clear_object(&batch->cancellable);
 	cg_template_unref(batch->tmpl);
+	g_ptr_array_unref(batch->member_sha256);
 	cg_batch_claim_clear(&batch->claim);
 }
 
@@ -230,6 +233,7 @@ cg_zip_batch_write_page(CgZipBatch *batch, CgZipWriter *zip, CgManifest *manifes
 		return FALSE;
 	cg_manifest_add(manifest, number, cg_recipient_get(recipient, "recipientName"),
 			page->sha256);
+	g_ptr_array_add(batch->member_sha256, g_strdup(page->sha256));
 	return TRUE;
 }
 
@@ -294,6 +298,22 @@ cg_zip_batch_run(CgZipBatch *batch, cairo_write_func_t write, void *closure, GEr
 		return FALSE;
 
 	csv = cg_manifest_get_data(manifest, &csv_length);
-	return cg_zip_writer_add(zip, "manifest.csv", csv, csv_length, error) &&
-	       cg_zip_writer_close(zip, error);
+	if (!cg_zip_writer_add(zip, "manifest.csv", csv, csv_length, error) ||
+	    !cg_zip_writer_close(zip, error))
+		return FALSE;
+	g_ptr_array_add(batch->member_sha256, NULL);
+	return TRUE;
+}
+
+const char *const *
+cg_zip_batch_get_member_sha256(CgZipBatch *batch)
+{
+	GPtrArray *hashes;
+
+	g_return_val_if_fail(batch != NULL, NULL);
+	hashes = batch->member_sha256;
+	/* complete: one per page and the NULL cg_zip_batch_run() added */
+	if (hashes->len != batch->n_pages + 1 || hashes->pdata[batch->n_pages] != NULL)
+		return NULL;
+	return (const char *const *)hashes->pdata;
 }

@@ -55,6 +55,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgZipBatch, cg_zip_batch_unref)
 gboolean cg_zip_batch_run(CgZipBatch *batch, cairo_write_func_t write, void *closure,
 			  GError **error);
 
+/* Once cg_zip_batch_run() succeeded: the SHA-256 (hex) of each member PDF,
+ * in page order, NULL-terminated, owned by @batch; NULL before. */
+const char *const *cg_zip_batch_get_member_sha256(CgZipBatch *batch);
+
 /* TRUE while a helper would find a page to claim (not all claimed, not
  * stopped). */
 gboolean cg_zip_batch_wants_help(CgZipBatch *batch);

@@ -115,7 +115,8 @@ class VerifyTests(CertgenTestCase):
 
     def test_zip_members_link_and_verify(self):
         """output_format zip: each member PDF links to its own URL, which
-        verifies; the record's file_sha256 is the delivered ZIP's."""
+        verifies; the record's file_sha256 is that member's own (what a
+        recipient holds and `certgenctl verify FILE.pdf` checks)."""
         pid, updates = self.run_to_end(batch_json(2), output_format="zip")
         self.assertEqual(updates[-1]["status"], "completed", updates[-1])
         result = self.root.progress(pid)["result"]
@@ -130,7 +131,8 @@ class VerifyTests(CertgenTestCase):
                 self.assertEqual(f"{number}.pdf", name)
                 record = self.root.call("Verify", number, code)
                 self.assertEqual(record["status"], "valid")
-                self.assertEqual(record["file_sha256"], result["checksum"])
+                self.assertEqual(record["file_sha256"], sha256_file(os.path.join(tmp, name)))
+                self.assertNotEqual(record["file_sha256"], result["checksum"])
         self.assertTrue(result["verification_url"].startswith(
             f"http://localhost:8080/verify/{result['certificate_number']}?c="))
 

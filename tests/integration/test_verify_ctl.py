@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import urllib.parse
+import zipfile
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 
@@ -129,6 +130,20 @@ class VerifyCtlFlowTests(VerifyCtlTests):
         rc, _, err = self.ctl("verify", number, "b" * len(code))
         self.assertEqual(rc, EXIT_REFUSED)
         self.assertIn("No such certificate or wrong code", err)
+
+    def test_verify_zip_member(self):
+        """A member PDF taken out of a ZIP result verifies as issued: its
+        link's record holds that member's own SHA-256."""
+        pid, updates = self.run_to_end(batch_json(3), output_format="zip")
+        self.assertEqual(updates[-1]["status"], "completed", updates[-1])
+        with zipfile.ZipFile(self.cert_path(pid, "zip")) as z:
+            names = sorted(n for n in z.namelist() if n.endswith(".pdf"))
+            z.extractall(self.tmpdir, members=names)
+        for name in names:
+            rc, out, err = self.ctl("verify", os.path.join(self.tmpdir, name))
+            self.assertEqual(rc, EXIT_OK, out + err)
+            self.assertIn("Verdict: VALID", out)
+            self.assertIn("matches the registry", out)
 
     @multi_uid
     def test_revoke_scoping(self):
