@@ -212,14 +212,6 @@ restore_row(CgTracker *tracker, const CgRegistryGeneration *row, const char *out
 	return cg_tracker_restore(tracker, &record, error) != NULL;
 }
 
-static gboolean
-is_shown_id(const char *id)
-{
-	gsize n = strspn(id, "0123456789abcdef");
-
-	return n == 32 && id[n] == '\0';
-}
-
 GHashTable *
 cg_persistence_restore(CgRegistry *registry, CgTracker *tracker, const char *output_dir,
 		       GError **error)
@@ -241,7 +233,8 @@ cg_persistence_restore(CgRegistry *registry, CgTracker *tracker, const char *out
 		}
 		/* The id is the registry's text: checked before it is logged. */
 		g_warning("Persistent generation %s not restored (%s); forgotten",
-			  is_shown_id(row->progress_id) ? row->progress_id : "(not an id)",
+			  cg_generation_id_is_valid(row->progress_id) ? row->progress_id
+								      : "(not an id)",
 			  local->message);
 		if (!cg_registry_forget_generation(registry, row->progress_id, &forget_error))
 			g_warning("%s", forget_error->message);

@@ -769,14 +769,53 @@ random_id(char id[33])
 	id[32] = '\0';
 }
 
+/* A record of @tracker with @id (NULL: a fresh random one, unique in the
+ * tracker), its transaction id and owner inline, one reference; the caller
+ * sets the rest and adds it (tracker_insert()). An empty label is none. */
+static CgGeneration *
+generation_alloc(CgTracker *tracker, const char *id, const char *transaction_id, guint32 owner_uid,
+		 const char *owner_label)
+{
+	gsize tx_size = strlen(transaction_id) + 1;
+	gsize label_size;
+	CgGeneration *generation;
+
+	if (owner_label != NULL && owner_label[0] == '\0')
+		owner_label = NULL;
+	label_size = string_size(owner_label);
+	generation = g_malloc0(sizeof(CgGeneration) + tx_size + label_size);
+	if (id != NULL) {
+		memcpy(generation->id, id, sizeof(generation->id) - 1);
+	} else {
+		do {
+			random_id(generation->id);
+		} while (g_hash_table_contains(tracker->by_id, generation->id));
+	}
+	memcpy(generation->transaction_id, transaction_id, tx_size);
+	if (owner_label != NULL) {
+		memcpy(generation->transaction_id + tx_size, owner_label, label_size);
+		generation->flags |= FLAG_HAS_LABEL;
+	}
+	generation->ref_count = 1;
+	generation->tracker = tracker;
+	generation->owner_uid = owner_uid;
+	return generation;
+}
+
+/* Into the id table and the list of all, oldest first. */
+static void
+tracker_insert(CgTracker *tracker, CgGeneration *generation)
+{
+	g_hash_table_add(tracker->by_id, generation);
+	g_ptr_array_add(tracker->all, generation);
+}
+
 CgGeneration *
 cg_tracker_add(CgTracker *tracker, const char *transaction_id, guint32 owner_uid,
 	       const char *owner_label, const CgGenerationOptions *options)
 {
 	CgGenerationOptions defaults;
 	CgGeneration *generation;
-	gsize tx_size;
-	gsize label_size;
 	gint64 now;
 	gint64 now_real = 0;
 
@@ -787,24 +826,9 @@ cg_tracker_add(CgTracker *tracker, const char *transaction_id, guint32 owner_uid
 		cg_generation_options_init(&defaults);
 		options = &defaults;
 	}
-	if (owner_label != NULL && owner_label[0] == '\0')
-		owner_label = NULL;
-	tx_size = strlen(transaction_id) + 1;
-	label_size = string_size(owner_label);
 	now = tracker_now(tracker, &now_real);
 
-	generation = g_malloc0(sizeof(CgGeneration) + tx_size + label_size);
-	do {
-		random_id(generation->id);
-	} while (g_hash_table_contains(tracker->by_id, generation->id));
-	memcpy(generation->transaction_id, transaction_id, tx_size);
-	if (owner_label != NULL) {
-		memcpy(generation->transaction_id + tx_size, owner_label, label_size);
-		generation->flags |= FLAG_HAS_LABEL;
-	}
-	generation->ref_count = 1;
-	generation->tracker = tracker;
-	generation->owner_uid = owner_uid;
+	generation = generation_alloc(tracker, NULL, transaction_id, owner_uid, owner_label);
 	generation->stage = CG_STAGE_INITIALIZING;
 	generation->status = CG_STATUS_IN_PROGRESS;
 	generation->reached = 1u << CG_STAGE_INITIALIZING;
@@ -824,8 +848,7 @@ cg_tracker_add(CgTracker *tracker, const char *transaction_id, guint32 owner_uid
 	generation->started_mono = now;
 	generation->started_real = now_real;
 
-	g_hash_table_add(tracker->by_id, generation);
-	g_ptr_array_add(tracker->all, generation);
+	tracker_insert(tracker, generation);
 	generation->active_index = tracker->active->len;
 	g_ptr_array_add(tracker->active, generation);
 
@@ -1499,16 +1522,16 @@ cg_generation_get_record(const CgGeneration *generation, CgGenerationRecord *rec
 	return TRUE;
 }
 
-static gboolean
-is_generation_id(const char *id)
+gboolean
+cg_generation_id_is_valid(const char *id)
 {
-	gsize n = 0;
+	gsize n;
 
-	for (; id[n] != '\0'; n++) {
-		if (!g_ascii_isxdigit(id[n]) || g_ascii_isupper(id[n]))
-			return FALSE;
-	}
-	return n == 32;
+	if (id == NULL)
+		return FALSE;
+	/* what random_id() writes */
+	n = strspn(id, "0123456789abcdef");
+	return n == 32 && id[n] == '\0';
 }
 
 /* What a record of a completed generation must hold to be one. */
@@ -1519,7 +1542,7 @@ record_is_valid(const CgGenerationRecord *record, const char **why)
 	guint8 needed = (1u << CG_STAGE_INITIALIZING) | (1u << CG_STAGE_COMPLETED);
 
 	*why = NULL;
-	if (record->id == NULL || !is_generation_id(record->id))
+	if (!cg_generation_id_is_valid(record->id))
 		*why = "its id is not 32 lowercase hex digits";
 	else if (record->transaction_id == NULL || record->transaction_id[0] == '\0' ||
 		 record->template_id == NULL || record->template_id[0] == '\0' ||
@@ -1541,10 +1564,7 @@ CgGeneration *
 cg_tracker_restore(CgTracker *tracker, const CgGenerationRecord *record, GError **error)
 {
 	CgGeneration *generation;
-	const char *label;
 	const char *why;
-	gsize tx_size;
-	gsize label_size;
 	gint64 now;
 	gint64 now_real = 0;
 
@@ -1562,22 +1582,10 @@ cg_tracker_restore(CgTracker *tracker, const CgGenerationRecord *record, GError 
 			    record->id);
 		return NULL;
 	}
-	label = record->owner_label != NULL && record->owner_label[0] != '\0' ? record->owner_label
-									      : NULL;
-	tx_size = strlen(record->transaction_id) + 1;
-	label_size = string_size(label);
 	now = tracker_now(tracker, &now_real);
 
-	generation = g_malloc0(sizeof(CgGeneration) + tx_size + label_size);
-	memcpy(generation->id, record->id, sizeof(generation->id) - 1);
-	memcpy(generation->transaction_id, record->transaction_id, tx_size);
-	if (label != NULL) {
-		memcpy(generation->transaction_id + tx_size, label, label_size);
-		generation->flags |= FLAG_HAS_LABEL;
-	}
-	generation->ref_count = 1;
-	generation->tracker = tracker;
-	generation->owner_uid = record->owner_uid;
+	generation = generation_alloc(tracker, record->id, record->transaction_id,
+				      record->owner_uid, record->owner_label);
 	generation->stage = CG_STAGE_COMPLETED;
 	generation->stage_progress = 100;
 	generation->status = CG_STATUS_COMPLETED;
@@ -1602,8 +1610,7 @@ cg_tracker_restore(CgTracker *tracker, const CgGenerationRecord *record, GError 
 	generation->template_id = g_intern_string(record->template_id);
 	generation->result = result_copy_compact(&record->result);
 
-	g_hash_table_add(tracker->by_id, generation);
-	g_ptr_array_add(tracker->all, generation);
+	tracker_insert(tracker, generation);
 	tracker_schedule_sweep(tracker, generation_forget_deadline(tracker, generation));
 	return generation;
 }

@@ -219,6 +219,11 @@ typedef struct {
 	CgResult result; /* borrowed strings; path is the file */
 } CgGenerationRecord;
 
+/* Whether @id is a generation id as cg_tracker_add() makes them: 32
+ * lowercase hex digits (checked before an id read back from storage is
+ * used or logged). */
+gboolean cg_generation_id_is_valid(const char *id);
+
 /* Fills @record from a completed generation with a result (borrowed from
  * @generation); FALSE for any other. */
 gboolean cg_generation_get_record(const CgGeneration *generation, CgGenerationRecord *record);
