@@ -625,13 +625,11 @@ failing_write(void *closure, const unsigned char *data, unsigned int length)
 	return CAIRO_STATUS_WRITE_ERROR;
 }
 
-/* A one-page PDF is written in one piece at the end: a failing writer
- * fails the call. */
+/* A failing writer fails the call, with @json's recipients. */
 static void
-test_render_single_write_error(void)
+assert_write_error_fails(const char *json)
 {
 	g_autoptr(CgTemplate) tmpl = load_template("classic");
-	g_autofree char *json = one_recipient_json("Ada Lovelace");
 	g_autoptr(CgData) data = parse_data(tmpl, json);
 	g_autoptr(GError) error = NULL;
 	CgRenderParams params = {1, ISSUED_AT_US};
@@ -639,6 +637,16 @@ test_render_single_write_error(void)
 	g_assert_false(
 	    cg_render_pdf(tmpl, data, &params, failing_write, NULL, NULL, NULL, NULL, &error));
 	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+}
+
+/* A one-page PDF is written in one piece at the end: a failing writer
+ * fails the call. */
+static void
+test_render_single_write_error(void)
+{
+	g_autofree char *json = one_recipient_json("Ada Lovelace");
+
+	assert_write_error_fails(json);
 }
 
 static void
@@ -718,15 +726,9 @@ test_render_cancel(void)
 static void
 test_render_write_error(void)
 {
-	g_autoptr(CgTemplate) tmpl = load_template("classic");
 	g_autofree char *json = cg_test_batch_json(3);
-	g_autoptr(CgData) data = parse_data(tmpl, json);
-	g_autoptr(GError) error = NULL;
-	CgRenderParams params = {1, ISSUED_AT_US};
 
-	g_assert_false(
-	    cg_render_pdf(tmpl, data, &params, failing_write, NULL, NULL, NULL, NULL, &error));
-	g_assert_error(error, CG_ERROR, CG_ERROR_FAILED);
+	assert_write_error_fails(json);
 }
 
 static void
