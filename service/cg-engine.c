@@ -230,13 +230,6 @@ cg_engine_get_statistics(CgEngine *self)
 
 /* ---- persistence -------------------------------------------------------- */
 
-static gboolean
-is_kept(CgGeneration *generation)
-{
-	return cg_generation_get_persistent(generation) &&
-	       cg_generation_get_result(generation) != NULL;
-}
-
 /* A persistent generation that completed: its row is committed before its
  * `completed` update goes out, so what was reported kept is kept. */
 static void
@@ -244,7 +237,7 @@ keep_if_persistent(CgEngine *self, CgGeneration *generation)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (!is_kept(generation))
+	if (!cg_generation_get_kept(generation))
 		return;
 	if (!cg_persistence_keep(self->registry, generation, &error))
 		log_generation(G_LOG_LEVEL_WARNING, generation, error->message);
@@ -303,7 +296,7 @@ tracker_forget_cb(CgTracker *tracker, CgGeneration *generation, gpointer user_da
 
 	g_debug("Forgetting %s", cg_generation_get_id(generation));
 	/* Its owner's Cleanup or keep_days: the row goes before the file. */
-	if (is_kept(generation))
+	if (cg_generation_get_kept(generation))
 		cg_persistence_forget(self->registry, generation);
 	drop_watchers(self, generation);
 	notify_status(self);

@@ -253,12 +253,11 @@ cg_persistence_owner_bytes(CgTracker *tracker, guint32 uid, const char *owner_la
 
 	for (guint i = 0; i < all->len; i++) {
 		CgGeneration *generation = all->pdata[i];
-		const CgResult *result = cg_generation_get_result(generation);
 
-		if (result != NULL && cg_generation_get_persistent(generation) &&
+		if (cg_generation_get_kept(generation) &&
 		    cg_generation_get_owner_uid(generation) == uid &&
 		    g_strcmp0(cg_generation_get_owner_label(generation), owner_label) == 0)
-			bytes += result->file_size;
+			bytes += cg_generation_get_result(generation)->file_size;
 	}
 	return bytes;
 }

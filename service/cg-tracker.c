@@ -1392,6 +1392,13 @@ cg_generation_get_persistent(const CgGeneration *generation)
 	return generation_has_option(generation, FLAG_OPT_PERSISTENCE);
 }
 
+gboolean
+cg_generation_get_kept(const CgGeneration *generation)
+{
+	g_return_val_if_fail(generation != NULL, FALSE);
+	return generation->tracker != NULL && generation_is_kept(generation->tracker, generation);
+}
+
 const CgResult *
 cg_generation_get_result(const CgGeneration *generation)
 {

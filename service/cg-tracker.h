@@ -245,6 +245,10 @@ double cg_generation_get_progress(const CgGeneration *generation);
 guint64 cg_generation_get_sequence(const CgGeneration *generation);
 gboolean cg_generation_get_cancel_on_disconnect(const CgGeneration *generation);
 gboolean cg_generation_get_persistent(const CgGeneration *generation);
+/* Whether @generation is a result its tracker keeps keep_s after its end:
+ * completed with a result, started with enable_persistence, keep_s > 0
+ * (what the registry keeps across restarts and the per-owner cap counts). */
+gboolean cg_generation_get_kept(const CgGeneration *generation);
 gboolean cg_generation_get_validate_only(const CgGeneration *generation);
 /* The template it was started with: "template_id" of its updates ("" until
  * set). Set once, right after cg_tracker_add(); kept interned, so only ids
