@@ -460,6 +460,10 @@ cg_concat_read_pages(CgConcatPart *part)
 	if (p == NULL || catalog->data != NULL || part->pages == 0 || part->pages >= part->size ||
 	    part->offsets[part->pages] == NULL)
 		return FALSE;
+	/* the output numbers the catalog, the page tree and the information
+	 * dictionary itself: one object cannot be two of them (nor a page) */
+	if (part->info != 0 && (part->info == part->root || part->info == part->pages))
+		return FALSE;
 
 	pages = &part->objects[part->pages];
 	p = pages->value;
@@ -487,7 +491,8 @@ cg_concat_read_pages(CgConcatPart *part)
 
 		value_end = cg_concat_skip_value(p, kids_end);
 		if (value_end == NULL || !cg_concat_ref(p, value_end, &number) ||
-		    number >= part->size || part->offsets[number] == NULL)
+		    number >= part->size || part->offsets[number] == NULL || number == part->root ||
+		    number == part->pages || number == part->info)
 			return FALSE;
 		kid = &part->objects[number];
 		value = cg_concat_dict_get(kid->value, kid->value_end, "Type", &value_end);
@@ -505,10 +510,11 @@ cg_concat_read_part(CgConcatPart *part, GBytes *bytes)
 	gsize length;
 
 	part->bytes = g_bytes_get_data(bytes, &length);
-	part->end = part->bytes + length;
+	/* empty bytes have no data pointer: nothing to add an offset to */
 	if (length < 16 || memcmp(part->bytes, "%PDF-1.", 7) != 0 ||
 	    !g_ascii_isdigit(part->bytes[7]))
 		return FALSE;
+	part->end = part->bytes + length;
 	part->version = (char)part->bytes[7];
 	/* the catalog and the information dictionary may have turned out
 	 * never written (their entry pointing at another object) */
