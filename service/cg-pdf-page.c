@@ -3,6 +3,7 @@
 
 #include "cg-pdf-page.h"
 
+#include <math.h>
 #include <string.h>
 
 /*
@@ -20,6 +21,7 @@
  */
 
 #define CG_PDF_POINT_DECIMALS 3
+#define CG_PDF_ORIGIN_DECIMALS 6 /* as cairo: a text origin to the pango unit */
 
 typedef enum {
 	CG_PDF_OP_TEXT,
@@ -148,8 +150,11 @@ cg_pdf_page_add_text(CgPdfPage *page, PangoLayout *layout, double size, double s
 	op.layout = g_object_ref(layout);
 	op.size = size;
 	op.scale = scale;
-	op.x = x;
-	op.y = y;
+	/* where cairo would draw it: a current point is kept in cairo's
+	 * fixed point, 1/256 of a device unit (a point here), rounded to the
+	 * nearest */
+	op.x = nearbyint(x * 256) / 256;
+	op.y = nearbyint(y * 256) / 256;
 	memcpy(op.color, color, sizeof(op.color));
 	op.faces = g_array_new(FALSE, FALSE, sizeof(guint));
 	text = pango_layout_get_text(layout);
@@ -237,6 +242,7 @@ cg_pdf_page_put_text(const CgPdfPage *page, const CgPdfOp *op, GByteArray *conte
 	const double unit = op->size * PANGO_SCALE; /* layout units a text space unit */
 	const double to_points = op->scale / PANGO_SCALE;
 	guint run_index = 0;
+	g_autoptr(GArray) origins = g_array_new(FALSE, FALSE, sizeof(double));
 
 	cg_pdf_put(content, "BT\n");
 	cg_pdf_put_color(content, op->color, "rg\n");
@@ -247,7 +253,7 @@ cg_pdf_page_put_text(const CgPdfPage *page, const CgPdfOp *op, GByteArray *conte
 		guint index;
 		double pen, cur = 0, baseline;
 		int rise = 0;
-		gboolean started = FALSE, hex = FALSE;
+		gboolean started = FALSE, hex = FALSE, rtl;
 
 		if (run == NULL)
 			continue;
@@ -264,28 +270,42 @@ cg_pdf_page_put_text(const CgPdfPage *page, const CgPdfOp *op, GByteArray *conte
 			cg_pdf_put(content, " 1 Tf\n");
 			*current_font = index;
 		}
+		/* each glyph's origin, in the glyphs' (visual) order */
+		g_array_set_size(origins, (guint)glyphs->num_glyphs);
 		for (int k = 0; k < glyphs->num_glyphs; k++) {
+			g_array_index(origins, double, k) =
+			    pen + glyphs->glyphs[k].geometry.x_offset;
+			pen += glyphs->glyphs[k].geometry.width;
+		}
+		/* shown in logical order, a right-to-left run's glyphs each left
+		 * of the one before, as cairo shows them: text is extracted in
+		 * the order it is read, and adjustments are rounded the same */
+		rtl = run->item->analysis.level % 2 == 1;
+		for (int n = 0; n < glyphs->num_glyphs; n++) {
+			int k = rtl ? glyphs->num_glyphs - 1 - n : n;
 			const PangoGlyphInfo *info = &glyphs->glyphs[k];
-			double target = pen + info->geometry.x_offset;
+			double target = g_array_index(origins, double, k);
 
-			pen += info->geometry.width;
 			if (!cg_pdf_glyph_is_shown(info->glyph))
 				continue;
 			if (!started) {
+				/* the run starts at its first glyph, or (cairo's
+				 * way) a right-to-left one at its left end */
+				cur = rtl ? g_array_index(origins, double, 0) : target;
 				cg_pdf_put_real(content, op->size * op->scale, 4);
 				cg_pdf_put(content, " 0 0 ");
 				cg_pdf_put_real(content, op->size * op->scale, 4);
 				cg_pdf_put(content, " ");
-				cg_pdf_put_real(content, op->x + target * to_points,
-						CG_PDF_POINT_DECIMALS);
+				cg_pdf_put_real(content, op->x + cur * to_points,
+						CG_PDF_ORIGIN_DECIMALS);
 				cg_pdf_put(content, " ");
 				cg_pdf_put_real(content,
 						page->height - (op->y + baseline * to_points),
-						CG_PDF_POINT_DECIMALS);
+						CG_PDF_ORIGIN_DECIMALS);
 				cg_pdf_put(content, " Tm\n[");
-				cur = target;
 				started = TRUE;
-			} else {
+			}
+			{
 				double adjust = (cur - target) * 1000 / unit;
 				gint64 rounded = (gint64)(adjust + (adjust < 0 ? -0.5 : 0.5));
 

@@ -33,7 +33,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgPdfPage, cg_pdf_page_free)
 
 /* Shows @layout (made at font size @size, see cg-text-fit.h) in @color,
  * its top-left corner at (@x, @y) in page points from the top-left
- * corner, scaled by @scale. The layout must not change before the page
+ * corner (taken to 1/256 pt, as cairo takes a current point), scaled by
+ * @scale. The layout must not change before the page
  * is written. FALSE (the page is then unusable) if it cannot be shown. */
 gboolean cg_pdf_page_add_text(CgPdfPage *page, PangoLayout *layout, double size, double scale,
 			      double x, double y, const double color[3]);
