@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "cg-error.h"
+#include "cg-truetype.h"
 
 /*
  * A subset is HarfBuzz's plan (its glyph map: old id -> new id) and the
@@ -23,11 +24,15 @@
  *
  * The fixed set is what names, courses and dates of Western European
  * languages use: ASCII, Latin-1 and typographic punctuation. Measured
- * (bench-render, classic template): a page of the base subsets costs
- * 0.41 ms and 63 KB; with Latin Extended-A too, 0.41 ms and 77 KB; a
- * subset of its own per page (HarfBuzz's plan is most of it) 1.4-1.9 ms
- * and 25-30 KB. A name outside the set costs the latter.
- */
+ * with bench-render on the classic template, quiet machine (instructions
+ * by callgrind, per certificate): the base subsets deflated whole into
+ * every PDF, 3.1 M instructions and 65 KB (77 KB with Latin Extended-A
+ * too); cut down to the page's outlines and deflated for each page, 5.7 M
+ * (level 1) to 6.4 M (level 6) and 27 KB; cut down from outlines deflated
+ * once (cg_truetype_cut_deflated()), 3.9 M and 31 KB, what is done; a
+ * subset of its own for every page (HarfBuzz's plan is most of it),
+ * 1.4-1.9 ms instead of 0.4-0.6 ms. A name outside the set costs the
+ * latter. */
 
 static const gunichar fixed_ranges[][2] = {
     {0x20, 0x7e},     {0xa0, 0xff},	{0x2013, 0x2014}, {0x2018, 0x201a},
@@ -48,8 +53,9 @@ typedef struct {
 	gint ref_count;
 	hb_subset_plan_t *plan;
 	const hb_map_t *old_to_new; /* the plan's */
-	GBytes *program;	    /* deflated */
+	GBytes *program;	    /* deflated; NULL for a base subset */
 	gsize length1;		    /* the program's length before */
+	CgTrueType *font;	    /* a base subset, cut down for each page */
 	char *name;		    /* "ABCDEF+PostScriptName" */
 } CgPdfSubset;
 
@@ -84,7 +90,8 @@ cg_pdf_subset_unref(CgPdfSubset *subset)
 	if (subset == NULL || !g_atomic_int_dec_and_test(&subset->ref_count))
 		return;
 	hb_subset_plan_destroy(subset->plan);
-	g_bytes_unref(subset->program);
+	cg_truetype_free(subset->font);
+	g_clear_pointer(&subset->program, g_bytes_unref);
 	g_free(subset->name);
 	g_free(subset);
 }
@@ -263,7 +270,43 @@ cg_pdf_face_add_fixed_set(CgPdfFace *face)
 	hb_set_destroy(lookups);
 }
 
-/* A subset of @face with @glyphs, deflated at @level. */
+/* The name of @subset of @face with @glyphs: a tag made of them. */
+static void
+cg_pdf_subset_name(CgPdfSubset *subset, const CgPdfFace *face, const hb_set_t *glyphs)
+{
+	guint hash = 5381;
+	char tag[7];
+
+	for (const char *p = face->ps_name; *p != '\0'; p++)
+		hash = hash * 33 + (guchar)*p;
+	for (hb_codepoint_t g = HB_SET_VALUE_INVALID; hb_set_next(glyphs, &g);)
+		hash = hash * 33 + g;
+	for (guint i = 0; i < 6; i++, hash /= 26)
+		tag[i] = (char)('A' + hash % 26);
+	tag[6] = '\0';
+	subset->name = g_strdup_printf("%s+%s", tag, face->ps_name);
+}
+
+/* The name of a base subset of @face cut down to @glyphs (ids of the
+ * subset, @n of them). */
+static char *
+cg_pdf_cut_name(const CgPdfFace *face, const guint *glyphs, guint n)
+{
+	guint hash = 5381;
+	char tag[7];
+
+	for (const char *p = face->ps_name; *p != '\0'; p++)
+		hash = hash * 33 + (guchar)*p;
+	for (guint i = 0; i < n; i++)
+		hash = hash * 33 + glyphs[i];
+	for (guint i = 0; i < 6; i++, hash /= 26)
+		tag[i] = (char)('A' + hash % 26);
+	tag[6] = '\0';
+	return g_strdup_printf("%s+%s", tag, face->ps_name);
+}
+
+/* A subset of @face with @glyphs, deflated at @level, or with @level
+ * below 0 kept as it is to be cut down for each page. */
 static CgPdfSubset *
 cg_pdf_subset_new(CgPdfFace *face, const hb_set_t *glyphs, int level, GError **error)
 {
@@ -276,8 +319,6 @@ cg_pdf_subset_new(CgPdfFace *face, const hb_set_t *glyphs, int level, GError **e
 	g_autofree guint8 *deflated = NULL;
 	uLongf deflated_length;
 	CgPdfSubset *subset;
-	guint hash = 5381;
-	char tag[7];
 
 	if (input == NULL) {
 		g_set_error_literal(error, CG_ERROR, CG_ERROR_FAILED, "Cannot subset a font");
@@ -309,6 +350,21 @@ cg_pdf_subset_new(CgPdfFace *face, const hb_set_t *glyphs, int level, GError **e
 		return NULL;
 	}
 	subset->old_to_new = hb_subset_plan_old_to_new_glyph_mapping(subset->plan);
+	if (level < 0) {
+		g_autoptr(GBytes) bytes = g_bytes_new(data, length);
+
+		subset->font = cg_truetype_new(bytes, error);
+		hb_blob_destroy(blob);
+		hb_face_destroy(result);
+		if (subset->font != NULL && !cg_truetype_prepare_deflated(subset->font, error))
+			g_clear_pointer(&subset->font, cg_truetype_free);
+		if (subset->font == NULL) {
+			cg_pdf_subset_unref(subset);
+			return NULL;
+		}
+		cg_pdf_subset_name(subset, face, glyphs);
+		return subset;
+	}
 	deflated_length = compressBound(length);
 	deflated = g_malloc(deflated_length);
 	if (compress2(deflated, &deflated_length, (const Bytef *)data, length, level) != Z_OK) {
@@ -324,14 +380,7 @@ cg_pdf_subset_new(CgPdfFace *face, const hb_set_t *glyphs, int level, GError **e
 	hb_blob_destroy(blob);
 	hb_face_destroy(result);
 
-	for (const char *p = face->ps_name; *p != '\0'; p++)
-		hash = hash * 33 + (guchar)*p;
-	for (hb_codepoint_t g = HB_SET_VALUE_INVALID; hb_set_next(glyphs, &g);)
-		hash = hash * 33 + g;
-	for (guint i = 0; i < 6; i++, hash /= 26)
-		tag[i] = (char)('A' + hash % 26);
-	tag[6] = '\0';
-	subset->name = g_strdup_printf("%s+%s", tag, face->ps_name);
+	cg_pdf_subset_name(subset, face, glyphs);
 	return subset;
 }
 
@@ -346,8 +395,7 @@ cg_pdf_fonts_seal(CgPdfFonts *fonts, GError **error)
 
 		if (!face->usable || hb_set_is_empty(face->base))
 			continue;
-		/* made once: the smallest output */
-		face->subset = cg_pdf_subset_new(face, face->base, Z_BEST_COMPRESSION, error);
+		face->subset = cg_pdf_subset_new(face, face->base, -1, error);
 		if (face->subset == NULL)
 			return FALSE;
 	}
@@ -539,6 +587,8 @@ cg_pdf_font_set_write(const CgPdfFontSet *set, CgPdfWriter *writer, GByteArray *
 {
 	GByteArray *out = writer->out;
 	g_autoptr(GByteArray) cmap = g_byte_array_new();
+	g_autoptr(GByteArray) cut = g_byte_array_new();
+	g_autoptr(GByteArray) deflated = g_byte_array_new();
 	g_autoptr(GArray) glyphs = g_array_new(FALSE, FALSE, sizeof(CgPdfGlyphUse));
 
 	for (guint i = 0; i < set->uses->len; i++) {
@@ -552,6 +602,8 @@ cg_pdf_font_set_write(const CgPdfFontSet *set, CgPdfWriter *writer, GByteArray *
 		GHashTableIter iter;
 		gpointer key, value;
 		g_autofree char *dict = NULL;
+		g_autofree char *name = NULL;
+		g_autofree guint *ids = NULL;
 		gsize length;
 		const guint8 *data;
 
@@ -565,6 +617,11 @@ cg_pdf_font_set_write(const CgPdfFontSet *set, CgPdfWriter *writer, GByteArray *
 			g_array_append_val(glyphs, g);
 		}
 		g_array_sort(glyphs, cg_pdf_glyph_use_compare);
+		ids = g_new(guint, glyphs->len + 1);
+		for (guint k = 0; k < glyphs->len; k++)
+			ids[k] = g_array_index(glyphs, CgPdfGlyphUse, k).subset_glyph;
+		name = use->subset->font != NULL ? cg_pdf_cut_name(face, ids, glyphs->len)
+						 : g_strdup(use->subset->name);
 
 		cg_pdf_put_printf(resources, " /F%u %u 0 R", i, type0);
 
@@ -572,7 +629,7 @@ cg_pdf_font_set_write(const CgPdfFontSet *set, CgPdfWriter *writer, GByteArray *
 		cg_pdf_put_printf(out,
 				  "<< /Type /Font /Subtype /Type0 /BaseFont /%s /Encoding "
 				  "/Identity-H /DescendantFonts [%u 0 R] /ToUnicode %u 0 R >>",
-				  use->subset->name, cid_font, to_unicode);
+				  name, cid_font, to_unicode);
 		cg_pdf_writer_end(writer);
 
 		cg_pdf_writer_begin(writer, cid_font);
@@ -581,7 +638,7 @@ cg_pdf_font_set_write(const CgPdfFontSet *set, CgPdfWriter *writer, GByteArray *
 				  "/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) "
 				  "/Supplement 0 >> /FontDescriptor %u 0 R /CIDToGIDMap /Identity "
 				  "/W [",
-				  use->subset->name, descriptor);
+				  name, descriptor);
 		for (guint k = 0; k < glyphs->len; k++) {
 			const CgPdfGlyphUse *g = &g_array_index(glyphs, CgPdfGlyphUse, k);
 
@@ -603,7 +660,7 @@ cg_pdf_font_set_write(const CgPdfFontSet *set, CgPdfWriter *writer, GByteArray *
 		cg_pdf_writer_begin(writer, descriptor);
 		cg_pdf_put_printf(out,
 				  "<< /Type /FontDescriptor /FontName /%s /Flags %u /FontBBox [",
-				  use->subset->name, face->italic_angle != 0 ? 4u | 64u : 4u);
+				  name, face->italic_angle != 0 ? 4u | 64u : 4u);
 		for (guint k = 0; k < 4; k++) {
 			cg_pdf_put(out, k > 0 ? " " : "");
 			cg_pdf_put_printf(out, "%d", face->bbox[k]);
@@ -619,10 +676,30 @@ cg_pdf_font_set_write(const CgPdfFontSet *set, CgPdfWriter *writer, GByteArray *
 		cg_pdf_put_printf(out, " /StemV 80 /FontFile2 %u 0 R >>", program);
 		cg_pdf_writer_end(writer);
 
-		data = g_bytes_get_data(use->subset->program, &length);
-		dict = g_strdup_printf(" /Filter /FlateDecode /Length1 %" G_GSIZE_FORMAT,
-				       use->subset->length1);
-		cg_pdf_writer_stream(writer, program, dict, data, length);
+		if (use->subset->font != NULL) {
+			/* the outlines this PDF shows: a few KB to deflate */
+			gsize plain_length = 0;
+
+			g_byte_array_set_size(deflated, 0);
+			if (cg_truetype_cut_deflated(use->subset->font, ids, glyphs->len, deflated,
+						     &plain_length)) {
+				dict = g_strdup_printf(
+				    " /Filter /FlateDecode /Length1 %" G_GSIZE_FORMAT,
+				    plain_length);
+				cg_pdf_writer_stream(writer, program, dict, deflated->data,
+						     deflated->len);
+			} else {
+				g_byte_array_set_size(cut, 0);
+				cg_truetype_cut(use->subset->font, ids, glyphs->len, cut);
+				dict = g_strdup_printf(" /Length1 %u", cut->len);
+				cg_pdf_writer_stream(writer, program, dict, cut->data, cut->len);
+			}
+		} else {
+			data = g_bytes_get_data(use->subset->program, &length);
+			dict = g_strdup_printf(" /Filter /FlateDecode /Length1 %" G_GSIZE_FORMAT,
+					       use->subset->length1);
+			cg_pdf_writer_stream(writer, program, dict, data, length);
+		}
 
 		g_byte_array_set_size(cmap, 0);
 		cg_pdf_put_to_unicode(cmap, glyphs);

@@ -20,10 +20,11 @@ G_BEGIN_DECLS
  * with) keeps, for each face it knows from the start, one subset made
  * once: its base glyphs (the template's static text and, for the faces of
  * the template's fields, a fixed set of characters with their GSUB
- * closure), deflated once. A page whose glyphs of a face are all in that
- * face's base gets those bytes as they are; otherwise, and for a face met
- * later (a fallback font for another script), the page gets a subset of
- * its own of the base and its glyphs. Either way what a page gets depends
+ * closure). A page whose glyphs of a face are all in that face's base
+ * gets that subset cut down to the outlines it shows (cg-truetype.h, the
+ * glyph ids unchanged), a few KB to deflate; otherwise, and for a face
+ * met later (a fallback font for another script), the page gets a subset
+ * of its own of the base and its glyphs. Either way what a page gets depends
  * only on the template and the page, never on what was rendered before,
  * so the same input gives the same bytes.
  *

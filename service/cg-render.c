@@ -1094,6 +1094,7 @@ cg_render_single_own(CgTemplate *tmpl, const CgData *data, guint index,
 	g_autoptr(GDateTime) dt = NULL;
 	g_autofree char *title = NULL;
 	g_autofree char *date = NULL;
+	g_autoptr(GError) local_error = NULL;
 	char number[CG_NUMBER_MAX];
 	double width, height;
 
@@ -1160,8 +1161,12 @@ cg_render_single_own(CgTemplate *tmpl, const CgData *data, guint index,
 	dt = g_date_time_new_from_unix_utc(params->issued_at_us / G_USEC_PER_SEC);
 	if (dt != NULL)
 		date = g_date_time_format(dt, "D:%Y%m%d%H%M%SZ");
-	if (!cg_pdf_page_write(page, underlay, title, date, pdf, error))
-		return CG_RENDER_OWN_FAILED;
+	if (!cg_pdf_page_write(page, underlay, title, date, pdf, &local_error)) {
+		/* a font HarfBuzz cannot subset: cairo may */
+		g_message("Template %s: a certificate written by cairo: %s",
+			  cg_template_get_id(tmpl), local_error->message);
+		return CG_RENDER_OWN_DECLINED;
+	}
 	if (page_done != NULL && !page_done(1, 1, user_data)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
 			    "Rendering stopped after page 1 of 1");
