@@ -710,6 +710,46 @@ cg_pdf_copy(GByteArray *out, const CgPdfFile *file, const CgPdfObject *object, g
 	g_byte_array_append(out, file->data + to, (guint)(object->end - to));
 }
 
+/* Piece @piece as object @number, its local number k a reference to
+ * @base + k. */
+static void
+cg_pdf_piece_write(const CgPdfPiece *piece, guint number, guint base, GByteArray *out)
+{
+	gsize at = 0;
+
+	cg_pdf_append_printf(out, "%u 0 obj", number);
+	for (guint s = 0; s < piece->sites->len; s++) {
+		const CgPdfSite *site = &g_array_index(piece->sites, CgPdfSite, s);
+
+		g_byte_array_append(out, piece->text->data + at, (guint)(site->offset - at));
+		cg_pdf_append_printf(out, "%u", base + site->target);
+		at = site->offset + site->length;
+	}
+	g_byte_array_append(out, piece->text->data + at, piece->text->len - (guint)at);
+}
+
+guint
+cg_pdf_underlay_get_n_objects(const CgPdfUnderlay *underlay)
+{
+	g_return_val_if_fail(underlay != NULL, 0);
+
+	/* not piece 0, the stream that paints the form in cairo's PDFs */
+	return underlay->pieces->len - 1;
+}
+
+void
+cg_pdf_underlay_write(const CgPdfUnderlay *underlay, guint base, GByteArray *out, gsize *offsets)
+{
+	g_return_if_fail(underlay != NULL && base > 0 && out != NULL && offsets != NULL);
+
+	/* local number k (from 1) is object base + k - 1 */
+	for (guint k = 1; k < underlay->pieces->len; k++) {
+		offsets[k - 1] = out->len;
+		cg_pdf_piece_write(&g_array_index(underlay->pieces, CgPdfPiece, k), base + k - 1,
+				   base - 1, out);
+	}
+}
+
 gboolean
 cg_pdf_underlay_apply(const CgPdfUnderlay *underlay, const guint8 *pdf, gsize length,
 		      GByteArray *out, GError **error)
@@ -781,20 +821,9 @@ cg_pdf_underlay_apply(const CgPdfUnderlay *underlay, const guint8 *pdf, gsize le
 			cg_pdf_copy(out, &file, object, 0, 0, NULL);
 	}
 	for (guint k = 0; k < underlay->pieces->len; k++) {
-		const CgPdfPiece *piece = &g_array_index(underlay->pieces, CgPdfPiece, k);
-		gsize at = 0;
-
 		offsets[base + k] = out->len - start;
-		cg_pdf_append_printf(out, "%u 0 obj", base + k);
-		for (guint s = 0; s < piece->sites->len; s++) {
-			const CgPdfSite *site = &g_array_index(piece->sites, CgPdfSite, s);
-
-			g_byte_array_append(out, piece->text->data + at,
-					    (guint)(site->offset - at));
-			cg_pdf_append_printf(out, "%u", base + site->target);
-			at = site->offset + site->length;
-		}
-		g_byte_array_append(out, piece->text->data + at, piece->text->len - (guint)at);
+		cg_pdf_piece_write(&g_array_index(underlay->pieces, CgPdfPiece, k), base + k, base,
+				   out);
 	}
 
 	xref = out->len - start;

@@ -35,4 +35,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgPdfUnderlay, cg_pdf_underlay_unref)
 gboolean cg_pdf_underlay_apply(const CgPdfUnderlay *underlay, const guint8 *pdf, gsize length,
 			       GByteArray *out, GError **error);
 
+/* For a PDF written by certgen's own writer (cg-pdf-page.c): the number
+ * of objects cg_pdf_underlay_write() appends, the form first. */
+guint cg_pdf_underlay_get_n_objects(const CgPdfUnderlay *underlay);
+/* Appends to @out the underlay's form XObject and the objects it reaches
+ * as objects @base, @base + 1, ... (the form is @base), and stores where
+ * each starts in @out in @offsets (cg_pdf_underlay_get_n_objects() of
+ * them). A page that names the form in its resources paints the
+ * background with "Do" in its initial graphics state. */
+void cg_pdf_underlay_write(const CgPdfUnderlay *underlay, guint base, GByteArray *out,
+			   gsize *offsets);
+
 G_END_DECLS

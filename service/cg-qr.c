@@ -76,6 +76,51 @@ cg_qr_free(CgQr *qr)
 	g_free(qr);
 }
 
+int
+cg_qr_get_width(const CgQr *qr)
+{
+	g_return_val_if_fail(qr != NULL, 0);
+
+	return qr->width;
+}
+
+void
+cg_qr_get_rows(const CgQr *qr, guint8 *rows)
+{
+	int row_bytes;
+
+	g_return_if_fail(qr != NULL && rows != NULL);
+
+	row_bytes = (qr->width + 7) / 8;
+	memset(rows, 0, (gsize)row_bytes * qr->width);
+	for (int y = 0; y < qr->width; y++) {
+		for (int x = 0; x < qr->width; x++) {
+			guint8 byte = qr->bits[y * qr->stride + x / 8];
+			guint bit =
+			    G_BYTE_ORDER == G_LITTLE_ENDIAN ? 1u << (x % 8) : 0x80u >> (x % 8);
+
+			if (byte & bit)
+				rows[y * row_bytes + x / 8] |= (guint8)(0x80u >> (x % 8));
+		}
+	}
+}
+
+void
+cg_qr_get_placement(const CgQr *qr, double x, double y, double size, guint quiet_zone,
+		    double *module, double *x0, double *y0)
+{
+	int width;
+
+	g_return_if_fail(qr != NULL);
+
+	width = qr->width;
+	/* The module size and origin are multiples of 1/256 pt, cairo's fixed
+	 * point. */
+	*module = floor(size / (width + 2.0 * quiet_zone) * 256) / 256;
+	*x0 = floor((x + (size - *module * width) / 2) * 256) / 256;
+	*y0 = floor((y + (size - *module * width) / 2) * 256) / 256;
+}
+
 void
 cg_qr_draw_code(cairo_t *cr, const CgQr *qr, double x, double y, double size, guint quiet_zone,
 		const double color[3], const double background[3])
@@ -89,11 +134,7 @@ cg_qr_draw_code(cairo_t *cr, const CgQr *qr, double x, double y, double size, gu
 	g_return_if_fail(qr != NULL);
 
 	width = qr->width;
-	/* The module size and origin are multiples of 1/256 pt, cairo's fixed
-	 * point. */
-	module = floor(size / (width + 2.0 * quiet_zone) * 256) / 256;
-	x0 = floor((x + (size - module * width) / 2) * 256) / 256;
-	y0 = floor((y + (size - module * width) / 2) * 256) / 256;
+	cg_qr_get_placement(qr, x, y, size, quiet_zone, &module, &x0, &y0);
 
 	cairo_save(cr);
 	cairo_set_source_rgb(cr, background[0], background[1], background[2]);

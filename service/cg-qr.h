@@ -33,4 +33,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CgQr, cg_qr_free)
 void cg_qr_draw_code(cairo_t *cr, const CgQr *qr, double x, double y, double size, guint quiet_zone,
 		     const double color[3], const double background[3]);
 
+/* For writers of their own (cg-pdf-page.c): the modules per side, and
+ * the modules as rows of (width + 7) / 8 bytes, the first module of a row
+ * in the high bit of its first byte, 1 = dark (a PDF image mask with
+ * /Decode [1 0]); @rows holds width * ((width + 7) / 8) bytes. The same
+ * placement as cg_qr_draw_code(): cg_qr_get_placement() gives the module
+ * size and the code's top-left corner for a square at (@x, @y) of @size. */
+int cg_qr_get_width(const CgQr *qr);
+void cg_qr_get_rows(const CgQr *qr, guint8 *rows);
+void cg_qr_get_placement(const CgQr *qr, double x, double y, double size, guint quiet_zone,
+			 double *module, double *x0, double *y0);
+
 G_END_DECLS

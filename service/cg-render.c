@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cg-error.h"
+#include "cg-pdf-page.h"
 #include "cg-pdf-underlay.h"
 #include "cg-qr.h"
 #include "cg-text-fit.h"
@@ -50,6 +51,14 @@
  *    the page's font subsets. Should cairo's output ever not be of the
  *    shape the underlay reads, the page is drawn with the background as
  *    in a batch;
+ *  - and a single certificate is not written by cairo either, when it can
+ *    be helped: cairo subsets and deflates every font of every PDF (two
+ *    thirds of a certificate's instructions). certgen's own writer
+ *    (cg-pdf-page.c) shows the same fitted layouts, glyph by glyph where
+ *    pango put them, with font subsets made and deflated once per template
+ *    and thread (cg-pdf-font.c); the page looks the same to the pixel. A
+ *    page it cannot show (a glyph no font has, a font it cannot embed) is
+ *    drawn by cairo as before;
  *  - a page's QR code is a 1-bit image mask (see cg-qr.c); what comes
  *    before, the verification string, its encoding and the
  *    bitmap, is plain data that a helper thread prepares ahead
@@ -151,26 +160,36 @@ cg_render_set_text(PangoLayout *layout, const char *text, int length)
  * size is 0 before the first fit). A text that cannot fit (data validation
  * refuses such data) is drawn whole at the smallest size. */
 static void
-cg_render_text(cairo_t *cr, PangoLayout *layout, const CgTemplateField *field, const char *text,
-	       int length, CgTextFit *fit)
+cg_render_place(PangoLayout *layout, const CgTemplateField *field, const char *text, int length,
+		CgTextFit *fit, double *x, double *y)
 {
 	double baseline;
-	double x;
 
 	if (cg_render_set_text(layout, text, length) || fit->size == 0)
 		cg_text_fit_layout(layout, field, fit);
-	cairo_set_source_rgb(cr, field->color[0], field->color[1], field->color[2]);
 
 	/* the layout is max_width / scale wide and aligns its lines in it */
-	x = field->x;
+	*x = field->x;
 	if (field->align == CG_TEMPLATE_ALIGN_CENTER)
-		x -= field->max_width / 2;
+		*x -= field->max_width / 2;
 	else if (field->align == CG_TEMPLATE_ALIGN_RIGHT)
-		x -= field->max_width;
+		*x -= field->max_width;
 	baseline = (double)pango_layout_get_baseline(layout) / PANGO_SCALE * fit->scale;
+	*y = field->y - baseline;
+}
+
+/* (cg_render_place() says where the layout's top-left corner goes.) */
+static void
+cg_render_text(cairo_t *cr, PangoLayout *layout, const CgTemplateField *field, const char *text,
+	       int length, CgTextFit *fit)
+{
+	double x, y;
+
+	cg_render_place(layout, field, text, length, fit, &x, &y);
+	cairo_set_source_rgb(cr, field->color[0], field->color[1], field->color[2]);
 
 	cairo_save(cr);
-	cairo_translate(cr, x, field->y - baseline);
+	cairo_translate(cr, x, y);
 	cairo_scale(cr, fit->scale, fit->scale);
 	cairo_move_to(cr, 0, 0);
 	pango_cairo_show_layout(cr, layout);
@@ -247,6 +266,9 @@ typedef struct {
 	 * page (CgRenderItem) */
 	CgPdfUnderlay *underlay;
 	GArray *statics;
+	/* for one-page PDFs certgen writes itself (cg-pdf-page.h): the fonts'
+	 * cached subsets; NULL when cairo writes them */
+	CgPdfFonts *fonts;
 } CgBackground;
 
 #define CG_BACKGROUND_CACHE_SIZE 4
@@ -258,6 +280,7 @@ typedef struct {
 static void
 cg_background_clear(CgBackground *bg)
 {
+	g_clear_pointer(&bg->fonts, cg_pdf_fonts_free);
 	g_clear_pointer(&bg->statics, g_array_unref);
 	g_clear_pointer(&bg->underlay, cg_pdf_underlay_unref);
 	g_clear_pointer(&bg->items, g_array_unref);
@@ -310,6 +333,66 @@ cg_render_underlay_new(CgTemplate *tmpl, PopplerPage *page)
 	return underlay;
 }
 
+/* Adds every glyph @layout shows to the base of its face. */
+static void
+cg_render_fonts_add_layout(CgPdfFonts *fonts, PangoLayout *layout)
+{
+	PangoLayoutIter *iter = pango_layout_get_iter(layout);
+
+	do {
+		PangoLayoutRun *run = pango_layout_iter_get_run_readonly(iter);
+		CgPdfFace *face;
+
+		if (run == NULL ||
+		    (face = cg_pdf_fonts_get_face(fonts, run->item->analysis.font)) == NULL)
+			continue;
+		for (int i = 0; i < run->glyphs->num_glyphs; i++) {
+			PangoGlyph glyph = run->glyphs->glyphs[i].glyph;
+
+			if (glyph != PANGO_GLYPH_EMPTY && (glyph & PANGO_GLYPH_UNKNOWN_FLAG) == 0)
+				cg_pdf_face_add_base_glyph(face, glyph);
+		}
+	} while (pango_layout_iter_next_run(iter));
+	pango_layout_iter_free(iter);
+}
+
+/* The fonts of the one-page PDFs of a template (see cg-pdf-font.h): the
+ * glyphs of the static texts, and the fixed set in the font of each data
+ * field and of the number; NULL (logged) if they cannot be subset. */
+static CgPdfFonts *
+cg_render_fonts_new(CgTemplate *tmpl, PangoContext *context, GArray *items, GArray *statics)
+{
+	g_autoptr(CgPdfFonts) fonts = cg_pdf_fonts_new();
+	g_autoptr(GError) error = NULL;
+
+	for (guint j = 0; j < items->len; j++) {
+		CgRenderItem *item = &g_array_index(items, CgRenderItem, j);
+		g_autoptr(PangoFont) font = NULL;
+		CgPdfFace *face;
+
+		if (item->layout == NULL)
+			continue;
+		font = pango_context_load_font(context,
+					       pango_layout_get_font_description(item->layout));
+		if (font != NULL && (face = cg_pdf_fonts_get_face(fonts, font)) != NULL)
+			cg_pdf_face_add_fixed_set(face);
+	}
+	for (guint j = 0; j < statics->len; j++) {
+		CgRenderItem *item = &g_array_index(statics, CgRenderItem, j);
+		double x, y;
+
+		cg_render_place(item->layout, item->field, item->field->text, -1, &item->fit, &x,
+				&y);
+		cg_render_fonts_add_layout(fonts, item->layout);
+	}
+	if (!cg_pdf_fonts_seal(fonts, &error)) {
+		g_message("Template %s: single certificates are written by cairo: %s",
+			  cg_template_get_id(tmpl), error->message);
+		return NULL;
+	}
+	return g_steal_pointer(&fonts);
+}
+
 /* Freed when its thread ends. */
 static GPrivate background_cache = G_PRIVATE_INIT(cg_background_cache_free);
 
@@ -324,7 +407,7 @@ cg_render_get_background(CgTemplate *tmpl, GError **error)
 	g_autoptr(PopplerPage) page = NULL;
 	g_autoptr(PangoContext) context = NULL;
 	cairo_surface_t *recording;
-	CgBackground found = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+	CgBackground found = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 	guint page_index;
 	guint i;
 
@@ -378,6 +461,9 @@ cg_render_get_background(CgTemplate *tmpl, GError **error)
 		found.items = cg_render_items_new(tmpl, context, FALSE);
 		found.statics = cg_render_items_new(tmpl, context, TRUE);
 		found.underlay = cg_render_underlay_new(tmpl, page);
+		if (found.underlay != NULL)
+			found.fonts =
+			    cg_render_fonts_new(tmpl, context, found.items, found.statics);
 		found.context = g_steal_pointer(&context);
 	}
 	memmove(&cache->entries[1], &cache->entries[0], i * sizeof(CgBackground));
@@ -704,6 +790,28 @@ cg_render_link(cairo_t *cr, const CgTemplateField *field, const char *url)
 	cairo_tag_end(cr, CAIRO_TAG_LINK);
 }
 
+/* The text of variable text field @field into @text; FALSE when the field
+ * is empty and not drawn. */
+static gboolean
+cg_render_compose(CgTemplate *tmpl, const CgTemplateField *field, const CgRecipient *recipient,
+		  const char *number, GString *text)
+{
+	const char *value;
+	g_autofree char *date = NULL;
+
+	if (field->kind == CG_TEMPLATE_FIELD_NUMBER) {
+		cg_text_fit_compose(text, field, number);
+		return TRUE;
+	}
+	value = cg_recipient_get(recipient, field->key);
+	if (value == NULL || value[0] == '\0')
+		return FALSE;
+	if (field->is_date)
+		value = date = cg_template_format_date(tmpl, value);
+	cg_text_fit_compose(text, field, value);
+	return TRUE;
+}
+
 /* One page: the background, then every variable field of @items, with
  * @number as the certificate number and @qr (NULL when the template has no
  * QR code) as its code, linked to @url when not NULL; with @shared, as it
@@ -742,19 +850,7 @@ cg_render_draw_page(cairo_t *cr, CgTemplate *tmpl, cairo_surface_t *background, 
 						field->quiet_zone, field->color, field->background);
 			if (qr != NULL && url != NULL)
 				cg_render_link(cr, field, url);
-		} else if (field->kind == CG_TEMPLATE_FIELD_NUMBER) {
-			cg_text_fit_compose(text, field, number);
-			cg_render_text(cr, item->layout, field, text->str, (int)text->len,
-				       &item->fit);
-		} else {
-			const char *value = cg_recipient_get(recipient, field->key);
-			g_autofree char *date = NULL;
-
-			if (value == NULL || value[0] == '\0')
-				continue;
-			if (field->is_date)
-				value = date = cg_template_format_date(tmpl, value);
-			cg_text_fit_compose(text, field, value);
+		} else if (cg_render_compose(tmpl, field, recipient, number, text)) {
 			cg_render_text(cr, item->layout, field, text->str, (int)text->len,
 				       &item->fit);
 		}
@@ -973,6 +1069,112 @@ cg_render_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guint n_
 	return TRUE;
 }
 
+typedef enum {
+	CG_RENDER_OWN_DONE,
+	CG_RENDER_OWN_DECLINED, /* cairo draws it */
+	CG_RENDER_OWN_FAILED,
+} CgRenderOwn;
+
+/* A single certificate, page @index of @data, written by certgen's own
+ * writer (cg-pdf-page.h) into @pdf, with the template's underlay under it;
+ * DECLINED when the template has no underlay or fonts, or a text cannot
+ * be shown so (cg_pdf_page_add_text()). */
+static CgRenderOwn
+cg_render_single_own(CgTemplate *tmpl, const CgData *data, guint index,
+		     const CgRenderParams *params, GByteArray *pdf, CgRenderPageFunc page_done,
+		     gpointer user_data, GCancellable *cancellable, GError **error)
+{
+	const CgRecipient *recipient = cg_data_get_recipient(data, index);
+	const CgBackground *cached;
+	g_autoptr(CgPdfUnderlay) underlay = NULL;
+	g_autoptr(GArray) items = NULL;
+	g_autoptr(GArray) statics = NULL;
+	g_autoptr(CgPdfPage) page = NULL;
+	g_autoptr(GString) text = g_string_sized_new(256);
+	g_autoptr(GDateTime) dt = NULL;
+	g_autofree char *title = NULL;
+	g_autofree char *date = NULL;
+	g_autoptr(GError) local_error = NULL;
+	char number[CG_NUMBER_MAX];
+	double width, height;
+
+	if (g_cancellable_set_error_if_cancelled(cancellable, error))
+		return CG_RENDER_OWN_FAILED;
+	cached = cg_render_get_background(tmpl, error);
+	if (cached == NULL)
+		return CG_RENDER_OWN_FAILED;
+	if (cached->underlay == NULL || cached->fonts == NULL)
+		return CG_RENDER_OWN_DECLINED;
+	underlay = cg_pdf_underlay_ref(cached->underlay);
+	items = g_array_ref(cached->items);
+	statics = g_array_ref(cached->statics);
+
+	cg_render_format_number(number, sizeof(number), cg_render_year(params->issued_at_us),
+				params->first_number + index);
+	cg_template_get_page_size(tmpl, &width, &height);
+	page = cg_pdf_page_new(cached->fonts, width, height);
+	for (guint j = 0; j < statics->len; j++) {
+		CgRenderItem *item = &g_array_index(statics, CgRenderItem, j);
+		const CgTemplateField *field = item->field;
+		double x, y;
+
+		cg_render_place(item->layout, field, field->text, -1, &item->fit, &x, &y);
+		if (!cg_pdf_page_add_text(page, item->layout, field->size, item->fit.scale, x, y,
+					  field->color)) {
+			g_debug("Template %s: a static text is drawn by cairo",
+				cg_template_get_id(tmpl));
+			return CG_RENDER_OWN_DECLINED;
+		}
+	}
+	for (guint j = 0; j < items->len; j++) {
+		CgRenderItem *item = &g_array_index(items, CgRenderItem, j);
+		const CgTemplateField *field = item->field;
+		double x, y;
+
+		if (field->kind == CG_TEMPLATE_FIELD_QR) {
+			g_autofree char *payload = cg_render_qr_payload(
+			    data, params->base_url, params->codes, index, number);
+			g_autofree char *url = params->codes != NULL
+						   ? cg_verification_url(params->base_url, number,
+									 params->codes[index])
+						   : NULL;
+			g_autoptr(CgQr) qr = cg_qr_new(payload, error);
+
+			if (qr == NULL)
+				return CG_RENDER_OWN_FAILED;
+			cg_pdf_page_add_qr(page, qr, field->x, field->y, field->size,
+					   field->quiet_zone, field->color, field->background, url);
+			continue;
+		}
+		if (!cg_render_compose(tmpl, field, recipient, number, text))
+			continue;
+		cg_render_place(item->layout, field, text->str, (int)text->len, &item->fit, &x, &y);
+		if (!cg_pdf_page_add_text(page, item->layout, field->size, item->fit.scale, x, y,
+					  field->color)) {
+			g_debug("Template %s: field %s is drawn by cairo", cg_template_get_id(tmpl),
+				field->key);
+			return CG_RENDER_OWN_DECLINED;
+		}
+	}
+
+	title = g_strdup_printf("Certificate %s", number);
+	dt = g_date_time_new_from_unix_utc(params->issued_at_us / G_USEC_PER_SEC);
+	if (dt != NULL)
+		date = g_date_time_format(dt, "D:%Y%m%d%H%M%SZ");
+	if (!cg_pdf_page_write(page, underlay, title, date, pdf, &local_error)) {
+		/* a font HarfBuzz cannot subset: cairo may */
+		g_message("Template %s: a certificate written by cairo: %s",
+			  cg_template_get_id(tmpl), local_error->message);
+		return CG_RENDER_OWN_DECLINED;
+	}
+	if (page_done != NULL && !page_done(1, 1, user_data)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+			    "Rendering stopped after page 1 of 1");
+		return CG_RENDER_OWN_FAILED;
+	}
+	return CG_RENDER_OWN_DONE;
+}
+
 gboolean
 cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guint n_pages,
 		    const CgRenderParams *params, cairo_write_func_t write, void *closure,
@@ -989,9 +1191,30 @@ cg_render_pdf_pages(CgTemplate *tmpl, const CgData *data, guint first_page, guin
 		return cg_render_pages(tmpl, data, first_page, n_pages, params, write, closure,
 				       page_done, user_data, cancellable, NULL, error);
 
-	/* One page: drawn without its background into memory, then written
-	 * with the template's underlay under it, in one piece. */
+	/* One page: written by certgen itself when it can, with the
+	 * template's underlay under it, in one piece */
+	g_return_val_if_fail(tmpl != NULL && data != NULL && params != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+	g_return_val_if_fail(first_page < cg_data_get_n_recipients(data), FALSE);
 	pdf = g_byte_array_sized_new(64 * 1024);
+	switch (cg_render_single_own(tmpl, data, first_page, params, pdf, page_done, user_data,
+				     cancellable, error)) {
+	case CG_RENDER_OWN_DONE:
+		if (write(closure, pdf->data, pdf->len) != CAIRO_STATUS_SUCCESS) {
+			g_set_error(error, CG_ERROR, CG_ERROR_FAILED, "Cannot write the PDF: %s",
+				    cairo_status_to_string(CAIRO_STATUS_WRITE_ERROR));
+			return FALSE;
+		}
+		return TRUE;
+	case CG_RENDER_OWN_FAILED:
+		return FALSE;
+	case CG_RENDER_OWN_DECLINED:
+		break;
+	}
+
+	/* else drawn by cairo without its background into memory, then
+	 * written with the template's underlay under it */
+	g_byte_array_set_size(pdf, 0);
 	if (!cg_render_pages(tmpl, data, first_page, 1, params, cg_render_write_to_byte_array, pdf,
 			     page_done, user_data, cancellable, &underlay, error))
 		return FALSE;

@@ -50,8 +50,9 @@ typedef gboolean (*CgRenderPageFunc)(guint pages_done, guint pages_total, gpoint
  * Checks @cancellable before each page (G_IO_ERROR_CANCELLED). The same
  * template, data, params give a byte-identical PDF. A PDF of one page is
  * made in memory (its background put under it as the template's
- * underlay, see cg-pdf-underlay.h) and written in one call at the end;
- * longer ones are written as cairo makes them. */
+ * underlay, see cg-pdf-underlay.h; written by certgen's own writer,
+ * cg-pdf-page.h, unless a text needs cairo) and written in one call at
+ * the end; longer ones are written as cairo makes them. */
 gboolean cg_render_pdf(CgTemplate *tmpl, const CgData *data, const CgRenderParams *params,
 		       cairo_write_func_t write, void *closure, CgRenderPageFunc page_done,
 		       gpointer user_data, GCancellable *cancellable, GError **error);

@@ -619,6 +619,234 @@ test_render_single_underlay(void)
 	}
 }
 
+/* The bytes that differ between page 0 of @a and of @b rasterized. */
+static gsize
+count_differing(GBytes *a, GBytes *b)
+{
+	cairo_surface_t *ra = rasterize(a, 0);
+	cairo_surface_t *rb = rasterize(b, 0);
+	int stride = cairo_image_surface_get_stride(ra);
+	int height = cairo_image_surface_get_height(ra);
+	gsize differ = 0;
+
+	g_assert_cmpint(stride, ==, cairo_image_surface_get_stride(rb));
+	g_assert_cmpint(height, ==, cairo_image_surface_get_height(rb));
+	for (gsize i = 0; i < (gsize)stride * height; i++)
+		differ +=
+		    cairo_image_surface_get_data(ra)[i] != cairo_image_surface_get_data(rb)[i];
+	cairo_surface_destroy(ra);
+	cairo_surface_destroy(rb);
+	return differ;
+}
+
+/* Whether certgen's own writer wrote @pdf (cairo names itself). */
+static gboolean
+written_by_certgen(GBytes *pdf)
+{
+	return count_in_pdf(pdf, "/Producer (certgen)") == 1 && count_in_pdf(pdf, "cairo") == 0;
+}
+
+static void
+check_qpdf(GBytes *pdf, const char *name)
+{
+	g_autofree char *path = write_temp(pdf, name);
+	g_autofree char *out = NULL;
+	const char *argv[] = {"qpdf", "--check", path, NULL};
+
+	/* run() fails the test when qpdf does */
+	run(argv, &out);
+}
+
+/* A single certificate as certgen writes it looks exactly like the same
+ * certificate drawn by cairo (the first page of a batch), whatever its
+ * name needs: glyphs of the fonts' cached subsets, glyphs outside them
+ * (a subset of the page's own), combining marks moved by the font (raised
+ * with Ts), right-to-left text, a fallback font, a name shrunk to three
+ * lines; a page the writer cannot show (a CFF font: CJK here) is cairo's.
+ * Its text can be extracted, its fonts are embedded, qpdf finds nothing
+ * wrong and the same input gives the same bytes. */
+static void
+test_render_single_own(void)
+{
+	const struct {
+		const char *name;
+		gboolean own;	 /* certgen's writer must take it */
+		gsize tolerance; /* raster bytes that may differ */
+	} cases[] = {
+	    {"Ada Lovelace", TRUE},
+	    {"José Müller-Zoë", TRUE},
+	    {"Łukasz Dvořák Şahin", TRUE},	       /* Latin Extended-A: not cached */
+	    {"Aq\xcc\x81x\xcc\xa3 Zoe\xcc\x88", TRUE}, /* combining marks */
+	    {"Nguyễn Văn Ánh", TRUE},
+	    /* right-to-left text in a fallback font: the same text operators
+	     * as cairo's (logical order, the same adjustments), and yet a few
+	     * of the fallback font's pixels come out a little differently
+	     * from cairo's own subset of it: 201 (Hebrew, DejaVu Sans
+	     * Oblique) and 630 (Arabic, modern) bytes of 2,003,960 */
+	    {"محمد عبد الله", FALSE, 1024},
+	    {"שרה לוי", FALSE, 1024},
+	    {"Дмитрий Шостакович", TRUE},
+	    {"山田 太郎", FALSE},
+	    {"Maria de los Ángeles Fernández-Villaverde y Rodríguez de la Fuente, "
+	     "Condesa de Altamira y Marquesa de Villanueva del Fresno",
+	     TRUE},
+	};
+	const char *const ids[] = {"classic", "modern"};
+
+	for (guint t = 0; t < G_N_ELEMENTS(ids); t++) {
+		g_autoptr(CgTemplate) tmpl = load_template(ids[t]);
+
+		for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+			g_autofree char *one = one_recipient_json(cases[i].name);
+			g_autofree char *quoted = json_quote(cases[i].name);
+			g_autofree char *two = g_strdup_printf(
+			    "{\"courseName\": \"Advanced Rust Programming\", "
+			    "\"issueDate\": \"2026-11-28\", \"issuer\": \"Certgen Academy\","
+			    " \"recipients\": [{\"recipientName\": %s},"
+			    " {\"recipientName\": \"Alan Turing\"}]}",
+			    quoted);
+			g_autoptr(CgData) single = NULL;
+			g_autoptr(CgData) batch = NULL;
+			g_autoptr(GError) error = NULL;
+			g_autoptr(GBytes) a = NULL;
+			g_autoptr(GBytes) again = NULL;
+			g_autoptr(GBytes) b = NULL;
+			g_autofree char *out = NULL;
+			g_autofree char *text = NULL;
+			g_autofree char *name = NULL;
+			gsize differ;
+
+			if (!have_glyphs("Noto Sans", cases[i].name)) {
+				g_test_message("no font for “%s”, not checked", cases[i].name);
+				continue;
+			}
+			single = parse_data(tmpl, one);
+			batch = parse_data(tmpl, two);
+			a = render(tmpl, single, 42, NULL, NULL, NULL, &error);
+			g_assert_no_error(error);
+			b = render(tmpl, batch, 42, NULL, NULL, NULL, &error);
+			g_assert_no_error(error);
+			again = render(tmpl, single, 42, NULL, NULL, NULL, &error);
+			g_assert_no_error(error);
+			g_assert_true(g_bytes_equal(a, again));
+
+			differ = count_differing(a, b);
+			g_test_message("%s, “%s”: %s, %" G_GSIZE_FORMAT " bytes, %" G_GSIZE_FORMAT
+				       " raster bytes differ",
+				       ids[t], cases[i].name,
+				       written_by_certgen(a) ? "certgen" : "cairo",
+				       g_bytes_get_size(a), differ);
+			if (cases[i].own)
+				g_assert_true(written_by_certgen(a));
+			g_assert_cmpuint(count_in_pdf(a, "/cgbg Do"), ==, 1);
+			if (differ != 0) {
+				g_autofree char *pa = write_temp(a, "differ-single.pdf");
+				g_autofree char *pb = write_temp(b, "differ-batch.pdf");
+
+				g_test_message("kept as %s and %s", pa, pb);
+			}
+			g_assert_cmpuint(differ, <=, cases[i].tolerance);
+
+			check_fonts_embedded(a, "own.pdf");
+			check_qpdf(a, "own.pdf");
+			/* extracted as a reader copies it (see test_render_scripts) */
+			out = pdftotext(a, "own.pdf");
+			if (out == NULL)
+				continue;
+			{
+				g_autofree char *nfc =
+				    g_utf8_normalize(cases[i].name, -1, G_NORMALIZE_NFKC);
+				g_autofree char *got = g_utf8_normalize(out, -1, G_NORMALIZE_NFKC);
+
+				name = strip_spaces(nfc);
+				text = strip_spaces(got);
+			}
+			assert_contains(text, name);
+			assert_contains(text, "CERT2026000042");
+		}
+	}
+}
+
+typedef struct {
+	const char *name;
+	GBytes *pdf;
+} HistoryData;
+
+static gpointer
+render_in_thread(gpointer user_data)
+{
+	HistoryData *h = user_data;
+
+	h->pdf = render_one("classic", h->name, 7);
+	cg_render_drop_thread_cache();
+	return NULL;
+}
+
+/* What a single certificate's bytes are does not depend on what its
+ * thread rendered before (its font cache): the same in a new thread as
+ * after other names, some of them outside the cached subsets. */
+static void
+test_render_single_history(void)
+{
+	const char *const names[] = {"Łukasz Dvořák", "Ada Lovelace", "Şahin Öztürk"};
+
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		HistoryData fresh = {names[i], NULL};
+		g_autoptr(GBytes) first = NULL;
+		g_autoptr(GBytes) later = NULL;
+		GThread *thread;
+
+		thread = g_thread_new("render", render_in_thread, &fresh);
+		g_thread_join(thread);
+		first = render_one("classic", names[i], 7);
+		for (guint j = 0; j < G_N_ELEMENTS(names); j++)
+			g_bytes_unref(render_one("classic", names[j], 8));
+		later = render_one("classic", names[i], 7);
+		g_assert_true(g_bytes_equal(fresh.pdf, first));
+		g_assert_true(g_bytes_equal(first, later));
+		g_bytes_unref(fresh.pdf);
+	}
+}
+
+static gboolean
+refuse_page(guint pages_done, guint pages_total, gpointer user_data)
+{
+	guint *calls = user_data;
+
+	(*calls)++;
+	g_assert_cmpuint(pages_done, ==, 1);
+	g_assert_cmpuint(pages_total, ==, 1);
+	return FALSE;
+}
+
+/* A single certificate cancelled before it starts, or stopped by its
+ * page callback, writes nothing and says so. */
+static void
+test_render_single_cancel(void)
+{
+	g_autoptr(CgTemplate) tmpl = load_template("classic");
+	g_autofree char *json = one_recipient_json("Ada Lovelace");
+	g_autoptr(CgData) data = parse_data(tmpl, json);
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(GByteArray) out = g_byte_array_new();
+	g_autoptr(GError) error = NULL;
+	CgRenderParams params = {1, ISSUED_AT_US};
+	guint calls = 0;
+
+	g_cancellable_cancel(cancellable);
+	g_assert_false(
+	    cg_render_pdf(tmpl, data, &params, append_bytes, out, NULL, NULL, cancellable, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_assert_cmpuint(out->len, ==, 0);
+	g_clear_error(&error);
+
+	g_assert_false(cg_render_pdf(tmpl, data, &params, append_bytes, out, refuse_page, &calls,
+				     NULL, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_assert_cmpuint(calls, ==, 1);
+	g_assert_cmpuint(out->len, ==, 0);
+}
+
 static cairo_status_t
 failing_write(void *closure, const unsigned char *data, unsigned int length)
 {
@@ -1027,6 +1255,9 @@ static const CgTestCase cases[] = {
     {"/render/long-name", test_render_long_name},
     {"/render/batch", test_render_batch},
     {"/render/single-underlay", test_render_single_underlay},
+    {"/render/single-own", test_render_single_own},
+    {"/render/single-history", test_render_single_history},
+    {"/render/single-cancel", test_render_single_cancel},
     {"/render/single-write-error", test_render_single_write_error},
     {"/render/reproducible", test_render_reproducible},
     {"/render/cancel", test_render_cancel},

@@ -7,6 +7,7 @@ packages=(
 	build-essential pkg-config meson ninja-build
 	libglib2.0-dev libglib2.0-dev-bin libsystemd-dev libjson-glib-dev libcsv-dev
 	libpoppler-glib-dev libcairo2-dev libpango1.0-dev libqrencode-dev libsoup-3.0-dev
+	libharfbuzz-dev zlib1g-dev
 	dbus python3 python3-dbusmock python3-dbus python3-gi python3-prometheus-client
 	poppler-utils tesseract-ocr tesseract-ocr-eng zbar-tools valgrind util-linux passwd
 	fonts-dejavu-core fonts-noto-core fonts-noto-cjk
