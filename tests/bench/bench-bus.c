@@ -17,7 +17,16 @@
  *                 followed by it alone: ProgressChanged delivered per second
  *                 (compare with "ceiling N SEC": one signal to each of N)
  *
- * Prints one line "RESULT <mode> key=value ...".
+ * Prints one line "RESULT <mode> key=value ...", with cpu_* keys: percent of
+ * one core each process (and certgend's main, GDBus and worker threads) used
+ * in the window. What they showed on 2 cores (README, benchmarks): with 100
+ * subscribers both cores are busy (certgend's workers about one, the bus
+ * daemon, certgend's sending and the receivers the other), so the rate is
+ * bound by CPU. Per copy, certgend's part is GDBus serializing it
+ * (g_dbus_message_to_blob, ~140 k instructions under callgrind). In
+ * "starters" only the 2 rendering generations report, so the rate is bound
+ * by the reports (pages_per_s) and the updates sent (updates_sent_per_s),
+ * not by the bus.
  */
 #include <gio/gio.h>
 #include <stdio.h>
