@@ -17,12 +17,23 @@
  *                 followed by it alone: ProgressChanged delivered per second
  *                 (compare with "ceiling N SEC": one signal to each of N)
  *
- * Prints one line "RESULT <mode> key=value ...".
+ * Prints one line "RESULT <mode> key=value ...", with cpu_* keys: percent of
+ * one core each process (and certgend's main, GDBus and worker threads) used
+ * in the window. What they showed on 2 cores (README, benchmarks): with 100
+ * subscribers both cores are busy (certgend's workers about one, the bus
+ * daemon, certgend's sending and the receivers the other), so the rate is
+ * bound by CPU. Per copy, certgend's part is GDBus serializing it
+ * (g_dbus_message_to_blob, ~140 k instructions under callgrind). In
+ * "starters" only the 2 rendering generations report, so the rate is bound
+ * by the reports (pages_per_s) and the updates sent (updates_sent_per_s),
+ * not by the bus.
  */
 #include <gio/gio.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "cg-bench-clock.h"
 
@@ -220,8 +231,117 @@ subscribers_new(guint n)
 	return subscribers;
 }
 
+/* ---- where the CPU goes ------------------------------------------------------ */
+
+/* CPU seconds (user + system) of the threads of @pid, by kind: certgend's
+ * main thread ("certgend"), its GDBus worker ("gdbus"), and the rest of a
+ * process (its workers and pools; all of it for other processes). */
+typedef struct {
+	double main_s;
+	double gdbus_s;
+	double other_s;
+} CpuSample;
+
+static void
+cpu_sample(int pid, CpuSample *sample)
+{
+	g_autofree char *dir = g_strdup_printf("/proc/%d/task", pid);
+	g_autoptr(GDir) tasks = g_dir_open(dir, 0, NULL);
+	const char *tid;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	*sample = (CpuSample){0};
+	while (tasks != NULL && (tid = g_dir_read_name(tasks)) != NULL) {
+		g_autofree char *path = g_strdup_printf("%s/%s/stat", dir, tid);
+		g_autofree char *text = NULL;
+		char *open, *close;
+		unsigned long utime = 0, stime = 0;
+		double seconds;
+
+		if (!g_file_get_contents(path, &text, NULL, NULL) ||
+		    (open = strchr(text, '(')) == NULL || (close = strrchr(text, ')')) == NULL)
+			continue;
+		*close = '\0';
+		/* after the name: state, then fields 4..13; utime and stime are 14, 15 */
+		if (sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+			   &stime) != 2)
+			continue;
+		seconds = (double)(utime + stime) / hz;
+		if (g_str_equal(open + 1, "certgend"))
+			sample->main_s += seconds;
+		else if (g_str_equal(open + 1, "gdbus"))
+			sample->gdbus_s += seconds;
+		else
+			sample->other_s += seconds;
+	}
+}
+
+/* The pid of the connection that owns @name (the bus daemon answers for
+ * itself too), 0 when it cannot say. */
+static int
+owner_pid(GDBusConnection *connection, const char *name)
+{
+	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+	    connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+	    "GetConnectionUnixProcessID", g_variant_new("(s)", name), G_VARIANT_TYPE("(u)"),
+	    G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+	guint32 pid = 0;
+
+	if (reply != NULL)
+		g_variant_get(reply, "(u)", &pid);
+	return (int)pid;
+}
+
+/* The processes of a step, and their CPU over the measured window. */
+typedef struct {
+	int bus, certgend, emitter;    /* pids; 0: none */
+	CpuSample before[4], after[4]; /* bus, certgend, this process (receivers), emitter */
+} CpuWindow;
+
+static void
+cpu_window_init(CpuWindow *cpu, GDBusConnection *connection)
+{
+	*cpu = (CpuWindow){0};
+	cpu->bus = owner_pid(connection, "org.freedesktop.DBus");
+	cpu->certgend = owner_pid(connection, BUS_NAME);
+}
+
+static void
+cpu_window_sample(CpuWindow *cpu, CpuSample *samples)
+{
+	int pids[4] = {cpu->bus, cpu->certgend, getpid(), cpu->emitter};
+
+	for (guint i = 0; i < G_N_ELEMENTS(pids); i++) {
+		if (pids[i] > 0)
+			cpu_sample(pids[i], &samples[i]);
+		else
+			samples[i] = (CpuSample){0};
+	}
+}
+
+#define CPU_PCT(cpu, i, field, dt) (100.0 * ((cpu)->after[i].field - (cpu)->before[i].field) / (dt))
+
+/* " cpu_...=PERCENT" keys of the RESULT line: percent of one core. */
+static char *
+cpu_window_format(const CpuWindow *cpu, double dt)
+{
+	return g_strdup_printf(
+	    "cpu_bus=%.0f cpu_certgend_main=%.0f cpu_certgend_gdbus=%.0f cpu_certgend_workers=%.0f "
+	    "cpu_receivers=%.0f cpu_emitter=%.0f",
+	    CPU_PCT(cpu, 0, main_s, dt) + CPU_PCT(cpu, 0, gdbus_s, dt) +
+		CPU_PCT(cpu, 0, other_s, dt),
+	    CPU_PCT(cpu, 1, main_s, dt), CPU_PCT(cpu, 1, gdbus_s, dt), CPU_PCT(cpu, 1, other_s, dt),
+	    CPU_PCT(cpu, 2, main_s, dt) + CPU_PCT(cpu, 2, gdbus_s, dt) +
+		CPU_PCT(cpu, 2, other_s, dt),
+	    CPU_PCT(cpu, 3, main_s, dt) + CPU_PCT(cpu, 3, gdbus_s, dt) +
+		CPU_PCT(cpu, 3, other_s, dt));
+}
+
+/* Delivered ProgressChanged per second over @seconds after a warm-up;
+ * @cpu (may be NULL) gets the CPU of the step's processes over the same
+ * window, *cpu_keys its RESULT keys. */
 static double
-measure(guint seconds)
+measure(guint seconds, CpuWindow *cpu, char **cpu_keys)
 {
 	gint64 t0, t1;
 	gint c0, c1;
@@ -229,9 +349,15 @@ measure(guint seconds)
 	g_usleep(G_USEC_PER_SEC / 2); /* warm-up */
 	c0 = g_atomic_int_get(&received);
 	t0 = g_get_monotonic_time();
+	if (cpu != NULL)
+		cpu_window_sample(cpu, cpu->before);
 	g_usleep(seconds * G_USEC_PER_SEC);
 	c1 = g_atomic_int_get(&received);
 	t1 = g_get_monotonic_time();
+	if (cpu != NULL) {
+		cpu_window_sample(cpu, cpu->after);
+		*cpu_keys = cpu_window_format(cpu, (t1 - t0) / (double)G_USEC_PER_SEC);
+	}
 	return (c1 - c0) * (double)G_USEC_PER_SEC / (t1 - t0);
 }
 
@@ -273,6 +399,8 @@ bench_fanout(guint n_subscribers, guint seconds)
 	GDBusConnection *starter = subscribers->pdata[0];
 	g_autofree char *data = batch_json(FANOUT_PAGES);
 	char *ids[4];
+	g_autofree char *cpu_keys = NULL;
+	CpuWindow cpu;
 	gboolean valid;
 	double rate;
 
@@ -295,14 +423,15 @@ bench_fanout(guint n_subscribers, guint seconds)
 	 * about nothing). */
 	while (!rendering(starter, ids, G_N_ELEMENTS(ids)))
 		g_usleep(10000);
-	rate = measure(seconds);
+	cpu_window_init(&cpu, starter);
+	rate = measure(seconds, &cpu, &cpu_keys);
 	valid = rendering(starter, ids, G_N_ELEMENTS(ids));
 	for (guint g = 0; g < G_N_ELEMENTS(ids); g++) {
 		cancel(starter, ids[g]);
 		g_free(ids[g]);
 	}
-	g_print("RESULT fanout subscribers=%u signals_per_s=%.0f rendering_throughout=%d\n",
-		n_subscribers, rate, valid);
+	g_print("RESULT fanout subscribers=%u signals_per_s=%.0f rendering_throughout=%d %s\n",
+		n_subscribers, rate, valid, cpu_keys);
 	return 0;
 }
 
@@ -471,6 +600,8 @@ bench_ceiling(const char *self_path, guint n_subscribers, guint seconds, guint b
 	g_autoptr(GError) error = NULL;
 	g_autofree char *text = g_variant_print(snapshot, TRUE);
 	g_autofree char *ready = NULL;
+	g_autofree char *cpu_keys = NULL;
+	CpuWindow cpu;
 	gboolean valid;
 	double rate;
 
@@ -496,15 +627,17 @@ bench_ceiling(const char *self_path, guint n_subscribers, guint seconds, guint b
 	if (background->len > 0) /* the window starts once they render */
 		while (!rendering(starter, (char **)background->pdata, background->len))
 			g_usleep(10000);
-	rate = measure(seconds);
+	cpu_window_init(&cpu, starter);
+	cpu.emitter = atoi(g_subprocess_get_identifier(emitter));
+	rate = measure(seconds, &cpu, &cpu_keys);
 	valid =
 	    background->len == 0 || rendering(starter, (char **)background->pdata, background->len);
 	g_subprocess_force_exit(emitter);
 	g_subprocess_wait(emitter, NULL, NULL);
 	background_free(starter, background);
 	g_print("RESULT ceiling subscribers=%u batches=%u signals_per_s=%.0f "
-		"rendering_throughout=%d\n",
-		n_subscribers, batches, rate, valid);
+		"rendering_throughout=%d %s\n",
+		n_subscribers, batches, rate, valid, cpu_keys);
 	return 0;
 }
 
@@ -520,22 +653,79 @@ raise_fd_limit(guint n)
 	}
 }
 
+/* What the generations of the caller's uid have produced so far: pages
+ * rendered (each one a report of the pipeline, update_interval_ms 0) and
+ * updates sent (the sum of their sequences), and how many render now. */
+typedef struct {
+	guint64 pages;
+	guint64 updates;
+	guint rendering;
+	double at_s;
+} Supply;
+
+static void
+supply_sample(GDBusConnection *connection, Supply *supply)
+{
+	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+	    connection, BUS_NAME, PATH, IFACE, "ListGenerations", NULL, G_VARIANT_TYPE("(aa{sv})"),
+	    G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+	g_autoptr(GVariant) list = NULL;
+	GVariantIter iter;
+	GVariant *snapshot;
+
+	*supply = (Supply){0};
+	if (reply == NULL)
+		g_error("ListGenerations failed");
+	list = g_variant_get_child_value(reply, 0);
+	g_variant_iter_init(&iter, list);
+	while ((snapshot = g_variant_iter_next_value(&iter)) != NULL) {
+		guint32 done = 0;
+		guint64 sequence = 0;
+		const char *stage = "";
+
+		g_variant_lookup(snapshot, "pages_done", "u", &done);
+		g_variant_lookup(snapshot, "sequence", "t", &sequence);
+		g_variant_lookup(snapshot, "stage", "&s", &stage);
+		supply->pages += done;
+		supply->updates += sequence;
+		supply->rendering += g_str_equal(stage, "pdf_generation");
+		g_variant_unref(snapshot);
+	}
+	supply->at_s = g_get_monotonic_time() / (double)G_USEC_PER_SEC;
+}
+
+/* Besides the delivered rate: the pages rendered per second (the reports
+ * the pipeline produced: an update can only say what a report said) and
+ * the updates certgend sent per second (each to one starter here), over
+ * the window with its warm-up; "rendering" is how many generations were in
+ * pdf_generation at its end (the workers: the rest wait in the queue and
+ * have nothing to report). */
 static int
 bench_starters(guint n, guint seconds)
 {
 	g_autoptr(GPtrArray) starters = NULL;
 	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *data = batch_json(2000);
-	double rate;
+	g_autofree char *cpu_keys = NULL;
+	CpuWindow cpu;
+	Supply before, after;
+	double rate, dt;
 
 	raise_fd_limit(n);
 	starters = subscribers_new(n);
 	for (guint i = 0; i < n; i++)
 		g_ptr_array_add(ids, start(starters->pdata[i], data, 0));
-	rate = measure(seconds);
+	cpu_window_init(&cpu, starters->pdata[0]);
+	supply_sample(starters->pdata[0], &before);
+	rate = measure(seconds, &cpu, &cpu_keys);
+	supply_sample(starters->pdata[0], &after);
+	dt = after.at_s - before.at_s;
 	for (guint i = 0; i < n; i++)
 		cancel(starters->pdata[i], ids->pdata[i]);
-	g_print("RESULT starters generations=%u signals_per_s=%.0f\n", n, rate);
+	g_print("RESULT starters generations=%u signals_per_s=%.0f pages_per_s=%.0f "
+		"updates_sent_per_s=%.0f rendering=%u %s\n",
+		n, rate, (after.pages - before.pages) / dt, (after.updates - before.updates) / dt,
+		after.rendering, cpu_keys);
 	return 0;
 }
 

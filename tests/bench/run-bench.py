@@ -15,6 +15,17 @@
     the goal's ceiling is taken while certgend renders the same batches.
 Each goal is printed with met / NOT met and the command that reproduces it
 (--step=memory|latency|e2e|fanout|starters runs that step alone).
+Both ratios of (c) are printed. The verdict is certgend / the emitter while
+certgend renders beside it: on 2 cores the rendering workers take about a
+core, and the bus daemon, the sender and the receivers share what is left,
+so that is the ceiling any way of sending can reach. The idle ratio (the
+emitter alone on the machine) stays beside it because it is the issue's
+literal ceiling and shows what rendering costs the fan-out. Each (c) row
+also prints where the CPU went in its window (percent of one core: bus
+daemon, certgend's main thread, its GDBus thread, its workers, the
+receivers, the emitter), and the starters step the pages rendered and the
+updates certgend sent per second: with 2 workers only 2 of the 1,000
+generations render, and an update can only say what a page report said.
 Every step runs on its own private bus and a fresh certgend, so none starts
 with the generations of the one before still occupying the workers (the
 fan-out step measured 0/s after the latency step when they shared one).
@@ -111,6 +122,13 @@ def main():
                      f"{ceil['signals_per_s']}/s", "", ""))
         rows.append(("(c)   trivial emitter, certgend idle", f"{idle['signals_per_s']}/s",
                      f"(certgend / idle ceiling: {idle_ratio * 100:.0f} %)", ""))
+        for who, r in (("certgend", measured), ("emitter beside", ceil), ("emitter idle", idle)):
+            cpu = ", ".join(f"{k[4:]} {v} %" for k, v in r.items() if k.startswith("cpu_"))
+            rows.append((f"(c)   CPU, {who}", cpu, "", ""))
+        if "pages_per_s" in measured:
+            rows.append(("(c)   supply: pages rendered / updates sent",
+                         f"{measured['pages_per_s']}/s / {measured['updates_sent_per_s']}/s",
+                         f"({measured['rendering']} generations rendering)", ""))
         valid = all(r.get("rendering_throughout", "1") == "1" for r in (measured, ceil))
         verdict = met(ratio * 100 >= goal) if valid else \
             "no verdict: the window was not all rendering, run again"
