@@ -13,9 +13,11 @@
  * CG_HTTP_ACCEPT_REST_MS instead of spinning. A new connection is watched
  * edge-triggered: each time bytes arrive the head is peeked at
  * (recv(MSG_PEEK) into one stack buffer; nothing is kept per connection
- * but this small struct and its GSocket). Once the request line is there
- * the route function decides: not ours, and the connection goes to libsoup
- * untouched (soup_server_accept_iostream(); its GSocket rides on the
+ * but this small struct and its GSocket). Bytes that cannot begin with
+ * the route's prefix ("GET /api/certificates/progress/") send the
+ * connection to libsoup at once; on the prefix, once the whole request line
+ * is there, the route function decides: not ours, and the connection goes
+ * to libsoup untouched (soup_server_accept_iostream(); its GSocket rides on the
  * remote address object, where cg_http_accept_message_socket() finds it
  * for the timeouts); ours, and the head is parsed strictly
  * (cg-http-head.h), consumed, and given to the serve function. A refusal
@@ -43,6 +45,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,6 +54,7 @@
 
 #define CG_HTTP_ACCEPT_BATCH 4096
 #define CG_HTTP_ACCEPT_EVENTS 256
+#define CG_HTTP_ACCEPT_ROUNDS 8
 #define CG_HTTP_ACCEPT_REST_MS 100
 #define CG_HTTP_ACCEPT_LINGER_MS 1000
 #define CG_HTTP_ACCEPT_SOCKET_KEY "cg-http-accepted-socket"
@@ -90,6 +94,8 @@ struct _CgHttpAccept {
 	GHashTable *conns; /* Conn set */
 	Lane reading;
 	Lane lingering;
+	char *prefix; /* of the request lines that may be the route's */
+	gsize prefix_length;
 	CgHttpAcceptRouteFunc route_func;
 	CgHttpAcceptServeFunc serve_func;
 	gpointer user_data;
@@ -289,6 +295,12 @@ conn_read(CgHttpAccept *self, Conn *conn)
 		conn_free(self, conn); /* the client left */
 		return;
 	}
+	if (strncmp(data, self->prefix, MIN((gsize)n, self->prefix_length)) != 0) {
+		conn_hand_over(self, conn);
+		return;
+	}
+	if ((gsize)n < self->prefix_length)
+		return; /* could still be the route's */
 	result = cg_http_head_parse_request_line(data, (gsize)n, &head);
 	if (result == CG_HTTP_HEAD_COMPLETE && !self->route_func(self->user_data, &head)) {
 		cg_http_head_clear(&head);
@@ -403,13 +415,29 @@ listener_accept(CgHttpAccept *self, Listener *listener)
 	}
 }
 
+static void epoll_dispatch(CgHttpAccept *self, struct epoll_event *events, int n);
+
 static gboolean
 epoll_cb(int fd, GIOCondition condition, gpointer user_data)
 {
 	CgHttpAccept *self = user_data;
 	struct epoll_event events[CG_HTTP_ACCEPT_EVENTS];
-	int n = epoll_wait(fd, events, G_N_ELEMENTS(events), 0);
+	int n;
 
+	/* a few rounds per wake-up: in a burst the loop's other sources
+	 * (the streams' writes) would otherwise hold back every next round */
+	for (guint round = 0; round < CG_HTTP_ACCEPT_ROUNDS; round++) {
+		n = epoll_wait(fd, events, G_N_ELEMENTS(events), 0);
+		epoll_dispatch(self, events, n);
+		if (n < (int)G_N_ELEMENTS(events))
+			break;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+epoll_dispatch(CgHttpAccept *self, struct epoll_event *events, int n)
+{
 	for (int i = 0; i < n; i++) {
 		EntryKind *kind = events[i].data.ptr;
 
@@ -427,7 +455,6 @@ epoll_cb(int fd, GIOCondition condition, gpointer user_data)
 		else
 			conn_read(self, (Conn *)kind);
 	}
-	return G_SOURCE_CONTINUE;
 }
 
 /* The listener that makes libsoup keep handed-over connections alive; see
@@ -455,8 +482,9 @@ give_libsoup_a_listener(SoupServer *soup, GError **error)
 }
 
 CgHttpAccept *
-cg_http_accept_new(SoupServer *soup, guint head_timeout_ms, CgHttpAcceptRouteFunc route_func,
-		   CgHttpAcceptServeFunc serve_func, gpointer user_data)
+cg_http_accept_new(SoupServer *soup, guint head_timeout_ms, const char *prefix,
+		   CgHttpAcceptRouteFunc route_func, CgHttpAcceptServeFunc serve_func,
+		   gpointer user_data)
 {
 	CgHttpAccept *self = g_new0(CgHttpAccept, 1);
 	g_autoptr(GError) error = NULL;
@@ -466,6 +494,8 @@ cg_http_accept_new(SoupServer *soup, guint head_timeout_ms, CgHttpAcceptRouteFun
 			  "each response",
 			  error->message);
 	self->soup = g_object_ref(soup);
+	self->prefix = g_strdup(prefix);
+	self->prefix_length = strlen(prefix);
 	self->route_func = route_func;
 	self->serve_func = serve_func;
 	self->user_data = user_data;
@@ -544,6 +574,7 @@ cg_http_accept_free(CgHttpAccept *self)
 	g_ptr_array_unref(self->listener_entries);
 	g_hash_table_unref(self->conns);
 	g_object_unref(self->soup);
+	g_free(self->prefix);
 	g_free(self);
 }
 

@@ -8,10 +8,11 @@
 G_BEGIN_DECLS
 
 /* The bridge's own accept path: it owns the listening sockets, accepts in
- * batches and reads each new connection's request line; a request its
- * @route_func takes is read and parsed here (cg-http-head.h) and given to
- * @serve_func, any other connection goes unchanged (nothing consumed) to
- * libsoup with soup_server_accept_iostream(). */
+ * batches and peeks at each new connection's first bytes. A request line
+ * that starts with the route's @prefix and that @route_func takes is read
+ * and parsed here (cg-http-head.h, a malformed one on the prefix refused)
+ * and given to @serve_func; any other connection goes unchanged (nothing
+ * consumed) to libsoup with soup_server_accept_iostream(). */
 typedef struct _CgHttpAccept CgHttpAccept;
 
 /* Whether the connection whose request line is @head (method, path,
@@ -25,7 +26,7 @@ typedef GBytes *(*CgHttpAcceptServeFunc)(gpointer user_data, GSocket *socket, Cg
 
 /* @head_timeout_ms: how long a new connection may take to send its request
  * line (and a served one its whole head); 0: no limit. */
-CgHttpAccept *cg_http_accept_new(SoupServer *soup, guint head_timeout_ms,
+CgHttpAccept *cg_http_accept_new(SoupServer *soup, guint head_timeout_ms, const char *prefix,
 				 CgHttpAcceptRouteFunc route_func, CgHttpAcceptServeFunc serve_func,
 				 gpointer user_data);
 void cg_http_accept_free(CgHttpAccept *self);

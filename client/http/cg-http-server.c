@@ -320,7 +320,8 @@ cg_http_server_new(const CgHttpConfig *config, CgHttpAuth *auth, CgHttpBus *bus)
 	soup_server_add_websocket_handler(self->soup, CG_HTTP_WS_PATH, NULL, NULL, ws_handler, self,
 					  NULL);
 	self->accept = cg_http_accept_new(self->soup, self->config.header_timeout_ms,
-					  accept_route_cb, accept_serve_cb, self);
+					  "GET " CG_HTTP_STREAM_PATH "/", accept_route_cb,
+					  accept_serve_cb, self);
 	self->housekeeping_id =
 	    g_timeout_add_seconds(CG_HTTP_HOUSEKEEPING_S, housekeeping_cb, self);
 	return self;
