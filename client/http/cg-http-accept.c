@@ -295,7 +295,7 @@ conn_read(CgHttpAccept *self, Conn *conn)
 		conn_free(self, conn); /* the client left */
 		return;
 	}
-	if (strncmp(data, self->prefix, MIN((gsize)n, self->prefix_length)) != 0) {
+	if (memcmp(data, self->prefix, MIN((gsize)n, self->prefix_length)) != 0) {
 		conn_hand_over(self, conn);
 		return;
 	}
