@@ -564,41 +564,108 @@ handle_preview(CgHttpApi *self, SoupServerMessage *msg)
 }
 
 /* The stream rate limit and a stream slot (held by the caller on TRUE);
- * otherwise @msg is answered. */
+ * otherwise FALSE with *@error and *@retry_after_s. */
+static gboolean
+admit_stream_slot(CgHttpApi *self, const char *user, const char *progress_id, gboolean have_since,
+		  guint64 since, guint *retry_after_s, GError **error)
+{
+	CgHttpStreams *streams = self->context->streams;
+
+	return cg_http_streams_check_rate(streams, user, progress_id, have_since, since,
+					  g_get_monotonic_time(), retry_after_s, error) &&
+	       cg_http_streams_acquire_slot(streams, user, retry_after_s, error);
+}
+
+/* The same, with @msg answered on FALSE. */
 static gboolean
 admit_stream(CgHttpApi *self, SoupServerMessage *msg, const char *user, const char *progress_id,
 	     gboolean have_since, guint64 since)
 {
-	CgHttpStreams *streams = self->context->streams;
 	g_autoptr(GError) error = NULL;
 	guint retry_after_s = 0;
 
-	if (!cg_http_streams_check_rate(streams, user, progress_id, have_since, since,
-					g_get_monotonic_time(), &retry_after_s, &error) ||
-	    !cg_http_streams_acquire_slot(streams, user, &retry_after_s, &error)) {
+	if (!admit_stream_slot(self, user, progress_id, have_since, since, &retry_after_s,
+			       &error)) {
 		cg_http_respond_error(msg, error, retry_after_s);
 		return FALSE;
 	}
 	return TRUE;
 }
 
+/* The decisions of GET /api/certificates/progress/{id}, for libsoup's
+ * requests and the bridge's own accept path alike: origin, Bearer token or
+ * session cookie, the id, Last-Event-ID, the stream rate limits and caps.
+ * The web user (holding a stream slot), or NULL with *@error and
+ * *@retry_after_s. */
+static char *
+admit_stream_request(CgHttpApi *self, SoupMessageHeaders *request, const char *progress_id,
+		     gboolean *resume, guint64 *sequence, guint *retry_after_s, GError **error)
+{
+	g_autofree char *user = cg_http_session_admit(
+	    self->auth, (const char *const *)self->config->allow_origins, request, TRUE, error);
+
+	if (user == NULL)
+		return NULL;
+	if (!progress_id_is_valid(progress_id)) {
+		g_propagate_error(error, cg_http_not_found_error(progress_id));
+		return NULL;
+	}
+	*resume = cg_http_resume_parse_id(soup_message_headers_get_one(request, "Last-Event-ID"),
+					  sequence);
+	if (!admit_stream_slot(self, user, progress_id, *resume, *sequence, retry_after_s, error))
+		return NULL;
+	return g_steal_pointer(&user);
+}
+
 /* GET /api/certificates/progress/{id}: the SSE stream. */
 static void
 handle_stream(CgHttpApi *self, SoupServerMessage *msg, const char *progress_id)
 {
-	g_autofree char *user = authenticate_or_respond(self, msg, TRUE);
-	const char *last_event_id;
-	gboolean resume;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *user = NULL;
+	gboolean resume = FALSE;
 	guint64 sequence = 0;
+	guint retry_after_s = 0;
 
-	if (user == NULL || !check_progress_id(msg, progress_id))
+	user = admit_stream_request(self, soup_server_message_get_request_headers(msg), progress_id,
+				    &resume, &sequence, &retry_after_s, &error);
+	if (user == NULL) {
+		cg_http_respond_error(msg, error, retry_after_s);
 		return;
-	last_event_id = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-						     "Last-Event-ID");
-	resume = cg_http_resume_parse_id(last_event_id, &sequence);
-	if (!admit_stream(self, msg, user, progress_id, resume, sequence))
-		return;
+	}
 	cg_http_sse_start(self->context, msg, progress_id, user, resume, sequence);
+}
+
+const char *
+cg_http_api_stream_route_id(const char *path)
+{
+	const char *id;
+
+	if (!g_str_has_prefix(path, CG_HTTP_STREAM_PATH "/"))
+		return NULL;
+	id = path + strlen(CG_HTTP_STREAM_PATH "/");
+	return strchr(id, '/') == NULL ? id : NULL;
+}
+
+GBytes *
+cg_http_api_serve_stream(CgHttpApi *self, GSocket *socket, const CgHttpHead *head,
+			 SoupMessageHeaders *response)
+{
+	const char *progress_id = cg_http_api_stream_route_id(head->path);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *user = NULL;
+	gboolean resume = FALSE;
+	guint64 sequence = 0;
+	guint retry_after_s = 0;
+
+	g_return_val_if_fail(progress_id != NULL, NULL);
+	user = admit_stream_request(self, head->headers, progress_id, &resume, &sequence,
+				    &retry_after_s, &error);
+	if (user == NULL)
+		return cg_http_response_render_error(head->version, error, retry_after_s, response);
+	cg_http_sse_start_raw(self->context, socket, head->version, response, progress_id, user,
+			      resume, sequence);
+	return NULL;
 }
 
 static gboolean

@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "cg-http-auth.h"
+#include "cg-http-head.h"
 #include "cg-http-stream-context.h"
 
 G_BEGIN_DECLS
@@ -14,6 +15,7 @@ G_BEGIN_DECLS
  * certgend; answers that need D-Bus keep the request paused meanwhile
  * (cg-http-pending.h). */
 #define CG_HTTP_WS_PATH "/api/certificates/ws"
+#define CG_HTTP_STREAM_PATH "/api/certificates/progress"
 
 #define CG_TYPE_HTTP_API (cg_http_api_get_type())
 G_DECLARE_FINAL_TYPE(CgHttpApi, cg_http_api, CG, HTTP_API, GObject)
@@ -31,6 +33,17 @@ void cg_http_api_check_websocket(CgHttpApi *self, SoupServerMessage *msg, const 
 /* After the upgrade cg_http_api_check_websocket() allowed. */
 void cg_http_api_start_websocket(CgHttpApi *self, SoupServerMessage *msg, const char *path,
 				 SoupWebsocketConnection *connection);
+
+/* The id in @path when it is the SSE route's (CG_HTTP_STREAM_PATH/{id},
+ * the id possibly empty or malformed: the route answers that), or NULL. */
+const char *cg_http_api_stream_route_id(const char *path);
+
+/* GET CG_HTTP_STREAM_PATH/{id} read by the bridge's own accept path
+ * (cg-http-accept.h) from @socket: the same decisions as for libsoup's
+ * requests; NULL when the stream took the connection, or the bytes of the
+ * refusal. @response holds the headers every response carries. */
+GBytes *cg_http_api_serve_stream(CgHttpApi *self, GSocket *socket, const CgHttpHead *head,
+				 SoupMessageHeaders *response);
 
 /* GET /verify/{number}?c={code}, public (cg-http-verify.h). */
 void cg_http_api_handle_verify(CgHttpApi *self, SoupServerMessage *msg, const char *path,

@@ -16,8 +16,14 @@ cg_http_cors_origin_is_allowed(const char *const *allow_origins, const char *ori
 gboolean
 cg_http_cors_origin_is_same(SoupServerMessage *msg, const char *origin)
 {
-	const char *host =
-	    soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Host");
+	return cg_http_cors_origin_is_same_host(soup_server_message_get_request_headers(msg),
+						origin);
+}
+
+gboolean
+cg_http_cors_origin_is_same_host(SoupMessageHeaders *request, const char *origin)
+{
+	const char *host = soup_message_headers_get_one(request, "Host");
 	g_autofree char *expected = NULL;
 
 	if (host == NULL)
@@ -29,19 +35,33 @@ cg_http_cors_origin_is_same(SoupServerMessage *msg, const char *origin)
 gboolean
 cg_http_cors_origin_is_acceptable(const char *const *allow_origins, SoupServerMessage *msg)
 {
-	const char *origin =
-	    soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Origin");
+	return cg_http_cors_request_origin_is_acceptable(
+	    allow_origins, soup_server_message_get_request_headers(msg));
+}
 
-	return origin == NULL || cg_http_cors_origin_is_same(msg, origin) ||
+gboolean
+cg_http_cors_request_origin_is_acceptable(const char *const *allow_origins,
+					  SoupMessageHeaders *request)
+{
+	const char *origin = soup_message_headers_get_one(request, "Origin");
+
+	return origin == NULL || cg_http_cors_origin_is_same_host(request, origin) ||
 	       cg_http_cors_origin_is_allowed(allow_origins, origin);
 }
 
 void
 cg_http_cors_add_headers(const char *const *allow_origins, SoupServerMessage *msg)
 {
-	SoupMessageHeaders *response = soup_server_message_get_response_headers(msg);
-	const char *origin =
-	    soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Origin");
+	cg_http_cors_add_response_headers(allow_origins,
+					  soup_server_message_get_request_headers(msg),
+					  soup_server_message_get_response_headers(msg));
+}
+
+void
+cg_http_cors_add_response_headers(const char *const *allow_origins, SoupMessageHeaders *request,
+				  SoupMessageHeaders *response)
+{
+	const char *origin = soup_message_headers_get_one(request, "Origin");
 
 	if (allow_origins != NULL)
 		soup_message_headers_append(response, "Vary", "Origin");

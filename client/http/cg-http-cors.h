@@ -19,6 +19,13 @@ gboolean cg_http_cors_origin_is_acceptable(const char *const *allow_origins,
 /* Vary: Origin when cross-origin access is configured, and the
  * Access-Control-* headers for an allowed Origin. */
 void cg_http_cors_add_headers(const char *const *allow_origins, SoupServerMessage *msg);
+/* The same three for request headers @request and response headers
+ * @response (the bridge's own accept path has no libsoup message). */
+gboolean cg_http_cors_origin_is_same_host(SoupMessageHeaders *request, const char *origin);
+gboolean cg_http_cors_request_origin_is_acceptable(const char *const *allow_origins,
+						   SoupMessageHeaders *request);
+void cg_http_cors_add_response_headers(const char *const *allow_origins,
+				       SoupMessageHeaders *request, SoupMessageHeaders *response);
 /* Answers OPTIONS @path (a CORS preflight or a plain OPTIONS). */
 void cg_http_cors_handle_options(const char *const *allow_origins, SoupServerMessage *msg,
 				 const char *path);

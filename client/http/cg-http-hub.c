@@ -212,6 +212,13 @@ tell_ready(gpointer user_data)
 	hub_emit(hub, &notice);
 }
 
+static gboolean
+tell_ready_cb(gpointer user_data)
+{
+	tell_ready(user_data);
+	return G_SOURCE_REMOVE;
+}
+
 static CgHttpFrame *
 hub_frame(CgHttpHub *hub, GVariant *update)
 {
@@ -431,7 +438,10 @@ cg_http_hubs_join(CgHttpHubs *self, const char *progress_id, const char *user, C
 		hub->follow =
 		    cg_http_follow_start(self->bus, progress_id, user, &hub_follow_funcs, hub);
 	else if (hub->ready && hub->ready_id == 0)
-		hub->ready_id = g_idle_add_once(tell_ready, hub);
+		/* the default priority: an idle one waits while the loop is
+		 * busy, and a generation with 10,000 streams keeps it busy (a
+		 * joining stream waited seconds for its first bytes) */
+		hub->ready_id = g_idle_add_full(G_PRIORITY_DEFAULT, tell_ready_cb, hub, NULL);
 	return member;
 }
 

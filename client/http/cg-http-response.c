@@ -6,21 +6,36 @@
 #include "cg-http-json.h"
 
 /* libsoup's own phrase, or one it does not know (it would say "Unknown
- * Error"). */
+ * Error"); NULL: libsoup's. */
 static const char *
 reason_phrase(guint status)
 {
 	if (status == 429) /* RFC 6585 */
 		return "Too Many Requests";
+	if (status == 431)
+		return "Request Header Fields Too Large";
 	return NULL;
+}
+
+const char *
+cg_http_response_reason_phrase(guint status)
+{
+	const char *phrase = reason_phrase(status);
+
+	return phrase != NULL ? phrase : soup_status_get_phrase(status);
+}
+
+/* What every JSON response carries besides its body. */
+static void
+add_json_headers(SoupMessageHeaders *headers)
+{
+	soup_message_headers_replace(headers, "Cache-Control", "no-store");
 }
 
 void
 cg_http_respond_json(SoupServerMessage *msg, guint status, const char *json)
 {
-	SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
-
-	soup_message_headers_replace(headers, "Cache-Control", "no-store");
+	add_json_headers(soup_server_message_get_response_headers(msg));
 	soup_server_message_set_status(msg, status, reason_phrase(status));
 	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, json,
 					 strlen(json));
@@ -29,7 +44,17 @@ cg_http_respond_json(SoupServerMessage *msg, guint status, const char *json)
 void
 cg_http_respond_error(SoupServerMessage *msg, const GError *error, guint retry_after_s)
 {
-	SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
+	guint status = 0;
+	g_autofree char *json = cg_http_error_response(
+	    error, retry_after_s, soup_server_message_get_response_headers(msg), &status);
+
+	cg_http_respond_json(msg, status, json);
+}
+
+char *
+cg_http_error_response(const GError *error, guint retry_after_s, SoupMessageHeaders *headers,
+		       guint *status_out)
+{
 	guint status = cg_http_error_status(error);
 	/* every invalid_data body lists its problems in "errors" */
 	g_autofree char *json = g_error_matches(error, CG_HTTP_ERROR, CG_HTTP_ERROR_INVALID_DATA)
@@ -44,7 +69,42 @@ cg_http_respond_error(SoupServerMessage *msg, const GError *error, guint retry_a
 
 		soup_message_headers_replace(headers, "Retry-After", value);
 	}
-	cg_http_respond_json(msg, status, json);
+	*status_out = status;
+	return g_steal_pointer(&json);
+}
+
+GBytes *
+cg_http_response_render(SoupHTTPVersion version, guint status, SoupMessageHeaders *headers,
+			const char *content_type, const char *body)
+{
+	GString *out = g_string_sized_new(512);
+	SoupMessageHeadersIter iter;
+	const char *name, *value;
+
+	g_string_append_printf(out, "HTTP/1.%d %u %s\r\n", version == SOUP_HTTP_1_1 ? 1 : 0, status,
+			       cg_http_response_reason_phrase(status));
+	soup_message_headers_iter_init(&iter, headers);
+	while (soup_message_headers_iter_next(&iter, &name, &value))
+		g_string_append_printf(out, "%s: %s\r\n", name, value);
+	if (content_type != NULL)
+		g_string_append_printf(out, "Content-Type: %s\r\n", content_type);
+	if (body != NULL)
+		g_string_append_printf(out, "Content-Length: %zu\r\n", strlen(body));
+	g_string_append(out, "\r\n");
+	if (body != NULL)
+		g_string_append(out, body);
+	return g_string_free_to_bytes(out);
+}
+
+GBytes *
+cg_http_response_render_error(SoupHTTPVersion version, const GError *error, guint retry_after_s,
+			      SoupMessageHeaders *headers)
+{
+	guint status = 0;
+	g_autofree char *json = cg_http_error_response(error, retry_after_s, headers, &status);
+
+	add_json_headers(headers);
+	return cg_http_response_render(version, status, headers, "application/json", json);
 }
 
 void
@@ -71,8 +131,12 @@ cg_http_respond_method_not_allowed(SoupServerMessage *msg, const char *allow)
 void
 cg_http_response_add_default_headers(SoupServerMessage *msg)
 {
-	SoupMessageHeaders *response = soup_server_message_get_response_headers(msg);
+	cg_http_response_add_default_headers_to(soup_server_message_get_response_headers(msg));
+}
 
+void
+cg_http_response_add_default_headers_to(SoupMessageHeaders *response)
+{
 	soup_message_headers_replace(response, "X-Content-Type-Options", "nosniff");
 	soup_message_headers_replace(response, "Referrer-Policy", "no-referrer");
 }

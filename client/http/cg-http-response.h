@@ -23,4 +23,27 @@ void cg_http_respond_method_not_allowed(SoupServerMessage *msg, const char *allo
 /* The headers set on every response once the request headers are in. */
 void cg_http_response_add_default_headers(SoupServerMessage *msg);
 
+/* The same for response headers @response (the bridge's own accept path has
+ * no libsoup message). */
+void cg_http_response_add_default_headers_to(SoupMessageHeaders *response);
+
+/* The JSON body of the error response to @error (its status in *@status,
+ * its headers, WWW-Authenticate and Retry-After, added to @headers): what
+ * cg_http_respond_error() answers, for both paths. */
+char *cg_http_error_response(const GError *error, guint retry_after_s, SoupMessageHeaders *headers,
+			     guint *status);
+
+/* The reason phrase the bridge sends with @status. */
+const char *cg_http_response_reason_phrase(guint status);
+
+/* The bytes of a response written by the bridge itself: status line,
+ * @headers, Content-Type when @content_type is set, and with @body (not
+ * NULL) Content-Length and the body. */
+GBytes *cg_http_response_render(SoupHTTPVersion version, guint status, SoupMessageHeaders *headers,
+				const char *content_type, const char *body);
+
+/* The same for cg_http_respond_error()'s answer to @error. */
+GBytes *cg_http_response_render_error(SoupHTTPVersion version, const GError *error,
+				      guint retry_after_s, SoupMessageHeaders *headers);
+
 G_END_DECLS

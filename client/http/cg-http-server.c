@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The bridge's HTTP server: the SoupServer, its listeners, the life of
- * every request (timeouts, body size, default and CORS headers), the first
- * routing step (OPTIONS, /api, the WebSocket, static files), housekeeping
- * and the graceful shutdown. */
+/* The bridge's HTTP server: the SoupServer, the listeners (accepted by the
+ * bridge itself, cg-http-accept.h: the SSE route is served without libsoup,
+ * every other connection is handed to it), the life of every request
+ * (timeouts, body size, default and CORS headers), the first routing step
+ * (OPTIONS, /api, the WebSocket, static files), housekeeping and the
+ * graceful shutdown. */
 #include "cg-http-server.h"
 #include "cg-http-log.h"
+
+#include "cg-http-accept.h"
 
 #include "cg-http-api.h"
 #include "cg-http-cors.h"
@@ -17,13 +21,15 @@
 
 #define CG_HTTP_HOUSEKEEPING_S 60
 /* As many pending connections as the kernel allows (it caps the value at
- * net.core.somaxconn): 10,000 streams may connect within 2 s. */
+ * net.core.somaxconn, 4096 on Debian 12): 10,000 streams may connect
+ * within 2 s, and the acceptor takes them in batches. */
 #define CG_HTTP_LISTEN_BACKLOG 65535
 
 struct _CgHttpServer {
 	GObject parent_instance;
 	CgHttpConfig config;
 	SoupServer *soup;
+	CgHttpAccept *accept;
 	CgHttpAuth *auth;
 	CgHttpStreamContext *context;
 	CgHttpApi *api;
@@ -94,7 +100,7 @@ static void
 request_started_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
 	CgHttpServer *self = user_data;
-	GSocket *socket = soup_server_message_get_socket(msg);
+	GSocket *socket = cg_http_accept_message_socket(msg);
 
 	if (socket != NULL)
 		cg_http_timeout_disarm_idle(socket);
@@ -108,7 +114,7 @@ static void
 request_finished_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
 	CgHttpServer *self = user_data;
-	GSocket *socket = soup_server_message_get_socket(msg);
+	GSocket *socket = cg_http_accept_message_socket(msg);
 	GUri *uri = soup_server_message_get_uri(msg);
 
 	cg_http_timeout_disarm(msg);
@@ -130,6 +136,53 @@ request_aborted_cb(SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 
 /* ---- routing --------------------------------------------------------------------- */
 
+static GError *
+stopping_error(void)
+{
+	return g_error_new_literal(CG_HTTP_ERROR, CG_HTTP_ERROR_UNAVAILABLE,
+				   "The bridge is stopping");
+}
+
+/* The acceptor's question: GET of the SSE route is served without libsoup. */
+static gboolean
+accept_route_cb(gpointer user_data, const CgHttpHead *head)
+{
+	return g_str_equal(head->method, SOUP_METHOD_GET) &&
+	       cg_http_api_stream_route_id(head->path) != NULL;
+}
+
+/* What libsoup and got_headers_cb() put on every response, for one of the
+ * acceptor's (the body ends with the connection). */
+static SoupMessageHeaders *
+own_response_headers(CgHttpServer *self, SoupMessageHeaders *request)
+{
+	SoupMessageHeaders *response = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree char *date = soup_date_time_to_string(now, SOUP_DATE_HTTP);
+
+	soup_message_headers_append(response, "Date", date);
+	soup_message_headers_append(response, "Server", "certgen-http");
+	cg_http_response_add_default_headers_to(response);
+	cg_http_cors_add_response_headers(allow_origins(self), request, response);
+	soup_message_headers_append(response, "Connection", "close");
+	return response;
+}
+
+static GBytes *
+accept_serve_cb(gpointer user_data, GSocket *socket, CgHttpHead *head)
+{
+	CgHttpServer *self = user_data;
+	g_autoptr(SoupMessageHeaders) response = own_response_headers(self, head->headers);
+
+	cg_http_debug("GET %s (own accept path)", head->path);
+	if (self->shutting_down) {
+		g_autoptr(GError) error = stopping_error();
+
+		return cg_http_response_render_error(head->version, error, 5, response);
+	}
+	return cg_http_api_serve_stream(self->api, socket, head, response);
+}
+
 static void
 handler(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
 	gpointer user_data)
@@ -150,8 +203,9 @@ handler(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *
 	}
 	if (g_str_has_prefix(path, "/api/")) {
 		if (self->shutting_down) {
-			cg_http_respond_new_error(msg, CG_HTTP_ERROR_UNAVAILABLE, 5,
-						  "The bridge is stopping");
+			g_autoptr(GError) error = stopping_error();
+
+			cg_http_respond_error(msg, error, 5);
 			return;
 		}
 		cg_http_api_handle(self->api, msg, path, method);
@@ -211,6 +265,7 @@ cg_http_server_dispose(GObject *object)
 	CgHttpServer *self = CG_HTTP_SERVER(object);
 
 	g_clear_handle_id(&self->housekeeping_id, g_source_remove);
+	g_clear_pointer(&self->accept, cg_http_accept_free);
 	if (self->soup != NULL) {
 		soup_server_disconnect(self->soup);
 		g_clear_object(&self->soup);
@@ -264,6 +319,9 @@ cg_http_server_new(const CgHttpConfig *config, CgHttpAuth *auth, CgHttpBus *bus)
 	soup_server_add_handler(self->soup, CG_HTTP_WS_PATH, ws_pre_handler, self, NULL);
 	soup_server_add_websocket_handler(self->soup, CG_HTTP_WS_PATH, NULL, NULL, ws_handler, self,
 					  NULL);
+	self->accept = cg_http_accept_new(self->soup, self->config.header_timeout_ms,
+					  "GET " CG_HTTP_STREAM_PATH "/", accept_route_cb,
+					  accept_serve_cb, self);
 	self->housekeeping_id =
 	    g_timeout_add_seconds(CG_HTTP_HOUSEKEEPING_S, housekeeping_cb, self);
 	return self;
@@ -275,7 +333,8 @@ cg_http_server_listen(CgHttpServer *self, GSocketAddress *address, GError **erro
 	g_autoptr(GSocket) socket = NULL;
 
 	/* Our own socket rather than soup_server_listen(): GSocket's default
-	 * backlog of 10 drops connections in a burst of new streams. */
+	 * backlog of 10 drops connections in a burst of new streams (libsoup
+	 * keeps it), and the bridge accepts itself. */
 	socket = g_socket_new(g_socket_address_get_family(address), G_SOCKET_TYPE_STREAM,
 			      G_SOCKET_PROTOCOL_TCP, error);
 	if (socket == NULL)
@@ -283,7 +342,7 @@ cg_http_server_listen(CgHttpServer *self, GSocketAddress *address, GError **erro
 	g_socket_set_listen_backlog(socket, CG_HTTP_LISTEN_BACKLOG);
 	if (!g_socket_bind(socket, address, TRUE, error) || !g_socket_listen(socket, error))
 		return FALSE;
-	return soup_server_listen_socket(self->soup, socket, 0, error);
+	return cg_http_accept_add_listener(self->accept, socket, error);
 }
 
 gboolean
@@ -293,18 +352,18 @@ cg_http_server_listen_fd(CgHttpServer *self, int fd, GError **error)
 
 	if (socket == NULL)
 		return FALSE;
-	return soup_server_listen_socket(self->soup, socket, 0, error);
+	return cg_http_accept_add_listener(self->accept, socket, error);
 }
 
 GPtrArray *
 cg_http_server_get_addresses(CgHttpServer *self)
 {
 	GPtrArray *addresses = g_ptr_array_new_with_free_func(g_free);
-	GSList *listeners = soup_server_get_listeners(self->soup);
+	GPtrArray *listeners = cg_http_accept_get_listeners(self->accept);
 
-	/* Not soup_server_get_uris(): libsoup 3.2 leaks an address there. */
-	for (GSList *l = listeners; l != NULL; l = l->next) {
-		g_autoptr(GSocketAddress) address = g_socket_get_local_address(l->data, NULL);
+	for (guint i = 0; i < listeners->len; i++) {
+		g_autoptr(GSocketAddress) address =
+		    g_socket_get_local_address(g_ptr_array_index(listeners, i), NULL);
 		g_autofree char *host = NULL;
 		GInetAddress *inet;
 
@@ -319,7 +378,6 @@ cg_http_server_get_addresses(CgHttpServer *self)
 										: "http://%s:%u/",
 			host, g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(address))));
 	}
-	g_slist_free(listeners);
 	return addresses;
 }
 
@@ -341,6 +399,8 @@ cg_http_server_is_idle(CgHttpServer *self)
 void
 cg_http_server_disconnect(CgHttpServer *self)
 {
+	if (self->accept != NULL)
+		cg_http_accept_close(self->accept);
 	if (self->soup != NULL)
 		soup_server_disconnect(self->soup);
 }

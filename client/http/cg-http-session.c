@@ -50,8 +50,15 @@ char *
 cg_http_session_authenticate(CgHttpAuth *auth, SoupServerMessage *msg, gboolean allow_cookie,
 			     GError **error)
 {
-	const char *authorization = soup_message_headers_get_one(
-	    soup_server_message_get_request_headers(msg), "Authorization");
+	return cg_http_session_authenticate_request(
+	    auth, soup_server_message_get_request_headers(msg), allow_cookie, error);
+}
+
+char *
+cg_http_session_authenticate_request(CgHttpAuth *auth, SoupMessageHeaders *request,
+				     gboolean allow_cookie, GError **error)
+{
+	const char *authorization = soup_message_headers_get_one(request, "Authorization");
 	g_autofree char *session = NULL;
 	char *user;
 
@@ -66,7 +73,10 @@ cg_http_session_authenticate(CgHttpAuth *auth, SoupServerMessage *msg, gboolean 
 					    "Invalid token");
 		return user;
 	}
-	session = allow_cookie ? cookie_session_id(msg) : NULL;
+	session =
+	    allow_cookie
+		? cg_http_session_cookie_value(soup_message_headers_get_list(request, "Cookie"))
+		: NULL;
 	if (session != NULL) {
 		user = cg_http_auth_session_lookup(auth, session);
 		if (user == NULL)
@@ -88,16 +98,25 @@ cg_http_session_authenticate_or_respond(CgHttpAuth *auth, const char *const *all
 					SoupServerMessage *msg, gboolean allow_cookie)
 {
 	g_autoptr(GError) error = NULL;
-	char *user;
+	char *user =
+	    cg_http_session_admit(auth, allow_origins, soup_server_message_get_request_headers(msg),
+				  allow_cookie, &error);
 
-	if (!cg_http_cors_origin_is_acceptable(allow_origins, msg)) {
-		cg_http_respond_new_error(msg, CG_HTTP_ERROR_FORBIDDEN, 0, "Origin not allowed");
-		return NULL;
-	}
-	user = cg_http_session_authenticate(auth, msg, allow_cookie, &error);
 	if (user == NULL)
 		cg_http_respond_error(msg, error, 0);
 	return user;
+}
+
+char *
+cg_http_session_admit(CgHttpAuth *auth, const char *const *allow_origins,
+		      SoupMessageHeaders *request, gboolean allow_cookie, GError **error)
+{
+	if (!cg_http_cors_request_origin_is_acceptable(allow_origins, request)) {
+		g_set_error_literal(error, CG_HTTP_ERROR, CG_HTTP_ERROR_FORBIDDEN,
+				    "Origin not allowed");
+		return NULL;
+	}
+	return cg_http_session_authenticate_request(auth, request, allow_cookie, error);
 }
 
 void

@@ -27,7 +27,17 @@ const char *cg_http_session_bearer_token(const char *authorization, GError **err
 char *cg_http_session_authenticate(CgHttpAuth *auth, SoupServerMessage *msg, gboolean allow_cookie,
 				   GError **error);
 
-/* The origin check (cg-http-cors.h), cg_http_session_authenticate() and, on
+/* The same for the request headers @request (the bridge's own accept path
+ * has no libsoup message). */
+char *cg_http_session_authenticate_request(CgHttpAuth *auth, SoupMessageHeaders *request,
+					   gboolean allow_cookie, GError **error);
+
+/* The origin check (cg-http-cors.h) then cg_http_session_authenticate_request():
+ * the web user, or NULL with *@error (FORBIDDEN, UNAUTHORIZED). */
+char *cg_http_session_admit(CgHttpAuth *auth, const char *const *allow_origins,
+			    SoupMessageHeaders *request, gboolean allow_cookie, GError **error);
+
+/* cg_http_session_admit() and, on
  * failure, the error response: NULL when @msg is answered. */
 char *cg_http_session_authenticate_or_respond(CgHttpAuth *auth, const char *const *allow_origins,
 					      SoupServerMessage *msg, gboolean allow_cookie);

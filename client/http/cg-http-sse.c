@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <sys/socket.h>
 
+#include "cg-http-accept.h"
 #include "cg-http-error.h"
 #include "cg-http-hub.h"
 #include "cg-http-json.h"
@@ -30,6 +31,13 @@
  * set of the peers (cg-http-peers.h) says when it can take
  * more, and that set also notices a client that left. After the terminal
  * event the connection is shut and closed, which ends the body.
+ *
+ * A stream of the bridge's own accept path (cg_http_sse_start_raw(),
+ * cg-http-accept.h) never was a libsoup message: it starts as its socket
+ * with the response headers prepared (server, defaults, CORS), and every
+ * answer, the 200 head with the first bytes, 204 or an error, is written by
+ * the same pump. The decisions are the same code either way; only how the
+ * status line and headers reach the client differs.
  */
 
 /* The kernel's send buffer of a stream's socket (it doubles the value):
@@ -53,6 +61,11 @@ typedef struct {
 	CgHttpQueue queue;
 	CgHttpPeer *peer;
 	GIOStream *stream; /* the stolen connection */
+	GSocket *socket;   /* the stolen connection's, or the own accept path's */
+	gboolean writing;  /* the connection is ours to write */
+	/* own accept path, until the head is out */
+	SoupMessageHeaders *raw_headers;
+	SoupHTTPVersion raw_version;
 	int fd;
 	GBytes *out;	  /* being written */
 	gsize out_offset; /* written of @out */
@@ -80,12 +93,15 @@ sse_close(CgHttpSse *self)
 	if (self->msg != NULL)
 		g_signal_handlers_disconnect_by_data(self->msg, self);
 	g_clear_object(&self->msg);
-	if (self->stream != NULL) {
-		if (self->done)
-			(void)shutdown(self->fd, SHUT_WR);
+	if (self->socket != NULL && self->done)
+		(void)shutdown(self->fd, SHUT_WR);
+	if (self->stream != NULL)
 		(void)g_io_stream_close(self->stream, NULL, NULL);
-	}
+	else if (self->socket != NULL)
+		(void)g_socket_close(self->socket, NULL);
 	g_clear_object(&self->stream);
+	g_clear_object(&self->socket);
+	g_clear_pointer(&self->raw_headers, soup_message_headers_unref);
 	g_clear_pointer(&self->out, g_bytes_unref);
 	cg_http_debug("SSE stream of %s for %s closed", self->progress_id, self->user);
 	cg_http_streams_remove(self->context->streams, self);
@@ -175,7 +191,7 @@ writable_cb(gpointer stream)
 static void
 sse_pump(CgHttpSse *self)
 {
-	if (self->closed || self->stream == NULL)
+	if (self->closed || !self->writing)
 		return;
 	for (;;) {
 		gssize n;
@@ -230,6 +246,17 @@ sse_end(CgHttpSse *self)
 	sse_pump(self);
 }
 
+/* Own accept path: @response is the first thing written, then what is
+ * queued. */
+static void
+sse_write_head(CgHttpSse *self, GBytes *response)
+{
+	g_clear_pointer(&self->raw_headers, soup_message_headers_unref);
+	sse_set_out(self, response);
+	self->writing = TRUE;
+	sse_pump(self);
+}
+
 static void
 sse_fail(CgHttpSse *self, const GError *error, guint retry_after_s)
 {
@@ -242,6 +269,13 @@ sse_fail(CgHttpSse *self, const GError *error, guint retry_after_s)
 	}
 	sse_stop_following(self);
 	self->ending = TRUE;
+	if (self->msg == NULL) {
+		g_autoptr(GBytes) response = cg_http_response_render_error(
+		    self->raw_version, error, retry_after_s, self->raw_headers);
+
+		sse_write_head(self, response);
+		return;
+	}
 	cg_http_respond_error(self->msg, error, retry_after_s);
 	soup_server_message_unpause(self->msg);
 }
@@ -252,7 +286,7 @@ sse_keepalive(CgHttpSse *self)
 {
 	g_autoptr(GBytes) bytes = NULL;
 
-	if (self->stream == NULL || self->ending || self->out != NULL ||
+	if (!self->writing || self->ending || self->out != NULL ||
 	    cg_http_queue_get_length(&self->queue) > 0)
 		return;
 	bytes = g_bytes_new_static(cg_http_sse_keepalive, sizeof cg_http_sse_keepalive - 1);
@@ -266,6 +300,19 @@ peer_gone_cb(gpointer stream, const char *why)
 	sse_abort(stream, why);
 }
 
+/* The stream writes @socket itself from now on; the peers notice when the
+ * client leaves. */
+static void
+sse_take_socket(CgHttpSse *self, GSocket *socket)
+{
+	self->socket = g_object_ref(socket);
+	self->fd = g_socket_get_fd(socket);
+	g_socket_set_option(socket, SOL_SOCKET, SO_SNDBUF, CG_HTTP_SSE_SNDBUF, NULL);
+	self->peer = cg_http_peers_add(self->context->peers, socket, peer_gone_cb, self);
+	if (self->peer != NULL)
+		cg_http_peers_own(self->peer);
+}
+
 /* The headers are out and libsoup paused the message for want of a body:
  * the connection is ours from here. */
 static void
@@ -277,7 +324,7 @@ steal_cb(gpointer user_data)
 
 	g_signal_handlers_disconnect_by_data(msg, self);
 	self->stream = soup_server_message_steal_connection(msg);
-	socket = self->stream != NULL ? g_object_get_data(G_OBJECT(self->stream), "GSocket") : NULL;
+	socket = cg_http_accept_stream_socket(self->stream);
 	if (socket == NULL) {
 		sse_abort(self, "the connection could not be taken over");
 		return;
@@ -286,11 +333,8 @@ steal_cb(gpointer user_data)
 	 * connections between requests, and libsoup may have armed it when
 	 * it let go of the message */
 	cg_http_timeout_disarm_idle(socket);
-	self->fd = g_socket_get_fd(socket);
-	g_socket_set_option(socket, SOL_SOCKET, SO_SNDBUF, CG_HTTP_SSE_SNDBUF, NULL);
-	self->peer = cg_http_peers_add(self->context->peers, socket, peer_gone_cb, self);
-	if (self->peer != NULL)
-		cg_http_peers_own(self->peer);
+	sse_take_socket(self, socket);
+	self->writing = TRUE;
 	sse_pump(self);
 }
 
@@ -305,16 +349,10 @@ wrote_headers_cb(SoupServerMessage *msg, gpointer user_data)
 	cg_http_deferred_queue(self->context->steals, &self->steal, steal_cb, self);
 }
 
+/* The stream's response headers, either path. */
 static void
-sse_start_stream(CgHttpSse *self)
+sse_stream_headers(SoupMessageHeaders *headers)
 {
-	const CgHttpConfig *config = &self->context->config;
-	SoupMessageHeaders *headers = soup_server_message_get_response_headers(self->msg);
-	g_autofree char *hello = NULL;
-	g_autoptr(GBytes) bytes = NULL;
-
-	self->started = TRUE;
-	soup_server_message_set_status(self->msg, SOUP_STATUS_OK, NULL);
 	soup_message_headers_replace(headers, "Content-Type", "text/event-stream; charset=utf-8");
 	soup_message_headers_replace(headers, "Cache-Control", "no-cache");
 	soup_message_headers_replace(headers, "X-Accel-Buffering", "no");
@@ -322,11 +360,46 @@ sse_start_stream(CgHttpSse *self)
 	 * bridge writes it itself after the steal, and libsoup, letting go
 	 * of a chunked body, would write its last chunk first. */
 	soup_message_headers_replace(headers, "Connection", "close");
+}
+
+static GBytes *
+sse_hello(CgHttpSse *self)
+{
+	g_autofree char *hello =
+	    g_strdup_printf("retry: %u\n: connected\n\n", self->context->config.retry_ms);
+	gsize size = strlen(hello);
+
+	return g_bytes_new_take(g_steal_pointer(&hello), size);
+}
+
+static void
+sse_start_stream(CgHttpSse *self)
+{
+	SoupMessageHeaders *headers;
+	g_autoptr(GBytes) bytes = NULL;
+
+	self->started = TRUE;
+	if (self->msg == NULL) {
+		g_autoptr(GBytes) head = NULL;
+		g_autoptr(GBytes) hello = sse_hello(self);
+		GByteArray *both;
+
+		sse_stream_headers(self->raw_headers);
+		head = cg_http_response_render(self->raw_version, SOUP_STATUS_OK, self->raw_headers,
+					       NULL, NULL);
+		both = g_bytes_unref_to_array(g_steal_pointer(&head));
+		g_byte_array_append(both, g_bytes_get_data(hello, NULL), g_bytes_get_size(hello));
+		bytes = g_byte_array_free_to_bytes(both);
+		sse_write_head(self, bytes);
+		return;
+	}
+	headers = soup_server_message_get_response_headers(self->msg);
+	soup_server_message_set_status(self->msg, SOUP_STATUS_OK, NULL);
+	sse_stream_headers(headers);
 	soup_message_headers_set_encoding(headers, SOUP_ENCODING_EOF);
 	soup_message_body_set_accumulate(soup_server_message_get_response_body(self->msg), FALSE);
 	g_signal_connect(self->msg, "wrote-headers", G_CALLBACK(wrote_headers_cb), self);
-	hello = g_strdup_printf("retry: %u\n: connected\n\n", config->retry_ms);
-	bytes = g_bytes_new_take(g_steal_pointer(&hello), strlen(hello));
+	bytes = sse_hello(self);
 	sse_set_out(self, bytes);
 	soup_server_message_unpause(self->msg);
 }
@@ -350,6 +423,16 @@ sse_ready(CgHttpSse *self, CgHttpFrame *latest)
 		 * to reconnect. */
 		sse_stop_following(self);
 		self->ending = TRUE;
+		if (self->msg == NULL) {
+			g_autoptr(GBytes) response = NULL;
+
+			soup_message_headers_replace(self->raw_headers, "Connection", "close");
+			response =
+			    cg_http_response_render(self->raw_version, SOUP_STATUS_NO_CONTENT,
+						    self->raw_headers, NULL, NULL);
+			sse_write_head(self, response);
+			return;
+		}
 		soup_server_message_set_status(self->msg, SOUP_STATUS_NO_CONTENT, NULL);
 		soup_server_message_unpause(self->msg);
 		return;
@@ -437,23 +520,55 @@ sse_shutdown(gpointer stream)
 	}
 }
 
-void
-cg_http_sse_start(CgHttpStreamContext *context, SoupServerMessage *msg, const char *progress_id,
-		  const char *user, gboolean have_last_event_id, guint64 last_event_id)
+static CgHttpSse *
+sse_new(CgHttpStreamContext *context, const char *progress_id, const char *user,
+	gboolean have_last_event_id, guint64 last_event_id)
 {
 	CgHttpSse *self = g_new0(CgHttpSse, 1);
 
 	self->context = cg_http_stream_context_ref(context);
-	self->msg = g_object_ref(msg);
 	self->progress_id = g_strdup(progress_id);
 	self->user = g_strdup(user);
+	self->fd = -1;
 	/* Last-Event-ID: 0 is "before the first event" either way */
 	self->queue.last = have_last_event_id ? last_event_id : 0;
+	return self;
+}
+
+static void
+sse_follow(CgHttpSse *self, gboolean have_last_event_id)
+{
+	cg_http_streams_add(self->context->streams, self, self->user, sse_shutdown);
+	cg_http_debug("SSE stream of %s for %s%s", self->progress_id, self->user,
+		      have_last_event_id ? " (resumed)" : "");
+	self->member =
+	    cg_http_hubs_join(self->context->hubs, self->progress_id, self->user, hub_cb, self);
+}
+
+void
+cg_http_sse_start(CgHttpStreamContext *context, SoupServerMessage *msg, const char *progress_id,
+		  const char *user, gboolean have_last_event_id, guint64 last_event_id)
+{
+	CgHttpSse *self = sse_new(context, progress_id, user, have_last_event_id, last_event_id);
+
+	self->msg = g_object_ref(msg);
 	g_signal_connect(msg, "finished", G_CALLBACK(finished_cb), self);
 	g_signal_connect(msg, "disconnected", G_CALLBACK(finished_cb), self);
-	cg_http_streams_add(context->streams, self, user, sse_shutdown);
 	soup_server_message_pause(msg);
-	cg_http_debug("SSE stream of %s for %s%s", progress_id, user,
-		      have_last_event_id ? " (resumed)" : "");
-	self->member = cg_http_hubs_join(context->hubs, progress_id, user, hub_cb, self);
+	sse_follow(self, have_last_event_id);
+}
+
+void
+cg_http_sse_start_raw(CgHttpStreamContext *context, GSocket *socket, SoupHTTPVersion version,
+		      SoupMessageHeaders *response, const char *progress_id, const char *user,
+		      gboolean have_last_event_id, guint64 last_event_id)
+{
+	CgHttpSse *self = sse_new(context, progress_id, user, have_last_event_id, last_event_id);
+
+	self->raw_headers = soup_message_headers_ref(response);
+	self->raw_version = version;
+	/* watched from the start: a client that leaves before the hub
+	 * answers is noticed */
+	sse_take_socket(self, socket);
+	sse_follow(self, have_last_event_id);
 }

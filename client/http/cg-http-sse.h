@@ -18,4 +18,13 @@ void cg_http_sse_start(CgHttpStreamContext *context, SoupServerMessage *msg,
 		       const char *progress_id, const char *user, gboolean have_last_event_id,
 		       guint64 last_event_id);
 
+/* The same stream for a connection of the bridge's own accept path
+ * (cg-http-accept.h): @socket, whose request head was read already, and
+ * @response, the headers every response of it carries (Server, Date,
+ * defaults, CORS, Connection: close), to which the stream adds its own.
+ * The stream writes its status line and headers itself. */
+void cg_http_sse_start_raw(CgHttpStreamContext *context, GSocket *socket, SoupHTTPVersion version,
+			   SoupMessageHeaders *response, const char *progress_id, const char *user,
+			   gboolean have_last_event_id, guint64 last_event_id);
+
 G_END_DECLS

@@ -17,6 +17,8 @@
 
 #include "cg-http-log.h"
 
+#include "cg-http-accept.h"
+
 #define CG_HTTP_TIMER_KEY "cg-http-timer"
 #define CG_HTTP_IDLE_TIMER_KEY "cg-http-idle-timer"
 
@@ -123,7 +125,7 @@ timer_new(GSocket *socket, gboolean owns_socket, guint timeout_ms, const char *w
 void
 cg_http_timeout_arm(SoupServerMessage *msg, guint timeout_ms, const char *what)
 {
-	GSocket *socket = soup_server_message_get_socket(msg);
+	GSocket *socket = cg_http_accept_message_socket(msg);
 
 	if (socket == NULL || timeout_ms == 0) {
 		cg_http_timeout_disarm(msg);

@@ -2,6 +2,8 @@
 #include "cg-http-ws.h"
 #include "cg-http-log.h"
 
+#include "cg-http-accept.h"
+
 #include "cg-http-error.h"
 #include "cg-http-hub.h"
 #include "cg-http-json.h"
@@ -384,12 +386,7 @@ static int
 ws_socket_fd(SoupWebsocketConnection *connection)
 {
 	GIOStream *stream = soup_websocket_connection_get_io_stream(connection);
-	GSocket *socket = NULL;
-
-	if (stream != NULL)
-		socket = g_object_get_data(G_OBJECT(stream), "GSocket");
-	if (socket == NULL && G_IS_SOCKET_CONNECTION(stream))
-		socket = g_socket_connection_get_socket(G_SOCKET_CONNECTION(stream));
+	GSocket *socket = cg_http_accept_stream_socket(stream);
 	if (socket == NULL)
 		return -1;
 	g_socket_set_option(socket, SOL_SOCKET, SO_SNDBUF, CG_HTTP_WS_SNDBUF, NULL);
