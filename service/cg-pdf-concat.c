@@ -6,9 +6,13 @@
  * copied with every "N 0 R" renumbered. Anything not of the expected shape
  * makes the whole join decline (NULL), so qpdf joins what this does not
  * know, and this never has to be right about PDFs it was not made for.
+ * The output is written in one of two ways: as the parts were (a plain
+ * cross-reference table; cg_pdf_split()'s pages too), or compact (object
+ * streams, see cg_concat_write_compact()).
  */
 #include "cg-pdf-concat.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 /* A part's object: its value, and its stream's data when it has one. */
@@ -44,13 +48,37 @@ cg_concat_part_clear(CgConcatPart *part)
 static gboolean
 cg_concat_is_space(guchar c)
 {
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\0';
+	switch (c) {
+	case ' ':
+	case '\n':
+	case '\r':
+	case '\t':
+	case '\f':
+	case '\0':
+		return TRUE;
+	default:
+		return FALSE;
+	}
 }
 
 static gboolean
 cg_concat_is_delimiter(guchar c)
 {
-	return strchr("()<>[]{}/%", c) != NULL && c != '\0';
+	switch (c) {
+	case '(':
+	case ')':
+	case '<':
+	case '>':
+	case '[':
+	case ']':
+	case '{':
+	case '}':
+	case '/':
+	case '%':
+		return TRUE;
+	default:
+		return FALSE;
+	}
 }
 
 static const guchar *
@@ -533,7 +561,7 @@ cg_concat_read_part(CgConcatPart *part, GBytes *bytes)
  * generation or beyond the part's /Size. */
 static gboolean
 cg_concat_copy_value(GByteArray *out, const CgConcatPart *part, const guchar *p, const guchar *end,
-		     GArray *refs)
+		     GArray *refs, gboolean compact)
 {
 	/* the last two tokens, while they are integers: where they start in
 	 * @out and their value (@older, then @newer) */
@@ -544,9 +572,18 @@ cg_concat_copy_value(GByteArray *out, const CgConcatPart *part, const guchar *p,
 		const guchar *q;
 		guint64 v;
 
+		if (compact && (cg_concat_is_space(*p) || *p == '%')) {
+			/* spaces and comments (ISO 32000-1 7.2.3: a comment
+			 * is a space) as one space */
+			g_byte_array_append(out, (const guint8 *)" ", 1);
+			p = cg_concat_skip_space(p, end);
+			continue;
+		}
 		if (cg_concat_is_space(*p)) {
-			g_byte_array_append(out, p, 1);
-			p++;
+			for (q = p + 1; q < end && cg_concat_is_space(*q); q++)
+				;
+			g_byte_array_append(out, p, (guint)(q - p));
+			p = q;
 			continue;
 		}
 		if (*p == '%') {
@@ -644,6 +681,14 @@ cg_concat_number(CgConcatPart *parts, guint n_parts)
 	return next;
 }
 
+/* Object @i of @part is written as the output's part->map[i] (not the
+ * head objects). */
+static gboolean
+cg_concat_writes(const CgConcatPart *part, guint i)
+{
+	return part->map[i] > CG_CONCAT_INFO;
+}
+
 static void cg_concat_printf(GByteArray *out, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 static void
@@ -691,7 +736,7 @@ cg_concat_write_info(GByteArray *out, const CgConcatPart *part, const char *titl
 			g_byte_array_append(out, (const guint8 *)" /", 2);
 			g_byte_array_append(out, key, (guint)length);
 			g_byte_array_append(out, (const guint8 *)" ", 1);
-			if (!cg_concat_copy_value(out, part, value, value_end, NULL))
+			if (!cg_concat_copy_value(out, part, value, value_end, NULL, FALSE))
 				return FALSE;
 			g_byte_array_append(out, (const guint8 *)"\n", 1);
 		}
@@ -740,7 +785,7 @@ cg_concat_write_object(GByteArray *out, const CgConcatPart *part, guint i, gsize
 
 	offsets[part->map[i]] = out->len;
 	cg_concat_printf(out, "%u 0 obj\n", part->map[i]);
-	if (!cg_concat_copy_value(out, part, object->value, object->value_end, NULL))
+	if (!cg_concat_copy_value(out, part, object->value, object->value_end, NULL, FALSE))
 		return FALSE;
 	if (object->data != NULL) {
 		g_byte_array_append(out, (const guint8 *)"\nstream\n", 8);
@@ -786,15 +831,271 @@ cg_concat_write(GByteArray *out, CgConcatPart *parts, guint n_parts, const char 
 		return FALSE;
 	for (guint k = 0; k < n_parts; k++)
 		for (guint i = 1; i < parts[k].size; i++)
-			if (parts[k].map[i] > CG_CONCAT_INFO &&
+			if (cg_concat_writes(&parts[k], i) &&
 			    !cg_concat_write_object(out, &parts[k], i, offsets))
 				return FALSE;
 	cg_concat_write_tail(out, offsets, size, id);
 	return TRUE;
 }
 
+/*
+ * The compact output (CG_PDF_CONCAT_OBJECT_STREAMS, ISO 32000-1 7.5.7 and
+ * 7.5.8): every object that is not a stream goes, as it comes, into an
+ * object stream of at most CG_CONCAT_OBJSTM_OBJECTS objects, compressed;
+ * the streams are written where they come, their dictionaries with every
+ * run of spaces and comments as one space; the cross-reference table is a
+ * stream too (PNG "Up" rows, compressed). A batch's pages, annotations,
+ * resources and /Length objects are much alike: compressed together they
+ * cost a few bytes each, where the plain table alone costs 20 bytes an
+ * object.
+ */
+#define CG_CONCAT_OBJSTM_OBJECTS 200
+#define CG_CONCAT_ZLIB_LEVEL 6
+
+/* A cross-reference entry: 0 free, 1 at @field in the file, 2 object
+ * @index of the object stream numbered @field. */
+typedef struct {
+	guint8 type;
+	guint64 field;
+	guint index;
+} CgConcatEntry;
+
+typedef struct {
+	GByteArray *out;
+	GArray *entries;       /* of CgConcatEntry, by the output's number */
+	GByteArray *head;      /* the pending object stream: "number offset" pairs */
+	GByteArray *body;      /* and its objects */
+	GByteArray *deflated;  /* scratch */
+	GZlibCompressor *zlib; /* reset for every stream */
+	guint members[CG_CONCAT_OBJSTM_OBJECTS];
+	guint n_members;
+	guint next; /* the next number to give (an object stream, the table) */
+} CgConcatCompact;
+
+static CgConcatEntry *
+cg_concat_entry(CgConcatCompact *c, guint number)
+{
+	if (number >= c->entries->len)
+		g_array_set_size(c->entries, number + 1);
+	return &g_array_index(c->entries, CgConcatEntry, number);
+}
+
+/* @data compressed into c->deflated (zlib format). */
+static gboolean
+cg_concat_deflate(CgConcatCompact *c, const guint8 *data, gsize length)
+{
+	gsize in = 0, done = 0;
+
+	g_converter_reset(G_CONVERTER(c->zlib));
+	g_byte_array_set_size(c->deflated, (guint)MIN(length + length / 8 + 64, G_MAXUINT));
+	for (;;) {
+		g_autoptr(GError) local_error = NULL;
+		gsize read = 0, written = 0;
+		GConverterResult result =
+		    g_converter_convert(G_CONVERTER(c->zlib), data + in, length - in,
+					c->deflated->data + done, c->deflated->len - done,
+					G_CONVERTER_INPUT_AT_END, &read, &written, &local_error);
+
+		in += read;
+		done += written;
+		if (result == G_CONVERTER_FINISHED)
+			break;
+		if (result == G_CONVERTER_ERROR &&
+		    !g_error_matches(local_error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
+			return FALSE;
+		if (c->deflated->len - done < 64) {
+			if (c->deflated->len > G_MAXUINT / 2)
+				return FALSE;
+			g_byte_array_set_size(c->deflated, c->deflated->len * 2);
+		}
+	}
+	g_byte_array_set_size(c->deflated, (guint)done);
+	return TRUE;
+}
+
+/* The pending object stream, written (when it has objects). */
+static gboolean
+cg_concat_flush_objstm(CgConcatCompact *c)
+{
+	guint number, first;
+
+	if (c->n_members == 0)
+		return TRUE;
+	number = c->next++;
+	for (guint i = 0; i < c->n_members; i++)
+		*cg_concat_entry(c, c->members[i]) = (CgConcatEntry){2, number, i};
+	*cg_concat_entry(c, number) = (CgConcatEntry){1, c->out->len, 0};
+	first = c->head->len;
+	g_byte_array_append(c->head, c->body->data, c->body->len);
+	if (!cg_concat_deflate(c, c->head->data, c->head->len))
+		return FALSE;
+	cg_concat_printf(c->out,
+			 "%u 0 obj\n<< /Type /ObjStm /N %u /First %u /Filter /FlateDecode /Length "
+			 "%u >>\nstream\n",
+			 number, c->n_members, first, c->deflated->len);
+	g_byte_array_append(c->out, c->deflated->data, c->deflated->len);
+	g_byte_array_append(c->out, (const guint8 *)"\nendstream\nendobj\n", 18);
+	g_byte_array_set_size(c->head, 0);
+	g_byte_array_set_size(c->body, 0);
+	c->n_members = 0;
+	return TRUE;
+}
+
+/* Object @number of the output into the pending object stream: its value
+ * is appended to c->body next, then cg_concat_end_member(). */
+static void
+cg_concat_begin_member(CgConcatCompact *c, guint number)
+{
+	cg_concat_printf(c->head, "%u %u ", number, c->body->len);
+	c->members[c->n_members++] = number;
+}
+
+static gboolean
+cg_concat_end_member(CgConcatCompact *c)
+{
+	g_byte_array_append(c->body, (const guint8 *)"\n", 1);
+	return c->n_members < CG_CONCAT_OBJSTM_OBJECTS || cg_concat_flush_objstm(c);
+}
+
+/* Object @i of @part: a stream where it comes, any other object into the
+ * pending object stream. */
+static gboolean
+cg_concat_compact_object(CgConcatCompact *c, const CgConcatPart *part, guint i)
+{
+	const CgConcatObject *object = &part->objects[i];
+
+	if (object->data == NULL) {
+		cg_concat_begin_member(c, part->map[i]);
+		return cg_concat_copy_value(c->body, part, object->value, object->value_end, NULL,
+					    TRUE) &&
+		       cg_concat_end_member(c);
+	}
+	*cg_concat_entry(c, part->map[i]) = (CgConcatEntry){1, c->out->len, 0};
+	cg_concat_printf(c->out, "%u 0 obj\n", part->map[i]);
+	if (!cg_concat_copy_value(c->out, part, object->value, object->value_end, NULL, TRUE))
+		return FALSE;
+	g_byte_array_append(c->out, (const guint8 *)"\nstream\n", 8);
+	g_byte_array_append(c->out, object->data, (guint)(object->data_end - object->data));
+	g_byte_array_append(c->out, (const guint8 *)"\nendstream\nendobj\n", 18);
+	return TRUE;
+}
+
+/* The big-endian @value in @width bytes at @row. */
+static void
+cg_concat_put_be(guint8 *row, guint width, guint64 value)
+{
+	for (guint k = width; k > 0; k--) {
+		row[k - 1] = (guint8)(value & 0xff);
+		value >>= 8;
+	}
+}
+
+/* The cross-reference stream (its own number the last one) and the end of
+ * the file. */
+static gboolean
+cg_concat_write_xref_stream(CgConcatCompact *c, const char *id)
+{
+	guint number = c->next++;
+	guint size = number + 1, width = 1, columns;
+	gsize xref = c->out->len;
+	g_autofree guint8 *rows = NULL;
+	g_autofree guint8 *prev = NULL;
+
+	*cg_concat_entry(c, number) = (CgConcatEntry){1, xref, 0};
+	*cg_concat_entry(c, 0) = (CgConcatEntry){0, 0, 0xffff};
+	g_assert(c->entries->len == size);
+	while (width < 8 && (MAX((guint64)xref, (guint64)size) >> (8 * width)) != 0)
+		width++;
+	columns = 1 + width + 2;
+	/* each row a PNG "Up" row: its filter byte, the difference from the
+	 * row above */
+	rows = g_malloc((gsize)size * (columns + 1));
+	prev = g_malloc0(columns);
+	for (guint i = 0; i < size; i++) {
+		const CgConcatEntry *entry = &g_array_index(c->entries, CgConcatEntry, i);
+		guint8 *row = rows + (gsize)i * (columns + 1);
+		guint8 raw[1 + 8 + 2];
+
+		raw[0] = entry->type;
+		cg_concat_put_be(raw + 1, width, entry->field);
+		cg_concat_put_be(raw + 1 + width, 2, entry->index);
+		row[0] = 2;
+		for (guint k = 0; k < columns; k++)
+			row[1 + k] = (guint8)(raw[k] - prev[k]);
+		memcpy(prev, raw, columns);
+	}
+	if (!cg_concat_deflate(c, rows, (gsize)size * (columns + 1)))
+		return FALSE;
+	cg_concat_printf(c->out,
+			 "%u 0 obj\n<< /Type /XRef /Size %u /W [1 %u 2] /Root %u 0 R /Info %u 0 R"
+			 " /ID [<%s> <%s>]\n",
+			 number, size, width, CG_CONCAT_CATALOG, CG_CONCAT_INFO, id, id);
+	cg_concat_printf(c->out,
+			 "/Filter /FlateDecode /DecodeParms << /Columns %u /Predictor 12 >> "
+			 "/Length %u >>\nstream\n",
+			 columns, c->deflated->len);
+	g_byte_array_append(c->out, c->deflated->data, c->deflated->len);
+	cg_concat_printf(c->out, "\nendstream\nendobj\nstartxref\n%" G_GSIZE_FORMAT "\n%%%%EOF\n",
+			 xref);
+	return TRUE;
+}
+
+/* The head objects (the catalog, the page tree of @kids, the information
+ * dictionary) into the first object stream. */
+static gboolean
+cg_concat_compact_head(CgConcatCompact *c, const GArray *kids, const CgConcatPart *part,
+		       const char *title)
+{
+	cg_concat_begin_member(c, CG_CONCAT_CATALOG);
+	cg_concat_printf(c->body, "<< /Type /Catalog /Pages %u 0 R >>", CG_CONCAT_PAGES);
+	if (!cg_concat_end_member(c))
+		return FALSE;
+	cg_concat_begin_member(c, CG_CONCAT_PAGES);
+	cg_concat_printf(c->body, "<< /Type /Pages /Count %u /Kids [", kids->len);
+	for (guint i = 0; i < kids->len; i++)
+		cg_concat_printf(c->body, " %u 0 R", g_array_index(kids, guint, i));
+	cg_concat_printf(c->body, " ] >>");
+	if (!cg_concat_end_member(c))
+		return FALSE;
+	cg_concat_begin_member(c, CG_CONCAT_INFO);
+	return cg_concat_write_info(c->body, part, title) && cg_concat_end_member(c);
+}
+
+static gboolean
+cg_concat_write_compact(GByteArray *out, CgConcatPart *parts, guint n_parts, const char *title,
+			guint size, const char *id)
+{
+	g_autoptr(GArray) kids = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GArray) entries = g_array_sized_new(FALSE, TRUE, sizeof(CgConcatEntry), size);
+	g_autoptr(GByteArray) head = g_byte_array_new();
+	g_autoptr(GByteArray) body = g_byte_array_new();
+	g_autoptr(GByteArray) deflated = g_byte_array_new();
+	g_autoptr(GZlibCompressor) zlib =
+	    g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_ZLIB, CG_CONCAT_ZLIB_LEVEL);
+	CgConcatCompact c = {out, entries, head, body, deflated, zlib, {0}, 0, size};
+	char version = '5'; /* object streams: PDF 1.5 */
+
+	for (guint k = 0; k < n_parts; k++) {
+		version = MAX(version, parts[k].version);
+		for (guint i = 0; i < parts[k].kids->len; i++) {
+			guint kid = parts[k].map[g_array_index(parts[k].kids, guint, i)];
+
+			g_array_append_val(kids, kid);
+		}
+	}
+	cg_concat_printf(out, "%%PDF-1.%c\n%%\xb5\xed\xae\xfb\n", version);
+	if (!cg_concat_compact_head(&c, kids, &parts[0], title))
+		return FALSE;
+	for (guint k = 0; k < n_parts; k++)
+		for (guint i = 1; i < parts[k].size; i++)
+			if (cg_concat_writes(&parts[k], i) &&
+			    !cg_concat_compact_object(&c, &parts[k], i))
+				return FALSE;
+	return cg_concat_flush_objstm(&c) && cg_concat_write_xref_stream(&c, id);
+}
+
 GByteArray *
-cg_pdf_concat(GBytes *const *parts, guint n_parts, const char *title)
+cg_pdf_concat(GBytes *const *parts, guint n_parts, const char *title, CgPdfConcatFlags flags)
 {
 	g_autofree CgConcatPart *read = NULL;
 	g_autoptr(GByteArray) out = NULL;
@@ -818,7 +1119,12 @@ cg_pdf_concat(GBytes *const *parts, guint n_parts, const char *title)
 	if (ok) {
 		size = cg_concat_number(read, n_parts);
 		out = g_byte_array_sized_new((guint)MIN(total + 64 * 1024 + size * 24, G_MAXUINT));
-		ok = cg_concat_write(out, read, n_parts, title, size, g_checksum_get_string(md5));
+		if ((flags & CG_PDF_CONCAT_OBJECT_STREAMS) != 0)
+			ok = cg_concat_write_compact(out, read, n_parts, title, size,
+						     g_checksum_get_string(md5));
+		else
+			ok = cg_concat_write(out, read, n_parts, title, size,
+					     g_checksum_get_string(md5));
 	}
 	for (guint k = 0; k < n_parts; k++)
 		cg_concat_part_clear(&read[k]);
@@ -844,7 +1150,8 @@ cg_concat_reach(CgConcatPart *part, guint kid, gboolean *reach)
 		g_array_set_size(stack, stack->len - 1);
 		g_array_set_size(refs, 0);
 		g_byte_array_set_size(scratch, 0);
-		if (!cg_concat_copy_value(scratch, part, object->value, object->value_end, refs))
+		if (!cg_concat_copy_value(scratch, part, object->value, object->value_end, refs,
+					  FALSE))
 			return FALSE;
 		for (guint i = 0; i < refs->len; i++) {
 			guint ref = g_array_index(refs, guint, i);

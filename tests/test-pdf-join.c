@@ -108,8 +108,21 @@ assert_joined(GBytes *joined, const char *title)
 	qpdf_set_suppress_warnings(qpdf, QPDF_TRUE);
 	g_assert_cmpint(qpdf_read_memory(qpdf, "joined", bytes, length, NULL), ==, QPDF_SUCCESS);
 	g_assert_cmpint(qpdf_get_num_pages(qpdf), ==, 6);
+	/* every object and stream of the file read, the cross-reference
+	 * table's offsets and the object streams' too */
+	g_assert_cmpint(qpdf_check_pdf(qpdf), ==, QPDF_SUCCESS);
 	g_assert_false(qpdf_more_warnings(qpdf));
 	qpdf_cleanup(&qpdf);
+}
+
+/* The plain join's (cg-pdf-concat.h) bytes of @parts, @flags. */
+static GBytes *
+concat(GBytes **parts, guint n, const char *title, CgPdfConcatFlags flags)
+{
+	GByteArray *out = cg_pdf_concat(parts, n, title, flags);
+
+	g_assert_nonnull(out);
+	return g_byte_array_free_to_bytes(out);
 }
 
 static void
@@ -122,12 +135,33 @@ test_join_pages_in_order(void)
 	g_autoptr(GBytes) joined = join(parts, 3, "Certificates A–B");
 	g_autoptr(GBytes) again = join(parts, 3, "Certificates A–B");
 
+	g_autoptr(GBytes) compact =
+	    concat(parts, 3, "Certificates A–B", CG_PDF_CONCAT_OBJECT_STREAMS);
+	g_autoptr(GBytes) plain = concat(parts, 3, "Certificates A–B", CG_PDF_CONCAT_NONE);
+
 	assert_joined(joined, "Certificates A–B");
-	/* cairo's parts: the plain join (a cross-reference table, no object
-	 * streams), and the same bytes for the same parts */
-	g_assert_false(contains(joined, "/ObjStm"));
-	g_assert_true(contains(joined, "\nxref\n0 "));
+	/* cairo's parts: the plain join with object streams and a
+	 * cross-reference stream, and the same bytes for the same parts */
+	g_assert_true(g_bytes_equal(joined, compact));
+	g_assert_true(contains(joined, "/Type /ObjStm"));
+	g_assert_true(contains(joined, "/Type /XRef"));
+	g_assert_false(contains(joined, "\nxref\n"));
 	g_assert_true(g_bytes_equal(joined, again));
+	/* without them: a plain table, the same document, more bytes */
+	assert_joined(plain, "Certificates A–B");
+	g_assert_false(contains(plain, "/ObjStm"));
+	g_assert_true(contains(plain, "\nxref\n0 "));
+	g_assert_cmpuint(g_bytes_get_size(joined), <, g_bytes_get_size(plain));
+	{
+		/* what it wrote with object streams, it does not read again
+		 * (qpdf joins it) */
+		GBytes *again_parts[] = {joined, plain};
+		g_autoptr(GBytes) rejoined = NULL;
+
+		g_assert_null(cg_pdf_concat(again_parts, 2, NULL, CG_PDF_CONCAT_NONE));
+		rejoined = join(again_parts, 2, NULL);
+		g_assert_true(contains(rejoined, "/ObjStm"));
+	}
 }
 
 /* @doc's page @index links to @uri, and only there. */
@@ -156,17 +190,22 @@ test_join_links(void)
 	GBytes *parts[] = {a, b, c};
 	g_autoptr(GBytes) joined = join(parts, 3, "Certificates A–B");
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PopplerDocument) doc = NULL;
 	const char *uris[] = {"alpha/1", "alpha/2", "beta/1", "beta/2", "beta/3", "gamma/1"};
 
-	assert_joined(joined, "Certificates A–B");
-	g_assert_false(contains(joined, "/ObjStm"));
-	doc = poppler_document_new_from_bytes(joined, NULL, &error);
-	g_assert_no_error(error);
-	for (int i = 0; i < 6; i++) {
-		g_autofree char *uri = g_strconcat("https://example.org/", uris[i], NULL);
+	g_autoptr(GBytes) plain = concat(parts, 3, "Certificates A–B", CG_PDF_CONCAT_NONE);
+	GBytes *both[] = {joined, plain};
 
-		assert_link(doc, i, uri);
+	for (guint k = 0; k < G_N_ELEMENTS(both); k++) {
+		g_autoptr(PopplerDocument) doc = NULL;
+
+		assert_joined(both[k], "Certificates A–B");
+		doc = poppler_document_new_from_bytes(both[k], NULL, &error);
+		g_assert_no_error(error);
+		for (int i = 0; i < 6; i++) {
+			g_autofree char *uri = g_strconcat("https://example.org/", uris[i], NULL);
+
+			assert_link(doc, i, uri);
+		}
 	}
 }
 
@@ -268,7 +307,7 @@ test_join_with_qpdf(void)
 	g_autoptr(GBytes) joined = NULL;
 	g_autoptr(GBytes) again = NULL;
 
-	g_assert_null(cg_pdf_concat(parts, 3, "t"));
+	g_assert_null(cg_pdf_concat(parts, 3, "t", CG_PDF_CONCAT_NONE));
 	joined = join(parts, 3, "Certificates A–B");
 	again = join(parts, 3, "Certificates A–B");
 	assert_joined(joined, "Certificates A–B");
@@ -329,20 +368,20 @@ test_concat_declines(void)
 		GBytes *first[] = {bad[i], b};
 		GBytes *second[] = {b, bad[i]};
 
-		g_assert_null(cg_pdf_concat(first, 2, "t"));
-		g_assert_null(cg_pdf_concat(second, 2, "t"));
+		g_assert_null(cg_pdf_concat(first, 2, "t", CG_PDF_CONCAT_NONE));
+		g_assert_null(cg_pdf_concat(second, 2, "t", CG_PDF_CONCAT_NONE));
 	}
 	{
 		GBytes *parts[] = {b, shifted};
 
-		g_assert_null(cg_pdf_concat(parts, 2, NULL));
+		g_assert_null(cg_pdf_concat(parts, 2, NULL, CG_PDF_CONCAT_NONE));
 	}
 	for (guint i = 1; i < G_N_ELEMENTS(bad); i++)
 		g_bytes_unref(bad[i]);
 	{
 		/* and what it takes, it joins */
 		GBytes *parts[] = {a, b};
-		g_autoptr(GByteArray) out = cg_pdf_concat(parts, 2, NULL);
+		g_autoptr(GByteArray) out = cg_pdf_concat(parts, 2, NULL, CG_PDF_CONCAT_NONE);
 
 		g_assert_nonnull(out);
 	}
