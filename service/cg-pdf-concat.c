@@ -32,6 +32,7 @@ typedef struct {
 	CgConcatObject *objects; /* [size] */
 	guint root, pages, info; /* object numbers; info 0: none */
 	guint *map;		 /* [size]: the output's number, 0: not copied */
+	gboolean *shared;	 /* [size] or NULL: written as another object (map) */
 	GArray *kids;		 /* of guint: the pages, in order (part numbers) */
 } CgConcatPart;
 
@@ -41,6 +42,7 @@ cg_concat_part_clear(CgConcatPart *part)
 	g_free(part->offsets);
 	g_free(part->objects);
 	g_free(part->map);
+	g_free(part->shared);
 	if (part->kids != NULL)
 		g_array_unref(part->kids);
 }
@@ -681,12 +683,277 @@ cg_concat_number(CgConcatPart *parts, guint n_parts)
 	return next;
 }
 
+/*
+ * Sharing (CG_PDF_CONCAT_SHARE): an object whose bytes, written with the
+ * output's numbers, are those of an object written already (of this part
+ * or an earlier one) is not written again; what refers to it refers to
+ * that one. Every range of a batch has the same background form, its
+ * resources, and most of its fonts: this keeps one of each. An object is
+ * compared once what it refers to is decided (depth first, without
+ * recursion): on a cycle, the object that closes it is kept as it is.
+ * Pages, annotations and anything with a /Parent or /P (what belongs to
+ * one place of the document) are never shared.
+ */
+typedef struct {
+	const guint8 *value; /* written with the output's numbers */
+	gsize value_length;
+	guint8 *owned; /* value, when it is not in a part's rendering */
+	const guchar *data;
+	gsize data_length;
+	guint hash;
+} CgConcatKey;
+
+static void
+cg_concat_key_free(gpointer key)
+{
+	CgConcatKey *k = key;
+
+	g_free(k->owned);
+	g_free(k);
+}
+
+static guint
+cg_concat_key_hash(gconstpointer key)
+{
+	return ((const CgConcatKey *)key)->hash;
+}
+
+static gboolean
+cg_concat_key_equal(gconstpointer a, gconstpointer b)
+{
+	const CgConcatKey *x = a, *y = b;
+
+	return x->value_length == y->value_length && x->data_length == y->data_length &&
+	       memcmp(x->value, y->value, x->value_length) == 0 &&
+	       (x->data_length == 0 || memcmp(x->data, y->data, x->data_length) == 0);
+}
+
+/* FNV-1a of @length bytes at @p, from @hash. */
+static guint
+cg_concat_fnv(guint hash, const guchar *p, gsize length)
+{
+	for (gsize i = 0; i < length; i++)
+		hash = (hash ^ p[i]) * 16777619u;
+	return hash;
+}
+
+/* Object @i of @part may be one written elsewhere: not the catalog, the
+ * page tree, the information dictionary, a page, an annotation, nor what
+ * has a parent. */
+static gboolean
+cg_concat_may_share(const CgConcatPart *part, const gboolean *is_kid, guint i)
+{
+	const CgConcatObject *object = &part->objects[i];
+	const guchar *p = object->value, *key, *value, *value_end;
+	gsize length;
+
+	if (part->offsets[i] == NULL || i == part->root || i == part->pages || i == part->info ||
+	    is_kid[i])
+		return FALSE;
+	if (object->value[0] != '<' || object->value[1] != '<')
+		return TRUE;
+	while (cg_concat_dict_next(&p, object->value_end, &key, &length, &value, &value_end)) {
+		if (cg_concat_key_is(key, length, "Parent") || cg_concat_key_is(key, length, "P"))
+			return FALSE;
+		if (cg_concat_key_is(key, length, "Type") &&
+		    (cg_concat_value_is(value, value_end, "/Annot") ||
+		     cg_concat_value_is(value, value_end, "/Page") ||
+		     cg_concat_value_is(value, value_end, "/Pages")))
+			return FALSE;
+	}
+	return p != NULL;
+}
+
+/* One part's objects, what they refer to and their bytes as numbered at
+ * first: refs[first_ref[i] .. first_ref[i + 1]) and
+ * rendered[first_byte[i] .. first_byte[i + 1]). */
+typedef struct {
+	gboolean *may;
+	gboolean *blocked;
+	guint8 *state;
+	guint *first_ref;
+	gsize *first_byte;
+	GArray *refs;
+	GByteArray *rendered;
+} CgConcatShareScan;
+
+static void
+cg_concat_share_scan_clear(CgConcatShareScan *scan)
+{
+	g_free(scan->may);
+	g_free(scan->blocked);
+	g_free(scan->state);
+	g_free(scan->first_ref);
+	g_free(scan->first_byte);
+	if (scan->refs != NULL)
+		g_array_unref(scan->refs);
+	if (scan->rendered != NULL)
+		g_byte_array_unref(scan->rendered);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CgConcatShareScan, cg_concat_share_scan_clear)
+
+/* Object @o of @part, whose references are decided: shared with the
+ * object of @written of the same bytes, or entered there. */
+static gboolean
+cg_concat_share_one(CgConcatPart *part, const CgConcatShareScan *scan, guint o, GHashTable *written)
+{
+	const CgConcatObject *object = &part->objects[o];
+	g_autoptr(GByteArray) again = NULL;
+	CgConcatKey key = {0};
+	gpointer number;
+
+	key.value = scan->rendered->data + scan->first_byte[o];
+	key.value_length = scan->first_byte[o + 1] - scan->first_byte[o];
+	for (guint k = scan->first_ref[o]; k < scan->first_ref[o + 1]; k++) {
+		if (!part->shared[g_array_index(scan->refs, guint, k)])
+			continue;
+		/* a number it refers to has changed: its bytes again */
+		again = g_byte_array_new();
+		if (!cg_concat_copy_value(again, part, object->value, object->value_end, NULL,
+					  FALSE))
+			return FALSE;
+		key.value = again->data;
+		key.value_length = again->len;
+		break;
+	}
+	key.hash = cg_concat_fnv(2166136261u, key.value, key.value_length);
+	if (object->data != NULL) {
+		gsize n = (gsize)(object->data_end - object->data);
+
+		/* the length and the ends: equal ones are compared whole */
+		key.data = object->data;
+		key.data_length = n;
+		key.hash = cg_concat_fnv(key.hash, (const guchar *)&n, sizeof(n));
+		key.hash = cg_concat_fnv(key.hash, object->data, MIN(n, 64));
+		key.hash = cg_concat_fnv(key.hash, object->data_end - MIN(n, 64), MIN(n, 64));
+	}
+	if (g_hash_table_lookup_extended(written, &key, NULL, &number)) {
+		part->map[o] = GPOINTER_TO_UINT(number);
+		part->shared[o] = TRUE;
+	} else {
+		CgConcatKey *entry = g_memdup2(&key, sizeof(key));
+
+		if (again != NULL) {
+			entry->value_length = again->len;
+			entry->owned =
+			    entry->value_length > 0 ? g_byte_array_steal(again, NULL) : NULL;
+			entry->value = entry->owned;
+		}
+		g_hash_table_insert(written, entry, GUINT_TO_POINTER(part->map[o]));
+	}
+	return TRUE;
+}
+
+enum { CG_CONCAT_NEW, CG_CONCAT_OPEN, CG_CONCAT_DECIDED };
+
+/* Every object of @part that may be shared, depth first; the keys of
+ * @written may point into @scan's rendering, kept until the end. */
+static gboolean
+cg_concat_share_part(CgConcatPart *part, CgConcatShareScan *scan, GHashTable *written)
+{
+	g_autofree gboolean *is_kid = g_new0(gboolean, part->size);
+	g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(guint) * 2);
+
+	part->shared = g_new0(gboolean, part->size);
+	scan->may = g_new0(gboolean, part->size);
+	scan->blocked = g_new0(gboolean, part->size);
+	scan->state = g_new0(guint8, part->size);
+	scan->first_ref = g_new0(guint, part->size + 1);
+	scan->first_byte = g_new0(gsize, part->size + 1);
+	scan->refs = g_array_new(FALSE, FALSE, sizeof(guint));
+	scan->rendered = g_byte_array_new();
+	for (guint i = 0; i < part->kids->len; i++)
+		is_kid[g_array_index(part->kids, guint, i)] = TRUE;
+	for (guint i = 1; i < part->size; i++) {
+		scan->first_ref[i] = scan->refs->len;
+		scan->first_byte[i] = scan->rendered->len;
+		scan->may[i] = cg_concat_may_share(part, is_kid, i);
+		if (scan->may[i] &&
+		    !cg_concat_copy_value(scan->rendered, part, part->objects[i].value,
+					  part->objects[i].value_end, scan->refs, FALSE))
+			return FALSE;
+	}
+	scan->first_ref[part->size] = scan->refs->len;
+	scan->first_byte[part->size] = scan->rendered->len;
+
+	for (guint i = 1; i < part->size; i++) {
+		guint top[2] = {i, 0};
+
+		if (!scan->may[i] || scan->state[i] != CG_CONCAT_NEW)
+			continue;
+		scan->state[i] = CG_CONCAT_OPEN;
+		g_array_append_val(stack, top);
+		while (stack->len > 0) {
+			guint *at = &g_array_index(stack, guint, 2 * (stack->len - 1));
+			guint o = at[0];
+
+			if (scan->first_ref[o] + at[1] < scan->first_ref[o + 1]) {
+				guint r =
+				    g_array_index(scan->refs, guint, scan->first_ref[o] + at[1]);
+
+				at[1]++;
+				if (!scan->may[r])
+					continue;
+				if (scan->state[r] == CG_CONCAT_OPEN) {
+					scan->blocked[o] = TRUE; /* a cycle: kept */
+				} else if (scan->state[r] == CG_CONCAT_NEW) {
+					guint next[2] = {r, 0};
+
+					scan->state[r] = CG_CONCAT_OPEN;
+					g_array_append_val(stack, next);
+				}
+				continue;
+			}
+			g_array_set_size(stack, stack->len - 1);
+			scan->state[o] = CG_CONCAT_DECIDED;
+			if (!scan->blocked[o] && !cg_concat_share_one(part, scan, o, written))
+				return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* The objects of @parts shared, the others numbered again without gaps
+ * (part after part, in object number order): the output's size. */
+static gboolean
+cg_concat_share(CgConcatPart *parts, guint n_parts, guint size, guint *new_size)
+{
+	g_autofree CgConcatShareScan *scans = g_new0(CgConcatShareScan, n_parts);
+	g_autoptr(GHashTable) written = NULL;
+	g_autofree guint *renumber = g_new0(guint, size);
+	guint next = CG_CONCAT_INFO + 1;
+	gboolean ok = TRUE;
+
+	written = g_hash_table_new_full(cg_concat_key_hash, cg_concat_key_equal, cg_concat_key_free,
+					NULL);
+	for (guint k = 0; k < n_parts && ok; k++)
+		ok = cg_concat_share_part(&parts[k], &scans[k], written);
+	/* the keys point into the scans */
+	g_clear_pointer(&written, g_hash_table_unref);
+	for (guint k = 0; k < n_parts; k++)
+		cg_concat_share_scan_clear(&scans[k]);
+	if (!ok)
+		return FALSE;
+	for (guint n = 1; n <= CG_CONCAT_INFO; n++)
+		renumber[n] = n;
+	for (guint k = 0; k < n_parts; k++)
+		for (guint i = 1; i < parts[k].size; i++)
+			if (parts[k].map[i] > CG_CONCAT_INFO && !parts[k].shared[i])
+				renumber[parts[k].map[i]] = next++;
+	for (guint k = 0; k < n_parts; k++)
+		for (guint i = 1; i < parts[k].size; i++)
+			parts[k].map[i] = renumber[parts[k].map[i]];
+	*new_size = next;
+	return TRUE;
+}
+
 /* Object @i of @part is written as the output's part->map[i] (not the
- * head objects). */
+ * head objects, not one shared with another). */
 static gboolean
 cg_concat_writes(const CgConcatPart *part, guint i)
 {
-	return part->map[i] > CG_CONCAT_INFO;
+	return part->map[i] > CG_CONCAT_INFO && (part->shared == NULL || !part->shared[i]);
 }
 
 static void cg_concat_printf(GByteArray *out, const char *format, ...) G_GNUC_PRINTF(2, 3);
@@ -1118,6 +1385,10 @@ cg_pdf_concat(GBytes *const *parts, guint n_parts, const char *title, CgPdfConca
 		g_checksum_update(md5, (const guchar *)title, -1);
 	if (ok) {
 		size = cg_concat_number(read, n_parts);
+		if ((flags & CG_PDF_CONCAT_SHARE) != 0)
+			ok = cg_concat_share(read, n_parts, size, &size);
+	}
+	if (ok) {
 		out = g_byte_array_sized_new((guint)MIN(total + 64 * 1024 + size * 24, G_MAXUINT));
 		if ((flags & CG_PDF_CONCAT_OBJECT_STREAMS) != 0)
 			ok = cg_concat_write_compact(out, read, n_parts, title, size,

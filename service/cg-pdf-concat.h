@@ -37,6 +37,11 @@ typedef enum {
 	 * read such an output again (qpdf does); without the flag its output
 	 * is of the shape above. */
 	CG_PDF_CONCAT_OBJECT_STREAMS = 1 << 0,
+	/* an object of the same bytes as one written already (the ranges'
+	 * background form and its resources, a font subset the same in two
+	 * ranges) written once: what refers to it refers to that one. Not
+	 * pages, annotations, nor what has a /Parent or /P. */
+	CG_PDF_CONCAT_SHARE = 1 << 1,
 } CgPdfConcatFlags;
 
 /* The joined PDF of @n_parts parts (at least one), or NULL when a part is

@@ -2,11 +2,10 @@
 /* The plain PDF join (cg-pdf-concat.c) on any bytes: the input is cut
  * after its first "%%EOF\n" into two parts (the second, when empty, is the
  * first again) and joined. Besides the sanitizers: whatever it accepts, it
- * joins the same way twice (with object streams too), and its plain
- * output is a PDF of the shape it accepts (joined again on its own, it is
- * taken); the first part cut into pages (cg_pdf_split(), 1 to 4 titles)
- * gives pages of that shape too. What it declines is NULL, never a
- * crash. */
+ * joins the same way twice (with object streams, objects shared, both),
+ * and its output without object streams is a PDF of the shape it accepts (joined again on its own,
+ * it is taken); the first part cut into pages (cg_pdf_split(), 1 to 4 titles) gives pages of that
+ * shape too. What it declines is NULL, never a crash. */
 #define _GNU_SOURCE /* memmem() */
 #include <stdint.h>
 #include <string.h>
@@ -58,16 +57,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_assert_nonnull(again);
 	g_assert_cmpmem(joined->data, joined->len, again->data, again->len);
 	{
-		/* with object streams: taken as well, the same way twice */
-		g_autoptr(GByteArray) compact =
-		    cg_pdf_concat(parts, 2, "Fuzz – title", CG_PDF_CONCAT_OBJECT_STREAMS);
-		g_autoptr(GByteArray) compact_again =
-		    cg_pdf_concat(parts, 2, "Fuzz – title", CG_PDF_CONCAT_OBJECT_STREAMS);
+		/* with object streams, objects shared, both: taken as well,
+		 * the same way twice; shared, of the shape it reads */
+		static const CgPdfConcatFlags others[] = {
+		    CG_PDF_CONCAT_OBJECT_STREAMS,
+		    CG_PDF_CONCAT_SHARE,
+		    CG_PDF_CONCAT_OBJECT_STREAMS | CG_PDF_CONCAT_SHARE,
+		};
 
-		g_assert_nonnull(compact);
-		g_assert_nonnull(compact_again);
-		g_assert_cmpmem(compact->data, compact->len, compact_again->data,
-				compact_again->len);
+		for (guint k = 0; k < G_N_ELEMENTS(others); k++) {
+			g_autoptr(GByteArray) other =
+			    cg_pdf_concat(parts, 2, "Fuzz – title", others[k]);
+			g_autoptr(GByteArray) other_again =
+			    cg_pdf_concat(parts, 2, "Fuzz – title", others[k]);
+
+			g_assert_nonnull(other);
+			g_assert_nonnull(other_again);
+			g_assert_cmpmem(other->data, other->len, other_again->data,
+					other_again->len);
+			if ((others[k] & CG_PDF_CONCAT_OBJECT_STREAMS) == 0) {
+				g_autoptr(GBytes) out = g_bytes_new(other->data, other->len);
+				GBytes *alone[] = {out};
+				g_autoptr(GByteArray) rejoined =
+				    cg_pdf_concat(alone, 1, NULL, CG_PDF_CONCAT_NONE);
+
+				g_assert_nonnull(rejoined);
+			}
+		}
 	}
 	{
 		g_autoptr(GBytes) out = g_bytes_new(joined->data, joined->len);
