@@ -6,9 +6,13 @@
  * copied with every "N 0 R" renumbered. Anything not of the expected shape
  * makes the whole join decline (NULL), so qpdf joins what this does not
  * know, and this never has to be right about PDFs it was not made for.
+ * The output is written in one of two ways: as the parts were (a plain
+ * cross-reference table; cg_pdf_split()'s pages too), or compact (object
+ * streams, see cg_concat_write_compact()).
  */
 #include "cg-pdf-concat.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 /* A part's object: its value, and its stream's data when it has one. */
@@ -28,6 +32,7 @@ typedef struct {
 	CgConcatObject *objects; /* [size] */
 	guint root, pages, info; /* object numbers; info 0: none */
 	guint *map;		 /* [size]: the output's number, 0: not copied */
+	gboolean *shared;	 /* [size] or NULL: written as another object (map) */
 	GArray *kids;		 /* of guint: the pages, in order (part numbers) */
 } CgConcatPart;
 
@@ -37,6 +42,7 @@ cg_concat_part_clear(CgConcatPart *part)
 	g_free(part->offsets);
 	g_free(part->objects);
 	g_free(part->map);
+	g_free(part->shared);
 	if (part->kids != NULL)
 		g_array_unref(part->kids);
 }
@@ -44,13 +50,37 @@ cg_concat_part_clear(CgConcatPart *part)
 static gboolean
 cg_concat_is_space(guchar c)
 {
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\0';
+	switch (c) {
+	case ' ':
+	case '\n':
+	case '\r':
+	case '\t':
+	case '\f':
+	case '\0':
+		return TRUE;
+	default:
+		return FALSE;
+	}
 }
 
 static gboolean
 cg_concat_is_delimiter(guchar c)
 {
-	return strchr("()<>[]{}/%", c) != NULL && c != '\0';
+	switch (c) {
+	case '(':
+	case ')':
+	case '<':
+	case '>':
+	case '[':
+	case ']':
+	case '{':
+	case '}':
+	case '/':
+	case '%':
+		return TRUE;
+	default:
+		return FALSE;
+	}
 }
 
 static const guchar *
@@ -533,7 +563,7 @@ cg_concat_read_part(CgConcatPart *part, GBytes *bytes)
  * generation or beyond the part's /Size. */
 static gboolean
 cg_concat_copy_value(GByteArray *out, const CgConcatPart *part, const guchar *p, const guchar *end,
-		     GArray *refs)
+		     GArray *refs, gboolean compact)
 {
 	/* the last two tokens, while they are integers: where they start in
 	 * @out and their value (@older, then @newer) */
@@ -544,9 +574,18 @@ cg_concat_copy_value(GByteArray *out, const CgConcatPart *part, const guchar *p,
 		const guchar *q;
 		guint64 v;
 
+		if (compact && (cg_concat_is_space(*p) || *p == '%')) {
+			/* spaces and comments (ISO 32000-1 7.2.3: a comment
+			 * is a space) as one space */
+			g_byte_array_append(out, (const guint8 *)" ", 1);
+			p = cg_concat_skip_space(p, end);
+			continue;
+		}
 		if (cg_concat_is_space(*p)) {
-			g_byte_array_append(out, p, 1);
-			p++;
+			for (q = p + 1; q < end && cg_concat_is_space(*q); q++)
+				;
+			g_byte_array_append(out, p, (guint)(q - p));
+			p = q;
 			continue;
 		}
 		if (*p == '%') {
@@ -644,6 +683,279 @@ cg_concat_number(CgConcatPart *parts, guint n_parts)
 	return next;
 }
 
+/*
+ * Sharing (CG_PDF_CONCAT_SHARE): an object whose bytes, written with the
+ * output's numbers, are those of an object written already (of this part
+ * or an earlier one) is not written again; what refers to it refers to
+ * that one. Every range of a batch has the same background form, its
+ * resources, and most of its fonts: this keeps one of each. An object is
+ * compared once what it refers to is decided (depth first, without
+ * recursion): on a cycle, the object that closes it is kept as it is.
+ * Pages, annotations and anything with a /Parent or /P (what belongs to
+ * one place of the document) are never shared.
+ */
+typedef struct {
+	const guint8 *value; /* written with the output's numbers */
+	gsize value_length;
+	guint8 *owned; /* value, when it is not in a part's rendering */
+	const guchar *data;
+	gsize data_length;
+	guint hash;
+} CgConcatKey;
+
+static void
+cg_concat_key_free(gpointer key)
+{
+	CgConcatKey *k = key;
+
+	g_free(k->owned);
+	g_free(k);
+}
+
+static guint
+cg_concat_key_hash(gconstpointer key)
+{
+	return ((const CgConcatKey *)key)->hash;
+}
+
+static gboolean
+cg_concat_key_equal(gconstpointer a, gconstpointer b)
+{
+	const CgConcatKey *x = a, *y = b;
+
+	return x->value_length == y->value_length && x->data_length == y->data_length &&
+	       memcmp(x->value, y->value, x->value_length) == 0 &&
+	       (x->data_length == 0 || memcmp(x->data, y->data, x->data_length) == 0);
+}
+
+/* FNV-1a of @length bytes at @p, from @hash. */
+static guint
+cg_concat_fnv(guint hash, const guchar *p, gsize length)
+{
+	for (gsize i = 0; i < length; i++)
+		hash = (hash ^ p[i]) * 16777619u;
+	return hash;
+}
+
+/* Object @i of @part may be one written elsewhere: not the catalog, the
+ * page tree, the information dictionary, a page, an annotation, nor what
+ * has a parent. */
+static gboolean
+cg_concat_may_share(const CgConcatPart *part, const gboolean *is_kid, guint i)
+{
+	const CgConcatObject *object = &part->objects[i];
+	const guchar *p = object->value, *key, *value, *value_end;
+	gsize length;
+
+	if (part->offsets[i] == NULL || i == part->root || i == part->pages || i == part->info ||
+	    is_kid[i])
+		return FALSE;
+	if (object->value[0] != '<' || object->value[1] != '<')
+		return TRUE;
+	while (cg_concat_dict_next(&p, object->value_end, &key, &length, &value, &value_end)) {
+		if (cg_concat_key_is(key, length, "Parent") || cg_concat_key_is(key, length, "P"))
+			return FALSE;
+		if (cg_concat_key_is(key, length, "Type") &&
+		    (cg_concat_value_is(value, value_end, "/Annot") ||
+		     cg_concat_value_is(value, value_end, "/Page") ||
+		     cg_concat_value_is(value, value_end, "/Pages")))
+			return FALSE;
+	}
+	return p != NULL;
+}
+
+/* One part's objects, what they refer to and their bytes as numbered at
+ * first: refs[first_ref[i] .. first_ref[i + 1]) and
+ * rendered[first_byte[i] .. first_byte[i + 1]). */
+typedef struct {
+	gboolean *may;
+	gboolean *blocked;
+	guint8 *state;
+	guint *first_ref;
+	gsize *first_byte;
+	GArray *refs;
+	GByteArray *rendered;
+} CgConcatShareScan;
+
+static void
+cg_concat_share_scan_clear(CgConcatShareScan *scan)
+{
+	g_free(scan->may);
+	g_free(scan->blocked);
+	g_free(scan->state);
+	g_free(scan->first_ref);
+	g_free(scan->first_byte);
+	if (scan->refs != NULL)
+		g_array_unref(scan->refs);
+	if (scan->rendered != NULL)
+		g_byte_array_unref(scan->rendered);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CgConcatShareScan, cg_concat_share_scan_clear)
+
+/* Object @o of @part, whose references are decided: shared with the
+ * object of @written of the same bytes, or entered there. */
+static gboolean
+cg_concat_share_one(CgConcatPart *part, const CgConcatShareScan *scan, guint o, GHashTable *written)
+{
+	const CgConcatObject *object = &part->objects[o];
+	g_autoptr(GByteArray) again = NULL;
+	CgConcatKey key = {0};
+	gpointer number;
+
+	key.value = scan->rendered->data + scan->first_byte[o];
+	key.value_length = scan->first_byte[o + 1] - scan->first_byte[o];
+	for (guint k = scan->first_ref[o]; k < scan->first_ref[o + 1]; k++) {
+		if (!part->shared[g_array_index(scan->refs, guint, k)])
+			continue;
+		/* a number it refers to has changed: its bytes again */
+		again = g_byte_array_new();
+		if (!cg_concat_copy_value(again, part, object->value, object->value_end, NULL,
+					  FALSE))
+			return FALSE;
+		key.value = again->data;
+		key.value_length = again->len;
+		break;
+	}
+	key.hash = cg_concat_fnv(2166136261u, key.value, key.value_length);
+	if (object->data != NULL) {
+		gsize n = (gsize)(object->data_end - object->data);
+
+		/* the length and the ends: equal ones are compared whole */
+		key.data = object->data;
+		key.data_length = n;
+		key.hash = cg_concat_fnv(key.hash, (const guchar *)&n, sizeof(n));
+		key.hash = cg_concat_fnv(key.hash, object->data, MIN(n, 64));
+		key.hash = cg_concat_fnv(key.hash, object->data_end - MIN(n, 64), MIN(n, 64));
+	}
+	if (g_hash_table_lookup_extended(written, &key, NULL, &number)) {
+		part->map[o] = GPOINTER_TO_UINT(number);
+		part->shared[o] = TRUE;
+	} else {
+		CgConcatKey *entry = g_memdup2(&key, sizeof(key));
+
+		if (again != NULL) {
+			entry->value_length = again->len;
+			entry->owned =
+			    entry->value_length > 0 ? g_byte_array_steal(again, NULL) : NULL;
+			entry->value = entry->owned;
+		}
+		g_hash_table_insert(written, entry, GUINT_TO_POINTER(part->map[o]));
+	}
+	return TRUE;
+}
+
+enum { CG_CONCAT_NEW, CG_CONCAT_OPEN, CG_CONCAT_DECIDED };
+
+/* Every object of @part that may be shared, depth first; the keys of
+ * @written may point into @scan's rendering, kept until the end. */
+static gboolean
+cg_concat_share_part(CgConcatPart *part, CgConcatShareScan *scan, GHashTable *written)
+{
+	g_autofree gboolean *is_kid = g_new0(gboolean, part->size);
+	g_autoptr(GArray) stack = g_array_new(FALSE, FALSE, sizeof(guint) * 2);
+
+	part->shared = g_new0(gboolean, part->size);
+	scan->may = g_new0(gboolean, part->size);
+	scan->blocked = g_new0(gboolean, part->size);
+	scan->state = g_new0(guint8, part->size);
+	scan->first_ref = g_new0(guint, part->size + 1);
+	scan->first_byte = g_new0(gsize, part->size + 1);
+	scan->refs = g_array_new(FALSE, FALSE, sizeof(guint));
+	scan->rendered = g_byte_array_new();
+	for (guint i = 0; i < part->kids->len; i++)
+		is_kid[g_array_index(part->kids, guint, i)] = TRUE;
+	for (guint i = 1; i < part->size; i++) {
+		scan->first_ref[i] = scan->refs->len;
+		scan->first_byte[i] = scan->rendered->len;
+		scan->may[i] = cg_concat_may_share(part, is_kid, i);
+		if (scan->may[i] &&
+		    !cg_concat_copy_value(scan->rendered, part, part->objects[i].value,
+					  part->objects[i].value_end, scan->refs, FALSE))
+			return FALSE;
+	}
+	scan->first_ref[part->size] = scan->refs->len;
+	scan->first_byte[part->size] = scan->rendered->len;
+
+	for (guint i = 1; i < part->size; i++) {
+		guint top[2] = {i, 0};
+
+		if (!scan->may[i] || scan->state[i] != CG_CONCAT_NEW)
+			continue;
+		scan->state[i] = CG_CONCAT_OPEN;
+		g_array_append_val(stack, top);
+		while (stack->len > 0) {
+			guint *at = &g_array_index(stack, guint, 2 * (stack->len - 1));
+			guint o = at[0];
+
+			if (scan->first_ref[o] + at[1] < scan->first_ref[o + 1]) {
+				guint r =
+				    g_array_index(scan->refs, guint, scan->first_ref[o] + at[1]);
+
+				at[1]++;
+				if (!scan->may[r])
+					continue;
+				if (scan->state[r] == CG_CONCAT_OPEN) {
+					scan->blocked[o] = TRUE; /* a cycle: kept */
+				} else if (scan->state[r] == CG_CONCAT_NEW) {
+					guint next[2] = {r, 0};
+
+					scan->state[r] = CG_CONCAT_OPEN;
+					g_array_append_val(stack, next);
+				}
+				continue;
+			}
+			g_array_set_size(stack, stack->len - 1);
+			scan->state[o] = CG_CONCAT_DECIDED;
+			if (!scan->blocked[o] && !cg_concat_share_one(part, scan, o, written))
+				return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* The objects of @parts shared, the others numbered again without gaps
+ * (part after part, in object number order): the output's size. */
+static gboolean
+cg_concat_share(CgConcatPart *parts, guint n_parts, guint size, guint *new_size)
+{
+	g_autofree CgConcatShareScan *scans = g_new0(CgConcatShareScan, n_parts);
+	g_autoptr(GHashTable) written = NULL;
+	g_autofree guint *renumber = g_new0(guint, size);
+	guint next = CG_CONCAT_INFO + 1;
+	gboolean ok = TRUE;
+
+	written = g_hash_table_new_full(cg_concat_key_hash, cg_concat_key_equal, cg_concat_key_free,
+					NULL);
+	for (guint k = 0; k < n_parts && ok; k++)
+		ok = cg_concat_share_part(&parts[k], &scans[k], written);
+	/* the keys point into the scans */
+	g_clear_pointer(&written, g_hash_table_unref);
+	for (guint k = 0; k < n_parts; k++)
+		cg_concat_share_scan_clear(&scans[k]);
+	if (!ok)
+		return FALSE;
+	for (guint n = 1; n <= CG_CONCAT_INFO; n++)
+		renumber[n] = n;
+	for (guint k = 0; k < n_parts; k++)
+		for (guint i = 1; i < parts[k].size; i++)
+			if (parts[k].map[i] > CG_CONCAT_INFO && !parts[k].shared[i])
+				renumber[parts[k].map[i]] = next++;
+	for (guint k = 0; k < n_parts; k++)
+		for (guint i = 1; i < parts[k].size; i++)
+			parts[k].map[i] = renumber[parts[k].map[i]];
+	*new_size = next;
+	return TRUE;
+}
+
+/* Object @i of @part is written as the output's part->map[i] (not the
+ * head objects, not one shared with another). */
+static gboolean
+cg_concat_writes(const CgConcatPart *part, guint i)
+{
+	return part->map[i] > CG_CONCAT_INFO && (part->shared == NULL || !part->shared[i]);
+}
+
 static void cg_concat_printf(GByteArray *out, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 static void
@@ -691,7 +1003,7 @@ cg_concat_write_info(GByteArray *out, const CgConcatPart *part, const char *titl
 			g_byte_array_append(out, (const guint8 *)" /", 2);
 			g_byte_array_append(out, key, (guint)length);
 			g_byte_array_append(out, (const guint8 *)" ", 1);
-			if (!cg_concat_copy_value(out, part, value, value_end, NULL))
+			if (!cg_concat_copy_value(out, part, value, value_end, NULL, FALSE))
 				return FALSE;
 			g_byte_array_append(out, (const guint8 *)"\n", 1);
 		}
@@ -740,7 +1052,7 @@ cg_concat_write_object(GByteArray *out, const CgConcatPart *part, guint i, gsize
 
 	offsets[part->map[i]] = out->len;
 	cg_concat_printf(out, "%u 0 obj\n", part->map[i]);
-	if (!cg_concat_copy_value(out, part, object->value, object->value_end, NULL))
+	if (!cg_concat_copy_value(out, part, object->value, object->value_end, NULL, FALSE))
 		return FALSE;
 	if (object->data != NULL) {
 		g_byte_array_append(out, (const guint8 *)"\nstream\n", 8);
@@ -786,15 +1098,271 @@ cg_concat_write(GByteArray *out, CgConcatPart *parts, guint n_parts, const char 
 		return FALSE;
 	for (guint k = 0; k < n_parts; k++)
 		for (guint i = 1; i < parts[k].size; i++)
-			if (parts[k].map[i] > CG_CONCAT_INFO &&
+			if (cg_concat_writes(&parts[k], i) &&
 			    !cg_concat_write_object(out, &parts[k], i, offsets))
 				return FALSE;
 	cg_concat_write_tail(out, offsets, size, id);
 	return TRUE;
 }
 
+/*
+ * The compact output (CG_PDF_CONCAT_OBJECT_STREAMS, ISO 32000-1 7.5.7 and
+ * 7.5.8): every object that is not a stream goes, as it comes, into an
+ * object stream of at most CG_CONCAT_OBJSTM_OBJECTS objects, compressed;
+ * the streams are written where they come, their dictionaries with every
+ * run of spaces and comments as one space; the cross-reference table is a
+ * stream too (PNG "Up" rows, compressed). A batch's pages, annotations,
+ * resources and /Length objects are much alike: compressed together they
+ * cost a few bytes each, where the plain table alone costs 20 bytes an
+ * object.
+ */
+#define CG_CONCAT_OBJSTM_OBJECTS 200
+#define CG_CONCAT_ZLIB_LEVEL 6
+
+/* A cross-reference entry: 0 free, 1 at @field in the file, 2 object
+ * @index of the object stream numbered @field. */
+typedef struct {
+	guint8 type;
+	guint64 field;
+	guint index;
+} CgConcatEntry;
+
+typedef struct {
+	GByteArray *out;
+	GArray *entries;       /* of CgConcatEntry, by the output's number */
+	GByteArray *head;      /* the pending object stream: "number offset" pairs */
+	GByteArray *body;      /* and its objects */
+	GByteArray *deflated;  /* scratch */
+	GZlibCompressor *zlib; /* reset for every stream */
+	guint members[CG_CONCAT_OBJSTM_OBJECTS];
+	guint n_members;
+	guint next; /* the next number to give (an object stream, the table) */
+} CgConcatCompact;
+
+static CgConcatEntry *
+cg_concat_entry(CgConcatCompact *c, guint number)
+{
+	if (number >= c->entries->len)
+		g_array_set_size(c->entries, number + 1);
+	return &g_array_index(c->entries, CgConcatEntry, number);
+}
+
+/* @data compressed into c->deflated (zlib format). */
+static gboolean
+cg_concat_deflate(CgConcatCompact *c, const guint8 *data, gsize length)
+{
+	gsize in = 0, done = 0;
+
+	g_converter_reset(G_CONVERTER(c->zlib));
+	g_byte_array_set_size(c->deflated, (guint)MIN(length + length / 8 + 64, G_MAXUINT));
+	for (;;) {
+		g_autoptr(GError) local_error = NULL;
+		gsize read = 0, written = 0;
+		GConverterResult result =
+		    g_converter_convert(G_CONVERTER(c->zlib), data + in, length - in,
+					c->deflated->data + done, c->deflated->len - done,
+					G_CONVERTER_INPUT_AT_END, &read, &written, &local_error);
+
+		in += read;
+		done += written;
+		if (result == G_CONVERTER_FINISHED)
+			break;
+		if (result == G_CONVERTER_ERROR &&
+		    !g_error_matches(local_error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
+			return FALSE;
+		if (c->deflated->len - done < 64) {
+			if (c->deflated->len > G_MAXUINT / 2)
+				return FALSE;
+			g_byte_array_set_size(c->deflated, c->deflated->len * 2);
+		}
+	}
+	g_byte_array_set_size(c->deflated, (guint)done);
+	return TRUE;
+}
+
+/* The pending object stream, written (when it has objects). */
+static gboolean
+cg_concat_flush_objstm(CgConcatCompact *c)
+{
+	guint number, first;
+
+	if (c->n_members == 0)
+		return TRUE;
+	number = c->next++;
+	for (guint i = 0; i < c->n_members; i++)
+		*cg_concat_entry(c, c->members[i]) = (CgConcatEntry){2, number, i};
+	*cg_concat_entry(c, number) = (CgConcatEntry){1, c->out->len, 0};
+	first = c->head->len;
+	g_byte_array_append(c->head, c->body->data, c->body->len);
+	if (!cg_concat_deflate(c, c->head->data, c->head->len))
+		return FALSE;
+	cg_concat_printf(c->out,
+			 "%u 0 obj\n<< /Type /ObjStm /N %u /First %u /Filter /FlateDecode /Length "
+			 "%u >>\nstream\n",
+			 number, c->n_members, first, c->deflated->len);
+	g_byte_array_append(c->out, c->deflated->data, c->deflated->len);
+	g_byte_array_append(c->out, (const guint8 *)"\nendstream\nendobj\n", 18);
+	g_byte_array_set_size(c->head, 0);
+	g_byte_array_set_size(c->body, 0);
+	c->n_members = 0;
+	return TRUE;
+}
+
+/* Object @number of the output into the pending object stream: its value
+ * is appended to c->body next, then cg_concat_end_member(). */
+static void
+cg_concat_begin_member(CgConcatCompact *c, guint number)
+{
+	cg_concat_printf(c->head, "%u %u ", number, c->body->len);
+	c->members[c->n_members++] = number;
+}
+
+static gboolean
+cg_concat_end_member(CgConcatCompact *c)
+{
+	g_byte_array_append(c->body, (const guint8 *)"\n", 1);
+	return c->n_members < CG_CONCAT_OBJSTM_OBJECTS || cg_concat_flush_objstm(c);
+}
+
+/* Object @i of @part: a stream where it comes, any other object into the
+ * pending object stream. */
+static gboolean
+cg_concat_compact_object(CgConcatCompact *c, const CgConcatPart *part, guint i)
+{
+	const CgConcatObject *object = &part->objects[i];
+
+	if (object->data == NULL) {
+		cg_concat_begin_member(c, part->map[i]);
+		return cg_concat_copy_value(c->body, part, object->value, object->value_end, NULL,
+					    TRUE) &&
+		       cg_concat_end_member(c);
+	}
+	*cg_concat_entry(c, part->map[i]) = (CgConcatEntry){1, c->out->len, 0};
+	cg_concat_printf(c->out, "%u 0 obj\n", part->map[i]);
+	if (!cg_concat_copy_value(c->out, part, object->value, object->value_end, NULL, TRUE))
+		return FALSE;
+	g_byte_array_append(c->out, (const guint8 *)"\nstream\n", 8);
+	g_byte_array_append(c->out, object->data, (guint)(object->data_end - object->data));
+	g_byte_array_append(c->out, (const guint8 *)"\nendstream\nendobj\n", 18);
+	return TRUE;
+}
+
+/* The big-endian @value in @width bytes at @row. */
+static void
+cg_concat_put_be(guint8 *row, guint width, guint64 value)
+{
+	for (guint k = width; k > 0; k--) {
+		row[k - 1] = (guint8)(value & 0xff);
+		value >>= 8;
+	}
+}
+
+/* The cross-reference stream (its own number the last one) and the end of
+ * the file. */
+static gboolean
+cg_concat_write_xref_stream(CgConcatCompact *c, const char *id)
+{
+	guint number = c->next++;
+	guint size = number + 1, width = 1, columns;
+	gsize xref = c->out->len;
+	g_autofree guint8 *rows = NULL;
+	g_autofree guint8 *prev = NULL;
+
+	*cg_concat_entry(c, number) = (CgConcatEntry){1, xref, 0};
+	*cg_concat_entry(c, 0) = (CgConcatEntry){0, 0, 0xffff};
+	g_assert(c->entries->len == size);
+	while (width < 8 && (MAX((guint64)xref, (guint64)size) >> (8 * width)) != 0)
+		width++;
+	columns = 1 + width + 2;
+	/* each row a PNG "Up" row: its filter byte, the difference from the
+	 * row above */
+	rows = g_malloc((gsize)size * (columns + 1));
+	prev = g_malloc0(columns);
+	for (guint i = 0; i < size; i++) {
+		const CgConcatEntry *entry = &g_array_index(c->entries, CgConcatEntry, i);
+		guint8 *row = rows + (gsize)i * (columns + 1);
+		guint8 raw[1 + 8 + 2];
+
+		raw[0] = entry->type;
+		cg_concat_put_be(raw + 1, width, entry->field);
+		cg_concat_put_be(raw + 1 + width, 2, entry->index);
+		row[0] = 2;
+		for (guint k = 0; k < columns; k++)
+			row[1 + k] = (guint8)(raw[k] - prev[k]);
+		memcpy(prev, raw, columns);
+	}
+	if (!cg_concat_deflate(c, rows, (gsize)size * (columns + 1)))
+		return FALSE;
+	cg_concat_printf(c->out,
+			 "%u 0 obj\n<< /Type /XRef /Size %u /W [1 %u 2] /Root %u 0 R /Info %u 0 R"
+			 " /ID [<%s> <%s>]\n",
+			 number, size, width, CG_CONCAT_CATALOG, CG_CONCAT_INFO, id, id);
+	cg_concat_printf(c->out,
+			 "/Filter /FlateDecode /DecodeParms << /Columns %u /Predictor 12 >> "
+			 "/Length %u >>\nstream\n",
+			 columns, c->deflated->len);
+	g_byte_array_append(c->out, c->deflated->data, c->deflated->len);
+	cg_concat_printf(c->out, "\nendstream\nendobj\nstartxref\n%" G_GSIZE_FORMAT "\n%%%%EOF\n",
+			 xref);
+	return TRUE;
+}
+
+/* The head objects (the catalog, the page tree of @kids, the information
+ * dictionary) into the first object stream. */
+static gboolean
+cg_concat_compact_head(CgConcatCompact *c, const GArray *kids, const CgConcatPart *part,
+		       const char *title)
+{
+	cg_concat_begin_member(c, CG_CONCAT_CATALOG);
+	cg_concat_printf(c->body, "<< /Type /Catalog /Pages %u 0 R >>", CG_CONCAT_PAGES);
+	if (!cg_concat_end_member(c))
+		return FALSE;
+	cg_concat_begin_member(c, CG_CONCAT_PAGES);
+	cg_concat_printf(c->body, "<< /Type /Pages /Count %u /Kids [", kids->len);
+	for (guint i = 0; i < kids->len; i++)
+		cg_concat_printf(c->body, " %u 0 R", g_array_index(kids, guint, i));
+	cg_concat_printf(c->body, " ] >>");
+	if (!cg_concat_end_member(c))
+		return FALSE;
+	cg_concat_begin_member(c, CG_CONCAT_INFO);
+	return cg_concat_write_info(c->body, part, title) && cg_concat_end_member(c);
+}
+
+static gboolean
+cg_concat_write_compact(GByteArray *out, CgConcatPart *parts, guint n_parts, const char *title,
+			guint size, const char *id)
+{
+	g_autoptr(GArray) kids = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GArray) entries = g_array_sized_new(FALSE, TRUE, sizeof(CgConcatEntry), size);
+	g_autoptr(GByteArray) head = g_byte_array_new();
+	g_autoptr(GByteArray) body = g_byte_array_new();
+	g_autoptr(GByteArray) deflated = g_byte_array_new();
+	g_autoptr(GZlibCompressor) zlib =
+	    g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_ZLIB, CG_CONCAT_ZLIB_LEVEL);
+	CgConcatCompact c = {out, entries, head, body, deflated, zlib, {0}, 0, size};
+	char version = '5'; /* object streams: PDF 1.5 */
+
+	for (guint k = 0; k < n_parts; k++) {
+		version = MAX(version, parts[k].version);
+		for (guint i = 0; i < parts[k].kids->len; i++) {
+			guint kid = parts[k].map[g_array_index(parts[k].kids, guint, i)];
+
+			g_array_append_val(kids, kid);
+		}
+	}
+	cg_concat_printf(out, "%%PDF-1.%c\n%%\xb5\xed\xae\xfb\n", version);
+	if (!cg_concat_compact_head(&c, kids, &parts[0], title))
+		return FALSE;
+	for (guint k = 0; k < n_parts; k++)
+		for (guint i = 1; i < parts[k].size; i++)
+			if (cg_concat_writes(&parts[k], i) &&
+			    !cg_concat_compact_object(&c, &parts[k], i))
+				return FALSE;
+	return cg_concat_flush_objstm(&c) && cg_concat_write_xref_stream(&c, id);
+}
+
 GByteArray *
-cg_pdf_concat(GBytes *const *parts, guint n_parts, const char *title)
+cg_pdf_concat(GBytes *const *parts, guint n_parts, const char *title, CgPdfConcatFlags flags)
 {
 	g_autofree CgConcatPart *read = NULL;
 	g_autoptr(GByteArray) out = NULL;
@@ -817,8 +1385,17 @@ cg_pdf_concat(GBytes *const *parts, guint n_parts, const char *title)
 		g_checksum_update(md5, (const guchar *)title, -1);
 	if (ok) {
 		size = cg_concat_number(read, n_parts);
+		if ((flags & CG_PDF_CONCAT_SHARE) != 0)
+			ok = cg_concat_share(read, n_parts, size, &size);
+	}
+	if (ok) {
 		out = g_byte_array_sized_new((guint)MIN(total + 64 * 1024 + size * 24, G_MAXUINT));
-		ok = cg_concat_write(out, read, n_parts, title, size, g_checksum_get_string(md5));
+		if ((flags & CG_PDF_CONCAT_OBJECT_STREAMS) != 0)
+			ok = cg_concat_write_compact(out, read, n_parts, title, size,
+						     g_checksum_get_string(md5));
+		else
+			ok = cg_concat_write(out, read, n_parts, title, size,
+					     g_checksum_get_string(md5));
 	}
 	for (guint k = 0; k < n_parts; k++)
 		cg_concat_part_clear(&read[k]);
@@ -844,7 +1421,8 @@ cg_concat_reach(CgConcatPart *part, guint kid, gboolean *reach)
 		g_array_set_size(stack, stack->len - 1);
 		g_array_set_size(refs, 0);
 		g_byte_array_set_size(scratch, 0);
-		if (!cg_concat_copy_value(scratch, part, object->value, object->value_end, refs))
+		if (!cg_concat_copy_value(scratch, part, object->value, object->value_end, refs,
+					  FALSE))
 			return FALSE;
 		for (guint i = 0; i < refs->len; i++) {
 			guint ref = g_array_index(refs, guint, i);

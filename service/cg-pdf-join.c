@@ -111,7 +111,8 @@ cg_pdf_join(GBytes *const *parts, guint n_parts, const char *title, cairo_write_
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
 	/* cairo's plain PDFs: joined without qpdf (cg-pdf-concat.h) */
-	plain = cg_pdf_concat(parts, n_parts, title);
+	plain = cg_pdf_concat(parts, n_parts, title,
+			      CG_PDF_CONCAT_OBJECT_STREAMS | CG_PDF_CONCAT_SHARE);
 	if (plain != NULL) {
 		if (write(closure, plain->data, plain->len) != CAIRO_STATUS_SUCCESS) {
 			g_set_error_literal(error, CG_ERROR, CG_ERROR_FAILED,

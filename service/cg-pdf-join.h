@@ -9,9 +9,9 @@ G_BEGIN_DECLS
 /*
  * Joining PDFs in memory into one. Parts of the plain shape cairo writes
  * (every range of a batch) are joined by cg-pdf-concat.h, which copies
- * their objects renumbered: a cross-reference table, no object streams,
- * the same pages, fonts and title as below, at about a tenth of qpdf's
- * cost. Any other part makes the whole join go through qpdf's library
+ * their objects renumbered into object streams with a cross-reference
+ * stream: the same pages, fonts and title as below, at about a tenth of
+ * qpdf's cost. Any other part makes the whole join go through qpdf's library
  * (qpdf-c.h): the
  * pages of every part in order, copied with what they use (fonts, images,
  * form XObjects: each once per part, as qpdf copies a part's shared objects

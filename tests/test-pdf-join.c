@@ -108,8 +108,21 @@ assert_joined(GBytes *joined, const char *title)
 	qpdf_set_suppress_warnings(qpdf, QPDF_TRUE);
 	g_assert_cmpint(qpdf_read_memory(qpdf, "joined", bytes, length, NULL), ==, QPDF_SUCCESS);
 	g_assert_cmpint(qpdf_get_num_pages(qpdf), ==, 6);
+	/* every object and stream of the file read, the cross-reference
+	 * table's offsets and the object streams' too */
+	g_assert_cmpint(qpdf_check_pdf(qpdf), ==, QPDF_SUCCESS);
 	g_assert_false(qpdf_more_warnings(qpdf));
 	qpdf_cleanup(&qpdf);
+}
+
+/* The plain join's (cg-pdf-concat.h) bytes of @parts, @flags. */
+static GBytes *
+concat(GBytes **parts, guint n, const char *title, CgPdfConcatFlags flags)
+{
+	GByteArray *out = cg_pdf_concat(parts, n, title, flags);
+
+	g_assert_nonnull(out);
+	return g_byte_array_free_to_bytes(out);
 }
 
 static void
@@ -122,12 +135,34 @@ test_join_pages_in_order(void)
 	g_autoptr(GBytes) joined = join(parts, 3, "Certificates A–B");
 	g_autoptr(GBytes) again = join(parts, 3, "Certificates A–B");
 
+	g_autoptr(GBytes) compact = concat(parts, 3, "Certificates A–B",
+					   CG_PDF_CONCAT_OBJECT_STREAMS | CG_PDF_CONCAT_SHARE);
+	g_autoptr(GBytes) plain = concat(parts, 3, "Certificates A–B", CG_PDF_CONCAT_NONE);
+
 	assert_joined(joined, "Certificates A–B");
-	/* cairo's parts: the plain join (a cross-reference table, no object
-	 * streams), and the same bytes for the same parts */
-	g_assert_false(contains(joined, "/ObjStm"));
-	g_assert_true(contains(joined, "\nxref\n0 "));
+	/* cairo's parts: the plain join with object streams, a
+	 * cross-reference stream and shared objects, and the same bytes for
+	 * the same parts */
+	g_assert_true(g_bytes_equal(joined, compact));
+	g_assert_true(contains(joined, "/Type /ObjStm"));
+	g_assert_true(contains(joined, "/Type /XRef"));
+	g_assert_false(contains(joined, "\nxref\n"));
 	g_assert_true(g_bytes_equal(joined, again));
+	/* without them: a plain table, the same document, more bytes */
+	assert_joined(plain, "Certificates A–B");
+	g_assert_false(contains(plain, "/ObjStm"));
+	g_assert_true(contains(plain, "\nxref\n0 "));
+	g_assert_cmpuint(g_bytes_get_size(joined), <, g_bytes_get_size(plain));
+	{
+		/* what it wrote with object streams, it does not read again
+		 * (qpdf joins it) */
+		GBytes *again_parts[] = {joined, plain};
+		g_autoptr(GBytes) rejoined = NULL;
+
+		g_assert_null(cg_pdf_concat(again_parts, 2, NULL, CG_PDF_CONCAT_NONE));
+		rejoined = join(again_parts, 2, NULL);
+		g_assert_true(contains(rejoined, "/ObjStm"));
+	}
 }
 
 /* @doc's page @index links to @uri, and only there. */
@@ -156,18 +191,169 @@ test_join_links(void)
 	GBytes *parts[] = {a, b, c};
 	g_autoptr(GBytes) joined = join(parts, 3, "Certificates A–B");
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PopplerDocument) doc = NULL;
 	const char *uris[] = {"alpha/1", "alpha/2", "beta/1", "beta/2", "beta/3", "gamma/1"};
 
-	assert_joined(joined, "Certificates A–B");
-	g_assert_false(contains(joined, "/ObjStm"));
-	doc = poppler_document_new_from_bytes(joined, NULL, &error);
-	g_assert_no_error(error);
-	for (int i = 0; i < 6; i++) {
-		g_autofree char *uri = g_strconcat("https://example.org/", uris[i], NULL);
+	g_autoptr(GBytes) plain = concat(parts, 3, "Certificates A–B", CG_PDF_CONCAT_NONE);
+	GBytes *both[] = {joined, plain};
 
-		assert_link(doc, i, uri);
+	for (guint k = 0; k < G_N_ELEMENTS(both); k++) {
+		g_autoptr(PopplerDocument) doc = NULL;
+
+		assert_joined(both[k], "Certificates A–B");
+		doc = poppler_document_new_from_bytes(both[k], NULL, &error);
+		g_assert_no_error(error);
+		for (int i = 0; i < 6; i++) {
+			g_autofree char *uri = g_strconcat("https://example.org/", uris[i], NULL);
+
+			assert_link(doc, i, uri);
+		}
 	}
+}
+
+/* How often @text is in @bytes. */
+static guint
+count(GBytes *bytes, const char *text)
+{
+	gsize length, n = strlen(text);
+	const char *p = g_bytes_get_data(bytes, &length), *end = p + length;
+	guint found = 0;
+
+	while ((p = memmem(p, (gsize)(end - p), text, n)) != NULL) {
+		found++;
+		p += n;
+	}
+	return found;
+}
+
+/* A part joined with itself: its fonts, forms and content written once,
+ * but every page and every annotation twice, each page its own link. */
+static void
+test_join_shares(void)
+{
+	g_autoptr(GBytes) a = make_part_full("alpha", 2, TRUE);
+	GBytes *parts[] = {a, a};
+	g_autoptr(GBytes) joined = join(parts, 2, NULL);
+	g_autoptr(GBytes) unshared = concat(parts, 2, NULL, CG_PDF_CONCAT_OBJECT_STREAMS);
+	g_autoptr(GBytes) plain = concat(parts, 2, NULL, CG_PDF_CONCAT_SHARE);
+	g_autoptr(GBytes) plain_unshared = concat(parts, 2, NULL, CG_PDF_CONCAT_NONE);
+	g_autoptr(GBytes) alone = concat(parts, 1, NULL, CG_PDF_CONCAT_NONE);
+	g_autoptr(GBytes) compact =
+	    concat(parts, 2, NULL, CG_PDF_CONCAT_OBJECT_STREAMS | CG_PDF_CONCAT_SHARE);
+	GBytes *both[] = {joined, plain};
+
+	g_assert_true(g_bytes_equal(joined, compact));
+	g_assert_cmpuint(g_bytes_get_size(joined), <, g_bytes_get_size(unshared));
+	g_assert_cmpuint(g_bytes_get_size(plain), <, g_bytes_get_size(plain_unshared));
+	for (guint k = 0; k < G_N_ELEMENTS(both); k++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(PopplerDocument) doc =
+		    poppler_document_new_from_bytes(both[k], NULL, &error);
+		qpdf_data qpdf = qpdf_init();
+		gsize length;
+		const char *bytes = g_bytes_get_data(both[k], &length);
+
+		g_assert_no_error(error);
+		g_assert_cmpint(poppler_document_get_n_pages(doc), ==, 4);
+		for (int i = 0; i < 4; i++) {
+			g_autoptr(PopplerPage) page = poppler_document_get_page(doc, i);
+			g_autofree char *text = poppler_page_get_text(page);
+			g_autofree char *expected = g_strdup_printf("alpha page %d", i % 2 + 1);
+			g_autofree char *uri =
+			    g_strdup_printf("https://example.org/alpha/%d", i % 2 + 1);
+
+			g_assert_nonnull(strstr(text, expected));
+			assert_link(doc, i, uri);
+		}
+		qpdf_silence_errors(qpdf);
+		qpdf_set_suppress_warnings(qpdf, QPDF_TRUE);
+		g_assert_cmpint(qpdf_read_memory(qpdf, "joined", bytes, length, NULL), ==,
+				QPDF_SUCCESS);
+		g_assert_cmpint(qpdf_get_num_pages(qpdf), ==, 4);
+		g_assert_cmpint(qpdf_check_pdf(qpdf), ==, QPDF_SUCCESS);
+		g_assert_false(qpdf_more_warnings(qpdf));
+		qpdf_cleanup(&qpdf);
+	}
+	/* without object streams the objects can be counted: the font once,
+	 * as in the part alone; pages and links twice */
+	g_assert_cmpuint(count(plain, "/FontDescriptor"), ==, count(alone, "/FontDescriptor"));
+	g_assert_cmpuint(count(plain_unshared, "/FontDescriptor"), ==,
+			 2 * count(alone, "/FontDescriptor"));
+	g_assert_cmpuint(count(plain, "/Type /Page "), ==, 4);
+	g_assert_cmpuint(count(plain, "/Subtype /Link"), ==, 4);
+	g_assert_cmpuint(count(alone, "/Subtype /Link"), ==, 2);
+}
+
+/* A PDF of the plain shape made of @objects (numbered from 1; 1 the
+ * catalog), its table and trailer computed. */
+static GBytes *
+make_pdf(const char *const *objects, guint n)
+{
+	GString *pdf = g_string_new("%PDF-1.5\n");
+	g_autofree gsize *offsets = g_new0(gsize, n + 1);
+	gsize xref;
+
+	for (guint i = 0; i < n; i++) {
+		offsets[i + 1] = pdf->len;
+		g_string_append_printf(pdf, "%u 0 obj\n%s\nendobj\n", i + 1, objects[i]);
+	}
+	xref = pdf->len;
+	g_string_append_printf(pdf, "xref\n0 %u\n0000000000 65535 f \n", n + 1);
+	for (guint i = 1; i <= n; i++)
+		g_string_append_printf(pdf, "%010zu 00000 n \n", offsets[i]);
+	g_string_append_printf(
+	    pdf, "trailer\n<< /Size %u /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n", n + 1, xref);
+	return g_string_free_to_bytes(pdf);
+}
+
+/* Objects that refer to each other (4 and 5) are kept, each part its own;
+ * an object that refers to nothing changing (6, 7) is shared; what refers
+ * to a shared object refers to the one kept. */
+static void
+test_share_cycle(void)
+{
+	const char *const objects[] = {
+	    "<< /Type /Catalog /Pages 2 0 R >>",
+	    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+	    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] /Resources << /X 4 0 R /Y 6 0 R "
+	    ">> >>",
+	    "<< /A 5 0 R >>",
+	    "<< /B 4 0 R /Q 4 0 R >>",
+	    "<< /C 7 0 R >>",
+	    "[ /D ]",
+	};
+	g_autoptr(GBytes) a = make_pdf(objects, G_N_ELEMENTS(objects));
+	GBytes *parts[] = {a, a, a};
+	g_autoptr(GBytes) plain = concat(parts, 3, NULL, CG_PDF_CONCAT_SHARE);
+	g_autoptr(GBytes) compact =
+	    concat(parts, 3, NULL, CG_PDF_CONCAT_SHARE | CG_PDF_CONCAT_OBJECT_STREAMS);
+	GBytes *alone[] = {plain};
+	g_autoptr(GBytes) again = concat(alone, 1, NULL, CG_PDF_CONCAT_NONE);
+	GBytes *outputs[] = {plain, compact};
+
+	g_assert_cmpuint(count(plain, "/A "), ==, 3);
+	g_assert_cmpuint(count(plain, "/B "), ==, 3);
+	g_assert_cmpuint(count(plain, "/C "), ==, 1);
+	g_assert_cmpuint(count(plain, "/D "), ==, 1);
+	g_assert_cmpuint(count(plain, "/Type /Page "), ==, 3);
+	/* every page refers to the one /C: 3 pages, 4 objects, 2 for each
+	 * cycle, and the head (catalog, page tree, information) */
+	g_assert_cmpuint(count(plain, " 0 obj\n"), ==, 3 + 3 * 3 + 2);
+	g_assert_cmpuint(count(plain, "/Y 7 0 R"), ==, 3);
+	for (guint k = 0; k < G_N_ELEMENTS(outputs); k++) {
+		qpdf_data qpdf = qpdf_init();
+		gsize length;
+		const char *bytes = g_bytes_get_data(outputs[k], &length);
+
+		qpdf_silence_errors(qpdf);
+		qpdf_set_suppress_warnings(qpdf, QPDF_TRUE);
+		g_assert_cmpint(qpdf_read_memory(qpdf, "joined", bytes, length, NULL), ==,
+				QPDF_SUCCESS);
+		g_assert_cmpint(qpdf_get_num_pages(qpdf), ==, 3);
+		g_assert_cmpint(qpdf_check_pdf(qpdf), ==, QPDF_SUCCESS);
+		g_assert_false(qpdf_more_warnings(qpdf));
+		qpdf_cleanup(&qpdf);
+	}
+	g_assert_nonnull(again);
 }
 
 static GBytes *with_object_streams(GBytes *part);
@@ -268,7 +454,7 @@ test_join_with_qpdf(void)
 	g_autoptr(GBytes) joined = NULL;
 	g_autoptr(GBytes) again = NULL;
 
-	g_assert_null(cg_pdf_concat(parts, 3, "t"));
+	g_assert_null(cg_pdf_concat(parts, 3, "t", CG_PDF_CONCAT_NONE));
 	joined = join(parts, 3, "Certificates A–B");
 	again = join(parts, 3, "Certificates A–B");
 	assert_joined(joined, "Certificates A–B");
@@ -329,20 +515,20 @@ test_concat_declines(void)
 		GBytes *first[] = {bad[i], b};
 		GBytes *second[] = {b, bad[i]};
 
-		g_assert_null(cg_pdf_concat(first, 2, "t"));
-		g_assert_null(cg_pdf_concat(second, 2, "t"));
+		g_assert_null(cg_pdf_concat(first, 2, "t", CG_PDF_CONCAT_NONE));
+		g_assert_null(cg_pdf_concat(second, 2, "t", CG_PDF_CONCAT_NONE));
 	}
 	{
 		GBytes *parts[] = {b, shifted};
 
-		g_assert_null(cg_pdf_concat(parts, 2, NULL));
+		g_assert_null(cg_pdf_concat(parts, 2, NULL, CG_PDF_CONCAT_NONE));
 	}
 	for (guint i = 1; i < G_N_ELEMENTS(bad); i++)
 		g_bytes_unref(bad[i]);
 	{
 		/* and what it takes, it joins */
 		GBytes *parts[] = {a, b};
-		g_autoptr(GByteArray) out = cg_pdf_concat(parts, 2, NULL);
+		g_autoptr(GByteArray) out = cg_pdf_concat(parts, 2, NULL, CG_PDF_CONCAT_NONE);
 
 		g_assert_nonnull(out);
 	}
@@ -410,6 +596,8 @@ test_join_write_fails(void)
 static const CgTestCase cases[] = {
     {"/pdf-join/pages-in-order", test_join_pages_in_order, NULL},
     {"/pdf-join/links", test_join_links, NULL},
+    {"/pdf-join/shares", test_join_shares, NULL},
+    {"/pdf-join/share-cycle", test_share_cycle, NULL},
     {"/pdf-join/with-qpdf", test_join_with_qpdf, NULL},
     {"/pdf-join/concat-declines", test_concat_declines, NULL},
     {"/pdf-join/split", test_split, NULL},
