@@ -40,9 +40,12 @@ is_tchar(guchar c)
 static gboolean
 next_line(const char *data, gsize size, gsize start, gsize *line_size, gsize *next)
 {
-	const char *lf = memchr(data + start, '\n', size - start);
+	const char *lf;
 	gsize end;
 
+	if (start >= size) /* memchr() of nothing: data may be NULL */
+		return FALSE;
+	lf = memchr(data + start, '\n', size - start);
 	if (lf == NULL)
 		return FALSE;
 	end = (gsize)(lf - data);
