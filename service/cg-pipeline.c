@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cg-data.h"
 #include "cg-error.h"
@@ -501,6 +504,26 @@ helper_should_leave(gpointer user_data)
 	return leave;
 }
 
+/* Rendering is background work: a worker runs CG_WORKER_NICE steps below
+ * the main thread, so the main loop (method replies, ProgressChanged), the
+ * bus daemon and the clients on this host are never starved of CPU by the
+ * pages. When nothing else wants the CPU the workers get all of it, so a
+ * batch alone is as fast as before. On Linux a nice value is per thread. */
+#define CG_WORKER_NICE 10
+
+static void
+lower_worker_priority(void)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	int now;
+
+	errno = 0;
+	now = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno == 0 && now < CG_WORKER_NICE &&
+	    setpriority(PRIO_PROCESS, (id_t)tid, CG_WORKER_NICE) != 0)
+		g_debug("Could not lower a worker's CPU priority: %s", g_strerror(errno));
+}
+
 static gpointer
 worker_thread(gpointer user_data)
 {
@@ -509,6 +532,7 @@ worker_thread(gpointer user_data)
 	gboolean first = TRUE;
 	CgJob *job;
 
+	lower_worker_priority();
 	for (; (job = take_job(pipeline, first, &help)) != NULL || help != NULL; first = FALSE) {
 		CgReporter reporter = {pipeline, job, 0};
 		CgEvent *event;
