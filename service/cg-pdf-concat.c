@@ -11,6 +11,7 @@
  * streams, see cg_concat_write_compact()).
  */
 #include "cg-pdf-concat.h"
+#include "cg-pdf-writer.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -956,22 +957,6 @@ cg_concat_writes(const CgConcatPart *part, guint i)
 	return part->map[i] > CG_CONCAT_INFO && (part->shared == NULL || !part->shared[i]);
 }
 
-static void cg_concat_printf(GByteArray *out, const char *format, ...) G_GNUC_PRINTF(2, 3);
-
-static void
-cg_concat_printf(GByteArray *out, const char *format, ...)
-{
-	char text[256];
-	va_list args;
-	int n;
-
-	va_start(args, format);
-	n = g_vsnprintf(text, sizeof(text), format, args);
-	va_end(args);
-	g_assert(n >= 0 && (gsize)n < sizeof(text)); /* short texts only */
-	g_byte_array_append(out, (const guint8 *)text, (guint)n);
-}
-
 /* @title as a PDF text string: UTF-16BE with its byte order mark, hex. */
 static void
 cg_concat_append_title(GByteArray *out, const char *title)
@@ -980,7 +965,7 @@ cg_concat_append_title(GByteArray *out, const char *title)
 
 	g_byte_array_append(out, (const guint8 *)"<FEFF", 5);
 	for (const gunichar2 *u = utf16; u != NULL && *u != 0; u++)
-		cg_concat_printf(out, "%04X", *u);
+		cg_pdf_put_printf(out, "%04X", *u);
 	g_byte_array_append(out, (const guint8 *)">", 1);
 }
 
@@ -1025,22 +1010,22 @@ static gboolean
 cg_concat_write_head(GByteArray *out, char version, const GArray *kids, const CgConcatPart *part,
 		     const char *title, gsize *offsets)
 {
-	cg_concat_printf(out, "%%PDF-1.%c\n%%\xb5\xed\xae\xfb\n", version);
+	cg_pdf_put_printf(out, "%%PDF-1.%c\n%%\xb5\xed\xae\xfb\n", version);
 	offsets[CG_CONCAT_CATALOG] = out->len;
-	cg_concat_printf(out, "%u 0 obj\n<< /Type /Catalog /Pages %u 0 R >>\nendobj\n",
-			 CG_CONCAT_CATALOG, CG_CONCAT_PAGES);
+	cg_pdf_put_printf(out, "%u 0 obj\n<< /Type /Catalog /Pages %u 0 R >>\nendobj\n",
+			  CG_CONCAT_CATALOG, CG_CONCAT_PAGES);
 	offsets[CG_CONCAT_PAGES] = out->len;
-	cg_concat_printf(out, "%u 0 obj\n<< /Type /Pages /Count %u /Kids [", CG_CONCAT_PAGES,
-			 kids->len);
+	cg_pdf_put_printf(out, "%u 0 obj\n<< /Type /Pages /Count %u /Kids [", CG_CONCAT_PAGES,
+			  kids->len);
 	for (guint i = 0; i < kids->len; i++)
-		cg_concat_printf(out, "%s%u 0 R", (i % 16) == 0 ? "\n" : " ",
-				 g_array_index(kids, guint, i));
-	cg_concat_printf(out, " ] >>\nendobj\n");
+		cg_pdf_put_printf(out, "%s%u 0 R", (i % 16) == 0 ? "\n" : " ",
+				  g_array_index(kids, guint, i));
+	cg_pdf_put_printf(out, " ] >>\nendobj\n");
 	offsets[CG_CONCAT_INFO] = out->len;
-	cg_concat_printf(out, "%u 0 obj\n", CG_CONCAT_INFO);
+	cg_pdf_put_printf(out, "%u 0 obj\n", CG_CONCAT_INFO);
 	if (!cg_concat_write_info(out, part, title))
 		return FALSE;
-	cg_concat_printf(out, "\nendobj\n");
+	cg_pdf_put_printf(out, "\nendobj\n");
 	return TRUE;
 }
 
@@ -1051,7 +1036,7 @@ cg_concat_write_object(GByteArray *out, const CgConcatPart *part, guint i, gsize
 	const CgConcatObject *object = &part->objects[i];
 
 	offsets[part->map[i]] = out->len;
-	cg_concat_printf(out, "%u 0 obj\n", part->map[i]);
+	cg_pdf_put_printf(out, "%u 0 obj\n", part->map[i]);
 	if (!cg_concat_copy_value(out, part, object->value, object->value_end, NULL, FALSE))
 		return FALSE;
 	if (object->data != NULL) {
@@ -1069,13 +1054,13 @@ cg_concat_write_tail(GByteArray *out, const gsize *offsets, guint size, const ch
 {
 	gsize xref = out->len;
 
-	cg_concat_printf(out, "xref\n0 %u\n0000000000 65535 f \n", size);
+	cg_pdf_put_printf(out, "xref\n0 %u\n0000000000 65535 f \n", size);
 	for (guint i = 1; i < size; i++)
-		cg_concat_printf(out, "%010" G_GSIZE_FORMAT " 00000 n \n", offsets[i]);
-	cg_concat_printf(out,
-			 "trailer\n<< /Size %u /Root %u 0 R /Info %u 0 R /ID [<%s> <%s>] >>\n"
-			 "startxref\n%" G_GSIZE_FORMAT "\n%%%%EOF\n",
-			 size, CG_CONCAT_CATALOG, CG_CONCAT_INFO, id, id, xref);
+		cg_pdf_put_printf(out, "%010" G_GSIZE_FORMAT " 00000 n \n", offsets[i]);
+	cg_pdf_put_printf(out,
+			  "trailer\n<< /Size %u /Root %u 0 R /Info %u 0 R /ID [<%s> <%s>] >>\n"
+			  "startxref\n%" G_GSIZE_FORMAT "\n%%%%EOF\n",
+			  size, CG_CONCAT_CATALOG, CG_CONCAT_INFO, id, id, xref);
 }
 
 static gboolean
@@ -1196,10 +1181,10 @@ cg_concat_flush_objstm(CgConcatCompact *c)
 	g_byte_array_append(c->head, c->body->data, c->body->len);
 	if (!cg_concat_deflate(c, c->head->data, c->head->len))
 		return FALSE;
-	cg_concat_printf(c->out,
-			 "%u 0 obj\n<< /Type /ObjStm /N %u /First %u /Filter /FlateDecode /Length "
-			 "%u >>\nstream\n",
-			 number, c->n_members, first, c->deflated->len);
+	cg_pdf_put_printf(c->out,
+			  "%u 0 obj\n<< /Type /ObjStm /N %u /First %u /Filter /FlateDecode /Length "
+			  "%u >>\nstream\n",
+			  number, c->n_members, first, c->deflated->len);
 	g_byte_array_append(c->out, c->deflated->data, c->deflated->len);
 	g_byte_array_append(c->out, (const guint8 *)"\nendstream\nendobj\n", 18);
 	g_byte_array_set_size(c->head, 0);
@@ -1213,7 +1198,7 @@ cg_concat_flush_objstm(CgConcatCompact *c)
 static void
 cg_concat_begin_member(CgConcatCompact *c, guint number)
 {
-	cg_concat_printf(c->head, "%u %u ", number, c->body->len);
+	cg_pdf_put_printf(c->head, "%u %u ", number, c->body->len);
 	c->members[c->n_members++] = number;
 }
 
@@ -1238,7 +1223,7 @@ cg_concat_compact_object(CgConcatCompact *c, const CgConcatPart *part, guint i)
 		       cg_concat_end_member(c);
 	}
 	*cg_concat_entry(c, part->map[i]) = (CgConcatEntry){1, c->out->len, 0};
-	cg_concat_printf(c->out, "%u 0 obj\n", part->map[i]);
+	cg_pdf_put_printf(c->out, "%u 0 obj\n", part->map[i]);
 	if (!cg_concat_copy_value(c->out, part, object->value, object->value_end, NULL, TRUE))
 		return FALSE;
 	g_byte_array_append(c->out, (const guint8 *)"\nstream\n", 8);
@@ -1293,17 +1278,17 @@ cg_concat_write_xref_stream(CgConcatCompact *c, const char *id)
 	}
 	if (!cg_concat_deflate(c, rows, (gsize)size * (columns + 1)))
 		return FALSE;
-	cg_concat_printf(c->out,
-			 "%u 0 obj\n<< /Type /XRef /Size %u /W [1 %u 2] /Root %u 0 R /Info %u 0 R"
-			 " /ID [<%s> <%s>]\n",
-			 number, size, width, CG_CONCAT_CATALOG, CG_CONCAT_INFO, id, id);
-	cg_concat_printf(c->out,
-			 "/Filter /FlateDecode /DecodeParms << /Columns %u /Predictor 12 >> "
-			 "/Length %u >>\nstream\n",
-			 columns, c->deflated->len);
+	cg_pdf_put_printf(c->out,
+			  "%u 0 obj\n<< /Type /XRef /Size %u /W [1 %u 2] /Root %u 0 R /Info %u 0 R"
+			  " /ID [<%s> <%s>]\n",
+			  number, size, width, CG_CONCAT_CATALOG, CG_CONCAT_INFO, id, id);
+	cg_pdf_put_printf(c->out,
+			  "/Filter /FlateDecode /DecodeParms << /Columns %u /Predictor 12 >> "
+			  "/Length %u >>\nstream\n",
+			  columns, c->deflated->len);
 	g_byte_array_append(c->out, c->deflated->data, c->deflated->len);
-	cg_concat_printf(c->out, "\nendstream\nendobj\nstartxref\n%" G_GSIZE_FORMAT "\n%%%%EOF\n",
-			 xref);
+	cg_pdf_put_printf(c->out, "\nendstream\nendobj\nstartxref\n%" G_GSIZE_FORMAT "\n%%%%EOF\n",
+			  xref);
 	return TRUE;
 }
 
@@ -1314,14 +1299,14 @@ cg_concat_compact_head(CgConcatCompact *c, const GArray *kids, const CgConcatPar
 		       const char *title)
 {
 	cg_concat_begin_member(c, CG_CONCAT_CATALOG);
-	cg_concat_printf(c->body, "<< /Type /Catalog /Pages %u 0 R >>", CG_CONCAT_PAGES);
+	cg_pdf_put_printf(c->body, "<< /Type /Catalog /Pages %u 0 R >>", CG_CONCAT_PAGES);
 	if (!cg_concat_end_member(c))
 		return FALSE;
 	cg_concat_begin_member(c, CG_CONCAT_PAGES);
-	cg_concat_printf(c->body, "<< /Type /Pages /Count %u /Kids [", kids->len);
+	cg_pdf_put_printf(c->body, "<< /Type /Pages /Count %u /Kids [", kids->len);
 	for (guint i = 0; i < kids->len; i++)
-		cg_concat_printf(c->body, " %u 0 R", g_array_index(kids, guint, i));
-	cg_concat_printf(c->body, " ] >>");
+		cg_pdf_put_printf(c->body, " %u 0 R", g_array_index(kids, guint, i));
+	cg_pdf_put_printf(c->body, " ] >>");
 	if (!cg_concat_end_member(c))
 		return FALSE;
 	cg_concat_begin_member(c, CG_CONCAT_INFO);
@@ -1350,7 +1335,7 @@ cg_concat_write_compact(GByteArray *out, CgConcatPart *parts, guint n_parts, con
 			g_array_append_val(kids, kid);
 		}
 	}
-	cg_concat_printf(out, "%%PDF-1.%c\n%%\xb5\xed\xae\xfb\n", version);
+	cg_pdf_put_printf(out, "%%PDF-1.%c\n%%\xb5\xed\xae\xfb\n", version);
 	if (!cg_concat_compact_head(&c, kids, &parts[0], title))
 		return FALSE;
 	for (guint k = 0; k < n_parts; k++)
