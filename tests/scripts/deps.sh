@@ -14,6 +14,7 @@ packages=(
 	scdoc libdbus-1-dev libsqlite3-dev libxml2-utils systemd polkitd libarchive-dev libqpdf-dev qpdf
 	chromium nodejs
 	clang libclang-rt-14-dev
+	redis-server libhiredis-dev python3-redis
 )
 
 missing=()
@@ -31,6 +32,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Multi-host mode: XAUTOCLAIM needs Redis >= 6.2 (Debian 12 has 7.0).
+redis_version=$(redis-server --version | sed -n 's/.* v=\([0-9]*\.[0-9]*\).*/\1/p')
+if ! printf '6.2\n%s\n' "$redis_version" | sort -V -C; then
+	echo "deps.sh: redis-server >= 6.2 is needed, found ${redis_version:-none}" >&2
+	exit 1
 fi
 
 # Browser tests: playwright-core (drives Debian's chromium), pinned by
