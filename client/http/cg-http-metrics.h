@@ -34,5 +34,8 @@ void cg_http_metrics_append_label_value(GString *out, const char *value);
 
 /* Forgets every count (tests). */
 void cg_http_metrics_reset(void);
+/* --redis: /metrics shows @redis's state (NULL: no Redis lines). */
+typedef struct _CgHttpRedis CgHttpRedis;
+void cg_http_metrics_set_redis(CgHttpRedis *redis);
 
 G_END_DECLS
