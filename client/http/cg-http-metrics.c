@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cg-http-redis.h"
 #include "cg-http-update.h"
 
 /* Distinct label values kept per family; more count as "other". */
@@ -28,8 +27,9 @@ static struct {
 	GHashTable *refused;  /* route -> count */
 } metrics;
 
-/* --redis: the connections whose state /metrics shows (not owned). */
-static CgHttpRedis *redis;
+/* --redis: the state of the connections /metrics shows. */
+static CgHttpMetricsRedisFunc redis_func;
+static gpointer redis_data;
 
 static void
 count_label(GHashTable **table, const char *label)
@@ -283,23 +283,26 @@ cg_http_metrics_write(GString *out, GVariant *statistics)
 		      "Times the bridge found the bus or certgend again after losing it");
 	g_string_append_printf(out, "certgen_http_dbus_reconnects_total %" G_GUINT64_FORMAT "\n",
 			       metrics.bus_reconnects);
-	if (redis != NULL) {
+	if (redis_func != NULL) {
+		gboolean connected = FALSE;
+		guint reconnects = 0;
+
+		redis_func(redis_data, &connected, &reconnects);
 		append_header(out, "certgen_http_redis_connected", "gauge",
 			      "Whether both Redis connections of the bridge are up (--redis)");
-		g_string_append_printf(out, "certgen_http_redis_connected %d\n",
-				       cg_http_redis_is_connected(redis) ? 1 : 0);
+		g_string_append_printf(out, "certgen_http_redis_connected %d\n", connected ? 1 : 0);
 		append_header(out, "certgen_http_redis_reconnects_total", "counter",
 			      "Times a Redis connection of the bridge came up again after it "
 			      "dropped");
-		g_string_append_printf(out, "certgen_http_redis_reconnects_total %u\n",
-				       cg_http_redis_get_n_reconnects(redis));
+		g_string_append_printf(out, "certgen_http_redis_reconnects_total %u\n", reconnects);
 	}
 	if (statistics != NULL)
 		write_statistics(out, statistics);
 }
 
 void
-cg_http_metrics_set_redis(CgHttpRedis *source)
+cg_http_metrics_set_redis(CgHttpMetricsRedisFunc func, gpointer data)
 {
-	redis = source;
+	redis_func = func;
+	redis_data = data;
 }

@@ -49,7 +49,6 @@
 #include "cg-http-error.h"
 #include "cg-http-owner.h"
 #include "cg-http-redis-values.h"
-#include "cg-http-redis.h"
 #include "cg-http-update.h"
 
 #define CG_HTTP_REDIS_FEED_BLOCK_MS 5000

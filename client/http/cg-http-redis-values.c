@@ -301,3 +301,16 @@ cg_http_redis_admit_reply(const redisReply *reply, guint64 *wait_ms)
 	*wait_ms = (guint64)wait;
 	return (int)code;
 }
+
+GError *
+cg_http_redis_route_error(const GError *redis_error, guint *retry_after_s)
+{
+	if (g_error_matches(redis_error, CG_REDIS_ERROR, CG_REDIS_ERROR_REPLY)) {
+		*retry_after_s = 0;
+		return g_error_new(CG_HTTP_ERROR, CG_HTTP_ERROR_FAILED, "Redis refused: %s",
+				   redis_error->message);
+	}
+	*retry_after_s = CG_HTTP_REDIS_RETRY_AFTER_S;
+	return g_error_new_literal(CG_HTTP_ERROR, CG_HTTP_ERROR_UNAVAILABLE,
+				   "The shared state (Redis) is not reachable; try again later");
+}

@@ -18,6 +18,14 @@ G_BEGIN_DECLS
 /* Key prefix of everything certgen keeps in Redis. */
 #define CG_HTTP_REDIS_PREFIX "certgen:"
 
+/* Retry-After of a 503 while Redis is unreachable. */
+#define CG_HTTP_REDIS_RETRY_AFTER_S 2
+
+/* The error of a route whose Redis command failed: unreachable or dropped
+ * -> UNAVAILABLE (503) with *@retry_after_s CG_HTTP_REDIS_RETRY_AFTER_S;
+ * Redis refusing the command -> FAILED (500). */
+GError *cg_http_redis_route_error(const GError *redis_error, guint *retry_after_s);
+
 /* A global progress id: 32 lowercase hex digits. */
 #define CG_HTTP_REDIS_ID_LEN 32
 gboolean cg_http_redis_id_is_valid(const char *id);

@@ -160,19 +160,6 @@ cg_http_redis_next_event_member(CgHttpRedis *self)
 	return g_strdup_printf("%s:e%" G_GUINT64_FORMAT, self->bridge_id, ++self->n_events);
 }
 
-GError *
-cg_http_redis_route_error(const GError *redis_error, guint *retry_after_s)
-{
-	if (g_error_matches(redis_error, CG_REDIS_ERROR, CG_REDIS_ERROR_REPLY)) {
-		*retry_after_s = 0;
-		return g_error_new(CG_HTTP_ERROR, CG_HTTP_ERROR_FAILED, "Redis refused: %s",
-				   redis_error->message);
-	}
-	*retry_after_s = CG_HTTP_REDIS_RETRY_AFTER_S;
-	return g_error_new_literal(CG_HTTP_ERROR, CG_HTTP_ERROR_UNAVAILABLE,
-				   "The shared state (Redis) is not reachable; try again later");
-}
-
 static void
 group_cb(CgRedis *redis, const redisReply *reply, const GError *error, gpointer user_data)
 {

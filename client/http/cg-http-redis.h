@@ -3,6 +3,7 @@
 
 #include "cg-http-redis-feed.h"
 #include "cg-http-redis-leases.h"
+#include "cg-http-redis-values.h"
 #include "cg-redis.h"
 
 G_BEGIN_DECLS
@@ -19,8 +20,6 @@ G_BEGIN_DECLS
  */
 #define CG_HTTP_REDIS_LEASE_MS 15000
 #define CG_HTTP_REDIS_RENEW_S 5
-/* Retry-After of a 503 while Redis is unreachable. */
-#define CG_HTTP_REDIS_RETRY_AFTER_S 2
 /* Generations expire this long after their creation (the relay's
  * --max-age-s default). */
 #define CG_HTTP_REDIS_MAX_AGE_S 1800
@@ -41,11 +40,6 @@ guint cg_http_redis_get_n_reconnects(CgHttpRedis *self);
 /* A member name unique to this bridge and process ("BRIDGE:e1", ...) for
  * a rate-limit event. */
 char *cg_http_redis_next_event_member(CgHttpRedis *self);
-
-/* The error of a route whose Redis command failed: unreachable or dropped
- * -> UNAVAILABLE (503) with *@retry_after_s CG_HTTP_REDIS_RETRY_AFTER_S;
- * Redis refusing the command -> FAILED (500). */
-GError *cg_http_redis_route_error(const GError *redis_error, guint *retry_after_s);
 
 /* XGROUP CREATE certgen:requests hosts 0 MKSTREAM, once per connection
  * (BUSYGROUP ignored): queued on the command connection, so it precedes

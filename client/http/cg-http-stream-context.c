@@ -16,7 +16,7 @@ stream_context_clear(gpointer data)
 	CgHttpStreamContext *self = data;
 
 	g_clear_pointer(&self->hubs, cg_http_hubs_free);
-	cg_http_metrics_set_redis(NULL);
+	cg_http_metrics_set_redis(NULL, NULL);
 	g_clear_pointer(&self->redis, cg_http_redis_free);
 	g_clear_pointer(&self->peers, cg_http_peers_free);
 	g_clear_pointer(&self->steals, cg_http_deferred_free);
@@ -37,6 +37,13 @@ redis_follow_start(gpointer data, const char *progress_id, const char *user,
 		   const CgHttpFollowFuncs *funcs, gpointer user_data)
 {
 	return cg_http_redis_follow_start(data, progress_id, user, funcs, user_data);
+}
+
+static void
+redis_metrics(gpointer data, gboolean *connected, guint *reconnects)
+{
+	*connected = cg_http_redis_is_connected(data);
+	*reconnects = cg_http_redis_get_n_reconnects(data);
 }
 
 static void
@@ -83,7 +90,7 @@ cg_http_stream_context_new(const CgHttpConfig *config, CgHttpBus *bus)
 					cg_http_redis_get_feed(self->redis));
 		cg_http_redis_feed_set_csv_func(cg_http_redis_get_feed(self->redis), redis_csv_cb,
 						self);
-		cg_http_metrics_set_redis(self->redis);
+		cg_http_metrics_set_redis(redis_metrics, self->redis);
 		cg_http_streams_set_lease_release(self->streams, redis_release_lease, self->redis);
 	}
 	return self;
