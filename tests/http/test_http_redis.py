@@ -553,7 +553,7 @@ class StreamTests(RedisBridgeCase):
                 with self.subTest(bridge=bridge.name, method=method, path=path):
                     resp = self.on(bridge, method, path,
                                    {"data": recipient_data()} if method == "POST" else None)
-                    self.assertError(resp, 503, "unavailable")
+                    self.assertError(resp, 503, "service_unavailable")
                     self.assertGreaterEqual(int(resp.header("Retry-After")), 1)
         # the open stream still gets keep-alives
         for _ in range(100):
