@@ -274,8 +274,13 @@ class SharedStateTests(RedisBridgeCase):
 
     def test_tokens_follow_the_file(self):
         """A reload on A rewrites certgen:tokens (a new user works on B, a removed one
-        is refused there)."""
+        is refused there, and so are his sessions)."""
         carol = "carol-token-0000"
+        resp = self.on(self.b, "POST", "/api/session", token=BOB)
+        self.assertEqual(resp.status, 200, resp)
+        bob_cookie = resp.header("Set-Cookie").split(";")[0]
+        self.assertEqual(self.on(self.a, "GET", "/api/certificates", token=None,
+                                 headers={"Cookie": bob_cookie}).status, 200)
         self.write_tokens({"alice": ALICE, "carol": carol})
         self.a.proc.send_signal(signal.SIGHUP)
         wait_until(lambda: "Reloaded 2 tokens" in self.a.text(), 10, "reload")
@@ -284,6 +289,9 @@ class SharedStateTests(RedisBridgeCase):
         self.assertError(self.on(self.b, "POST", "/api/certificates",
                                  {"data": recipient_data()}, token=BOB), 401, "unauthorized")
         self.assertEqual(self.r.keys("certgen:tokens:new:*"), [])
+        # bob's session ended with his token, on every bridge
+        self.assertError(self.on(self.a, "GET", "/api/certificates", token=None,
+                                 headers={"Cookie": bob_cookie}), 401, "unauthorized")
 
 
 class OwnerTests(RedisBridgeCase):
