@@ -22,8 +22,8 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "relay"))
 
-from certgen_test.bridge import (ALICE, BOB, BRIDGE, TOKENS, WEB_ROOT, HttpTestCase,  # noqa: E402
-                                 Response, SseStream, WebSocket, recipient_data)
+from certgen_test.bridge import (ALICE, BOB, BRIDGE, BRIDGE_WRAPPER, TOKENS,  # noqa: E402
+                                 WEB_ROOT, HttpTestCase, recipient_data)
 from certgen_test.testbus import (LOG_BAD_PATTERNS, CertgenTestCase, GLib, main,  # noqa: E402
                                   read_text, timeout, wait_until)
 from relay_harness import REDIS_SERVER, RELAY, RedisServer, RelayProcess, redis  # noqa: E402
@@ -57,7 +57,7 @@ class Bridge:
         self.name = name
         self.log_path = os.path.join(case.tmpdir, f"certgen-http-{name}.log")
         self.log = open(self.log_path, "ab")  # pylint: disable=consider-using-with
-        cmd = [BRIDGE, "--listen", "127.0.0.1:0", "--web-root", WEB_ROOT, "--debug",
+        cmd = BRIDGE_WRAPPER + [BRIDGE, "--listen", "127.0.0.1:0", "--web-root", WEB_ROOT, "--debug",
                "--redis", case.redis_server.socket, "--bridge-id", name]
         if tokens:
             cmd += ["--tokens", case.tokens_path]
