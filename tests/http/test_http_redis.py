@@ -494,6 +494,60 @@ class StreamTests(RedisBridgeCase):
         self.assertEqual([m["sequence"] for m in ws.messages_until_close()], [4])
         ws.close()
 
+    @bridge_extra("--streams-per-minute", "100")
+    def test_one_blocking_read_for_all_streams(self):
+        """Each bridge has two Redis connections however many generations its streams
+        follow; a stream joining while the read blocks gets its events at once (CLIENT
+        UNBLOCK), not after the block's 5 s."""
+        clients_before = len(self.r.client_list())
+        pids = [self.start_on(self.a) for _ in range(3)]
+        pids += [self.start_on(self.b) for _ in range(2)]
+        first = self.sse_on(self.a, pids[0])
+        self.assertEqual(first.next_event().json["status"], "queued")
+        time.sleep(0.3)  # A's read blocks on the first generation's stream
+        streams = [first]
+        for pid in pids[1:]:
+            stream = self.sse_on(self.a, pid)
+            self.assertEqual(stream.next_event().json["status"], "queued")
+            streams.append(stream)
+            began = time.monotonic()
+            self.publish(pid, 1)
+            self.assertEqual(stream.next_event().json["sequence"], 1)
+            self.assertLess(time.monotonic() - began, 2.0)
+        self.assertEqual(len(self.r.client_list()), clients_before)
+        for pid, stream in zip(pids, streams):
+            self.publish(pid, 2, "completed")
+            self.assertEqual(stream.events_until_terminal()[-1].json["sequence"], 2)
+            stream.close()
+
+    def test_cookie_streams_and_csv(self):
+        """A session cookie made on B opens an SSE stream and a WebSocket on A; a CSV
+        upload is marked in the hash (its events name rows on every bridge)."""
+        resp = self.on(self.b, "POST", "/api/session")
+        cookie = resp.header("Set-Cookie").split(";")[0]
+        self.port = self.a.port
+        resp = self.request("POST", "/api/certificates?templateId=classic&set.courseName=C"
+                            "&set.issueDate=2024-05-17", raw=b"recipientName\r\nAda\r\n",
+                            headers={"Content-Type": "text/csv"})
+        self.assertEqual(resp.status, 201, resp)
+        pid = resp.json["progressId"]
+        self.assertEqual(self.r.hget(f"certgen:gen:{pid}", "source"), b"csv")
+        stream = self.sse_on(self.a, pid, token=None, headers={"Cookie": cookie})
+        self.assertEqual(stream.status, 200)
+        self.assertEqual(stream.next_event().json["status"], "queued")
+        stream.close()
+        self.port = self.a.port
+        ws = self.websocket(pid, token=None, headers={"Cookie": cookie})
+        self.assertEqual(ws.status, 101)
+        self.assertEqual(ws.recv_message()["status"], "queued")
+        ws.close()
+        # no credential at all: refused after the upgrade
+        ws = self.websocket(pid, token=None)
+        messages = ws.messages_until_close()
+        self.assertEqual(messages[-1]["error"], "unauthorized", messages)
+        self.assertEqual(ws.close_code, 1008)
+        ws.close()
+
     @bridge_extra("--max-streams-per-user", "2", "--streams-per-minute", "100")
     def test_stream_caps_shared(self):
         """Two open streams of alice, one on each bridge: the third is refused on either;
