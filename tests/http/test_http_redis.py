@@ -188,6 +188,24 @@ class RedisBridgeCase(HttpTestCase):
             conn.close()
 
 
+class CommandLineTests(CertgenTestCase):
+
+    def test_bad_redis_options(self):
+        """A bad --redis address, a bad --bridge-id, --bridge-id without --redis: exit 2
+        with a message naming the option."""
+        for args, option in ((["--redis", "host:99999"], "--redis"),
+                             (["--redis", ""], "--redis"),
+                             (["--redis", "/" + "x" * 120], "--redis"),
+                             (["--redis", "/tmp/r.sock", "--bridge-id", "a b"], "--bridge-id"),
+                             (["--redis", "/tmp/r.sock", "--bridge-id", "x" * 65], "--bridge-id"),
+                             (["--bridge-id", "A"], "--bridge-id")):
+            with self.subTest(args=args):
+                r = subprocess.run([BRIDGE, "--listen", "127.0.0.1:0"] + args,
+                                   capture_output=True, check=False, timeout=timeout(20))
+                self.assertEqual(r.returncode, 2, r)
+                self.assertIn(option, r.stderr.decode(), r)
+
+
 class SharedStateTests(RedisBridgeCase):
 
     def test_start_queues_the_request(self):
