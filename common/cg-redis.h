@@ -54,7 +54,8 @@ gboolean cg_redis_address_is_valid(const char *address, GError **error);
 /* NULL with *@error only for an invalid @address; an unreachable server is
  * retried. @name labels the connection in logs ("bridge", "relay-block"). */
 CgRedis *cg_redis_new(const char *address, const char *name, GError **error);
-/* Pending reply functions are not called after this. */
+/* Pending reply functions are not called after this. It may be called from
+ * a reply function, not from the state function. */
 void cg_redis_free(CgRedis *self);
 const char *cg_redis_get_address(CgRedis *self);
 gboolean cg_redis_is_connected(CgRedis *self);
