@@ -300,7 +300,9 @@ class Host:
 
 
 class Bridge:
-    """certgen-http --redis on bus_address, in directory (its log there)."""
+    """certgen-http --redis on bus_address, in directory (its log there);
+    with redis_address None the single-host bridge (no --redis), for the
+    benchmark's comparison."""
 
     def __init__(self, directory, name, bus_address, redis_address, tokens_path, extra=()):
         self.name = name
@@ -315,9 +317,10 @@ class Bridge:
         self.log_path = os.path.join(directory, f"certgen-http-{name}.log")
 
     def argv(self):
+        redis = ([] if self.redis_address is None else
+                 ["--redis", self.redis_address, "--bridge-id", self.name])
         return BRIDGE_WRAPPER + [BRIDGE, "--listen", "127.0.0.1:0", "--tokens", self.tokens_path,
-                                 "--web-root", WEB_ROOT, "--debug", "--redis",
-                                 self.redis_address, "--bridge-id", self.name] + self.extra
+                                 "--web-root", WEB_ROOT, "--debug"] + redis + self.extra
 
     def start(self):
         if not os.access(BRIDGE, os.X_OK):
@@ -331,6 +334,8 @@ class Bridge:
         self.children.append(self.child)
         m = self.child.wait_log(r"Listening on http://127\.0\.0\.1:(\d+)/", 20, "listening")
         self.port = int(m.group(1))
+        if self.redis_address is None:
+            self.child.wait_log(r"certgend is :", 20, "seeing certgend")
         return self
 
     def kill(self):
