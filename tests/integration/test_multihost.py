@@ -33,10 +33,12 @@ from redis import exceptions as redis_errors  # noqa: E402  (hosts made sure it 
 
 ID_RE = r"^[0-9a-f]{32}$"
 FINISHED_TTL_S = 30
-# A batch that runs for a few seconds on one worker: long enough to kill
+# A batch that runs for a second or more on two workers: long enough to kill
 # something in the middle of it on a loaded 2-core machine, short enough
 # to be rendered twice in a case.
-KILL_BATCH = 600
+KILL_BATCH = 3000
+# Long enough (seconds) to be certainly running when a case acts on it.
+LONG_BATCH = 10000
 
 
 def decode_update(data):
@@ -220,7 +222,7 @@ class MultiHostTests(MultiHostTestCase):
     def test_bridge_killed_mid_stream(self):
         """A SIGKILLed mid-stream; B, asked with the Last-Event-ID A last sent,
         delivers every later sequence exactly once, then the terminal event."""
-        pid = self.start(self.bridge_a, batch_data(1500), updateInterval=20)
+        pid = self.start(self.bridge_a, batch_data(KILL_BATCH), updateInterval=20)
         stream = self.bridge_a.sse(pid)
         seen = self.first_events(stream, lambda u: u["stage"] == "pdf_generation"
                                  and u["pagesDone"] > 0)
@@ -271,8 +273,9 @@ class MultiHostTests(MultiHostTestCase):
         self.assertNotEqual(gen["local_id"].decode(), first_local)
         # the claim timeout was waited for, and not much longer
         self.assertGreater(took_over, 1.0)
-        self.assert_redis_events_sound(pid)
+        published = self.assert_redis_events_sound(pid)
         self.assert_events_match_redis(events, pid)
+        self.assertIn(f"resumed on {second.name}", [u["message"] for u in published])
         # the relay whose certgend died lives on
         self.assertTrue(first.relay.alive(), first.relay.log_text())
         resp = self.bridge_a.request("GET", f"/api/certificates/{pid}/download")
@@ -339,7 +342,7 @@ class MultiHostTests(MultiHostTestCase):
         ends; Redis back (empty): a new generation works end to end."""
         done = self.start(self.bridge_a)
         self.follow(self.bridge_b, done)
-        running = self.start(self.bridge_a, batch_data(3000))
+        running = self.start(self.bridge_a, batch_data(LONG_BATCH))
         stream = self.bridge_b.sse(running)
         self.assertEqual(stream.status, 200)
         self.assertIsNotNone(stream.next_event())
@@ -416,7 +419,7 @@ class MultiHostTests(MultiHostTestCase):
     def test_cancel_from_other_bridge(self):
         """A running generation started on A is cancelled by a DELETE on B (the
         owning host's certgend cancels it); a second DELETE: 409."""
-        pid = self.start(self.bridge_a, batch_data(3000), updateInterval=50)
+        pid = self.start(self.bridge_a, batch_data(LONG_BATCH), updateInterval=50)
         stream = self.bridge_a.sse(pid)
         before = self.first_events(stream, lambda u: u["stage"] == "pdf_generation")
         resp = self.bridge_b.request("DELETE", f"/api/certificates/progress/{pid}")
@@ -426,7 +429,7 @@ class MultiHostTests(MultiHostTestCase):
         stream.close()
         self.check_events(before + after, pid)
         self.assertEqual(after[-1].json["status"], "cancelled", after[-1].json)
-        self.assertLess(after[-1].json["pagesDone"], 3000)
+        self.assertLess(after[-1].json["pagesDone"], LONG_BATCH)
         self.assertError(self.bridge_b.request("DELETE", f"/api/certificates/progress/{pid}"),
                          409, "already_finished")
         self.assert_redis_events_sound(pid)
