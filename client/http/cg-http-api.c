@@ -14,7 +14,11 @@
 #include "cg-http-limits.h"
 #include "cg-http-metrics.h"
 #include "cg-http-owner.h"
+#include "cg-http-cors.h"
 #include "cg-http-pending.h"
+#include "cg-http-redis-auth.h"
+#include "cg-http-redis-routes.h"
+#include "cg-http-redis-values.h"
 #include "cg-http-response.h"
 #include "cg-http-resume.h"
 #include "cg-http-session.h"
@@ -33,6 +37,7 @@ struct _CgHttpApi {
 	CgRateLimit *previews_limiter; /* POST /api/preview per web user */
 	CgHttpVerifyContext verify;    /* GET /verify/..., POST .../revoke */
 	guint n_pending;
+	CgHttpRedis *redis; /* --redis: the context's, else NULL */
 };
 
 G_DEFINE_TYPE(CgHttpApi, cg_http_api, G_TYPE_OBJECT)
@@ -64,12 +69,19 @@ progress_id_is_valid(const char *id)
 	return TRUE;
 }
 
+/* --redis: the global ids' rule (32 lowercase hex digits). */
 static gboolean
-check_progress_id(SoupServerMessage *msg, const char *id)
+api_id_is_valid(CgHttpApi *self, const char *id)
+{
+	return self->redis != NULL ? cg_http_redis_id_is_valid(id) : progress_id_is_valid(id);
+}
+
+static gboolean
+check_progress_id(CgHttpApi *self, SoupServerMessage *msg, const char *id)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (progress_id_is_valid(id))
+	if (api_id_is_valid(self, id))
 		return TRUE;
 	error = cg_http_not_found_error(id);
 	cg_http_respond_error(msg, error, 0);
@@ -264,6 +276,30 @@ count_and_call(CgHttpApi *self, SoupServerMessage *msg, CgRateLimit *limiter, co
 			 pending);
 }
 
+/* --redis: the same validation, then the shared rate limit and the
+ * request's MULTI (cg-http-redis-routes.h). */
+static void
+handle_redis_start(CgHttpApi *self, SoupServerMessage *msg)
+{
+	g_autofree char *user = authenticate_or_respond(self, msg, FALSE);
+	g_autoptr(GBytes) body = NULL;
+	GVariant *parameters;
+	gboolean csv = FALSE;
+
+	if (user == NULL || !start_body_is_csv(msg, &csv))
+		return;
+	body = soup_message_body_flatten(soup_server_message_get_request_body(msg));
+	if (csv)
+		parameters = csv_start_parameters(msg, body, user);
+	else
+		parameters = json_start_parameters(self, msg, body, user);
+	if (parameters == NULL)
+		return;
+	cg_http_redis_start(self->redis, pending_new(self, msg, user, NULL), parameters,
+			    self->config->starts_per_minute,
+			    csv ? self->context->csv_generations : NULL);
+}
+
 static void
 handle_start(CgHttpApi *self, SoupServerMessage *msg)
 {
@@ -330,6 +366,13 @@ list_route(CgHttpApi *self, SoupServerMessage *msg, const char *bus_method,
 static void
 handle_list(CgHttpApi *self, SoupServerMessage *msg)
 {
+	if (self->redis != NULL) {
+		g_autofree char *user = authenticate_or_respond(self, msg, TRUE);
+
+		if (user != NULL)
+			cg_http_redis_list(self->redis, pending_new(self, msg, user, NULL));
+		return;
+	}
 	list_route(self, msg, "ListGenerations", listed_cb);
 }
 
@@ -617,6 +660,148 @@ admit_stream_request(CgHttpApi *self, SoupMessageHeaders *request, const char *p
 	return g_steal_pointer(&user);
 }
 
+/* ---- --redis streams ---------------------------------------------------------------------- */
+
+typedef struct {
+	CgHttpApi *api;
+	CgHttpPending *pending;		     /* SSE: the paused request */
+	SoupWebsocketConnection *connection; /* WebSocket: the upgraded connection */
+	SoupMessageHeaders *request;	     /* WebSocket: the upgrade's headers */
+	char *progress_id;
+	char *user;
+	gboolean resume;
+	guint64 since;
+} CgHttpRedisStream;
+
+static void
+redis_stream_free(CgHttpRedisStream *stream)
+{
+	g_clear_object(&stream->api);
+	g_clear_object(&stream->connection);
+	g_clear_pointer(&stream->request, soup_message_headers_unref);
+	g_free(stream->progress_id);
+	g_free(stream->user);
+	g_free(stream);
+}
+
+static void
+redis_stream_admit(CgHttpRedisStream *stream, CgHttpRedisAdmitFunc func)
+{
+	const CgHttpConfig *config = stream->api->config;
+	CgHttpRedisAdmitArgs args = {
+	    .user = stream->user,
+	    .progress_id = stream->progress_id,
+	    .resume = stream->resume,
+	    .since = stream->since,
+	    .streams_per_minute = config->streams_per_minute,
+	    .resumes_per_minute = config->resumes_per_minute,
+	    .max_per_user = config->max_streams_per_user,
+	    .max_total = config->max_streams,
+	};
+
+	cg_http_redis_admit_stream(stream->api->redis, &args, NULL, func, stream);
+}
+
+static void
+redis_sse_admitted_cb(gpointer user_data, const char *member, const GError *error,
+		      guint retry_after_s)
+{
+	CgHttpRedisStream *stream = user_data;
+	CgHttpApi *self = stream->api;
+	CgHttpPending *pending = stream->pending;
+	g_autoptr(GError) full = NULL;
+	g_autoptr(SoupServerMessage) msg = NULL;
+
+	if (error != NULL) {
+		cg_http_pending_fail(pending, error, retry_after_s);
+		redis_stream_free(stream);
+		return;
+	}
+	/* the bridge's own cap too (the shared ones passed) */
+	if (pending->closed || !cg_http_streams_acquire_slot(self->context->streams, stream->user,
+							     &retry_after_s, &full)) {
+		cg_http_redis_release_lease(self->redis, member);
+		if (full != NULL)
+			cg_http_pending_fail(pending, full, retry_after_s);
+		else
+			cg_http_pending_done(pending);
+		redis_stream_free(stream);
+		return;
+	}
+	msg = g_object_ref(pending->msg);
+	/* unpaused here, paused again by the stream before libsoup runs */
+	cg_http_pending_done(pending);
+	cg_http_streams_hand_lease(self->context->streams, member);
+	cg_http_sse_start(self->context, msg, stream->progress_id, stream->user, stream->resume,
+			  stream->since);
+	cg_http_streams_drop_handed_lease(self->context->streams);
+	redis_stream_free(stream);
+}
+
+static void
+handle_redis_stream(CgHttpApi *self, SoupServerMessage *msg, const char *progress_id)
+{
+	g_autofree char *user = authenticate_or_respond(self, msg, TRUE);
+	CgHttpRedisStream *stream;
+
+	if (user == NULL || !check_progress_id(self, msg, progress_id))
+		return;
+	stream = g_new0(CgHttpRedisStream, 1);
+	stream->api = g_object_ref(self);
+	stream->progress_id = g_strdup(progress_id);
+	stream->resume = cg_http_resume_parse_id(
+	    soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+					 "Last-Event-ID"),
+	    &stream->since);
+	stream->pending = pending_new(self, msg, user, progress_id);
+	stream->user = g_steal_pointer(&user);
+	redis_stream_admit(stream, redis_sse_admitted_cb);
+}
+
+static void
+redis_ws_admitted_cb(gpointer user_data, const char *member, const GError *error,
+		     guint retry_after_s)
+{
+	CgHttpRedisStream *stream = user_data;
+	CgHttpApi *self = stream->api;
+
+	if (error != NULL) {
+		cg_http_ws_refuse(stream->connection, error);
+	} else if (soup_websocket_connection_get_state(stream->connection) !=
+		   SOUP_WEBSOCKET_STATE_OPEN) {
+		cg_http_redis_release_lease(self->redis, member);
+	} else {
+		cg_http_streams_hand_lease(self->context->streams, member);
+		cg_http_ws_start(self->context, stream->connection, stream->progress_id,
+				 stream->user, stream->resume, stream->since);
+		cg_http_streams_drop_handed_lease(self->context->streams);
+	}
+	redis_stream_free(stream);
+}
+
+static void
+redis_ws_resolved_cb(gpointer user_data, const GError *error)
+{
+	CgHttpRedisStream *stream = user_data;
+	g_autoptr(GError) refused = NULL;
+	guint retry_after_s = 0;
+
+	if (error != NULL) {
+		refused = cg_http_redis_route_error(error, &retry_after_s);
+		cg_http_ws_refuse(stream->connection, refused);
+		redis_stream_free(stream);
+		return;
+	}
+	stream->user = cg_http_session_authenticate_request(stream->api->auth, stream->request,
+							    TRUE, &refused);
+	if (stream->user == NULL) {
+		cg_http_ws_refuse(stream->connection, refused);
+		redis_stream_free(stream);
+		return;
+	}
+	redis_stream_admit(stream, redis_ws_admitted_cb);
+}
+
 /* GET /api/certificates/progress/{id}: the SSE stream. */
 static void
 handle_stream(CgHttpApi *self, SoupServerMessage *msg, const char *progress_id)
@@ -627,6 +812,10 @@ handle_stream(CgHttpApi *self, SoupServerMessage *msg, const char *progress_id)
 	guint64 sequence = 0;
 	guint retry_after_s = 0;
 
+	if (self->redis != NULL) {
+		handle_redis_stream(self, msg, progress_id);
+		return;
+	}
 	user = admit_stream_request(self, soup_server_message_get_request_headers(msg), progress_id,
 				    &resume, &sequence, &retry_after_s, &error);
 	if (user == NULL) {
@@ -698,8 +887,23 @@ cg_http_api_check_websocket(CgHttpApi *self, SoupServerMessage *msg, const char 
 		cg_http_respond_method_not_allowed(msg, "GET");
 		return;
 	}
+	if (self->redis != NULL) {
+		/* the credential, the limits and the caps need Redis: after the
+		 * upgrade (cg_http_api_start_websocket()), which this handler
+		 * cannot wait for */
+		if (!cg_http_cors_request_origin_is_acceptable(
+			(const char *const *)self->config->allow_origins,
+			soup_server_message_get_request_headers(msg))) {
+			cg_http_respond_new_error(msg, CG_HTTP_ERROR_FORBIDDEN, 0,
+						  "Origin not allowed");
+			return;
+		}
+		if (check_progress_id(self, msg, progress_id))
+			g_object_set_data(G_OBJECT(msg), "cg-http-redis-ws", GINT_TO_POINTER(1));
+		return;
+	}
 	user = authenticate_or_respond(self, msg, TRUE);
-	if (user == NULL || !check_progress_id(msg, progress_id))
+	if (user == NULL || !check_progress_id(self, msg, progress_id))
 		return;
 	have_since = ws_since(msg, &since);
 	if (!admit_stream(self, msg, user, progress_id, have_since, since))
@@ -718,6 +922,22 @@ cg_http_api_start_websocket(CgHttpApi *self, SoupServerMessage *msg, const char 
 	guint64 since = 0;
 	gboolean have_since = ws_since(msg, &since);
 
+	if (self->redis != NULL && progress_id != NULL &&
+	    g_object_get_data(G_OBJECT(msg), "cg-http-redis-ws") != NULL) {
+		CgHttpRedisStream *stream = g_new0(CgHttpRedisStream, 1);
+
+		stream->api = g_object_ref(self);
+		stream->connection = g_object_ref(connection);
+		stream->request =
+		    soup_message_headers_ref(soup_server_message_get_request_headers(msg));
+		stream->progress_id = g_strdup(progress_id);
+		stream->resume = have_since;
+		stream->since = since;
+		cg_http_redis_auth_resolve(cg_http_redis_get_connection(self->redis), self->auth,
+					   stream->request, NULL, redis_ws_resolved_cb, stream);
+		return;
+	}
+
 	if (user == NULL || progress_id == NULL) {
 		soup_websocket_connection_close(connection, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
 						NULL);
@@ -735,8 +955,19 @@ owned_route(CgHttpApi *self, SoupServerMessage *msg, gboolean allow_cookie, cons
 {
 	g_autofree char *user = authenticate_or_respond(self, msg, allow_cookie);
 
-	if (user == NULL || !check_progress_id(msg, progress_id))
+	if (user == NULL || !check_progress_id(self, msg, progress_id))
 		return;
+	if (self->redis != NULL) {
+		CgHttpPending *pending = pending_new(self, msg, user, progress_id);
+
+		if (g_str_equal(bus_method, "Cancel"))
+			cg_http_redis_cancel_route(self->redis, pending);
+		else if (g_str_equal(bus_method, "GetAnalytics"))
+			cg_http_redis_analytics(self->redis, pending);
+		else
+			cg_http_redis_download(self->redis, pending);
+		return;
+	}
 	cg_http_owned_call(self->context->bus, progress_id, user, bus_method, reply_type, NULL,
 			   callback, pending_new(self, msg, user, progress_id));
 }
@@ -749,6 +980,13 @@ cg_http_api_handle(CgHttpApi *self, SoupServerMessage *msg, const char *path, co
 	gboolean get = g_str_equal(method, SOUP_METHOD_GET);
 	gboolean delete = g_str_equal(method, SOUP_METHOD_DELETE);
 
+	if (n == 1 && g_str_equal(parts[0], "session") && self->redis != NULL) {
+		cg_http_redis_session_handle(cg_http_redis_get_connection(self->redis), self->auth,
+					     (const char *const *)self->config->allow_origins,
+					     self->config->session_ttl_s, msg, method,
+					     G_OBJECT(self), &self->n_pending);
+		return;
+	}
 	if (n == 1 && g_str_equal(parts[0], "session")) {
 		cg_http_session_handle(self->auth, (const char *const *)self->config->allow_origins,
 				       msg, method);
@@ -774,6 +1012,8 @@ cg_http_api_handle(CgHttpApi *self, SoupServerMessage *msg, const char *path, co
 		if (n == 1) {
 			if (get)
 				handle_list(self, msg);
+			else if (g_str_equal(method, SOUP_METHOD_POST) && self->redis != NULL)
+				handle_redis_start(self, msg);
 			else if (g_str_equal(method, SOUP_METHOD_POST))
 				handle_start(self, msg);
 			else
@@ -882,6 +1122,7 @@ cg_http_api_new(CgHttpStreamContext *context, CgHttpAuth *auth)
 	self->context = cg_http_stream_context_ref(context);
 	self->config = &context->config;
 	self->auth = g_object_ref(auth);
+	self->redis = context->redis;
 	self->starts_limiter =
 	    cg_rate_limit_new(self->config->starts_per_minute, 60 * G_USEC_PER_SEC);
 	self->previews_limiter =

@@ -27,6 +27,11 @@ struct _CgHttpAuth {
 	guint session_ttl_s;
 	guint max_sessions_per_user;
 	guint max_sessions;
+	/* --redis: the one credential resolved for the request being
+	 * dispatched (cg_http_auth_set_resolved) */
+	gboolean remote;
+	char *resolved_credential;
+	char *resolved_user;
 };
 
 G_DEFINE_TYPE(CgHttpAuth, cg_http_auth, G_TYPE_OBJECT)
@@ -57,6 +62,8 @@ cg_http_auth_finalize(GObject *object)
 
 	g_clear_pointer(&self->tokens, g_array_unref);
 	g_clear_pointer(&self->sessions, g_hash_table_unref);
+	g_clear_pointer(&self->resolved_credential, g_free);
+	g_clear_pointer(&self->resolved_user, g_free);
 	G_OBJECT_CLASS(cg_http_auth_parent_class)->finalize(object);
 }
 
@@ -219,6 +226,16 @@ cg_http_auth_get_n_tokens(CgHttpAuth *self)
 	return self->tokens->len;
 }
 
+/* --redis: the user resolved for @credential, or NULL. */
+static char *
+resolved_user(CgHttpAuth *self, const char *credential)
+{
+	if (self->resolved_credential == NULL || self->resolved_user == NULL ||
+	    !g_str_equal(self->resolved_credential, credential))
+		return NULL;
+	return g_strdup(self->resolved_user);
+}
+
 char *
 cg_http_auth_check_token(CgHttpAuth *self, const char *token)
 {
@@ -230,6 +247,8 @@ cg_http_auth_check_token(CgHttpAuth *self, const char *token)
 
 	if (len == 0 || len > CG_HTTP_MAX_TOKEN_LEN)
 		return NULL;
+	if (self->remote)
+		return resolved_user(self, token);
 	checksum = g_checksum_new(G_CHECKSUM_SHA256);
 	g_checksum_update(checksum, (const guchar *)token, (gssize)len);
 	g_checksum_get_digest(checksum, digest, &digest_len);
@@ -328,8 +347,8 @@ cg_http_auth_session_new(CgHttpAuth *self, const char *user, guint *ttl_s)
 	return g_strdup(id);
 }
 
-static gboolean
-session_id_is_valid(const char *id)
+gboolean
+cg_http_session_id_is_valid(const char *id)
 {
 	if (strlen(id) != CG_HTTP_SESSION_ID_LEN)
 		return FALSE;
@@ -345,8 +364,10 @@ cg_http_auth_session_lookup(CgHttpAuth *self, const char *session_id)
 {
 	CgHttpSession *session;
 
-	if (session_id == NULL || !session_id_is_valid(session_id))
+	if (session_id == NULL || !cg_http_session_id_is_valid(session_id))
 		return NULL;
+	if (self->remote)
+		return resolved_user(self, session_id);
 	session = g_hash_table_lookup(self->sessions, session_id);
 	if (session == NULL)
 		return NULL;
@@ -362,7 +383,7 @@ cg_http_auth_session_remove(CgHttpAuth *self, const char *session_id, const char
 {
 	CgHttpSession *session;
 
-	if (session_id == NULL || !session_id_is_valid(session_id))
+	if (session_id == NULL || !cg_http_session_id_is_valid(session_id))
 		return FALSE;
 	session = g_hash_table_lookup(self->sessions, session_id);
 	if (session == NULL || !g_str_equal(session->user, user))
@@ -392,4 +413,55 @@ guint
 cg_http_auth_get_n_sessions(CgHttpAuth *self)
 {
 	return g_hash_table_size(self->sessions);
+}
+
+void
+cg_http_auth_set_remote(CgHttpAuth *self, gboolean remote)
+{
+	self->remote = remote;
+}
+
+gboolean
+cg_http_auth_is_remote(CgHttpAuth *self)
+{
+	return self->remote;
+}
+
+void
+cg_http_auth_set_resolved(CgHttpAuth *self, const char *credential, const char *user)
+{
+	g_clear_pointer(&self->resolved_credential, g_free);
+	g_clear_pointer(&self->resolved_user, g_free);
+	self->resolved_credential = g_strdup(credential);
+	self->resolved_user = g_strdup(user);
+}
+
+char **
+cg_http_auth_dup_token_pairs(CgHttpAuth *self)
+{
+	GPtrArray *pairs = g_ptr_array_new();
+
+	for (guint i = 0; i < self->tokens->len; i++) {
+		const CgHttpToken *token = &g_array_index(self->tokens, CgHttpToken, i);
+		GString *hex = g_string_sized_new(2 * CG_HTTP_DIGEST_LEN);
+
+		for (guint j = 0; j < CG_HTTP_DIGEST_LEN; j++)
+			g_string_append_printf(hex, "%02x", token->digest[j]);
+		g_ptr_array_add(pairs, g_string_free(hex, FALSE));
+		g_ptr_array_add(pairs, g_strdup(token->user));
+	}
+	g_ptr_array_add(pairs, NULL);
+	return (char **)g_ptr_array_free(pairs, FALSE);
+}
+
+char *
+cg_http_auth_new_session_id(void)
+{
+	char id[CG_HTTP_SESSION_ID_LEN + 1];
+
+	if (!random_hex(id, CG_HTTP_SESSION_ID_LEN / 2)) {
+		g_warning("getrandom failed: %s", g_strerror(errno));
+		return NULL;
+	}
+	return g_strdup(id);
 }

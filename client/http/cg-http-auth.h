@@ -33,6 +33,28 @@ gboolean cg_http_auth_session_remove(CgHttpAuth *self, const char *session_id, c
 guint cg_http_auth_sessions_expire(CgHttpAuth *self);
 guint cg_http_auth_get_n_sessions(CgHttpAuth *self);
 
+/* A session id: CG_HTTP_SESSION_ID_LEN hex digits. */
+gboolean cg_http_session_id_is_valid(const char *id);
+/* A new random session id (getrandom), or NULL. */
+char *cg_http_auth_new_session_id(void);
+
+/*
+ * --redis (cg-http-redis-auth.h): tokens and sessions live in Redis, and
+ * the request's one credential (its Bearer token or its session id) is
+ * looked up there before the request is dispatched. In remote mode
+ * cg_http_auth_check_token() and cg_http_auth_session_lookup() answer only
+ * that credential, with the user cg_http_auth_set_resolved() gave (NULL:
+ * unknown), and know no other token or session; the tokens file, when one
+ * is loaded, is only what the bridge publishes.
+ */
+void cg_http_auth_set_remote(CgHttpAuth *self, gboolean remote);
+gboolean cg_http_auth_is_remote(CgHttpAuth *self);
+/* @credential (a token or a session id) is @user's (NULL: unknown);
+ * NULL @credential forgets it. */
+void cg_http_auth_set_resolved(CgHttpAuth *self, const char *credential, const char *user);
+/* The tokens loaded: a NULL-terminated flat array SHA256HEX, user, ... */
+char **cg_http_auth_dup_token_pairs(CgHttpAuth *self);
+
 /* Lower-case hex SHA-256 of @len bytes of @token. */
 char *cg_http_hash_token(const char *token, gsize len);
 

@@ -38,6 +38,8 @@ cg_http_config_copy(CgHttpConfig *dest, const CgHttpConfig *src)
 	dest->web_root = g_strdup(src->web_root);
 	dest->allow_origins = g_strdupv(src->allow_origins);
 	dest->metrics_token_hash = g_strdup(src->metrics_token_hash);
+	dest->redis_address = g_strdup(src->redis_address);
+	dest->bridge_id = g_strdup(src->bridge_id);
 }
 
 void
@@ -46,4 +48,6 @@ cg_http_config_clear(CgHttpConfig *config)
 	g_clear_pointer(&config->web_root, g_free);
 	g_clear_pointer(&config->allow_origins, g_strfreev);
 	g_clear_pointer(&config->metrics_token_hash, g_free);
+	g_clear_pointer(&config->redis_address, g_free);
+	g_clear_pointer(&config->bridge_id, g_free);
 }

@@ -30,6 +30,8 @@ typedef struct {
 	guint session_ttl_s;
 	guint max_sessions_per_user;
 	guint max_sessions;
+	char *redis_address; /* --redis: NULL without (cg-http-redis.h) */
+	char *bridge_id;     /* --bridge-id, with --redis */
 } CgHttpConfig;
 
 void cg_http_config_init(CgHttpConfig *config);

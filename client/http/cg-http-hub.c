@@ -58,7 +58,8 @@ struct _CgHttpHub {
 	CgHttpHubs *hubs;
 	char *key; /* NULL once out of the table */
 	char *progress_id;
-	CgHttpFollow *follow;
+	gpointer follow; /* the source's (CgHttpFollow without --redis) */
+	GDestroyNotify follow_stop;
 	gboolean ready;
 	CgHttpFrame *latest;
 	GQueue members;		   /* CgHttpHubMember told READY, by link */
@@ -80,6 +81,9 @@ struct _CgHttpHubs {
 	CgHttpDeferred *fanouts; /* hubs with an update for their members */
 	guint n_members;
 	guint keepalive_id;
+	CgHttpHubStartFunc source_start; /* NULL: CgHttpFollow on @bus */
+	GDestroyNotify source_stop;
+	gpointer source_data;
 };
 
 static char *
@@ -102,7 +106,8 @@ hub_free(CgHttpHub *hub)
 {
 	hub_untable(hub);
 	g_ptr_array_remove_fast(hub->hubs->all, hub);
-	g_clear_pointer(&hub->follow, cg_http_follow_stop);
+	if (hub->follow != NULL)
+		hub->follow_stop(g_steal_pointer(&hub->follow));
 	g_clear_handle_id(&hub->ready_id, g_source_remove);
 	cg_http_deferred_cancel(hub->hubs->fanouts, &hub->fanout);
 	g_clear_pointer(&hub->latest, cg_http_frame_unref);
@@ -395,6 +400,15 @@ cg_http_hubs_free(CgHttpHubs *self)
 	g_free(self);
 }
 
+void
+cg_http_hubs_set_source(CgHttpHubs *self, CgHttpHubStartFunc start, GDestroyNotify stop,
+			gpointer data)
+{
+	self->source_start = start;
+	self->source_stop = stop;
+	self->source_data = data;
+}
+
 guint
 cg_http_hubs_get_n_hubs(CgHttpHubs *self)
 {
@@ -433,11 +447,17 @@ cg_http_hubs_join(CgHttpHubs *self, const char *progress_id, const char *user, C
 	g_queue_push_tail_link(&hub->waiting, &member->link);
 	if (self->n_members++ == 0)
 		self->keepalive_id = g_timeout_add(self->keepalive_ms, keepalive_cb, self);
-	if (fresh)
+	if (fresh && self->source_start != NULL) {
+		/* its callbacks come from Redis replies, never from here */
+		hub->follow_stop = self->source_stop;
+		hub->follow = self->source_start(self->source_data, progress_id, user,
+						 &hub_follow_funcs, hub);
+	} else if (fresh) {
 		/* its callbacks come from D-Bus replies, never from here */
+		hub->follow_stop = (GDestroyNotify)cg_http_follow_stop;
 		hub->follow =
 		    cg_http_follow_start(self->bus, progress_id, user, &hub_follow_funcs, hub);
-	else if (hub->ready && hub->ready_id == 0)
+	} else if (hub->ready && hub->ready_id == 0)
 		/* the default priority: an idle one waits while the loop is
 		 * busy, and a generation with 10,000 streams keeps it busy (a
 		 * joining stream waited seconds for its first bytes) */

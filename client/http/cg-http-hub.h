@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cg-http-bus.h"
+#include "cg-http-follow.h"
 #include "cg-http-frame.h"
 
 G_BEGIN_DECLS
@@ -43,6 +44,14 @@ typedef char *(*CgHttpHubJsonFunc)(gpointer data, const char *progress_id, GVari
 
 CgHttpHubs *cg_http_hubs_new(CgHttpBus *bus, guint keepalive_ms, CgHttpHubJsonFunc json_func,
 			     gpointer json_data);
+/* Where hubs started from now on follow their generation: @start returns
+ * the follow (CgHttpFollowFuncs, as cg_http_follow_start() does), @stop
+ * ends it. Without this, certgend on @bus (CgHttpFollow); with --redis,
+ * Redis (cg-http-redis-feed.h). */
+typedef gpointer (*CgHttpHubStartFunc)(gpointer data, const char *progress_id, const char *user,
+				       const CgHttpFollowFuncs *funcs, gpointer user_data);
+void cg_http_hubs_set_source(CgHttpHubs *self, CgHttpHubStartFunc start, GDestroyNotify stop,
+			     gpointer data);
 /* Only once every member has left. */
 void cg_http_hubs_free(CgHttpHubs *self);
 /* The hubs that new streams can join (generations being followed). */

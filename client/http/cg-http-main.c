@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include "cg-http-auth.h"
@@ -18,6 +19,7 @@
 #include "cg-http-bus.h"
 #include "cg-http-server.h"
 #include "cg-command-line.h"
+#include "cg-redis.h"
 
 #define CG_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
 #define CG_HTTP_SHUTDOWN_GRACE_MS 3000
@@ -28,6 +30,7 @@ typedef struct {
 	CgHttpServer *server;
 	CgHttpAuth *auth;
 	char *tokens_path;
+	CgHttpRedis *redis; /* --redis: the server's */
 	gint64 shutdown_deadline;
 	guint shutdown_id;
 } CgHttpApp;
@@ -180,6 +183,33 @@ stop_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* --redis: the tokens loaded are what this bridge publishes. */
+static void
+publish_tokens(CgHttpApp *app)
+{
+	g_auto(GStrv) pairs = NULL;
+
+	if (app->redis == NULL)
+		return;
+	pairs = cg_http_auth_dup_token_pairs(app->auth);
+	cg_http_redis_publish_tokens(app->redis, (const char *const *)pairs);
+}
+
+/* A bridge id goes into Redis member and key names. */
+static gboolean
+bridge_id_is_valid(const char *id)
+{
+	gsize len = strlen(id);
+
+	if (len == 0 || len > 64)
+		return FALSE;
+	for (const char *p = id; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && strchr("._:-", *p) == NULL)
+			return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean
 reload_cb(gpointer user_data)
 {
@@ -190,9 +220,11 @@ reload_cb(gpointer user_data)
 		return G_SOURCE_CONTINUE;
 	if (!cg_http_auth_load_tokens(app->auth, app->tokens_path, &error))
 		g_warning("Keeping the old tokens: %s", error->message);
-	else
+	else {
 		g_message("Reloaded %u tokens from %s", cg_http_auth_get_n_tokens(app->auth),
 			  app->tokens_path);
+		publish_tokens(app);
+	}
 	return G_SOURCE_CONTINUE;
 }
 
@@ -226,6 +258,8 @@ main(int argc, char **argv)
 	g_autofree char *opt_web_root = NULL;
 	g_autofree char *opt_metrics_token = NULL;
 	g_auto(GStrv) opt_origins = NULL;
+	g_autofree char *opt_redis = NULL;
+	g_autofree char *opt_bridge_id = NULL;
 	CgHttpConfig config;
 	gint64 max_body = 0;
 	const GOptionEntry entries[] = {
@@ -268,6 +302,13 @@ main(int argc, char **argv)
 	     "Close connections whose request body takes longer than MS (default 30000)", "MS"},
 	    {"session-ttl", 0, 0, G_OPTION_ARG_INT, &config.session_ttl_s,
 	     "Lifetime of browser sessions in seconds (default 43200)", "SECONDS"},
+	    {"redis", 0, 0, G_OPTION_ARG_STRING, &opt_redis,
+	     "Share generations, limits and sessions with other bridges through the Redis "
+	     "server at ADDRESS (/path/to/socket, unix:/path, HOST:PORT or HOST)",
+	     "ADDRESS"},
+	    {"bridge-id", 0, 0, G_OPTION_ARG_STRING, &opt_bridge_id,
+	     "This bridge's name in Redis, unique among the bridges (default HOSTNAME:PID)",
+	     "NAME"},
 	    {"keepalive-ms", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &config.keepalive_ms,
 	     "Keep-alive interval of streams (default 15000)", "MS"},
 	    {NULL},
@@ -283,6 +324,7 @@ main(int argc, char **argv)
 	CgHttpApp app = {0};
 	g_autoptr(GPtrArray) addresses = NULL;
 	guint sigterm_id, sigint_id, sighup_id;
+	gboolean tokens_loaded = TRUE;
 	int n_fds;
 
 	if (argc >= 2 && g_str_equal(argv[1], "hash-token")) {
@@ -326,6 +368,21 @@ main(int argc, char **argv)
 			   CG_HTTP_MAX_TOKEN_LEN);
 		return 2;
 	}
+	if (opt_redis != NULL && !cg_redis_address_is_valid(opt_redis, &error)) {
+		g_printerr("--redis %s: %s\n", opt_redis, error->message);
+		return 2;
+	}
+	if (opt_bridge_id != NULL && opt_redis == NULL) {
+		g_printerr("--bridge-id needs --redis\n");
+		return 2;
+	}
+	if (opt_bridge_id == NULL && opt_redis != NULL)
+		opt_bridge_id = g_strdup_printf("%s:%d", g_get_host_name(), (int)getpid());
+	if (opt_bridge_id != NULL && !bridge_id_is_valid(opt_bridge_id)) {
+		g_printerr("--bridge-id %s: 1–64 characters of A-Z a-z 0-9 . _ : -\n",
+			   opt_bridge_id);
+		return 2;
+	}
 	if (!parse_listen(opt_listen != NULL ? opt_listen : CG_HTTP_DEFAULT_LISTEN, &address,
 			  &error)) {
 		g_printerr("%s\n", error->message);
@@ -334,6 +391,7 @@ main(int argc, char **argv)
 
 	auth = cg_http_auth_new(config.session_ttl_s, config.max_sessions_per_user,
 				config.max_sessions);
+	cg_http_auth_set_remote(auth, opt_redis != NULL);
 	app.tokens_path = g_strdup(opt_tokens != NULL ? opt_tokens : CG_HTTP_TOKENS_FILE);
 	if (!cg_http_auth_load_tokens(auth, app.tokens_path, &error)) {
 		if (opt_tokens != NULL ||
@@ -342,11 +400,20 @@ main(int argc, char **argv)
 			g_free(app.tokens_path);
 			return EXIT_FAILURE;
 		}
-		g_warning("No tokens file %s: every API request will be refused", app.tokens_path);
+		if (opt_redis == NULL)
+			g_warning("No tokens file %s: every API request will be refused",
+				  app.tokens_path);
+		else
+			g_message("No tokens file %s: the tokens are those other bridges "
+				  "published in Redis",
+				  app.tokens_path);
 		g_clear_error(&error);
+		tokens_loaded = FALSE;
 	}
 	config.web_root = g_strdup(opt_web_root != NULL ? opt_web_root : default_web_root());
 	config.allow_origins = g_steal_pointer(&opt_origins);
+	config.redis_address = g_steal_pointer(&opt_redis);
+	config.bridge_id = g_steal_pointer(&opt_bridge_id);
 	if (opt_metrics_token != NULL)
 		config.metrics_token_hash =
 		    cg_http_hash_token(opt_metrics_token, strlen(opt_metrics_token));
@@ -354,6 +421,12 @@ main(int argc, char **argv)
 	raise_nofile_limit();
 	bus = cg_http_bus_new(NULL);
 	server = cg_http_server_new(&config, auth, bus);
+	app.redis = cg_http_server_get_redis(server);
+	app.auth = auth;
+	/* without a file of its own it publishes nothing (until a SIGHUP
+	 * finds one) */
+	if (tokens_loaded)
+		publish_tokens(&app);
 	cg_http_config_clear(&config);
 
 	n_fds = sd_listen_fds(TRUE);

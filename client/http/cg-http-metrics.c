@@ -27,6 +27,10 @@ static struct {
 	GHashTable *refused;  /* route -> count */
 } metrics;
 
+/* --redis: the state of the connections /metrics shows. */
+static CgHttpMetricsRedisFunc redis_func;
+static gpointer redis_data;
+
 static void
 count_label(GHashTable **table, const char *label)
 {
@@ -279,6 +283,26 @@ cg_http_metrics_write(GString *out, GVariant *statistics)
 		      "Times the bridge found the bus or certgend again after losing it");
 	g_string_append_printf(out, "certgen_http_dbus_reconnects_total %" G_GUINT64_FORMAT "\n",
 			       metrics.bus_reconnects);
+	if (redis_func != NULL) {
+		gboolean connected = FALSE;
+		guint reconnects = 0;
+
+		redis_func(redis_data, &connected, &reconnects);
+		append_header(out, "certgen_http_redis_connected", "gauge",
+			      "Whether both Redis connections of the bridge are up (--redis)");
+		g_string_append_printf(out, "certgen_http_redis_connected %d\n", connected ? 1 : 0);
+		append_header(out, "certgen_http_redis_reconnects_total", "counter",
+			      "Times a Redis connection of the bridge came up again after it "
+			      "dropped");
+		g_string_append_printf(out, "certgen_http_redis_reconnects_total %u\n", reconnects);
+	}
 	if (statistics != NULL)
 		write_statistics(out, statistics);
+}
+
+void
+cg_http_metrics_set_redis(CgHttpMetricsRedisFunc func, gpointer data)
+{
+	redis_func = func;
+	redis_data = data;
 }

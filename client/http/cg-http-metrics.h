@@ -34,5 +34,9 @@ void cg_http_metrics_append_label_value(GString *out, const char *value);
 
 /* Forgets every count (tests). */
 void cg_http_metrics_reset(void);
+/* --redis: /metrics shows the state @func tells (NULL: no Redis lines):
+ * whether Redis is connected and how often it reconnected. */
+typedef void (*CgHttpMetricsRedisFunc)(gpointer data, gboolean *connected, guint *reconnects);
+void cg_http_metrics_set_redis(CgHttpMetricsRedisFunc func, gpointer data);
 
 G_END_DECLS

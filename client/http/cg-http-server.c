@@ -13,6 +13,7 @@
 #include "cg-http-api.h"
 #include "cg-http-cors.h"
 #include "cg-http-metrics-route.h"
+#include "cg-http-redis-auth.h"
 #include "cg-http-response.h"
 #include "cg-http-static.h"
 #include "cg-http-verify.h"
@@ -33,7 +34,8 @@ struct _CgHttpServer {
 	CgHttpAuth *auth;
 	CgHttpStreamContext *context;
 	CgHttpApi *api;
-	guint n_scrapes; /* GET /metrics waiting for certgend */
+	guint n_scrapes;   /* GET /metrics waiting for certgend */
+	guint n_resolving; /* --redis: requests whose credential is looked up */
 	guint housekeeping_id;
 	gboolean shutting_down;
 };
@@ -147,6 +149,12 @@ stopping_error(void)
 static gboolean
 accept_route_cb(gpointer user_data, const CgHttpHead *head)
 {
+	CgHttpServer *self = user_data;
+
+	/* --redis: libsoup's, whose requests can wait for Redis (the
+	 * credential) before they are routed */
+	if (self->context->redis != NULL)
+		return FALSE;
 	return g_str_equal(head->method, SOUP_METHOD_GET) &&
 	       cg_http_api_stream_route_id(head->path) != NULL;
 }
@@ -183,6 +191,71 @@ accept_serve_cb(gpointer user_data, GSocket *socket, CgHttpHead *head)
 	return cg_http_api_serve_stream(self->api, socket, head, response);
 }
 
+/* --redis: an /api request waits for its credential (cg-http-redis-auth.h),
+ * then is routed with it resolved. */
+typedef struct {
+	CgHttpServer *server;
+	SoupServerMessage *msg;
+	char *path;
+	gboolean closed;
+} CgHttpResolving;
+
+static void
+resolving_closed_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	CgHttpResolving *resolving = user_data;
+
+	resolving->closed = TRUE;
+}
+
+static void
+resolved_cb(gpointer user_data, const GError *error)
+{
+	CgHttpResolving *resolving = user_data;
+	CgHttpServer *self = resolving->server;
+	SoupServerMessage *msg = resolving->msg;
+
+	g_signal_handlers_disconnect_by_data(msg, resolving);
+	if (!resolving->closed) {
+		soup_server_message_unpause(msg);
+		if (error != NULL) {
+			guint retry_after_s = 0;
+			g_autoptr(GError) failed = cg_http_redis_route_error(error, &retry_after_s);
+
+			cg_http_respond_error(msg, failed, retry_after_s);
+		} else if (self->shutting_down) {
+			g_autoptr(GError) stopping = stopping_error();
+
+			cg_http_respond_error(msg, stopping, 5);
+		} else {
+			cg_http_api_handle(self->api, msg, resolving->path,
+					   soup_server_message_get_method(msg));
+		}
+	}
+	self->n_resolving--;
+	g_object_unref(msg);
+	g_object_unref(self);
+	g_free(resolving->path);
+	g_free(resolving);
+}
+
+static void
+resolve_and_handle(CgHttpServer *self, SoupServerMessage *msg, const char *path)
+{
+	CgHttpResolving *resolving = g_new0(CgHttpResolving, 1);
+
+	resolving->server = g_object_ref(self);
+	resolving->msg = g_object_ref(msg);
+	resolving->path = g_strdup(path);
+	g_signal_connect(msg, "finished", G_CALLBACK(resolving_closed_cb), resolving);
+	g_signal_connect(msg, "disconnected", G_CALLBACK(resolving_closed_cb), resolving);
+	self->n_resolving++;
+	soup_server_message_pause(msg);
+	cg_http_redis_auth_resolve(cg_http_redis_get_connection(self->context->redis), self->auth,
+				   soup_server_message_get_request_headers(msg), NULL, resolved_cb,
+				   resolving);
+}
+
 static void
 handler(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
 	gpointer user_data)
@@ -206,6 +279,10 @@ handler(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *
 			g_autoptr(GError) error = stopping_error();
 
 			cg_http_respond_error(msg, error, 5);
+			return;
+		}
+		if (self->context->redis != NULL) {
+			resolve_and_handle(self, msg, path);
 			return;
 		}
 		cg_http_api_handle(self->api, msg, path, method);
@@ -327,6 +404,12 @@ cg_http_server_new(const CgHttpConfig *config, CgHttpAuth *auth, CgHttpBus *bus)
 	return self;
 }
 
+CgHttpRedis *
+cg_http_server_get_redis(CgHttpServer *self)
+{
+	return self->context->redis;
+}
+
 gboolean
 cg_http_server_listen(CgHttpServer *self, GSocketAddress *address, GError **error)
 {
@@ -393,7 +476,7 @@ gboolean
 cg_http_server_is_idle(CgHttpServer *self)
 {
 	return cg_http_streams_get_n_open(self->context->streams) == 0 &&
-	       cg_http_api_get_n_pending(self->api) == 0;
+	       cg_http_api_get_n_pending(self->api) == 0 && self->n_resolving == 0;
 }
 
 void

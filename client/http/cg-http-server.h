@@ -6,6 +6,7 @@
 #include "cg-http-auth.h"
 #include "cg-http-bus.h"
 #include "cg-http-config.h"
+#include "cg-http-redis.h"
 
 G_BEGIN_DECLS
 
@@ -17,6 +18,8 @@ G_DECLARE_FINAL_TYPE(CgHttpServer, cg_http_server, CG, HTTP_SERVER, GObject)
 
 /* Copies @config; takes references on @auth and @bus. */
 CgHttpServer *cg_http_server_new(const CgHttpConfig *config, CgHttpAuth *auth, CgHttpBus *bus);
+/* --redis (the config's redis_address): the server's Redis side, else NULL. */
+CgHttpRedis *cg_http_server_get_redis(CgHttpServer *self);
 gboolean cg_http_server_listen(CgHttpServer *self, GSocketAddress *address, GError **error);
 /* Listens on an already bound and listening socket (systemd socket activation). */
 gboolean cg_http_server_listen_fd(CgHttpServer *self, int fd, GError **error);

@@ -3,6 +3,7 @@
 #include "cg-http-stream-context.h"
 
 #include "cg-http-json.h"
+#include "cg-http-metrics.h"
 
 /* Generations started from CSV are remembered this long, at most this
  * many (starts are rate-limited per web user). */
@@ -15,6 +16,8 @@ stream_context_clear(gpointer data)
 	CgHttpStreamContext *self = data;
 
 	g_clear_pointer(&self->hubs, cg_http_hubs_free);
+	cg_http_metrics_set_redis(NULL, NULL);
+	g_clear_pointer(&self->redis, cg_http_redis_free);
 	g_clear_pointer(&self->peers, cg_http_peers_free);
 	g_clear_pointer(&self->steals, cg_http_deferred_free);
 	g_clear_pointer(&self->streams, cg_http_streams_free);
@@ -27,6 +30,37 @@ static char *
 hub_json(gpointer data, const char *progress_id, GVariant *update)
 {
 	return cg_http_stream_context_update_json(data, progress_id, update);
+}
+
+static gpointer
+redis_follow_start(gpointer data, const char *progress_id, const char *user,
+		   const CgHttpFollowFuncs *funcs, gpointer user_data)
+{
+	return cg_http_redis_follow_start(data, progress_id, user, funcs, user_data);
+}
+
+static void
+redis_metrics(gpointer data, gboolean *connected, guint *reconnects)
+{
+	*connected = cg_http_redis_is_connected(data);
+	*reconnects = cg_http_redis_get_n_reconnects(data);
+}
+
+static void
+redis_release_lease(gpointer data, const char *member)
+{
+	cg_http_redis_release_lease(data, member);
+}
+
+/* A generation started from CSV on another bridge. */
+static void
+redis_csv_cb(gpointer data, const char *progress_id)
+{
+	CgHttpStreamContext *self = data;
+
+	if (!cg_http_csv_generations_contains(self->csv_generations, progress_id))
+		cg_http_csv_generations_add(self->csv_generations, progress_id,
+					    g_get_monotonic_time());
 }
 
 CgHttpStreamContext *
@@ -45,6 +79,20 @@ cg_http_stream_context_new(const CgHttpConfig *config, CgHttpBus *bus)
 	self->steals = cg_http_deferred_new(G_PRIORITY_DEFAULT);
 	self->csv_generations =
 	    cg_http_csv_generations_new(CG_HTTP_CSV_GENERATIONS_MAX, CG_HTTP_CSV_GENERATIONS_TTL_S);
+	if (config->redis_address != NULL) {
+		g_autoptr(GError) error = NULL;
+
+		self->redis = cg_http_redis_new(config->redis_address, config->bridge_id, &error);
+		if (self->redis == NULL)
+			g_error("--redis %s: %s", config->redis_address, error->message);
+		cg_http_hubs_set_source(self->hubs, redis_follow_start,
+					(GDestroyNotify)cg_http_redis_follow_stop,
+					cg_http_redis_get_feed(self->redis));
+		cg_http_redis_feed_set_csv_func(cg_http_redis_get_feed(self->redis), redis_csv_cb,
+						self);
+		cg_http_metrics_set_redis(redis_metrics, self->redis);
+		cg_http_streams_set_lease_release(self->streams, redis_release_lease, self->redis);
+	}
 	return self;
 }
 

@@ -7,6 +7,7 @@
 #include "cg-http-deferred.h"
 #include "cg-http-hub.h"
 #include "cg-http-peers.h"
+#include "cg-http-redis.h"
 #include "cg-http-streams.h"
 
 G_BEGIN_DECLS
@@ -23,10 +24,12 @@ typedef struct {
 	CgHttpPeers *peers;		       /* departure watch of idle streams; owned */
 	CgHttpDeferred *steals;		       /* SSE connections to take over; owned */
 	CgHttpCsvGenerations *csv_generations; /* started from CSV; owned */
+	CgHttpRedis *redis;		       /* --redis (cg-http-redis.h), else NULL; owned */
 } CgHttpStreamContext;
 
 /* Copies @config, takes a reference on @bus, creates the registry and the
- * hubs. */
+ * hubs; with @config's redis_address, the Redis side too (its hubs follow
+ * Redis). The address must be valid (cg_redis_address_is_valid()). */
 CgHttpStreamContext *cg_http_stream_context_new(const CgHttpConfig *config, CgHttpBus *bus);
 CgHttpStreamContext *cg_http_stream_context_ref(CgHttpStreamContext *self);
 void cg_http_stream_context_unref(CgHttpStreamContext *self);

@@ -20,6 +20,7 @@
 typedef struct {
 	char *user;
 	CgHttpStreamShutdownFunc shutdown_func;
+	char *lease; /* --redis */
 } CgHttpStreamEntry;
 
 struct _CgHttpStreams {
@@ -33,6 +34,9 @@ struct _CgHttpStreams {
 	CgHttpStreamCaps *caps;
 	GHashTable *open; /* stream -> CgHttpStreamEntry */
 	guint trim_id;
+	CgHttpStreamLeaseFunc lease_release;
+	gpointer lease_data;
+	char *handed_lease;
 };
 
 static void
@@ -41,6 +45,7 @@ stream_entry_free(gpointer data)
 	CgHttpStreamEntry *entry = data;
 
 	g_free(entry->user);
+	g_free(entry->lease);
 	g_free(entry);
 }
 
@@ -71,6 +76,7 @@ cg_http_streams_free(CgHttpStreams *self)
 		return;
 	g_clear_handle_id(&self->trim_id, g_source_remove);
 	g_clear_pointer(&self->open, g_hash_table_unref);
+	g_clear_pointer(&self->handed_lease, g_free);
 	g_clear_pointer(&self->streams_limiter, cg_rate_limit_free);
 	g_clear_pointer(&self->resumes_limiter, cg_rate_limit_free);
 	g_clear_pointer(&self->resumable, cg_http_resume_table_free);
@@ -147,6 +153,7 @@ cg_http_streams_add(CgHttpStreams *self, gpointer stream, const char *user,
 
 	entry->user = g_strdup(user);
 	entry->shutdown_func = shutdown_func;
+	entry->lease = g_steal_pointer(&self->handed_lease);
 	g_hash_table_insert(self->open, stream, entry);
 	cg_http_metrics_stream_opened();
 }
@@ -171,6 +178,8 @@ cg_http_streams_remove(CgHttpStreams *self, gpointer stream)
 	if (entry == NULL)
 		return;
 	cg_http_stream_caps_release(self->caps, entry->user);
+	if (entry->lease != NULL && self->lease_release != NULL)
+		self->lease_release(self->lease_data, entry->lease);
 	g_hash_table_remove(self->open, stream);
 	cg_http_metrics_stream_closed();
 	if (g_hash_table_size(self->open) == 0 && self->trim_id == 0)
@@ -210,4 +219,27 @@ cg_http_streams_prune(CgHttpStreams *self, gint64 now_us)
 	cg_rate_limit_prune(self->streams_limiter, now_us);
 	cg_rate_limit_prune(self->resumes_limiter, now_us);
 	cg_http_resume_table_prune(self->resumable, now_us);
+}
+
+void
+cg_http_streams_set_lease_release(CgHttpStreams *self, CgHttpStreamLeaseFunc release, gpointer data)
+{
+	self->lease_release = release;
+	self->lease_data = data;
+}
+
+void
+cg_http_streams_hand_lease(CgHttpStreams *self, const char *member)
+{
+	cg_http_streams_drop_handed_lease(self);
+	self->handed_lease = g_strdup(member);
+}
+
+void
+cg_http_streams_drop_handed_lease(CgHttpStreams *self)
+{
+	g_autofree char *member = g_steal_pointer(&self->handed_lease);
+
+	if (member != NULL && self->lease_release != NULL)
+		self->lease_release(self->lease_data, member);
 }

@@ -47,6 +47,17 @@ void cg_http_streams_shutdown_all(CgHttpStreams *self);
 void cg_http_streams_note_sent(CgHttpStreams *self, const char *user, const char *progress_id,
 			       guint64 sequence);
 
+/* --redis: every open stream also holds a lease on the shared caps
+ * (cg-http-redis-leases.h). The lease handed here is taken by the next
+ * cg_http_streams_add() and given back with @release when that stream is
+ * removed; one handed but never taken (the stream did not start) is given
+ * back by cg_http_streams_drop_handed_lease(). */
+typedef void (*CgHttpStreamLeaseFunc)(gpointer data, const char *member);
+void cg_http_streams_set_lease_release(CgHttpStreams *self, CgHttpStreamLeaseFunc release,
+				       gpointer data);
+void cg_http_streams_hand_lease(CgHttpStreams *self, const char *member);
+void cg_http_streams_drop_handed_lease(CgHttpStreams *self);
+
 /* Forgets what the limits and the resume table no longer need. */
 void cg_http_streams_prune(CgHttpStreams *self, gint64 now_us);
 

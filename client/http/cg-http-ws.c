@@ -10,6 +10,7 @@
 #include "cg-http-metrics.h"
 #include "cg-http-owner.h"
 #include "cg-http-queue.h"
+#include "cg-http-redis-routes.h"
 #include "cg-http-resume.h"
 
 #include <linux/sockios.h>
@@ -285,12 +286,31 @@ cancelled_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	ws_send(self, "{\"type\":\"cancel\",\"success\":true}");
 }
 
+static void
+redis_cancelled_cb(gpointer user_data, const GError *error, guint retry_after_s)
+{
+	g_autoptr(CgHttpWs) self = user_data;
+
+	if (self->closed)
+		return;
+	if (error != NULL) {
+		ws_send_error(self, "cancel", error);
+		return;
+	}
+	ws_send(self, "{\"type\":\"cancel\",\"success\":true}");
+}
+
 /* Cancel through the owner check, like DELETE /api/certificates/progress/{id}. */
 static void
 ws_cancel(CgHttpWs *self)
 {
 	if (self->closed)
 		return;
+	if (self->context->redis != NULL) {
+		cg_http_redis_cancel(self->context->redis, self->progress_id, self->user, NULL,
+				     redis_cancelled_cb, ws_ref(self));
+		return;
+	}
 	cg_http_owned_call(self->context->bus, self->progress_id, self->user, "Cancel",
 			   G_VARIANT_TYPE("()"), self->cancellable, cancelled_cb, ws_ref(self));
 }
@@ -428,4 +448,27 @@ cg_http_ws_start(CgHttpStreamContext *context, SoupWebsocketConnection *connecti
 	cg_http_streams_add(context->streams, self, user, ws_shutdown);
 	cg_http_debug("WebSocket of %s for %s", progress_id, user);
 	self->member = cg_http_hubs_join(context->hubs, progress_id, user, hub_cb, self);
+}
+
+void
+cg_http_ws_refuse(SoupWebsocketConnection *connection, const GError *error)
+{
+	g_autofree char *json = cg_http_error_json(cg_http_error_code(error), error->message);
+	g_autofree char *typed = NULL;
+	gushort code = CG_HTTP_WS_CLOSE_UNAVAILABLE;
+
+	if (soup_websocket_connection_get_state(connection) != SOUP_WEBSOCKET_STATE_OPEN)
+		return;
+	/* {"type":"error", "error": ..., "message": ...} */
+	typed = g_strdup_printf("{\"type\":\"error\",%s", json + 1);
+	soup_websocket_connection_send_text(connection, typed);
+	if (g_error_matches(error, CG_HTTP_ERROR, CG_HTTP_ERROR_NOT_FOUND))
+		code = CG_HTTP_WS_CLOSE_NOT_FOUND;
+	else if (g_error_matches(error, CG_HTTP_ERROR, CG_HTTP_ERROR_UNAUTHORIZED) ||
+		 g_error_matches(error, CG_HTTP_ERROR, CG_HTTP_ERROR_FORBIDDEN))
+		code = SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION;
+	else if (g_error_matches(error, CG_HTTP_ERROR, CG_HTTP_ERROR_RATE_LIMITED) ||
+		 g_error_matches(error, CG_HTTP_ERROR, CG_HTTP_ERROR_TOO_MANY_STREAMS))
+		code = CG_HTTP_WS_CLOSE_TRY_AGAIN_LATER;
+	soup_websocket_connection_close(connection, code, cg_http_error_code(error));
 }

@@ -25,6 +25,11 @@ CgHttpWsRequest cg_http_ws_parse_message(gboolean text, const char *data, gsize 
 /* A cancel waits for the owner check of the id (cg-http-owner.h) and goes
  * through it itself; it is refused (a "cancel" error message) when the check
  * failed. */
+/* --redis: the checks after the upgrade refused the connection: an
+ * {"type":"error"} message, then the close (4404 not found, 1008
+ * unauthorized, 1013 rate limited or full, 4503 otherwise). */
+void cg_http_ws_refuse(SoupWebsocketConnection *connection, const GError *error);
+
 void cg_http_ws_start(CgHttpStreamContext *context, SoupWebsocketConnection *connection,
 		      const char *progress_id, const char *user, gboolean have_since,
 		      guint64 since);

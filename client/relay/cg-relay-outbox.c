@@ -14,7 +14,6 @@ typedef struct {
 	guint64 sequence;    /* 0 until first sent */
 	GVariant *published; /* the rewritten update, once sent */
 	gboolean terminal;
-	gboolean again; /* the last published update once more (resume) */
 	GBytes *analytics;
 	GBytes *file;
 	char *content_type;
@@ -37,6 +36,7 @@ struct _CgRelayOutbox {
 	gboolean in_flight;
 	gboolean terminal_queued;
 	gboolean done;
+	gboolean add_to_user; /* SADD to the user's set with the next transaction */
 	guint retry_id;
 	GCancellable *cancellable;
 	CgRelayOutboxDoneFunc done_func;
@@ -228,7 +228,7 @@ send_transaction(CgRelayOutbox *self, CgRelayItem *item, CgRedisReplyFunc func)
 
 	send_expire(self, gen_key, ttl);
 	send_expire(self, events_key, ttl);
-	if (item->again) {
+	if (self->add_to_user) {
 		/* the user's list, in case Redis lost it */
 		g_autofree char *user_key = cg_relay_key_user_gens(self->user);
 
@@ -236,6 +236,7 @@ send_transaction(CgRelayOutbox *self, CgRelayItem *item, CgRedisReplyFunc func)
 		cg_redis_command_add(command, user_key);
 		cg_redis_command_add(command, self->id);
 		send_simple(self, command);
+		self->add_to_user = FALSE;
 	}
 	cg_redis_send(self->redis, cg_redis_command_new("EXEC"), self->cancellable, func, self);
 }
@@ -402,7 +403,10 @@ cg_relay_outbox_push_terminal(CgRelayOutbox *self, GVariant *update, GBytes *ana
 void
 cg_relay_outbox_resume(CgRelayOutbox *self)
 {
-	if (self->done || self->in_flight)
+	if (self->done)
+		return;
+	self->add_to_user = TRUE;
+	if (self->in_flight)
 		return;
 	if (g_queue_is_empty(&self->items) && self->last_published != NULL) {
 		CgRelayItem *item = g_new0(CgRelayItem, 1);
@@ -410,7 +414,6 @@ cg_relay_outbox_resume(CgRelayOutbox *self)
 		item->update = g_variant_ref(self->last_published);
 		item->published = g_variant_ref(self->last_published);
 		g_variant_lookup(item->published, "sequence", "t", &item->sequence);
-		item->again = TRUE;
 		g_queue_push_tail(&self->items, item);
 	}
 	g_clear_handle_id(&self->retry_id, g_source_remove);

@@ -417,7 +417,6 @@ cg_relay_new(const CgRelayConfig *config, const char *bus_address, CgRelayReadyF
 	self->user_data = user_data;
 	self->cancellable = g_cancellable_new();
 	self->claim_cursor = g_strdup("0-0");
-	self->owner_seen = TRUE;
 	self->block_ms = CLAMP(config->claim_timeout_ms / 3, 50, CG_RELAY_MAX_BLOCK_MS);
 	self->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					   (GDestroyNotify)cg_relay_job_free);
