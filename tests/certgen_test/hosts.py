@@ -62,7 +62,7 @@ BRIDGE_DEFAULT_ARGS = ("--generations-per-minute", "1000", "--streams-per-minute
 
 
 def relay_args(*args):
-    """Extra arguments for both relays of one case."""
+    """Extra arguments for both relays of one case (or of a class's cases)."""
     return case_setting("cg_relay_args", list(args))
 
 
@@ -287,8 +287,6 @@ class Host:
         if self.bus_log is not None:
             self.bus_log.close()
             self.bus_log = None
-        self.relays = []
-        self.daemons = []
         return problems
 
     def logs(self):
@@ -342,9 +340,7 @@ class Bridge:
         self.child.kill()
 
     def stop(self, check=True):
-        problems = [p for p in (c.stop(check) for c in self.children) if p]
-        self.children = []
-        return problems
+        return [p for p in (c.stop(check) for c in self.children) if p]
 
     def log_text(self):
         return read_text(self.log_path)
@@ -404,8 +400,12 @@ class MultiHostTestCase(unittest.TestCase):
             logs.append((os.path.basename(bridge.log_path), bridge.log_text()))
         return logs
 
-    def setUp(self):
+    def setting(self, name, default):
+        """A decorator's setting: the case's own, else its class's."""
         method = getattr(self, self._testMethodName)
+        return getattr(method, name, getattr(type(self), name, default))
+
+    def setUp(self):
         ensure_service_users()
         self._saved_logs = None
         if not self.redis.running():
@@ -420,14 +420,14 @@ class MultiHostTestCase(unittest.TestCase):
         self.hosts = []
         self.bridges = []
         self.addCleanup(self._cleanup_all)
-        config = getattr(method, "cg_config", None)
-        extra_relay = getattr(method, "cg_relay_args", [])
+        config = self.setting("cg_config", None)
+        extra_relay = self.setting("cg_relay_args", [])
         for name in ("host1", "host2"):
             host = Host(self.tmpdir, name, self.redis.address, config, extra_relay)
             self.hosts.append(host)
             host.start()
         self.host1, self.host2 = self.hosts
-        extra_bridge = list(BRIDGE_DEFAULT_ARGS) + getattr(method, "cg_bridge_args", [])
+        extra_bridge = list(BRIDGE_DEFAULT_ARGS) + self.setting("cg_bridge_args", [])
         for name, host in (("A", self.host1), ("B", self.host2)):
             bridge = Bridge(self.tmpdir, name, host.bus_address, self.redis.address,
                             self.tokens_path, extra_bridge)
@@ -441,8 +441,6 @@ class MultiHostTestCase(unittest.TestCase):
             problems += bridge.stop()
         for host in self.hosts:
             problems += host.stop()
-        self.bridges = []
-        self.hosts = []
         self.assertEqual(problems, [])
 
     def _cleanup_all(self):

@@ -83,7 +83,8 @@ class RedisServer:
                 if self.client().ping():
                     return self
             except (_redis.exceptions.ConnectionError, _redis.exceptions.BusyLoadingError):
-                pass
+                self._client.close()
+                self._client = None
             if time.monotonic() > deadline:
                 raise AssertionError(f"redis-server did not answer: {self.log_text()}")
             time.sleep(0.01)
