@@ -4,7 +4,8 @@
 suite's pass/fail:
 
     /usr/bin/python3 tests/bench/redis-hop.py [BUILD_DIR] [--streams 10] [--window-s 8]
-        [--rounds 2] [--requests 120] [--concurrency 8] [--file-pages 1000]
+        [--rounds 2] [--requests 600] [--batch-pages 200] [--batch-requests 48]
+        [--concurrency 8] [--file-pages 1000] [--step latency|rate|file]...
 
 One redis-server (unix socket, no persistence), two hosts (each a private
 bus, certgend with one worker thread — the machine's two cores are the two
@@ -26,11 +27,13 @@ from certgen_test/hosts.py. Three figures:
    certgend -> D-Bus -> (relay -> Redis -> bridge B) or (bridge S) ->
    loopback. The paths alternate, --rounds each; p50/p99 over each path's
    rounds together.
-2. Requests per second, POST -> terminal event of a single certificate,
-   --concurrency clients each POSTing and following its stream, for
-   --requests requests: on S (no Redis, one host), through Redis with one
-   host (host 2's relay stopped; POSTs alternate A/B) and with both hosts.
-   Also p50/p99 of POST -> terminal, and how the requests were spread.
+2. Requests per second, POST -> terminal event, --concurrency clients each
+   POSTing and following its stream: --requests single certificates (the
+   per-request cost: bridge, relay, Redis round trips) and --batch-requests
+   batches of --batch-pages pages (rendering-bound: where a second host
+   helps); each on S (no Redis, one host), through Redis with one host
+   (host 2's relay stopped; POSTs alternate A/B) and with both hosts. Also
+   p50/p99 of POST -> terminal, and how the requests were spread.
 3. The file in Redis: a --file-pages batch's PDF; SET + GET of it through
    python3-redis on the unix socket (bytes/s), and downloads of the same
    size through S (certgend's file by OpenCertificate) and through B (from
@@ -285,8 +288,8 @@ def latency_step(stack, bench_bin, args, decode):
 # ---- 2. requests per second ------------------------------------------------------------
 
 
-def throughput(stack, bridges, args):
-    """--requests single certificates over --concurrency clients -> figures."""
+def throughput(stack, bridges, args, pages, requests):
+    """requests generations of pages pages over --concurrency clients -> figures."""
     token = stack.token
     lock = threading.Lock()
     next_index = [0]
@@ -298,15 +301,20 @@ def throughput(stack, bridges, args):
         while True:
             with lock:
                 i = next_index[0]
-                if i >= args.requests:
+                if i >= requests:
                     return
                 next_index[0] += 1
             bridge = bridges[i % len(bridges)]
             t0 = time.monotonic()
             try:
-                pid = post(bridge, token, {"recipientName": f"Rate Person {i}",
-                                           "courseName": "Rate Course",
-                                           "issueDate": "2024-05-17"})
+                if pages == 1:
+                    data = {"recipientName": f"Rate Person {i}", "courseName": "Rate Course",
+                            "issueDate": "2024-05-17"}
+                else:
+                    data = {"recipients": [{"recipientName": f"Rate Person {i}.{k}"}
+                                           for k in range(pages)],
+                            "courseName": "Rate Course", "issueDate": "2024-05-17"}
+                pid = post(bridge, token, data)
                 last = follow_to_end(bridge, token, pid)
                 if last is None or last.get("status") != "completed":
                     raise RuntimeError(f"{pid}: {last}")
@@ -342,22 +350,26 @@ def spread(stack, pids):
 
 def throughput_step(stack, args):
     out = {}
-    for name, bridges, host2 in (("single host, no Redis (S)", [stack.s], None),
-                                 ("Redis, one host (A/B)", [stack.a, stack.b], False),
-                                 ("Redis, two hosts (A/B)", [stack.a, stack.b], True)):
-        if host2 is not None:
-            stack.set_host2_relay(host2)
-        before = load()
-        row = throughput(stack, bridges, args)
-        row["load"] = before
-        if host2 is not None:
-            row["spread"] = spread(stack, row["pids"])
-        out[name] = row
-        log(f"  {name}: {row['rps']:.1f} requests/s ({row['n']} in {row['elapsed_s']:.1f} s), "
-            f"POST->terminal p50 {row['p50_ms']:.0f} ms p99 {row['p99_ms']:.0f} ms"
-            + (f", hosts {row['spread']}" if "spread" in row else "")
-            + (f", {len(row['errors'])} errors: {row['errors'][:2]}" if row["errors"] else "")
-            + f" ({before})")
+    for pages, requests in ((1, args.requests), (args.batch_pages, args.batch_requests)):
+        for name, bridges, host2 in (("single host, no Redis (S)", [stack.s], None),
+                                     ("Redis, one host (A/B)", [stack.a, stack.b], False),
+                                     ("Redis, two hosts (A/B)", [stack.a, stack.b], True)):
+            if host2 is not None:
+                stack.set_host2_relay(host2)
+            before = load()
+            row = throughput(stack, bridges, args, pages, requests)
+            row["load"] = before
+            row["pages"] = pages
+            if host2 is not None:
+                row["spread"] = spread(stack, row["pids"])
+            label = f"{pages} page{'s' if pages > 1 else ''}, {name}"
+            out[label] = row
+            log(f"  {label}: {row['rps']:.1f} requests/s ({row['n']} in "
+                f"{row['elapsed_s']:.1f} s), POST->terminal p50 {row['p50_ms']:.0f} ms "
+                f"p99 {row['p99_ms']:.0f} ms"
+                + (f", hosts {row['spread']}" if "spread" in row else "")
+                + (f", {len(row['errors'])} errors: {row['errors'][:2]}" if row["errors"] else "")
+                + f" ({before})")
     stack.set_host2_relay(True)
     return out
 
@@ -424,7 +436,9 @@ def main():
     parser.add_argument("--window-s", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--batch", type=int, default=LAT_BATCH)
-    parser.add_argument("--requests", type=int, default=120)
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--batch-pages", type=int, default=200)
+    parser.add_argument("--batch-requests", type=int, default=48)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--file-pages", type=int, default=1000)
     parser.add_argument("--file-rounds", type=int, default=10)
@@ -456,8 +470,9 @@ def main():
                 f"updateInterval {UPDATE_INTERVAL_MS} ms")
             results["latency"] = latency_step(stack, bench_bin, args, decode)
         if "rate" in steps:
-            log(f"2. requests/s, POST -> terminal of one certificate, {args.requests} requests "
-                f"by {args.concurrency} clients; each certgend has one worker thread")
+            log(f"2. requests/s, POST -> terminal: {args.requests} of one certificate, "
+                f"{args.batch_requests} of {args.batch_pages} pages, by {args.concurrency} "
+                "clients; each certgend has one worker thread")
             results["rate"] = throughput_step(stack, args)
         if "file" in steps:
             log(f"3. a {args.file_pages}-page batch's file in Redis")
@@ -486,7 +501,7 @@ def main():
             print(f"  the Redis hop adds {r50 - s50:+.2f} ms at p50")
     if "rate" in results:
         for name, row in results["rate"].items():
-            print(f"  requests/s {name}: {row['rps']:.1f} (p50 {row['p50_ms']:.0f} ms, "
+            print(f"  requests/s, {name}: {row['rps']:.1f} (p50 {row['p50_ms']:.0f} ms, "
                   f"p99 {row['p99_ms']:.0f} ms POST->terminal"
                   + (f", hosts {json.dumps(row['spread'])}" if "spread" in row else "")
                   + (f", {len(row['errors'])} errors" if row["errors"] else "")
