@@ -377,7 +377,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (opt_bridge_id == NULL && opt_redis != NULL)
-		opt_bridge_id = g_strdup_printf("%s:%d", g_get_host_name(), (int)getpid());
+		opt_bridge_id = g_strdup_printf("%.48s:%d", g_get_host_name(), (int)getpid());
 	if (opt_bridge_id != NULL && !bridge_id_is_valid(opt_bridge_id)) {
 		g_printerr("--bridge-id %s: 1–64 characters of A-Z a-z 0-9 . _ : -\n",
 			   opt_bridge_id);

@@ -102,7 +102,9 @@ cg_http_redis_auth_resolve(CgRedis *redis, CgHttpAuth *auth, SoupMessageHeaders 
 			resolve->auth = g_object_ref(auth);
 			resolve->func = func;
 			resolve->user_data = user_data;
-			cg_redis_sendv(redis, cancellable, resolved_cb, resolve, "GET", key, NULL);
+			cg_redis_sendv(redis, cancellable, resolved_cb, resolve, "EVAL",
+				       cg_http_redis_session_lookup_script, "2", key,
+				       CG_HTTP_REDIS_PREFIX "token-users", NULL);
 			return;
 		}
 	}

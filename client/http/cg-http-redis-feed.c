@@ -47,6 +47,7 @@
 #include "cg-http-log.h"
 
 #include "cg-http-error.h"
+#include "cg-http-metrics.h"
 #include "cg-http-owner.h"
 #include "cg-http-redis-values.h"
 #include "cg-http-update.h"
@@ -204,6 +205,8 @@ follow_entry(CgHttpRedisFollow *self, const redisReply *entry)
 		return;
 	}
 	self->last = sequence;
+	/* the terminal ones count, as those seen on the bus do without Redis */
+	cg_http_metrics_update_seen(update);
 	self->funcs->update(self->user_data, update);
 	if (!self->stopped && cg_http_update_is_terminal(update))
 		feed_remove_reading(self->feed, self);

@@ -360,7 +360,10 @@ list_item_cb(CgRedis *redis, const redisReply *reply, const GError *error, gpoin
 	const char *created;
 	guint64 created_ms = 0;
 
-	if (error != NULL) {
+	if (error != NULL && g_error_matches(error, CG_REDIS_ERROR, CG_REDIS_ERROR_REPLY)) {
+		/* not a hash: one bad entry does not hide the others */
+		g_warning("Listing %s: %s", item->id, error->message);
+	} else if (error != NULL) {
 		if (list->error == NULL)
 			list->error = g_error_copy(error);
 	} else if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&

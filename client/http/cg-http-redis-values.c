@@ -220,6 +220,13 @@ const char cg_http_redis_lease_script[] =
 			  "redis.call('PEXPIRE', KEYS[2], lease)\n"
 			  "return #ARGV - 1\n";
 
+const char cg_http_redis_session_lookup_script[] =
+    "local user = redis.call('GET', KEYS[1])\n"
+    "if not user then return false end\n"
+    "if redis.call('SISMEMBER', KEYS[2], user) == 1 then return user end\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "return false\n";
+
 const char cg_http_redis_session_delete_script[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
     "return 0\n";

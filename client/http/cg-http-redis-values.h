@@ -119,6 +119,12 @@ int cg_http_redis_admit_reply(const redisReply *reply, guint64 *wait_ms);
  * lease ms then the members: each gets Redis's TIME + lease as score. */
 extern const char cg_http_redis_lease_script[];
 
+/* A session's user: KEYS[1] the session key, KEYS[2] certgen:token-users
+ * (the users with a token, published with certgen:tokens); a session of a
+ * user who has no token any more is deleted and unknown, as without
+ * Redis. */
+extern const char cg_http_redis_session_lookup_script[];
+
 /* DELETE /api/session: KEYS[1] the session key, ARGV[1] the user; deleted
  * only when the session is that user's. */
 extern const char cg_http_redis_session_delete_script[];

@@ -20,30 +20,45 @@ struct _CgHttpRedis {
 	GCancellable *cancellable;
 };
 
+/* Fills @temporary with @command's name and every pair's field(s), then
+ * RENAMEs it over @key: readers see the old table or the new one. */
+static void
+publish_table(CgHttpRedis *self, const char *key, CgRedisCommand *fill, const char *temporary)
+{
+	cg_redis_sendv(self->command, NULL, NULL, NULL, "DEL", temporary, NULL);
+	cg_redis_send(self->command, fill, NULL, NULL, NULL);
+	cg_redis_sendv(self->command, NULL, NULL, NULL, "RENAME", temporary, key, NULL);
+}
+
 static void
 publish_tokens(CgHttpRedis *self)
 {
-	g_autofree char *temporary = NULL;
-	g_autoptr(CgRedisCommand) hset = NULL;
+	g_autofree char *tokens_new = NULL;
+	g_autofree char *users_new = NULL;
+	CgRedisCommand *hset, *sadd;
 
 	if (self->tokens == NULL || !cg_redis_is_connected(self->command))
 		return;
 	if (self->tokens[0] == NULL) {
 		cg_redis_sendv(self->command, NULL, NULL, NULL, "DEL",
-			       CG_HTTP_REDIS_PREFIX "tokens", NULL);
+			       CG_HTTP_REDIS_PREFIX "tokens", CG_HTTP_REDIS_PREFIX "token-users",
+			       NULL);
 		return;
 	}
-	temporary = g_strdup_printf(CG_HTTP_REDIS_PREFIX "tokens:new:%s", self->bridge_id);
+	tokens_new = g_strdup_printf(CG_HTTP_REDIS_PREFIX "tokens:new:%s", self->bridge_id);
+	users_new = g_strdup_printf(CG_HTTP_REDIS_PREFIX "token-users:new:%s", self->bridge_id);
 	hset = cg_redis_command_new("HSET");
-	cg_redis_command_add(hset, temporary);
+	sadd = cg_redis_command_new("SADD");
+	cg_redis_command_add(hset, tokens_new);
+	cg_redis_command_add(sadd, users_new);
 	for (guint i = 0; self->tokens[i] != NULL && self->tokens[i + 1] != NULL; i += 2) {
 		cg_redis_command_add(hset, self->tokens[i]);
 		cg_redis_command_add(hset, self->tokens[i + 1]);
+		cg_redis_command_add(sadd, self->tokens[i + 1]);
 	}
-	cg_redis_sendv(self->command, NULL, NULL, NULL, "DEL", temporary, NULL);
-	cg_redis_send(self->command, g_steal_pointer(&hset), NULL, NULL, NULL);
-	cg_redis_sendv(self->command, NULL, NULL, NULL, "RENAME", temporary,
-		       CG_HTTP_REDIS_PREFIX "tokens", NULL);
+	/* the users first: a session never outlives its user's token */
+	publish_table(self, CG_HTTP_REDIS_PREFIX "token-users", sadd, users_new);
+	publish_table(self, CG_HTTP_REDIS_PREFIX "tokens", hset, tokens_new);
 }
 
 static void

@@ -486,6 +486,23 @@ test_scripts(void)
 	run(&server, command("ZSCORE", "certgen:streams:alice", "A:1", NULL), &answer);
 	g_assert_cmpint(answer.type, ==, REDIS_REPLY_NIL);
 
+	/* a session is its user's only while the user has a token */
+	run(&server, command("SET", "certgen:session:y", "carol", NULL), &answer);
+	run(&server,
+	    command("EVAL", cg_http_redis_session_lookup_script, "2", "certgen:session:y",
+		    "certgen:token-users", NULL),
+	    &answer);
+	g_assert_cmpint(answer.type, ==, REDIS_REPLY_NIL);
+	run(&server, command("EXISTS", "certgen:session:y", NULL), &answer);
+	g_assert_cmpint(answer.integers[0], ==, 0);
+	run(&server, command("SET", "certgen:session:y", "carol", NULL), &answer);
+	run(&server, command("SADD", "certgen:token-users", "carol", NULL), &answer);
+	run(&server,
+	    command("EVAL", cg_http_redis_session_lookup_script, "2", "certgen:session:y",
+		    "certgen:token-users", NULL),
+	    &answer);
+	g_assert_cmpint(answer.type, ==, REDIS_REPLY_STRING);
+
 	/* the session delete script deletes only the user's own */
 	run(&server, command("SET", "certgen:session:x", "alice", NULL), &answer);
 	run(&server,

@@ -22,7 +22,6 @@ import shutil
 import signal
 import subprocess
 import time
-import unittest
 
 from certgen_test.testbus import (BUILD_ROOT, LOG_BAD_PATTERNS, TERMINAL, CertgenTestCase, GLib,
                                   case_setting, read_text, timeout, wait_until)
@@ -294,7 +293,3 @@ class RelayTestCase(CertgenTestCase):
         statuses = [u["status"] for _, u, _ in events]
         self.assertIn(statuses[-1], TERMINAL)
         self.assertTrue(all(s not in TERMINAL for s in statuses[:-1]), statuses)
-
-
-def skip_unless(condition, reason):
-    return unittest.skipUnless(condition, reason)

@@ -7,11 +7,11 @@ multi-host tests with bridges are tests/multihost (mhtest's); these prove
 the relay's side of the schema (README.md, "Beyond one host"). Each case
 is its own meson test (suite 'relay')."""
 
-import json
 import os
 import subprocess
 import sys
 import time
+import unittest
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from certgen_test.privatebus import PrivateBus  # noqa: E402
 from certgen_test.testbus import (BIG_BATCH, BUILD_ROOT, GLib, batch_json, main, single_json,  # noqa: E402
                                   spin, timeout, wait_until)
-from relay_harness import (ERROR_PREFIX, GROUP, REQUESTS, RelayTestCase,  # noqa: E402
+from relay_harness import (ERROR_PREFIX, RELAY, REQUESTS, RelayTestCase,  # noqa: E402
                            control_key, decode_update, events_key, file_key, gen_key,
                            params_bytes, relay_args)
 
@@ -34,6 +34,37 @@ def pdf_pages(data):
         if line.startswith("Pages:"):
             return int(line.split()[1])
     raise AssertionError(f"pdfinfo printed no page count: {proc.stdout!r}")
+
+
+class CommandLineTests(unittest.TestCase):
+
+    def run_relay(self, *args):
+        return subprocess.run([RELAY] + list(args), capture_output=True, text=True,
+                              timeout=timeout(20), check=False)
+
+    def test_refuses_without_redis_or_with_bad_values(self):
+        """Without --redis the relay refuses to start (exit 2, says why);
+        so it does for a bad address, host id or limit."""
+        cases = [
+            ((), "needs --redis"),
+            (("--redis", "host:0"), "--redis"),
+            (("--redis", ""), "--redis"),
+            (("--redis", "/tmp/r.sock", "--host-id", "a b"), "--host-id"),
+            (("--redis", "/tmp/r.sock", "--host-id", "x" * 65), "--host-id"),
+            (("--redis", "/tmp/r.sock", "--host-id", "h:1"), "--host-id"),
+            (("--redis", "/tmp/r.sock", "--max-active", "0"), "--max-active"),
+            (("--redis", "/tmp/r.sock", "--claim-timeout-ms", "10"), "--claim-timeout-ms"),
+            (("--redis", "/tmp/r.sock", "--file-max-bytes", "-1"), "--file-max-bytes"),
+            (("--redis", "/tmp/r.sock", "stray"), ""),
+        ]
+        for args, says in cases:
+            with self.subTest(args=args):
+                proc = self.run_relay(*args)
+                self.assertEqual(proc.returncode, 2, proc)
+                self.assertIn(says, proc.stderr)
+        proc = self.run_relay("--version")
+        self.assertEqual(proc.returncode, 0, proc)
+        self.assertIn("certgen-relay", proc.stdout)
 
 
 class RequestTests(RelayTestCase):
