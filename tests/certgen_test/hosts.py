@@ -53,8 +53,9 @@ RELAY = os.environ.get("CERTGEN_RELAY") or os.path.join(BUILD_ROOT, "client", "r
                                                         "certgen-relay")
 RELAY_WRAPPER = shlex.split(os.environ.get("CERTGEN_RELAY_WRAPPER", ""))
 
-# Short timeouts so that a host's death is noticed within the suite's budget.
-CLAIM_TIMEOUT_MS = 1500
+# Short timeouts so that a host's death is noticed within the suite's budget
+# (longer under a wrapper such as valgrind: a slow relay is no dead one).
+CLAIM_TIMEOUT_MS = int(timeout(1.5) * 1000)
 # Limits of the bridges: high, so no case is throttled by accident; the
 # rate-limit case sets its own (the last of repeated options wins).
 BRIDGE_DEFAULT_ARGS = ("--generations-per-minute", "1000", "--streams-per-minute", "1000",
