@@ -25,6 +25,8 @@ from relay_harness import (ERROR_PREFIX, RELAY, REQUESTS, RelayTestCase,  # noqa
 
 # Long enough to act on mid-run, short enough to run twice in a case.
 BATCH = BIG_BATCH
+# Seconds of rendering: still running after Redis restarts.
+LONG_BATCH = 8000
 
 
 def pdf_pages(data):
@@ -347,6 +349,36 @@ class RedisLossTests(RelayTestCase):
         # the group is there again and the relay still takes requests
         ok, _ = self.submit(single_json())
         self.assertEqual(self.wait_terminal(ok)[-1][1]["status"], "completed")
+
+
+class RedisLossWhileRunningTests(RelayTestCase):
+
+    @relay_args("--file-max-bytes", "1000")
+    def test_hash_rewritten_while_running(self):
+        """Redis restarted without persistence while a long batch runs: the
+        relay writes the hash again (running, its user, its host) before the
+        generation ends, and the events it publishes from then on are
+        consecutive, progress not going down, up to the terminal."""
+        pid, _ = self.submit(batch_json(LONG_BATCH))
+        wait_until(lambda: int(self.gen_hash(pid).get("last_seq", 0)) >= 2, 60,
+                   "a few updates published")
+        self.redis_server.stop()
+        self.redis_server.start()
+        self.assertFalse(self.r.exists(gen_key(pid)))
+
+        def rewritten():
+            h = self.gen_hash(pid)
+            return h.get("state") is not None and h
+        h = wait_until(rewritten, 20, "the hash written again")
+        self.assertEqual((h["state"], h["user"], h["host"]), (b"running", b"alice", b"host1"))
+        self.assertTrue(self.r.sismember("certgen:user:alice:gens", pid))
+        events = self.wait_terminal(pid, 120)
+        self.assert_events_sound(pid, events, first_seq=events[0][1]["sequence"])
+        # the earlier events are gone with Redis, except the last one before
+        # the restart, which the relay published again with the hash
+        self.assertGreater(events[0][1]["sequence"], 1, events[0])
+        self.assertEqual(events[-1][1]["status"], "completed")
+        self.assertEqual(self.gen_hash(pid)["file_error"], b"too_large")
 
 
 class CertgendLossTests(RelayTestCase):
