@@ -281,6 +281,37 @@ class CancelTests(RelayTestCase):
 
 class TakeoverTests(RelayTestCase):
 
+    def second_host(self):
+        """A second host: its own private bus and certgend -> its bus."""
+        host2 = PrivateBus(BUILD_ROOT, config={
+            "limits": {"start_per_minute": 1000, "max_active": 32},
+            "cleanup": {"finished_ttl_s": 600, "max_age_s": 1800},
+            "workers": {"threads": 2}})
+        host2.__enter__()
+        self.addCleanup(host2.__exit__, None, None, None)
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus_address
+        return host2
+
+    @relay_args("--claim-timeout-ms", "1000", "--file-max-bytes", "1000")
+    def test_heartbeat_keeps_a_long_generation(self):
+        """A generation running for several claim timeouts stays with its
+        host while that host re-claims it: a second host, taking over
+        whatever is idle, never takes it."""
+        pid, entry_id = self.submit(batch_json(LONG_BATCH))
+        wait_until(lambda: self.gen_hash(pid).get("state") == b"running", 30, "running")
+        host2 = self.second_host()
+        relay2 = self.start_relay("host2", host2.address, ["--claim-timeout-ms", "1000"])
+        started = time.monotonic()
+        events = self.wait_terminal(pid, 120)
+        self.assertGreater(time.monotonic() - started, 2.0,
+                           "the batch ended within two claim timeouts: too short to tell")
+        self.assert_events_sound(pid, events)
+        self.assertEqual(events[-1][1]["status"], "completed")
+        self.assertEqual(self.gen_hash(pid)["host"], b"host1")
+        self.assertNotIn("Took over", relay2.text())
+        self.assertFalse(any("resumed on" in u["message"] for _, u, _ in events))
+        self.wait_acked()
+
     @relay_args("--claim-timeout-ms", "1500")
     def test_takeover_after_sigkill(self):
         """SIGKILL the relay mid-batch: a relay on a second host (its own
@@ -297,13 +328,7 @@ class TakeoverTests(RelayTestCase):
         before = self.events(pid)
         self.assertNotIn(before[-1][1]["status"], ("completed",))
 
-        host2 = PrivateBus(BUILD_ROOT, config={
-            "limits": {"start_per_minute": 1000, "max_active": 32},
-            "cleanup": {"finished_ttl_s": 600, "max_age_s": 1800},
-            "workers": {"threads": 2}})
-        host2.__enter__()
-        self.addCleanup(host2.__exit__, None, None, None)
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus_address
+        host2 = self.second_host()
         relay2 = self.start_relay("host2", host2.address, ["--claim-timeout-ms", "1500"])
 
         events = self.wait_terminal(pid, 180)
