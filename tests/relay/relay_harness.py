@@ -274,8 +274,10 @@ class RelayTestCase(CertgenTestCase):
         return wait_until(terminal, seconds, f"the terminal event of {pid}")
 
     def wait_acked(self, seconds=20):
-        wait_until(lambda: self.r.xpending(REQUESTS, GROUP)["pending"] == 0, seconds,
-                   "no pending request entry")
+        """Every request entry acknowledged and deleted (XACK + XDEL)."""
+        wait_until(lambda: self.r.xpending(REQUESTS, GROUP)["pending"] == 0
+                   and self.r.xlen(REQUESTS) == 0, seconds,
+                   "no request entry left (acknowledged and deleted)")
 
     def n_pending(self):
         return self.r.xpending(REQUESTS, GROUP)["pending"]

@@ -25,6 +25,8 @@ from relay_harness import (ERROR_PREFIX, RELAY, REQUESTS, RelayTestCase,  # noqa
 
 # Long enough to act on mid-run, short enough to run twice in a case.
 BATCH = BIG_BATCH
+# Seconds of rendering: still running after Redis restarts.
+LONG_BATCH = 8000
 
 
 def pdf_pages(data):
@@ -279,6 +281,37 @@ class CancelTests(RelayTestCase):
 
 class TakeoverTests(RelayTestCase):
 
+    def second_host(self):
+        """A second host: its own private bus and certgend -> its bus."""
+        host2 = PrivateBus(BUILD_ROOT, config={
+            "limits": {"start_per_minute": 1000, "max_active": 32},
+            "cleanup": {"finished_ttl_s": 600, "max_age_s": 1800},
+            "workers": {"threads": 2}})
+        host2.__enter__()
+        self.addCleanup(host2.__exit__, None, None, None)
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus_address
+        return host2
+
+    @relay_args("--claim-timeout-ms", "1000", "--file-max-bytes", "1000")
+    def test_heartbeat_keeps_a_long_generation(self):
+        """A generation running for several claim timeouts stays with its
+        host while that host re-claims it: a second host, taking over
+        whatever is idle, never takes it."""
+        pid, entry_id = self.submit(batch_json(LONG_BATCH))
+        wait_until(lambda: self.gen_hash(pid).get("state") == b"running", 30, "running")
+        host2 = self.second_host()
+        relay2 = self.start_relay("host2", host2.address, ["--claim-timeout-ms", "1000"])
+        started = time.monotonic()
+        events = self.wait_terminal(pid, 120)
+        self.assertGreater(time.monotonic() - started, 2.0,
+                           "the batch ended within two claim timeouts: too short to tell")
+        self.assert_events_sound(pid, events)
+        self.assertEqual(events[-1][1]["status"], "completed")
+        self.assertEqual(self.gen_hash(pid)["host"], b"host1")
+        self.assertNotIn("Took over", relay2.text())
+        self.assertFalse(any("resumed on" in u["message"] for _, u, _ in events))
+        self.wait_acked()
+
     @relay_args("--claim-timeout-ms", "1500")
     def test_takeover_after_sigkill(self):
         """SIGKILL the relay mid-batch: a relay on a second host (its own
@@ -295,13 +328,7 @@ class TakeoverTests(RelayTestCase):
         before = self.events(pid)
         self.assertNotIn(before[-1][1]["status"], ("completed",))
 
-        host2 = PrivateBus(BUILD_ROOT, config={
-            "limits": {"start_per_minute": 1000, "max_active": 32},
-            "cleanup": {"finished_ttl_s": 600, "max_age_s": 1800},
-            "workers": {"threads": 2}})
-        host2.__enter__()
-        self.addCleanup(host2.__exit__, None, None, None)
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus_address
+        host2 = self.second_host()
         relay2 = self.start_relay("host2", host2.address, ["--claim-timeout-ms", "1500"])
 
         events = self.wait_terminal(pid, 180)
@@ -347,6 +374,36 @@ class RedisLossTests(RelayTestCase):
         # the group is there again and the relay still takes requests
         ok, _ = self.submit(single_json())
         self.assertEqual(self.wait_terminal(ok)[-1][1]["status"], "completed")
+
+
+class RedisLossWhileRunningTests(RelayTestCase):
+
+    @relay_args("--file-max-bytes", "1000")
+    def test_hash_rewritten_while_running(self):
+        """Redis restarted without persistence while a long batch runs: the
+        relay writes the hash again (running, its user, its host) before the
+        generation ends, and the events it publishes from then on are
+        consecutive, progress not going down, up to the terminal."""
+        pid, _ = self.submit(batch_json(LONG_BATCH))
+        wait_until(lambda: int(self.gen_hash(pid).get("last_seq", 0)) >= 2, 60,
+                   "a few updates published")
+        self.redis_server.stop()
+        self.redis_server.start()
+        self.assertFalse(self.r.exists(gen_key(pid)))
+
+        def rewritten():
+            h = self.gen_hash(pid)
+            return h.get("state") is not None and h
+        h = wait_until(rewritten, 20, "the hash written again")
+        self.assertEqual((h["state"], h["user"], h["host"]), (b"running", b"alice", b"host1"))
+        self.assertTrue(self.r.sismember("certgen:user:alice:gens", pid))
+        events = self.wait_terminal(pid, 120)
+        self.assert_events_sound(pid, events, first_seq=events[0][1]["sequence"])
+        # the earlier events are gone with Redis, except the last one before
+        # the restart, which the relay published again with the hash
+        self.assertGreater(events[0][1]["sequence"], 1, events[0])
+        self.assertEqual(events[-1][1]["status"], "completed")
+        self.assertEqual(self.gen_hash(pid)["file_error"], b"too_large")
 
 
 class CertgendLossTests(RelayTestCase):
