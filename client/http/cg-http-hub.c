@@ -46,12 +46,16 @@
 typedef struct _CgHttpHub CgHttpHub;
 
 struct _CgHttpHubMember {
-	GList link; /* in hub->members, or hub->waiting before READY */
+	GList link; /* in hub->members, hub->waiting before READY, or
+		     * hub->replaying while its replay is fetched */
 	CgHttpHub *hub;
 	CgHttpHubFunc func;
 	gpointer user_data;
 	gboolean told_ready;
 	gboolean left; /* left during a dispatch: unlinked once it is over */
+	gboolean resume;
+	guint64 since;
+	GCancellable *replay; /* non-NULL: in hub->replaying */
 };
 
 struct _CgHttpHub {
@@ -66,6 +70,7 @@ struct _CgHttpHub {
 	GQueue waiting;		   /* CgHttpHubMember not told READY yet: telling
 				    * them never walks the others (N joins: N, not
 				    * N² steps) */
+	GQueue replaying;	   /* CgHttpHubMember whose replay is on its way */
 	guint dispatching;	   /* the members list is being walked */
 	guint ready_id;		   /* idle: tell new members of a ready hub */
 	CgHttpDeferredItem fanout; /* queued: hand @latest to the members */
@@ -81,6 +86,8 @@ struct _CgHttpHubs {
 	CgHttpDeferred *fanouts; /* hubs with an update for their members */
 	guint n_members;
 	guint keepalive_id;
+	CgHttpHubReplayFunc replay;
+	gpointer replay_data;
 	CgHttpHubStartFunc source_start; /* NULL: CgHttpFollow on @bus */
 	GDestroyNotify source_stop;
 	gpointer source_data;
@@ -115,13 +122,24 @@ hub_free(CgHttpHub *hub)
 	g_free(hub);
 }
 
+static GQueue *
+member_queue(CgHttpHubMember *member)
+{
+	if (member->replay != NULL)
+		return &member->hub->replaying;
+	return member->told_ready ? &member->hub->members : &member->hub->waiting;
+}
+
 static void
 member_free(CgHttpHubMember *member)
 {
 	CgHttpHubs *hubs = member->hub->hubs;
 
-	g_queue_unlink(member->told_ready ? &member->hub->members : &member->hub->waiting,
-		       &member->link);
+	g_queue_unlink(member_queue(member), &member->link);
+	if (member->replay != NULL) {
+		g_cancellable_cancel(member->replay);
+		g_clear_object(&member->replay);
+	}
 	g_free(member);
 	if (--hubs->n_members == 0)
 		g_clear_handle_id(&hubs->keepalive_id, g_source_remove);
@@ -130,7 +148,7 @@ member_free(CgHttpHubMember *member)
 static gboolean
 hub_is_empty(CgHttpHub *hub)
 {
-	return hub->members.length == 0 && hub->waiting.length == 0;
+	return hub->members.length == 0 && hub->waiting.length == 0 && hub->replaying.length == 0;
 }
 
 static void
@@ -161,9 +179,13 @@ dispatch_end(CgHttpHub *hub)
 		return;
 	free_left(&hub->members);
 	free_left(&hub->waiting);
+	free_left(&hub->replaying);
 	if (hub_is_empty(hub))
 		hub_free(hub);
 }
+
+static gboolean member_needs_replay(CgHttpHubMember *member, CgHttpFrame *latest);
+static void member_start_replay(CgHttpHubMember *member);
 
 static void
 emit_to(GQueue *queue, const CgHttpHubNotice *notice)
@@ -192,6 +214,11 @@ hub_emit(CgHttpHub *hub, const CgHttpHubNotice *notice)
 		while ((link = g_queue_pop_head_link(&batch)) != NULL) {
 			CgHttpHubMember *member = link->data;
 
+			if (!member->left && member_needs_replay(member, notice->frame)) {
+				g_queue_push_tail_link(&hub->replaying, link);
+				member_start_replay(member);
+				continue;
+			}
 			member->told_ready = TRUE;
 			g_queue_push_tail_link(&hub->members, link);
 			if (!member->left)
@@ -201,6 +228,7 @@ hub_emit(CgHttpHub *hub, const CgHttpHubNotice *notice)
 		/* the waiting ones get the latest with READY */
 		emit_to(&hub->members, notice);
 	} else {
+		emit_to(&hub->replaying, notice);
 		emit_to(&hub->waiting, notice);
 		emit_to(&hub->members, notice);
 	}
@@ -237,6 +265,64 @@ hub_frame(CgHttpHub *hub, GVariant *update)
 	if (g_variant_lookup(update, "timestamp_us", "x", &timestamp_us))
 		cg_http_frame_set_timestamp_us(frame, timestamp_us);
 	return frame;
+}
+
+/* ---- replays (--redis) --------------------------------------------------------------- */
+
+/* A member resuming after @since when the newest state is @latest: the
+ * events in between are worth fetching (at least one). */
+static gboolean
+member_needs_replay(CgHttpHubMember *member, CgHttpFrame *latest)
+{
+	return member->hub->hubs->replay != NULL && member->resume && latest != NULL &&
+	       member->since > 0 && cg_http_frame_get_sequence(latest) > member->since + 1;
+}
+
+static void
+replayed_cb(gpointer user_data, GPtrArray *updates)
+{
+	CgHttpHubMember *member = user_data;
+	CgHttpHub *hub = member->hub;
+	g_autoptr(CgHttpFrame) latest = cg_http_frame_ref(hub->latest);
+	guint64 before = cg_http_frame_get_sequence(latest);
+	gboolean told = FALSE;
+
+	g_clear_object(&member->replay);
+	/* told READY from here on: among the members */
+	g_queue_unlink(&hub->replaying, &member->link);
+	member->told_ready = TRUE;
+	g_queue_push_tail_link(&hub->members, &member->link);
+	dispatch_begin(hub);
+	for (guint i = 0; updates != NULL && i < updates->len && !member->left; i++) {
+		GVariant *update = updates->pdata[i];
+		guint64 sequence = cg_http_update_get_sequence(update);
+		g_autoptr(CgHttpFrame) frame = NULL;
+		CgHttpHubNotice notice = {.event = told ? CG_HTTP_HUB_FRAME : CG_HTTP_HUB_READY};
+
+		if (sequence <= member->since || sequence >= before)
+			continue;
+		notice.frame = frame = hub_frame(hub, update);
+		member->func(member->user_data, &notice);
+		told = TRUE;
+	}
+	if (!member->left) {
+		CgHttpHubNotice notice = {.event = told ? CG_HTTP_HUB_FRAME : CG_HTTP_HUB_READY,
+					  .frame = latest};
+
+		member->func(member->user_data, &notice);
+	}
+	dispatch_end(hub);
+}
+
+static void
+member_start_replay(CgHttpHubMember *member)
+{
+	CgHttpHub *hub = member->hub;
+	CgHttpHubs *hubs = hub->hubs;
+
+	member->replay = g_cancellable_new();
+	hubs->replay(hubs->replay_data, hub->progress_id, member->since,
+		     cg_http_frame_get_sequence(hub->latest), member->replay, replayed_cb, member);
 }
 
 /* The latest state is @update; after the terminal one no stream joins. */
@@ -421,9 +507,23 @@ cg_http_hubs_get_n_members(CgHttpHubs *self)
 	return self->n_members;
 }
 
+void
+cg_http_hubs_set_replay(CgHttpHubs *self, CgHttpHubReplayFunc replay, gpointer data)
+{
+	self->replay = replay;
+	self->replay_data = data;
+}
+
 CgHttpHubMember *
 cg_http_hubs_join(CgHttpHubs *self, const char *progress_id, const char *user, CgHttpHubFunc func,
 		  gpointer user_data)
+{
+	return cg_http_hubs_join_after(self, progress_id, user, FALSE, 0, func, user_data);
+}
+
+CgHttpHubMember *
+cg_http_hubs_join_after(CgHttpHubs *self, const char *progress_id, const char *user,
+			gboolean resume, guint64 since, CgHttpHubFunc func, gpointer user_data)
 {
 	g_autofree char *key = hub_key(progress_id, user);
 	CgHttpHub *hub = g_hash_table_lookup(self->table, key);
@@ -437,12 +537,15 @@ cg_http_hubs_join(CgHttpHubs *self, const char *progress_id, const char *user, C
 		hub->progress_id = g_strdup(progress_id);
 		g_queue_init(&hub->members);
 		g_queue_init(&hub->waiting);
+		g_queue_init(&hub->replaying);
 		g_hash_table_insert(self->table, hub->key, hub);
 		g_ptr_array_add(self->all, hub);
 	}
 	member->hub = hub;
 	member->func = func;
 	member->user_data = user_data;
+	member->resume = resume;
+	member->since = since;
 	member->link.data = member;
 	g_queue_push_tail_link(&hub->waiting, &member->link);
 	if (self->n_members++ == 0)

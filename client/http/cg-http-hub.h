@@ -52,6 +52,18 @@ typedef gpointer (*CgHttpHubStartFunc)(gpointer data, const char *progress_id, c
 				       const CgHttpFollowFuncs *funcs, gpointer user_data);
 void cg_http_hubs_set_source(CgHttpHubs *self, CgHttpHubStartFunc start, GDestroyNotify stop,
 			     gpointer data);
+/* A source that keeps the events (--redis): @replay hands @done the
+ * updates of @progress_id with a sequence above @after and below @before,
+ * oldest first (a GPtrArray of GVariant, possibly empty), from the main
+ * loop and never once @cancellable is cancelled. A member that resumes
+ * (cg_http_hubs_join_after()) then gets them before the newest state:
+ * READY with the first, FRAME with the others and the newest. Without a
+ * replay function, a resuming member gets the newest state only. */
+typedef void (*CgHttpHubReplayDone)(gpointer user_data, GPtrArray *updates);
+typedef void (*CgHttpHubReplayFunc)(gpointer data, const char *progress_id, guint64 after,
+				    guint64 before, GCancellable *cancellable,
+				    CgHttpHubReplayDone done, gpointer user_data);
+void cg_http_hubs_set_replay(CgHttpHubs *self, CgHttpHubReplayFunc replay, gpointer data);
 /* Only once every member has left. */
 void cg_http_hubs_free(CgHttpHubs *self);
 /* The hubs that new streams can join (generations being followed). */
@@ -62,6 +74,12 @@ guint cg_http_hubs_get_n_members(CgHttpHubs *self);
  * later, from the main loop, never from inside this call. */
 CgHttpHubMember *cg_http_hubs_join(CgHttpHubs *self, const char *progress_id, const char *user,
 				   CgHttpHubFunc func, gpointer user_data);
+/* The same for a stream that resumes after the event @since (when @resume:
+ * Last-Event-ID, lastEventId): with a replay function, the stored events
+ * after @since come first. */
+CgHttpHubMember *cg_http_hubs_join_after(CgHttpHubs *self, const char *progress_id,
+					 const char *user, gboolean resume, guint64 since,
+					 CgHttpHubFunc func, gpointer user_data);
 /* Leaves; the hub is released with its last member. NULL is ignored. */
 void cg_http_hub_leave(CgHttpHubMember *member);
 

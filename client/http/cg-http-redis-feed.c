@@ -36,12 +36,12 @@
  * first read after the reconnect continues from each one's last id:
  * nothing is lost, and the hub hands out each event once.
  *
- * Resumes (Last-Event-ID) are the hubs' (cg-http-resume.h), as without
- * Redis: a stream that resumes after N gets the newest state (the
- * snapshot, when it is newer than N) and then the live events. Every event
- * is the generation's whole state (stage, progress, status, result), so
- * no state is lost by not replaying the events between N and the snapshot,
- * and the terminal event is always delivered.
+ * Resumes (Last-Event-ID, lastEventId N) replay what is stored: the hub
+ * (cg_http_hubs_set_replay()) asks cg_http_redis_feed_replay() for the
+ * events after N and before the newest state (XREVRANGE (newest-0 (N-0,
+ * the last 1000 of them), hands them to the resuming stream first, then
+ * the newest state, then the live events: nothing is lost when a client
+ * moves to another bridge, and the terminal event always comes.
  */
 #include "cg-http-redis-feed.h"
 #include "cg-http-log.h"
@@ -56,6 +56,7 @@
 #define CG_HTTP_REDIS_FEED_COUNT 64
 #define CG_HTTP_REDIS_FEED_RETRY_MS 500
 #define CG_HTTP_REDIS_FEED_UNBLOCK_RETRY_MS 20
+#define CG_HTTP_REDIS_FEED_REPLAY_MAX 1000
 
 struct _CgHttpRedisFollow {
 	CgHttpRedisFeed *feed;
@@ -176,35 +177,48 @@ follow_fail_now(CgHttpRedisFollow *self, GError *error)
 	self->funcs->failed(self->user_data, error, 0);
 }
 
-/* One entry [id, [field, value, ...]] of @follow's stream. */
+/* The update of a stream entry [id, [field, value, ...]] with a sequence
+ * above @last, or NULL (skipped: with a warning when it is not an update);
+ * *@sequence is the entry's when its id is SEQ-0. */
+static GVariant *
+entry_update(const char *progress_id, const redisReply *entry, guint64 last, guint64 *sequence)
+{
+	g_autoptr(GError) error = NULL;
+	GVariant *update;
+	const char *id;
+	gsize id_len = 0;
+
+	*sequence = 0;
+	if (entry == NULL || entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
+		return NULL;
+	id = cg_redis_reply_string(entry->element[0], &id_len);
+	if (!cg_http_redis_parse_event_id(id, id_len, sequence)) {
+		g_warning("Skipping an event of %s with the id %.*s (not SEQ-0)", progress_id,
+			  (int)MIN(id_len, 64), id != NULL ? id : "");
+		return NULL;
+	}
+	if (*sequence <= last)
+		return NULL;
+	update = cg_http_redis_reply_variant(cg_redis_reply_field(entry->element[1], "u"),
+					     G_VARIANT_TYPE_VARDICT, "event", &error);
+	if (update == NULL)
+		g_warning("Skipping event %" G_GUINT64_FORMAT " of %s: %s", *sequence, progress_id,
+			  error->message);
+	return update;
+}
+
+/* One entry of @follow's stream. */
 static void
 follow_entry(CgHttpRedisFollow *self, const redisReply *entry)
 {
-	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) update = NULL;
-	const char *id;
-	gsize id_len = 0;
 	guint64 sequence = 0;
 
-	if (entry == NULL || entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
-		return;
-	id = cg_redis_reply_string(entry->element[0], &id_len);
-	if (!cg_http_redis_parse_event_id(id, id_len, &sequence)) {
-		g_warning("Skipping an event of %s with the id %.*s (not SEQ-0)", self->progress_id,
-			  (int)MIN(id_len, 64), id != NULL ? id : "");
-		return;
-	}
-	if (sequence <= self->last)
-		return;
-	update = cg_http_redis_reply_variant(cg_redis_reply_field(entry->element[1], "u"),
-					     G_VARIANT_TYPE_VARDICT, "event", &error);
-	if (update == NULL) {
-		g_warning("Skipping event %" G_GUINT64_FORMAT " of %s: %s", sequence,
-			  self->progress_id, error->message);
+	update = entry_update(self->progress_id, entry, self->last, &sequence);
+	if (sequence > self->last)
 		self->last = sequence;
+	if (update == NULL)
 		return;
-	}
-	self->last = sequence;
 	/* the terminal ones count, as those seen on the bus do without Redis */
 	cg_http_metrics_update_seen(update);
 	self->funcs->update(self->user_data, update);
@@ -460,6 +474,62 @@ cg_http_redis_feed_set_csv_func(CgHttpRedisFeed *self, CgHttpRedisCsvFunc func, 
 {
 	self->csv_func = func;
 	self->csv_data = data;
+}
+
+/* ---- replays --------------------------------------------------------------------------- */
+
+typedef struct {
+	char *progress_id;
+	guint64 after;
+	void (*done)(gpointer user_data, GPtrArray *updates);
+	gpointer user_data;
+} CgHttpRedisReplay;
+
+/* XREVRANGE: the newest first; handed out oldest first. */
+static void
+replay_cb(CgRedis *redis, const redisReply *reply, const GError *error, gpointer user_data)
+{
+	CgHttpRedisReplay *replay = user_data;
+	g_autoptr(GPtrArray) updates =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+	guint64 last = replay->after;
+
+	if (error != NULL)
+		cg_http_debug("No replay of %s: %s", replay->progress_id, error->message);
+	for (gsize i = reply != NULL && reply->type == REDIS_REPLY_ARRAY ? reply->elements : 0;
+	     i > 0; i--) {
+		guint64 sequence = 0;
+		GVariant *update =
+		    entry_update(replay->progress_id, reply->element[i - 1], last, &sequence);
+
+		if (sequence > last)
+			last = sequence;
+		if (update != NULL)
+			g_ptr_array_add(updates, update);
+	}
+	replay->done(replay->user_data, updates);
+	g_free(replay->progress_id);
+	g_free(replay);
+}
+
+void
+cg_http_redis_feed_replay(CgHttpRedisFeed *self, const char *progress_id, guint64 after,
+			  guint64 before, GCancellable *cancellable,
+			  void (*done)(gpointer user_data, GPtrArray *updates), gpointer user_data)
+{
+	CgHttpRedisReplay *replay = g_new0(CgHttpRedisReplay, 1);
+	g_autofree char *key = cg_http_redis_gen_key(progress_id, ":events");
+	g_autofree char *start = g_strdup_printf("(%" G_GUINT64_FORMAT "-0", after);
+	g_autofree char *end = g_strdup_printf("(%" G_GUINT64_FORMAT "-0", before);
+
+	replay->progress_id = g_strdup(progress_id);
+	replay->after = after;
+	replay->done = done;
+	replay->user_data = user_data;
+	/* the newest CG_HTTP_REDIS_FEED_REPLAY_MAX before @before: the hub
+	 * hands out the newest state after them anyway */
+	cg_redis_sendv(self->command, cancellable, replay_cb, replay, "XREVRANGE", key, end, start,
+		       "COUNT", G_STRINGIFY(CG_HTTP_REDIS_FEED_REPLAY_MAX), NULL);
 }
 
 /* ---- one follow ------------------------------------------------------------------------ */

@@ -34,6 +34,15 @@ guint64 cg_http_redis_feed_get_n_reads(CgHttpRedisFeed *self);
 typedef void (*CgHttpRedisCsvFunc)(gpointer data, const char *progress_id);
 void cg_http_redis_feed_set_csv_func(CgHttpRedisFeed *self, CgHttpRedisCsvFunc func, gpointer data);
 
+/* The stored updates of @progress_id after @after and before @before
+ * (XRANGE on the command connection), checked like the live ones, for
+ * cg_http_hubs_set_replay(); an unreachable Redis or a key that is no
+ * stream replays nothing. */
+void cg_http_redis_feed_replay(CgHttpRedisFeed *self, const char *progress_id, guint64 after,
+			       guint64 before, GCancellable *cancellable,
+			       void (*done)(gpointer user_data, GPtrArray *updates),
+			       gpointer user_data);
+
 /* The callbacks run from the main loop, never from inside this call. */
 CgHttpRedisFollow *cg_http_redis_follow_start(CgHttpRedisFeed *feed, const char *progress_id,
 					      const char *user, const CgHttpFollowFuncs *funcs,

@@ -541,8 +541,8 @@ sse_follow(CgHttpSse *self, gboolean have_last_event_id)
 	cg_http_streams_add(self->context->streams, self, self->user, sse_shutdown);
 	cg_http_debug("SSE stream of %s for %s%s", self->progress_id, self->user,
 		      have_last_event_id ? " (resumed)" : "");
-	self->member =
-	    cg_http_hubs_join(self->context->hubs, self->progress_id, self->user, hub_cb, self);
+	self->member = cg_http_hubs_join_after(self->context->hubs, self->progress_id, self->user,
+					       have_last_event_id, self->queue.last, hub_cb, self);
 }
 
 void

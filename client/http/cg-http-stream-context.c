@@ -52,6 +52,13 @@ redis_release_lease(gpointer data, const char *member)
 	cg_http_redis_release_lease(data, member);
 }
 
+static void
+redis_replay(gpointer data, const char *progress_id, guint64 after, guint64 before,
+	     GCancellable *cancellable, CgHttpHubReplayDone done, gpointer user_data)
+{
+	cg_http_redis_feed_replay(data, progress_id, after, before, cancellable, done, user_data);
+}
+
 /* A generation started from CSV on another bridge. */
 static void
 redis_csv_cb(gpointer data, const char *progress_id)
@@ -87,6 +94,8 @@ cg_http_stream_context_new(const CgHttpConfig *config, CgHttpBus *bus)
 			g_error("--redis %s: %s", config->redis_address, error->message);
 		cg_http_hubs_set_source(self->hubs, redis_follow_start,
 					(GDestroyNotify)cg_http_redis_follow_stop,
+					cg_http_redis_get_feed(self->redis));
+		cg_http_hubs_set_replay(self->hubs, redis_replay,
 					cg_http_redis_get_feed(self->redis));
 		cg_http_redis_feed_set_csv_func(cg_http_redis_get_feed(self->redis), redis_csv_cb,
 						self);

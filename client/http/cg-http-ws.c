@@ -447,7 +447,8 @@ cg_http_ws_start(CgHttpStreamContext *context, SoupWebsocketConnection *connecti
 	self->registered = TRUE;
 	cg_http_streams_add(context->streams, self, user, ws_shutdown);
 	cg_http_debug("WebSocket of %s for %s", progress_id, user);
-	self->member = cg_http_hubs_join(context->hubs, progress_id, user, hub_cb, self);
+	self->member = cg_http_hubs_join_after(context->hubs, progress_id, user, have_since, since,
+					       hub_cb, self);
 }
 
 void

@@ -490,27 +490,49 @@ class StreamTests(RedisBridgeCase):
         ws.close()
 
     def test_resume_on_another_bridge(self):
-        """Last-Event-ID on B after events seen on A: the newest state and the rest,
-        nothing lost; after the terminal event: 204."""
+        """Last-Event-ID on B after events seen on A: the stored events after it, the
+        newest state, then the live ones, nothing lost; after the terminal event: 204."""
         pid = self.start_on(self.a)
         self.publish(pid, 1)
         self.publish(pid, 2)
         stream = self.sse_on(self.a, pid)
         self.assertEqual(stream.next_event().json["sequence"], 2)
         stream.close()
-        self.publish(pid, 3)
+        for seq in (3, 4, 5):
+            self.publish(pid, seq, message=GLib.Variant("s", f"step {seq}"))
         stream = self.sse_on(self.b, pid, headers={"Last-Event-ID": "2"})
-        self.assertEqual(stream.next_event().json["sequence"], 3)
-        self.publish(pid, 4, "completed")
-        self.assertEqual(stream.next_event().json["sequence"], 4)
+        replayed = [stream.next_event() for _ in range(3)]
+        self.assertEqual([e.json["sequence"] for e in replayed], [3, 4, 5])
+        self.assertEqual([e.json["message"] for e in replayed], ["step 3", "step 4", "step 5"])
+        self.assertEqual([e.id for e in replayed], ["3", "4", "5"])
+        self.publish(pid, 6, "completed")
+        self.assertEqual(stream.next_event().json["sequence"], 6)
         self.assertTrue(stream.at_end())
         stream.close()
-        stream = self.sse_on(self.b, pid, headers={"Last-Event-ID": "4"})
+        stream = self.sse_on(self.b, pid, headers={"Last-Event-ID": "6"})
         self.assertEqual(stream.status, 204)
         stream.close()
         ws = self.ws_on(self.a, pid, query="?lastEventId=3")
-        self.assertEqual([m["sequence"] for m in ws.messages_until_close()], [4])
+        self.assertEqual([m["sequence"] for m in ws.messages_until_close()], [4, 5, 6])
         ws.close()
+        # events that expired: the newest state only
+        self.r.delete(f"certgen:gen:{pid}:events")
+        ws = self.ws_on(self.b, pid, query="?lastEventId=1")
+        self.assertEqual([m["sequence"] for m in ws.messages_until_close()], [6])
+        ws.close()
+        # a second stream resuming on a followed generation replays too
+        pid2 = self.start_on(self.a)
+        for seq in (1, 2, 3):
+            self.publish(pid2, seq)
+        live = self.sse_on(self.b, pid2)
+        self.assertEqual(live.next_event().json["sequence"], 3)
+        resumed = self.sse_on(self.b, pid2, headers={"Last-Event-ID": "1"})
+        self.assertEqual([resumed.next_event().json["sequence"] for _ in range(2)], [2, 3])
+        self.publish(pid2, 4, "completed")
+        self.assertEqual([e.json["sequence"] for e in resumed.events_until_terminal()], [4])
+        self.assertEqual([e.json["sequence"] for e in live.events_until_terminal()], [4])
+        live.close()
+        resumed.close()
 
     @bridge_extra("--streams-per-minute", "100")
     def test_one_blocking_read_for_all_streams(self):
