@@ -227,7 +227,8 @@ class MultiHostTests(MultiHostTestCase):
 
     def test_bridge_killed_mid_stream(self):
         """A SIGKILLed mid-stream; B, asked with the Last-Event-ID A last sent,
-        delivers every later sequence exactly once, then the terminal event."""
+        delivers every event published since exactly once, then the live
+        ones to the terminal event."""
         pid = self.start(self.bridge_a, batch_data(KILL_BATCH), updateInterval=20)
         stream = self.bridge_a.sse(pid)
         seen = self.first_events(stream, lambda u: u.get("stage") == "pdf_generation"
@@ -236,14 +237,18 @@ class MultiHostTests(MultiHostTestCase):
         self.bridge_a.kill()
         stream.close()
         # the client reconnects later (retry: 2000): events were published
-        # meanwhile that it never got, and B must send them too
+        # meanwhile that it never got, and B must send every one of them
         wait_until(lambda: int(self.gen(pid).get("last_seq", b"0")) >= last + 3, 10,
                    "three more events published")
+        stored = int(self.gen(pid)["last_seq"])
         events = self.follow(self.bridge_b, pid, headers={"Last-Event-ID": str(last)},
                              first_after=last)
         seqs = [int(e.id) for e in events]
-        self.assertEqual(seqs, list(range(last + 1, seqs[-1] + 1)),
-                         "B skipped or repeated sequences after the Last-Event-ID")
+        self.assertEqual(seqs[:stored - last], list(range(last + 1, stored + 1)),
+                         "B skipped or repeated stored events after the Last-Event-ID")
+        # then the live ones, each at most once (follow checked that the
+        # sequences grow; a stream behind may coalesce live events, as on
+        # one host: README, certgen-http)
         self.assertEqual(events[-1].json["status"], "completed")
         self.assertEqual(seqs[-1], len(self.assert_redis_events_sound(pid)))
         self.assert_events_match_redis(events, pid)
