@@ -25,8 +25,11 @@ from certgen_test/hosts.py. Three figures:
    path read from the generation's event stream in Redis, for the single
    path from certgend's signals by tests/bench/sse-publish). So it covers
    certgend -> D-Bus -> (relay -> Redis -> bridge B) or (bridge S) ->
-   loopback. The paths alternate, --rounds each; p50/p99 over each path's
-   rounds together.
+   loopback. The paths alternate, --rounds each; the figure is the median
+   of the rounds' p50 and the largest p99. Beside it, the CPU time (all
+   threads, /proc/PID/task/*/schedstat) of what carries the events apart
+   from certgend during the windows, per update: relay, redis-server and
+   bridge B on the Redis path, bridge S on the single one.
 2. Requests per second, POST -> terminal event, --concurrency clients each
    POSTing and following its stream: --requests single certificates (the
    per-request cost: bridge, relay, Redis round trips) and --batch-requests
@@ -103,6 +106,18 @@ def read_line(proc, prefix, seconds):
         if line.startswith(prefix):
             return line
     return None
+
+
+def cpu_s(pid):
+    """CPU seconds of process pid so far, every thread (schedstat: ns)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat", encoding="ascii") as f:
+                total += int(f.read().split()[0])
+        except (OSError, IndexError, ValueError):
+            pass  # a thread that just ended
+    return total / 1e9
 
 
 def result_fields(line):
@@ -248,13 +263,21 @@ def latency_round(stack, bench_bin, path, args, decode):
                "--settle-ms", str(SETTLE_MS), "--connect-timeout-s", "60", "--map", map_path,
                "--prefix", "/api/certificates/progress/",
                "--header", f"Authorization: Bearer {token}"]
+        # the CPU of what carries the events besides certgend (the same on
+        # both paths): relay, redis-server and bridge B, or bridge S
+        carriers = ({"relay": stack.host1.relay.pid, "redis-server": stack.redis.proc.pid,
+                     "bridge B": stack.b.child.pid} if path == "redis"
+                    else {"bridge S": stack.s.child.pid})
+        cpu0 = {name: cpu_s(p) for name, p in carriers.items()}
         client = subprocess.Popen(cmd, stdout=subprocess.PIPE)  # pylint: disable=consider-using-with
         line = read_line(client, "RESULT", args.window_s + 90)
+        cpu1 = {name: cpu_s(p) for name, p in carriers.items()}
         client.wait(30)
         if line is None:
             raise RuntimeError(f"{path}: sse-client gave no RESULT")
         fields = result_fields(line)
         fields["pid"] = pid
+        fields["cpu"] = {name: cpu1[name] - cpu0[name] for name in carriers}
         return fields
     finally:
         resp = start_bridge.request("DELETE", f"/api/certificates/progress/{pid}", token=token)
@@ -280,7 +303,8 @@ def latency_step(stack, bench_bin, args, decode):
             rows[path].append(row)
             log(f"  {path:6s} round: events={row['events']} from_map={row['from_map']} "
                 f"p50={row['p50_ms']} ms p99={row['p99_ms']} ms max={row['max_ms']} ms "
-                f"read_p99={row['read_p99_ms']} ms ({before})")
+                f"read_p99={row['read_p99_ms']} ms, CPU "
+                + ", ".join(f"{k} {v:.3f} s" for k, v in row["cpu"].items()) + f" ({before})")
     stack.set_host2_relay(True)
     return rows
 
@@ -492,9 +516,17 @@ def main():
             mapped = sum(int(r["from_map"]) for r in rows)
             label = ("through Redis (POST A, host 1 renders, relay, streams on B)"
                      if path == "redis" else "single host (POST and streams on S, no Redis)")
+            cpu = {}
+            for r in rows:
+                for k, v in r["cpu"].items():
+                    cpu[k] = cpu.get(k, 0.0) + v
+            # updates of the generation in the windows (each to --streams streams)
+            updates = events / max(1, args.streams)
             print(f"  delivery {label}: p50 {p50:.2f} ms, p99 {p99:.2f} ms "
                   f"({events} events, {mapped} timed by certgend's timestamp_us; "
-                  f"{', '.join(r['load'] for r in rows)})")
+                  f"{', '.join(r['load'] for r in rows)}); CPU per update "
+                  f"(to {args.streams} streams): "
+                  + ", ".join(f"{k} {1e6 * v / max(1, updates):.0f} us" for k, v in cpu.items()))
         if results["latency"]["redis"] and results["latency"]["single"]:
             r50 = statistics.median(float(r["p50_ms"]) for r in results["latency"]["redis"])
             s50 = statistics.median(float(r["p50_ms"]) for r in results["latency"]["single"])
