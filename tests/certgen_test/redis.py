@@ -74,20 +74,18 @@ class RedisServer:
                  "--daemonize", "no", "--dir", self.dir, "--databases", "1"],
                 stdout=log, stderr=subprocess.STDOUT)
         self.starts += 1
+        # its log says when it listens (a connect before that is refused)
         deadline = time.monotonic() + timeout(10)
-        while True:
+        while self.log_text().count("ready to accept connections") < self.starts:
             if self.proc.poll() is not None:
                 raise AssertionError(f"redis-server exited with {self.proc.returncode}: "
                                      f"{self.log_text()}")
-            try:
-                if self.client().ping():
-                    return self
-            except (_redis.exceptions.ConnectionError, _redis.exceptions.BusyLoadingError):
-                self._client.close()
-                self._client = None
             if time.monotonic() > deadline:
-                raise AssertionError(f"redis-server did not answer: {self.log_text()}")
-            time.sleep(0.01)
+                raise AssertionError(f"redis-server did not start: {self.log_text()}")
+            time.sleep(0.005)
+        if not self.client().ping():
+            raise AssertionError(f"redis-server does not answer PING: {self.log_text()}")
+        return self
 
     def stop(self, sig=signal.SIGTERM):
         """Stops the server (SIGTERM, or sig) and waits for it; the socket
