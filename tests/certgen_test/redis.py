@@ -31,6 +31,9 @@ try:
 except ImportError:  # pragma: no cover
     _redis = None
 
+# Redis's error replies (BUSYGROUP …) as python3-redis raises them
+ResponseError = _redis.exceptions.ResponseError if _redis is not None else Exception
+
 REDIS_SERVER = os.environ.get("CERTGEN_REDIS_SERVER") or shutil.which("redis-server")
 
 
