@@ -393,6 +393,15 @@ test_free(void)
 	}
 }
 
+/* Wakes the loop every 100 ms, so that every wait checks its deadline and a
+ * reply that never comes fails the case with its line, not the timeout. */
+static gboolean
+tick_cb(gpointer user_data)
+{
+	(void)user_data;
+	return G_SOURCE_CONTINUE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -403,6 +412,7 @@ main(int argc, char **argv)
 		g_printerr("redis-server is not installed (tests/scripts/deps.sh installs it)\n");
 		return 1;
 	}
+	g_timeout_add(100, tick_cb, NULL);
 	g_test_add_func("/redis/address", test_address);
 	g_test_add_func("/redis/commands", test_commands);
 	g_test_add_func("/redis/fields", test_fields);
