@@ -10,6 +10,7 @@
 
 #define CG_RELAY_CONTROL_COUNT "32"
 #define CG_RELAY_CONTROL_RETRY_MS 1000
+#define CG_RELAY_CONTROL_KEEP "1000"
 
 struct _CgRelayControl {
 	CgRedis *redis;
@@ -85,6 +86,10 @@ read_cb(CgRedis *redis, const redisReply *reply, const GError *error, gpointer u
 	entries = cg_relay_stream_entries(reply, self->key);
 	for (size_t i = 0; entries != NULL && i < entries->elements; i++)
 		handle_entry(self, entries->element[i]);
+	/* nobody else reads it: keep it short */
+	if (entries != NULL && entries->elements > 0)
+		cg_redis_sendv(self->redis, self->cancellable, NULL, NULL, "XTRIM", self->key,
+			       "MAXLEN", "~", CG_RELAY_CONTROL_KEEP, NULL);
 	step(self);
 }
 

@@ -13,6 +13,7 @@
 #include "cg-http-update.h"
 #include "cg-relay-keys.h"
 #include "cg-relay-outbox.h"
+#include "cg-relay-stream.h"
 #include "cg-relay-update.h"
 
 #define CG_ERROR_PREFIX "org.certgen.Certificates1.Error."
@@ -127,8 +128,7 @@ end_job(CgRelayJob *self, gboolean ack)
 	g_clear_pointer(&self->follow, cg_http_follow_stop);
 	g_clear_pointer(&self->outbox, cg_relay_outbox_free);
 	if (ack)
-		cg_redis_sendv(self->context.redis, NULL, NULL, NULL, "XACK", CG_RELAY_REQUESTS,
-			       CG_RELAY_GROUP, self->entry->stream_id, NULL);
+		cg_relay_stream_ack_request(self->context.redis, self->entry->stream_id);
 	self->end_id = g_idle_add(end_cb, self);
 }
 

@@ -4,7 +4,15 @@
 
 #include <string.h>
 
-#include "cg-redis.h"
+#include "cg-relay-keys.h"
+
+void
+cg_relay_stream_ack_request(CgRedis *redis, const char *stream_id)
+{
+	cg_redis_sendv(redis, NULL, NULL, NULL, "XACK", CG_RELAY_REQUESTS, CG_RELAY_GROUP,
+		       stream_id, NULL);
+	cg_redis_sendv(redis, NULL, NULL, NULL, "XDEL", CG_RELAY_REQUESTS, stream_id, NULL);
+}
 
 const redisReply *
 cg_relay_stream_entries(const redisReply *reply, const char *key)

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <hiredis/hiredis.h>
-
+#include "cg-redis.h"
 #include "cg-relay-entry.h"
 
 G_BEGIN_DECLS
@@ -12,6 +11,13 @@ G_BEGIN_DECLS
  * of an XREAD / XREADGROUP reply, an entry's id and fields, and stream ids
  * ("MS-SEQ") compared as numbers.
  */
+
+/* Done with request @stream_id: XACK, then XDEL. The group "hosts" is the
+ * stream's only reader and each entry is handled once, so an entry no host
+ * will read again goes (a request carries its data_json, up to
+ * certgend's max_data_bytes). Fire and forget: an entry whose XACK is lost
+ * is taken over after the claim timeout, found done and acknowledged. */
+void cg_relay_stream_ack_request(CgRedis *redis, const char *stream_id);
 
 /* The entries array of @key in an XREAD or XREADGROUP reply, or NULL. */
 const redisReply *cg_relay_stream_entries(const redisReply *reply, const char *key);

@@ -88,8 +88,7 @@ job_ended_cb(CgRelayJob *job, gboolean acked, gpointer user_data)
 static void
 xack(CgRelay *self, const char *stream_id)
 {
-	cg_redis_sendv(self->redis, NULL, NULL, NULL, "XACK", CG_RELAY_REQUESTS, CG_RELAY_GROUP,
-		       stream_id, NULL);
+	cg_relay_stream_ack_request(self->redis, stream_id);
 }
 
 /* An entry of certgen:requests delivered to this host (read or claimed). */

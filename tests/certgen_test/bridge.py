@@ -292,6 +292,50 @@ class WebSocket:
         self.sock.close()
 
 
+def http_request(port, method, path, body=None, token=ALICE, headers=None, raw=None):
+    """One request on a connection of its own to 127.0.0.1:port -> Response.
+    body: a JSON-able value; raw: bytes sent as they are; token: the Bearer
+    token (None: no Authorization header)."""
+    h = dict(headers or {})
+    if token is not None:
+        h.setdefault("Authorization", f"Bearer {token}")
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode()
+        h.setdefault("Content-Type", "application/json")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout(30))
+    try:
+        conn.request(method, path, body=data, headers=h)
+        resp = conn.getresponse()
+        return Response(resp, resp.read())
+    finally:
+        conn.close()
+
+
+def check_error(testcase, resp, status, code, what=""):
+    """testcase's assertions that resp is the bridge's JSON error: status,
+    a reason phrase, {"error": code, "message"} (and "errors" for
+    invalid_data) -> the body."""
+    testcase.assertEqual(resp.status, status, f"{what}: {resp!r}")
+    # a reason phrase for every status (libsoup knows none for 429)
+    testcase.assertNotEqual(resp.reason, "Unknown Error", f"{what}: {resp!r}")
+    if status == 429:
+        testcase.assertEqual(resp.reason, "Too Many Requests", f"{what}: {resp!r}")
+    testcase.assertTrue(resp.header("Content-Type").startswith("application/json"), resp)
+    body = resp.json
+    # every invalid_data body lists its problems (DESIGN.md, Wave 2)
+    if code == "invalid_data":
+        testcase.assertEqual(set(body), {"error", "message", "errors"}, body)
+        testcase.assertTrue(body["errors"], body)
+        for entry in body["errors"]:
+            testcase.assertEqual(set(entry), {"path", "message"}, body)
+    else:
+        testcase.assertEqual(set(body), {"error", "message"}, body)
+    testcase.assertEqual(body["error"], code, f"{what}: {body}")
+    testcase.assertTrue(body["message"], body)
+    return body
+
+
 class HttpTestCase(CertgenTestCase):
     """CertgenTestCase + certgen-http."""
 
@@ -401,40 +445,10 @@ class HttpTestCase(CertgenTestCase):
 
     def request(self, method, path, body=None, token=ALICE, headers=None, raw=None):
         """-> Response. body: a JSON-able value; raw: bytes sent as they are."""
-        h = dict(headers or {})
-        if token is not None:
-            h.setdefault("Authorization", f"Bearer {token}")
-        data = raw
-        if body is not None:
-            data = json.dumps(body).encode()
-            h.setdefault("Content-Type", "application/json")
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout(30))
-        try:
-            conn.request(method, path, body=data, headers=h)
-            resp = conn.getresponse()
-            return Response(resp, resp.read())
-        finally:
-            conn.close()
+        return http_request(self.port, method, path, body, token, headers, raw)
 
     def assertError(self, resp, status, code, what=""):
-        self.assertEqual(resp.status, status, f"{what}: {resp!r}")
-        # a reason phrase for every status (libsoup knows none for 429)
-        self.assertNotEqual(resp.reason, "Unknown Error", f"{what}: {resp!r}")
-        if status == 429:
-            self.assertEqual(resp.reason, "Too Many Requests", f"{what}: {resp!r}")
-        self.assertTrue(resp.header("Content-Type").startswith("application/json"), resp)
-        body = resp.json
-        # every invalid_data body lists its problems (DESIGN.md, Wave 2)
-        if code == "invalid_data":
-            self.assertEqual(set(body), {"error", "message", "errors"}, body)
-            self.assertTrue(body["errors"], body)
-            for entry in body["errors"]:
-                self.assertEqual(set(entry), {"path", "message"}, body)
-        else:
-            self.assertEqual(set(body), {"error", "message"}, body)
-        self.assertEqual(body["error"], code, f"{what}: {body}")
-        self.assertTrue(body["message"], body)
-        return body
+        return check_error(self, resp, status, code, what)
 
     def start(self, data=None, token=ALICE, template=None, transaction="tx-http",
               output_format=None, **options):

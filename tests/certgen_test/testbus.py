@@ -641,6 +641,59 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
 """
 
 
+def write_config_file(path, overrides=None):
+    """certgend's configuration at path: DEFAULT_CONFIG with the groups of
+    overrides merged over it -> path."""
+    groups = {g: dict(v) for g, v in DEFAULT_CONFIG.items()}
+    for group, keys in (overrides or {}).items():
+        groups.setdefault(group, {}).update(keys)
+    with open(path, "w", encoding="utf-8") as f:
+        for group, keys in groups.items():
+            f.write(f"[{group}]\n")
+            for key, value in keys.items():
+                if isinstance(value, bool):
+                    value = "true" if value else "false"
+                f.write(f"{key}={value}\n")
+            f.write("\n")
+    return path
+
+
+def launch_bus(tmpdir, log):
+    """A private system bus (BUS_CONFIG) listening in tmpdir, its stderr to
+    the file log -> (process, address). Raises AssertionError when
+    dbus-daemon does not print its address in time."""
+    socket = os.path.join(tmpdir, "system_bus_socket")
+    config = os.path.join(tmpdir, "bus.conf")
+    with open(config, "w", encoding="utf-8") as f:
+        f.write(BUS_CONFIG.format(socket=socket, policy=POLICY_FILE,
+                                  user=pwd.getpwuid(os.geteuid()).pw_name))
+    proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        ["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile",
+         "--print-address=1"],
+        stdout=subprocess.PIPE, stderr=log)
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    line = b""
+    deadline = time.monotonic() + timeout(10)
+    try:
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(left):
+                raise AssertionError("dbus-daemon did not print its address")
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:
+                raise AssertionError(f"dbus-daemon exited: {proc.wait()}")
+            line += chunk
+    except AssertionError:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        raise
+    finally:
+        sel.close()
+    return proc, f"unix:path={socket}"
+
+
 class CertgenTestCase(unittest.TestCase):
     """Base class: private system bus + certgend per test."""
 
@@ -705,31 +758,9 @@ class CertgenTestCase(unittest.TestCase):
     # -- bus ---------------------------------------------------------------
 
     def _start_bus(self):
-        socket = os.path.join(self.tmpdir, "system_bus_socket")
-        config = os.path.join(self.tmpdir, "bus.conf")
-        with open(config, "w", encoding="utf-8") as f:
-            f.write(BUS_CONFIG.format(socket=socket, policy=POLICY_FILE,
-                                      user=pwd.getpwuid(os.geteuid()).pw_name))
         # pylint: disable-next=consider-using-with
         self.bus_log = open(os.path.join(self.tmpdir, "dbus-daemon.log"), "wb")
-        self.bus_proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            ["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile",
-             "--print-address=1"],
-            stdout=subprocess.PIPE, stderr=self.bus_log)
-        sel = selectors.DefaultSelector()
-        sel.register(self.bus_proc.stdout, selectors.EVENT_READ)
-        line = b""
-        deadline = time.monotonic() + timeout(10)
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0 or not sel.select(left):
-                self.fail("dbus-daemon did not print its address")
-            chunk = os.read(self.bus_proc.stdout.fileno(), 4096)
-            if not chunk:
-                self.fail(f"dbus-daemon exited: {self.bus_proc.wait()}")
-            line += chunk
-        sel.close()
-        self.bus_address = f"unix:path={socket}"
+        self.bus_proc, self.bus_address = launch_bus(self.tmpdir, self.bus_log)
         os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus_address
         os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
 
@@ -776,19 +807,7 @@ class CertgenTestCase(unittest.TestCase):
     # -- certgend ------------------------------------------------------------
 
     def write_config(self, overrides=None, name="certgen.conf"):
-        groups = {g: dict(v) for g, v in DEFAULT_CONFIG.items()}
-        for group, keys in (overrides or {}).items():
-            groups.setdefault(group, {}).update(keys)
-        path = os.path.join(self.tmpdir, name)
-        with open(path, "w", encoding="utf-8") as f:
-            for group, keys in groups.items():
-                f.write(f"[{group}]\n")
-                for key, value in keys.items():
-                    if isinstance(value, bool):
-                        value = "true" if value else "false"
-                    f.write(f"{key}={value}\n")
-                f.write("\n")
-        return path
+        return write_config_file(os.path.join(self.tmpdir, name), overrides)
 
     def start_daemon(self, config=None):
         self.config_path = self.write_config(config)

@@ -12,7 +12,8 @@ a second) or on a scratch configuration, never on the real system:
   most MAX_EXPOSURE in `systemd-analyze security --offline=true`; so do the
   HTTP bridge's certgen-http.socket and .service (at most
   MAX_BRIDGE_EXPOSURE), and the installed bridge runs as the units start it
-  (passed socket, READY=1, private network namespace); sysusers.d and
+  (passed socket, READY=1, private network namespace); certgen-relay.service
+  (multi-host mode) verifies and scores at most MAX_RELAY_EXPOSURE; sysusers.d and
   tmpfiles.d applied to a scratch root create the users and directories.
 - PolkitTests: the actions validate against polkit's DTD and have the
   intended defaults; the rules grant the bridge's user what it needs and
@@ -70,6 +71,8 @@ ACTIONS = {
 }
 SERVICE_USER = "certgen"
 BRIDGE_USER = "certgen-http"
+RELAY_USER = "certgen-relay"
+MAX_RELAY_EXPOSURE = 2.0  # systemd-analyze security ceiling for certgen-relay.service
 POLICY_NAME = "org.certgen.Certificates1.conf"
 ACTIVATION_NAME = "org.certgen.Certificates1.service"
 POLKIT_POLICY_NAME = "org.certgen.Certificates1.policy"
@@ -198,6 +201,7 @@ class InstallTreeTests(TmpdirTestCase):
             f"{dirs['systemdsystemunitdir']}/certgend.service": (0o644, None),
             f"{dirs['systemdsystemunitdir']}/certgen-http.service": (0o644, None),
             f"{dirs['systemdsystemunitdir']}/certgen-http.socket": (0o644, None),
+            f"{dirs['systemdsystemunitdir']}/certgen-relay.service": (0o644, None),
             f"{dirs['sysusersdir']}/certgen.conf": (0o644, f"{src}/data/systemd/certgen.sysusers"),
             f"{dirs['tmpfilesdir']}/certgen.conf": (0o644, f"{src}/data/systemd/certgen.tmpfiles"),
         }
@@ -211,7 +215,7 @@ class InstallTreeTests(TmpdirTestCase):
         for page in man_pages():
             section = page.rsplit(".", 1)[1]
             files[f"{dirs['mandir']}/man{section}/{page}"] = (0o644, None)
-        for program in ("certgenctl", "http/certgen-http"):
+        for program in ("certgenctl", "http/certgen-http", "relay/certgen-relay"):
             if os.access(os.path.join(BUILD_ROOT, "client", program), os.X_OK):
                 files[f"{dirs['bindir']}/{os.path.basename(program)}"] = (0o755, None)
         return {k: v for k, v in files.items() if not k.startswith("no/")}
@@ -315,6 +319,7 @@ class InstallTreeTests(TmpdirTestCase):
             "/usr/lib/systemd/system/certgen-http.service",
             "/usr/lib/systemd/system/certgen-http.socket",
             "/usr/bin/certgen-http",
+            "/usr/lib/systemd/system/certgen-relay.service",
             "/usr/share/certgen/web/index.html",
             "/usr/lib/sysusers.d/certgen.conf",
             "/usr/lib/tmpfiles.d/certgen.conf",
@@ -497,6 +502,28 @@ class UnitTests(TmpdirTestCase):
         certgen-http.service at most MAX_BRIDGE_EXPOSURE."""
         self.security_score("certgen-http.service", MAX_BRIDGE_EXPOSURE)
 
+    def test_relay_unit(self):
+        """certgen-relay.service runs the installed relay (Type=notify: it
+        sends READY=1) as certgen-relay with --redis from CERTGEN_REDIS;
+        systemd-analyze verifies it and scores it at most
+        MAX_RELAY_EXPOSURE."""
+        dirs = install_dirs()
+        unit = unit_directives(self.installed_unit("certgen-relay.service"))
+        service = unit["Service"]
+        self.assertEqual(service["Type"], ["notify"])
+        self.assertEqual(service["User"], [RELAY_USER])
+        self.assertEqual(service["ExecStart"],
+                         [f"{dirs['bindir']}/certgen-relay --redis ${{CERTGEN_REDIS}} "
+                          "$CERTGEN_RELAY_OPTIONS"])
+        self.assertTrue(os.access(in_destdir(self.destdir, f"{dirs['bindir']}/certgen-relay"),
+                                  os.X_OK))
+        with open(os.path.join(SOURCE_ROOT, "client", "relay", "cg-relay-main.c"),
+                  encoding="utf-8") as f:
+            self.assertIn('sd_notify(0, "READY=1")', f.read(), "Type=notify needs READY=1")
+        need("systemd-analyze")
+        self.verify_units(["certgen-relay.service"])
+        self.security_score("certgen-relay.service", MAX_RELAY_EXPOSURE)
+
     def test_bridge_socket_activated(self):
         """The installed bridge, started the way the units start it: the
         ExecStart= arguments (tokens file and web root moved into the test's
@@ -607,8 +634,8 @@ class UnitTests(TmpdirTestCase):
         return destdir, root
 
     def test_sysusers(self):
-        """sysusers.d creates the service user and the bridge's user as
-        system users without a login shell."""
+        """sysusers.d creates the service user, the bridge's and the
+        relay's as system users without a login shell."""
         sysusers = need("systemd-sysusers")
         dirs = install_dirs()
         if dirs["sysusersdir"] == "no":
@@ -619,7 +646,7 @@ class UnitTests(TmpdirTestCase):
             for line in f:
                 name, _x, uid, gid, _gecos, home, shell = line.rstrip("\n").split(":")
                 users[name] = (int(uid), int(gid), home, shell)
-        self.assertEqual(set(users), {SERVICE_USER, BRIDGE_USER})
+        self.assertEqual(set(users), {SERVICE_USER, BRIDGE_USER, RELAY_USER})
         for name, (uid, _gid, _home, shell) in users.items():
             self.assertLess(uid, 1000, f"{name} is not a system user")
             self.assertIn(shell, ("/usr/sbin/nologin", "/sbin/nologin"), name)
@@ -728,8 +755,9 @@ class PolkitTests(TmpdirTestCase):
         self.assertEqual(ids, set(ACTIONS))
 
     def test_rules(self):
-        """The rules let certgen-http generate and delegate, and nothing else;
-        other users fall through to the actions' defaults."""
+        """The rules let certgen-http and certgen-relay generate and
+        delegate, and nothing else; other users fall through to the
+        actions' defaults."""
         node = shutil.which("node") or shutil.which("nodejs")
         if node is None:
             self.skipTest("node is not installed (runs the rules with a polkit stand-in)")
@@ -737,12 +765,14 @@ class PolkitTests(TmpdirTestCase):
         driver = os.path.join(self.tmpdir, "rules-driver.js")
         with open(driver, "w", encoding="utf-8") as f:
             f.write(RULES_DRIVER)
-        users = [BRIDGE_USER, SERVICE_USER, "root", "alice"]
+        users = [BRIDGE_USER, RELAY_USER, SERVICE_USER, "root", "alice"]
         queries = [[a, u] for a in list(ACTIONS) + ["org.example.other"] for u in users]
         out = json.loads(run([node, driver, path, json.dumps(queries)]).stdout)
         expected = {f"{a} {u}": None for a, u in queries}
         expected[f"org.certgen.Certificates1.generate {BRIDGE_USER}"] = "yes"
         expected[f"org.certgen.Certificates1.delegate {BRIDGE_USER}"] = "yes"
+        expected[f"org.certgen.Certificates1.generate {RELAY_USER}"] = "yes"
+        expected[f"org.certgen.Certificates1.delegate {RELAY_USER}"] = "yes"
         self.assertEqual(out, expected)
 
 

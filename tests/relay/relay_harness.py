@@ -22,7 +22,6 @@ import shutil
 import signal
 import subprocess
 import time
-import unittest
 
 from certgen_test.testbus import (BUILD_ROOT, LOG_BAD_PATTERNS, TERMINAL, CertgenTestCase, GLib,
                                   case_setting, read_text, timeout, wait_until)
@@ -275,8 +274,10 @@ class RelayTestCase(CertgenTestCase):
         return wait_until(terminal, seconds, f"the terminal event of {pid}")
 
     def wait_acked(self, seconds=20):
-        wait_until(lambda: self.r.xpending(REQUESTS, GROUP)["pending"] == 0, seconds,
-                   "no pending request entry")
+        """Every request entry acknowledged and deleted (XACK + XDEL)."""
+        wait_until(lambda: self.r.xpending(REQUESTS, GROUP)["pending"] == 0
+                   and self.r.xlen(REQUESTS) == 0, seconds,
+                   "no request entry left (acknowledged and deleted)")
 
     def n_pending(self):
         return self.r.xpending(REQUESTS, GROUP)["pending"]
@@ -294,7 +295,3 @@ class RelayTestCase(CertgenTestCase):
         statuses = [u["status"] for _, u, _ in events]
         self.assertIn(statuses[-1], TERMINAL)
         self.assertTrue(all(s not in TERMINAL for s in statuses[:-1]), statuses)
-
-
-def skip_unless(condition, reason):
-    return unittest.skipUnless(condition, reason)

@@ -7,24 +7,31 @@ multi-host tests with bridges are tests/multihost (mhtest's); these prove
 the relay's side of the schema (README.md, "Beyond one host"). Each case
 is its own meson test (suite 'relay')."""
 
-import json
 import os
 import subprocess
 import sys
 import time
+import unittest
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from certgen_test.privatebus import PrivateBus  # noqa: E402
-from certgen_test.testbus import (BIG_BATCH, BUILD_ROOT, GLib, batch_json, main, single_json,  # noqa: E402
-                                  spin, timeout, wait_until)
-from relay_harness import (ERROR_PREFIX, GROUP, REQUESTS, RelayTestCase,  # noqa: E402
+from certgen_test.testbus import (BIG_BATCH, BUILD_ROOT, TIMEOUT_FACTOR, WRAPPER,  # noqa: E402
+                                  GLib, batch_json, main, single_json, spin, timeout,
+                                  wait_until)
+from relay_harness import (ERROR_PREFIX, RELAY, REQUESTS, RelayTestCase,  # noqa: E402
                            control_key, decode_update, events_key, file_key, gen_key,
                            params_bytes, relay_args)
 
 # Long enough to act on mid-run, short enough to run twice in a case.
 BATCH = BIG_BATCH
+# Seconds of rendering: still running after Redis restarts, and across a
+# few claim timeouts (certgend under valgrind renders ~20 times slower, and
+# a batch must end within certgend's default timeout of 5 minutes).
+LONG_BATCH = 2000 if WRAPPER else 8000
+# Claim timeout of the heartbeat case: timers of a relay under valgrind run late.
+CLAIM_MS = int(1000 * TIMEOUT_FACTOR)
 
 
 def pdf_pages(data):
@@ -34,6 +41,37 @@ def pdf_pages(data):
         if line.startswith("Pages:"):
             return int(line.split()[1])
     raise AssertionError(f"pdfinfo printed no page count: {proc.stdout!r}")
+
+
+class CommandLineTests(unittest.TestCase):
+
+    def run_relay(self, *args):
+        return subprocess.run([RELAY] + list(args), capture_output=True, text=True,
+                              timeout=timeout(20), check=False)
+
+    def test_refuses_without_redis_or_with_bad_values(self):
+        """Without --redis the relay refuses to start (exit 2, says why);
+        so it does for a bad address, host id or limit."""
+        cases = [
+            ((), "needs --redis"),
+            (("--redis", "host:0"), "--redis"),
+            (("--redis", ""), "--redis"),
+            (("--redis", "/tmp/r.sock", "--host-id", "a b"), "--host-id"),
+            (("--redis", "/tmp/r.sock", "--host-id", "x" * 65), "--host-id"),
+            (("--redis", "/tmp/r.sock", "--host-id", "h:1"), "--host-id"),
+            (("--redis", "/tmp/r.sock", "--max-active", "0"), "--max-active"),
+            (("--redis", "/tmp/r.sock", "--claim-timeout-ms", "10"), "--claim-timeout-ms"),
+            (("--redis", "/tmp/r.sock", "--file-max-bytes", "-1"), "--file-max-bytes"),
+            (("--redis", "/tmp/r.sock", "stray"), ""),
+        ]
+        for args, says in cases:
+            with self.subTest(args=args):
+                proc = self.run_relay(*args)
+                self.assertEqual(proc.returncode, 2, proc)
+                self.assertIn(says, proc.stderr)
+        proc = self.run_relay("--version")
+        self.assertEqual(proc.returncode, 0, proc)
+        self.assertIn("certgen-relay", proc.stdout)
 
 
 class RequestTests(RelayTestCase):
@@ -248,6 +286,37 @@ class CancelTests(RelayTestCase):
 
 class TakeoverTests(RelayTestCase):
 
+    def second_host(self):
+        """A second host: its own private bus and certgend -> its bus."""
+        host2 = PrivateBus(BUILD_ROOT, config={
+            "limits": {"start_per_minute": 1000, "max_active": 32},
+            "cleanup": {"finished_ttl_s": 600, "max_age_s": 1800},
+            "workers": {"threads": 2}})
+        host2.__enter__()
+        self.addCleanup(host2.__exit__, None, None, None)
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus_address
+        return host2
+
+    @relay_args("--claim-timeout-ms", str(CLAIM_MS), "--file-max-bytes", "1000")
+    def test_heartbeat_keeps_a_long_generation(self):
+        """A generation running for several claim timeouts stays with its
+        host while that host re-claims it: a second host, taking over
+        whatever is idle, never takes it."""
+        pid, entry_id = self.submit(batch_json(LONG_BATCH))
+        wait_until(lambda: self.gen_hash(pid).get("state") == b"running", 30, "running")
+        host2 = self.second_host()
+        relay2 = self.start_relay("host2", host2.address, ["--claim-timeout-ms", str(CLAIM_MS)])
+        started = time.monotonic()
+        events = self.wait_terminal(pid, 120)
+        self.assertGreater(time.monotonic() - started, 2 * CLAIM_MS / 1000,
+                           "the batch ended within two claim timeouts: too short to tell")
+        self.assert_events_sound(pid, events)
+        self.assertEqual(events[-1][1]["status"], "completed")
+        self.assertEqual(self.gen_hash(pid)["host"], b"host1")
+        self.assertNotIn("Took over", relay2.text())
+        self.assertFalse(any("resumed on" in u["message"] for _, u, _ in events))
+        self.wait_acked()
+
     @relay_args("--claim-timeout-ms", "1500")
     def test_takeover_after_sigkill(self):
         """SIGKILL the relay mid-batch: a relay on a second host (its own
@@ -264,13 +333,7 @@ class TakeoverTests(RelayTestCase):
         before = self.events(pid)
         self.assertNotIn(before[-1][1]["status"], ("completed",))
 
-        host2 = PrivateBus(BUILD_ROOT, config={
-            "limits": {"start_per_minute": 1000, "max_active": 32},
-            "cleanup": {"finished_ttl_s": 600, "max_age_s": 1800},
-            "workers": {"threads": 2}})
-        host2.__enter__()
-        self.addCleanup(host2.__exit__, None, None, None)
-        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.bus_address
+        host2 = self.second_host()
         relay2 = self.start_relay("host2", host2.address, ["--claim-timeout-ms", "1500"])
 
         events = self.wait_terminal(pid, 180)
@@ -316,6 +379,36 @@ class RedisLossTests(RelayTestCase):
         # the group is there again and the relay still takes requests
         ok, _ = self.submit(single_json())
         self.assertEqual(self.wait_terminal(ok)[-1][1]["status"], "completed")
+
+
+class RedisLossWhileRunningTests(RelayTestCase):
+
+    @relay_args("--file-max-bytes", "1000")
+    def test_hash_rewritten_while_running(self):
+        """Redis restarted without persistence while a long batch runs: the
+        relay writes the hash again (running, its user, its host) before the
+        generation ends, and the events it publishes from then on are
+        consecutive, progress not going down, up to the terminal."""
+        pid, _ = self.submit(batch_json(LONG_BATCH))
+        wait_until(lambda: int(self.gen_hash(pid).get("last_seq", 0)) >= 2, 60,
+                   "a few updates published")
+        self.redis_server.stop()
+        self.redis_server.start()
+        self.assertFalse(self.r.exists(gen_key(pid)))
+
+        def rewritten():
+            h = self.gen_hash(pid)
+            return h.get("state") is not None and h
+        h = wait_until(rewritten, 20, "the hash written again")
+        self.assertEqual((h["state"], h["user"], h["host"]), (b"running", b"alice", b"host1"))
+        self.assertTrue(self.r.sismember("certgen:user:alice:gens", pid))
+        events = self.wait_terminal(pid, 120)
+        self.assert_events_sound(pid, events, first_seq=events[0][1]["sequence"])
+        # the earlier events are gone with Redis, except the last one before
+        # the restart, which the relay published again with the hash
+        self.assertGreater(events[0][1]["sequence"], 1, events[0])
+        self.assertEqual(events[-1][1]["status"], "completed")
+        self.assertEqual(self.gen_hash(pid)["file_error"], b"too_large")
 
 
 class CertgendLossTests(RelayTestCase):
