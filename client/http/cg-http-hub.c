@@ -297,7 +297,8 @@ replayed_cb(gpointer user_data, GPtrArray *updates)
 		GVariant *update = updates->pdata[i];
 		guint64 sequence = cg_http_update_get_sequence(update);
 		g_autoptr(CgHttpFrame) frame = NULL;
-		CgHttpHubNotice notice = {.event = told ? CG_HTTP_HUB_FRAME : CG_HTTP_HUB_READY};
+		CgHttpHubNotice notice = {.event = told ? CG_HTTP_HUB_FRAME : CG_HTTP_HUB_READY,
+					  .replayed = TRUE};
 
 		if (sequence <= member->since || sequence >= before)
 			continue;

@@ -33,6 +33,7 @@ typedef enum {
 typedef struct {
 	CgHttpHubEvent event;
 	CgHttpFrame *frame;
+	gboolean replayed; /* @frame is a stored event a resuming member missed */
 	const GError *error;
 	guint retry_after_s;
 } CgHttpHubNotice;

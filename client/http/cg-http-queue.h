@@ -15,8 +15,15 @@ G_BEGIN_DECLS
  * the stream; zero-filled is empty. */
 #define CG_HTTP_QUEUE_MAX 4
 
+/* Replayed frames (events a resuming stream missed, read back from Redis:
+ * cg_http_queue_push_replayed) are never coalesced: what does not fit the
+ * queue waits in a backlog, in order, and live frames pushed meanwhile are
+ * coalesced into one frame that follows the backlog. The backlog is
+ * bounded by the replay (at most CG_HTTP_REDIS_FEED_REPLAY_MAX events). */
 typedef struct {
 	CgHttpFrame *frames[CG_HTTP_QUEUE_MAX];
+	GQueue *backlog;    /* replayed frames after frames[], or NULL */
+	CgHttpFrame *after; /* the newest live frame pushed while backlog, or NULL */
 	guint8 len;
 	gboolean terminal; /* the terminal frame was pushed: nothing more is taken */
 	guint64 last;	   /* the newest sequence pushed */
@@ -27,6 +34,8 @@ typedef struct {
  * than the last frame pushed or comes after the terminal one. Frames
  * without an id (sequence 0) are always taken unless after the terminal. */
 gboolean cg_http_queue_push(CgHttpQueue *self, CgHttpFrame *frame);
+/* The same for a replayed frame: never dropped. */
+gboolean cg_http_queue_push_replayed(CgHttpQueue *self, CgHttpFrame *frame);
 /* The oldest queued frame (transfer full), NULL when empty. */
 CgHttpFrame *cg_http_queue_pop(CgHttpQueue *self);
 guint cg_http_queue_get_length(const CgHttpQueue *self);

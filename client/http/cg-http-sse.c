@@ -225,11 +225,11 @@ sse_pump(CgHttpSse *self)
 }
 
 static void
-sse_send(CgHttpSse *self, CgHttpFrame *frame)
+sse_send(CgHttpSse *self, CgHttpFrame *frame, gboolean replayed)
 {
 	if (self->closed || self->ending)
 		return;
-	if (!cg_http_queue_push(&self->queue, frame))
+	if (!(replayed ? cg_http_queue_push_replayed : cg_http_queue_push)(&self->queue, frame))
 		return;
 	sse_pump(self);
 }
@@ -405,7 +405,7 @@ sse_start_stream(CgHttpSse *self)
 }
 
 static void
-sse_ready(CgHttpSse *self, CgHttpFrame *latest)
+sse_ready(CgHttpSse *self, CgHttpFrame *latest, gboolean replayed)
 {
 	if (self->closed || self->ending)
 		return;
@@ -438,7 +438,7 @@ sse_ready(CgHttpSse *self, CgHttpFrame *latest)
 		return;
 	}
 	sse_start_stream(self);
-	sse_send(self, latest);
+	sse_send(self, latest, replayed);
 }
 
 static void
@@ -476,7 +476,7 @@ sse_vanished(CgHttpSse *self)
 	root = json_builder_get_root(builder);
 	frame = cg_http_frame_new(0, FALSE, TRUE, cg_http_json_to_string(root));
 	sse_stop_following(self);
-	sse_send(self, frame);
+	sse_send(self, frame, FALSE);
 }
 
 static void
@@ -486,10 +486,10 @@ hub_cb(gpointer user_data, const CgHttpHubNotice *notice)
 
 	switch (notice->event) {
 	case CG_HTTP_HUB_READY:
-		sse_ready(self, notice->frame);
+		sse_ready(self, notice->frame, notice->replayed);
 		break;
 	case CG_HTTP_HUB_FRAME:
-		sse_send(self, notice->frame);
+		sse_send(self, notice->frame, notice->replayed);
 		break;
 	case CG_HTTP_HUB_FAILED:
 		sse_fail(self, notice->error, notice->retry_after_s);

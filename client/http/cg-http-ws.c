@@ -166,7 +166,7 @@ ws_flush(CgHttpWs *self)
 }
 
 static void
-ws_send_frame(CgHttpWs *self, CgHttpFrame *frame)
+ws_send_frame(CgHttpWs *self, CgHttpFrame *frame, gboolean replayed)
 {
 	guint64 sequence = cg_http_frame_get_sequence(frame);
 
@@ -176,7 +176,7 @@ ws_send_frame(CgHttpWs *self, CgHttpFrame *frame)
 	self->last_sent = sequence;
 	if (!ws_is_open(self))
 		return;
-	(void)cg_http_queue_push(&self->queue, frame);
+	(void)(replayed ? cg_http_queue_push_replayed : cg_http_queue_push)(&self->queue, frame);
 	ws_flush(self);
 }
 
@@ -196,7 +196,7 @@ flush_queued_cancels(CgHttpWs *self, const GError *error)
 }
 
 static void
-ws_ready(CgHttpWs *self, CgHttpFrame *latest)
+ws_ready(CgHttpWs *self, CgHttpFrame *latest, gboolean replayed)
 {
 	gboolean terminal = cg_http_frame_is_terminal(latest);
 
@@ -205,7 +205,7 @@ ws_ready(CgHttpWs *self, CgHttpFrame *latest)
 				cg_http_frame_get_sequence(latest),
 				terminal) == CG_HTTP_RESUME_FROM_START)
 		self->have_since = FALSE;
-	ws_send_frame(self, latest);
+	ws_send_frame(self, latest, replayed);
 	if (terminal) {
 		g_autoptr(GError) finished =
 		    g_error_new(CG_HTTP_ERROR, CG_HTTP_ERROR_ALREADY_FINISHED,
@@ -219,10 +219,10 @@ ws_ready(CgHttpWs *self, CgHttpFrame *latest)
 }
 
 static void
-ws_frame(CgHttpWs *self, CgHttpFrame *frame)
+ws_frame(CgHttpWs *self, CgHttpFrame *frame, gboolean replayed)
 {
 	/* closed once the terminal frame is out (ws_flush) */
-	ws_send_frame(self, frame);
+	ws_send_frame(self, frame, replayed);
 }
 
 static void
@@ -258,9 +258,9 @@ hub_cb(gpointer user_data, const CgHttpHubNotice *notice)
 	CgHttpWs *self = user_data;
 
 	if (notice->event == CG_HTTP_HUB_READY)
-		ws_ready(self, notice->frame);
+		ws_ready(self, notice->frame, notice->replayed);
 	else if (notice->event == CG_HTTP_HUB_FRAME)
-		ws_frame(self, notice->frame);
+		ws_frame(self, notice->frame, notice->replayed);
 	else if (notice->event == CG_HTTP_HUB_FAILED)
 		ws_failed(self, notice->error);
 	else if (notice->event == CG_HTTP_HUB_VANISHED)

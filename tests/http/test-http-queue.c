@@ -154,6 +154,62 @@ test_clear_releases(void)
 	g_assert_null(cg_http_queue_pop(&queue));
 }
 
+static void
+push_replayed(CgHttpQueue *queue, guint64 sequence, gboolean terminal, gboolean expected)
+{
+	g_autoptr(CgHttpFrame) f = frame(sequence, terminal);
+
+	g_assert_cmpint(cg_http_queue_push_replayed(queue, f), ==, expected);
+}
+
+/* A resume's replay is never coalesced, however long; live frames pushed
+ * meanwhile wait behind it as one (the latest); the order holds. */
+static void
+test_replay_backlog(void)
+{
+	CgHttpQueue queue = {0};
+
+	for (guint64 s = 5; s <= 20; s++)
+		push_replayed(&queue, s, FALSE, TRUE);
+	push_replayed(&queue, 20, FALSE, FALSE); /* not newer */
+	push(&queue, 21, FALSE, TRUE);
+	push(&queue, 22, FALSE, TRUE); /* replaces 21 behind the backlog */
+	push_replayed(&queue, 21, FALSE, FALSE);
+	g_assert_cmpuint(cg_http_queue_get_length(&queue), ==, 17);
+	for (guint64 s = 5; s <= 20; s++)
+		g_assert_cmpuint(pop_sequence(&queue), ==, s);
+	g_assert_cmpuint(queue.dropped, ==, 1);
+	/* the backlog is gone: live frames coalesce as before */
+	g_assert_null(queue.backlog);
+	push(&queue, 23, FALSE, TRUE);
+	g_assert_cmpuint(pop_sequence(&queue), ==, 22);
+	g_assert_cmpuint(pop_sequence(&queue), ==, 23);
+	g_assert_null(cg_http_queue_pop(&queue));
+
+	/* the terminal frame behind a backlog is kept, and ends the queue */
+	for (guint64 s = 30; s <= 40; s++)
+		push_replayed(&queue, s, FALSE, TRUE);
+	push(&queue, 41, TRUE, TRUE);
+	push(&queue, 42, FALSE, FALSE);
+	push_replayed(&queue, 43, FALSE, FALSE);
+	for (guint64 s = 30; s <= 41; s++)
+		g_assert_cmpuint(pop_sequence(&queue), ==, s);
+	g_assert_null(cg_http_queue_pop(&queue));
+
+	/* cleared with a backlog and a live frame behind it: nothing leaks */
+	{
+		CgHttpQueue other = {0};
+
+		for (guint64 s = 1; s <= 9; s++)
+			push_replayed(&other, s, FALSE, TRUE);
+		push(&other, 10, FALSE, TRUE);
+		cg_http_queue_clear(&other);
+		g_assert_cmpuint(cg_http_queue_get_length(&other), ==, 0);
+		g_assert_null(other.backlog);
+		g_assert_null(other.after);
+	}
+}
+
 static const CgTestCase cases[] = {
     {"/http/queue/frame", test_frame},
     {"/http/queue/order", test_order},
@@ -161,6 +217,7 @@ static const CgTestCase cases[] = {
     {"/http/queue/terminal-on-full-queue", test_terminal_on_full_queue},
     {"/http/queue/no-id-frames", test_no_id_frames},
     {"/http/queue/clear-releases", test_clear_releases},
+    {"/http/queue/replay-backlog", test_replay_backlog},
 };
 
 CG_TEST_MAIN(cases)
