@@ -2,6 +2,7 @@
 #include "cg-test-util.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 
 void
 cg_test_remove_tree(const char *path)
@@ -27,6 +28,15 @@ cg_test_shipped_templates_dir(void)
 	if (root != NULL)
 		return g_build_filename(root, "data", "templates", NULL);
 	return g_build_filename(g_test_get_dir(G_TEST_DIST), "..", "data", "templates", NULL);
+}
+
+char *
+cg_test_printable(const char *text, gssize length, gsize max)
+{
+	gsize n = length < 0 ? strlen(text) : (gsize)length;
+	g_autofree char *head = g_strndup(text, MIN(n, max));
+
+	return g_strescape(head, NULL);
 }
 
 char *

@@ -19,8 +19,9 @@ assert_refused_full(const char *text, gsize length, const CgJsonLimits *limits, 
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonNode) node = parse_limits(text, length, limits, &error);
+	g_autofree char *shown = cg_test_printable(text, (gssize)length, 80);
 
-	g_test_message("refused: %.80s", text);
+	g_test_message("refused: %s", shown);
 	g_assert_null(node);
 	g_assert_error(error, CG_JSON_ERROR, (gint)code);
 	if (message != NULL)

@@ -94,7 +94,9 @@ test_refused(void)
 	CgHttpHead head = {0};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_test_message("case %zu: %s", i, cases[i].text);
+		g_autofree char *shown = cg_test_printable(cases[i].text, -1, 200);
+
+		g_test_message("case %zu: %s", i, shown);
 		g_assert_cmpint(parse(cases[i].text, &head), ==, CG_HTTP_HEAD_INVALID);
 		g_assert_cmpuint(head.status, ==, cases[i].status);
 		g_assert_nonnull(head.reason);

@@ -265,8 +265,9 @@ test_start_options(void)
 		    body, strlen(body), 32, "web-user", NULL, &error);
 		g_autoptr(GVariant) options = NULL;
 		gboolean flag = FALSE;
+		g_autofree char *shown = cg_test_printable(body, -1, 200);
 
-		g_test_message("%s", body);
+		g_test_message("%s", shown);
 		if (!accepted_as_expected(parameters, error, cases[i].error))
 			continue;
 		g_variant_ref_sink(parameters);
@@ -310,8 +311,9 @@ test_preview_parameters(void)
 		g_autoptr(GVariant) parameters = cg_http_preview_parameters_from_body(
 		    cases[i].body, strlen(cases[i].body), 32, NULL, &error);
 		g_autofree char *text = NULL;
+		g_autofree char *shown = cg_test_printable(cases[i].body, -1, 200);
 
-		g_test_message("%s", cases[i].body);
+		g_test_message("%s", shown);
 		if (!accepted_as_expected(parameters, error, cases[i].error))
 			continue;
 		g_variant_ref_sink(parameters);

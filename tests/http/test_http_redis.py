@@ -26,7 +26,8 @@ from certgen_test.bridge import (ALICE, BOB, BRIDGE, BRIDGE_WRAPPER, TOKENS,  # 
                                  WEB_ROOT, HttpTestCase, recipient_data)
 from certgen_test.testbus import (LOG_BAD_PATTERNS, CertgenTestCase, GLib, main,  # noqa: E402
                                   read_text, timeout, wait_until)
-from relay_harness import REDIS_SERVER, RELAY, RedisServer, RelayProcess, redis  # noqa: E402
+from certgen_test.redis import REDIS_SERVER, RedisServer  # noqa: E402
+from relay_harness import RELAY, RelayProcess, redis  # noqa: E402
 
 UNKNOWN = "0123456789abcdef0123456789abcdef"
 
@@ -58,7 +59,7 @@ class Bridge:
         self.log_path = os.path.join(case.tmpdir, f"certgen-http-{name}.log")
         self.log = open(self.log_path, "ab")  # pylint: disable=consider-using-with
         cmd = BRIDGE_WRAPPER + [BRIDGE, "--listen", "127.0.0.1:0", "--web-root", WEB_ROOT, "--debug",
-               "--redis", case.redis_server.socket, "--bridge-id", name]
+               "--redis", case.redis_server.address, "--bridge-id", name]
         if tokens:
             cmd += ["--tokens", case.tokens_path]
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=case.bus_address)
@@ -118,7 +119,7 @@ class RedisBridgeCase(HttpTestCase):
         self.addCleanup(self.redis_server.stop)
         self.addCleanup(self._kill_all)
         self.redis_server.start()
-        self.r = redis.Redis(unix_socket_path=self.redis_server.socket)
+        self.r = redis.Redis(unix_socket_path=self.redis_server.address)
         self.addCleanup(self.r.close)
         extra = getattr(getattr(self, self._testMethodName), "cg_redis_bridge_args", [])
         self.a = self.start_redis_bridge("A", True, extra)

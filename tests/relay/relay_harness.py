@@ -18,11 +18,11 @@ CERTGEN_RELAY_WRAPPER (e.g. "valgrind --error-exitcode=1") is prefixed.
 import os
 import re
 import shlex
-import shutil
 import signal
 import subprocess
 import time
 
+from certgen_test.redis import RedisServer
 from certgen_test.testbus import (BUILD_ROOT, LOG_BAD_PATTERNS, TERMINAL, CertgenTestCase, GLib,
                                   case_setting, read_text, timeout, wait_until)
 
@@ -35,7 +35,6 @@ except ImportError as _e:  # pragma: no cover
 RELAY = os.environ.get("CERTGEN_RELAY") or os.path.join(BUILD_ROOT, "client", "relay",
                                                         "certgen-relay")
 RELAY_WRAPPER = shlex.split(os.environ.get("CERTGEN_RELAY_WRAPPER", ""))
-REDIS_SERVER = shutil.which("redis-server")
 
 REQUESTS = "certgen:requests"
 GROUP = "hosts"
@@ -89,50 +88,6 @@ def decode_update(data):
     return variant.unpack()
 
 
-class RedisServer:
-    """redis-server on a unix socket in @directory, as mhtest's fixture
-    starts it (no persistence, no TCP)."""
-
-    def __init__(self, directory, name="redis"):
-        self.directory = directory
-        self.socket = os.path.join(directory, f"{name}.sock")
-        self.log_path = os.path.join(directory, f"{name}-server.log")
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            [REDIS_SERVER, "--port", "0", "--unixsocket", self.socket, "--unixsocketperm", "700",
-             "--save", "", "--appendonly", "no", "--daemonize", "no",
-             "--dir", self.directory, "--logfile", self.log_path],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        client = redis.Redis(unix_socket_path=self.socket)
-
-        def up():
-            if self.proc.poll() is not None:
-                raise AssertionError(f"redis-server exited: {read_text(self.log_path)}")
-            try:
-                return client.ping()
-            except redis.exceptions.ConnectionError:
-                return False
-        try:
-            wait_until(up, 15, "redis-server answering")
-        finally:
-            client.close()
-            client.connection_pool.disconnect()
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc is None:
-            return
-        proc, self.proc = self.proc, None
-        if proc.poll() is None:
-            proc.send_signal(sig)
-            try:
-                proc.wait(timeout(10))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
 class RelayProcess:
     """certgen-relay with its own log file."""
 
@@ -140,7 +95,7 @@ class RelayProcess:
         self.host = host
         self.log_path = os.path.join(testcase.tmpdir, f"certgen-relay-{name or host}.log")
         self.log = open(self.log_path, "ab")  # pylint: disable=consider-using-with
-        cmd = RELAY_WRAPPER + [RELAY, "--redis", testcase.redis_server.socket,
+        cmd = RELAY_WRAPPER + [RELAY, "--redis", testcase.redis_server.address,
                                "--host-id", host, "--debug"] + list(args)
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=bus_address)
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
@@ -195,8 +150,6 @@ class RelayTestCase(CertgenTestCase):
     def setUp(self):
         if redis is None:
             self.skipTest(f"python3-redis is missing: {_REDIS_IMPORT_ERROR}")
-        if REDIS_SERVER is None:
-            self.skipTest("redis-server is not installed")
         if not os.access(RELAY, os.X_OK):
             self.fail(f"certgen-relay not built: {RELAY}")
         super().setUp()
@@ -205,7 +158,7 @@ class RelayTestCase(CertgenTestCase):
         self.addCleanup(self.redis_server.stop)
         self.addCleanup(self._kill_relays)
         self.redis_server.start()
-        self.r = redis.Redis(unix_socket_path=self.redis_server.socket)
+        self.r = redis.Redis(unix_socket_path=self.redis_server.address)
         self.addCleanup(self.r.close)
         method = getattr(self, self._testMethodName)
         self.relay = self.start_relay("host1", self.bus_address,
