@@ -17,9 +17,10 @@ void cg_test_remove_tree(const char *path);
  * ($CERTGEN_SOURCE_ROOT, or the test's G_TEST_DIST directory's parent). */
 char *cg_test_shipped_templates_dir(void);
 
-/* The first @max bytes of @text (@length of them, or up to its NUL when
- * -1) as a C string literal's contents would spell them (g_strescape):
- * printable ASCII, for g_test_message, whose lines meson reads as UTF-8. */
+/* The first @max bytes of @text (of its @length, or of its strlen when
+ * @length is -1; an inner NUL ends it early) as a C string literal's
+ * contents would spell them (g_strescape): printable ASCII, for
+ * g_test_message, whose lines meson reads as UTF-8. */
 char *cg_test_printable(const char *text, gssize length, gsize max);
 
 /* @unit @n times over. */

@@ -26,7 +26,7 @@ from certgen_test.bridge import (ALICE, BOB, BRIDGE, BRIDGE_WRAPPER, TOKENS,  # 
                                  WEB_ROOT, HttpTestCase, recipient_data)
 from certgen_test.testbus import (LOG_BAD_PATTERNS, CertgenTestCase, GLib, main,  # noqa: E402
                                   read_text, timeout, wait_until)
-from certgen_test.redis import REDIS_SERVER, RedisServer  # noqa: E402
+from certgen_test.redis import RedisServer, unavailable_reason  # noqa: E402
 from relay_harness import RELAY, RelayProcess, redis  # noqa: E402
 
 UNKNOWN = "0123456789abcdef0123456789abcdef"
@@ -106,8 +106,9 @@ class RedisBridgeCase(HttpTestCase):
     """certgend + redis-server + bridges A and B."""
 
     def setUp(self):  # pylint: disable=super-init-not-called
-        if redis is None or REDIS_SERVER is None:
-            self.skipTest("redis-server or python3-redis is missing")
+        reason = unavailable_reason()
+        if reason:
+            self.skipTest(reason)
         CertgenTestCase.setUp(self)  # pylint: disable=bad-super-call
         self.bridge = None
         self.port = None
